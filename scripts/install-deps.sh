@@ -1,0 +1,28 @@
+#!/bin/sh
+# install-deps.sh: installs the Debian packages cmcc builds, tests and
+# benchmarks with. Safe to run again: it asks apt-get only for what is
+# missing. Run as root, or as a user who may use sudo.
+#
+#   scripts/install-deps.sh          build and test dependencies
+set -eu
+
+pkgs="build-essential cmake pkg-config clang clang-format
+libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
+libcurl4-openssl-dev libcmocka-dev
+python3 python3-nacl openssl sqlite3 curl
+golang-go golang-golang-x-mod-dev"
+
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
