@@ -41,6 +41,26 @@ int cm_fail(cm_error *e, cm_code code, const char *field, const char *fmt, ...)
     return -1;
 }
 
+void cm_error_prefix(cm_error *e, const char *fmt, ...)
+{
+    char msg[CM_MESSAGE_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    size_t len = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    size_t old = strlen(e->message);
+    if (len + 2 + old >= sizeof msg) old = sizeof msg - len - 3;
+    memcpy(msg + len, ": ", 2);
+    memcpy(msg + len + 2, e->message, old);
+    msg[len + 2 + old] = '\0';
+    size_t total = len + 2 + old;
+    if (total >= sizeof e->message) total = sizeof e->message - 1;
+    memcpy(e->message, msg, total);
+    e->message[total] = '\0';
+}
+
 void cm_error_clear(cm_error *e)
 {
     e->code = CM_OK;

@@ -43,6 +43,10 @@ typedef struct {
 int cm_fail(cm_error *e, cm_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Puts "<prefix>: " before e's message (cut to fit), e.g. to name the
+ * entry or file an error concerns. */
+void cm_error_prefix(cm_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Resets *e to CM_OK with empty field and message. */
 void cm_error_clear(cm_error *e);
 

@@ -1,0 +1,83 @@
+/*
+ * cli.h: the `cmcc` command. One file per subcommand (cmd_*.c), each a
+ * function taking its own argc/argv (argv[0] is the subcommand's name) and
+ * returning the process's exit status: 0 success, 1 a check failed or
+ * something was refused, 2 bad usage or a fault.
+ *
+ * The tool prints and exits; the library code below it never does.
+ */
+#ifndef CMCC_CLI_H
+#define CMCC_CLI_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "event/event.h"
+#include "log/log.h"
+#include "store/store.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+int cmd_init(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_rebuild(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* ---- demo.c: the demo scenario ----------------------------------------- */
+
+/* Makes a new log in dir holding the demo scenario and a read token for
+ * the coordinator (dir/demo-token.txt). */
+int demo_build(const char *dir, cm_error *err);
+
+/* ---- util.c ------------------------------------------------------------- */
+
+/* Prints "cmcc <cmd>: <message>" (and the field, if any) on stderr. */
+void cli_error(const char *cmd, const cm_error *e);
+void cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+/* Splits "HOST:PORT". 0 or -1. */
+int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port);
+/* Reads a whole file, or stdin for "-". */
+int cli_read_input(const char *path, char **data, size_t *len, cm_error *err);
+
+/* Input documents: a file holding one JSON object (any layout), or NDJSON
+ * with one object a line. Calls fn for each with its 1-based line. */
+typedef int (*cli_doc_fn)(void *ctx, const char *doc, size_t len, unsigned line);
+int cli_each_doc(const char *data, size_t len, cli_doc_fn fn, void *ctx);
+
+/* ---- http.c: a small libcurl client ------------------------------------- */
+
+typedef struct cli_http cli_http;
+
+cli_http *cli_http_new(const char *base, const char *token);
+void cli_http_free(cli_http *h);
+/* GET base+path. OUT: body, *status, *retry_after (seconds, 0 if none).
+ * -1 with err on a network failure. */
+int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_error *err);
+int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,
+                  cm_buf *body, long *status, long *retry_after, cm_error *err);
+
+/* ---- replay.c: recomputing the state from the entries ------------------- */
+
+typedef struct {
+    store *target; /* the state (and with mirror, the log) is written here */
+    int mirror;    /* also append the entries and tree nodes to target */
+    log_frontier f;
+    ev_effects fx;
+    uint64_t next;
+} replay;
+
+void replay_init(replay *r, store *target, int mirror);
+void replay_free(replay *r);
+/* Checks and applies entry idx (the next one): its exact form, signature
+ * by a key registered at that point, and the rules, which must accept it
+ * as they did. -1 with err, whose message names the entry. */
+int replay_entry(replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * cmd_serve.c: `cmcc serve DIR [--listen HOST:PORT] [...]`.
+ */
+#include "cli/cli.h"
+
+#include "server/server.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static const char help[] =
+    "usage: cmcc serve DIR [--listen HOST:PORT] [options]\n\n"
+    "Serves the log in DIR over HTTP until SIGINT or SIGTERM (default 127.0.0.1:8080;\n"
+    "port 0 picks a free port, printed on start).\n\n"
+    "  --listen HOST:PORT   IPv4 address and port to listen on\n"
+    "  --threads N          HTTP worker threads (default: 2 per core)\n"
+    "  --max-connections N  open connections in all (default 1024)\n"
+    "  --per-ip N           open connections per client address (default 64)\n"
+    "  --timeout S          seconds an idle connection is kept (default 30)\n"
+    "  --max-queue N        events waiting to be written before answering 503 (20000)\n"
+    "  --web DIR            the dashboard's files (default: the installed web/)\n"
+    "  --quiet              print nothing on start and stop\n";
+
+static int num(const char *s, unsigned *out)
+{
+    char *end = NULL;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v == 0 || v > 1000000) return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"max-connections", required_argument, 0, 'c'},
+                                         {"per-ip", required_argument, 0, 'p'},
+                                         {"timeout", required_argument, 0, 'o'},
+                                         {"max-queue", required_argument, 0, 'q'},
+                                         {"web", required_argument, 0, 'w'},
+                                         {"quiet", no_argument, 0, 'Q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    srv_config cfg;
+    srv_config_init(&cfg);
+    cfg.web_dir = CMCC_WEB_DIR;
+    char host[256];
+    int c, bad = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (cli_parse_listen(optarg, host, sizeof host, &cfg.port)) bad = 1;
+            cfg.host = host;
+            break;
+        case 't': bad |= num(optarg, &cfg.threads) != 0; break;
+        case 'c': bad |= num(optarg, &cfg.conn_limit) != 0; break;
+        case 'p': bad |= num(optarg, &cfg.per_ip_limit) != 0; break;
+        case 'o': bad |= num(optarg, &cfg.timeout_s) != 0; break;
+        case 'q': bad |= num(optarg, &cfg.max_queue) != 0; break;
+        case 'w': cfg.web_dir = optarg; break;
+        case 'Q': cfg.quiet = 1; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: bad = 1;
+        }
+    }
+    if (bad || optind != argc - 1) {
+        fputs(help, stderr);
+        return 2;
+    }
+    cfg.dir = argv[optind];
+    cm_error err;
+    if (srv_run(&cfg, &err)) {
+        cli_error("serve", &err);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,112 @@
+/*
+ * cmd_token.c: read tokens, issued by the operator.
+ *
+ *   cmcc token create DIR --org ORG   prints a new token (shown once)
+ *   cmcc token revoke DIR ID          revokes it by its id
+ *   cmcc token list DIR               ids, orgs, creation and revocation
+ *
+ * A token is "cmcc_" and 43 characters of URL-safe base64 (32 random
+ * bytes); the store keeps only its SHA-256. These commands may run while
+ * the server is serving the log.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+#include "common/timeutil.h"
+#include "server/server.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] = "usage: cmcc token create DIR --org ORG\n"
+                           "       cmcc token revoke DIR ID\n"
+                           "       cmcc token list DIR\n\n"
+                           "Read tokens let an organization read the log's entries and figures "
+                           "over HTTP\n(\"Authorization: Bearer <token>\"). create prints the "
+                           "token once, and its id\non stderr; only its hash is kept.\n";
+
+static store *open_admin(const char *dir, cm_error *err)
+{
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    store *s = store_open(db, STORE_ADMIN, err);
+    free(db);
+    return s;
+}
+
+static int create(store *s, const char *org)
+{
+    cm_error err;
+    ev_view v;
+    store_view(s, &v);
+    ev_org_state os;
+    int r = v.org(v.ctx, org, &os);
+    if (r != 1) {
+        cli_errorf("token", "no organization \"%s\" is admitted in this log", org);
+        return 1;
+    }
+    uint8_t raw[32], hash[32];
+    randombytes_buf(raw, sizeof raw);
+    char token[64] = "cmcc_";
+    sodium_bin2base64(token + 5, sizeof token - 5, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    char id[STORE_TOKEN_ID_LEN + 1];
+    if (store_token_add(s, hash, org, time_now_ms(), id, &err)) {
+        cli_error("token", &err);
+        return 1;
+    }
+    printf("%s\n", token);
+    fprintf(stderr, "cmcc token: created token %s for \"%s\" (revoke: cmcc token revoke DIR %s)\n",
+            id, org, id);
+    return 0;
+}
+
+int cmd_token(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"org", required_argument, 0, 'g'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *org = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'g')
+            org = optarg;
+        else if (c == 'h')
+            return fputs(help, stdout), 0;
+        else
+            return fputs(help, stderr), 2;
+    }
+    int rest = argc - optind;
+    if (rest < 2) return fputs(help, stderr), 2;
+    const char *verb = argv[optind], *dir = argv[optind + 1];
+    int want = strcmp(verb, "revoke") == 0 ? 3 : 2;
+    if (rest != want || (strcmp(verb, "create") == 0 && !org)) return fputs(help, stderr), 2;
+    if (strcmp(verb, "create") && strcmp(verb, "revoke") && strcmp(verb, "list"))
+        return fputs(help, stderr), 2;
+    cm_error err;
+    store *s = open_admin(dir, &err);
+    if (!s) return cli_error("token", &err), 1;
+    int rc = 0;
+    if (strcmp(verb, "create") == 0) {
+        rc = create(s, org);
+    } else if (strcmp(verb, "revoke") == 0) {
+        int r = store_token_revoke(s, argv[optind + 2], time_now_ms(), &err);
+        if (r < 0)
+            cli_error("token", &err), rc = 1;
+        else if (r == 0)
+            cli_errorf("token", "no active token has id %s", argv[optind + 2]), rc = 1;
+        else
+            fprintf(stderr, "cmcc token: revoked %s\n", argv[optind + 2]);
+    } else {
+        cm_buf out = CM_BUF_INIT;
+        if (store_tokens_json(s, &out, &err))
+            cli_error("token", &err), rc = 1;
+        else
+            printf("%s\n", out.data);
+        buf_free(&out);
+    }
+    store_close(s);
+    return rc;
+}

@@ -1,0 +1,461 @@
+/*
+ * cmd_verify.c: `cmcc verify DIR` or `cmcc verify URL --vkey KEY`.
+ *
+ * Trusts nothing but the log's verifier key. Both forms:
+ *   1. check the signed checkpoint(s) with the log key;
+ *   2. read every entry in order; for a directory, each entry must hash to
+ *      the leaf the stored tree holds for it;
+ *   3. replay every entry into a scratch copy (replay.c): exact form,
+ *      signature by a key registered at that point, the rules accepting it;
+ *   4. rebuild the tree from the entries: its root must be each checkpoint's
+ *      root, and every stored node (directory) or every served hash tile
+ *      (URL) must equal the rebuilt one;
+ *   5. compare the replayed state with the stored projections (directory)
+ *      or with what the server answers at /v1/orgs and /v1/places (URL).
+ * The first failure of 2-3 stops the replay; every difference is printed with
+ * the entry it concerns. Exit 0 when all holds, 1 when something does not,
+ * 2 when the check could not run.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+#include "server/server.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: cmcc verify DIR [--vkey KEY]\n"
+    "       cmcc verify URL --vkey KEY [--token T]\n\n"
+    "Checks a log from its directory or from a server: the signed checkpoints, every\n"
+    "entry against the tree, every tile, every envelope's signature, and a replay of\n"
+    "the rules from entry 0 that must reproduce the state the log holds. Any\n"
+    "difference is printed with its entry index.\n\n"
+    "  --vkey KEY   the log's note verifier key (origin+hash+base64); for a directory\n"
+    "               the default is DIR/log.vkey\n"
+    "  --token T    read token for a server (default: $CMCC_TOKEN)\n";
+
+typedef struct {
+    uint64_t size;
+    log_hash root;
+} known_ckpt;
+
+typedef struct {
+    note_verifier nv;
+    replay r;
+    store *scratch;
+    char scratch_path[64];
+    known_ckpt *ck;
+    size_t nck, ick;
+    store *live;
+    unsigned problems;
+    int stopped; /* the replay hit a failure */
+} verifier;
+
+static void problem(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(verifier *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cmcc verify: FAIL: ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    v->problems++;
+}
+
+static int open_checkpoint(verifier *v, const char *note, log_checkpoint *c)
+{
+    note_opened o;
+    cm_error err;
+    if (note_open(note, strlen(note), &v->nv, 1, &o, &err)) {
+        problem(v, "a checkpoint does not verify with the log key: %s", err.message);
+        return -1;
+    }
+    if (checkpoint_parse(note, o.text_len, c, &err)) {
+        problem(v, "a checkpoint cannot be read: %s", err.message);
+        return -1;
+    }
+    if (strcmp(c->origin, v->nv.name) != 0) {
+        problem(v, "checkpoint of %llu entries names origin \"%s\", not \"%s\"",
+                (unsigned long long)c->size, c->origin, v->nv.name);
+        return -1;
+    }
+    return 0;
+}
+
+static void add_known(verifier *v, const log_checkpoint *c)
+{
+    v->ck = xrealloc(v->ck, (v->nck + 1) * sizeof *v->ck);
+    v->ck[v->nck].size = c->size;
+    v->ck[v->nck].root = c->root;
+    v->nck++;
+}
+
+/* After each replayed entry: a checkpoint of this size must have its root. */
+static void check_known(verifier *v)
+{
+    while (v->ick < v->nck && v->ck[v->ick].size <= v->r.f.size) {
+        known_ckpt *k = &v->ck[v->ick++];
+        if (k->size != v->r.f.size) continue;
+        log_hash root;
+        log_frontier_root(&v->r.f, &root);
+        if (memcmp(root.b, k->root.b, LOG_HASH_SIZE) != 0)
+            problem(v, "the checkpoint of %llu entries signs a root the entries do not make",
+                    (unsigned long long)k->size);
+    }
+}
+
+static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
+{
+    cm_error err;
+    if (replay_entry(&v->r, idx, entry, len, &err)) {
+        problem(v, "%s", err.message);
+        v->stopped = 1;
+        return 1;
+    }
+    check_known(v);
+    return 0;
+}
+
+static int open_scratch(verifier *v)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(v->scratch_path, sizeof v->scratch_path, "%.40s/cmcc-verify-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(v->scratch_path);
+    if (fd < 0) return -1;
+    close(fd);
+    unlink(v->scratch_path);
+    cm_error err;
+    if (store_create_mode(v->scratch_path, STORE_SCRATCH, &err) ||
+        !(v->scratch = store_open(v->scratch_path, STORE_SCRATCH, &err)) ||
+        store_begin(v->scratch, &err)) {
+        fprintf(stderr, "cmcc verify: cannot make a scratch store: %s\n", err.message);
+        return -1;
+    }
+    replay_init(&v->r, v->scratch, 1);
+    return 0;
+}
+
+static void close_scratch(verifier *v)
+{
+    replay_free(&v->r);
+    store_close(v->scratch);
+    if (v->scratch_path[0]) unlink(v->scratch_path);
+    free(v->ck);
+}
+
+/* ---- a log directory ---------------------------------------------------- */
+
+static int dir_checkpoint(void *ctx, uint64_t size, const char *note)
+{
+    verifier *v = ctx;
+    log_checkpoint c;
+    if (open_checkpoint(v, note, &c) == 0) {
+        if (c.size != size)
+            problem(v, "the checkpoint kept for size %llu is of size %llu",
+                    (unsigned long long)size, (unsigned long long)c.size);
+        add_known(v, &c);
+    }
+    return 0;
+}
+
+static int dir_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
+{
+    verifier *v = ctx;
+    log_hash leaf, stored;
+    log_leaf_hash(entry, len, &leaf);
+    if (store_read_hash(v->live, 0, idx, &stored) ||
+        memcmp(leaf.b, stored.b, LOG_HASH_SIZE) != 0) {
+        problem(v,
+                "entry %llu: its bytes do not hash to the leaf the tree holds for it (the entry "
+                "was changed after it was appended)",
+                (unsigned long long)idx);
+        v->stopped = 1;
+        return 1;
+    }
+    return replay_one(v, idx, entry, len);
+}
+
+static int verify_dir(verifier *v, const char *dir)
+{
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    cm_error err;
+    int rc = 2;
+    uint64_t size = 0;
+    v->live = store_open(db, STORE_READER, &err);
+    if (!v->live || store_size(v->live, &size, &err) ||
+        store_each_checkpoint(v->live, dir_checkpoint, v, &err)) {
+        cli_error("verify", &err);
+        goto done;
+    }
+    if (v->nck == 0) problem(v, "the log has no signed checkpoint");
+    if (v->nck && v->ck[v->nck - 1].size > size)
+        problem(v, "the newest checkpoint claims %llu entries; the store has %llu",
+                (unsigned long long)v->ck[v->nck - 1].size, (unsigned long long)size);
+    if (open_scratch(v)) goto done;
+    if (store_entries(v->live, 0, size, dir_entry, v, &err) < 0) {
+        cli_error("verify", &err);
+        goto done;
+    }
+    if (store_commit(v->scratch, &err)) {
+        cli_error("verify", &err);
+        goto done;
+    }
+    if (!v->stopped) {
+        cm_buf report = CM_BUF_INIT;
+        long diffs = store_diff(v->scratch, db, 1, &report, &err);
+        if (diffs < 0) {
+            cli_error("verify", &err);
+            buf_free(&report);
+            goto done;
+        }
+        if (diffs) {
+            problem(v, "the stored state differs from the replay in %ld row(s):", diffs);
+            fputs(report.data, stdout);
+        }
+        buf_free(&report);
+    }
+    if (!v->problems)
+        printf("cmcc verify: OK: %llu entries; %zu checkpoint(s) signed by %s; every leaf, "
+               "tree node and signature checks; the replay reproduces the state\n",
+               (unsigned long long)size, v->nck, v->nv.name);
+    rc = v->problems ? 1 : 0;
+done:
+    store_close(v->live);
+    free(db);
+    return rc;
+}
+
+/* ---- a server ----------------------------------------------------------- */
+
+static int get_ok(cli_http *h, const char *path, cm_buf *body)
+{
+    long status = 0;
+    cm_error err;
+    if (cli_http_get(h, path, body, &status, &err)) {
+        fprintf(stderr, "cmcc verify: %s\n", err.message);
+        return -1;
+    }
+    if (status != 200) {
+        fprintf(stderr, "cmcc verify: GET %s answered %ld%s: %.*s\n", path, status,
+                status == 401 ? " (entry bundles need --token)" : "", (int)body->len,
+                body->data);
+        return -1;
+    }
+    return 0;
+}
+
+static int url_checkpoint(verifier *v, cli_http *h, log_checkpoint *c)
+{
+    cm_buf b = CM_BUF_INIT;
+    int rc = get_ok(h, "/checkpoint", &b) ? -1 : open_checkpoint(v, b.data, c);
+    buf_free(&b);
+    return rc;
+}
+
+/* Fetches and replays entries up to size (a verified checkpoint's). */
+static int url_sync(verifier *v, cli_http *h, uint64_t size)
+{
+    cm_buf b = CM_BUF_INIT;
+    int rc = 0;
+    while (v->r.next < size && !v->stopped) {
+        tile_id t = {TILE_ENTRIES, v->r.next / TILE_WIDTH, 0};
+        t.width = tile_width_in(TILE_ENTRIES, t.index, size);
+        char path[TILE_PATH_MAX + 1] = "/";
+        tile_path_format(&t, path + 1, sizeof path - 1);
+        if (get_ok(h, path, &b)) {
+            rc = -1;
+            break;
+        }
+        size_t off = 0;
+        for (unsigned k = 0; k < t.width && !v->stopped; k++) {
+            const uint8_t *e;
+            size_t len;
+            uint64_t idx = t.index * TILE_WIDTH + k;
+            if (tile_bundle_next((const uint8_t *)b.data, b.len, &off, &e, &len)) {
+                problem(v, "entry bundle %s is cut short at entry %llu", path,
+                        (unsigned long long)idx);
+                v->stopped = 1;
+                break;
+            }
+            if (idx >= v->r.next) replay_one(v, idx, (const char *)e, len);
+        }
+    }
+    buf_free(&b);
+    return rc;
+}
+
+static int url_tiles(verifier *v, cli_http *h, uint64_t size)
+{
+    cm_buf b = CM_BUF_INIT;
+    uint8_t mine[TILE_WIDTH * LOG_HASH_SIZE];
+    unsigned fetched = 0;
+    int rc = 0;
+    for (int level = 0; level < 8 && (size >> (TILE_HEIGHT * level)) > 0 && !rc; level++) {
+        for (uint64_t n = 0;; n++) {
+            tile_id t = {level, n, tile_width_in(level, n, size)};
+            if (t.width == 0) break;
+            char path[TILE_PATH_MAX + 1] = "/";
+            tile_path_format(&t, path + 1, sizeof path - 1);
+            if (get_ok(h, path, &b)) {
+                rc = -1;
+                break;
+            }
+            fetched++;
+            if (tile_read_hashes(&t, store_read_hash, v->scratch, mine) ||
+                b.len != (size_t)t.width * LOG_HASH_SIZE ||
+                memcmp(b.data, mine, b.len) != 0)
+                problem(v, "hash tile %s differs from the tree the entries make", path);
+        }
+    }
+    buf_free(&b);
+    return rc ? -1 : (int)fetched;
+}
+
+static int served_size(cli_http *h, uint64_t *size)
+{
+    cm_buf b = CM_BUF_INIT;
+    int rc = -1;
+    if (get_ok(h, "/healthz", &b) == 0) {
+        json_t *j = json_loadb(b.data, b.len, 0, NULL);
+        json_t *s = json_object_get(j, "size");
+        if (json_is_integer(s)) *size = (uint64_t)json_integer_value(s), rc = 0;
+        json_decref(j);
+    }
+    buf_free(&b);
+    return rc;
+}
+
+/* Compares one list the server answers with the replay's. */
+static void compare_list(verifier *v, cli_http *h, const char *path, const char *key,
+                         int (*mine)(store *, cm_buf *, cm_error *), const char *id_field)
+{
+    cm_buf b = CM_BUF_INIT, m = CM_BUF_INIT;
+    cm_error err;
+    if (get_ok(h, path, &b) || mine(v->scratch, &m, &err)) {
+        problem(v, "cannot compare %s", path);
+        goto done;
+    }
+    json_t *doc = json_loadb(b.data, b.len, 0, NULL);
+    json_t *root = json_incref(json_object_get(doc, key));
+    json_decref(doc);
+    json_t *ours = json_loadb(m.data, m.len, 0, NULL);
+    if (!json_equal(root, ours)) {
+        size_t n = json_array_size(ours) > json_array_size(root) ? json_array_size(ours)
+                                                                  : json_array_size(root);
+        for (size_t i = 0; i < n; i++) {
+            json_t *a = json_array_get(ours, i), *t = json_array_get(root, i);
+            if (json_equal(a, t)) continue;
+            char *as = a ? json_dumps(a, JSON_COMPACT) : NULL;
+            char *ts = t ? json_dumps(t, JSON_COMPACT) : NULL;
+            json_t *last = json_object_get(a ? a : t, "updated");
+            problem(v, "%s differs at \"%s\"%s: the replay gives %s; the server says %s", path,
+                    json_string_value(json_object_get(a ? a : t, id_field)),
+                    last ? " (see its last entry)" : "", as ? as : "nothing",
+                    ts ? ts : "nothing");
+            free(as);
+            free(ts);
+            break;
+        }
+    }
+    json_decref(root);
+    json_decref(ours);
+done:
+    buf_free(&b);
+    buf_free(&m);
+}
+
+static int verify_url(verifier *v, const char *url, const char *token)
+{
+    cli_http *h = cli_http_new(url, token);
+    log_checkpoint c;
+    int rc = 2, tiles = 0;
+    cm_error err;
+    if (url_checkpoint(v, h, &c)) goto done;
+    add_known(v, &c);
+    if (open_scratch(v) || url_sync(v, h, c.size)) goto done;
+    /* the state is compared at a size the server holds still for */
+    for (int tries = 0; tries < 10 && !v->stopped; tries++) {
+        uint64_t s1 = 0, s2 = 0;
+        if (served_size(h, &s1)) goto done;
+        if (s1 > v->r.next) {
+            if (url_checkpoint(v, h, &c)) goto done;
+            if (c.size > v->r.next) {
+                add_known(v, &c);
+                if (url_sync(v, h, c.size)) goto done;
+            } else {
+                struct timespec ts = {0, 300000000L};
+                nanosleep(&ts, NULL);
+            }
+            continue;
+        }
+        compare_list(v, h, "/v1/orgs", "orgs", store_orgs_json, "org");
+        compare_list(v, h, "/v1/places", "places", store_places_json, "place");
+        if (served_size(h, &s2)) goto done;
+        if (s2 == s1) break;
+    }
+    if (!v->stopped && (tiles = url_tiles(v, h, v->r.f.size)) < 0) goto done;
+    if (store_commit(v->scratch, &err)) goto done;
+    if (!v->problems)
+        printf("cmcc verify: OK: %llu entries and %d hash tiles from %s check against the "
+               "checkpoint signed by %s; every signature checks; the replay reproduces the "
+               "served state\n",
+               (unsigned long long)v->r.f.size, tiles, url, v->nv.name);
+    rc = v->problems ? 1 : 0;
+done:
+    cli_http_free(h);
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {{"vkey", required_argument, 0, 'k'},
+                                         {"token", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *vkey = NULL, *token = getenv("CMCC_TOKEN");
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'k')
+            vkey = optarg;
+        else if (c == 't')
+            token = optarg;
+        else if (c == 'h')
+            return fputs(help, stdout), 0;
+        else
+            return fputs(help, stderr), 2;
+    }
+    if (optind != argc - 1) return fputs(help, stderr), 2;
+    const char *target = argv[optind];
+    int is_url = strncmp(target, "http://", 7) == 0 || strncmp(target, "https://", 8) == 0;
+    char *owned = NULL;
+    cm_error err;
+    if (!vkey && !is_url) {
+        char *path = xasprintf("%s/%s", target, SRV_VKEY_FILE);
+        size_t len = 0;
+        int r = srv_read_file(path, &owned, &len, &err);
+        free(path);
+        if (r) return cli_error("verify", &err), 2;
+        while (len && (owned[len - 1] == '\n' || owned[len - 1] == '\r')) owned[--len] = '\0';
+        vkey = owned;
+    }
+    if (!vkey) return cli_errorf("verify", "give the log's verifier key with --vkey"), 2;
+    verifier v;
+    memset(&v, 0, sizeof v);
+    int rc;
+    if (note_verifier_parse(vkey, &v.nv, &err) || v.nv.type != NOTE_KEY_ED25519) {
+        cli_errorf("verify", "--vkey is not an Ed25519 note verifier key");
+        rc = 2;
+    } else {
+        rc = is_url ? verify_url(&v, target, token) : verify_dir(&v, target);
+    }
+    close_scratch(&v);
+    free(owned);
+    return rc;
+}

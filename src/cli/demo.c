@@ -1,0 +1,202 @@
+/*
+ * demo.c: the demo scenario, a fortnight of a coordination centre's work.
+ *
+ * The places are real: the Gaza crossings (Kerem Shalom, Kissufim, Zikim,
+ * Rafah) and plausible warehouses and distribution points at real
+ * coordinates. The organizations are fictional: a coordination cell, three
+ * relief agencies, a crossing authority, two transporters and a military
+ * liaison cell. Each signs its own events with its own key, kept in
+ * DIR/keys/<org>.pem; the whole scenario is appended through the same
+ * judging code as the server's (srv_ingest), so a mistake in it is refused
+ * like any other.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+#include "common/timeutil.h"
+#include "server/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DAY_MS 86400000LL
+#define COORD "cmcc-cell"
+
+typedef struct {
+    const char *org, *name, *roles, *country;
+} demo_org;
+
+static const demo_org orgs[] = {
+    {"coastal-relief", "Coastal Relief Alliance", "humanitarian", NULL},
+    {"northern-aid", "Northern Aid Consortium", "humanitarian", NULL},
+    {"med-health", "Mediterranean Health Partners", "humanitarian", NULL},
+    {"crossing-authority", "Joint Crossing Inspection Authority", "inspector", NULL},
+    {"swift-haulage", "Swift Haulage Ltd.", "transporter", NULL},
+    {"desert-line", "Desert Line Transport", "transporter", NULL},
+    {"force-liaison", "Stabilization Force Liaison Cell", "military", NULL},
+};
+#define N_ORGS (sizeof orgs / sizeof orgs[0])
+
+typedef struct {
+    const char *place, *kind, *name;
+    double lat, lon;
+    const char *sector;
+} demo_place;
+
+static const demo_place places[] = {
+    {"kerem-shalom", "crossing", "Kerem Shalom crossing", 31.2286, 34.2847, "south"},
+    {"kissufim", "crossing", "Kissufim crossing", 31.3773, 34.3957, "middle"},
+    {"zikim", "crossing", "Zikim crossing", 31.6010, 34.5240, "north"},
+    {"rafah", "crossing", "Rafah crossing", 31.2468, 34.2596, "south"},
+    {"wh-khan-younis", "warehouse", "Khan Younis logistics hub", 31.3462, 34.3032, "south"},
+    {"wh-deir-al-balah", "warehouse", "Deir al-Balah warehouse", 31.4181, 34.3515, "middle"},
+    {"wh-gaza-city", "warehouse", "Gaza City central warehouse", 31.5035, 34.4660, "north"},
+    {"dp-al-mawasi", "distribution_point", "Al-Mawasi distribution point", 31.3560, 34.2740,
+     "south"},
+    {"dp-rafah-west", "distribution_point", "Tal as-Sultan distribution point", 31.3205, 34.2395,
+     "south"},
+    {"dp-nuseirat", "distribution_point", "Nuseirat distribution point", 31.4480, 34.3925,
+     "middle"},
+    {"dp-jabalia", "distribution_point", "Jabalia distribution point", 31.5310, 34.4835,
+     "north"},
+    {"dp-beit-lahia", "distribution_point", "Beit Lahia distribution point", 31.5480, 34.4990,
+     "north"},
+};
+#define N_PLACES (sizeof places / sizeof places[0])
+
+typedef struct {
+    const char *dir;
+    log_key keys[N_ORGS + 1]; /* [N_ORGS] is the coordinator */
+    ev_envelope *envs;
+    size_t n, cap;
+    int64_t start;
+    unsigned seq;
+} demo;
+
+static const log_key *key_of(demo *d, const char *org)
+{
+    for (size_t i = 0; i < N_ORGS; i++)
+        if (strcmp(orgs[i].org, org) == 0) return &d->keys[i];
+    return &d->keys[N_ORGS];
+}
+
+/* Signs {"v":1,"type","id","org","time","body"} as org; body is stolen. */
+static void emit(demo *d, const char *org, const char *type, int64_t t, json_t *body)
+{
+    char ts[32], id[80];
+    time_format_s(t, ts, sizeof ts);
+    snprintf(id, sizeof id, "demo-%s-%04u", type, ++d->seq);
+    json_t *e = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "v", 1, "type", type, "id", id, "org", org,
+                          "time", ts, "body", body);
+    char *text = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    if (d->n == d->cap) d->envs = xrealloc(d->envs, (d->cap = d->cap ? 2 * d->cap : 64) *
+                                                        sizeof *d->envs);
+    ev_envelope_sign(key_of(d, org), text, strlen(text), &d->envs[d->n++]);
+    free(text);
+}
+
+static int write_key(const char *path, const log_key *k, cm_error *err)
+{
+    char pem[LOG_PEM_MAX];
+    log_key_to_pem(k, pem);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int ok = fd >= 0 && write(fd, pem, strlen(pem)) == (ssize_t)strlen(pem);
+    if (fd >= 0) close(fd);
+    sodium_memzero(pem, sizeof pem);
+    return ok ? 0 : cm_fail(err, CM_INTERNAL, "", "cannot write %s", path);
+}
+
+static void registry(demo *d)
+{
+    int64_t t = d->start;
+    for (size_t i = 0; i < N_ORGS; i++) {
+        const demo_org *o = &orgs[i];
+        char pub[64];
+        sodium_bin2base64(pub, sizeof pub, d->keys[i].pub, LOG_PUBKEY_SIZE,
+                          sodium_base64_VARIANT_ORIGINAL);
+        json_t *body = json_pack("{s:s,s:s,s:[s],s:[{s:s}]}", "org", o->org, "name", o->name,
+                                 "roles", o->roles, "keys", "public_key", pub);
+        emit(d, COORD, "org.admit", t += 600000, body);
+    }
+    for (size_t i = 0; i < N_PLACES; i++) {
+        const demo_place *p = &places[i];
+        json_t *body = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "place", p->place, "kind", p->kind,
+                                 "name", p->name, "lat", p->lat, "lon", p->lon, "sector",
+                                 p->sector);
+        emit(d, COORD, "place.define", t += 300000, body);
+    }
+    emit(d, COORD, "place.status", d->start + 9 * DAY_MS,
+         json_pack("{s:s,s:s,s:s}", "place", "rafah", "status", "closed", "reason",
+                   "closed by the crossing authority after shelling nearby"));
+    emit(d, COORD, "org.suspend", d->start + 11 * DAY_MS,
+         json_pack("{s:s,s:s}", "org", "desert-line", "reason",
+                   "a convoy under its custody was diverted; suspended pending investigation"));
+}
+
+static int issue_token(const char *dir, cm_error *err)
+{
+    uint8_t raw[32], hash[32];
+    randombytes_buf(raw, sizeof raw);
+    char token[64] = "cmcc_";
+    sodium_bin2base64(token + 5, sizeof token - 5, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    store *s = store_open(db, STORE_ADMIN, err);
+    free(db);
+    char id[STORE_TOKEN_ID_LEN + 1];
+    int rc = !s || store_token_add(s, hash, COORD, time_now_ms(), id, err);
+    store_close(s);
+    if (rc) return -1;
+    char *path = xasprintf("%s/demo-token.txt", dir);
+    FILE *f = fopen(path, "w");
+    free(path);
+    if (!f) return cm_fail(err, CM_INTERNAL, "", "cannot write the demo token");
+    fprintf(f, "%s\n", token);
+    fclose(f);
+    return 0;
+}
+
+int demo_build(const char *dir, cm_error *err)
+{
+    char *vkey = NULL;
+    if (srv_init_log(dir, "demo.cmcc.example/log", COORD, "Civil-Military Coordination Cell",
+                     NULL, NULL, &vkey, err))
+        return -1;
+    free(vkey);
+    demo d;
+    memset(&d, 0, sizeof d);
+    d.dir = dir;
+    d.start = (time_now_ms() / DAY_MS - 14) * DAY_MS + 6 * 3600000LL;
+    char *keys = xasprintf("%s/keys", dir);
+    int rc = -1;
+    if (mkdir(keys, 0700) != 0 && errno != EEXIST) {
+        cm_fail(err, CM_INTERNAL, "", "cannot make %s", keys);
+        goto done;
+    }
+    char *cpath = xasprintf("%s/coordinator.pem", dir);
+    int bad = srv_load_key(cpath, &d.keys[N_ORGS], err);
+    free(cpath);
+    if (bad) goto done;
+    for (size_t i = 0; i < N_ORGS; i++) {
+        char *path = xasprintf("%s/%s.pem", keys, orgs[i].org);
+        bad = log_key_generate(&d.keys[i]) || write_key(path, &d.keys[i], err);
+        free(path);
+        if (bad) goto done;
+    }
+    registry(&d);
+    if (srv_ingest(dir, d.envs, d.n, err) || issue_token(dir, err)) goto done;
+    rc = 0;
+done:
+    for (size_t i = 0; i < d.n; i++) ev_envelope_free(&d.envs[i]);
+    free(d.envs);
+    for (size_t i = 0; i <= N_ORGS; i++) log_key_free(&d.keys[i]);
+    free(keys);
+    return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * http.c: the client side of HTTP, on libcurl. One easy handle per client,
+ * so that successive requests reuse the connection (keep-alive).
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cli_http {
+    CURL *curl;
+    char *base;
+    struct curl_slist *auth;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+    buf_append(ctx, p, size * n);
+    return size * n;
+}
+
+cli_http *cli_http_new(const char *base, const char *token)
+{
+    static int inited;
+    if (!inited) curl_global_init(CURL_GLOBAL_DEFAULT), inited = 1;
+    cli_http *h = xcalloc(1, sizeof *h);
+    h->curl = curl_easy_init();
+    if (!h->curl) {
+        fprintf(stderr, "cmcc: libcurl cannot start\n");
+        abort();
+    }
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/') n--;
+    h->base = xstrndup(base, n);
+    if (token) {
+        char *hdr = xasprintf("Authorization: Bearer %s", token);
+        h->auth = curl_slist_append(NULL, hdr);
+        free(hdr);
+    }
+    return h;
+}
+
+void cli_http_free(cli_http *h)
+{
+    if (!h) return;
+    curl_easy_cleanup(h->curl);
+    curl_slist_free_all(h->auth);
+    free(h->base);
+    free(h);
+}
+
+static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm_buf *body,
+                   long *status, long *retry_after, cm_error *err)
+{
+    char *url = xasprintf("%s%s", h->base, path);
+    CURL *c = h->curl;
+    buf_reset(body);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    free(url);
+    if (rc != CURLE_OK)
+        return cm_fail(err, CM_UNAVAILABLE, "", "%s%s: %s", h->base, path,
+                       curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    if (retry_after) {
+        curl_off_t ra = 0;
+        curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra);
+        *retry_after = (long)ra;
+    }
+    return 0;
+}
+
+int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_error *err)
+{
+    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+    return perform(h, path, h->auth, body, status, NULL, err);
+}
+
+int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,
+                  cm_buf *body, long *status, long *retry_after, cm_error *err)
+{
+    char *ct = xasprintf("Content-Type: %s", type);
+    struct curl_slist *headers = NULL;
+    for (struct curl_slist *a = h->auth; a; a = a->next)
+        headers = curl_slist_append(headers, a->data);
+    headers = curl_slist_append(headers, ct);
+    headers = curl_slist_append(headers, "Expect:");
+    free(ct);
+    curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    int rc = perform(h, path, headers, body, status, retry_after, err);
+    curl_slist_free_all(headers);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * main.c: `cmcc`, dispatching to its subcommands.
+ */
+#include "cli/cli.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *what;
+} cmds[] = {
+    {"init", cmd_init, "make a new log in a directory"},
+    {"keygen", cmd_keygen, "make an Ed25519 key (PKCS#8 PEM)"},
+    {"serve", cmd_serve, "serve a log over HTTP"},
+    {"token", cmd_token, "create, revoke or list read tokens"},
+    {"sign", cmd_sign, "sign events into envelopes (works offline)"},
+    {"submit", cmd_submit, "send envelopes to a server, safely retrying"},
+    {"verify", cmd_verify, "check a log: tiles, signatures, and a full replay"},
+    {"rebuild", cmd_rebuild, "recompute the state from the entries"},
+    {"demo", cmd_demo, "build a realistic scenario and serve it"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cmcc <command> [options]   (cmcc <command> --help for more)\n\n"
+               "cmcc keeps the signed, append-only log of a civil-military coordination "
+               "centre.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
+    fprintf(f, "  version   print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "cmcc: libsodium cannot start\n");
+        return 2;
+    }
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("cmcc %s\n", CMCC_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "cmcc: no command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,120 @@
+/*
+ * util.c: what the subcommands share: error printing, --help detection,
+ * reading input files, and splitting input into JSON documents.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+#include "server/server.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *cmd, const cm_error *e)
+{
+    fprintf(stderr, "cmcc %s: %s", cmd, e->message);
+    if (e->field[0]) fprintf(stderr, " [%s: %s]", cm_code_name(e->code), e->field);
+    fputc('\n', stderr);
+}
+
+void cli_errorf(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "cmcc %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    }
+    return 0;
+}
+
+int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= cap) return -1;
+    char *end = NULL;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || p > 65535) return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (unsigned)p;
+    return 0;
+}
+
+int cli_read_input(const char *path, char **data, size_t *len, cm_error *err)
+{
+    if (strcmp(path, "-") != 0) return srv_read_file(path, data, len, err);
+    cm_buf b = CM_BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) buf_append(&b, chunk, n);
+    *len = b.len;
+    *data = buf_take(&b);
+    return 0;
+}
+
+static int blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') return 0;
+    return 1;
+}
+
+static void trim(const char **p, size_t *n)
+{
+    while (*n && strchr(" \t\r\n", **p)) (*p)++, (*n)--;
+    while (*n && strchr(" \t\r\n", (*p)[*n - 1])) (*n)--;
+}
+
+/* NDJSON when every non-blank line is a whole object on its own. */
+static int is_ndjson(const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *s = p;
+        size_t n = (size_t)(le - p);
+        trim(&s, &n);
+        if (n && (s[0] != '{' || s[n - 1] != '}')) return 0;
+        p = nl ? nl + 1 : end;
+    }
+    return 1;
+}
+
+int cli_each_doc(const char *data, size_t len, cli_doc_fn fn, void *ctx)
+{
+    if (!is_ndjson(data, len)) {
+        const char *s = data;
+        size_t n = len;
+        trim(&s, &n);
+        unsigned line = 1;
+        for (const char *p = data; p < s; p++) line += *p == '\n';
+        return n ? fn(ctx, s, n, line) : 0;
+    }
+    const char *p = data, *end = data + len;
+    unsigned line = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        line++;
+        if (!blank(p, (size_t)(le - p))) {
+            const char *s = p;
+            size_t n = (size_t)(le - p);
+            trim(&s, &n);
+            int rc = fn(ctx, s, n, line);
+            if (rc) return rc;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * apply.c: judging a signed, parsed event against the current state.
+ *
+ * Order (PROTOCOL.md section 2): the caller has checked the envelope, the
+ * signature (with ev_signer_key) and the payload; here come idempotency by
+ * (org, id), authority (the key is the org's, the role may write the type,
+ * the org is active, the key is active), then the type's rules. The first
+ * failure answers. Nothing here writes: an accepted event returns effects.
+ *
+ * Genesis: entry 0 is the coordinator's org.admit, signed by one of the keys
+ * it admits; before it, nothing else is accepted.
+ */
+#include "event/event.h"
+
+#include "common/codec.h"
+
+#include <string.h>
+
+static int store_failed(cm_error *err)
+{
+    return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+}
+
+int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE],
+                  cm_error *err)
+{
+    if (v->size == 0) {
+        if (e->type != &ev_org_admit)
+            return cm_fail(err, CM_RULE_VIOLATION, "type",
+                           "the log is empty: its first entry must be the coordinator's "
+                           "org.admit");
+        const json_t *keys = json_object_get(e->body, "keys");
+        for (size_t i = 0; i < json_array_size(keys); i++) {
+            const char *b64 = ev_str(json_array_get(keys, i), "public_key");
+            uint8_t k[LOG_PUBKEY_SIZE + 3];
+            char id[LOG_KEYID_LEN + 1];
+            if (b64_decode(b64, strlen(b64), k, sizeof k) != LOG_PUBKEY_SIZE) continue;
+            log_keyid(k, id);
+            if (strcmp(id, e->env.keyid) == 0) {
+                memcpy(pub, k, LOG_PUBKEY_SIZE);
+                return 0;
+            }
+        }
+        return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid",
+                       "the first org.admit must be signed by one of the keys it admits");
+    }
+    ev_key_state ks;
+    int r = v->key(v->ctx, e->env.keyid, &ks);
+    if (r < 0) return store_failed(err);
+    if (r == 0)
+        return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid",
+                       "no registered key has keyid %s: the coordinator must admit it first "
+                       "(org.admit or key.add)",
+                       e->env.keyid);
+    memcpy(pub, ks.pub, LOG_PUBKEY_SIZE);
+    return 0;
+}
+
+static int genesis(const ev_view *v, const ev_event *e, ev_effects *fx, cm_error *err)
+{
+    if (e->type != &ev_org_admit)
+        return cm_fail(err, CM_RULE_VIOLATION, "type",
+                       "the log is empty: its first entry must be the coordinator's org.admit");
+    const char *org = ev_str(e->body, "org");
+    if (strcmp(org, e->org) != 0)
+        return cm_fail(err, CM_RULE_VIOLATION, "body.org",
+                       "the first org.admit admits the organization that signs it");
+    int coord = 0;
+    const json_t *roles = json_object_get(e->body, "roles");
+    for (size_t i = 0; i < json_array_size(roles); i++)
+        coord |= ev_role_parse(json_string_value(json_array_get(roles, i))) == ROLE_COORDINATOR;
+    if (!coord)
+        return cm_fail(err, CM_RULE_VIOLATION, "body.roles",
+                       "the first organization of a log must have the coordinator role");
+    ev_ctx c = {v, e, ROLE_COORDINATOR};
+    return e->type->apply(&c, fx, err);
+}
+
+static int authority(const ev_view *v, const ev_event *e, unsigned *roles, cm_error *err)
+{
+    ev_key_state ks;
+    int r = v->key(v->ctx, e->env.keyid, &ks);
+    if (r < 0) return store_failed(err);
+    if (r == 0)
+        return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid",
+                       "no registered key has keyid %s", e->env.keyid);
+    if (strcmp(ks.org, e->org) != 0)
+        return cm_fail(err, CM_FORBIDDEN, "org",
+                       "the signing key %s belongs to \"%s\", not to \"%s\": sign with a key of "
+                       "the event's org",
+                       e->env.keyid, ks.org, e->org);
+    ev_org_state os;
+    r = v->org(v->ctx, e->org, &os);
+    if (r < 0) return store_failed(err);
+    if (r == 0)
+        return cm_fail(err, CM_FORBIDDEN, "org", "organization \"%s\" is not admitted", e->org);
+    const ev_type *t = e->type;
+    const char *target = ev_str(e->body, "org");
+    int allowed = (os.roles & t->roles) || (t->auth & EV_AUTH_ANY) ||
+                  ((t->auth & EV_AUTH_SELF) && target && strcmp(target, e->org) == 0);
+    if (!allowed) {
+        cm_buf have = CM_BUF_INIT, need = CM_BUF_INIT;
+        ev_roles_text(os.roles, &have);
+        ev_roles_text(t->roles, &need);
+        cm_fail(err, CM_FORBIDDEN, "type", "\"%s\" (roles: %s) may not write %s; it takes: %s%s",
+                e->org, have.data ? have.data : "none", t->name, need.data,
+                (t->auth & EV_AUTH_SELF) ? ", or the org itself" : "");
+        buf_free(&have);
+        buf_free(&need);
+        return -1;
+    }
+    if (os.suspended)
+        return cm_fail(err, CM_ORG_SUSPENDED, "org",
+                       "organization \"%s\" is suspended and cannot sign events", e->org);
+    if (ks.revoked)
+        return cm_fail(err, CM_KEY_REVOKED, "signatures[0].keyid",
+                       "key %s was revoked: sign with an active key of \"%s\"", e->env.keyid,
+                       e->org);
+    *roles = os.roles;
+    return 0;
+}
+
+ev_verdict ev_apply(const ev_view *v, const ev_event *e, ev_effects *fx, uint64_t *dup_index,
+                    cm_error *err)
+{
+    size_t mark = fx->n;
+    uint64_t idx = 0;
+    ev_envelope prev = {0};
+    int r = v->event_id(v->ctx, e->org, e->id, &idx, &prev);
+    if (r < 0) return store_failed(err), EV_REFUSED;
+    if (r == 1) {
+        int same = ev_envelope_same(&prev, &e->env);
+        ev_envelope_free(&prev);
+        if (same) {
+            *dup_index = idx;
+            return EV_DUPLICATE;
+        }
+        cm_fail(err, CM_CONFLICT, "id",
+                "id \"%s\" of \"%s\" was already used (entry %llu) for another event: give "
+                "each event a new id",
+                e->id, e->org, (unsigned long long)idx);
+        return EV_REFUSED;
+    }
+    int rc;
+    if (v->size == 0) {
+        rc = genesis(v, e, fx, err);
+    } else {
+        unsigned roles = 0;
+        rc = authority(v, e, &roles, err);
+        if (rc == 0) {
+            ev_ctx c = {v, e, roles};
+            rc = e->type->apply(&c, fx, err);
+        }
+    }
+    if (rc) {
+        fx->n = mark;
+        return EV_REFUSED;
+    }
+    return EV_ACCEPTED;
+}

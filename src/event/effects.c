@@ -1,0 +1,34 @@
+/*
+ * effects.c: the list of effects an accepted event returns (see event.h).
+ * A plain growable array; entries borrow their strings from the event.
+ */
+#include "event/event.h"
+
+#include "common/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind)
+{
+    if (fx->n == fx->cap) {
+        fx->cap = fx->cap ? fx->cap * 2 : 8;
+        fx->v = xrealloc(fx->v, fx->cap * sizeof *fx->v);
+    }
+    ev_fx *f = &fx->v[fx->n++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    return f;
+}
+
+void ev_effects_reset(ev_effects *fx)
+{
+    fx->n = 0;
+}
+
+void ev_effects_free(ev_effects *fx)
+{
+    free(fx->v);
+    fx->v = NULL;
+    fx->n = fx->cap = 0;
+}

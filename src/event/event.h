@@ -1,0 +1,294 @@
+/*
+ * event.h: signed events, from envelope bytes to accepted effects.
+ *
+ * The path of one write (PROTOCOL.md section 2):
+ *
+ *   ev_envelope_parse   DSSE envelope shape, base64, sizes
+ *   (key lookup)        the caller finds the public key of the keyid
+ *   dsse_verify         the signature over PAE(type, payload)
+ *   ev_event_parse      payload JSON, common fields, the type's body schema
+ *   ev_apply            idempotency, authority, the type's rules against the
+ *                       current state: effects, a duplicate, or a refusal
+ *
+ * ev_apply is pure: it reads state only through an ev_view and writes
+ * nothing; what an accepted event changes comes back as a list of effects
+ * that the caller (the sequencer, or a replay) applies. The server,
+ * `cmcc verify` and `cmcc rebuild` all run this same code.
+ *
+ * No I/O here. Errors are cm_error with the protocol's code and the field.
+ */
+#ifndef CMCC_EVENT_H
+#define CMCC_EVENT_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "log/log.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EV_PAYLOAD_MAX 32768 /* bytes of event JSON */
+#define EV_ENTRY_MAX 65535   /* bytes of one log entry */
+#define EV_ID_MAX 64         /* characters of an identifier */
+#define EV_MAX_DEPTH 16      /* JSON nesting */
+#define EV_FUTURE_MS 300000  /* how far ahead of the server an event may be */
+#define EV_QUANTITY_MAX 9007199254740992LL /* 2^53 */
+
+/* ---- json.c: strict JSON ------------------------------------------------ */
+
+/* Parses len bytes as one JSON object: duplicate keys, NUL characters,
+ * invalid UTF-8 and nesting deeper than EV_MAX_DEPTH are refused
+ * (bad_request on `field`). Returns a new reference, or NULL. */
+json_t *ev_json_parse(const char *data, size_t len, const char *field, cm_error *err);
+
+/* Whether s is an identifier: [A-Za-z0-9][A-Za-z0-9._:-]{0,63}. */
+int ev_is_id(const char *s);
+
+/* ---- envelope.c: the DSSE envelope and the log entry -------------------- */
+
+typedef struct {
+    char keyid[LOG_KEYID_LEN + 1];
+    uint8_t sig[LOG_SIG_SIZE];
+    char *payload_b64; /* owned, NUL-terminated, canonical base64 */
+    size_t payload_b64_len;
+    uint8_t *payload; /* owned, the event bytes (NUL-terminated, not counted) */
+    size_t payload_len;
+} ev_envelope;
+
+/* Parses an envelope: exactly payloadType (ours), payload (canonical base64
+ * of at most EV_PAYLOAD_MAX bytes) and one signature {keyid, sig}. */
+int ev_envelope_parse(const char *json, size_t len, ev_envelope *out, cm_error *err);
+/* Builds an envelope from event bytes, signed by k. */
+void ev_envelope_sign(const log_key *k, const void *payload, size_t len, ev_envelope *out);
+void ev_envelope_free(ev_envelope *e);
+/* Appends the envelope as compact JSON, keys in protocol order. */
+void ev_envelope_write(const ev_envelope *e, cm_buf *out);
+/* Appends the log entry {"v":1,"received":...,"envelope":{...}}. */
+void ev_entry_write(const ev_envelope *e, int64_t received_ms, cm_buf *out);
+/* Parses a log entry; refuses anything but the exact form ev_entry_write
+ * makes. OUT: *env (free with ev_envelope_free), *received_ms. */
+int ev_entry_parse(const char *entry, size_t len, ev_envelope *env, int64_t *received_ms,
+                   cm_error *err);
+/* Whether two envelopes are the same bytes (payload, keyid, signature). */
+int ev_envelope_same(const ev_envelope *a, const ev_envelope *b);
+
+/* ---- roles.c: roles of organizations ------------------------------------ */
+
+enum {
+    ROLE_COORDINATOR = 1u << 0,
+    ROLE_HUMANITARIAN = 1u << 1,
+    ROLE_INSPECTOR = 1u << 2,
+    ROLE_TRANSPORTER = 1u << 3,
+    ROLE_MILITARY = 1u << 4,
+    ROLE_CONTRIBUTOR = 1u << 5,
+    ROLE_VERIFIER = 1u << 6,
+    ROLE_MONITOR = 1u << 7,
+    ROLE_COUNT = 8
+};
+
+/* The bit of a role name, or 0. */
+unsigned ev_role_parse(const char *name);
+/* Appends the roles as a JSON array of names, in the protocol's order. */
+void ev_roles_json(unsigned roles, cm_buf *out);
+/* Appends the roles as names joined by commas ("coordinator,monitor"). */
+void ev_roles_text(unsigned roles, cm_buf *out);
+/* Parses that comma list back. */
+unsigned ev_roles_from_text(const char *text);
+
+/* ---- schema.c: body validation from field tables ------------------------ */
+
+typedef enum {
+    FT_ID,      /* identifier */
+    FT_TEXT,    /* UTF-8 text, length min..max bytes (default 1..1000) */
+    FT_ENUM,    /* one of values[] */
+    FT_INT,     /* integer min..max (default 0..2^53) */
+    FT_LAT,     /* number -90..90 */
+    FT_LON,     /* number -180..180 */
+    FT_TIME,    /* RFC 3339 UTC */
+    FT_BOOL,    /* true or false */
+    FT_PUBKEY,  /* base64 of a 32-byte Ed25519 public key */
+    FT_KEYID,   /* 16 lowercase hex digits */
+    FT_ARRAY,   /* array of min..max items, each as items[0] (a scalar) */
+    FT_OBJECTS, /* array of min..max objects with the fields items[] */
+    FT_POINTS,  /* array of min..max [lat, lon] pairs */
+} ev_ftype;
+
+#define FF_REQUIRED 1u
+#define FF_UNIQUE 2u /* FT_ARRAY: no value twice */
+
+typedef struct ev_field {
+    const char *name;
+    ev_ftype type;
+    unsigned flags;
+    const char *const *values;    /* FT_ENUM: NULL-terminated */
+    long long min, max;           /* lengths, counts or integer range; 0,0 = default */
+    const struct ev_field *items; /* FT_ARRAY, FT_OBJECTS: NULL-name-terminated */
+} ev_field;
+
+/* Checks obj against fields (NULL-name-terminated): every required field
+ * present, every present field known and valid. path is the object's field
+ * path ("body"). */
+int ev_schema_check(const json_t *obj, const ev_field *fields, const char *path, cm_error *err);
+
+/* Accessors for validated bodies: NULL / the default when absent. */
+const char *ev_str(const json_t *obj, const char *key);
+long long ev_int(const json_t *obj, const char *key, long long dflt);
+double ev_num(const json_t *obj, const char *key);
+
+/* ---- event.c: the event and its common fields --------------------------- */
+
+typedef struct ev_type ev_type;
+
+typedef struct {
+    ev_envelope env;
+    json_t *root; /* owned: the parsed payload */
+    const ev_type *type;
+    const char *id;  /* borrowed from root */
+    const char *org; /* borrowed from root */
+    int64_t time_ms;
+    json_t *body; /* borrowed from root */
+} ev_event;
+
+/* Parses e->env's payload: strict JSON, v, type, id, org, time (at most
+ * EV_FUTURE_MS after now_ms), body checked against its type's schema. */
+int ev_event_parse(ev_event *e, int64_t now_ms, cm_error *err);
+/* Frees the event and its envelope. */
+void ev_event_free(ev_event *e);
+
+/* ---- the state an event is judged against ------------------------------- */
+
+typedef struct {
+    unsigned roles;
+    int suspended;
+} ev_org_state;
+
+typedef struct {
+    char org[EV_ID_MAX + 1];
+    uint8_t pub[LOG_PUBKEY_SIZE];
+    int revoked;
+} ev_key_state;
+
+typedef struct {
+    char kind[32];
+    int closed;
+} ev_place_state;
+
+/*
+ * Read-only access to the current state. Each lookup returns 1 and fills
+ * *out when the thing exists, 0 when it does not, -1 on a store failure
+ * (then ev_apply answers CM_INTERNAL and the caller gives up the batch).
+ */
+typedef struct {
+    void *ctx;
+    uint64_t size; /* entries in the log before this event */
+    int (*org)(void *ctx, const char *org, ev_org_state *out);
+    int (*key)(void *ctx, const char *keyid, ev_key_state *out);
+    int (*active_keys)(void *ctx, const char *org, long long *count);
+    int (*place)(void *ctx, const char *place, ev_place_state *out);
+    /* the log index of the event (org, id), and its envelope (to free) */
+    int (*event_id)(void *ctx, const char *org, const char *id, uint64_t *index,
+                    ev_envelope *env);
+} ev_view;
+
+/* ---- effects: what an accepted event changes ---------------------------- */
+
+typedef enum {
+    FX_ORG_ADMIT,
+    FX_ORG_STATUS,
+    FX_KEY_ADD,
+    FX_KEY_REVOKE,
+    FX_PLACE_DEFINE,
+    FX_PLACE_STATUS,
+} ev_fx_kind;
+
+/* Strings are borrowed from the event and live as long as it does. */
+typedef struct {
+    ev_fx_kind kind;
+    union {
+        struct {
+            const char *org, *name, *country;
+            unsigned roles;
+        } org_admit;
+        struct {
+            const char *org, *reason;
+            int suspended;
+        } org_status;
+        struct {
+            const char *org;
+            char keyid[LOG_KEYID_LEN + 1];
+            uint8_t pub[LOG_PUBKEY_SIZE];
+        } key_add;
+        struct {
+            const char *keyid, *reason;
+        } key_revoke;
+        struct {
+            const char *place, *kind, *name, *sector;
+            double lat, lon;
+        } place_define;
+        struct {
+            const char *place, *reason;
+            int closed;
+        } place_status;
+    } u;
+} ev_fx;
+
+typedef struct {
+    ev_fx *v;
+    size_t n, cap;
+} ev_effects;
+
+/* Appends a zeroed effect of kind and returns it. */
+ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind);
+void ev_effects_reset(ev_effects *fx);
+void ev_effects_free(ev_effects *fx);
+
+/* ---- types.c: the table of event types ---------------------------------- */
+
+/* Authority beyond roles. */
+#define EV_AUTH_SELF 1u /* the org named in body.org may also write it */
+#define EV_AUTH_ANY 2u  /* any admitted org may write it */
+
+typedef struct {
+    const ev_view *view;
+    const ev_event *ev;
+    unsigned signer_roles;
+} ev_ctx;
+
+struct ev_type {
+    const char *name;
+    unsigned roles; /* roles that may write it */
+    unsigned auth;  /* EV_AUTH_* */
+    const ev_field *body;
+    int (*apply)(const ev_ctx *c, ev_effects *fx, cm_error *err);
+};
+
+/* The type of that name, or NULL. */
+const ev_type *ev_type_find(const char *name);
+/* Every type, NULL-terminated. */
+const ev_type *const *ev_types(void);
+
+/* ---- registry.c: org, key and place types ------------------------------- */
+
+extern const ev_type ev_org_admit, ev_org_suspend, ev_org_reinstate, ev_key_add, ev_key_revoke,
+    ev_place_define, ev_place_status;
+
+/* ---- apply.c: judging an event against the state ------------------------ */
+
+/* The public key that must have signed e: for every event but the genesis,
+ * the registered key of e->env.keyid (unknown_key when there is none); for
+ * the genesis (view->size == 0), one of the keys the org.admit itself
+ * admits. e must be parsed when view->size == 0. */
+int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE],
+                  cm_error *err);
+
+typedef enum { EV_ACCEPTED = 0, EV_DUPLICATE = 1, EV_REFUSED = -1 } ev_verdict;
+
+/* Judges a parsed event whose signature has been checked: idempotency by
+ * (org, id), authority, then the type's rules. EV_ACCEPTED with effects
+ * appended to fx; EV_DUPLICATE with *dup_index, the entry of the first
+ * submission; EV_REFUSED with err. */
+ev_verdict ev_apply(const ev_view *v, const ev_event *e, ev_effects *fx, uint64_t *dup_index,
+                    cm_error *err);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * types.c: the table of event types the log accepts. Each domain file
+ * defines its types (name, roles, body fields, rule); this is the one list
+ * of them, searched by name.
+ */
+#include "event/event.h"
+
+#include <string.h>
+
+static const ev_type *const all[] = {
+    &ev_org_admit,    &ev_org_suspend, &ev_org_reinstate, &ev_key_add,
+    &ev_key_revoke,   &ev_place_define, &ev_place_status, NULL,
+};
+
+const ev_type *ev_type_find(const char *name)
+{
+    for (size_t i = 0; all[i]; i++)
+        if (strcmp(all[i]->name, name) == 0) return all[i];
+    return NULL;
+}
+
+const ev_type *const *ev_types(void)
+{
+    return all;
+}

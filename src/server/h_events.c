@@ -1,0 +1,150 @@
+/*
+ * h_events.c: POST /v1/events, the one way to write.
+ *
+ * Content-Type application/json: one envelope; the answer is its receipt
+ *   {"index":N,"leaf_hash":"<b64>","duplicate":false} or its error.
+ * Content-Type application/x-ndjson: up to 1,000 envelopes, one a line
+ *   (blank lines skipped); the answer is 200 {"results":[...]}, one receipt
+ *   or {"error":{...}} per envelope, in order. Every valid line is appended
+ *   even when others fail.
+ *
+ * The worker checks each envelope (item.c), queues the request for the
+ * sequencer and suspends it; the sequencer answers once the batch holding
+ * it is durable. A full queue is answered 503 with Retry-After.
+ */
+#include "server/srv_int.h"
+
+#include "common/mem.h"
+#include "common/timeutil.h"
+
+#include <string.h>
+
+static void receipt(cm_buf *out, const item *it)
+{
+    buf_printf(out, "{\"index\":%llu,\"leaf_hash\":\"", (unsigned long long)it->index);
+    buf_b64(out, it->leaf.b, LOG_HASH_SIZE);
+    buf_printf(out, "\",\"duplicate\":%s}", it->duplicate ? "true" : "false");
+}
+
+static int is_batch(srv_req *q)
+{
+    const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
+    return ct && strncmp(ct, "application/x-ndjson", 20) == 0;
+}
+
+/* Builds the answer of a request whose items all have their outcome. */
+static void answer(srv_req *q, int batch)
+{
+    srv_resp *r = &q->resp;
+    buf_reset(&r->body);
+    r->status = 200;
+    r->cache = "no-store";
+    if (!batch) {
+        const item *it = &q->job.items[0];
+        if (it->accepted) {
+            receipt(&r->body, it);
+            buf_putc(&r->body, '\n');
+        } else {
+            srv_error(r, &it->err);
+        }
+        return;
+    }
+    buf_puts(&r->body, "{\"results\":[");
+    int unavailable = 0;
+    for (size_t i = 0; i < q->job.n; i++) {
+        const item *it = &q->job.items[i];
+        if (i) buf_putc(&r->body, ',');
+        if (it->accepted) {
+            receipt(&r->body, it);
+        } else {
+            buf_puts(&r->body, "{\"error\":");
+            srv_error_json(&r->body, &it->err);
+            buf_putc(&r->body, '}');
+            unavailable |= it->err.code == CM_UNAVAILABLE;
+        }
+    }
+    buf_puts(&r->body, "]}\n");
+    if (unavailable) r->retry_after = 1;
+}
+
+static void done(job *j, void *ctx)
+{
+    (void)j;
+    srv_req *q = ctx;
+    answer(q, is_batch(q));
+    srv_resume(q);
+}
+
+/* Splits an NDJSON body into items. -1 with r filled when it has too many. */
+static int split(srv_req *q, store *rd, int64_t now, srv_resp *r)
+{
+    char *p = q->body.data, *end = p + q->body.len;
+    size_t n = 0, cap = 16;
+    item *items = xcalloc(cap, sizeof *items);
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *line_end = nl ? nl : end;
+        size_t len = (size_t)(line_end - p);
+        if (len && p[len - 1] == '\r') len--;
+        int blank = 1;
+        for (size_t i = 0; i < len && blank; i++) blank = p[i] == ' ' || p[i] == '\t';
+        if (!blank) {
+            if (n == q->s->cfg.max_batch_lines) {
+                for (size_t i = 0; i < n; i++) item_free(&items[i]);
+                free(items);
+                srv_errorf(r, CM_TOO_LARGE, "", "a batch holds at most %u envelopes",
+                           q->s->cfg.max_batch_lines);
+                return -1;
+            }
+            if (n == cap) items = xrealloc(items, (cap *= 2) * sizeof *items);
+            item_prepare(&items[n++], rd, p, len, now);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    q->job.items = items;
+    q->job.n = n;
+    return 0;
+}
+
+int h_events(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
+    int batch = is_batch(q);
+    if (!batch && ct && strncmp(ct, "application/json", 16) != 0) {
+        srv_errorf(r, CM_BAD_REQUEST, "",
+                   "Content-Type must be application/json (one envelope) or "
+                   "application/x-ndjson (one envelope a line)");
+        return 0;
+    }
+    store *rd = srv_reader(q->s);
+    int64_t now = time_now_ms();
+    if (batch) {
+        if (split(q, rd, now, r)) return 0;
+        if (q->job.n == 0) {
+            srv_errorf(r, CM_BAD_REQUEST, "", "the batch holds no envelope");
+            return 0;
+        }
+    } else {
+        q->job.items = xcalloc(1, sizeof *q->job.items);
+        q->job.n = 1;
+        item_prepare(&q->job.items[0], rd, q->body.data ? q->body.data : "", q->body.len, now);
+    }
+    int pending = 0;
+    for (size_t i = 0; i < q->job.n; i++) pending |= q->job.items[i].state != ITEM_FAILED;
+    if (!pending) {
+        answer(q, batch);
+        return 0;
+    }
+    q->job.kind = JOB_EVENTS;
+    q->job.done = done;
+    q->job.ctx = q;
+    MHD_suspend_connection(q->conn);
+    q->suspended = 1;
+    if (seq_submit(q->s, &q->job)) {
+        srv_errorf(r, CM_UNAVAILABLE, "",
+                   "the server is busy (or stopping): nothing was appended, send it again");
+        srv_resume(q);
+    }
+    return 1;
+}

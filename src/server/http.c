@@ -1,0 +1,250 @@
+/*
+ * http.c: the libmicrohttpd front: reading a request, routing it, and
+ * sending the response.
+ *
+ * libmicrohttpd calls on_request several times per request: once with the
+ * headers (a Content-Length over the limit is answered 413 at once), once
+ * per chunk of body (accumulated up to the limit; a body that keeps going
+ * past four times the limit without a Content-Length is cut off), and once
+ * at the end, when the route's handler runs. A handler either fills the
+ * response or suspends the connection (POST /v1/events waits for the
+ * sequencer); the sequencer's answer resumes it, and the next call sends it.
+ */
+#include "server/srv_int.h"
+
+#include "common/mem.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *method;
+    const char *path; /* exact path, or a prefix when it ends in '/' */
+    int public_;      /* no token needed */
+    srv_handler handler;
+} route;
+
+static const route routes[] = {
+    {"POST", "/v1/events", 0, h_events},
+    {"GET", "/checkpoint", 1, h_checkpoint},
+    {"GET", "/tile/", 1, h_tile}, /* entry bundles check the token themselves */
+    {"GET", "/v1/entries/", 0, h_entry},
+    {"GET", "/v1/proof/inclusion", 0, h_proof_inclusion},
+    {"GET", "/v1/proof/consistency", 0, h_proof_consistency},
+    {"GET", "/v1/orgs", 0, h_orgs},
+    {"GET", "/v1/places", 0, h_places},
+    {"GET", "/healthz", 1, h_healthz},
+    {NULL, NULL, 0, NULL},
+};
+
+static int path_matches(const char *pattern, const char *url)
+{
+    size_t n = strlen(pattern);
+    if (pattern[n - 1] == '/') return strncmp(url, pattern, n) == 0;
+    return strcmp(url, pattern) == 0;
+}
+
+void srv_error_json(cm_buf *out, const cm_error *e)
+{
+    buf_puts(out, "{\"code\":");
+    buf_json_str(out, cm_code_name(e->code));
+    buf_puts(out, ",\"message\":");
+    buf_json_str(out, e->message);
+    if (e->field[0]) {
+        buf_puts(out, ",\"field\":");
+        buf_json_str(out, e->field);
+    }
+    buf_putc(out, '}');
+}
+
+void srv_error(srv_resp *r, const cm_error *e)
+{
+    buf_reset(&r->body);
+    r->status = cm_code_http(e->code);
+    r->type = NULL;
+    r->cache = "no-store";
+    buf_puts(&r->body, "{\"error\":");
+    srv_error_json(&r->body, e);
+    buf_puts(&r->body, "}\n");
+    if (e->code == CM_UNAVAILABLE || e->code == CM_RATE_LIMITED) r->retry_after = 1;
+}
+
+void srv_errorf(srv_resp *r, cm_code code, const char *field, const char *fmt, ...)
+{
+    cm_error e;
+    e.code = code;
+    snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    srv_error(r, &e);
+}
+
+int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r)
+{
+    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v) return 0;
+    char *end = NULL;
+    if (*v < '0' || *v > '9' || strlen(v) > 19) goto bad;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || (v[0] == '0' && v[1])) goto bad;
+    *out = n;
+    return 1;
+bad:
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be a whole number without leading zeros", name);
+    return -1;
+}
+
+static enum MHD_Result send_response(srv_req *q)
+{
+    srv_resp *r = &q->resp;
+    if (!r->status) r->status = 200;
+    size_t len = r->body.len;
+    char *data = buf_take(&r->body);
+    struct MHD_Response *m = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+    MHD_add_response_header(m, "Content-Type",
+                            r->type ? r->type : "application/json; charset=utf-8");
+    MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (r->cache) MHD_add_response_header(m, "Cache-Control", r->cache);
+    if (r->allow) MHD_add_response_header(m, "Allow", r->allow);
+    if (r->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after);
+        MHD_add_response_header(m, "Retry-After", ra);
+    }
+    enum MHD_Result rc = MHD_queue_response(q->conn, (unsigned)r->status, m);
+    MHD_destroy_response(m);
+    return rc;
+}
+
+static size_t body_limit(srv *s, struct MHD_Connection *conn)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    if (ct && strncmp(ct, "application/x-ndjson", 20) == 0) return s->cfg.max_batch_body;
+    return s->cfg.max_body;
+}
+
+static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r)
+{
+    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    const char *allow = NULL;
+    for (const route *rt = routes; rt->path; rt++) {
+        if (!path_matches(rt->path, url)) continue;
+        int same = strcmp(rt->method, "GET") == 0 ? is_get : strcmp(rt->method, method) == 0;
+        if (!same) {
+            allow = strcmp(rt->method, "GET") == 0 ? "GET, HEAD" : rt->method;
+            continue;
+        }
+        if (!rt->public_ && srv_auth(q, r)) return 0;
+        return rt->handler(q, url, r);
+    }
+    if (allow) {
+        srv_errorf(r, CM_BAD_REQUEST, "", "%s is not allowed on %s: use %s", method, url, allow);
+        r->status = 405;
+        r->allow = allow;
+        return 0;
+    }
+    if (is_get && strncmp(url, "/v1/", 4) != 0) return h_static(q, url, r);
+    srv_errorf(r, CM_NOT_FOUND, "", "nothing at %s %s", method, url);
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    srv *s = cls;
+    srv_req *q = *con_cls;
+    if (!q) {
+        q = xcalloc(1, sizeof *q);
+        q->s = s;
+        q->conn = conn;
+        *con_cls = q;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        size_t limit = body_limit(s, conn);
+        if (cl && strtoull(cl, NULL, 10) > limit) {
+            srv_errorf(&q->resp, CM_TOO_LARGE, "",
+                       "the request body is over %zu bytes: send smaller batches", limit);
+            return send_response(q);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t limit = body_limit(s, conn);
+        if (q->too_large || q->body.len + *upload_size > limit) {
+            if (!q->too_large) buf_free(&q->body);
+            q->too_large = 1;
+            q->body.len += *upload_size; /* counts what was discarded */
+            if (q->body.len > 4 * limit) return MHD_NO;
+        } else {
+            buf_append(&q->body, upload, *upload_size);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->ready) return send_response(q);
+    if (q->suspended) return MHD_YES;
+    if (q->too_large) {
+        q->body.len = 0;
+        srv_errorf(&q->resp, CM_TOO_LARGE, "",
+                   "the request body is over %zu bytes: send smaller batches",
+                   body_limit(s, conn));
+        return send_response(q);
+    }
+    if (dispatch(q, url, method, &q->resp) == 1) return MHD_YES; /* suspended */
+    return send_response(q);
+}
+
+void srv_resume(srv_req *q)
+{
+    q->ready = 1;
+    MHD_resume_connection(q->conn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    srv_req *q = *con_cls;
+    if (!q) return;
+    for (size_t i = 0; i < q->job.n; i++) item_free(&q->job.items[i]);
+    free(q->job.items);
+    if (!q->too_large) buf_free(&q->body);
+    buf_free(&q->resp.body);
+    free(q);
+    *con_cls = NULL;
+}
+
+struct MHD_Daemon *srv_http_start(srv *s, cm_error *err)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)s->cfg.port);
+    if (inet_pton(AF_INET, s->cfg.host, &addr.sin_addr) != 1) {
+        cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address",
+                s->cfg.host);
+        return NULL;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_TURBO;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
+        MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_END);
+    if (!d)
+        cm_fail(err, CM_UNAVAILABLE, "", "cannot listen on %s:%u (in use, or not allowed)",
+                s->cfg.host, s->cfg.port);
+    return d;
+}

@@ -1,0 +1,148 @@
+/*
+ * run.c: `cmcc serve`: starting the server, and stopping it cleanly.
+ *
+ * Start: take the directory's lock, load the log key and origin, open the
+ * writer, load the tree's frontier, start the sequencer, the checkpointer
+ * and the HTTP workers, in that order. Signals SIGINT and SIGTERM are
+ * blocked in every thread and taken by sigwait here.
+ *
+ * Stop: refuse new connections, let the sequencer finish every queued job
+ * (each waiting request gets its answer), stop the checkpointer, sign a
+ * last checkpoint if the tree grew since the newest one, stop HTTP.
+ */
+#include "server/srv_int.h"
+
+#include "common/mem.h"
+#include "common/timeutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void srv_config_init(srv_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->host = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->threads = (unsigned)(cpus > 0 ? 2 * cpus : 4);
+    cfg->conn_limit = 1024;
+    cfg->per_ip_limit = 64;
+    cfg->timeout_s = 30;
+    cfg->max_body = 64 * 1024;
+    cfg->max_batch_body = 16 * 1024 * 1024;
+    cfg->max_batch_lines = 1000;
+    cfg->max_queue = 20000;
+    cfg->checkpoint_ms = 1000;
+}
+
+static int load(srv *s, cm_error *err)
+{
+    char *path = xasprintf("%s/%s", s->cfg.dir, SRV_LOG_KEY_FILE);
+    int rc = srv_load_key(path, &s->log_key, err);
+    free(path);
+    if (rc) return -1;
+    s->db_path = xasprintf("%s/%s", s->cfg.dir, SRV_DB_FILE);
+    if (!(s->writer = store_open(s->db_path, STORE_WRITER, err))) return -1;
+    char *origin = NULL;
+    if (store_meta_get(s->writer, "origin", &origin, err) != 1)
+        return cm_fail(err, CM_INTERNAL, "", "the store has no origin: is it a cmcc log?");
+    snprintf(s->origin, sizeof s->origin, "%s", origin);
+    free(origin);
+    if (seq_init(s, err)) return -1;
+    if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0)
+        return -1;
+    return 0;
+}
+
+static void init_sync(srv *s)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&s->pub_mu, NULL);
+    pthread_cond_init(&s->pub_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    pthread_mutex_init(&s->rd_mu, NULL);
+    pthread_key_create(&s->rd_key, NULL);
+}
+
+static void stop(srv *s)
+{
+    if (s->daemon) MHD_quiesce_daemon(s->daemon);
+    pthread_mutex_lock(&s->q_mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    pthread_join(s->seq_thread, NULL);
+    pthread_mutex_lock(&s->pub_mu);
+    s->ckpt_stop = 1;
+    pthread_cond_broadcast(&s->pub_cv);
+    pthread_mutex_unlock(&s->pub_mu);
+    pthread_join(s->ckpt_thread, NULL);
+    if (s->size > s->checkpoint_size) {
+        char *note = srv_sign_checkpoint(&s->log_key, s->origin, s->size, &s->root);
+        cm_error err;
+        if (store_put_checkpoint(s->writer, s->size, note, time_now_ms(), &err))
+            fprintf(stderr, "cmcc: could not keep the last checkpoint: %s\n", err.message);
+        free(note);
+    }
+    if (s->daemon) MHD_stop_daemon(s->daemon);
+}
+
+static void cleanup(srv *s)
+{
+    srv_readers_close(s);
+    store_wal_checkpoint(s->writer);
+    store_close(s->writer);
+    log_key_free(&s->log_key);
+    free(s->checkpoint);
+    free(s->db_path);
+}
+
+int srv_run(const srv_config *cfg, cm_error *err)
+{
+    srv s;
+    memset(&s, 0, sizeof s);
+    s.cfg = *cfg;
+    int lock = srv_lock_dir(cfg->dir, err);
+    if (lock < 0) return -1;
+    init_sync(&s);
+    if (load(&s, err)) {
+        cleanup(&s);
+        close(lock);
+        return -1;
+    }
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_create(&s.seq_thread, NULL, seq_main, &s);
+    pthread_create(&s.ckpt_thread, NULL, ckpt_main, &s);
+    s.daemon = srv_http_start(&s, err);
+    if (!s.daemon) {
+        stop(&s);
+        cleanup(&s);
+        close(lock);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (!cfg->quiet) {
+        printf("cmcc: serving %s (%llu entries) at http://%s:%u/\n", s.origin,
+               (unsigned long long)s.size, cfg->host, info ? info->port : cfg->port);
+        fflush(stdout);
+    }
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    stop(&s);
+    cleanup(&s);
+    close(lock);
+    if (!cfg->quiet) printf("cmcc: stopped cleanly (%llu entries)\n", (unsigned long long)s.size);
+    return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * server.h: `cmcc serve`, the HTTP front of a log.
+ *
+ *   HTTP workers (libmicrohttpd thread pool): read the request, check the
+ *     token, parse envelopes and verify signatures in parallel, answer reads
+ *     from their own read-only store connection;
+ *   the sequencer (one thread, the only writer): judges events in order,
+ *     appends the accepted ones and their tree nodes, commits a batch with one
+ *     fsync, then answers every request of the batch;
+ *   the checkpointer (one thread): signs a new checkpoint at most once a
+ *     second while the tree grows.
+ *
+ * A log directory holds cmcc.db (the store), log.pem (the log's signing key),
+ * log.vkey (its note verifier key) and, when init made it, coordinator.pem.
+ */
+#ifndef CMCC_SERVER_H
+#define CMCC_SERVER_H
+
+#include "common/error.h"
+#include "event/event.h"
+#include "log/log.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_DB_FILE "cmcc.db"
+#define SRV_LOG_KEY_FILE "log.pem"
+#define SRV_VKEY_FILE "log.vkey"
+#define SRV_LOCK_FILE "cmcc.lock"
+
+typedef struct {
+    const char *dir;          /* the log directory */
+    const char *host;         /* listen address, default 127.0.0.1 */
+    unsigned port;            /* default 8080 */
+    unsigned threads;         /* HTTP worker threads (default: 2 per core) */
+    unsigned conn_limit;      /* open connections in all (default 1024) */
+    unsigned per_ip_limit;    /* open connections per client address (default 64) */
+    unsigned timeout_s;       /* idle connection timeout (default 30) */
+    size_t max_body;          /* bytes of a single-envelope request (default 64 KiB) */
+    size_t max_batch_body;    /* bytes of an NDJSON request (default 16 MiB) */
+    unsigned max_batch_lines; /* envelopes of an NDJSON request (1,000) */
+    unsigned max_queue;       /* events waiting for the sequencer before 503 (default 20,000) */
+    unsigned checkpoint_ms;   /* least time between checkpoints (default 1,000) */
+    const char *web_dir;      /* static files served at / */
+    int quiet;                /* no start-up banner */
+} srv_config;
+
+/* Fills the defaults. */
+void srv_config_init(srv_config *cfg);
+
+/* Serves the log until SIGINT or SIGTERM, then stops cleanly (no request
+ * lost: what was acknowledged is on disk). Prints the listening address on
+ * stdout unless quiet. -1 with err if it cannot start. */
+int srv_run(const srv_config *cfg, cm_error *err);
+
+/* ---- logdir.c: the log directory ---------------------------------------- */
+
+/* Creates a new log in dir (PROTOCOL.md section 6): the store, the log key
+ * (log_key_pem, or generated), and entry 0, the org.admit of the
+ * coordinator org signed with the coordinator key (coordinator_pem, or
+ * generated into dir/coordinator.pem), and a first checkpoint. OUT: vkey,
+ * the note verifier key (malloc'ed). */
+int srv_init_log(const char *dir, const char *origin, const char *org, const char *name,
+                 const char *coordinator_pem, const char *log_key_pem, char **vkey,
+                 cm_error *err);
+
+/* Appends signed envelopes to the log in dir directly (the server must not
+ * be running), in one transaction: each is judged exactly as the sequencer
+ * would, and the first refusal appends none. Signs a checkpoint after. */
+int srv_ingest(const char *dir, const ev_envelope *envs, size_t n, cm_error *err);
+
+/* Takes the log directory's exclusive lock (one server or rebuild at a
+ * time). Returns the lock's file descriptor, or -1 with err. */
+int srv_lock_dir(const char *dir, cm_error *err);
+
+/* Reads an Ed25519 PKCS#8 PEM key file into *k (free with log_key_free). */
+int srv_load_key(const char *path, log_key *k, cm_error *err);
+
+/* Reads a whole file. OUT: *data (malloc'ed, NUL-terminated), *len. */
+int srv_read_file(const char *path, char **data, size_t *len, cm_error *err);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * srv_int.h: what the files of the server share: the server's state, the
+ * request being answered, and the jobs the HTTP workers hand to the
+ * sequencer. Not part of the server's interface (server.h).
+ */
+#ifndef CMCC_SRV_INT_H
+#define CMCC_SRV_INT_H
+
+#include "common/buf.h"
+#include "event/event.h"
+#include "log/log.h"
+#include "server/server.h"
+#include "store/store.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+
+typedef struct srv srv;
+
+/* ---- one envelope on its way through the sequencer ---------------------- */
+
+typedef enum {
+    ITEM_FAILED,   /* refused before the sequencer: err says why */
+    ITEM_VERIFIED, /* parsed, signature checked: the sequencer judges it */
+    ITEM_UNKEYED,  /* envelope parsed, key not yet known: the sequencer
+                      looks the key up, verifies and parses */
+} item_state;
+
+typedef struct {
+    item_state state;
+    ev_event ev;
+    cm_error err;
+    /* the outcome, set by the sequencer */
+    int judged;   /* the sequencer looked at it */
+    int accepted; /* 1 with a receipt, 0 with err */
+    int duplicate;
+    uint64_t index;
+    log_hash leaf;
+} item;
+
+/* Checks one envelope as far as a worker can without the sequencer: its
+ * shape, the key (from the reader's registry), the signature and the
+ * payload. Leaves it ITEM_FAILED, ITEM_VERIFIED or ITEM_UNKEYED. */
+void item_prepare(item *it, store *reader, const char *json, size_t len, int64_t now_ms);
+/* Finishes an ITEM_UNKEYED item against the sequencer's view. 0 or -1. */
+int item_finish_unkeyed(item *it, const ev_view *v, int64_t now_ms);
+void item_free(item *it);
+
+/* ---- append.c: judging and appending one event ------------------------- */
+
+typedef struct {
+    uint64_t index;
+    log_hash leaf;
+    int duplicate;
+} srv_receipt;
+
+/* Judges the verified event e against the writer's state (in an open
+ * transaction) and appends it at f->size with `received` as its time, or
+ * finds it a duplicate. f advances past an appended entry. -1 with err
+ * when refused; err->code CM_INTERNAL means the store failed. */
+int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, ev_effects *fx,
+               cm_buf *scratch, srv_receipt *out, cm_error *err);
+
+/* ---- jobs: what the workers queue for the sequencer ----------------------- */
+
+typedef enum { JOB_EVENTS, JOB_CHECKPOINT } job_kind;
+
+typedef struct job job;
+struct job {
+    job *next;
+    job_kind kind;
+    item *items; /* JOB_EVENTS */
+    size_t n;
+    char *note; /* JOB_CHECKPOINT: the signed note of tree size `size` */
+    uint64_t size;
+    /* called by the sequencer once the job's outcome is durable */
+    void (*done)(job *j, void *ctx);
+    void *ctx;
+};
+
+/* Queues a job. -1 when the queue is full or the server is stopping. */
+int seq_submit(srv *s, job *j);
+/* Loads the tree's frontier and last entry time from the writer. */
+int seq_init(srv *s, cm_error *err);
+void *seq_main(void *arg);
+void *ckpt_main(void *arg);
+/* A checkpoint of (size, root) signed with the log key (malloc'ed). */
+char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
+                          const log_hash *root);
+
+/* ---- the server --------------------------------------------------------- */
+
+struct srv {
+    srv_config cfg;
+    char *db_path;
+    struct MHD_Daemon *daemon;
+    store *writer; /* the sequencer's */
+    void *seq;     /* the sequencer's own state (sequencer.c) */
+    log_key log_key;
+    char origin[NOTE_NAME_MAX];
+
+    /* what readers may rely on: committed size and root, newest checkpoint */
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv; /* signalled when the tree grows or on stop */
+    uint64_t size;
+    log_hash root;
+    char *checkpoint; /* the signed note served at /checkpoint */
+    uint64_t checkpoint_size;
+    int ckpt_stop;
+
+    /* the sequencer's queue */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    job *q_head, *q_tail;
+    unsigned q_items;
+    int stopping;
+    int seq_done;
+    pthread_t seq_thread, ckpt_thread;
+
+    /* read-only store connections, one per worker thread */
+    pthread_mutex_t rd_mu;
+    store **readers;
+    size_t n_readers;
+    pthread_key_t rd_key;
+};
+
+/* The calling thread's read-only connection (opened on first use). */
+store *srv_reader(srv *s);
+void srv_readers_close(srv *s);
+
+/* A snapshot of the published tree. */
+void srv_published(srv *s, uint64_t *size, log_hash *root);
+
+/* ---- requests and responses --------------------------------------------- */
+
+typedef struct {
+    int status;
+    cm_buf body;
+    const char *type;  /* Content-Type; JSON by default */
+    const char *cache; /* Cache-Control, or NULL */
+    int retry_after;   /* seconds, or 0 */
+    const char *allow; /* Allow, for 405 */
+} srv_resp;
+
+typedef struct srv_req srv_req;
+struct srv_req {
+    srv *s;
+    struct MHD_Connection *conn;
+    cm_buf body;
+    int too_large;
+    int suspended;
+    int ready; /* resp is complete: queue it */
+    srv_resp resp;
+    char org[EV_ID_MAX + 1]; /* the token's org, once checked */
+    job job;
+};
+
+/* Fills resp with {"error":{...}} and the code's HTTP status. */
+void srv_error(srv_resp *r, const cm_error *e);
+void srv_errorf(srv_resp *r, cm_code code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Appends the error object {"code","message","field"} to out. */
+void srv_error_json(cm_buf *out, const cm_error *e);
+
+/* Checks the bearer token; on failure fills resp and returns -1. */
+int srv_auth(srv_req *q, srv_resp *r);
+
+/* A route's handler: fills r, or suspends the request (returns 1). */
+typedef int (*srv_handler)(srv_req *q, const char *path, srv_resp *r);
+
+int h_events(srv_req *q, const char *path, srv_resp *r);
+int h_checkpoint(srv_req *q, const char *path, srv_resp *r);
+int h_tile(srv_req *q, const char *path, srv_resp *r);
+int h_entry(srv_req *q, const char *path, srv_resp *r);
+int h_proof_inclusion(srv_req *q, const char *path, srv_resp *r);
+int h_proof_consistency(srv_req *q, const char *path, srv_resp *r);
+int h_orgs(srv_req *q, const char *path, srv_resp *r);
+int h_places(srv_req *q, const char *path, srv_resp *r);
+int h_healthz(srv_req *q, const char *path, srv_resp *r);
+int h_static(srv_req *q, const char *path, srv_resp *r);
+
+/* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
+ * -1 malformed (r filled with bad_request). */
+int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
+
+/* Starts libmicrohttpd on the configured address (http.c). */
+struct MHD_Daemon *srv_http_start(srv *s, cm_error *err);
+
+/* Answers a suspended request: queues its response and resumes it. */
+void srv_resume(srv_req *q);
+
+#endif

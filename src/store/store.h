@@ -1,0 +1,130 @@
+/*
+ * store.h: where the log and its state are kept.
+ *
+ * One interface for the entries, the stored hashes of the tree, the signed
+ * checkpoints, the read tokens and the projections (the state every event
+ * is judged against and every read is answered from). The implementation is
+ * SQLite (store_sqlite*.c); everything above this header sees only store_*.
+ *
+ * Connections: a process has at most one STORE_WRITER on a log. It alone
+ * appends, applies effects and checkpoints the WAL; writes happen between
+ * store_begin (BEGIN IMMEDIATE) and store_commit, which is durable when it
+ * returns (WAL, synchronous=FULL). STORE_READER connections see committed
+ * data only and never write. STORE_ADMIN is for short operator writes
+ * (tokens) while a server may be running: it writes but never checkpoints.
+ * STORE_SCRATCH is a writer for a temporary store that need not survive a
+ * crash (the copy a verification replays into).
+ *
+ * Lookups return 1 (found), 0 (not found) or -1 (failure, with err).
+ * Strings returned through OUT parameters are the caller's to free.
+ */
+#ifndef CMCC_STORE_H
+#define CMCC_STORE_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "event/event.h"
+#include "log/log.h"
+
+#include <stdint.h>
+
+typedef struct store store;
+
+typedef enum {
+    STORE_WRITER,
+    STORE_READER,
+    STORE_ADMIN,
+    STORE_SCRATCH /* a throw-away copy (replays): a writer with no fsync */
+} store_mode;
+
+/* ---- store_sqlite.c: opening, transactions, metadata -------------------- */
+
+/* Creates a new, empty store at path (which must not exist). */
+int store_create(const char *path, cm_error *err);
+/* The same, for a store to be opened in mode (STORE_SCRATCH: no WAL). */
+int store_create_mode(const char *path, store_mode mode, cm_error *err);
+/* Opens an existing store. NULL and err on failure. */
+store *store_open(const char *path, store_mode mode, cm_error *err);
+void store_close(store *s);
+
+int store_begin(store *s, cm_error *err); /* BEGIN IMMEDIATE */
+int store_commit(store *s, cm_error *err);
+void store_rollback(store *s);
+/* Runs a PASSIVE checkpoint of the WAL (writer only). */
+void store_wal_checkpoint(store *s);
+
+/* Metadata: origin, the log's verifier key, the schema version. */
+int store_meta_get(store *s, const char *key, char **value, cm_error *err);
+int store_meta_set(store *s, const char *key, const char *value, cm_error *err);
+
+/* ---- store_log.c: entries, hashes, checkpoints -------------------------- */
+
+/* The number of entries. */
+int store_size(store *s, uint64_t *size, cm_error *err);
+/* Appends entry idx (which must be the current size) with the event's org,
+ * id and type. */
+int store_append(store *s, uint64_t idx, const char *entry, size_t len, const char *org,
+                 const char *id, const char *type, cm_error *err);
+/* Reads entry idx. OUT: *entry (malloc'ed, NUL-terminated), *len. */
+int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err);
+/* Calls fn for entries [from, from + count) in order; stops when fn
+ * returns nonzero (and returns that value). */
+typedef int (*store_entry_fn)(void *ctx, uint64_t idx, const char *entry, size_t len);
+int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
+                  cm_error *err);
+/* Stores a complete node of the tree. */
+int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_error *err);
+/* A log_read_fn over this store (ctx is the store). */
+int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out);
+
+/* Keeps a signed checkpoint (the note text) of a tree size. */
+int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms,
+                         cm_error *err);
+/* The newest checkpoint. OUT: *note, *size. 0 when there is none. */
+int store_latest_checkpoint(store *s, char **note, uint64_t *size, cm_error *err);
+/* Calls fn for every kept checkpoint, smallest tree first; stops when fn
+ * returns nonzero (and returns that). */
+typedef int (*store_checkpoint_fn)(void *ctx, uint64_t size, const char *note);
+int store_each_checkpoint(store *s, store_checkpoint_fn fn, void *ctx, cm_error *err);
+
+/* ---- store_token.c: read tokens ----------------------------------------- */
+
+#define STORE_TOKEN_ID_LEN 12
+
+/* Records a token by its SHA-256 for org. OUT: id (STORE_TOKEN_ID_LEN hex
+ * digits of the hash), the name the operator revokes it by. */
+int store_token_add(store *s, const uint8_t hash[32], const char *org, int64_t now_ms,
+                    char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
+/* Revokes the token with this id. 1 revoked, 0 no such active token. */
+int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err);
+/* The org of an active token with this hash. OUT: org. */
+int store_token_org(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1], cm_error *err);
+/* Appends the tokens as a JSON array (id, org, created, revoked). */
+int store_tokens_json(store *s, cm_buf *out, cm_error *err);
+
+/* ---- store_state.c: the state events are judged against ----------------- */
+
+/* Fills *v with lookups on this store; v->size is set to the store's size
+ * as the caller knows it (the sequencer tracks it). */
+void store_view(store *s, ev_view *v);
+/* Applies an accepted event: records (org, id) -> idx for idempotency and
+ * writes its effects; idx is its entry. */
+int store_apply(store *s, const char *org, const char *id, const ev_effects *fx, uint64_t idx,
+                cm_error *err);
+/* Empties every projection (for a rebuild). */
+int store_clear_state(store *s, cm_error *err);
+
+/* ---- store_read.c: projections as JSON for the read API ----------------- */
+
+int store_orgs_json(store *s, cm_buf *out, cm_error *err);
+int store_places_json(store *s, cm_buf *out, cm_error *err);
+
+/* ---- store_diff.c: comparing the state of two stores -------------------- */
+
+/* Compares every projection of s (and with log set, the tree's nodes too)
+ * with the store file at other_path, row by row. Appends one
+ * line per difference to report, naming the entry that last wrote the row
+ * (or the tree node), and returns how many there were, or -1. */
+long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err);
+
+#endif

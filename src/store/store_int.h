@@ -1,0 +1,64 @@
+/*
+ * store_int.h: what the SQLite files of the store share: the connection,
+ * its cache of prepared statements, and the helpers to use them. Not part
+ * of the store's interface (store.h).
+ */
+#ifndef CMCC_STORE_INT_H
+#define CMCC_STORE_INT_H
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+/* One slot per prepared statement, so each is prepared once per connection. */
+enum {
+    SQ_META_GET,
+    SQ_META_SET,
+    SQ_SIZE,
+    SQ_ENTRY_PUT,
+    SQ_EVID_PUT,
+    SQ_ENTRY_GET,
+    SQ_ENTRIES,
+    SQ_HASH_PUT,
+    SQ_HASH_GET,
+    SQ_CKPT_PUT,
+    SQ_CKPT_LATEST,
+    SQ_TOKEN_PUT,
+    SQ_TOKEN_REVOKE,
+    SQ_TOKEN_ORG,
+    SQ_ORG_GET,
+    SQ_KEY_GET,
+    SQ_KEYS_ACTIVE,
+    SQ_PLACE_GET,
+    SQ_EVID_GET,
+    SQ_ORG_ADMIT,
+    SQ_ORG_STATUS,
+    SQ_KEY_ADD,
+    SQ_KEY_REVOKE,
+    SQ_PLACE_DEFINE,
+    SQ_PLACE_STATUS,
+    SQ_COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    store_mode mode;
+    sqlite3_stmt *st[SQ_COUNT];
+};
+
+/* The statement of slot, prepared from sql on first use, reset and with
+ * its bindings cleared. NULL (and err) if it cannot be prepared. */
+sqlite3_stmt *store_stmt(store *s, int slot, const char *sql, cm_error *err);
+/* Fills err with the connection's last error about what, returns -1. */
+int store_fail(store *s, cm_error *err, const char *what);
+/* Runs SQL with no result rows. */
+int store_exec(store *s, const char *sql, cm_error *err);
+/* Binds text, or NULL when s is NULL. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* The schema of a new store (store_schema.c). */
+extern const char store_schema_sql[];
+/* The projection tables, which a rebuild empties and a diff compares. */
+extern const char *const store_state_tables[];
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * store_sqlite.c: opening a SQLite store and the helpers the other store
+ * files share.
+ *
+ * Every pragma is set explicitly when a connection opens:
+ *   journal_mode=WAL      readers never block the writer, nor it them
+ *   synchronous=FULL      a commit is on disk when it returns
+ *   busy_timeout=5000     short waits on the write lock instead of errors
+ *   foreign_keys=OFF, temp_store=MEMORY, cache_size per role
+ *   wal_autocheckpoint    writer: every 4,000 pages; others: never
+ * A scratch store (a replay's throw-away copy) keeps its journal in memory
+ * and never syncs.
+ * Readers and admin connections also skip the checkpoint SQLite would run
+ * when the last connection closes: only the writer checkpoints the WAL.
+ */
+#include "store/store_int.h"
+
+#include "common/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCHEMA_VERSION "1"
+
+int store_fail(store *s, cm_error *err, const char *what)
+{
+    return cm_fail(err, CM_INTERNAL, "", "store: %s: %s", what,
+                   s && s->db ? sqlite3_errmsg(s->db) : "not open");
+}
+
+int store_exec(store *s, const char *sql, cm_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        cm_fail(err, CM_INTERNAL, "", "store: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3_stmt *store_stmt(store *s, int slot, const char *sql, cm_error *err)
+{
+    sqlite3_stmt *st = s->st[slot];
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[slot], NULL) !=
+        SQLITE_OK) {
+        store_fail(s, err, "prepare");
+        return NULL;
+    }
+    return s->st[slot];
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int pragmas(store *s, cm_error *err)
+{
+    const char *common = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                         "PRAGMA temp_store=MEMORY;";
+    if (store_exec(s, common, err)) return -1;
+    sqlite3_busy_timeout(s->db, 5000);
+    if (s->mode == STORE_SCRATCH)
+        return store_exec(s, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+                             "PRAGMA cache_size=-65536;",
+                          err);
+    if (s->mode == STORE_WRITER)
+        return store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=4000;"
+                             "PRAGMA cache_size=-32768;",
+                          err);
+    int on = 1;
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on);
+    return store_exec(s, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-8192;", err);
+}
+
+static store *open_db(const char *path, store_mode mode, int flags, cm_error *err)
+{
+    store *s = xcalloc(1, sizeof *s);
+    s->mode = mode;
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) !=
+        SQLITE_OK) {
+        store_fail(s, err, path);
+        store_close(s);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    if (pragmas(s, err)) {
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int store_create(const char *path, cm_error *err)
+{
+    return store_create_mode(path, STORE_WRITER, err);
+}
+
+int store_create_mode(const char *path, store_mode mode, cm_error *err)
+{
+    if (access(path, F_OK) == 0)
+        return cm_fail(err, CM_CONFLICT, "", "%s already exists: a log is never overwritten",
+                       path);
+    store *s = open_db(path, mode, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+    if (!s) return -1;
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    if (!rc) rc = store_exec(s, store_schema_sql, err);
+    if (!rc) rc = store_exec(s, "COMMIT", err);
+    store_close(s);
+    return rc;
+}
+
+store *store_open(const char *path, store_mode mode, cm_error *err)
+{
+    if (access(path, F_OK) != 0) {
+        cm_fail(err, CM_NOT_FOUND, "", "no store at %s: make a log with `cmcc init` first",
+                path);
+        return NULL;
+    }
+    int flags = mode == STORE_READER ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    store *s = open_db(path, mode, flags, err);
+    if (!s) return NULL;
+    char *v = NULL;
+    int r = store_meta_get(s, "schema", &v, err);
+    if (r != 1 || strcmp(v, SCHEMA_VERSION) != 0) {
+        if (r >= 0)
+            cm_fail(err, CM_INTERNAL, "", "%s is not a cmcc store of schema version %s", path,
+                    SCHEMA_VERSION);
+        free(v);
+        store_close(s);
+        return NULL;
+    }
+    free(v);
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s) return;
+    for (int i = 0; i < SQ_COUNT; i++) sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int store_begin(store *s, cm_error *err)
+{
+    return store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(store *s, cm_error *err)
+{
+    return store_exec(s, "COMMIT", err);
+}
+
+void store_rollback(store *s)
+{
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void store_wal_checkpoint(store *s)
+{
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+int store_meta_get(store *s, const char *key, char **value, cm_error *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQ_META_GET, "SELECT value FROM meta WHERE key=?", err);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return store_fail(s, err, "meta");
+    *value = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return 1;
+}
+
+int store_meta_set(store *s, const char *key, const char *value, cm_error *err)
+{
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", err);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) return store_fail(s, err, "meta");
+    return 0;
+}

@@ -1,0 +1,235 @@
+/*
+ * store_state.c: the state events are judged against, on SQLite.
+ *
+ * The lookups of an ev_view (store_view) and the writes of an accepted
+ * event's effects (store_apply) work on the same connection, so that inside
+ * the writer's open transaction each event of a batch sees the effects of
+ * the ones before it. Every projection row records `updated`, the entry that
+ * last wrote it, so that a difference found by a replay names an entry.
+ */
+#include "store/store_int.h"
+
+#include "common/codec.h"
+#include "common/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int step_row(store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : (store_fail(s, NULL, "lookup"), -1);
+}
+
+static int v_org(void *ctx, const char *org, ev_org_state *out)
+{
+    store *s = ctx;
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_ORG_GET, "SELECT role_bits, status FROM orgs WHERE org=?", NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+    int r = step_row(s, st);
+    if (r != 1) return r;
+    out->roles = (unsigned)sqlite3_column_int(st, 0);
+    out->suspended = strcmp((const char *)sqlite3_column_text(st, 1), "suspended") == 0;
+    sqlite3_reset(st);
+    return 1;
+}
+
+static int v_key(void *ctx, const char *keyid, ev_key_state *out)
+{
+    store *s = ctx;
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_KEY_GET, "SELECT org, public_key, status FROM keys WHERE keyid=?", NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, keyid, -1, SQLITE_STATIC);
+    int r = step_row(s, st);
+    if (r != 1) return r;
+    snprintf(out->org, sizeof out->org, "%s", (const char *)sqlite3_column_text(st, 0));
+    const char *b64 = (const char *)sqlite3_column_text(st, 1);
+    uint8_t k[LOG_PUBKEY_SIZE + 3];
+    r = b64_decode(b64, strlen(b64), k, sizeof k) == LOG_PUBKEY_SIZE ? 1 : -1;
+    memcpy(out->pub, k, LOG_PUBKEY_SIZE);
+    out->revoked = strcmp((const char *)sqlite3_column_text(st, 2), "revoked") == 0;
+    sqlite3_reset(st);
+    return r;
+}
+
+static int v_active_keys(void *ctx, const char *org, long long *count)
+{
+    store *s = ctx;
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_KEYS_ACTIVE, "SELECT count(*) FROM keys WHERE org=? AND status='active'", NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+    int r = step_row(s, st);
+    if (r != 1) return -1;
+    *count = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 1;
+}
+
+static int v_place(void *ctx, const char *place, ev_place_state *out)
+{
+    store *s = ctx;
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_PLACE_GET, "SELECT kind, status FROM places WHERE place=?", NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, place, -1, SQLITE_STATIC);
+    int r = step_row(s, st);
+    if (r != 1) return r;
+    snprintf(out->kind, sizeof out->kind, "%s", (const char *)sqlite3_column_text(st, 0));
+    out->closed = strcmp((const char *)sqlite3_column_text(st, 1), "closed") == 0;
+    sqlite3_reset(st);
+    return 1;
+}
+
+static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index,
+                      ev_envelope *env)
+{
+    store *s = ctx;
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_EVID_GET, "SELECT idx FROM event_ids WHERE org=? AND id=?", NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int r = step_row(s, st);
+    if (r != 1) return r;
+    *index = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    char *entry = NULL;
+    size_t len = 0;
+    int64_t received;
+    if (store_entry(s, *index, &entry, &len, NULL) != 1) return -1;
+    r = ev_entry_parse(entry, len, env, &received, NULL) ? -1 : 1;
+    free(entry);
+    return r;
+}
+
+void store_view(store *s, ev_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->ctx = s;
+    v->org = v_org;
+    v->key = v_key;
+    v->active_keys = v_active_keys;
+    v->place = v_place;
+    v->event_id = v_event_id;
+}
+
+static int run(store *s, sqlite3_stmt *st, cm_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
+}
+
+static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
+{
+    sqlite3_stmt *st;
+    sqlite3_int64 at = (sqlite3_int64)idx;
+    switch (f->kind) {
+    case FX_ORG_ADMIT: {
+        st = store_stmt(s, SQ_ORG_ADMIT,
+                        "INSERT INTO orgs(org, name, roles, role_bits, country, status, admitted, "
+                        "updated) VALUES(?,?,?,?,?,'active',?,?)",
+                        err);
+        if (!st) return -1;
+        cm_buf roles = CM_BUF_INIT;
+        ev_roles_json(f->u.org_admit.roles, &roles);
+        store_bind_text(st, 1, f->u.org_admit.org);
+        store_bind_text(st, 2, f->u.org_admit.name);
+        sqlite3_bind_text(st, 3, roles.data, (int)roles.len, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 4, (int)f->u.org_admit.roles);
+        store_bind_text(st, 5, f->u.org_admit.country);
+        sqlite3_bind_int64(st, 6, at);
+        sqlite3_bind_int64(st, 7, at);
+        buf_free(&roles);
+        return run(s, st, err);
+    }
+    case FX_ORG_STATUS:
+        st = store_stmt(s, SQ_ORG_STATUS,
+                        "UPDATE orgs SET status=?, reason=?, updated=? WHERE org=?", err);
+        if (!st) return -1;
+        store_bind_text(st, 1, f->u.org_status.suspended ? "suspended" : "active");
+        store_bind_text(st, 2, f->u.org_status.reason);
+        sqlite3_bind_int64(st, 3, at);
+        store_bind_text(st, 4, f->u.org_status.org);
+        return run(s, st, err);
+    case FX_KEY_ADD: {
+        st = store_stmt(s, SQ_KEY_ADD,
+                        "INSERT INTO keys(keyid, org, public_key, status, added, updated) "
+                        "VALUES(?,?,?,'active',?,?)",
+                        err);
+        if (!st) return -1;
+        char b64[B64_LEN(LOG_PUBKEY_SIZE) + 1];
+        b64_encode(f->u.key_add.pub, LOG_PUBKEY_SIZE, b64, sizeof b64);
+        store_bind_text(st, 1, f->u.key_add.keyid);
+        store_bind_text(st, 2, f->u.key_add.org);
+        sqlite3_bind_text(st, 3, b64, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, at);
+        sqlite3_bind_int64(st, 5, at);
+        return run(s, st, err);
+    }
+    case FX_KEY_REVOKE:
+        st = store_stmt(s, SQ_KEY_REVOKE,
+                        "UPDATE keys SET status='revoked', reason=?, updated=? WHERE keyid=?", err);
+        if (!st) return -1;
+        store_bind_text(st, 1, f->u.key_revoke.reason);
+        sqlite3_bind_int64(st, 2, at);
+        store_bind_text(st, 3, f->u.key_revoke.keyid);
+        return run(s, st, err);
+    case FX_PLACE_DEFINE:
+        st = store_stmt(s, SQ_PLACE_DEFINE,
+                        "INSERT INTO places(place, kind, name, lat, lon, sector, status, defined, "
+                        "updated) VALUES(?,?,?,?,?,?,'open',?,?)",
+                        err);
+        if (!st) return -1;
+        store_bind_text(st, 1, f->u.place_define.place);
+        store_bind_text(st, 2, f->u.place_define.kind);
+        store_bind_text(st, 3, f->u.place_define.name);
+        sqlite3_bind_double(st, 4, f->u.place_define.lat);
+        sqlite3_bind_double(st, 5, f->u.place_define.lon);
+        store_bind_text(st, 6, f->u.place_define.sector);
+        sqlite3_bind_int64(st, 7, at);
+        sqlite3_bind_int64(st, 8, at);
+        return run(s, st, err);
+    case FX_PLACE_STATUS:
+        st = store_stmt(s, SQ_PLACE_STATUS,
+                        "UPDATE places SET status=?, reason=?, updated=? WHERE place=?", err);
+        if (!st) return -1;
+        store_bind_text(st, 1, f->u.place_status.closed ? "closed" : "open");
+        store_bind_text(st, 2, f->u.place_status.reason);
+        sqlite3_bind_int64(st, 3, at);
+        store_bind_text(st, 4, f->u.place_status.place);
+        return run(s, st, err);
+    }
+    return cm_fail(err, CM_INTERNAL, "", "store: unknown effect %d", (int)f->kind);
+}
+
+int store_apply(store *s, const char *org, const char *id, const ev_effects *fx, uint64_t idx,
+                cm_error *err)
+{
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_EVID_PUT, "INSERT INTO event_ids(org, id, idx) VALUES(?,?,?)", err);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)idx);
+    if (run(s, st, err)) return -1;
+    for (size_t i = 0; i < fx->n; i++)
+        if (apply_one(s, &fx->v[i], idx, err)) return -1;
+    return 0;
+}
+
+int store_clear_state(store *s, cm_error *err)
+{
+    for (size_t i = 0; store_state_tables[i]; i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "DELETE FROM %s", store_state_tables[i]);
+        if (store_exec(s, sql, err)) return -1;
+    }
+    return 0;
+}
