@@ -63,21 +63,4 @@ int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_e
 int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,
                   cm_buf *body, long *status, long *retry_after, cm_error *err);
 
-/* ---- replay.c: recomputing the state from the entries ------------------- */
-
-typedef struct {
-    store *target; /* the state (and with mirror, the log) is written here */
-    int mirror;    /* also append the entries and tree nodes to target */
-    log_frontier f;
-    ev_effects fx;
-    uint64_t next;
-} replay;
-
-void replay_init(replay *r, store *target, int mirror);
-void replay_free(replay *r);
-/* Checks and applies entry idx (the next one): its exact form, signature
- * by a key registered at that point, and the rules, which must accept it
- * as they did. -1 with err, whose message names the entry. */
-int replay_entry(replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
-
 #endif

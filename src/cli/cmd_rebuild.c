@@ -21,7 +21,7 @@ static const char help[] = "usage: cmcc rebuild DIR\n\n"
 static int one(void *ctx, uint64_t idx, const char *entry, size_t len)
 {
     cm_error err;
-    if (replay_entry(ctx, idx, entry, len, &err)) {
+    if (srv_replay_entry(ctx, idx, entry, len, &err)) {
         cli_error("rebuild", &err);
         return 1;
     }
@@ -41,8 +41,8 @@ int cmd_rebuild(int argc, char **argv)
     free(db);
     uint64_t size = 0;
     int rc = 1;
-    replay r;
-    replay_init(&r, w, 0);
+    srv_replay r;
+    srv_replay_init(&r, w, 0);
     if (!w || store_size(w, &size, &err) || store_begin(w, &err) || store_clear_state(w, &err)) {
         cli_error("rebuild", &err);
         goto done;
@@ -58,7 +58,7 @@ int cmd_rebuild(int argc, char **argv)
     printf("cmcc rebuild: the state was recomputed from %llu entries\n", (unsigned long long)size);
     rc = 0;
 done:
-    replay_free(&r);
+    srv_replay_free(&r);
     store_close(w);
     close(lock);
     return rc;

@@ -45,7 +45,7 @@ typedef struct {
 
 typedef struct {
     note_verifier nv;
-    replay r;
+    srv_replay r;
     store *scratch;
     char scratch_path[64];
     known_ckpt *ck;
@@ -112,7 +112,7 @@ static void check_known(verifier *v)
 static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
 {
     cm_error err;
-    if (replay_entry(&v->r, idx, entry, len, &err)) {
+    if (srv_replay_entry(&v->r, idx, entry, len, &err)) {
         problem(v, "%s", err.message);
         v->stopped = 1;
         return 1;
@@ -137,13 +137,13 @@ static int open_scratch(verifier *v)
         fprintf(stderr, "cmcc verify: cannot make a scratch store: %s\n", err.message);
         return -1;
     }
-    replay_init(&v->r, v->scratch, 1);
+    srv_replay_init(&v->r, v->scratch, 1);
     return 0;
 }
 
 static void close_scratch(verifier *v)
 {
-    replay_free(&v->r);
+    srv_replay_free(&v->r);
     store_close(v->scratch);
     if (v->scratch_path[0]) unlink(v->scratch_path);
     free(v->ck);

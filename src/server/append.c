@@ -10,15 +10,10 @@
  */
 #include "server/srv_int.h"
 
-typedef struct {
-    store *w;
-    int failed;
-} emit_ctx;
-
-static void emit(void *ctx, int level, uint64_t index, const log_hash *h)
+void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h)
 {
-    emit_ctx *c = ctx;
-    if (!c->failed && store_put_hash(c->w, level, index, h, NULL)) c->failed = 1;
+    srv_node_sink *c = ctx;
+    if (!c->failed && store_put_hash(c->store, level, index, h, NULL)) c->failed = 1;
 }
 
 int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, ev_effects *fx,
@@ -54,9 +49,9 @@ int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, e
                      err) ||
         store_apply(w, e->org, e->id, fx, f->size, err))
         return -1;
-    emit_ctx c = {w, 0};
+    srv_node_sink c = {w, 0};
     out->index = f->size;
-    log_frontier_append(f, &out->leaf, emit, &c);
+    log_frontier_append(f, &out->leaf, srv_keep_node, &c);
     if (c.failed) return cm_fail(err, CM_INTERNAL, "", "the tree could not be stored");
     return 0;
 }

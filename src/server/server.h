@@ -76,6 +76,34 @@ int srv_lock_dir(const char *dir, cm_error *err);
 /* Reads an Ed25519 PKCS#8 PEM key file into *k (free with log_key_free). */
 int srv_load_key(const char *path, log_key *k, cm_error *err);
 
+/* ---- append.c: keeping tree nodes --------------------------------------- */
+
+struct store;
+/* A log_node_fn context that stores each completed node in `store`;
+ * failed is set (and later nodes skipped) if a write fails. */
+typedef struct {
+    struct store *store;
+    int failed;
+} srv_node_sink;
+void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h);
+
+/* ---- replay.c: recomputing the state from the entries ------------------- */
+
+typedef struct {
+    struct store *target; /* the state (and with mirror, the log) is written here */
+    int mirror;           /* also append the entries and tree nodes to target */
+    log_frontier f;
+    ev_effects fx;
+    uint64_t next;
+} srv_replay;
+
+void srv_replay_init(srv_replay *r, struct store *target, int mirror);
+void srv_replay_free(srv_replay *r);
+/* Checks and applies entry idx (the next one) as the sequencer did: its
+ * exact form, its signature by a key registered at that point, and the
+ * rules, which must accept it again. -1 with err, which names the entry. */
+int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
+
 /* Reads a whole file. OUT: *data (malloc'ed, NUL-terminated), *len. */
 int srv_read_file(const char *path, char **data, size_t *len, cm_error *err);
 

@@ -7,11 +7,13 @@
  * (not refuse it, nor find it a duplicate). With mirror set, the entries and
  * tree nodes are appended to the target too, making it a full copy.
  */
-#include "cli/cli.h"
+#include "server/server.h"
+
+#include "store/store.h"
 
 #include <string.h>
 
-void replay_init(replay *r, store *target, int mirror)
+void srv_replay_init(srv_replay *r, store *target, int mirror)
 {
     memset(r, 0, sizeof *r);
     r->target = target;
@@ -19,21 +21,11 @@ void replay_init(replay *r, store *target, int mirror)
     log_frontier_init(&r->f);
 }
 
-void replay_free(replay *r)
+void srv_replay_free(srv_replay *r)
 {
     ev_effects_free(&r->fx);
 }
 
-typedef struct {
-    store *s;
-    int failed;
-} emit_ctx;
-
-static void emit(void *ctx, int level, uint64_t index, const log_hash *h)
-{
-    emit_ctx *c = ctx;
-    if (!c->failed && store_put_hash(c->s, level, index, h, NULL)) c->failed = 1;
-}
 
 static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
 {
@@ -43,7 +35,7 @@ static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
     return -1;
 }
 
-int replay_entry(replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err)
+int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err)
 {
     cm_error why;
     cm_error_clear(&why);
@@ -86,8 +78,8 @@ int replay_entry(replay *r, uint64_t idx, const char *entry, size_t len, cm_erro
         store_append(r->target, idx, entry, len, e.org, e.id, e.type->name, &why))
         goto done;
     if (store_apply(r->target, e.org, e.id, &r->fx, idx, &why)) goto done;
-    emit_ctx c = {r->target, 0};
-    log_frontier_append(&r->f, &leaf, r->mirror ? emit : NULL, &c);
+    srv_node_sink c = {r->target, 0};
+    log_frontier_append(&r->f, &leaf, r->mirror ? srv_keep_node : NULL, &c);
     if (c.failed) {
         cm_fail(&why, CM_INTERNAL, "", "cannot store the tree");
         goto done;
