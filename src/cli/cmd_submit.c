@@ -34,6 +34,8 @@ static const char help[] =
     "  --receipts FILE   append one JSON line per envelope: where it came from and\n"
     "                    its receipt or error\n";
 
+#define SUBMIT_MAX_BODY (8u << 20) /* bytes of one batch request */
+
 typedef struct {
     const char *file;
     unsigned line;
@@ -161,6 +163,9 @@ int cmd_submit(int argc, char **argv)
         for (size_t i = 0; i < all.n && n < (size_t)batch_n; i++) {
             size_t k = (next + i) % all.n;
             if (all.v[k].done) continue;
+            /* the server takes at most 16 MiB a request: large envelopes
+             * make smaller batches (one envelope is at most ~64 KiB) */
+            if (n && body.len + all.v[k].len + 1 > SUBMIT_MAX_BODY) break;
             batch[n++] = &all.v[k];
             buf_append(&body, all.v[k].text, all.v[k].len);
             buf_putc(&body, '\n');

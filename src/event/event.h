@@ -105,6 +105,7 @@ typedef enum {
     FT_INT,     /* integer min..max (default 0..2^53) */
     FT_LAT,     /* number -90..90 */
     FT_LON,     /* number -180..180 */
+    FT_NUMBER,  /* number min..max (default 0..1e12) */
     FT_TIME,    /* RFC 3339 UTC */
     FT_BOOL,    /* true or false */
     FT_PUBKEY,  /* base64 of a 32-byte Ed25519 public key */
@@ -174,6 +175,33 @@ typedef struct {
     int closed;
 } ev_place_state;
 
+typedef struct {
+    char crossing[EV_ID_MAX + 1];
+    char declared_by[EV_ID_MAX + 1];
+    int screened;
+    long long lines; /* how many lines it declared */
+} ev_consignment_state;
+
+typedef struct {
+    long long declared;
+    long long approved; /* -1 until screened */
+    long long entered;
+} ev_line_state;
+
+typedef enum { TRANSFER_PENDING, TRANSFER_ACCEPTED, TRANSFER_REJECTED } ev_transfer_status;
+
+typedef struct {
+    char consignment[EV_ID_MAX + 1];
+    char from[EV_ID_MAX + 1]; /* the sender; for an entry, the inspector's org */
+    char to[EV_ID_MAX + 1];
+    int entry; /* opened by consignment.enter */
+    ev_transfer_status status;
+} ev_transfer_state;
+
+/* Ledger accounts of a consignment line (PROTOCOL.md section 3, Supply). */
+#define EV_ACCOUNT_MAX 80
+#define EV_LINES_MAX 500 /* lines of a consignment, and of any one movement */
+
 /*
  * Read-only access to the current state. Each lookup returns 1 and fills
  * *out when the thing exists, 0 when it does not, -1 on a store failure
@@ -189,6 +217,20 @@ typedef struct {
     /* the log index of the event (org, id), and its envelope (to free) */
     int (*event_id)(void *ctx, const char *org, const char *id, uint64_t *index,
                     ev_envelope *env);
+    /* supply */
+    int (*consignment)(void *ctx, const char *id, ev_consignment_state *out);
+    int (*line)(void *ctx, const char *consignment, long long line, ev_line_state *out);
+    /* the balance of an account (0 when it never held anything): returns 1 */
+    int (*balance)(void *ctx, const char *consignment, long long line, const char *account,
+                   long long *qty);
+    int (*transfer)(void *ctx, const char *id, ev_transfer_state *out);
+    /* the lines a transfer carries, in line order: up to cap (line, sent)
+     * pairs; *n says how many. Returns 1. */
+    int (*transfer_lines)(void *ctx, const char *transfer, long long *line, long long *sent,
+                          size_t cap, size_t *n);
+    /* whether a distribution or loss id is taken */
+    int (*distribution)(void *ctx, const char *id);
+    int (*loss)(void *ctx, const char *id);
 } ev_view;
 
 /* ---- effects: what an accepted event changes ---------------------------- */
@@ -200,6 +242,18 @@ typedef enum {
     FX_KEY_REVOKE,
     FX_PLACE_DEFINE,
     FX_PLACE_STATUS,
+    FX_CONSIGNMENT_DECLARE,
+    FX_LINE_DECLARE,
+    FX_LINE_SCREEN,
+    FX_CONSIGNMENT_SCREENED,
+    FX_TRANSFER_OPEN,
+    FX_TRANSFER_LINE,
+    FX_TRANSFER_RECEIVED,
+    FX_TRANSFER_CLOSE,
+    FX_MOVE,
+    FX_DISTRIBUTION,
+    FX_LOSS,
+    FX_TOUCH,
 } ev_fx_kind;
 
 /* Strings are borrowed from the event and live as long as it does. */
@@ -230,6 +284,46 @@ typedef struct {
             const char *place, *reason;
             int closed;
         } place_status;
+        struct {
+            const char *consignment, *crossing, *consignee, *donor, *reference;
+        } consignment_declare;
+        struct {
+            const char *consignment, *item, *category, *unit;
+            long long line, quantity;
+            double weight_kg; /* < 0 when not given */
+        } line_declare;
+        struct {
+            const char *consignment, *reason;
+            long long line, approved;
+        } line_screen;
+        struct {
+            const char *consignment;
+        } consignment; /* FX_CONSIGNMENT_SCREENED, FX_TOUCH */
+        struct {
+            const char *transfer, *consignment, *from, *to, *place;
+            int entry;
+        } transfer_open;
+        struct {
+            const char *transfer;
+            long long line, qty; /* sent (FX_TRANSFER_LINE) or received */
+        } transfer_line;
+        struct {
+            const char *transfer, *reason;
+            int accepted;
+        } transfer_close;
+        struct {
+            const char *consignment;
+            long long line, qty;
+            /* "" is outside the ledger: from "" is an entry, to "" its return */
+            char from[EV_ACCOUNT_MAX], to[EV_ACCOUNT_MAX];
+        } move;
+        struct {
+            const char *distribution, *consignment, *place;
+            long long households, individuals; /* -1 when not given */
+        } distribution;
+        struct {
+            const char *loss, *consignment, *cause, *source, *org, *incident;
+        } loss;
     } u;
 } ev_fx;
 
@@ -272,6 +366,12 @@ const ev_type *const *ev_types(void);
 
 extern const ev_type ev_org_admit, ev_org_suspend, ev_org_reinstate, ev_key_add, ev_key_revoke,
     ev_place_define, ev_place_status;
+
+/* ---- supply.c: consignments, custody, distributions, losses ------------- */
+
+extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignment_enter,
+    ev_custody_transfer, ev_custody_accept, ev_custody_reject, ev_distribution_record,
+    ev_loss_report;
 
 /* ---- apply.c: judging an event against the state ------------------------ */
 

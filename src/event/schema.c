@@ -122,6 +122,16 @@ static int check_value(const json_t *v, const ev_field *f, const char *path, cm_
                            lim);
         return 0;
     }
+    case FT_NUMBER: {
+        double min = (double)f->min, max = f->max ? (double)f->max : 1e12;
+        if (!json_is_number(v))
+            return cm_fail(err, CM_BAD_REQUEST, path, "%s must be a number", path);
+        double d = json_number_value(v);
+        if (d < min || d > max)
+            return cm_fail(err, CM_BAD_REQUEST, path, "%s must be between %g and %g", path, min,
+                           max);
+        return 0;
+    }
     case FT_TIME: {
         int64_t ms;
         if (!s || time_parse(s, strlen(s), &ms))

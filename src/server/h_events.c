@@ -29,7 +29,7 @@ static void receipt(cm_buf *out, const item *it)
 static int is_batch(srv_req *q)
 {
     const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
-    return ct && strncmp(ct, "application/x-ndjson", 20) == 0;
+    return srv_media_type_is(ct, "application/x-ndjson");
 }
 
 /* Builds the answer of a request whose items all have their outcome. */
@@ -111,7 +111,7 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
     int batch = is_batch(q);
-    if (!batch && ct && strncmp(ct, "application/json", 16) != 0) {
+    if (!batch && ct && !srv_media_type_is(ct, "application/json")) {
         srv_errorf(r, CM_BAD_REQUEST, "",
                    "Content-Type must be application/json (one envelope) or "
                    "application/x-ndjson (one envelope a line)");

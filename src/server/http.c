@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     const char *method;
@@ -122,10 +123,17 @@ static enum MHD_Result send_response(srv_req *q)
     return rc;
 }
 
+int srv_media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    if (!ct || strncasecmp(ct, type, n) != 0) return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
 static size_t body_limit(srv *s, struct MHD_Connection *conn)
 {
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    if (ct && strncmp(ct, "application/x-ndjson", 20) == 0) return s->cfg.max_batch_body;
+    if (srv_media_type_is(ct, "application/x-ndjson")) return s->cfg.max_batch_body;
     return s->cfg.max_body;
 }
 

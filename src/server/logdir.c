@@ -219,7 +219,12 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
         return cm_fail(err, CM_BAD_REQUEST, "origin",
                        "--origin must be one line with no spaces or '+', such as "
                        "cmcc.example.org/log");
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    /* checked before anything is made, as the genesis would refuse it
+     * (org.admit body.name) after the keys and the store were written */
+    if (!name[0] || strlen(name) > 200)
+        return cm_fail(err, CM_BAD_REQUEST, "name", "--name must be 1 to 200 bytes long");
+    int made_dir = mkdir(dir, 0700) == 0;
+    if (!made_dir && errno != EEXIST)
         return cm_fail(err, CM_INTERNAL, "", "cannot make %s: %s", dir, strerror(errno));
     char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
     char *logpath = xasprintf("%s/%s", dir, SRV_LOG_KEY_FILE);
@@ -229,11 +234,13 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     cm_buf vk = CM_BUF_INIT;
     store *w = NULL;
     int rc = -1;
+    unsigned made = 0; /* files this call wrote, removed again if it fails */
     if (access(db, F_OK) == 0) {
         cm_fail(err, CM_CONFLICT, "", "%s already holds a log", dir);
         goto done;
     }
     if (key_or_new(coordinator_pem, coordpath, &coord, err)) goto done;
+    if (!coordinator_pem) made |= 1;
     if (log_key_pem) {
         char *pem = NULL;
         size_t len = 0;
@@ -246,12 +253,15 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     } else if (key_or_new(NULL, logpath, &logk, err)) {
         goto done;
     }
+    made |= 2;
     note_verifier nv;
     note_verifier_from_key(&logk, origin, NOTE_KEY_ED25519, &nv);
     note_verifier_format(&nv, &vk);
     buf_putc(&vk, '\n');
     if (write_new(vkpath, vk.data, vk.len, 0644, err)) goto done;
+    made |= 4;
     vk.data[--vk.len] = '\0';
+    made |= 8; /* db did not exist: whatever is there from now on is ours */
     if (store_create(db, err)) goto done;
     if (!(w = store_open(db, STORE_WRITER, err))) goto done;
     if (write_genesis(w, origin, vk.data, &logk, &coord, org, name, err)) goto done;
@@ -259,6 +269,18 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     rc = 0;
 done:
     store_close(w);
+    if (rc) {
+        const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; (made & 8) && i < sizeof sfx / sizeof sfx[0]; i++) {
+            char *p = xasprintf("%s%s", db, sfx[i]);
+            unlink(p);
+            free(p);
+        }
+        if (made & 4) unlink(vkpath);
+        if (made & 2) unlink(logpath);
+        if (made & 1) unlink(coordpath);
+        if (made_dir) rmdir(dir);
+    }
     log_key_free(&logk);
     log_key_free(&coord);
     buf_free(&vk);

@@ -77,7 +77,7 @@ int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len,
     if (r->mirror &&
         store_append(r->target, idx, entry, len, e.org, e.id, e.type->name, &why))
         goto done;
-    if (store_apply(r->target, e.org, e.id, &r->fx, idx, &why)) goto done;
+    if (store_apply(r->target, &e, &r->fx, idx, &why)) goto done;
     srv_node_sink c = {r->target, 0};
     log_frontier_append(&r->f, &leaf, r->mirror ? srv_keep_node : NULL, &c);
     if (c.failed) {

@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "common/timeutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,14 +98,15 @@ static int one(seq *q, item *it)
     return 0;
 }
 
-/* Every event the sequencer judged in a batch that was rolled back is
- * answered `unavailable`: its outcome may have rested on rolled-back writes. */
+/* Every event that reached the sequencer in a batch that was rolled back
+ * is answered `unavailable`: its outcome may have rested on rolled-back
+ * writes, or it was never judged. Refusals made before the sequencer stay. */
 static void fail_all(job *jobs, const char *why)
 {
     for (job *j = jobs; j; j = j->next)
         for (size_t i = 0; i < j->n; i++) {
             item *it = &j->items[i];
-            if (!it->judged) continue;
+            if (!it->judged && it->state == ITEM_FAILED) continue;
             it->accepted = it->duplicate = 0;
             it->state = ITEM_FAILED;
             cm_fail(&it->err, CM_UNAVAILABLE, "", "%s: nothing was appended, send it again", why);
@@ -127,10 +129,14 @@ static void batch(seq *q, job *jobs)
             note_size = j->size;
             continue;
         }
-        for (size_t i = 0; i < j->n && !failed; i++) failed = one(q, &j->items[i]) != 0;
+        for (size_t i = 0; i < j->n && !failed; i++) {
+            failed = one(q, &j->items[i]) != 0;
+            if (failed) err = j->items[i].err;
+        }
     }
     if (!failed) failed = store_commit(s->writer, &err) != 0;
     if (failed) {
+        fprintf(stderr, "cmcc: the batch was rolled back: %s\n", err.message);
         store_rollback(s->writer);
         q->f = saved;
         q->last_received = received0;

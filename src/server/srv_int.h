@@ -179,6 +179,10 @@ int h_places(srv_req *q, const char *path, srv_resp *r);
 int h_healthz(srv_req *q, const char *path, srv_resp *r);
 int h_static(srv_req *q, const char *path, srv_resp *r);
 
+/* 1 when the Content-Type value ct (may be NULL) is this media type,
+ * compared without case, with or without parameters ("; charset=..."). */
+int srv_media_type_is(const char *ct, const char *type);
+
 /* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
  * -1 malformed (r filled with bad_request). */
 int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);

@@ -107,10 +107,10 @@ int store_tokens_json(store *s, cm_buf *out, cm_error *err);
 /* Fills *v with lookups on this store; v->size is set to the store's size
  * as the caller knows it (the sequencer tracks it). */
 void store_view(store *s, ev_view *v);
-/* Applies an accepted event: records (org, id) -> idx for idempotency and
- * writes its effects; idx is its entry. */
-int store_apply(store *s, const char *org, const char *id, const ev_effects *fx, uint64_t idx,
-                cm_error *err);
+/* Applies the accepted event e (entry idx): records (org, id) -> idx for
+ * idempotency and writes its effects; then checks the ledger's invariant
+ * on every line the event moved (CM_INTERNAL if it does not hold). */
+int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx, cm_error *err);
 /* Empties every projection (for a rebuild). */
 int store_clear_state(store *s, cm_error *err);
 

@@ -37,6 +37,29 @@ enum {
     SQ_KEY_REVOKE,
     SQ_PLACE_DEFINE,
     SQ_PLACE_STATUS,
+    SQ_CONSIGNMENT_GET,
+    SQ_LINE_GET,
+    SQ_BALANCE_GET,
+    SQ_TRANSFER_GET,
+    SQ_TRANSFER_LINES,
+    SQ_DISTRIBUTION_GET,
+    SQ_LOSS_GET,
+    SQ_CONSIGNMENT_PUT,
+    SQ_LINE_PUT,
+    SQ_LINE_SCREEN,
+    SQ_CONSIGNMENT_SCREENED,
+    SQ_TRANSFER_PUT,
+    SQ_TRANSFER_LINE_PUT,
+    SQ_TRANSFER_RECEIVED,
+    SQ_TRANSFER_CLOSE,
+    SQ_ACCOUNT_ADD,
+    SQ_ACCOUNT_TAKE,
+    SQ_ENTERED_ADD,
+    SQ_MOVEMENT_PUT,
+    SQ_DISTRIBUTION_PUT,
+    SQ_LOSS_PUT,
+    SQ_TOUCH,
+    SQ_INVARIANT,
     SQ_COUNT
 };
 
@@ -55,6 +78,14 @@ int store_fail(store *s, cm_error *err, const char *what);
 int store_exec(store *s, const char *sql, cm_error *err);
 /* Binds text, or NULL when s is NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* The supply ledger (store_supply.c): its lookups for an ev_view, and
+ * applying one of its effects. */
+void store_supply_view(store *s, ev_view *v);
+int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq,
+                       cm_error *err);
+/* Checks entered = the sum of the accounts for one line. */
+int store_line_invariant(store *s, const char *consignment, long long line, cm_error *err);
 
 /* The schema of a new store (store_schema.c). */
 extern const char store_schema_sql[];

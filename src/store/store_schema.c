@@ -13,6 +13,14 @@
  * compared by `cmcc verify`); `updated` is the entry that last wrote a row:
  *   event_ids(org, id, idx)              idempotency keys
  *   orgs, keys, places                   the registry
+ *   consignments, lines                  declared, screened, entered per line
+ *   accounts(consignment, line, account, qty)  the ledger's balances, never
+ *                                        negative; last_time = the latest
+ *                                        movement's event time
+ *   movements(idx, seq, ...)             the ledger's journal: every posting
+ *   transfers, transfer_lines            entries and custody handovers
+ *   distributions, losses                what left the ledger's live accounts
+ *   consignment_events(consignment, idx) the entries that concern a consignment
  */
 #include "store/store_int.h"
 
@@ -37,6 +45,41 @@ const char store_schema_sql[] =
     "CREATE TABLE places(place TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,\n"
     "  lat REAL NOT NULL, lon REAL NOT NULL, sector TEXT, status TEXT NOT NULL, reason TEXT,\n"
     "  defined INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE consignments(consignment TEXT PRIMARY KEY, declared_by TEXT NOT NULL,\n"
+    "  consignee TEXT NOT NULL, crossing TEXT NOT NULL, donor TEXT, reference TEXT,\n"
+    "  time INTEGER NOT NULL, screened INTEGER NOT NULL DEFAULT 0, declared INTEGER NOT NULL,\n"
+    "  updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE lines(consignment TEXT NOT NULL, line INTEGER NOT NULL, item TEXT NOT NULL,\n"
+    "  category TEXT NOT NULL, unit TEXT NOT NULL, weight_kg REAL, declared INTEGER NOT NULL,\n"
+    "  approved INTEGER, reason TEXT, entered INTEGER NOT NULL DEFAULT 0 CHECK(entered >= 0),\n"
+    "  updated INTEGER NOT NULL, PRIMARY KEY(consignment, line)) WITHOUT ROWID;\n"
+    "CREATE TABLE accounts(consignment TEXT NOT NULL, line INTEGER NOT NULL,\n"
+    "  account TEXT NOT NULL, qty INTEGER NOT NULL CHECK(qty >= 0), last_time INTEGER NOT NULL,\n"
+    "  updated INTEGER NOT NULL, PRIMARY KEY(consignment, line, account)) WITHOUT ROWID;\n"
+    "CREATE TABLE movements(idx INTEGER NOT NULL, seq INTEGER NOT NULL,\n"
+    "  consignment TEXT NOT NULL, line INTEGER NOT NULL, from_account TEXT NOT NULL,\n"
+    "  to_account TEXT NOT NULL, qty INTEGER NOT NULL, time INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(idx, seq)) WITHOUT ROWID;\n"
+    "CREATE INDEX movements_time ON movements(time);\n"
+    "CREATE TABLE transfers(transfer TEXT PRIMARY KEY, consignment TEXT NOT NULL,\n"
+    "  from_org TEXT NOT NULL, to_org TEXT NOT NULL, kind TEXT NOT NULL, place TEXT,\n"
+    "  status TEXT NOT NULL, reason TEXT, time INTEGER NOT NULL, closed_time INTEGER,\n"
+    "  opened INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE transfer_lines(transfer TEXT NOT NULL, line INTEGER NOT NULL,\n"
+    "  sent INTEGER NOT NULL, received INTEGER, updated INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(transfer, line)) WITHOUT ROWID;\n"
+    "CREATE TABLE distributions(distribution TEXT PRIMARY KEY, consignment TEXT NOT NULL,\n"
+    "  place TEXT NOT NULL, org TEXT NOT NULL, households INTEGER, individuals INTEGER,\n"
+    "  time INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE losses(loss TEXT PRIMARY KEY, consignment TEXT NOT NULL, cause TEXT NOT NULL,\n"
+    "  source TEXT NOT NULL, org TEXT NOT NULL, incident TEXT, reported_by TEXT NOT NULL,\n"
+    "  time INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "CREATE TABLE consignment_events(consignment TEXT NOT NULL, idx INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(consignment, idx)) WITHOUT ROWID;\n"
     "INSERT INTO meta VALUES('schema', '1');\n";
 
-const char *const store_state_tables[] = {"event_ids", "orgs", "keys", "places", NULL};
+const char *const store_state_tables[] = {
+    "event_ids", "orgs",          "keys",          "places",
+    "consignments", "lines",      "accounts",      "movements",
+    "transfers", "transfer_lines", "distributions", "losses",
+    "consignment_events", NULL};

@@ -117,6 +117,7 @@ void store_view(store *s, ev_view *v)
     v->active_keys = v_active_keys;
     v->place = v_place;
     v->event_id = v_event_id;
+    store_supply_view(s, v);
 }
 
 static int run(store *s, sqlite3_stmt *st, cm_error *err)
@@ -205,13 +206,14 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         sqlite3_bind_int64(st, 3, at);
         store_bind_text(st, 4, f->u.place_status.place);
         return run(s, st, err);
+    default:
+        return cm_fail(err, CM_INTERNAL, "", "store: not a registry effect (%d)", (int)f->kind);
     }
-    return cm_fail(err, CM_INTERNAL, "", "store: unknown effect %d", (int)f->kind);
 }
 
-int store_apply(store *s, const char *org, const char *id, const ev_effects *fx, uint64_t idx,
-                cm_error *err)
+int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx, cm_error *err)
 {
+    const char *org = e->org, *id = e->id;
     sqlite3_stmt *st =
         store_stmt(s, SQ_EVID_PUT, "INSERT INTO event_ids(org, id, idx) VALUES(?,?,?)", err);
     if (!st) return -1;
@@ -219,8 +221,24 @@ int store_apply(store *s, const char *org, const char *id, const ev_effects *fx,
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)idx);
     if (run(s, st, err)) return -1;
-    for (size_t i = 0; i < fx->n; i++)
-        if (apply_one(s, &fx->v[i], idx, err)) return -1;
+    int seq = 0;
+    for (size_t i = 0; i < fx->n; i++) {
+        const ev_fx *f = &fx->v[i];
+        int rc = f->kind >= FX_CONSIGNMENT_DECLARE ? store_supply_apply(s, f, e, idx, seq, err)
+                                                   : apply_one(s, f, idx, err);
+        if (rc) return -1;
+        seq += f->kind == FX_MOVE;
+    }
+    for (size_t i = 0; i < fx->n; i++) {
+        const ev_fx *f = &fx->v[i];
+        if (f->kind != FX_MOVE) continue;
+        int seen = 0; /* a line moved twice by one event is checked once */
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = fx->v[k].kind == FX_MOVE && fx->v[k].u.move.line == f->u.move.line &&
+                   strcmp(fx->v[k].u.move.consignment, f->u.move.consignment) == 0;
+        if (!seen && store_line_invariant(s, f->u.move.consignment, f->u.move.line, err))
+            return -1;
+    }
     return 0;
 }
 

@@ -1,0 +1,684 @@
+"""cmcctest: the harness of cmcc's black-box tests (like Redis's start_server).
+
+Every test drives the real `cmcc` binary: `cmcc init` makes a log in a
+temporary directory, `cmcc serve DIR --listen 127.0.0.1:0` serves it, and
+the test talks HTTP to it and checks what comes back against the protocol
+(design/PROTOCOL.md). Nothing here links to or imports cmcc's code: keys,
+DSSE envelopes, Merkle trees, proofs and signed notes are all recomputed in
+Python from the protocol text, so that a test can tell when the server is
+wrong.
+
+Environment:
+  CMCC_BIN         the cmcc binary (default: ../../build/cmcc)
+  CMCC_SHARED_DIR  the shared directory (design/, tools/; default ../../../shared)
+  CMCC_KEEP=1      keep the temporary log directories
+
+Only the standard library and Debian's python3-nacl are used.
+"""
+
+import atexit
+import base64
+import hashlib
+import http.client
+import itertools
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import nacl.exceptions
+import nacl.signing
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CMCC_BIN = os.environ.get("CMCC_BIN") or os.path.join(REPO, "build", "cmcc")
+SHARED_DIR = os.environ.get("CMCC_SHARED_DIR") or os.path.join(os.path.dirname(REPO), "shared")
+CASES_DIR = os.path.join(HERE, "cases")
+
+PAYLOAD_TYPE = "application/vnd.cmcc.event+json"
+ORIGIN = "blackbox.cmcc.test/log"
+COORD_ORG = "cell"
+COORD_NAME = "Coordination Cell"
+
+# ---- encodings ---------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def compact(obj) -> bytes:
+    """The compact JSON bytes of obj, keys in the order given."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def rfc3339(t=None) -> str:
+    """RFC 3339 UTC, whole seconds, 'Z' (the form events use)."""
+    if t is None:
+        t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
+
+
+RECEIVED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+_ids = itertools.count(1)
+_run = "%x" % (os.getpid() & 0xFFFF)
+
+
+def new_id(prefix="e") -> str:
+    """An event or thing identifier never used before in this test run."""
+    return "%s-%s-%d" % (prefix, _run, next(_ids))
+
+
+# ---- keys and DSSE -----------------------------------------------------------
+
+
+def keyid_of(pub: bytes) -> str:
+    """PROTOCOL.md 2: lowercase hex of the first 8 bytes of SHA-256(public key)."""
+    return hashlib.sha256(pub).digest()[:8].hex()
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    t = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
+def pem_seed(path) -> bytes:
+    """The Ed25519 seed of a PKCS#8 PEM key: the last 32 bytes of the DER."""
+    with open(path) as f:
+        text = f.read()
+    body = "".join(l for l in text.splitlines() if l and not l.startswith("-----"))
+    der = base64.b64decode(body)
+    assert len(der) >= 32, "PEM too short"
+    return der[-32:]
+
+
+class Key:
+    """An Ed25519 key with its protocol names."""
+
+    def __init__(self, signing_key=None):
+        self.sk = signing_key or nacl.signing.SigningKey.generate()
+        self.pub = bytes(self.sk.verify_key)
+        self.pub_b64 = b64(self.pub)
+        self.keyid = keyid_of(self.pub)
+
+    @classmethod
+    def from_pem(cls, path):
+        return cls(nacl.signing.SigningKey(pem_seed(path)))
+
+    def sign(self, payload: bytes, payload_type=PAYLOAD_TYPE) -> bytes:
+        return self.sk.sign(pae(payload_type, payload)).signature
+
+    def __repr__(self):
+        return "Key(%s)" % self.keyid
+
+
+def verify_sig(pub: bytes, message: bytes, sig: bytes) -> bool:
+    try:
+        nacl.signing.VerifyKey(pub).verify(message, sig)
+        return True
+    except nacl.exceptions.BadSignatureError:
+        return False
+
+
+def event(type_, body, org, id_=None, t=None, v=1) -> dict:
+    """An event dict with its fields in the protocol's order."""
+    return {"v": v, "type": type_, "id": id_ or new_id(), "org": org,
+            "time": t if t is not None else rfc3339(), "body": body}
+
+
+def envelope(payload: bytes, key: Key, keyid=None, sig=None, payload_type=PAYLOAD_TYPE) -> dict:
+    """A DSSE envelope of the exact payload bytes signed by key."""
+    if isinstance(payload, dict):
+        payload = compact(payload)
+    return {"payloadType": payload_type, "payload": b64(payload),
+            "signatures": [{"keyid": keyid or key.keyid,
+                            "sig": b64(sig if sig is not None else key.sign(payload))}]}
+
+
+def signed(key: Key, ev) -> bytes:
+    """The compact envelope bytes of ev (a dict or exact payload bytes) signed by key."""
+    return compact(envelope(compact(ev) if isinstance(ev, dict) else ev, key))
+
+
+def entry_bytes(received: str, env: dict) -> bytes:
+    """PROTOCOL.md 4: the exact bytes of a log entry."""
+    s = env["signatures"][0]
+    return (b'{"v":1,"received":"%s","envelope":{"payloadType":"%s","payload":"%s",'
+            b'"signatures":[{"keyid":"%s","sig":"%s"}]}}'
+            % (received.encode(), env["payloadType"].encode(), env["payload"].encode(),
+               s["keyid"].encode(), s["sig"].encode()))
+
+
+# ---- RFC 6962 Merkle trees ---------------------------------------------------
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def mth(leaves):
+    """The Merkle tree hash of a list of leaf hashes (RFC 6962 2.1)."""
+    n = len(leaves)
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def verify_inclusion(index, size, leaf, proof, root) -> bool:
+    """RFC 9162 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while True:
+                    fn >>= 1
+                    sn >>= 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(old, size, old_root, root, proof) -> bool:
+    """RFC 9162 2.1.4.2."""
+    if old > size or old == 0:
+        return False
+    if old == size:
+        return len(proof) == 0 and old_root == root
+    if len(proof) == 0:
+        return False
+    if old & (old - 1) == 0:  # a power of two: the old root starts the path
+        proof = [old_root] + list(proof)
+    fn, sn = old - 1, size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while True:
+                    fn >>= 1
+                    sn >>= 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == root and sn == 0
+
+
+def parse_bundle(data: bytes):
+    """C2SP tlog-tiles entry bundle: uint16 BE length, entry, repeated."""
+    out, i = [], 0
+    while i < len(data):
+        if i + 2 > len(data):
+            raise ValueError("bundle cut inside a length")
+        n = int.from_bytes(data[i:i + 2], "big")
+        if i + 2 + n > len(data):
+            raise ValueError("bundle cut inside an entry")
+        out.append(data[i + 2:i + 2 + n])
+        i += 2 + n
+    return out
+
+
+def tile_index_path(n: int) -> str:
+    """C2SP tile index N as 'x001/x234/067'."""
+    s = "%03d" % (n % 1000)
+    n //= 1000
+    while n:
+        s = "x%03d/%s" % (n % 1000, s)
+        n //= 1000
+    return s
+
+
+# ---- signed notes (C2SP signed-note, tlog-checkpoint) -----------------------
+
+
+class Vkey:
+    """A note verifier key: name+hash+base64(0x01 || pubkey)."""
+
+    def __init__(self, text):
+        name, h, key = text.strip().split("+", 2)
+        raw = base64.b64decode(key)
+        if raw[0] != 1 or len(raw) != 33:
+            raise ValueError("not an Ed25519 verifier key")
+        self.name, self.hash, self.pub = name, bytes.fromhex(h), raw[1:]
+        want = hashlib.sha256(name.encode() + b"\n\x01" + self.pub).digest()[:4]
+        if want != self.hash:
+            raise ValueError("verifier key hash does not match its key")
+
+
+def open_checkpoint(note: bytes, vkey: Vkey):
+    """Verifies a signed checkpoint; returns (origin, size, root, extra lines).
+    Raises ValueError when it does not verify."""
+    text, sep, sigs = note.rpartition(b"\n\n")
+    if not sep:
+        raise ValueError("no blank line between text and signatures")
+    text += b"\n"
+    ok = False
+    for line in sigs.split(b"\n"):
+        if not line:
+            continue
+        if not line.startswith("\u2014 ".encode()):
+            raise ValueError("bad signature line %r" % line)
+        name, sig = line[4:].decode().split(" ")
+        raw = base64.b64decode(sig, validate=True)
+        if name == vkey.name and raw[:4] == vkey.hash:
+            if len(raw) != 68 or not verify_sig(vkey.pub, text, raw[4:]):
+                raise ValueError("the log's signature does not verify")
+            ok = True
+    if not ok:
+        raise ValueError("no signature by the log key")
+    lines = text.decode().split("\n")[:-1]
+    if len(lines) < 3:
+        raise ValueError("checkpoint body has fewer than 3 lines")
+    origin, size, root = lines[0], int(lines[1]), base64.b64decode(lines[2], validate=True)
+    if str(size) != lines[1] or len(root) != 32:
+        raise ValueError("bad size or root line")
+    return origin, size, root, lines[3:]
+
+
+# ---- running cmcc ------------------------------------------------------------
+
+
+def run(*args, input=None, timeout=60, env=None):
+    """Runs `cmcc args...`; returns CompletedProcess with text stdout/stderr."""
+    e = dict(os.environ)
+    e.pop("CMCC_TOKEN", None)
+    if env:
+        e.update(env)
+    return subprocess.run([CMCC_BIN] + [str(a) for a in args], input=input,
+                          capture_output=True, text=True, timeout=timeout, env=e)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def error(self):
+        return self.json.get("error")
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:400])
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=60):
+    """One request on a fresh connection. A server that answers early (413)
+    and closes while the body is still being sent is tolerated."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = conn.getresponse()
+        data = r.read()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+_live = []  # every server process started, for cleanup at exit
+
+
+def _kill_all():
+    for p in _live:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_kill_all)
+
+
+def _die_with_parent():
+    """In the child: SIGKILL when the test process dies, however it dies
+    (a CTest timeout kills it with no chance to clean up)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class Server:
+    """`cmcc serve DIR --listen 127.0.0.1:0` as a subprocess."""
+
+    def __init__(self, directory, args=()):
+        self.dir = directory
+        self.errlog = open(os.path.join(directory, "serve.stderr"), "ab")
+        self.proc = subprocess.Popen(
+            [CMCC_BIN, "serve", directory, "--listen", "127.0.0.1:0"] + list(args),
+            stdout=subprocess.PIPE, stderr=self.errlog, preexec_fn=_die_with_parent)
+        _live.append(self.proc)
+        line = self._readline(15)
+        m = re.match(rb"cmcc: serving (\S+) \((\d+) entries\) at http://127\.0\.0\.1:(\d+)/", line)
+        if not m:
+            self.kill()
+            raise RuntimeError("cmcc serve did not start: %r; stderr: %s" % (line, self.stderr()))
+        self.origin = m.group(1).decode()
+        self.start_size = int(m.group(2))
+        self.port = int(m.group(3))
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _readline(self, timeout):
+        buf = b""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while not buf.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                break
+            c = os.read(fd, 1)
+            if not c:
+                break
+            buf += c
+        return buf
+
+    def stderr(self):
+        if not self.errlog.closed:
+            self.errlog.flush()
+        with open(os.path.join(self.dir, "serve.stderr"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, timeout=20, sig=signal.SIGTERM):
+        """Sends sig (SIGTERM); returns (exit status, rest of stdout)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+            self.errlog.close()
+            return None, (out or b"").decode(errors="replace")
+        self.errlog.close()
+        return self.proc.returncode, (out or b"").decode(errors="replace")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.errlog.close()
+
+
+class Log:
+    """A log directory made by `cmcc init`, its coordinator key and tokens,
+    and (once started) its server. HTTP helpers send real requests."""
+
+    def __init__(self, origin=ORIGIN, org=COORD_ORG, name=COORD_NAME):
+        self.dir = tempfile.mkdtemp(prefix="cmcc-bb-")
+        self.origin, self.org = origin, org
+        r = run("init", self.dir, "--origin", origin, "--org", org, "--name", name)
+        if r.returncode != 0:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise RuntimeError("cmcc init failed: %s" % r.stderr)
+        self.vkey_text = r.stdout.strip()
+        self.vkey = Vkey(self.vkey_text)
+        self.coord = Key.from_pem(os.path.join(self.dir, "coordinator.pem"))
+        self.keys = {org: [self.coord]}  # org -> its keys, first is the default signer
+        self.token, self.token_id = self.create_token(org)
+        self.server = None
+
+    # -- operator commands
+    def create_token(self, org):
+        r = run("token", "create", self.dir, "--org", org)
+        if r.returncode != 0:
+            raise RuntimeError("cmcc token create failed: %s" % r.stderr)
+        m = re.search(r"created token (\S+) for", r.stderr)
+        return r.stdout.strip(), (m.group(1) if m else None)
+
+    def revoke_token(self, token_id):
+        return run("token", "revoke", self.dir, token_id)
+
+    @property
+    def db(self):
+        return os.path.join(self.dir, "cmcc.db")
+
+    # -- the server
+    def start(self, *args):
+        """Starts `cmcc serve DIR --listen 127.0.0.1:0 args...`."""
+        assert self.server is None
+        self.server = Server(self.dir, args)
+        return self.server
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the server (SIGTERM); returns (status, stdout)."""
+        s, self.server = self.server, None
+        return s.stop(sig=sig) if s else (0, "")
+
+    def close(self):
+        if self.server:
+            self.server.kill()
+            self.server = None
+        if not os.environ.get("CMCC_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def url(self):
+        return self.server.url
+
+    # -- HTTP
+    def request(self, method, path, body=None, content_type=None, token=True, headers=None):
+        h = dict(headers or {})
+        if token is True:
+            token = self.token
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if content_type:
+            h["Content-Type"] = content_type
+        if isinstance(body, str):
+            body = body.encode()
+        return http_request(self.server.port, method, path, body, h)
+
+    def get(self, path, token=True):
+        return self.request("GET", path, token=token)
+
+    def post(self, env, content_type="application/json", token=True):
+        """POSTs one envelope (dict or bytes) to /v1/events."""
+        if isinstance(env, dict):
+            env = compact(env)
+        return self.request("POST", "/v1/events", env, content_type, token)
+
+    def batch(self, lines, token=True, content_type="application/x-ndjson"):
+        body = b"".join((compact(l) if isinstance(l, dict) else l) + b"\n" for l in lines)
+        return self.request("POST", "/v1/events", body, content_type, token)
+
+    def size(self) -> int:
+        r = self.get("/healthz", token=None)
+        assert r.status == 200, r
+        return r.json["size"]
+
+    def checkpoint(self):
+        r = self.get("/checkpoint", token=None)
+        assert r.status == 200, r
+        return open_checkpoint(r.body, self.vkey)
+
+    def wait_checkpoint(self, size, timeout=5.0):
+        """Polls /checkpoint until it covers at least size entries."""
+        deadline = time.monotonic() + timeout
+        while True:
+            c = self.checkpoint()
+            if c[1] >= size or time.monotonic() > deadline:
+                return c
+            time.sleep(0.05)
+
+    def entries(self, size=None):
+        """All entries 0..size-1 read from the entry bundles (authoritative bytes)."""
+        if size is None:
+            size = self.size()
+        out = []
+        for n in range((size + 255) // 256):
+            w = min(256, size - n * 256)
+            path = "/tile/entries/" + tile_index_path(n) + ("" if w == 256 else ".p/%d" % w)
+            r = self.get(path)
+            assert r.status == 200, (path, r)
+            got = parse_bundle(r.body)
+            assert len(got) == w, (path, len(got), w)
+            out.extend(got)
+        return out
+
+    # -- events
+    def submit(self, key, type_, body, org=None, id_=None, t=None):
+        """Signs and POSTs one event; returns (Response, envelope bytes)."""
+        ev = event(type_, body, org or self.org_of(key), id_, t)
+        env = signed(key, ev)
+        return self.post(env), env
+
+    def org_of(self, key):
+        for org, keys in self.keys.items():
+            if key in keys:
+                return org
+        raise KeyError(key)
+
+    def ok(self, key, type_, body, org=None, id_=None):
+        """Submits an event that must be accepted; returns its receipt."""
+        r, _ = self.submit(key, type_, body, org, id_)
+        if r.status != 200:
+            raise AssertionError("%s %s refused: %r" % (type_, body, r))
+        return r.json
+
+    def admit(self, org, roles, nkeys=1, name=None, keys=None):
+        """Admits org (org.admit by the coordinator) with new keys; returns them."""
+        keys = keys or [Key() for _ in range(nkeys)]
+        body = {"org": org, "name": name or org.title(), "roles": list(roles),
+                "keys": [{"public_key": k.pub_b64} for k in keys]}
+        self.ok(self.coord, "org.admit", body)
+        self.keys[org] = list(keys)
+        return keys
+
+    def suspend(self, org, reason="testing"):
+        return self.ok(self.coord, "org.suspend", {"org": org, "reason": reason})
+
+    def reinstate(self, org):
+        return self.ok(self.coord, "org.reinstate", {"org": org})
+
+    def add_key(self, org, key=None, signer=None):
+        key = key or Key()
+        self.ok(signer or self.coord, "key.add", {"org": org, "public_key": key.pub_b64})
+        self.keys.setdefault(org, []).append(key)
+        return key
+
+    def revoke_key(self, org, key, signer=None, reason="lost"):
+        return self.ok(signer or self.coord, "key.revoke",
+                       {"org": org, "keyid": key.keyid, "reason": reason})
+
+    def define_place(self, place=None, kind="crossing", **extra):
+        place = place or new_id("p")
+        body = {"place": place, "kind": kind, "name": "Place " + place, "lat": 31.2, "lon": 34.3}
+        body.update(extra)
+        self.ok(self.coord, "place.define", body)
+        return place
+
+    def orgs(self):
+        r = self.get("/v1/orgs")
+        assert r.status == 200, r
+        return {o["org"]: o for o in r.json["orgs"]}
+
+    def places(self):
+        r = self.get("/v1/places")
+        assert r.status == 200, r
+        return {p["place"]: p for p in r.json["places"]}
+
+
+# ---- unittest glue -----------------------------------------------------------
+
+
+def check_clean_exit(status, out, err):
+    if status != 0 or "stopped cleanly" not in out:
+        raise AssertionError("cmcc serve exited %r: %s %s" % (status, out, err))
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        if bad in err:
+            raise AssertionError("cmcc serve reported: %s" % err)
+
+
+class LogTestCase(unittest.TestCase):
+    """A test class with one log and one server for all its tests
+    (setUpClass), stopped and removed whatever happens."""
+
+    log = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.log = Log()
+        cls.addClassCleanup(cls.log.close)
+        cls.log.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        """Stops the server with SIGTERM: it must exit 0 and report no
+        sanitizer error (the process is killed by close() otherwise)."""
+        if cls.log and cls.log.server:
+            err = cls.log.server.stderr
+            status, out = cls.log.stop()
+            check_clean_exit(status, out, err())
+
+    def assertError(self, r, status, code, field=None):
+        """r is the error status/code (and field, when given: "" = no field)."""
+        self.assertEqual(r.status, status, r)
+        self.assertIn("error", r.json, r)
+        e = r.json["error"]
+        self.assertEqual(e.get("code"), code, r)
+        self.assertIsInstance(e.get("message"), str, r)
+        self.assertTrue(e["message"], r)
+        if field is not None:
+            if field == "":
+                self.assertNotIn("field", e, r)
+            else:
+                self.assertEqual(e.get("field"), field, r)
+
+    def assertReceipt(self, r, index=None, duplicate=False):
+        self.assertEqual(r.status, 200, r)
+        j = r.json
+        self.assertEqual(sorted(j), ["duplicate", "index", "leaf_hash"], r)
+        self.assertIs(j["duplicate"], duplicate, r)
+        self.assertEqual(len(unb64(j["leaf_hash"])), 32, r)
+        if index is not None:
+            self.assertEqual(j["index"], index, r)
+        return j
+
+
+def main():
+    unittest.main(verbosity=int(os.environ.get("CMCC_TEST_VERBOSITY", "2")))
