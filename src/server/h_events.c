@@ -141,7 +141,12 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
     q->job.ctx = q;
     MHD_suspend_connection(q->conn);
     q->suspended = 1;
-    if (seq_submit(q->s, &q->job)) {
+    int queued = seq_submit(q->s, &q->job);
+    if (queued == -2) {
+        srv_errorf(r, CM_TOO_LARGE, "", "this server takes at most %u events at a time",
+                   q->s->cfg.max_queue);
+        srv_resume(q);
+    } else if (queued < 0) {
         srv_errorf(r, CM_UNAVAILABLE, "",
                    "the server is busy (or stopping): nothing was appended, send it again");
         srv_resume(q);

@@ -91,7 +91,8 @@ int h_entry(srv_req *q, const char *path, srv_resp *r)
     const char *num = path + strlen("/v1/entries/");
     char *end = NULL;
     unsigned long long i = strtoull(num, &end, 10);
-    if (!*num || *end || *num < '0' || *num > '9' || (num[0] == '0' && num[1])) {
+    if (!*num || *end || *num < '0' || *num > '9' || (num[0] == '0' && num[1]) ||
+        strlen(num) > 19) {
         srv_errorf(r, CM_BAD_REQUEST, "index", "the entry index must be a whole number");
         return 0;
     }

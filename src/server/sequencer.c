@@ -27,6 +27,10 @@ int seq_submit(srv *s, job *j)
 {
     pthread_mutex_lock(&s->q_mu);
     unsigned n = j->kind == JOB_EVENTS ? (unsigned)j->n : 0;
+    if (n > s->cfg.max_queue) {
+        pthread_mutex_unlock(&s->q_mu);
+        return -2;
+    }
     if (s->stopping || (n && s->q_items + n > s->cfg.max_queue)) {
         pthread_mutex_unlock(&s->q_mu);
         return -1;

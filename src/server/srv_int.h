@@ -78,7 +78,8 @@ struct job {
     void *ctx;
 };
 
-/* Queues a job. -1 when the queue is full or the server is stopping. */
+/* Queues a job. -1 when the queue is full or the server is stopping (try
+ * again), -2 when the job alone holds more events than the queue can. */
 int seq_submit(srv *s, job *j);
 /* Loads the tree's frontier and last entry time from the writer. */
 int seq_init(srv *s, cm_error *err);
