@@ -38,13 +38,27 @@ int cmd_init(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': origin = optarg; break;
-        case 'g': org = optarg; break;
-        case 'n': name = optarg; break;
-        case 'c': ckey = optarg; break;
-        case 'l': lkey = optarg; break;
-        case 'h': fputs(help, stdout); return 0;
-        default: fputs(help, stderr); return 2;
+        case 'o':
+            origin = optarg;
+            break;
+        case 'g':
+            org = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'c':
+            ckey = optarg;
+            break;
+        case 'l':
+            lkey = optarg;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            fputs(help, stderr);
+            return 2;
         }
     }
     if (optind != argc - 1 || !origin || !org || !name) {

@@ -55,15 +55,32 @@ int cmd_serve(int argc, char **argv)
             if (cli_parse_listen(optarg, host, sizeof host, &cfg.port)) bad = 1;
             cfg.host = host;
             break;
-        case 't': bad |= num(optarg, &cfg.threads) != 0; break;
-        case 'c': bad |= num(optarg, &cfg.conn_limit) != 0; break;
-        case 'p': bad |= num(optarg, &cfg.per_ip_limit) != 0; break;
-        case 'o': bad |= num(optarg, &cfg.timeout_s) != 0; break;
-        case 'q': bad |= num(optarg, &cfg.max_queue) != 0; break;
-        case 'w': cfg.web_dir = optarg; break;
-        case 'Q': cfg.quiet = 1; break;
-        case 'h': fputs(help, stdout); return 0;
-        default: bad = 1;
+        case 't':
+            bad |= num(optarg, &cfg.threads) != 0;
+            break;
+        case 'c':
+            bad |= num(optarg, &cfg.conn_limit) != 0;
+            break;
+        case 'p':
+            bad |= num(optarg, &cfg.per_ip_limit) != 0;
+            break;
+        case 'o':
+            bad |= num(optarg, &cfg.timeout_s) != 0;
+            break;
+        case 'q':
+            bad |= num(optarg, &cfg.max_queue) != 0;
+            break;
+        case 'w':
+            cfg.web_dir = optarg;
+            break;
+        case 'Q':
+            cfg.quiet = 1;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            bad = 1;
         }
     }
     if (bad || optind != argc - 1) {

@@ -71,11 +71,21 @@ int cmd_sign(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': keyfile = optarg; break;
-        case 'o': outfile = optarg; break;
-        case 'n': check = 0; break;
-        case 'h': fputs(help, stdout); return 0;
-        default: fputs(help, stderr); return 2;
+        case 'k':
+            keyfile = optarg;
+            break;
+        case 'o':
+            outfile = optarg;
+            break;
+        case 'n':
+            check = 0;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            fputs(help, stderr);
+            return 2;
         }
     }
     if (!keyfile) return fputs(help, stderr), 2;

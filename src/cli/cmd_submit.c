@@ -127,13 +127,27 @@ int cmd_submit(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 's': server = optarg; break;
-        case 't': token = optarg; break;
-        case 'b': batch_n = strtol(optarg, NULL, 10); break;
-        case 'w': max_wait = strtol(optarg, NULL, 10); break;
-        case 'r': receipts = optarg; break;
-        case 'h': fputs(help, stdout); return 0;
-        default: fputs(help, stderr); return 2;
+        case 's':
+            server = optarg;
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'b':
+            batch_n = strtol(optarg, NULL, 10);
+            break;
+        case 'w':
+            max_wait = strtol(optarg, NULL, 10);
+            break;
+        case 'r':
+            receipts = optarg;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            fputs(help, stderr);
+            return 2;
         }
     }
     if (!server || optind >= argc || batch_n < 1 || batch_n > 1000 || max_wait < 0)
@@ -178,8 +192,8 @@ int cmd_submit(int argc, char **argv)
             if (status == 200) {
                 again = results(&resp, batch, n, &t);
             } else if (status != 429 && status != 503) {
-                fprintf(stderr, "cmcc submit: the server answered %ld: %.*s", status,
-                        (int)resp.len, resp.data);
+                fprintf(stderr, "cmcc submit: the server answered %ld: %.*s", status, (int)resp.len,
+                        resp.data);
                 fatal = 1;
                 break;
             }

@@ -169,8 +169,7 @@ static int dir_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
     verifier *v = ctx;
     log_hash leaf, stored;
     log_leaf_hash(entry, len, &leaf);
-    if (store_read_hash(v->live, 0, idx, &stored) ||
-        memcmp(leaf.b, stored.b, LOG_HASH_SIZE) != 0) {
+    if (store_read_hash(v->live, 0, idx, &stored) || memcmp(leaf.b, stored.b, LOG_HASH_SIZE) != 0) {
         problem(v,
                 "entry %llu: its bytes do not hash to the leaf the tree holds for it (the entry "
                 "was changed after it was appended)",
@@ -243,8 +242,7 @@ static int get_ok(cli_http *h, const char *path, cm_buf *body)
     }
     if (status != 200) {
         fprintf(stderr, "cmcc verify: GET %s answered %ld%s: %.*s\n", path, status,
-                status == 401 ? " (entry bundles need --token)" : "", (int)body->len,
-                body->data);
+                status == 401 ? " (entry bundles need --token)" : "", (int)body->len, body->data);
         return -1;
     }
     return 0;
@@ -308,8 +306,7 @@ static int url_tiles(verifier *v, cli_http *h, uint64_t size)
             }
             fetched++;
             if (tile_read_hashes(&t, store_read_hash, v->scratch, mine) ||
-                b.len != (size_t)t.width * LOG_HASH_SIZE ||
-                memcmp(b.data, mine, b.len) != 0)
+                b.len != (size_t)t.width * LOG_HASH_SIZE || memcmp(b.data, mine, b.len) != 0)
                 problem(v, "hash tile %s differs from the tree the entries make", path);
         }
     }
@@ -347,7 +344,7 @@ static void compare_list(verifier *v, cli_http *h, const char *path, const char 
     json_t *ours = json_loadb(m.data, m.len, 0, NULL);
     if (!json_equal(root, ours)) {
         size_t n = json_array_size(ours) > json_array_size(root) ? json_array_size(ours)
-                                                                  : json_array_size(root);
+                                                                 : json_array_size(root);
         for (size_t i = 0; i < n; i++) {
             json_t *a = json_array_get(ours, i), *t = json_array_get(root, i);
             if (json_equal(a, t)) continue;
@@ -356,8 +353,7 @@ static void compare_list(verifier *v, cli_http *h, const char *path, const char 
             json_t *last = json_object_get(a ? a : t, "updated");
             problem(v, "%s differs at \"%s\"%s: the replay gives %s; the server says %s", path,
                     json_string_value(json_object_get(a ? a : t, id_field)),
-                    last ? " (see its last entry)" : "", as ? as : "nothing",
-                    ts ? ts : "nothing");
+                    last ? " (see its last entry)" : "", as ? as : "nothing", ts ? ts : "nothing");
             free(as);
             free(ts);
             break;

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define DAY_MS 86400000LL
-#define COORD "cmcc-cell"
+#define COORD  "cmcc-cell"
 
 typedef struct {
     const char *org, *name, *roles, *country;
@@ -62,8 +62,7 @@ static const demo_place places[] = {
      "south"},
     {"dp-nuseirat", "distribution_point", "Nuseirat distribution point", 31.4480, 34.3925,
      "middle"},
-    {"dp-jabalia", "distribution_point", "Jabalia distribution point", 31.5310, 34.4835,
-     "north"},
+    {"dp-jabalia", "distribution_point", "Jabalia distribution point", 31.5310, 34.4835, "north"},
     {"dp-beit-lahia", "distribution_point", "Beit Lahia distribution point", 31.5480, 34.4990,
      "north"},
 };
@@ -95,8 +94,8 @@ static void emit(demo *d, const char *org, const char *type, int64_t t, json_t *
                           "time", ts, "body", body);
     char *text = json_dumps(e, JSON_COMPACT);
     json_decref(e);
-    if (d->n == d->cap) d->envs = xrealloc(d->envs, (d->cap = d->cap ? 2 * d->cap : 64) *
-                                                        sizeof *d->envs);
+    if (d->n == d->cap)
+        d->envs = xrealloc(d->envs, (d->cap = d->cap ? 2 * d->cap : 64) * sizeof *d->envs);
     ev_envelope_sign(key_of(d, org), text, strlen(text), &d->envs[d->n++]);
     free(text);
 }
@@ -126,9 +125,9 @@ static void registry(demo *d)
     }
     for (size_t i = 0; i < N_PLACES; i++) {
         const demo_place *p = &places[i];
-        json_t *body = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "place", p->place, "kind", p->kind,
-                                 "name", p->name, "lat", p->lat, "lon", p->lon, "sector",
-                                 p->sector);
+        json_t *body =
+            json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "place", p->place, "kind", p->kind, "name",
+                      p->name, "lat", p->lat, "lon", p->lon, "sector", p->sector);
         emit(d, COORD, "place.define", t += 300000, body);
     }
     emit(d, COORD, "place.status", d->start + 9 * DAY_MS,
@@ -166,8 +165,8 @@ static int issue_token(const char *dir, cm_error *err)
 int demo_build(const char *dir, cm_error *err)
 {
     char *vkey = NULL;
-    if (srv_init_log(dir, "demo.cmcc.example/log", COORD, "Civil-Military Coordination Cell",
-                     NULL, NULL, &vkey, err))
+    if (srv_init_log(dir, "demo.cmcc.example/log", COORD, "Civil-Military Coordination Cell", NULL,
+                     NULL, &vkey, err))
         return -1;
     free(vkey);
     demo d;

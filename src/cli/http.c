@@ -68,8 +68,7 @@ static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm
     CURLcode rc = curl_easy_perform(c);
     free(url);
     if (rc != CURLE_OK)
-        return cm_fail(err, CM_UNAVAILABLE, "", "%s%s: %s", h->base, path,
-                       curl_easy_strerror(rc));
+        return cm_fail(err, CM_UNAVAILABLE, "", "%s%s: %s", h->base, path, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     if (retry_after) {
         curl_off_t ra = 0;

@@ -17,7 +17,10 @@ typedef struct {
     size_t cap;
 } cm_buf;
 
-#define CM_BUF_INIT {NULL, 0, 0}
+#define CM_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void buf_reserve(cm_buf *b, size_t extra);
 void buf_append(cm_buf *b, const void *p, size_t n);

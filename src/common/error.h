@@ -12,24 +12,24 @@
 
 typedef enum {
     CM_OK = 0,
-    CM_BAD_REQUEST,   /* 400 malformed JSON, missing or unknown field, bad value */
-    CM_BAD_SIGNATURE, /* 401 the signature does not verify */
-    CM_UNKNOWN_KEY,   /* 401 no registered key has this keyid */
-    CM_KEY_REVOKED,   /* 403 the key was revoked */
-    CM_ORG_SUSPENDED, /* 403 the signing org is suspended */
-    CM_FORBIDDEN,     /* 403 role, org or token may not do this */
-    CM_UNAUTHORIZED,  /* 401 a read without a valid token */
-    CM_NOT_FOUND,     /* 404 */
-    CM_CONFLICT,      /* 409 id reused with other content, duplicate serial */
-    CM_RULE_VIOLATION,/* 409 the event breaks a rule of its type */
-    CM_TOO_LARGE,     /* 413 over a size limit */
-    CM_RATE_LIMITED,  /* 429 over a configured rate */
-    CM_UNAVAILABLE,   /* 503 overloaded or read-only */
-    CM_INTERNAL,      /* 500 a fault of the server itself (I/O, corruption) */
+    CM_BAD_REQUEST,    /* 400 malformed JSON, missing or unknown field, bad value */
+    CM_BAD_SIGNATURE,  /* 401 the signature does not verify */
+    CM_UNKNOWN_KEY,    /* 401 no registered key has this keyid */
+    CM_KEY_REVOKED,    /* 403 the key was revoked */
+    CM_ORG_SUSPENDED,  /* 403 the signing org is suspended */
+    CM_FORBIDDEN,      /* 403 role, org or token may not do this */
+    CM_UNAUTHORIZED,   /* 401 a read without a valid token */
+    CM_NOT_FOUND,      /* 404 */
+    CM_CONFLICT,       /* 409 id reused with other content, duplicate serial */
+    CM_RULE_VIOLATION, /* 409 the event breaks a rule of its type */
+    CM_TOO_LARGE,      /* 413 over a size limit */
+    CM_RATE_LIMITED,   /* 429 over a configured rate */
+    CM_UNAVAILABLE,    /* 503 overloaded or read-only */
+    CM_INTERNAL,       /* 500 a fault of the server itself (I/O, corruption) */
     CM_CODE_COUNT
 } cm_code;
 
-#define CM_FIELD_MAX 160
+#define CM_FIELD_MAX   160
 #define CM_MESSAGE_MAX 400
 
 typedef struct {

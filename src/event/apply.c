@@ -21,8 +21,7 @@ static int store_failed(cm_error *err)
     return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
 }
 
-int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE],
-                  cm_error *err)
+int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE], cm_error *err)
 {
     if (v->size == 0) {
         if (e->type != &ev_org_admit)
@@ -82,8 +81,8 @@ static int authority(const ev_view *v, const ev_event *e, unsigned *roles, cm_er
     int r = v->key(v->ctx, e->env.keyid, &ks);
     if (r < 0) return store_failed(err);
     if (r == 0)
-        return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid",
-                       "no registered key has keyid %s", e->env.keyid);
+        return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid", "no registered key has keyid %s",
+                       e->env.keyid);
     if (strcmp(ks.org, e->org) != 0)
         return cm_fail(err, CM_FORBIDDEN, "org",
                        "the signing key %s belongs to \"%s\", not to \"%s\": sign with a key of "

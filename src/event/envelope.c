@@ -58,8 +58,7 @@ static uint8_t *decode_b64(const char *s, size_t len, size_t max, size_t *out_le
     return p;
 }
 
-static int only_keys(const json_t *obj, const char *const *keys, const char *prefix,
-                     cm_error *err)
+static int only_keys(const json_t *obj, const char *const *keys, const char *prefix, cm_error *err)
 {
     const char *k;
     const json_t *v;
@@ -84,8 +83,7 @@ static int is_keyid(const char *s)
     return 1;
 }
 
-static const char *get_string(const json_t *obj, const char *key, const char *field,
-                              cm_error *err)
+static const char *get_string(const json_t *obj, const char *key, const char *field, cm_error *err)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v) {

@@ -28,11 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EV_PAYLOAD_MAX 32768 /* bytes of event JSON */
-#define EV_ENTRY_MAX 65535   /* bytes of one log entry */
-#define EV_ID_MAX 64         /* characters of an identifier */
-#define EV_MAX_DEPTH 16      /* JSON nesting */
-#define EV_FUTURE_MS 300000  /* how far ahead of the server an event may be */
+#define EV_PAYLOAD_MAX  32768              /* bytes of event JSON */
+#define EV_ENTRY_MAX    65535              /* bytes of one log entry */
+#define EV_ID_MAX       64                 /* characters of an identifier */
+#define EV_MAX_DEPTH    16                 /* JSON nesting */
+#define EV_FUTURE_MS    300000             /* how far ahead of the server an event may be */
 #define EV_QUANTITY_MAX 9007199254740992LL /* 2^53 */
 
 /* ---- json.c: strict JSON ------------------------------------------------ */
@@ -116,7 +116,7 @@ typedef enum {
 } ev_ftype;
 
 #define FF_REQUIRED 1u
-#define FF_UNIQUE 2u /* FT_ARRAY: no value twice */
+#define FF_UNIQUE   2u /* FT_ARRAY: no value twice */
 
 typedef struct ev_field {
     const char *name;
@@ -200,7 +200,7 @@ typedef struct {
 
 /* Ledger accounts of a consignment line (PROTOCOL.md section 3, Supply). */
 #define EV_ACCOUNT_MAX 80
-#define EV_LINES_MAX 500 /* lines of a consignment, and of any one movement */
+#define EV_LINES_MAX   500 /* lines of a consignment, and of any one movement */
 
 /*
  * Read-only access to the current state. Each lookup returns 1 and fills
@@ -215,8 +215,7 @@ typedef struct {
     int (*active_keys)(void *ctx, const char *org, long long *count);
     int (*place)(void *ctx, const char *place, ev_place_state *out);
     /* the log index of the event (org, id), and its envelope (to free) */
-    int (*event_id)(void *ctx, const char *org, const char *id, uint64_t *index,
-                    ev_envelope *env);
+    int (*event_id)(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env);
     /* supply */
     int (*consignment)(void *ctx, const char *id, ev_consignment_state *out);
     int (*line)(void *ctx, const char *consignment, long long line, ev_line_state *out);
@@ -341,7 +340,7 @@ void ev_effects_free(ev_effects *fx);
 
 /* Authority beyond roles. */
 #define EV_AUTH_SELF 1u /* the org named in body.org may also write it */
-#define EV_AUTH_ANY 2u  /* any admitted org may write it */
+#define EV_AUTH_ANY  2u /* any admitted org may write it */
 
 typedef struct {
     const ev_view *view;
@@ -379,8 +378,7 @@ extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignme
  * the registered key of e->env.keyid (unknown_key when there is none); for
  * the genesis (view->size == 0), one of the keys the org.admit itself
  * admits. e must be parsed when view->size == 0. */
-int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE],
-                  cm_error *err);
+int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE], cm_error *err);
 
 typedef enum { EV_ACCEPTED = 0, EV_DUPLICATE = 1, EV_REFUSED = -1 } ev_verdict;
 

@@ -66,8 +66,7 @@ int ev_is_id(const char *s)
     for (; s[n]; n++) {
         char c = s[n];
         int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (n == 0 ? !alnum : !(alnum || c == '.' || c == '_' || c == ':' || c == '-'))
-            return 0;
+        if (n == 0 ? !alnum : !(alnum || c == '.' || c == '_' || c == ':' || c == '-')) return 0;
     }
     return n >= 1 && n <= EV_ID_MAX;
 }

@@ -27,14 +27,13 @@
 static const char *const role_names[] = {"coordinator", "humanitarian", "inspector",
                                          "transporter", "military",     "contributor",
                                          "verifier",    "monitor",      NULL};
-static const char *const place_kinds[] = {"crossing",         "warehouse", "distribution_point",
-                                          "depot",            "collection_point", "other", NULL};
+static const char *const place_kinds[] = {
+    "crossing", "warehouse", "distribution_point", "depot", "collection_point", "other", NULL};
 static const char *const place_statuses[] = {"open", "closed", NULL};
 
-static const ev_field role_item[] = {{.name = "role", .type = FT_ENUM, .values = role_names},
-                                     {0}};
-static const ev_field key_item[] = {
-    {.name = "public_key", .type = FT_PUBKEY, .flags = FF_REQUIRED}, {0}};
+static const ev_field role_item[] = {{.name = "role", .type = FT_ENUM, .values = role_names}, {0}};
+static const ev_field key_item[] = {{.name = "public_key", .type = FT_PUBKEY, .flags = FF_REQUIRED},
+                                    {0}};
 
 static const ev_field admit_body[] = {
     {.name = "org", .type = FT_ID, .flags = FF_REQUIRED},
@@ -45,7 +44,11 @@ static const ev_field admit_body[] = {
      .min = 1,
      .max = ROLE_COUNT,
      .items = role_item},
-    {.name = "keys", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = 16,
+    {.name = "keys",
+     .type = FT_OBJECTS,
+     .flags = FF_REQUIRED,
+     .min = 1,
+     .max = 16,
      .items = key_item},
     {.name = "country", .type = FT_TEXT, .max = 100},
     {0}};
@@ -123,8 +126,8 @@ static int apply_admit(const ev_ctx *c, ev_effects *fx, cm_error *err)
     int r = c->view->org(c->view->ctx, org, &os);
     if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
     if (r == 1)
-        return cm_fail(err, CM_RULE_VIOLATION, "body.org", "organization \"%s\" is already admitted",
-                       org);
+        return cm_fail(err, CM_RULE_VIOLATION, "body.org",
+                       "organization \"%s\" is already admitted", org);
     unsigned roles = 0;
     const json_t *jr = json_object_get(b, "roles");
     for (size_t i = 0; i < json_array_size(jr); i++)
@@ -193,8 +196,8 @@ static int apply_key_revoke(const ev_ctx *c, ev_effects *fx, cm_error *err)
     int r = c->view->key(c->view->ctx, keyid, &ks);
     if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
     if (r == 0 || strcmp(ks.org, org) != 0)
-        return cm_fail(err, CM_RULE_VIOLATION, "body.keyid", "\"%s\" has no key with keyid %s",
-                       org, keyid);
+        return cm_fail(err, CM_RULE_VIOLATION, "body.keyid", "\"%s\" has no key with keyid %s", org,
+                       keyid);
     if (ks.revoked)
         return cm_fail(err, CM_RULE_VIOLATION, "body.keyid", "key %s is already revoked", keyid);
     long long active = 0;
@@ -250,8 +253,7 @@ const ev_type ev_org_admit = {"org.admit", ROLE_COORDINATOR, 0, admit_body, appl
 const ev_type ev_org_suspend = {"org.suspend", ROLE_COORDINATOR, 0, suspend_body, apply_suspend};
 const ev_type ev_org_reinstate = {"org.reinstate", ROLE_COORDINATOR, 0, reinstate_body,
                                   apply_reinstate};
-const ev_type ev_key_add = {"key.add", ROLE_COORDINATOR, EV_AUTH_SELF, key_add_body,
-                            apply_key_add};
+const ev_type ev_key_add = {"key.add", ROLE_COORDINATOR, EV_AUTH_SELF, key_add_body, apply_key_add};
 const ev_type ev_key_revoke = {"key.revoke", ROLE_COORDINATOR, EV_AUTH_SELF, key_revoke_body,
                                apply_key_revoke};
 const ev_type ev_place_define = {"place.define", ROLE_COORDINATOR, 0, place_define_body,

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TEXT_MAX_DEFAULT 1000
+#define TEXT_MAX_DEFAULT  1000
 #define ARRAY_MAX_DEFAULT 1000
 
 static int check_value(const json_t *v, const ev_field *f, const char *path, cm_error *err);
@@ -64,8 +64,7 @@ static int check_array(const json_t *v, const ev_field *f, const char *path, cm_
             if (f->flags & FF_UNIQUE)
                 for (size_t k = 0; k < i; k++)
                     if (json_equal((json_t *)json_array_get(v, k), (json_t *)item))
-                        return cm_fail(err, CM_BAD_REQUEST, sub, "%s repeats an earlier item",
-                                       sub);
+                        return cm_fail(err, CM_BAD_REQUEST, sub, "%s repeats an earlier item", sub);
         }
     }
     return 0;
@@ -106,8 +105,8 @@ static int check_value(const json_t *v, const ev_field *f, const char *path, cm_
             return cm_fail(err, CM_BAD_REQUEST, path, "%s must be a whole number", path);
         long long n = json_integer_value(v);
         if (n < min || n > max)
-            return cm_fail(err, CM_BAD_REQUEST, path, "%s must be between %lld and %lld", path,
-                           min, max);
+            return cm_fail(err, CM_BAD_REQUEST, path, "%s must be between %lld and %lld", path, min,
+                           max);
         return 0;
     }
     case FT_LAT:
@@ -176,8 +175,7 @@ int ev_schema_check(const json_t *obj, const ev_field *fields, const char *path,
         const ev_field *f = fields;
         while (f->name && strcmp(f->name, k) != 0) f++;
         snprintf(sub, sizeof sub, "%s.%s", path, k);
-        if (!f->name)
-            return cm_fail(err, CM_BAD_REQUEST, sub, "unknown field %s: remove it", sub);
+        if (!f->name) return cm_fail(err, CM_BAD_REQUEST, sub, "unknown field %s: remove it", sub);
         if (json_is_null(v))
             return cm_fail(err, CM_BAD_REQUEST, sub,
                            "%s is null: leave an optional field out instead", sub);

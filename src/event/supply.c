@@ -39,8 +39,8 @@ static const char *const categories[] = {"food",      "health",    "shelter", "w
                                          "education", "logistics", "other",   NULL};
 static const char *const units[] = {"kg",  "tonne", "litre", "carton", "pallet", "bag",
                                     "box", "kit",   "unit",  "dose",   "parcel", NULL};
-static const char *const screen_reasons[] = {"dual_use", "damaged", "expired", "documentation",
-                                             "other",    NULL};
+static const char *const screen_reasons[] = {"dual_use",      "damaged", "expired",
+                                             "documentation", "other",   NULL};
 static const char *const causes[] = {"looted",  "intercepted", "damaged", "spoiled",
                                      "expired", "returned",    "other",   NULL};
 static const char *const sources[] = {"held", "unaccounted", NULL};
@@ -61,7 +61,11 @@ static const ev_field declare_body[] = {
     {.name = "consignee", .type = FT_ID},
     {.name = "donor", .type = FT_TEXT, .max = 200},
     {.name = "reference", .type = FT_TEXT, .max = 200},
-    {.name = "lines", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
+    {.name = "lines",
+     .type = FT_OBJECTS,
+     .flags = FF_REQUIRED,
+     .min = 1,
+     .max = EV_LINES_MAX,
      .items = declare_line},
     {0}};
 static const ev_field decision[] = {
@@ -69,40 +73,53 @@ static const ev_field decision[] = {
     {.name = "approved", .type = FT_INT, .flags = FF_REQUIRED},
     {.name = "reason", .type = FT_ENUM, .values = screen_reasons},
     {0}};
-static const ev_field screen_body[] = {
-    {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "decisions", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
-     .items = decision},
-    {0}};
+static const ev_field screen_body[] = {{.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
+                                       {.name = "decisions",
+                                        .type = FT_OBJECTS,
+                                        .flags = FF_REQUIRED,
+                                        .min = 1,
+                                        .max = EV_LINES_MAX,
+                                        .items = decision},
+                                       {0}};
 static const ev_field qty_line[] = {
     {.name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO},
     {.name = "quantity", .type = FT_INT, .flags = FF_REQUIRED, .min = 1},
     {0}};
-static const ev_field enter_body[] = {
-    {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "crossing", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "to", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "lines", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
-     .items = qty_line},
-    {0}};
+static const ev_field enter_body[] = {{.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
+                                      {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
+                                      {.name = "crossing", .type = FT_ID, .flags = FF_REQUIRED},
+                                      {.name = "to", .type = FT_ID, .flags = FF_REQUIRED},
+                                      {.name = "lines",
+                                       .type = FT_OBJECTS,
+                                       .flags = FF_REQUIRED,
+                                       .min = 1,
+                                       .max = EV_LINES_MAX,
+                                       .items = qty_line},
+                                      {0}};
 static const ev_field transfer_body[] = {
     {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "to", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "place", .type = FT_ID},
-    {.name = "lines", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
+    {.name = "lines",
+     .type = FT_OBJECTS,
+     .flags = FF_REQUIRED,
+     .min = 1,
+     .max = EV_LINES_MAX,
      .items = qty_line},
     {0}};
 static const ev_field received_line[] = {
     {.name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO},
     {.name = "received", .type = FT_INT, .flags = FF_REQUIRED},
     {0}};
-static const ev_field accept_body[] = {
-    {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "lines", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
-     .items = received_line},
-    {0}};
+static const ev_field accept_body[] = {{.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
+                                       {.name = "lines",
+                                        .type = FT_OBJECTS,
+                                        .flags = FF_REQUIRED,
+                                        .min = 1,
+                                        .max = EV_LINES_MAX,
+                                        .items = received_line},
+                                       {0}};
 static const ev_field reject_body[] = {{.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
                                        {.name = "reason", .type = FT_TEXT, .flags = FF_REQUIRED},
                                        {0}};
@@ -110,7 +127,11 @@ static const ev_field distribution_body[] = {
     {.name = "distribution", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "place", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "lines", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
+    {.name = "lines",
+     .type = FT_OBJECTS,
+     .flags = FF_REQUIRED,
+     .min = 1,
+     .max = EV_LINES_MAX,
      .items = qty_line},
     {.name = "households", .type = FT_INT},
     {.name = "individuals", .type = FT_INT},
@@ -120,7 +141,11 @@ static const ev_field loss_body[] = {
     {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "cause", .type = FT_ENUM, .flags = FF_REQUIRED, .values = causes},
     {.name = "from", .type = FT_ENUM, .flags = FF_REQUIRED, .values = sources},
-    {.name = "lines", .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,
+    {.name = "lines",
+     .type = FT_OBJECTS,
+     .flags = FF_REQUIRED,
+     .min = 1,
+     .max = EV_LINES_MAX,
      .items = qty_line},
     {.name = "incident", .type = FT_ID},
     {.name = "org", .type = FT_ID},
@@ -213,8 +238,8 @@ static int covers(const ev_ctx *c, const char *consignment, long long line, cons
         return store_failed(err);
     if (have < qty)
         return cm_fail(err, CM_RULE_VIOLATION, field,
-                       "%s holds %lld of line %lld of \"%s\", less than the %lld asked", acct,
-                       have, line, consignment, qty);
+                       "%s holds %lld of line %lld of \"%s\", less than the %lld asked", acct, have,
+                       line, consignment, qty);
     return 0;
 }
 
@@ -433,9 +458,8 @@ static int pending_for_me(const ev_ctx *c, ev_transfer_state *ts, cm_error *err)
                        "transfer \"%s\" goes to \"%s\": only that org may accept or reject it",
                        transfer, ts->to);
     if (ts->status != TRANSFER_PENDING)
-        return cm_fail(err, CM_RULE_VIOLATION, "body.transfer",
-                       "transfer \"%s\" was already %s", transfer,
-                       ts->status == TRANSFER_ACCEPTED ? "accepted" : "rejected");
+        return cm_fail(err, CM_RULE_VIOLATION, "body.transfer", "transfer \"%s\" was already %s",
+                       transfer, ts->status == TRANSFER_ACCEPTED ? "accepted" : "rejected");
     return 0;
 }
 
@@ -596,11 +620,10 @@ static int apply_loss(const ev_ctx *c, ev_effects *fx, cm_error *err)
     return 0;
 }
 
-#define HUM ROLE_HUMANITARIAN
+#define HUM   ROLE_HUMANITARIAN
 #define TRANS ROLE_TRANSPORTER
 
-const ev_type ev_consignment_declare = {"consignment.declare", HUM, 0, declare_body,
-                                        apply_declare};
+const ev_type ev_consignment_declare = {"consignment.declare", HUM, 0, declare_body, apply_declare};
 const ev_type ev_consignment_screen = {"consignment.screen", ROLE_INSPECTOR, 0, screen_body,
                                        apply_screen};
 const ev_type ev_consignment_enter = {"consignment.enter", ROLE_INSPECTOR, 0, enter_body,

@@ -8,10 +8,10 @@
 #include <string.h>
 
 static const ev_type *const all[] = {
-    &ev_org_admit,    &ev_org_suspend, &ev_org_reinstate, &ev_key_add,
-    &ev_key_revoke,   &ev_place_define, &ev_place_status,
-    &ev_consignment_declare, &ev_consignment_screen, &ev_consignment_enter, &ev_custody_transfer,
-    &ev_custody_accept, &ev_custody_reject, &ev_distribution_record, &ev_loss_report, NULL,
+    &ev_org_admit,          &ev_org_suspend,         &ev_org_reinstate,    &ev_key_add,
+    &ev_key_revoke,         &ev_place_define,        &ev_place_status,     &ev_consignment_declare,
+    &ev_consignment_screen, &ev_consignment_enter,   &ev_custody_transfer, &ev_custody_accept,
+    &ev_custody_reject,     &ev_distribution_record, &ev_loss_report,      NULL,
 };
 
 const ev_type *ev_type_find(const char *name)

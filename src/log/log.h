@@ -55,8 +55,8 @@ int log_tree_root(uint64_t size, log_read_fn rd, void *ctx, log_hash *out);
  * leaves (index < size). OUT: path[0..*n), leaf-side first. */
 int log_prove_inclusion(uint64_t index, uint64_t size, log_read_fn rd, void *ctx,
                         log_hash path[LOG_MAX_PROOF], size_t *n);
-int log_check_inclusion(uint64_t index, uint64_t size, const log_hash *leaf,
-                        const log_hash *path, size_t n, const log_hash *root) LOG_WUR;
+int log_check_inclusion(uint64_t index, uint64_t size, const log_hash *leaf, const log_hash *path,
+                        size_t n, const log_hash *root) LOG_WUR;
 
 /* Consistency proof from the tree of `old` leaves to the tree of `size`
  * leaves (0 < old <= size), as RFC 6962's SUBPROOF (and Go's tlog.ProveTree).
@@ -99,9 +99,9 @@ void log_frontier_root(const log_frontier *f, log_hash *out);
  * where N is written in groups of three digits, all but the last prefixed
  * with "x" (1234067 is x001/x234/067) and .p/<W> marks a partial tile.
  */
-#define TILE_HEIGHT 8
-#define TILE_WIDTH 256
-#define TILE_ENTRIES (-1)
+#define TILE_HEIGHT   8
+#define TILE_WIDTH    256
+#define TILE_ENTRIES  (-1)
 #define TILE_PATH_MAX 96
 
 typedef struct {
@@ -130,10 +130,10 @@ int tile_bundle_next(const uint8_t *bundle, size_t len, size_t *off, const uint8
 /* ---- key.c: Ed25519 keys and PKCS#8 PEM ---------------------------------- */
 
 #define LOG_PUBKEY_SIZE 32
-#define LOG_SEED_SIZE 32
-#define LOG_SIG_SIZE 64
-#define LOG_KEYID_LEN 16 /* hex digits; buffers are LOG_KEYID_LEN + 1 */
-#define LOG_PEM_MAX 160
+#define LOG_SEED_SIZE   32
+#define LOG_SIG_SIZE    64
+#define LOG_KEYID_LEN   16 /* hex digits; buffers are LOG_KEYID_LEN + 1 */
+#define LOG_PEM_MAX     160
 
 /* A signing key. The secret lives in sodium_malloc'ed memory, wiped and
  * freed by log_key_free. */
@@ -180,10 +180,10 @@ int dsse_verify(const uint8_t pub[LOG_PUBKEY_SIZE], const char *type, const void
  * "<name>+<keyhash as 8 hex>+<base64(type || public key)>"; a signer key
  * string "PRIVATE+KEY+<name>+<keyhash>+<base64(0x01 || seed)>".
  */
-#define NOTE_NAME_MAX 256
-#define NOTE_KEY_ED25519 0x01
+#define NOTE_NAME_MAX        256
+#define NOTE_KEY_ED25519     0x01
 #define NOTE_KEY_COSIGNATURE 0x04
-#define NOTE_MAX_SIGS 32
+#define NOTE_MAX_SIGS        32
 
 typedef struct {
     char name[NOTE_NAME_MAX];
@@ -210,9 +210,9 @@ void note_add_sigline(cm_buf *out, const char *name, uint32_t hash, const uint8_
                       size_t sig_len);
 
 typedef struct {
-    size_t text_len;    /* text is note[0 .. text_len) */
-    unsigned verified;  /* bit i set when verifiers[i] signed the note */
-    size_t unknown;     /* signature lines of no known verifier */
+    size_t text_len;                    /* text is note[0 .. text_len) */
+    unsigned verified;                  /* bit i set when verifiers[i] signed the note */
+    size_t unknown;                     /* signature lines of no known verifier */
     uint64_t cosig_time[NOTE_MAX_SIGS]; /* for a 0x04 verifier i: its timestamp */
 } note_opened;
 

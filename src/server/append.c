@@ -45,8 +45,7 @@ int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, e
                        "the log entry would be %zu bytes, over the %d-byte limit", scratch->len,
                        EV_ENTRY_MAX);
     log_leaf_hash(scratch->data, scratch->len, &out->leaf);
-    if (store_append(w, f->size, scratch->data, scratch->len, e->org, e->id, e->type->name,
-                     err) ||
+    if (store_append(w, f->size, scratch->data, scratch->len, e->org, e->id, e->type->name, err) ||
         store_apply(w, e, fx, f->size, err))
         return -1;
     srv_node_sink c = {w, 0};

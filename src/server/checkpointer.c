@@ -24,8 +24,7 @@ static void done(job *j, void *ctx)
     free(j);
 }
 
-char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
-                          const log_hash *root)
+char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size, const log_hash *root)
 {
     log_checkpoint c = {.size = size, .root = *root};
     snprintf(c.origin, sizeof c.origin, "%s", origin);

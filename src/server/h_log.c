@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "common/timeutil.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,9 +91,9 @@ int h_entry(srv_req *q, const char *path, srv_resp *r)
 {
     const char *num = path + strlen("/v1/entries/");
     char *end = NULL;
+    errno = 0;
     unsigned long long i = strtoull(num, &end, 10);
-    if (!*num || *end || *num < '0' || *num > '9' || (num[0] == '0' && num[1]) ||
-        strlen(num) > 19) {
+    if (!*num || *end || *num < '0' || *num > '9' || (num[0] == '0' && num[1]) || errno) {
         srv_errorf(r, CM_BAD_REQUEST, "index", "the entry index must be a whole number");
         return 0;
     }
@@ -144,8 +145,7 @@ static void hashes_json(cm_buf *out, const log_hash *h, size_t n)
 }
 
 /* Reads required query parameters a <= b <= the committed size. */
-static int sizes(srv_req *q, const char *an, uint64_t *a, const char *bn, uint64_t *b,
-                 srv_resp *r)
+static int sizes(srv_req *q, const char *an, uint64_t *a, const char *bn, uint64_t *b, srv_resp *r)
 {
     int ra = srv_query_u64(q, an, a, r);
     if (ra < 0) return -1;

@@ -201,8 +201,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (q->too_large) {
         q->body.len = 0;
         srv_errorf(&q->resp, CM_TOO_LARGE, "",
-                   "the request body is over %zu bytes: send smaller batches",
-                   body_limit(s, conn));
+                   "the request body is over %zu bytes: send smaller batches", body_limit(s, conn));
         return send_response(q);
     }
     if (dispatch(q, url, method, &q->resp) == 1) return MHD_YES; /* suspended */
@@ -238,12 +237,11 @@ struct MHD_Daemon *srv_http_start(srv *s, cm_error *err)
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)s->cfg.port);
     if (inet_pton(AF_INET, s->cfg.host, &addr.sin_addr) != 1) {
-        cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address",
-                s->cfg.host);
+        cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", s->cfg.host);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_TURBO;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,

@@ -18,8 +18,8 @@
 #include "common/timeutil.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,8 +209,7 @@ done:
 }
 
 int srv_init_log(const char *dir, const char *origin, const char *org, const char *name,
-                 const char *coordinator_pem, const char *log_key_pem, char **vkey,
-                 cm_error *err)
+                 const char *coordinator_pem, const char *log_key_pem, char **vkey, cm_error *err)
 {
     if (!ev_is_id(org))
         return cm_fail(err, CM_BAD_REQUEST, "org",

@@ -26,7 +26,6 @@ void srv_replay_free(srv_replay *r)
     ev_effects_free(&r->fx);
 }
 
-
 static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
 {
     *err = *why;
@@ -74,8 +73,7 @@ int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len,
         cm_error_prefix(&why, "the rules refuse it (%s)", cm_code_name(why.code));
         goto done;
     }
-    if (r->mirror &&
-        store_append(r->target, idx, entry, len, e.org, e.id, e.type->name, &why))
+    if (r->mirror && store_append(r->target, idx, entry, len, e.org, e.id, e.type->name, &why))
         goto done;
     if (store_apply(r->target, &e, &r->fx, idx, &why)) goto done;
     srv_node_sink c = {r->target, 0};

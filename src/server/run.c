@@ -52,8 +52,7 @@ static int load(srv *s, cm_error *err)
     snprintf(s->origin, sizeof s->origin, "%s", origin);
     free(origin);
     if (seq_init(s, err)) return -1;
-    if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0)
-        return -1;
+    if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0) return -1;
     return 0;
 }
 

@@ -178,7 +178,8 @@ int seq_init(srv *s, cm_error *err)
         if (store_entry(s->writer, size - 1, &entry, &len, err) != 1 ||
             ev_entry_parse(entry, len, &env, &q->last_received, err)) {
             free(entry);
-            return cm_fail(err, CM_INTERNAL, "", "the last entry cannot be read: run `cmcc verify`");
+            return cm_fail(err, CM_INTERNAL, "",
+                           "the last entry cannot be read: run `cmcc verify`");
         }
         ev_envelope_free(&env);
         free(entry);

@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SRV_DB_FILE "cmcc.db"
+#define SRV_DB_FILE      "cmcc.db"
 #define SRV_LOG_KEY_FILE "log.pem"
-#define SRV_VKEY_FILE "log.vkey"
-#define SRV_LOCK_FILE "cmcc.lock"
+#define SRV_VKEY_FILE    "log.vkey"
+#define SRV_LOCK_FILE    "cmcc.lock"
 
 typedef struct {
     const char *dir;          /* the log directory */
@@ -61,8 +61,7 @@ int srv_run(const srv_config *cfg, cm_error *err);
  * generated into dir/coordinator.pem), and a first checkpoint. OUT: vkey,
  * the note verifier key (malloc'ed). */
 int srv_init_log(const char *dir, const char *origin, const char *org, const char *name,
-                 const char *coordinator_pem, const char *log_key_pem, char **vkey,
-                 cm_error *err);
+                 const char *coordinator_pem, const char *log_key_pem, char **vkey, cm_error *err);
 
 /* Appends signed envelopes to the log in dir directly (the server must not
  * be running), in one transaction: each is judged exactly as the sequencer

@@ -78,8 +78,7 @@ int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_er
 int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out);
 
 /* Keeps a signed checkpoint (the note text) of a tree size. */
-int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms,
-                         cm_error *err);
+int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms, cm_error *err);
 /* The newest checkpoint. OUT: *note, *size. 0 when there is none. */
 int store_latest_checkpoint(store *s, char **note, uint64_t *size, cm_error *err);
 /* Calls fn for every kept checkpoint, smallest tree first; stops when fn

@@ -22,7 +22,9 @@ static void row_text(sqlite3_stmt *st, cm_buf *out, long long *entry)
         if (i) buf_puts(out, ", ");
         buf_printf(out, "%s=", name);
         switch (sqlite3_column_type(st, i)) {
-        case SQLITE_NULL: buf_puts(out, "null"); break;
+        case SQLITE_NULL:
+            buf_puts(out, "null");
+            break;
         case SQLITE_INTEGER:
             if (strcmp(name, "key") == 0) { /* hashes.key = level << 56 | index */
                 uint64_t k = (uint64_t)sqlite3_column_int64(st, i);
@@ -34,11 +36,14 @@ static void row_text(sqlite3_stmt *st, cm_buf *out, long long *entry)
             if (strcmp(name, "updated") == 0 || strcmp(name, "idx") == 0)
                 *entry = sqlite3_column_int64(st, i);
             break;
-        case SQLITE_FLOAT: buf_printf(out, "%.17g", sqlite3_column_double(st, i)); break;
+        case SQLITE_FLOAT:
+            buf_printf(out, "%.17g", sqlite3_column_double(st, i));
+            break;
         case SQLITE_BLOB:
             buf_b64(out, sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
             break;
-        default: buf_json_str(out, (const char *)sqlite3_column_text(st, i));
+        default:
+            buf_json_str(out, (const char *)sqlite3_column_text(st, i));
         }
     }
     buf_putc(out, ')');
@@ -48,8 +53,7 @@ static long one_way(store *s, const char *table, const char *a, const char *b, c
                     cm_buf *report, cm_error *err)
 {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b,
-             table);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b, table);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, "diff");

@@ -55,9 +55,9 @@ int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err
 int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
                   cm_error *err)
 {
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_ENTRIES, "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-        err);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_ENTRIES,
+                   "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)(from + count));
@@ -97,12 +97,11 @@ int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out)
     return rc;
 }
 
-int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms,
-                         cm_error *err)
+int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms, cm_error *err)
 {
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_CKPT_PUT, "INSERT OR REPLACE INTO checkpoints(size, note, created) VALUES(?,?,?)",
-        err);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_CKPT_PUT,
+                   "INSERT OR REPLACE INTO checkpoints(size, note, created) VALUES(?,?,?)", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
     sqlite3_bind_text(st, 2, note, -1, SQLITE_STATIC);

@@ -79,7 +79,6 @@ const char store_schema_sql[] =
     "INSERT INTO meta VALUES('schema', '1');\n";
 
 const char *const store_state_tables[] = {
-    "event_ids", "orgs",          "keys",          "places",
-    "consignments", "lines",      "accounts",      "movements",
-    "transfers", "transfer_lines", "distributions", "losses",
+    "event_ids",          "orgs",      "keys",      "places",         "consignments",  "lines",
+    "accounts",           "movements", "transfers", "transfer_lines", "distributions", "losses",
     "consignment_events", NULL};

@@ -71,12 +71,14 @@ static int pragmas(store *s, cm_error *err)
     if (store_exec(s, common, err)) return -1;
     sqlite3_busy_timeout(s->db, 5000);
     if (s->mode == STORE_SCRATCH)
-        return store_exec(s, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                             "PRAGMA cache_size=-65536;",
+        return store_exec(s,
+                          "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
+                          "PRAGMA cache_size=-65536;",
                           err);
     if (s->mode == STORE_WRITER)
-        return store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=4000;"
-                             "PRAGMA cache_size=-32768;",
+        return store_exec(s,
+                          "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=4000;"
+                          "PRAGMA cache_size=-32768;",
                           err);
     int on = 1;
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on);
@@ -109,8 +111,7 @@ int store_create(const char *path, cm_error *err)
 int store_create_mode(const char *path, store_mode mode, cm_error *err)
 {
     if (access(path, F_OK) == 0)
-        return cm_fail(err, CM_CONFLICT, "", "%s already exists: a log is never overwritten",
-                       path);
+        return cm_fail(err, CM_CONFLICT, "", "%s already exists: a log is never overwritten", path);
     store *s = open_db(path, mode, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
     if (!s) return -1;
     int rc = store_exec(s, "BEGIN IMMEDIATE", err);
@@ -123,8 +124,7 @@ int store_create_mode(const char *path, store_mode mode, cm_error *err)
 store *store_open(const char *path, store_mode mode, cm_error *err)
 {
     if (access(path, F_OK) != 0) {
-        cm_fail(err, CM_NOT_FOUND, "", "no store at %s: make a log with `cmcc init` first",
-                path);
+        cm_fail(err, CM_NOT_FOUND, "", "no store at %s: make a log with `cmcc init` first", path);
         return NULL;
     }
     int flags = mode == STORE_READER ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;

@@ -41,8 +41,8 @@ static int v_org(void *ctx, const char *org, ev_org_state *out)
 static int v_key(void *ctx, const char *keyid, ev_key_state *out)
 {
     store *s = ctx;
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_KEY_GET, "SELECT org, public_key, status FROM keys WHERE keyid=?", NULL);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_KEY_GET, "SELECT org, public_key, status FROM keys WHERE keyid=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, keyid, -1, SQLITE_STATIC);
     int r = step_row(s, st);
@@ -86,8 +86,7 @@ static int v_place(void *ctx, const char *place, ev_place_state *out)
     return 1;
 }
 
-static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index,
-                      ev_envelope *env)
+static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
 {
     store *s = ctx;
     sqlite3_stmt *st =
@@ -236,8 +235,7 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
         for (size_t k = 0; k < i && !seen; k++)
             seen = fx->v[k].kind == FX_MOVE && fx->v[k].u.move.line == f->u.move.line &&
                    strcmp(fx->v[k].u.move.consignment, f->u.move.consignment) == 0;
-        if (!seen && store_line_invariant(s, f->u.move.consignment, f->u.move.line, err))
-            return -1;
+        if (!seen && store_line_invariant(s, f->u.move.consignment, f->u.move.line, err)) return -1;
     }
     return 0;
 }

@@ -31,11 +31,11 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t cap)
 static int v_consignment(void *ctx, const char *id, ev_consignment_state *out)
 {
     store *s = ctx;
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_CONSIGNMENT_GET,
-        "SELECT crossing, declared_by, screened, (SELECT count(*) FROM lines l WHERE "
-        "l.consignment = c.consignment) FROM consignments c WHERE consignment=?",
-        NULL);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_CONSIGNMENT_GET,
+                   "SELECT crossing, declared_by, screened, (SELECT count(*) FROM lines l WHERE "
+                   "l.consignment = c.consignment) FROM consignments c WHERE consignment=?",
+                   NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int r = step_row(st);
@@ -72,9 +72,9 @@ static int v_balance(void *ctx, const char *consignment, long long line, const c
                      long long *qty)
 {
     store *s = ctx;
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_BALANCE_GET,
-        "SELECT qty FROM accounts WHERE consignment=? AND line=? AND account=?", NULL);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_BALANCE_GET,
+                   "SELECT qty FROM accounts WHERE consignment=? AND line=? AND account=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
@@ -91,8 +91,7 @@ static int v_transfer(void *ctx, const char *id, ev_transfer_state *out)
     store *s = ctx;
     sqlite3_stmt *st = store_stmt(
         s, SQ_TRANSFER_GET,
-        "SELECT consignment, from_org, to_org, kind, status FROM transfers WHERE transfer=?",
-        NULL);
+        "SELECT consignment, from_org, to_org, kind, status FROM transfers WHERE transfer=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int r = step_row(st);
@@ -113,9 +112,9 @@ static int v_transfer_lines(void *ctx, const char *transfer, long long *line, lo
                             size_t cap, size_t *n)
 {
     store *s = ctx;
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_TRANSFER_LINES,
-        "SELECT line, sent FROM transfer_lines WHERE transfer=? ORDER BY line", NULL);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_TRANSFER_LINES,
+                   "SELECT line, sent FROM transfer_lines WHERE transfer=? ORDER BY line", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, transfer, -1, SQLITE_STATIC);
     int r;
@@ -141,8 +140,7 @@ static int exists(store *s, int slot, const char *sql, const char *id)
 
 static int v_distribution(void *ctx, const char *id)
 {
-    return exists(ctx, SQ_DISTRIBUTION_GET,
-                  "SELECT 1 FROM distributions WHERE distribution=?", id);
+    return exists(ctx, SQ_DISTRIBUTION_GET, "SELECT 1 FROM distributions WHERE distribution=?", id);
 }
 
 static int v_loss(void *ctx, const char *id)

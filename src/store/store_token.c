@@ -39,8 +39,8 @@ int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err)
 
 int store_token_org(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1], cm_error *err)
 {
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_TOKEN_ORG, "SELECT org FROM tokens WHERE hash=? AND revoked IS NULL", err);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_TOKEN_ORG, "SELECT org FROM tokens WHERE hash=? AND revoked IS NULL", err);
     if (!st) return -1;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st);

@@ -133,8 +133,7 @@ static void test_envelope(void **state)
     assert_int_equal(ev_envelope_parse(ok, strlen(ok), &env, &e), 0);
     assert_int_equal(env.payload_len, strlen(p));
     assert_memory_equal(env.payload, p, strlen(p));
-    assert_int_equal(dsse_verify(key.pub, DSSE_PAYLOAD_TYPE, env.payload, env.payload_len,
-                                 env.sig),
+    assert_int_equal(dsse_verify(key.pub, DSSE_PAYLOAD_TYPE, env.payload, env.payload_len, env.sig),
                      0);
     char keyid[17];
     log_keyid(key.pub, keyid);
@@ -149,9 +148,9 @@ static void test_envelope(void **state)
         sig[n] = '\0';
     }
     char buf[1024];
-#define ENV(pt, pl, sigs)                                                                        \
-    (snprintf(buf, sizeof buf, "{\"payloadType\":%s,\"payload\":%s,\"signatures\":%s}", pt, pl, \
-              sigs),                                                                             \
+#define ENV(pt, pl, sigs)                                                                          \
+    (snprintf(buf, sizeof buf, "{\"payloadType\":%s,\"payload\":%s,\"signatures\":%s}", pt, pl,    \
+              sigs),                                                                               \
      buf)
     char one[300];
     snprintf(one, sizeof one, "[{\"keyid\":\"%s\",\"sig\":\"%s\"}]", keyid, sig);
@@ -160,13 +159,15 @@ static void test_envelope(void **state)
     expect_envelope(ENV("\"text/plain\"", pl, one), CM_BAD_REQUEST, "payloadType");
     expect_envelope(ENV(pt, "\"eyJ2IjoxfQ\"", one), CM_BAD_REQUEST, "payload");
     expect_envelope(ENV(pt, "\"eyJ2Ijox fQ==\"", one), CM_BAD_REQUEST, "payload");
-    expect_envelope(ENV(pt, "\"eyJ2IjoxfR==\"", one), CM_BAD_REQUEST, "payload"); /* not canonical */
+    expect_envelope(ENV(pt, "\"eyJ2IjoxfR==\"", one), CM_BAD_REQUEST,
+                    "payload"); /* not canonical */
     expect_envelope(ENV(pt, "\"\"", one), CM_BAD_REQUEST, "payload");
     expect_envelope(ENV(pt, "42", one), CM_BAD_REQUEST, "payload");
     expect_envelope(ENV(pt, pl, "[]"), CM_BAD_REQUEST, "signatures");
     char two[600];
-    snprintf(two, sizeof two, "[{\"keyid\":\"%s\",\"sig\":\"%s\"},{\"keyid\":\"%s\",\"sig\":\"%s\"}]",
-             keyid, sig, keyid, sig);
+    snprintf(two, sizeof two,
+             "[{\"keyid\":\"%s\",\"sig\":\"%s\"},{\"keyid\":\"%s\",\"sig\":\"%s\"}]", keyid, sig,
+             keyid, sig);
     expect_envelope(ENV(pt, pl, two), CM_BAD_REQUEST, "signatures");
     char badid[300];
     snprintf(badid, sizeof badid, "[{\"keyid\":\"%.15sZ\",\"sig\":\"%s\"}]", keyid, sig);
@@ -255,7 +256,8 @@ static void expect_event(const char *payload, int64_t now, cm_code code, const c
 }
 
 #define HEAD "\"v\":1,\"type\":\"place.define\",\"id\":\"p-1\",\"org\":\"cell\","
-#define BODY "\"body\":{\"place\":\"k\",\"kind\":\"crossing\",\"name\":\"K\",\"lat\":31.2,\"lon\":34.2}"
+#define BODY                                                                                       \
+    "\"body\":{\"place\":\"k\",\"kind\":\"crossing\",\"name\":\"K\",\"lat\":31.2,\"lon\":34.2}"
 
 static void test_event_fields(void **state)
 {
@@ -288,8 +290,8 @@ static void test_event_fields(void **state)
     /* body schema */
     const char *T = "{" HEAD "\"time\":\"2025-11-20T09:15:00Z\",\"body\":";
     char b[512];
-#define BODYCASE(body, code, field)                                                            \
-    snprintf(b, sizeof b, "%s%s}", T, body);                                                   \
+#define BODYCASE(body, code, field)                                                                \
+    snprintf(b, sizeof b, "%s%s}", T, body);                                                       \
     expect_event(b, NOW, code, field)
     BODYCASE("{\"place\":\"k\",\"kind\":\"crossing\",\"name\":\"K\",\"lat\":31.2,\"lon\":34.2,"
              "\"sector\":\"south\"}",
@@ -318,9 +320,9 @@ static void test_event_fields(void **state)
                     "\"2025-11-20T09:15:00Z\",\"body\":";
     char pub[64];
     b64_encode(key.pub, 32, pub, sizeof pub);
-#define ADMIT(roles, keys, code, field)                                                           \
-    snprintf(b, sizeof b, "%s{\"org\":\"x\",\"name\":\"X\",\"roles\":%s,\"keys\":%s}}", A, roles, \
-             keys);                                                                               \
+#define ADMIT(roles, keys, code, field)                                                            \
+    snprintf(b, sizeof b, "%s{\"org\":\"x\",\"name\":\"X\",\"roles\":%s,\"keys\":%s}}", A, roles,  \
+             keys);                                                                                \
     expect_event(b, NOW, code, field)
     char keys[128];
     snprintf(keys, sizeof keys, "[{\"public_key\":\"%s\"}]", pub);

@@ -79,8 +79,7 @@ static cm_code submit_id(const log_key *k, const char *org, const char *type, co
     srv_receipt r = {0};
     int rc = ev_event_parse(&e, NOW, &err) || ev_signer_key(&v, &e, pub, &err) ||
              dsse_verify(pub, DSSE_PAYLOAD_TYPE, e.env.payload, e.env.payload_len, e.env.sig) ||
-             store_begin(W.s, &err) ||
-             srv_append(W.s, &W.f, &e, NOW, &W.fx, &W.scratch, &r, &err);
+             store_begin(W.s, &err) || srv_append(W.s, &W.f, &e, NOW, &W.fx, &W.scratch, &r, &err);
     if (rc)
         store_rollback(W.s);
     else
@@ -220,8 +219,9 @@ static void test_admit_and_authority(void **state)
                             "\"lon\":2}"),
                      CM_FORBIDDEN);
     /* an unknown key */
-    assert_int_equal(submit(&W.other, "relief", "key.add", "{\"org\":\"relief\",\"public_key\":"
-                                                           "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"),
+    assert_int_equal(submit(&W.other, "relief", "key.add",
+                            "{\"org\":\"relief\",\"public_key\":"
+                            "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"),
                      CM_UNKNOWN_KEY);
     /* an org adds its own key, but not another org's */
     snprintf(body, sizeof body, "{\"org\":\"relief\",\"public_key\":\"%s\"}", b64(&W.k3));
@@ -270,9 +270,9 @@ static void test_places(void **state)
                     "\"lon\":34.52,\"sector\":\"north\"}";
     assert_int_equal(submit(&W.cell, "cell", "place.define", p), CM_OK);
     assert_int_equal(submit(&W.cell, "cell", "place.define", p), CM_RULE_VIOLATION);
-    assert_int_equal(submit(&W.cell, "cell", "place.status",
-                            "{\"place\":\"nowhere\",\"status\":\"closed\"}"),
-                     CM_RULE_VIOLATION);
+    assert_int_equal(
+        submit(&W.cell, "cell", "place.status", "{\"place\":\"nowhere\",\"status\":\"closed\"}"),
+        CM_RULE_VIOLATION);
     assert_int_equal(submit(&W.cell, "cell", "place.status",
                             "{\"place\":\"zikim\",\"status\":\"closed\",\"reason\":\"shelling\"}"),
                      CM_OK);
@@ -304,9 +304,9 @@ static void test_diff_names_entry(void **state)
     cm_error err;
     assert_int_equal(store_diff(W.s, copy, 1, &report, &err), 0);
     assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db, "UPDATE places SET name='Elsewhere' WHERE place='zikim'", NULL, NULL, NULL),
-        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE places SET name='Elsewhere' WHERE place='zikim'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_int64 defined = 0;
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "SELECT updated FROM places WHERE place='zikim'", -1, &st, NULL);
