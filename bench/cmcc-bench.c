@@ -1,0 +1,718 @@
+/*
+ * cmcc-bench.c: how fast a cmcc server ingests signed events over HTTP, next
+ * to how fast libsodium verifies Ed25519 signatures on the same machine.
+ *
+ *   cmcc-bench verify [--seconds S] [--threads N]
+ *   cmcc-bench ingest --url URL --token T --key PEM --org ORG [options]
+ *
+ * verify: signs 256 typical events (the place.define events `ingest` sends,
+ *   payloads of about 250 to 450 bytes) and builds their DSSE PAE with the
+ *   project's own code, then calls crypto_sign_verify_detached over them in
+ *   a loop for S seconds on one thread, then for S seconds on N threads at
+ *   once (default: one per core). Every verification is checked.
+ *
+ * ingest: for each phase ("single", or a batch size such as 500), first
+ *   generates and signs every event of the phase (place.define events by the
+ *   coordinator org, unique place ids, always accepted), writes the request
+ *   bodies, and only then starts the clock. One thread drives a libcurl multi
+ *   handle that keeps C requests in flight over C keep-alive connections:
+ *   single-envelope POSTs (application/json) or NDJSON batches of B
+ *   (application/x-ndjson). A few untimed requests first open the
+ *   connections. Each answer is checked: 200, and one fresh receipt
+ *   ("duplicate":false) per envelope; anything else is an error, and any
+ *   error makes the run invalid (exit status 1). Reported per phase: events
+ *   per second, request latency p50/p99/max, errors, the client's own CPU
+ *   time (getrusage) and, with --server-pid, the server's (/proc/PID/stat).
+ *
+ * Besides readable text, each measurement prints one line
+ *   result <name> key=value ...
+ * that bench/run.sh collects into its table.
+ */
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/mem.h"
+#include "common/timeutil.h"
+#include "event/event.h"
+#include "log/log.h"
+#include "server/server.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- clocks and CPU time ------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process has used so far. */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Reads /proc/PID/stat or /proc/PID/task/TID/stat. OUT: comm (the thread's
+ * name) and CPU seconds (user + system: fields 14 and 15, after the
+ * parenthesized name). 0, or -1 if unknown. */
+static int stat_cpu(const char *path, char comm[32], double *cpu)
+{
+    char line[1024];
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = 0;
+    char *a = strchr(line, '('), *p = strrchr(line, ')');
+    if (!a || !p || p < a) return -1;
+    snprintf(comm, 32, "%.*s", (int)(p - a - 1), a + 1);
+    unsigned long long ut = 0, st = 0;
+    /* after ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt
+     * majflt cmajflt utime stime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    *cpu = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
+    return 0;
+}
+
+/* CPU time of a process and of each of its threads, from /proc. */
+#define MAX_THREADS 256
+typedef struct {
+    double total; /* -1 if unknown */
+    size_t n;
+    long tid[MAX_THREADS];
+    char comm[MAX_THREADS][32];
+    double cpu[MAX_THREADS];
+} proc_cpu;
+
+static void proc_cpu_read(long pid, proc_cpu *out)
+{
+    char path[96], comm[32];
+    out->total = -1;
+    out->n = 0;
+    if (pid <= 0) return;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (stat_cpu(path, comm, &out->total)) return;
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *d = opendir(path);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) && out->n < MAX_THREADS;) {
+        long tid = strtol(e->d_name, NULL, 10);
+        if (tid <= 0) continue;
+        snprintf(path, sizeof path, "/proc/%ld/task/%ld/stat", pid, tid);
+        if (stat_cpu(path, out->comm[out->n], &out->cpu[out->n]) == 0) out->tid[out->n++] = tid;
+    }
+    closedir(d);
+}
+
+/* Prints each server thread's CPU seconds between a and b (busiest first)
+ * into out, as "name:seconds,..."; returns how many HTTP worker threads
+ * ("MHD-worker") used at least 5% of the wall time. */
+static unsigned proc_cpu_diff(const proc_cpu *a, const proc_cpu *b, double wall, char *out,
+                              size_t cap)
+{
+    double d[MAX_THREADS];
+    unsigned used = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        d[i] = b->cpu[i];
+        for (size_t j = 0; j < a->n; j++)
+            if (a->tid[j] == b->tid[i]) d[i] -= a->cpu[j];
+        used += strcmp(b->comm[i], "MHD-worker") == 0 && d[i] >= 0.05 * wall;
+    }
+    size_t len = 0;
+    out[0] = 0;
+    for (;;) { /* selection by descending CPU, threads that used any */
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < b->n; i++)
+            if (d[i] >= 0.005 && (best == SIZE_MAX || d[i] > d[best])) best = i;
+        if (best == SIZE_MAX || len + 48 > cap) break;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s:%.2f", len ? "," : "", b->comm[best],
+                                d[best]);
+        d[best] = -1;
+    }
+    return used;
+}
+
+static unsigned ncores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* ---- typical events ------------------------------------------------------ */
+
+/*
+ * place.define by the coordinator: always accepted while the place id is
+ * new. Fields vary (kind, name and its length, coordinates, an optional
+ * sector) so that payloads range over about 250..450 bytes, like real ones.
+ */
+static const char *const kinds[] = {"crossing", "warehouse",        "distribution_point",
+                                    "depot",    "collection_point", "other"};
+static const char *const kind_words[] = {"crossing",   "warehouse",        "distribution point",
+                                         "fuel depot", "collection point", "field kitchen"};
+static const char *const towns[] = {"Rafah",    "Khan Younis", "Deir al-Balah", "Gaza City",
+                                    "Nuseirat", "Jabalia",     "Beit Lahia",    "Al-Mawasi"};
+static const char *const notes[] = {
+    "",
+    " (north gate)",
+    " (shared with the municipality; trucks by the coastal road only)",
+    " (UNRWA school compound, entrance on the eastern side, open 07:00-15:00)",
+    (" (former cold store; generator on site, 40 pallet places, loading ramp for two trucks "
+     "at once, access from Salah al-Din road after the second checkpoint)"),
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* Appends event i of run `run` (a short tag that makes ids unique). */
+static void event_json(cm_buf *out, const char *run, uint64_t i, const char *org, const char *when)
+{
+    uint64_t r = mix(i * 0x9e3779b97f4a7c15ULL + 1);
+    size_t k = (size_t)(r % 6), t = (size_t)((r >> 8) % 8), n = (size_t)((r >> 16) % 5);
+    double lat = 31.22 + (double)((r >> 24) % 34000) / 1e5; /* 31.22 .. 31.56 */
+    double lon = 34.22 + (double)((r >> 40) % 30000) / 1e5; /* 34.22 .. 34.52 */
+    buf_printf(out, "{\"v\":1,\"type\":\"place.define\",\"id\":\"pd-%s-%llu\",\"org\":", run,
+               (unsigned long long)i);
+    buf_json_str(out, org);
+    buf_printf(out,
+               ",\"time\":\"%s\",\"body\":{\"place\":\"%.3s-%s-%llu\",\"kind\":\"%s\","
+               "\"name\":\"%s %s %llu%s\",\"lat\":%.5f,\"lon\":%.5f",
+               when, kinds[k], run, (unsigned long long)i, kinds[k], towns[t], kind_words[k],
+               (unsigned long long)(i % 1000), notes[n], lat, lon);
+    if (r >> 60 & 1) buf_printf(out, ",\"sector\":\"sector-%u\"", (unsigned)((r >> 56) % 12));
+    buf_puts(out, "}}");
+}
+
+/* ---- verify ------------------------------------------------------------- */
+
+#define VERIFY_SET 256
+
+typedef struct {
+    uint8_t pub[LOG_PUBKEY_SIZE];
+    cm_buf pae[VERIFY_SET];
+    uint8_t sig[VERIFY_SET][LOG_SIG_SIZE];
+} verify_set;
+
+typedef struct {
+    const verify_set *set;
+    double seconds;
+    unsigned long long done, failed;
+    pthread_barrier_t *start;
+} verify_job;
+
+static void *verify_loop(void *arg)
+{
+    verify_job *j = arg;
+    if (j->start) pthread_barrier_wait(j->start);
+    double end = now_s() + j->seconds;
+    unsigned long long done = 0, failed = 0;
+    for (size_t i = 0;; i = (i + 1) % VERIFY_SET) {
+        const cm_buf *m = &j->set->pae[i];
+        if (crypto_sign_verify_detached(j->set->sig[i], (const unsigned char *)m->data, m->len,
+                                        j->set->pub) != 0)
+            failed++;
+        done++;
+        if (done % 64 == 0 && now_s() >= end) break;
+    }
+    j->done = done;
+    j->failed = failed;
+    return NULL;
+}
+
+/* Runs `threads` verifying threads for `seconds`. OUT: verifications/s. */
+static int verify_rate(const verify_set *set, unsigned threads, double seconds, double *rate)
+{
+    verify_job *jobs = xcalloc(threads, sizeof *jobs);
+    pthread_t *tid = xcalloc(threads, sizeof *tid);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, threads + 1);
+    for (unsigned i = 0; i < threads; i++) {
+        jobs[i] = (verify_job){set, seconds, 0, 0, &start};
+        pthread_create(&tid[i], NULL, verify_loop, &jobs[i]);
+    }
+    pthread_barrier_wait(&start);
+    double t0 = now_s();
+    unsigned long long done = 0, failed = 0;
+    for (unsigned i = 0; i < threads; i++) {
+        pthread_join(tid[i], NULL);
+        done += jobs[i].done;
+        failed += jobs[i].failed;
+    }
+    double wall = now_s() - t0;
+    pthread_barrier_destroy(&start);
+    free(jobs);
+    free(tid);
+    *rate = (double)done / wall;
+    if (failed) fprintf(stderr, "cmcc-bench: %llu verifications failed\n", failed);
+    return failed ? -1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {{"seconds", required_argument, 0, 's'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {0, 0, 0, 0}};
+    double seconds = 3;
+    unsigned threads = ncores();
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': seconds = strtod(optarg, NULL); break;
+        case 't': threads = (unsigned)strtoul(optarg, NULL, 10); break;
+        default: return 2;
+        }
+    }
+    if (seconds <= 0 || threads == 0) return 2;
+
+    log_key k = {0};
+    if (log_key_generate(&k)) return fputs("cmcc-bench: cannot make a key\n", stderr), 1;
+    verify_set *set = xcalloc(1, sizeof *set);
+    memcpy(set->pub, k.pub, sizeof set->pub);
+    char when[32];
+    time_format_s(time_now_ms(), when, sizeof when);
+    size_t min = SIZE_MAX, max = 0, sum = 0;
+    for (size_t i = 0; i < VERIFY_SET; i++) {
+        cm_buf ev = CM_BUF_INIT;
+        event_json(&ev, "verify", i, "cell", when);
+        dsse_pae(DSSE_PAYLOAD_TYPE, ev.data, ev.len, &set->pae[i]);
+        dsse_sign(&k, DSSE_PAYLOAD_TYPE, ev.data, ev.len, set->sig[i]);
+        size_t n = set->pae[i].len;
+        min = n < min ? n : min;
+        max = n > max ? n : max;
+        sum += n;
+        buf_free(&ev);
+    }
+    log_key_free(&k);
+    printf("verify: crypto_sign_verify_detached over %d DSSE PAEs of %zu..%zu bytes "
+           "(mean %zu), %.1f s per measurement\n",
+           VERIFY_SET, min, max, sum / VERIFY_SET, seconds);
+
+    double one = 0, all = 0;
+    int bad = verify_rate(set, 1, seconds, &one);
+    printf("  1 thread:   %10.0f verifications/s\n", one);
+    printf("result verify.1 threads=1 per_s=%.0f pae_mean=%zu\n", one, sum / VERIFY_SET);
+    bad |= verify_rate(set, threads, seconds, &all);
+    printf("  %u threads: %10.0f verifications/s (%.2fx one thread)\n", threads, all, all / one);
+    printf("result verify.all threads=%u per_s=%.0f pae_mean=%zu\n", threads, all,
+           sum / VERIFY_SET);
+    for (size_t i = 0; i < VERIFY_SET; i++) buf_free(&set->pae[i]);
+    free(set);
+    return bad ? 1 : 0;
+}
+
+/* ---- ingest: the requests of a phase --------------------------------------- */
+
+typedef struct {
+    char *body; /* owned */
+    size_t len;
+    unsigned events;
+} request;
+
+typedef struct {
+    const log_key *key;
+    const char *org, *run, *when;
+    request *reqs;
+    size_t nreq;
+    unsigned per_req; /* 0: single envelopes */
+    uint64_t first;   /* event number of reqs[0]'s first event */
+    atomic_size_t next;
+    atomic_int bad;
+    cm_error err; /* the first refusal, written by the thread that set bad */
+} gen_ctx;
+
+/* Makes one request: its events, signed, checked as the server will. */
+static void gen_request(gen_ctx *g, size_t r)
+{
+    unsigned n = g->per_req ? g->per_req : 1;
+    cm_buf body = CM_BUF_INIT, ev = CM_BUF_INIT;
+    for (unsigned i = 0; i < n; i++) {
+        buf_reset(&ev);
+        event_json(&ev, g->run, g->first + r * n + i, g->org, g->when);
+        ev_event e;
+        memset(&e, 0, sizeof e);
+        ev_envelope_sign(g->key, ev.data, ev.len, &e.env);
+        cm_error err;
+        if (ev_event_parse(&e, time_now_ms(), &err) && atomic_exchange(&g->bad, 1) == 0)
+            g->err = err;
+        ev_envelope_write(&e.env, &body);
+        if (g->per_req) buf_putc(&body, '\n');
+        ev_event_free(&e);
+    }
+    buf_free(&ev);
+    g->reqs[r].len = body.len;
+    g->reqs[r].events = n;
+    g->reqs[r].body = buf_take(&body);
+}
+
+static void *gen_loop(void *arg)
+{
+    gen_ctx *g = arg;
+    for (size_t r; (r = atomic_fetch_add(&g->next, 1)) < g->nreq;) gen_request(g, r);
+    return NULL;
+}
+
+/* Generates nreq requests of per_req events (0: single) on every core. */
+static request *gen_requests(const log_key *key, const char *org, const char *run, uint64_t first,
+                             size_t nreq, unsigned per_req)
+{
+    char when[32];
+    time_format_s(time_now_ms() - 60000, when, sizeof when);
+    gen_ctx g = {.key = key,
+                 .org = org,
+                 .run = run,
+                 .when = when,
+                 .nreq = nreq,
+                 .per_req = per_req,
+                 .first = first};
+    atomic_init(&g.next, 0);
+    atomic_init(&g.bad, 0);
+    g.reqs = xcalloc(nreq, sizeof *g.reqs);
+    unsigned nt = ncores();
+    pthread_t *tid = xcalloc(nt, sizeof *tid);
+    for (unsigned i = 0; i < nt; i++) pthread_create(&tid[i], NULL, gen_loop, &g);
+    for (unsigned i = 0; i < nt; i++) pthread_join(tid[i], NULL);
+    free(tid);
+    if (atomic_load(&g.bad)) {
+        fprintf(stderr, "cmcc-bench: a generated event is refused: %s%s%s\n", g.err.message,
+                g.err.field[0] ? " at " : "", g.err.field);
+        exit(1);
+    }
+    return g.reqs;
+}
+
+static void free_requests(request *reqs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(reqs[i].body);
+    free(reqs);
+}
+
+/* ---- ingest: sending them -------------------------------------------------- */
+
+typedef struct {
+    CURL *h;
+    cm_buf resp;
+    size_t req;
+    double t0;
+} slot;
+
+typedef struct {
+    unsigned long long errors, events_ok;
+    long connects; /* new connections opened (keep-alive: none after the warm-up) */
+    char first_error[300];
+    double *lat; /* seconds, one per request */
+} tally;
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+    buf_append(ctx, p, size * n);
+    return size * n;
+}
+
+static size_t count(const char *hay, size_t len, const char *needle)
+{
+    size_t c = 0, nl = strlen(needle);
+    for (const char *p = hay; (p = memmem(p, len - (size_t)(p - hay), needle, nl)); p += nl) c++;
+    return c;
+}
+
+/* Checks one answer: 200 and a fresh receipt for each envelope. */
+static void check(tally *t, const request *rq, CURLcode rc, long status, const cm_buf *resp)
+{
+    size_t ok = 0;
+    if (rc == CURLE_OK && status == 200 && resp->data)
+        ok = count(resp->data, resp->len, "\"duplicate\":false}");
+    if (ok > rq->events) ok = rq->events;
+    t->events_ok += ok;
+    if (ok == rq->events) return;
+    t->errors += rq->events - ok;
+    if (t->first_error[0]) return;
+    if (rc != CURLE_OK)
+        snprintf(t->first_error, sizeof t->first_error, "%s", curl_easy_strerror(rc));
+    else
+        snprintf(t->first_error, sizeof t->first_error, "HTTP %ld: %.200s", status,
+                 resp->data ? resp->data : "");
+}
+
+static void start(CURLM *m, slot *s, const request *reqs, size_t i)
+{
+    buf_reset(&s->resp);
+    s->req = i;
+    curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, reqs[i].body);
+    curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)reqs[i].len);
+    s->t0 = now_s();
+    curl_multi_add_handle(m, s->h);
+}
+
+/* Sends reqs[0..n), keeping up to nslots in flight, and tallies the answers. */
+static void drive(CURLM *m, slot *slots, unsigned nslots, const request *reqs, size_t n, tally *t)
+{
+    size_t next = 0, inflight = 0;
+    for (unsigned i = 0; i < nslots && next < n; i++, inflight++) start(m, &slots[i], reqs, next++);
+    while (inflight) {
+        int running = 0, left = 0;
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL *h = msg->easy_handle;
+            CURLcode rc = msg->data.result;
+            slot *s = NULL;
+            long status = 0, connects = 0;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&s);
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+            curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+            t->connects += connects;
+            if (t->lat) t->lat[s->req] = now_s() - s->t0;
+            check(t, &reqs[s->req], rc, status, &s->resp);
+            curl_multi_remove_handle(m, h);
+            inflight--;
+            if (next < n) {
+                start(m, s, reqs, next++);
+                inflight++;
+            }
+        }
+        if (inflight) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double quantile(const double *sorted, size_t n, double q)
+{
+    if (n == 0) return 0;
+    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+    return sorted[i < n ? i : n - 1];
+}
+
+typedef struct {
+    const char *url, *token, *org, *run;
+    const log_key *key;
+    long server_pid;
+} ingest_opts;
+
+/*
+ * One phase: per_req 0 sends single envelopes, else NDJSON batches of
+ * per_req. `events` events in all (rounded up to whole requests) over
+ * `clients` connections. *first is the next unused event number.
+ */
+static int phase(const ingest_opts *o, unsigned per_req, size_t events, unsigned clients,
+                 uint64_t *first)
+{
+    unsigned per = per_req ? per_req : 1;
+    size_t nreq = (events + per - 1) / per;
+    size_t warm = clients; /* one untimed request per connection */
+    char name[32];
+    if (per_req)
+        snprintf(name, sizeof name, "batch%u", per_req);
+    else
+        snprintf(name, sizeof name, "single");
+
+    double g0 = now_s();
+    request *reqs = gen_requests(o->key, o->org, o->run, *first, warm + nreq, per_req);
+    *first += (warm + nreq) * per;
+    size_t bytes = 0;
+    for (size_t i = warm; i < warm + nreq; i++) bytes += reqs[i].len;
+    printf("ingest %s: %zu requests of %u envelope%s (%.0f bytes a request), %u clients "
+           "(generated and signed in %.1f s)\n",
+           name, nreq, per, per > 1 ? "s" : "", (double)bytes / (double)nreq, clients,
+           now_s() - g0);
+    fflush(stdout);
+
+    CURLM *m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)clients * 2);
+    slot *slots = xcalloc(clients, sizeof *slots);
+    char *url = xasprintf("%s%sv1/events", o->url,
+                          o->url[0] && o->url[strlen(o->url) - 1] == '/' ? "" : "/");
+    char *auth = xasprintf("Authorization: Bearer %s", o->token);
+    struct curl_slist *hdr = NULL;
+    hdr = curl_slist_append(hdr, auth);
+    hdr = curl_slist_append(hdr, per_req ? "Content-Type: application/x-ndjson"
+                                         : "Content-Type: application/json");
+    hdr = curl_slist_append(hdr, "Expect:");
+    for (unsigned i = 0; i < clients; i++) {
+        CURL *h = slots[i].h = curl_easy_init();
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &slots[i].resp);
+        curl_easy_setopt(h, CURLOPT_PRIVATE, &slots[i]);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+    }
+
+    tally warmt = {0};
+    drive(m, slots, clients, reqs, warm, &warmt);
+
+    tally t = {0};
+    t.lat = xcalloc(nreq, sizeof *t.lat);
+    proc_cpu *srv0 = xcalloc(2, sizeof *srv0), *srv1 = srv0 + 1;
+    proc_cpu_read(o->server_pid, srv0);
+    double cpu0 = self_cpu_s(), t0 = now_s();
+    drive(m, slots, clients, reqs + warm, nreq, &t);
+    double wall = now_s() - t0, cpu = self_cpu_s() - cpu0;
+    proc_cpu_read(o->server_pid, srv1);
+    double srv = srv0->total >= 0 && srv1->total >= 0 ? srv1->total - srv0->total : -1;
+    char threads[600];
+    unsigned workers = proc_cpu_diff(srv0, srv1, wall, threads, sizeof threads);
+    free(srv0);
+
+    qsort(t.lat, nreq, sizeof *t.lat, cmp_double);
+    double p50 = quantile(t.lat, nreq, 0.50) * 1e3, p99 = quantile(t.lat, nreq, 0.99) * 1e3;
+    double max = t.lat[nreq - 1] * 1e3;
+    size_t nev = nreq * per;
+    double eps = (double)t.events_ok / wall;
+    unsigned long long errors = t.errors + warmt.errors;
+    unsigned nc = ncores();
+    printf("  %10.0f events/s  %8.1f requests/s  in %.2f s\n", eps, (double)nreq / wall, wall);
+    printf("  latency per request: p50 %.1f ms, p99 %.1f ms, max %.1f ms; connections opened: "
+           "%ld, then %ld while timed\n",
+           p50, p99, max, warmt.connects, t.connects);
+    printf("  client CPU %.2f s (%.0f%% of the %u cores' time)", cpu, 100 * cpu / (wall * nc), nc);
+    if (srv >= 0)
+        printf(", server CPU %.2f s (%.0f%%, %.1f us an event)", srv, 100 * srv / (wall * nc),
+               srv * 1e6 / (double)nev);
+    if (srv >= 0)
+        printf("\n  server threads, CPU s: %s (%u HTTP worker%s busy)", threads, workers,
+               workers == 1 ? "" : "s");
+    printf("\n  errors: %llu%s%s\n", errors, errors ? ", first: " : "",
+           warmt.first_error[0] ? warmt.first_error : t.first_error);
+    printf("result ingest.%s events=%zu requests=%zu per_request=%u clients=%u seconds=%.3f "
+           "events_per_s=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%llu "
+           "client_cpu_s=%.2f server_cpu_s=%.2f busy_workers=%u new_connections=%ld "
+           "server_threads=%s\n",
+           name, nev, nreq, per, clients, wall, eps, p50, p99, max, errors, cpu, srv, workers,
+           t.connects, srv >= 0 ? threads : "-");
+    fflush(stdout);
+
+    for (unsigned i = 0; i < clients; i++) {
+        curl_easy_cleanup(slots[i].h);
+        buf_free(&slots[i].resp);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(hdr);
+    free(slots);
+    free(url);
+    free(auth);
+    free(t.lat);
+    free_requests(reqs, warm + nreq);
+    return errors ? -1 : 0;
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+                                         {"token", required_argument, 0, 't'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"org", required_argument, 0, 'o'},
+                                         {"phases", required_argument, 0, 'p'},
+                                         {"events", required_argument, 0, 'n'},
+                                         {"batch-events", required_argument, 0, 'N'},
+                                         {"clients", required_argument, 0, 'c'},
+                                         {"batch-clients", required_argument, 0, 'C'},
+                                         {"server-pid", required_argument, 0, 's'},
+                                         {0, 0, 0, 0}};
+    ingest_opts o = {0};
+    const char *keyfile = NULL, *phases = "single,100,500,1000";
+    size_t events = 30000, batch_events = 100000;
+    unsigned clients = 32, batch_clients = 4;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': o.url = optarg; break;
+        case 't': o.token = optarg; break;
+        case 'k': keyfile = optarg; break;
+        case 'o': o.org = optarg; break;
+        case 'p': phases = optarg; break;
+        case 'n': events = strtoul(optarg, NULL, 10); break;
+        case 'N': batch_events = strtoul(optarg, NULL, 10); break;
+        case 'c': clients = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'C': batch_clients = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 's': o.server_pid = strtol(optarg, NULL, 10); break;
+        default: return 2;
+        }
+    }
+    if (!o.url || !o.token || !keyfile || !o.org || !events || !batch_events || !clients ||
+        !batch_clients)
+        return fputs("cmcc-bench ingest: --url, --token, --key and --org are needed\n", stderr), 2;
+    log_key k = {0};
+    cm_error err;
+    if (srv_load_key(keyfile, &k, &err)) return fprintf(stderr, "cmcc-bench: %s\n", err.message), 1;
+    o.key = &k;
+    /* ids unique across runs against the same log */
+    char run[24];
+    snprintf(run, sizeof run, "%llx", (unsigned long long)time_now_ms());
+    o.run = run;
+
+    int bad = 0;
+    uint64_t first = 0;
+    char *list = xstrdup(phases), *save = NULL;
+    for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (strcmp(p, "single") == 0) {
+            bad |= phase(&o, 0, events, clients, &first);
+            continue;
+        }
+        char *end = NULL;
+        unsigned long b = strtoul(p, &end, 10);
+        if (*end || b < 1 || b > 1000) {
+            fprintf(stderr, "cmcc-bench: phase %s: \"single\" or a batch size 1..1000\n", p);
+            bad = 1;
+            continue;
+        }
+        bad |= phase(&o, (unsigned)b, batch_events, batch_clients, &first);
+    }
+    free(list);
+    log_key_free(&k);
+    /* every event sent, warm-up included: the log should have grown by this */
+    printf("result ingest.total events=%llu\n", (unsigned long long)first);
+    if (bad) printf("INVALID: some events were not appended (see errors above)\n");
+    return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: cmcc-bench verify [--seconds S] [--threads N]\n"
+        "       cmcc-bench ingest --url URL --token T --key PEM --org ORG\n"
+        "                  [--phases single,100,500,1000] [--events N] [--batch-events N]\n"
+        "                  [--clients C] [--batch-clients C] [--server-pid PID]\n";
+    if (argc < 2) return fputs(usage, stderr), 2;
+    if (sodium_init() < 0) return fputs("cmcc-bench: libsodium cannot start\n", stderr), 1;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int rc = 2;
+    if (strcmp(argv[1], "verify") == 0) {
+        rc = cmd_verify(argc - 1, argv + 1);
+    } else if (strcmp(argv[1], "ingest") == 0) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = cmd_ingest(argc - 1, argv + 1);
+        curl_global_cleanup();
+    }
+    if (rc == 2) fputs(usage, stderr);
+    return rc;
+}

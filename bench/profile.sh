@@ -1,0 +1,97 @@
+#!/bin/sh
+# bench/profile.sh: where the server's CPU time goes while it ingests NDJSON
+# batches (see bench/README.md, "Profile").
+#
+#   bench/profile.sh [BATCH [EVENTS]]      defaults: 500 100000
+#
+# Builds cmcc Release with debug information (in build-bench-prof/), serves a
+# fresh log, and samples the server with `perf record --call-graph dwarf`
+# (software cpu-clock, so it works in VMs without hardware counters) while
+# `cmcc-bench ingest` sends EVENTS events in NDJSON batches of BATCH. Then it
+# attributes every sample to the innermost cmcc function on its stack and
+# the cmcc function that called that one ("log_verify < dsse_verify"), so
+# that time spent inside libsodium, jansson, SQLite or libc is charged to
+# the project code that asked for it, and prints three tables: by thread, by
+# that attribution, and by the library the sample was in. CMCC_BENCH_KEEP=1
+# keeps the temporary directory (log, perf.data).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${CMCC_BENCH_PROF_BUILD:-$ROOT/build-bench-prof}
+BIN=$BUILD/cmcc
+BENCH=$BUILD/bench/cmcc-bench
+BATCH=${1:-500}
+EVENTS=${2:-100000}
+. "$ROOT/bench/lib.sh"
+
+command -v perf >/dev/null || { echo "profile.sh: perf is not installed" >&2; exit 1; }
+echo "building (Release with -g) in $BUILD ..." >&2
+bench_build "$BUILD" Release -DCMAKE_C_FLAGS=-g
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-prof.XXXXXX")
+SERVER_PID=
+PERF_PID=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  [ -z "$PERF_PID" ] || kill -INT "$PERF_PID" 2>/dev/null || true
+  bench_stop || true
+  if [ "${CMCC_BENCH_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_log "$WORK/log"
+bench_serve "$WORK/log"
+# warm up (connections, SQLite cache) before sampling
+"$BENCH" ingest --url "$URL" --token "$TOKEN" --key "$WORK/log/coordinator.pem" --org cell \
+  --phases "$BATCH" --batch-events 10000 >/dev/null
+perf record -q -F 499 --call-graph dwarf,16384 -p "$SERVER_PID" -o "$WORK/perf.data" \
+  >"$WORK/perf.log" 2>&1 &
+PERF_PID=$!
+sleep 1
+"$BENCH" ingest --url "$URL" --token "$TOKEN" --key "$WORK/log/coordinator.pem" --org cell \
+  --phases "$BATCH" --batch-events "$EVENTS" --server-pid "$SERVER_PID" | grep -v '^result'
+kill -INT "$PERF_PID"
+wait "$PERF_PID" || true
+PERF_PID=
+
+perf script -i "$WORK/perf.data" -F comm,ip,sym,dso 2>/dev/null | awk -v bin="$BIN" '
+  function flush(   i, p1, p2, key, th, lib) {
+    if (n == 0) return
+    # an inlined frame belongs to the next frame at the same address; the
+    # few left over are libc internals (__memcpy_*, __GI___libc_free)
+    for (i = n; i >= 1; i--)
+      if (dso[i] == "(inlined)")
+        dso[i] = (i < n && ip[i] == ip[i + 1]) || sym[i] !~ /^__/ ? dso[i + 1] : "(libc)"
+    p1 = p2 = 0
+    th = comm == "MHD-worker" ? "HTTP workers (MHD-worker)" : "other threads of cmcc"
+    for (i = 1; i <= n; i++) {
+      if (sym[i] == "seq_main") th = "sequencer (seq_main)"
+      if (sym[i] == "ckpt_main") th = "checkpointer (ckpt_main)"
+      if (dso[i] != "(" bin ")") continue
+      if (!p1) p1 = i
+      else if (!p2 && sym[i] != sym[p1]) p2 = i
+    }
+    lib = dso[1]; sub(/^\(/, "", lib); sub(/.*\//, "", lib); sub(/\)$/, "", lib); sub(/\.so.*/, "", lib)
+    if (lib == "[kernel.kallsyms]") lib = "kernel"
+    key = p1 ? sym[p1] (p2 ? " < " sym[p2] : "") : "(no cmcc frame: " lib ")"
+    total++; by_th[th]++; by_key[key]++; by_lib[lib]++
+    n = 0
+  }
+  /^[^ \t]/ { flush(); comm = $1; next }
+  /^[ \t]*$/ { flush(); next }
+  { n++; ip[n] = $1; sym[n] = $2; dso[n] = $NF }
+  END {
+    flush()
+    printf "\n%d samples of the server (499 Hz, cpu-clock)\n", total
+    print "\nby thread"
+    for (k in by_th) printf "  %5.1f%%  %s\n", 100 * by_th[k] / total, k | "sort -rn"
+    close("sort -rn")
+    print "\nby the innermost cmcc function < its caller (library time included), top 30"
+    for (k in by_key) printf "  %5.1f%%  %s\n", 100 * by_key[k] / total, k | "sort -rn | head -30"
+    close("sort -rn | head -30")
+    print "\nby where the sample was (self time per library)"
+    for (k in by_lib) printf "  %5.1f%%  %s\n", 100 * by_lib[k] / total, k | "sort -rn | head -12"
+    close("sort -rn | head -12")
+  }'
+bench_stop
