@@ -8,7 +8,7 @@ set -eu
 
 pkgs="build-essential cmake pkg-config clang clang-format
 libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
-libcurl4-openssl-dev libcmocka-dev
+libcurl4-openssl-dev libcmocka-dev libcsv-dev
 python3 python3-nacl openssl sqlite3 curl
 golang-go golang-golang-x-mod-dev"
 

@@ -39,6 +39,13 @@ static const route routes[] = {
     {"GET", "/v1/orgs", 0, h_orgs},
     {"GET", "/v1/places", 0, h_places},
     {"GET", "/healthz", 1, h_healthz},
+    {"GET", "/v1/stats", 1, h_stats},
+    {"GET", "/v1/consignments", 0, h_consignments},
+    {"GET", "/v1/consignments.csv", 0, h_consignments_csv},
+    {"GET", "/v1/consignments/", 0, h_consignment},
+    {"GET", "/v1/alerts", 0, h_alerts},
+    {"GET", "/v1/reconciliation", 0, h_reconciliation},
+    {"GET", "/v1/reconciliation.csv", 0, h_reconciliation_csv},
     {NULL, NULL, 0, NULL},
 };
 
@@ -113,6 +120,7 @@ static enum MHD_Result send_response(srv_req *q)
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     if (r->cache) MHD_add_response_header(m, "Cache-Control", r->cache);
     if (r->allow) MHD_add_response_header(m, "Allow", r->allow);
+    if (r->disposition) MHD_add_response_header(m, "Content-Disposition", r->disposition);
     if (r->retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", r->retry_after);

@@ -36,6 +36,10 @@ void srv_config_init(srv_config *cfg)
     cfg->max_batch_lines = 1000;
     cfg->max_queue = 20000;
     cfg->checkpoint_ms = 1000;
+    cfg->alert_pending_hours = 24;
+    cfg->alert_idle_hours = 72;
+    cfg->alert_loss_percent = 5;
+    cfg->alert_window_days = 30;
 }
 
 static int load(srv *s, cm_error *err)
@@ -108,6 +112,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     srv s;
     memset(&s, 0, sizeof s);
     s.cfg = *cfg;
+    if (srv_config_load(&s.cfg, cfg->dir, err)) return -1;
     int lock = srv_lock_dir(cfg->dir, err);
     if (lock < 0) return -1;
     init_sync(&s);

@@ -43,10 +43,17 @@ typedef struct {
     unsigned checkpoint_ms;   /* least time between checkpoints (default 1,000) */
     const char *web_dir;      /* static files served at / */
     int quiet;                /* no start-up banner */
+    /* alert thresholds (PROTOCOL.md section 3, Supply) */
+    int alert_pending_hours;   /* a transfer pending longer (24) */
+    int alert_idle_hours;      /* a holding with no movement for longer (72) */
+    double alert_loss_percent; /* lost + unaccounted over this share of receipts (5) */
+    int alert_window_days;     /* ... within this many days (30) */
 } srv_config;
 
 /* Fills the defaults. */
 void srv_config_init(srv_config *cfg);
+/* Reads DIR/cmcc.conf, if there is one, over the defaults (config.c). */
+int srv_config_load(srv_config *cfg, const char *dir, cm_error *err);
 
 /* Serves the log until SIGINT or SIGTERM, then stops cleanly (no request
  * lost: what was acknowledged is on disk). Prints the listening address on

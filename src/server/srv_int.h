@@ -137,10 +137,11 @@ void srv_published(srv *s, uint64_t *size, log_hash *root);
 typedef struct {
     int status;
     cm_buf body;
-    const char *type;  /* Content-Type; JSON by default */
-    const char *cache; /* Cache-Control, or NULL */
-    int retry_after;   /* seconds, or 0 */
-    const char *allow; /* Allow, for 405 */
+    const char *type;        /* Content-Type; JSON by default */
+    const char *cache;       /* Cache-Control, or NULL */
+    int retry_after;         /* seconds, or 0 */
+    const char *allow;       /* Allow, for 405 */
+    const char *disposition; /* Content-Disposition, for downloads */
 } srv_resp;
 
 typedef struct srv_req srv_req;
@@ -178,6 +179,13 @@ int h_proof_consistency(srv_req *q, const char *path, srv_resp *r);
 int h_orgs(srv_req *q, const char *path, srv_resp *r);
 int h_places(srv_req *q, const char *path, srv_resp *r);
 int h_healthz(srv_req *q, const char *path, srv_resp *r);
+int h_consignments(srv_req *q, const char *path, srv_resp *r);
+int h_consignments_csv(srv_req *q, const char *path, srv_resp *r);
+int h_consignment(srv_req *q, const char *path, srv_resp *r);
+int h_alerts(srv_req *q, const char *path, srv_resp *r);
+int h_reconciliation(srv_req *q, const char *path, srv_resp *r);
+int h_reconciliation_csv(srv_req *q, const char *path, srv_resp *r);
+int h_stats(srv_req *q, const char *path, srv_resp *r);
 int h_static(srv_req *q, const char *path, srv_resp *r);
 
 /* 1 when the Content-Type value ct (may be NULL) is this media type,

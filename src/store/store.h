@@ -118,6 +118,42 @@ int store_clear_state(store *s, cm_error *err);
 int store_orgs_json(store *s, cm_buf *out, cm_error *err);
 int store_places_json(store *s, cm_buf *out, cm_error *err);
 
+/* ---- store_supply_read.c, store_csv.c: the supply picture --------------- */
+
+typedef struct {
+    const char *status, *crossing, *org; /* NULL: any */
+} store_consignment_filter;
+
+/* Appends [{consignment, totals, status}, ...] (oldest first). */
+int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf *out,
+                            cm_error *err);
+/* Appends one consignment with its lines' accounts, transfers and events.
+ * 1 found, 0 no such consignment. */
+int store_consignment_json(store *s, const char *id, cm_buf *out, cm_error *err);
+
+typedef struct {
+    int64_t as_of_ms;    /* the alerts as of this time */
+    int pending_hours;   /* a transfer pending longer (24) */
+    int idle_hours;      /* a holding with no movement for longer (72) */
+    double loss_percent; /* lost + unaccounted over this share of what was received (5) */
+    int window_days;     /* ... in this many days (30) */
+} store_alert_config;
+
+int store_alerts_json(store *s, const store_alert_config *c, cm_buf *out, cm_error *err);
+/* The public supply aggregates {"by_day":[...], "totals":{...}}: flows per
+ * day and crossing, and the balances. */
+int store_stats_json(store *s, cm_buf *out, cm_error *err);
+/* By crossing, by org and by category. */
+int store_reconciliation_json(store *s, cm_buf *out, cm_error *err);
+
+typedef enum { STORE_CSV_CONSIGNMENTS, STORE_CSV_RECONCILIATION } store_csv;
+/* Appends a CSV export: header, HXL hashtag row, one row per line. */
+int store_csv_export(store *s, store_csv which, cm_buf *out, cm_error *err);
+
+/* Checks the ledger's invariant on every line; appends one report line per
+ * line that breaks it and returns how many, or -1. */
+long store_check_ledger(store *s, cm_buf *report, cm_error *err);
+
 /* ---- store_diff.c: comparing the state of two stores -------------------- */
 
 /* Compares every projection of s (and with log set, the tree's nodes too)

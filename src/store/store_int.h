@@ -79,6 +79,32 @@ int store_exec(store *s, const char *sql, cm_error *err);
 /* Binds text, or NULL when s is NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *s);
 
+/* A value bound to a query's ?N (text NULL binds NULL). */
+typedef struct {
+    int kind; /* 1 text, 2 integer, 3 real */
+    const char *s;
+    int64_t i;
+    double d;
+} store_arg;
+#define STORE_TEXT(x)                                                                              \
+    {                                                                                              \
+        1, (x), 0, 0                                                                               \
+    }
+#define STORE_INT(x)                                                                               \
+    {                                                                                              \
+        2, NULL, (x), 0                                                                            \
+    }
+#define STORE_REAL(x)                                                                              \
+    {                                                                                              \
+        3, NULL, 0, (x)                                                                            \
+    }
+
+/* Runs a query that yields JSON in its first column and appends the first
+ * row's value (nothing when there is no row or it is NULL). */
+int store_json(store *s, const char *sql, const store_arg *args, int n, cm_buf *out, cm_error *err);
+/* Prepares sql and binds args (a statement the caller finalizes). */
+sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int n, cm_error *err);
+
 /* The supply ledger (store_supply.c): its lookups for an ev_view, and
  * applying one of its effects. */
 void store_supply_view(store *s, ev_view *v);

@@ -282,7 +282,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
     case FX_CONSIGNMENT_DECLARE:
         st = store_stmt(s, SQ_CONSIGNMENT_PUT,
                         "INSERT INTO consignments(consignment, declared_by, consignee, crossing, "
-                        "donor, reference, time, declared, updated) VALUES(?,?,?,?,?,?,?,?,?)",
+                        "donor, reference, time, first_entry, updated) VALUES(?,?,?,?,?,?,?,?,?)",
                         err);
         if (!st) return -1;
         store_bind_text(st, 1, f->u.consignment_declare.consignment);

@@ -1,0 +1,80 @@
+/*
+ * config.c: DIR/cmcc.conf, the operator's settings of a log.
+ *
+ *   # comments and blank lines are ignored
+ *   alerts.pending_hours = 24      a transfer pending longer is an alert
+ *   alerts.idle_hours = 72         a holding with no movement for longer
+ *   alerts.loss_percent = 5        an org whose lost + unaccounted exceeds
+ *   alerts.loss_window_days = 30   this share of what it received in this window
+ *
+ * An unknown key or a bad value stops the server from starting, with the
+ * line named: a typo must not silently leave a default in force.
+ */
+#include "server/server.h"
+
+#include "common/mem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) *--e = 0;
+    return s;
+}
+
+static int number(const char *v, double min, double max, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (!*v || *end || errno || d < min || d > max) return -1;
+    *out = d;
+    return 0;
+}
+
+int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
+{
+    char *path = xasprintf("%s/cmcc.conf", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        free(path);
+        return 0;
+    }
+    char line[512];
+    int no = 0, rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        no++;
+        char *s = trim(line);
+        if (!*s || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: expected key = value", path, no);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        double d = 0;
+        int bad = 0;
+        if (strcmp(key, "alerts.pending_hours") == 0)
+            bad = number(val, 1, 24 * 365, &d), cfg->alert_pending_hours = (int)d;
+        else if (strcmp(key, "alerts.idle_hours") == 0)
+            bad = number(val, 1, 24 * 365, &d), cfg->alert_idle_hours = (int)d;
+        else if (strcmp(key, "alerts.loss_percent") == 0)
+            bad = number(val, 0, 100, &d), cfg->alert_loss_percent = d;
+        else if (strcmp(key, "alerts.loss_window_days") == 0)
+            bad = number(val, 1, 3650, &d), cfg->alert_window_days = (int)d;
+        else
+            rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: unknown setting \"%s\"", path, no, key);
+        if (bad)
+            rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: \"%s\" is not a valid value for %s", path,
+                         no, val, key);
+    }
+    fclose(f);
+    free(path);
+    return rc;
+}

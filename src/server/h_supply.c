@@ -1,0 +1,157 @@
+/*
+ * h_supply.c: the supply picture over HTTP.
+ *
+ *   GET /v1/consignments[?status=&crossing=&org=]  {"consignments":[...]}
+ *   GET /v1/consignments.csv                        one row per line, HXL-tagged
+ *   GET /v1/consignments/<id>                       lines, accounts, transfers, events
+ *   GET /v1/alerts[?at=<RFC 3339>]                  {"as_of","thresholds","alerts":[...]}
+ *   GET /v1/reconciliation                          by crossing, org and category
+ *   GET /v1/reconciliation.csv                      one row per line, HXL-tagged
+ *   GET /v1/stats                                   public: {"as_of","size","supply":{...}}
+ */
+#include "server/srv_int.h"
+
+#include "common/timeutil.h"
+
+#include <string.h>
+
+static const char *const statuses[] = {"declared",   "screened", "refused",   "in_transit",
+                                       "in_custody", "entering", "completed", NULL};
+
+static int unavailable(srv_resp *r)
+{
+    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
+    return 0;
+}
+
+/* An optional identifier query parameter. -1 (r filled) when malformed. */
+static int id_param(srv_req *q, const char *name, const char **out, srv_resp *r)
+{
+    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (*out && !ev_is_id(*out)) {
+        srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
+        return -1;
+    }
+    return 0;
+}
+
+int h_consignments(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    store_consignment_filter f = {0};
+    if (id_param(q, "crossing", &f.crossing, r) || id_param(q, "org", &f.org, r)) return 0;
+    f.status = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "status");
+    if (f.status) {
+        size_t i = 0;
+        while (statuses[i] && strcmp(statuses[i], f.status) != 0) i++;
+        if (!statuses[i]) {
+            srv_errorf(r, CM_BAD_REQUEST, "status",
+                       "status must be one of: declared, screened, refused, in_transit, "
+                       "in_custody, entering, completed");
+            return 0;
+        }
+    }
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    buf_puts(&r->body, "{\"consignments\":");
+    if (!rd || store_consignments_json(rd, &f, &r->body, &err)) return unavailable(r);
+    buf_puts(&r->body, "}\n");
+    r->cache = "no-cache";
+    return 0;
+}
+
+int h_consignment(srv_req *q, const char *path, srv_resp *r)
+{
+    const char *id = path + strlen("/v1/consignments/");
+    if (!ev_is_id(id)) {
+        srv_errorf(r, CM_NOT_FOUND, "", "no consignment \"%s\"", id);
+        return 0;
+    }
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    int found = rd ? store_consignment_json(rd, id, &r->body, &err) : -1;
+    if (found < 0) return unavailable(r);
+    if (!found) {
+        srv_errorf(r, CM_NOT_FOUND, "", "no consignment \"%s\" was declared", id);
+        return 0;
+    }
+    buf_putc(&r->body, '\n');
+    r->cache = "no-cache";
+    return 0;
+}
+
+static int csv(srv_req *q, store_csv which, const char *name, srv_resp *r)
+{
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    if (!rd || store_csv_export(rd, which, &r->body, &err)) return unavailable(r);
+    r->type = "text/csv; charset=utf-8";
+    r->cache = "no-cache";
+    r->disposition = name;
+    return 0;
+}
+
+int h_consignments_csv(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    return csv(q, STORE_CSV_CONSIGNMENTS, "attachment; filename=\"consignments.csv\"", r);
+}
+
+int h_reconciliation_csv(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    return csv(q, STORE_CSV_RECONCILIATION, "attachment; filename=\"reconciliation.csv\"", r);
+}
+
+int h_reconciliation(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    if (!rd || store_reconciliation_json(rd, &r->body, &err)) return unavailable(r);
+    buf_putc(&r->body, '\n');
+    r->cache = "no-cache";
+    return 0;
+}
+
+int h_alerts(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    const srv_config *c = &q->s->cfg;
+    store_alert_config ac = {time_now_ms(), c->alert_pending_hours, c->alert_idle_hours,
+                             c->alert_loss_percent, c->alert_window_days};
+    const char *at = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "at");
+    if (at && time_parse(at, strlen(at), &ac.as_of_ms)) {
+        srv_errorf(r, CM_BAD_REQUEST, "at", "at must be an RFC 3339 UTC time");
+        return 0;
+    }
+    char t[32];
+    time_format_s(ac.as_of_ms, t, sizeof t);
+    buf_printf(&r->body,
+               "{\"as_of\":\"%s\",\"thresholds\":{\"pending_hours\":%d,\"idle_hours\":%d,"
+               "\"loss_percent\":%g,\"loss_window_days\":%d},\"alerts\":",
+               t, ac.pending_hours, ac.idle_hours, ac.loss_percent, ac.window_days);
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    if (!rd || store_alerts_json(rd, &ac, &r->body, &err)) return unavailable(r);
+    buf_puts(&r->body, "}\n");
+    r->cache = "no-store";
+    return 0;
+}
+
+int h_stats(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    uint64_t size;
+    srv_published(q->s, &size, NULL);
+    char t[32];
+    time_format_s(time_now_ms(), t, sizeof t);
+    buf_printf(&r->body, "{\"as_of\":\"%s\",\"size\":%llu,\"supply\":", t,
+               (unsigned long long)size);
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    if (!rd || store_stats_json(rd, &r->body, &err)) return unavailable(r);
+    buf_puts(&r->body, "}\n");
+    r->cache = "no-cache";
+    return 0;
+}

@@ -1,0 +1,293 @@
+/*
+ * store_supply_read.c: the supply picture as the read API answers it,
+ * built by SQLite from the ledger's tables and two views (line_balances,
+ * consignment_summary; see store_schema.c).
+ *
+ *   consignments   one object per consignment: totals over its lines and
+ *                  its status (declared, screened, refused, in_transit,
+ *                  in_custody, entering, completed)
+ *   consignment    one, with every line's non-zero accounts, its transfers
+ *                  and the entries that concern it
+ *   alerts         transfers pending too long, unaccounted balances, holdings
+ *                  with no movement for too long, orgs losing too much
+ *   stats          public flows per day and crossing, and the balances
+ *   reconciliation by crossing, by org and by category
+ *
+ * Totals add quantities across lines whatever their unit; per-line figures
+ * keep the unit. Times are RFC 3339 UTC.
+ */
+#include "store/store_int.h"
+
+#include <string.h>
+
+/* SQL expression: an epoch-milliseconds column as RFC 3339 UTC seconds. */
+#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
+
+#define TOTALS                                                                                     \
+    "'declared', declared, 'approved', approved, 'entered', entered, 'held', held, 'pending', "    \
+    "pending, 'distributed', distributed, 'lost', lost, 'unaccounted', unaccounted"
+
+int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf *out, cm_error *err)
+{
+    store_arg args[] = {STORE_TEXT(f->status), STORE_TEXT(f->crossing), STORE_TEXT(f->org)};
+    return store_json(
+        s,
+        "SELECT coalesce(json_group_array(json(o)), '[]') FROM ("
+        " SELECT json_object('consignment', consignment, 'declared_by', declared_by,"
+        "  'consignee', consignee, 'crossing', crossing, 'donor', donor, 'reference', reference,"
+        "  'time', " ISO(
+            "time") ", 'status', status, 'lines', lines, " TOTALS ") AS o"
+                    " FROM consignment_summary c"
+                    " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR crossing = ?2)"
+                    "  AND (?3 IS NULL OR declared_by = ?3 OR consignee = ?3 OR EXISTS ("
+                    "   SELECT 1 FROM accounts a WHERE a.consignment = c.consignment"
+                    "   AND a.account IN ('held:' || ?3, 'unaccounted:' || ?3)))"
+                    " ORDER BY time, consignment)",
+        args, 3, out, err);
+}
+
+int store_consignment_json(store *s, const char *id, cm_buf *out, cm_error *err)
+{
+    store_arg args[] = {STORE_TEXT(id)};
+    size_t before = out->len;
+    int rc = store_json(
+        s,
+        "SELECT json_object('consignment', c.consignment, 'declared_by', c.declared_by,"
+        " 'consignee', c.consignee, 'crossing', c.crossing, 'donor', c.donor,"
+        " 'reference', c.reference, 'time', " ISO(
+            "c.time") ", 'status', c.status,"
+                      " 'screened', json(CASE WHEN c.screened THEN 'true' ELSE 'false' "
+                      "END), " TOTALS ","
+                      " 'lines', json((SELECT json_group_array(json(lo)) FROM ("
+                      "  SELECT json_object('line', b.line, 'item', b.item, 'category', b.category,"
+                      "   'unit', b.unit, 'weight_kg', b.weight_kg, 'declared', b.declared,"
+                      "   'approved', (SELECT approved FROM lines l WHERE l.consignment = "
+                      "b.consignment"
+                      "    AND l.line = b.line), 'reason', b.reason, 'entered', b.entered,"
+                      "   'accounts', json((SELECT json_group_object(account, qty) FROM ("
+                      "    SELECT account, qty FROM accounts a WHERE a.consignment = b.consignment"
+                      "    AND a.line = b.line AND a.qty > 0 ORDER BY account)))) AS lo"
+                      "  FROM line_balances b WHERE b.consignment = c.consignment ORDER BY "
+                      "b.line))),"
+                      " 'transfers', json((SELECT coalesce(json_group_array(json(tr)), '[]') FROM ("
+                      "  SELECT json_object('transfer', t.transfer, 'kind', t.kind, 'from', "
+                      "t.from_org,"
+                      "   'to', t.to_org, 'place', t.place, 'status', t.status, 'reason', t.reason,"
+                      "   'time', " ISO("t.time") ", 'closed', " ISO(
+                          "t.closed_time") ","
+                                           "   'lines', json((SELECT "
+                                           "json_group_array(json_object('line', tl.line, 'sent', "
+                                           "tl.sent,"
+                                           "    'received', tl.received)) FROM (SELECT * FROM "
+                                           "transfer_lines tl"
+                                           "    WHERE tl.transfer = t.transfer ORDER BY tl.line) "
+                                           "tl))) AS tr"
+                                           "  FROM transfers t WHERE t.consignment = c.consignment "
+                                           "ORDER BY t.opened))),"
+                                           " 'events', json((SELECT "
+                                           "coalesce(json_group_array(json_object('index', e.idx,"
+                                           "  'type', e.type, 'org', e.org, 'id', e.id)), '[]') "
+                                           "FROM ("
+                                           "  SELECT en.idx, en.type, en.org, en.id FROM "
+                                           "consignment_events ce"
+                                           "  JOIN entries en ON en.idx = ce.idx WHERE "
+                                           "ce.consignment = c.consignment"
+                                           "  ORDER BY en.idx) e)))"
+                                           " FROM consignment_summary c WHERE c.consignment = ?1",
+        args, 1, out, err);
+    if (rc) return -1;
+    return out->len > before;
+}
+
+int store_alerts_json(store *s, const store_alert_config *c, cm_buf *out, cm_error *err)
+{
+    store_arg args[] = {STORE_INT(c->as_of_ms), STORE_INT((int64_t)c->pending_hours * 3600000),
+                        STORE_INT((int64_t)c->idle_hours * 3600000), STORE_REAL(c->loss_percent),
+                        STORE_INT((int64_t)c->window_days * 86400000)};
+    return store_json(
+        s,
+        "SELECT coalesce(json_group_array(json(a)), '[]') FROM ("
+        /* transfers pending too long */
+        " SELECT json_object('kind', 'transfer_pending', 'transfer', transfer,"
+        "  'consignment', consignment, 'from', from_org, 'to', to_org,"
+        "  'since', " ISO(
+            "time") ", 'hours', (?1 - time) / 3600000,"
+                    "  'message', printf('transfer %s from %s to %s has been pending for %d hours',"
+                    "   transfer, from_org, to_org, (?1 - time) / 3600000)) AS a, 1 AS k, time AS t"
+                    " FROM transfers WHERE status = 'pending' AND time < ?1 - ?2"
+                    " UNION ALL"
+                    /* every unaccounted balance */
+                    " SELECT json_object('kind', 'unaccounted', 'consignment', consignment, "
+                    "'line', line,"
+                    "  'org', substr(account, 13), 'quantity', qty, 'since', " ISO(
+                        "last_time") ","
+                                     "  'message', printf('%d of line %d of %s are unaccounted for "
+                                     "by %s', qty, line,"
+                                     "   consignment, substr(account, 13))), 2, last_time"
+                                     " FROM accounts WHERE substr(account, 1, 12) = 'unaccounted:' "
+                                     "AND qty > 0"
+                                     " UNION ALL"
+                                     /* holdings that have not moved */
+                                     " SELECT json_object('kind', 'idle_holding', 'consignment', "
+                                     "consignment, 'line', line,"
+                                     "  'org', substr(account, 6), 'quantity', qty, 'since', " ISO(
+                                         "last_time") ","
+                                                      "  'hours', (?1 - last_time) / 3600000,"
+                                                      "  'message', printf('%s has held %d of line "
+                                                      "%d of %s without movement for %d hours',"
+                                                      "   substr(account, 6), qty, line, "
+                                                      "consignment, (?1 - last_time) / 3600000)), "
+                                                      "3,"
+                                                      "  last_time"
+                                                      " FROM accounts WHERE substr(account, 1, 5) "
+                                                      "= 'held:' AND qty > 0"
+                                                      "  AND last_time < ?1 - ?3"
+                                                      " UNION ALL"
+                                                      /* orgs whose losses and shortfalls exceed a
+                                                         share of what they received */
+                                                      " SELECT json_object('kind', 'loss_rate', "
+                                                      "'org', org, 'received', r, 'lost', l,"
+                                                      "  'percent', round(CASE WHEN r > 0 THEN l * "
+                                                      "100.0 / r END, 1),"
+                                                      "  'message', printf('%s lost or left "
+                                                      "unaccounted %d of the %d it received in the"
+                                                      " window', org, l, r)), 4, 0"
+                                                      " FROM (SELECT org, sum(recv) AS r, "
+                                                      "sum(lost) AS l FROM ("
+                                                      "   SELECT substr(to_account, 6) AS org, qty "
+                                                      "AS recv, 0 AS lost FROM movements"
+                                                      "   WHERE substr(to_account, 1, 5) = 'held:' "
+                                                      "AND time > ?1 - ?5 AND time <= ?1"
+                                                      /* what an inspector let enter counts as what
+                                                         it received */
+                                                      "   UNION ALL SELECT t.from_org, m.qty, 0 "
+                                                      "FROM movements m JOIN transfers t"
+                                                      "   ON m.to_account = 'pending:' || "
+                                                      "t.transfer WHERE m.from_account = ''"
+                                                      "   AND m.time > ?1 - ?5 AND m.time <= ?1"
+                                                      "   UNION ALL SELECT substr(from_account, "
+                                                      "6), 0, qty FROM movements"
+                                                      "   WHERE substr(from_account, 1, 5) = "
+                                                      "'held:' AND substr(to_account, 1, 5) = "
+                                                      "'lost:'"
+                                                      "   AND time > ?1 - ?5 AND time <= ?1"
+                                                      "   UNION ALL SELECT substr(to_account, 13), "
+                                                      "0, qty FROM movements"
+                                                      "   WHERE substr(to_account, 1, 12) = "
+                                                      "'unaccounted:' AND time > ?1 - ?5 AND time "
+                                                      "<= ?1)"
+                                                      "  GROUP BY org) WHERE l > 0 AND l * 100.0 > "
+                                                      "?4 * r"
+                                                      " ORDER BY k, t)",
+        args, 5, out, err);
+}
+
+int store_stats_json(store *s, cm_buf *out, cm_error *err)
+{
+    return store_json(
+        s,
+        "WITH flows AS ("
+        "  SELECT date(m.time / 1000, 'unixepoch') AS day, c.crossing AS crossing,"
+        "   0 AS consignments,"
+        "   CASE WHEN m.from_account = '' THEN m.qty WHEN m.to_account = '' THEN -m.qty"
+        "    ELSE 0 END AS entered,"
+        "   CASE WHEN m.to_account = 'distributed' THEN m.qty ELSE 0 END AS distributed,"
+        "   CASE WHEN substr(m.to_account, 1, 5) = 'lost:' THEN m.qty ELSE 0 END AS lost,"
+        "   CASE WHEN substr(m.to_account, 1, 12) = 'unaccounted:' THEN m.qty ELSE 0 END"
+        "    AS unaccounted"
+        "  FROM movements m JOIN consignments c ON c.consignment = m.consignment"
+        "  UNION ALL SELECT date(time / 1000, 'unixepoch'), crossing, 1, 0, 0, 0, 0"
+        "  FROM consignments),"
+        " days AS (SELECT day, crossing, sum(consignments) AS consignments,"
+        "  sum(entered) AS entered, sum(distributed) AS distributed, sum(lost) AS lost,"
+        "  sum(unaccounted) AS unaccounted FROM flows GROUP BY day, crossing)"
+        "SELECT json_object("
+        " 'by_day', json((SELECT coalesce(json_group_array(json_object('day', day,"
+        "  'crossing', crossing, 'consignments', consignments, 'entered', entered,"
+        "  'distributed', distributed, 'lost', lost, 'unaccounted', unaccounted)), '[]')"
+        "  FROM (SELECT * FROM days ORDER BY day, crossing))),"
+        " 'totals', json((SELECT json_object('consignments', count(*),"
+        "  'declared', coalesce(sum(declared), 0), 'approved', coalesce(sum(approved), 0),"
+        "  'entered', coalesce(sum(entered), 0), 'held', coalesce(sum(held), 0),"
+        "  'pending', coalesce(sum(pending), 0), 'distributed', coalesce(sum(distributed), 0),"
+        "  'lost', coalesce(sum(lost), 0), 'unaccounted', coalesce(sum(unaccounted), 0))"
+        "  FROM consignment_summary)))",
+        NULL, 0, out, err);
+}
+
+int store_reconciliation_json(store *s, cm_buf *out, cm_error *err)
+{
+    return store_json(
+        s,
+        "WITH org_flows AS ("
+        "  SELECT substr(to_account, 6) AS org, qty AS received, 0 AS distributed, 0 AS lost,"
+        "   0 AS sent FROM movements WHERE substr(to_account, 1, 5) = 'held:'"
+        "  UNION ALL SELECT substr(from_account, 6), 0,"
+        "   CASE WHEN to_account = 'distributed' THEN qty ELSE 0 END,"
+        "   CASE WHEN substr(to_account, 1, 5) = 'lost:' THEN qty ELSE 0 END,"
+        "   CASE WHEN substr(to_account, 1, 8) = 'pending:' THEN qty ELSE 0 END"
+        "   FROM movements WHERE substr(from_account, 1, 5) = 'held:'"
+        "  UNION ALL SELECT substr(from_account, 13), 0, 0, qty, 0 FROM movements"
+        "   WHERE substr(from_account, 1, 12) = 'unaccounted:'"
+        "   AND substr(to_account, 1, 5) = 'lost:'"
+        /* an inspector sends what it lets enter */
+        "  UNION ALL SELECT t.from_org, 0, 0, 0, m.qty FROM movements m JOIN transfers t"
+        "   ON m.to_account = 'pending:' || t.transfer WHERE m.from_account = ''"
+        "  UNION ALL SELECT substr(to_account, 13), 0, 0, 0, 0 FROM movements"
+        "   WHERE substr(to_account, 1, 12) = 'unaccounted:'),"
+        " orgs AS (SELECT org, sum(received) AS received, sum(distributed) AS distributed,"
+        "  sum(lost) AS lost, sum(sent) AS sent,"
+        "  (SELECT coalesce(sum(qty), 0) FROM accounts WHERE account = 'held:' || org) AS held,"
+        "  (SELECT coalesce(sum(qty), 0) FROM accounts WHERE account = 'unaccounted:' || org)"
+        "   AS unaccounted FROM org_flows GROUP BY org)"
+        "SELECT json_object("
+        " 'by_crossing', json((SELECT coalesce(json_group_array(json_object('crossing', crossing,"
+        "  'consignments', n, " TOTALS ")), '[]') FROM (SELECT crossing, count(*) AS n,"
+        "  sum(declared) AS declared, sum(approved) AS approved, sum(entered) AS entered,"
+        "  sum(held) AS held, sum(pending) AS pending, sum(distributed) AS distributed,"
+        "  sum(lost) AS lost, sum(unaccounted) AS unaccounted FROM consignment_summary"
+        "  GROUP BY crossing ORDER BY crossing))),"
+        " 'by_org', json((SELECT coalesce(json_group_array(json_object('org', org,"
+        "  'received', received, 'sent', sent, 'held', held, 'distributed', distributed,"
+        "  'lost', lost, 'unaccounted', unaccounted)), '[]') FROM (SELECT * FROM orgs"
+        "  ORDER BY org))),"
+        " 'by_category', json((SELECT coalesce(json_group_array(json_object('category',"
+        "  category, 'lines', n, " TOTALS ")), '[]') FROM (SELECT category, count(*) AS n,"
+        "  sum(declared) AS declared, sum(approved) AS approved, sum(entered) AS entered,"
+        "  sum(held) AS held, sum(pending) AS pending, sum(distributed) AS distributed,"
+        "  sum(lost) AS lost, sum(unaccounted) AS unaccounted FROM line_balances"
+        "  GROUP BY category ORDER BY category))),"
+        " 'totals', json((SELECT json_object('consignments', count(*),"
+        "  'declared', coalesce(sum(declared), 0), 'approved', coalesce(sum(approved), 0),"
+        "  'entered', coalesce(sum(entered), 0), 'held', coalesce(sum(held), 0),"
+        "  'pending', coalesce(sum(pending), 0), 'distributed', coalesce(sum(distributed), 0),"
+        "  'lost', coalesce(sum(lost), 0), 'unaccounted', coalesce(sum(unaccounted), 0))"
+        "  FROM consignment_summary)))",
+        NULL, 0, out, err);
+}
+
+long store_check_ledger(store *s, cm_buf *report, cm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql =
+        "SELECT consignment, line, entered, held + pending + distributed + lost + unaccounted,"
+        " (SELECT max(updated) FROM accounts a WHERE a.consignment = b.consignment"
+        "  AND a.line = b.line) FROM line_balances b"
+        " WHERE entered != held + pending + distributed + lost + unaccounted"
+        " OR entered > approved";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, err, "ledger check");
+    long bad = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_printf(report,
+                   "line %lld of %s: entered %lld, but its accounts hold %lld (entry %lld last "
+                   "moved it)\n",
+                   (long long)sqlite3_column_int64(st, 1), sqlite3_column_text(st, 0),
+                   (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+                   (long long)sqlite3_column_int64(st, 4));
+        bad++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? bad : store_fail(s, err, "ledger check");
+}
