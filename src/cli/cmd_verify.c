@@ -10,8 +10,10 @@
  *   4. rebuild the tree from the entries: its root must be each checkpoint's
  *      root, and every stored node (directory) or every served hash tile
  *      (URL) must equal the rebuilt one;
- *   5. compare the replayed state with the stored projections (directory)
- *      or with what the server answers at /v1/orgs and /v1/places (URL).
+ *   5. check the supply ledger's invariant on every line of the replayed
+ *      state, and compare that state with the stored projections
+ *      (directory) or with what the server answers (URL): /v1/orgs,
+ *      /v1/places, /v1/consignments.
  * The first failure of 2-3 stops the replay; every difference is printed with
  * the entry it concerns. Exit 0 when all holds, 1 when something does not,
  * 2 when the check could not run.
@@ -121,6 +123,21 @@ static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
     return 0;
 }
 
+/* The ledger's invariant on every line of the replayed state. */
+static void check_ledger(verifier *v, store *s)
+{
+    cm_buf report = CM_BUF_INIT;
+    cm_error err;
+    long bad = store_check_ledger(s, &report, &err);
+    if (bad < 0)
+        problem(v, "cannot check the ledger: %s", err.message);
+    else if (bad) {
+        problem(v, "the ledger's invariant fails on %ld line(s):", bad);
+        fputs(report.data, stdout);
+    }
+    buf_free(&report);
+}
+
 static int open_scratch(verifier *v)
 {
     const char *tmp = getenv("TMPDIR");
@@ -206,6 +223,7 @@ static int verify_dir(verifier *v, const char *dir)
         goto done;
     }
     if (!v->stopped) {
+        check_ledger(v, v->scratch);
         cm_buf report = CM_BUF_INIT;
         long diffs = store_diff(v->scratch, db, 1, &report, &err);
         if (diffs < 0) {
@@ -221,7 +239,8 @@ static int verify_dir(verifier *v, const char *dir)
     }
     if (!v->problems)
         printf("cmcc verify: OK: %llu entries; %zu checkpoint(s) signed by %s; every leaf, "
-               "tree node and signature checks; the replay reproduces the state\n",
+               "tree node and signature checks; the ledger balances; the replay reproduces the "
+               "state\n",
                (unsigned long long)size, v->nck, v->nv.name);
     rc = v->problems ? 1 : 0;
 done:
@@ -366,6 +385,12 @@ done:
     buf_free(&m);
 }
 
+static int consignments_all(store *s, cm_buf *out, cm_error *err)
+{
+    store_consignment_filter any = {0};
+    return store_consignments_json(s, &any, out, err);
+}
+
 static int verify_url(verifier *v, const char *url, const char *token)
 {
     cli_http *h = cli_http_new(url, token);
@@ -392,10 +417,12 @@ static int verify_url(verifier *v, const char *url, const char *token)
         }
         compare_list(v, h, "/v1/orgs", "orgs", store_orgs_json, "org");
         compare_list(v, h, "/v1/places", "places", store_places_json, "place");
+        compare_list(v, h, "/v1/consignments", "consignments", consignments_all, "consignment");
         if (served_size(h, &s2)) goto done;
         if (s2 == s1) break;
     }
     if (!v->stopped && (tiles = url_tiles(v, h, v->r.f.size)) < 0) goto done;
+    if (!v->stopped) check_ledger(v, v->scratch);
     if (store_commit(v->scratch, &err)) goto done;
     if (!v->problems)
         printf("cmcc verify: OK: %llu entries and %d hash tiles from %s check against the "
