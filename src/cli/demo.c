@@ -10,8 +10,9 @@
  * judging code as the server's (srv_ingest), so a mistake in it is refused
  * like any other.
  */
-#include "cli/cli.h"
+#include "cli/demo.h"
 
+#include "cli/cli.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "server/server.h"
@@ -69,13 +70,34 @@ static const demo_place places[] = {
 #define N_PLACES (sizeof places / sizeof places[0])
 
 typedef struct {
+    int64_t time;
+    unsigned seq;
+    const char *org;
+    char *json;
+} pending_event;
+
+struct demo {
     const char *dir;
     log_key keys[N_ORGS + 1]; /* [N_ORGS] is the coordinator */
-    ev_envelope *envs;
+    pending_event *evs;
     size_t n, cap;
     int64_t start;
     unsigned seq;
-} demo;
+    uint64_t rng;
+};
+
+int64_t demo_start(const demo *d)
+{
+    return d->start;
+}
+
+unsigned demo_rand(demo *d, unsigned n)
+{
+    d->rng ^= d->rng << 13; /* xorshift64: the same scenario every time */
+    d->rng ^= d->rng >> 7;
+    d->rng ^= d->rng << 17;
+    return (unsigned)(d->rng % n);
+}
 
 static const log_key *key_of(demo *d, const char *org)
 {
@@ -84,20 +106,38 @@ static const log_key *key_of(demo *d, const char *org)
     return &d->keys[N_ORGS];
 }
 
-/* Signs {"v":1,"type","id","org","time","body"} as org; body is stolen. */
-static void emit(demo *d, const char *org, const char *type, int64_t t, json_t *body)
+void demo_emit(demo *d, const char *org, const char *type, int64_t t, json_t *body)
 {
     char ts[32], id[80];
     time_format_s(t, ts, sizeof ts);
     snprintf(id, sizeof id, "demo-%s-%04u", type, ++d->seq);
     json_t *e = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "v", 1, "type", type, "id", id, "org", org,
                           "time", ts, "body", body);
-    char *text = json_dumps(e, JSON_COMPACT);
-    json_decref(e);
     if (d->n == d->cap)
-        d->envs = xrealloc(d->envs, (d->cap = d->cap ? 2 * d->cap : 64) * sizeof *d->envs);
-    ev_envelope_sign(key_of(d, org), text, strlen(text), &d->envs[d->n++]);
-    free(text);
+        d->evs = xrealloc(d->evs, (d->cap = d->cap ? 2 * d->cap : 256) * sizeof *d->evs);
+    d->evs[d->n++] = (pending_event){t, d->seq, org, json_dumps(e, JSON_COMPACT)};
+    json_decref(e);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const pending_event *x = a, *y = b;
+    if (x->time != y->time) return x->time < y->time ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorts the events by time, signs them and appends them in one go. */
+static int append_all(demo *d, cm_error *err)
+{
+    qsort(d->evs, d->n, sizeof *d->evs, by_time);
+    ev_envelope *envs = xcalloc(d->n, sizeof *envs);
+    for (size_t i = 0; i < d->n; i++)
+        ev_envelope_sign(key_of(d, d->evs[i].org), d->evs[i].json, strlen(d->evs[i].json),
+                         &envs[i]);
+    int rc = srv_ingest(d->dir, envs, d->n, err);
+    for (size_t i = 0; i < d->n; i++) ev_envelope_free(&envs[i]);
+    free(envs);
+    return rc;
 }
 
 static int write_key(const char *path, const log_key *k, cm_error *err)
@@ -113,7 +153,7 @@ static int write_key(const char *path, const log_key *k, cm_error *err)
 
 static void registry(demo *d)
 {
-    int64_t t = d->start;
+    int64_t t = d->start - DAY_MS; /* the day before the first consignment */
     for (size_t i = 0; i < N_ORGS; i++) {
         const demo_org *o = &orgs[i];
         char pub[64];
@@ -121,21 +161,22 @@ static void registry(demo *d)
                           sodium_base64_VARIANT_ORIGINAL);
         json_t *body = json_pack("{s:s,s:s,s:[s],s:[{s:s}]}", "org", o->org, "name", o->name,
                                  "roles", o->roles, "keys", "public_key", pub);
-        emit(d, COORD, "org.admit", t += 600000, body);
+        demo_emit(d, COORD, "org.admit", t += 600000, body);
     }
     for (size_t i = 0; i < N_PLACES; i++) {
         const demo_place *p = &places[i];
         json_t *body =
             json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "place", p->place, "kind", p->kind, "name",
                       p->name, "lat", p->lat, "lon", p->lon, "sector", p->sector);
-        emit(d, COORD, "place.define", t += 300000, body);
+        demo_emit(d, COORD, "place.define", t += 300000, body);
     }
-    emit(d, COORD, "place.status", d->start + 9 * DAY_MS,
-         json_pack("{s:s,s:s,s:s}", "place", "rafah", "status", "closed", "reason",
-                   "closed by the crossing authority after shelling nearby"));
-    emit(d, COORD, "org.suspend", d->start + 11 * DAY_MS,
-         json_pack("{s:s,s:s}", "org", "desert-line", "reason",
-                   "a convoy under its custody was diverted; suspended pending investigation"));
+    demo_emit(d, COORD, "place.status", d->start + 9 * DAY_MS,
+              json_pack("{s:s,s:s,s:s}", "place", "rafah", "status", "closed", "reason",
+                        "closed by the crossing authority after shelling nearby"));
+    demo_emit(
+        d, COORD, "org.suspend", d->start + 11 * DAY_MS,
+        json_pack("{s:s,s:s}", "org", "desert-line", "reason",
+                  "a convoy under its custody was diverted; suspended pending investigation"));
 }
 
 static int issue_token(const char *dir, cm_error *err)
@@ -173,6 +214,7 @@ int demo_build(const char *dir, cm_error *err)
     memset(&d, 0, sizeof d);
     d.dir = dir;
     d.start = (time_now_ms() / DAY_MS - 14) * DAY_MS + 6 * 3600000LL;
+    d.rng = 0x9e3779b97f4a7c15ULL;
     char *keys = xasprintf("%s/keys", dir);
     int rc = -1;
     if (mkdir(keys, 0700) != 0 && errno != EEXIST) {
@@ -190,11 +232,12 @@ int demo_build(const char *dir, cm_error *err)
         if (bad) goto done;
     }
     registry(&d);
-    if (srv_ingest(dir, d.envs, d.n, err) || issue_token(dir, err)) goto done;
+    demo_supply(&d);
+    if (append_all(&d, err) || issue_token(dir, err)) goto done;
     rc = 0;
 done:
-    for (size_t i = 0; i < d.n; i++) ev_envelope_free(&d.envs[i]);
-    free(d.envs);
+    for (size_t i = 0; i < d.n; i++) free(d.evs[i].json);
+    free(d.evs);
     for (size_t i = 0; i <= N_ORGS; i++) log_key_free(&d.keys[i]);
     free(keys);
     return rc;
