@@ -279,9 +279,14 @@ static int cmd_verify(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 's': seconds = strtod(optarg, NULL); break;
-        case 't': threads = (unsigned)strtoul(optarg, NULL, 10); break;
-        default: return 2;
+        case 's':
+            seconds = strtod(optarg, NULL);
+            break;
+        case 't':
+            threads = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        default:
+            return 2;
         }
     }
     if (seconds <= 0 || threads == 0) return 2;
@@ -645,17 +650,38 @@ static int cmd_ingest(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'u': o.url = optarg; break;
-        case 't': o.token = optarg; break;
-        case 'k': keyfile = optarg; break;
-        case 'o': o.org = optarg; break;
-        case 'p': phases = optarg; break;
-        case 'n': events = strtoul(optarg, NULL, 10); break;
-        case 'N': batch_events = strtoul(optarg, NULL, 10); break;
-        case 'c': clients = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'C': batch_clients = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 's': o.server_pid = strtol(optarg, NULL, 10); break;
-        default: return 2;
+        case 'u':
+            o.url = optarg;
+            break;
+        case 't':
+            o.token = optarg;
+            break;
+        case 'k':
+            keyfile = optarg;
+            break;
+        case 'o':
+            o.org = optarg;
+            break;
+        case 'p':
+            phases = optarg;
+            break;
+        case 'n':
+            events = strtoul(optarg, NULL, 10);
+            break;
+        case 'N':
+            batch_events = strtoul(optarg, NULL, 10);
+            break;
+        case 'c':
+            clients = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'C':
+            batch_clients = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 's':
+            o.server_pid = strtol(optarg, NULL, 10);
+            break;
+        default:
+            return 2;
         }
     }
     if (!o.url || !o.token || !keyfile || !o.org || !events || !batch_events || !clients ||
