@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+typedef struct cli_http cli_http; /* http.c */
+
 int cmd_init(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
@@ -27,6 +29,37 @@ int cmd_submit(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* ---- send.c: envelopes to a server, retrying safely -------------------- */
+
+typedef struct {
+    const char *where; /* the file it came from */
+    unsigned line;     /* its line (or CSV row) there */
+    char *text;        /* the envelope JSON (owned by the caller) */
+    size_t len;
+    int done; /* answered: a receipt or a refusal */
+} cli_envelope;
+
+typedef struct {
+    unsigned appended, duplicates, refused;
+    size_t undelivered;
+    int fatal; /* the server answered something no retry mends (401, 404, ...) */
+} cli_tally;
+
+typedef struct {
+    size_t batch;    /* envelopes per request, 1..1000 */
+    long max_wait_s; /* give up after waiting this long in all */
+    FILE *receipts;  /* when not NULL: one JSON line per answered envelope */
+    const char *cmd; /* the subcommand, for messages */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *ctx;
+} cli_send_opts;
+
+/* Sends v[0..n) to POST /v1/events, batch by batch, retrying safely; sets
+ * each envelope's done and counts the outcomes in *t. */
+void cli_send(cli_http *h, cli_envelope *v, size_t n, const cli_send_opts *o, cli_tally *t);
 
 /* ---- demo.c: the demo scenario ----------------------------------------- */
 
@@ -52,8 +85,6 @@ typedef int (*cli_doc_fn)(void *ctx, const char *doc, size_t len, unsigned line)
 int cli_each_doc(const char *data, size_t len, cli_doc_fn fn, void *ctx);
 
 /* ---- http.c: a small libcurl client ------------------------------------- */
-
-typedef struct cli_http cli_http;
 
 cli_http *cli_http_new(const char *base, const char *token);
 void cli_http_free(cli_http *h);

@@ -1,13 +1,9 @@
 /*
  * cmd_submit.c: `cmcc submit --server URL FILE...`: envelopes to a server.
  *
- * Envelopes (one a line, or one per file) go out in NDJSON batches. Safe to
- * repeat: the log is idempotent by (org, id), so an envelope sent twice is
- * answered with its first receipt and never appended twice. That is what
- * makes retrying safe: on a network error, 429 or 503 the same batch is sent
- * again after Retry-After (or a growing pause), and envelopes answered
- * `unavailable` are sent again, until --max-wait seconds have been spent
- * waiting. Each refusal is printed with its file and line.
+ * Envelopes (one a line, or one per file) go out in NDJSON batches through
+ * send.c, which retries safely (the log is idempotent by (org, id)). Each
+ * refusal is printed with its file and line.
  *
  * Exit status: 0 all appended (or already there), 1 some refused, 2 some
  * could not be delivered.
@@ -20,7 +16,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char help[] =
     "usage: cmcc submit --server URL [--token T] [--batch N] [--max-wait S]\n"
@@ -34,18 +29,8 @@ static const char help[] =
     "  --receipts FILE   append one JSON line per envelope: where it came from and\n"
     "                    its receipt or error\n";
 
-#define SUBMIT_MAX_BODY (8u << 20) /* bytes of one batch request */
-
 typedef struct {
-    const char *file;
-    unsigned line;
-    char *text;
-    size_t len;
-    int done;
-} env_line;
-
-typedef struct {
-    env_line *v;
+    cli_envelope *v;
     size_t n, cap;
     const char *file;
 } env_list;
@@ -54,62 +39,8 @@ static int collect(void *ctx, const char *doc, size_t len, unsigned line)
 {
     env_list *l = ctx;
     if (l->n == l->cap) l->v = xrealloc(l->v, (l->cap = l->cap ? 2 * l->cap : 256) * sizeof *l->v);
-    l->v[l->n++] = (env_line){l->file, line, xstrndup(doc, len), len, 0};
+    l->v[l->n++] = (cli_envelope){l->file, line, xstrndup(doc, len), len, 0};
     return 0;
-}
-
-typedef struct {
-    unsigned appended, duplicates, refused;
-    FILE *receipts;
-} tally;
-
-static void pause_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Reads one batch's results. Returns how many were answered unavailable. */
-static size_t results(const cm_buf *body, env_line **batch, size_t n, tally *t)
-{
-    json_error_t je;
-    json_t *j = json_loadb(body->data, body->len, 0, &je);
-    json_t *res = json_object_get(j, "results");
-    size_t again = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *r = json_array_get(res, i);
-        json_t *e = json_object_get(r, "error");
-        env_line *el = batch[i];
-        if (!r) {
-            again++;
-            continue;
-        }
-        const char *code = json_string_value(json_object_get(e, "code"));
-        if (e && code && strcmp(code, "unavailable") == 0) {
-            again++;
-            continue;
-        }
-        el->done = 1;
-        if (e) {
-            const char *field = json_string_value(json_object_get(e, "field"));
-            fprintf(stderr, "cmcc submit: %s:%u: %s%s%s: %s\n", el->file, el->line, code,
-                    field ? " at " : "", field ? field : "",
-                    json_string_value(json_object_get(e, "message")));
-            t->refused++;
-        } else if (json_is_true(json_object_get(r, "duplicate"))) {
-            t->duplicates++;
-        } else {
-            t->appended++;
-        }
-        if (t->receipts) {
-            char *rs = json_dumps(r, JSON_COMPACT);
-            fprintf(t->receipts, "{\"file\":\"%s\",\"line\":%u,\"result\":%s}\n", el->file,
-                    el->line, rs ? rs : "null");
-            free(rs);
-        }
-    }
-    json_decref(j);
-    return again;
 }
 
 int cmd_submit(int argc, char **argv)
@@ -162,66 +93,20 @@ int cmd_submit(int argc, char **argv)
         cli_each_doc(data, len, collect, &all);
         free(data);
     }
-    tally t = {0, 0, 0, NULL};
-    if (receipts && !(t.receipts = fopen(receipts, "a")))
+    cli_send_opts o = {(size_t)batch_n, max_wait, NULL, "submit", NULL, NULL};
+    if (receipts && !(o.receipts = fopen(receipts, "a")))
         return cli_errorf("submit", "cannot write %s", receipts), 2;
     cli_http *h = cli_http_new(server, token);
-    env_line **batch = xcalloc((size_t)batch_n, sizeof *batch);
-    cm_buf body = CM_BUF_INIT, resp = CM_BUF_INIT;
-    long waited = 0, pause = 500;
-    int fatal = 0;
-    size_t next = 0;
-    for (;;) {
-        size_t n = 0;
-        buf_reset(&body);
-        for (size_t i = 0; i < all.n && n < (size_t)batch_n; i++) {
-            size_t k = (next + i) % all.n;
-            if (all.v[k].done) continue;
-            /* the server takes at most 16 MiB a request: large envelopes
-             * make smaller batches (one envelope is at most ~64 KiB) */
-            if (n && body.len + all.v[k].len + 1 > SUBMIT_MAX_BODY) break;
-            batch[n++] = &all.v[k];
-            buf_append(&body, all.v[k].text, all.v[k].len);
-            buf_putc(&body, '\n');
-        }
-        if (n == 0) break;
-        long status = 0, retry = 0;
-        size_t again = n;
-        if (cli_http_post(h, "/v1/events", "application/x-ndjson", body.data, body.len, &resp,
-                          &status, &retry, &err) == 0) {
-            if (status == 200) {
-                again = results(&resp, batch, n, &t);
-            } else if (status != 429 && status != 503) {
-                fprintf(stderr, "cmcc submit: the server answered %ld: %.*s", status, (int)resp.len,
-                        resp.data);
-                fatal = 1;
-                break;
-            }
-        } else {
-            fprintf(stderr, "cmcc submit: %s (will retry)\n", err.message);
-        }
-        if (again == 0) {
-            pause = 500;
-            continue;
-        }
-        long ms = retry > 0 ? retry * 1000 : pause;
-        if (waited + ms > max_wait * 1000) break;
-        pause_ms(ms);
-        waited += ms;
-        pause = pause * 2 > 30000 ? 30000 : pause * 2;
-    }
-    size_t undelivered = 0;
-    for (size_t i = 0; i < all.n; i++) undelivered += !all.v[i].done;
+    cli_tally t = {0};
+    cli_send(h, all.v, all.n, &o, &t);
     fprintf(stderr, "cmcc submit: %u appended, %u already in the log, %u refused", t.appended,
             t.duplicates, t.refused);
-    if (undelivered) fprintf(stderr, ", %zu not delivered (send them again later)", undelivered);
+    if (t.undelivered)
+        fprintf(stderr, ", %zu not delivered (send them again later)", t.undelivered);
     fputc('\n', stderr);
     for (size_t i = 0; i < all.n; i++) free(all.v[i].text);
     free(all.v);
-    free(batch);
-    buf_free(&body);
-    buf_free(&resp);
     cli_http_free(h);
-    if (t.receipts) fclose(t.receipts);
-    return (fatal || undelivered) ? 2 : t.refused ? 1 : 0;
+    if (o.receipts) fclose(o.receipts);
+    return (t.fatal || t.undelivered) ? 2 : t.refused ? 1 : 0;
 }

@@ -1,0 +1,230 @@
+/*
+ * cmd_report.c: `cmcc report [supply] (DIR | --server URL)`: the
+ * reconciliation of the supply ledger, by crossing, by organization and by
+ * category, as a terminal table (lost and unaccounted quantities stand out
+ * in colour on a terminal), CSV or JSON.
+ *
+ * The figures come from the log directory's store (the server may be
+ * running) or from a server's GET /v1/reconciliation: the same query either
+ * way. Each table is described below as a list of columns, so the text and
+ * CSV forms cannot disagree.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+#include "server/server.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: cmcc report [supply] (DIR | --server URL [--token T]) [--format text|csv|json]\n\n"
+    "Prints the reconciliation of the supply ledger: by crossing, by organization and\n"
+    "by category, what was declared, approved, entered, is held or pending, was\n"
+    "distributed, lost or is unaccounted for. Lost and unaccounted quantities are\n"
+    "highlighted on a terminal.\n\n"
+    "  --server URL   read from a server (token from --token or $CMCC_TOKEN)\n"
+    "  --format F     text (default), csv or json\n"
+    "  --color, --no-color   force colour on or off\n";
+
+typedef struct {
+    const char *key, *title;
+    int alarm; /* highlighted when not zero */
+} column;
+
+typedef struct {
+    const char *section, *title, *name_key;
+    const column *cols;
+} table;
+
+static const column crossing_cols[] = {{"consignments", "consignments", 0},
+                                       {"declared", "declared", 0},
+                                       {"approved", "approved", 0},
+                                       {"entered", "entered", 0},
+                                       {"held", "held", 0},
+                                       {"pending", "pending", 0},
+                                       {"distributed", "distributed", 0},
+                                       {"lost", "lost", 1},
+                                       {"unaccounted", "unaccounted", 1},
+                                       {NULL, NULL, 0}};
+static const column org_cols[] = {{"received", "received", 0},
+                                  {"sent", "sent", 0},
+                                  {"held", "held", 0},
+                                  {"distributed", "distributed", 0},
+                                  {"lost", "lost", 1},
+                                  {"unaccounted", "unaccounted", 1},
+                                  {NULL, NULL, 0}};
+static const column category_cols[] = {{"lines", "lines", 0},
+                                       {"declared", "declared", 0},
+                                       {"approved", "approved", 0},
+                                       {"entered", "entered", 0},
+                                       {"held", "held", 0},
+                                       {"pending", "pending", 0},
+                                       {"distributed", "distributed", 0},
+                                       {"lost", "lost", 1},
+                                       {"unaccounted", "unaccounted", 1},
+                                       {NULL, NULL, 0}};
+
+static const table tables[] = {
+    {"by_crossing", "By crossing", "crossing", crossing_cols},
+    {"by_org", "By organization", "org", org_cols},
+    {"by_category", "By category", "category", category_cols},
+};
+
+static void print_text(const json_t *rec, int color)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        const table *tb = &tables[t];
+        const json_t *rows = json_object_get(rec, tb->section);
+        printf("%s%s%s\n", color ? "\033[1m" : "", tb->title, color ? "\033[0m" : "");
+        int w0 = (int)strlen(tb->name_key);
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            int l = (int)strlen(
+                json_string_value(json_object_get(json_array_get(rows, i), tb->name_key)));
+            if (l > w0) w0 = l;
+        }
+        printf("  %-*s", w0, tb->name_key);
+        for (const column *c = tb->cols; c->key; c++) printf("  %12s", c->title);
+        putchar('\n');
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            const json_t *r = json_array_get(rows, i);
+            printf("  %-*s", w0, json_string_value(json_object_get(r, tb->name_key)));
+            for (const column *c = tb->cols; c->key; c++) {
+                long long v = json_integer_value(json_object_get(r, c->key));
+                int hot = color && c->alarm && v != 0;
+                printf("  %s%12lld%s", hot ? "\033[1;31m" : "", v, hot ? "\033[0m" : "");
+            }
+            putchar('\n');
+        }
+        if (!json_array_size(rows)) printf("  (nothing yet)\n");
+        putchar('\n');
+    }
+    const json_t *tot = json_object_get(rec, "totals");
+    long long lost = json_integer_value(json_object_get(tot, "lost"));
+    long long unacc = json_integer_value(json_object_get(tot, "unaccounted"));
+    printf("Totals: %lld entered, %lld distributed, %lld held, %lld pending; %s%lld lost%s, "
+           "%s%lld unaccounted for%s\n",
+           (long long)json_integer_value(json_object_get(tot, "entered")),
+           (long long)json_integer_value(json_object_get(tot, "distributed")),
+           (long long)json_integer_value(json_object_get(tot, "held")),
+           (long long)json_integer_value(json_object_get(tot, "pending")),
+           color && lost ? "\033[1;31m" : "", lost, color && lost ? "\033[0m" : "",
+           color && unacc ? "\033[1;31m" : "", unacc, color && unacc ? "\033[0m" : "");
+}
+
+static void print_csv(const json_t *rec)
+{
+    static const char *const all[] = {
+        "consignments", "lines",   "declared",    "approved", "entered",     "received", "sent",
+        "held",         "pending", "distributed", "lost",     "unaccounted", NULL};
+    printf("group,name");
+    for (size_t k = 0; all[k]; k++) printf(",%s", all[k]);
+    printf("\r\n");
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        const json_t *rows = json_object_get(rec, tables[t].section);
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            const json_t *r = json_array_get(rows, i);
+            printf("%s,%s", tables[t].name_key,
+                   json_string_value(json_object_get(r, tables[t].name_key)));
+            for (size_t k = 0; all[k]; k++) {
+                const json_t *v = json_object_get(r, all[k]);
+                if (v)
+                    printf(",%lld", (long long)json_integer_value(v));
+                else
+                    printf(",");
+            }
+            printf("\r\n");
+        }
+    }
+}
+
+static int fetch(const char *dir, const char *server, const char *token, cm_buf *out)
+{
+    cm_error err;
+    if (server) {
+        cli_http *h = cli_http_new(server, token);
+        long status = 0;
+        int rc = cli_http_get(h, "/v1/reconciliation", out, &status, &err);
+        cli_http_free(h);
+        if (rc) return cli_error("report", &err), -1;
+        if (status != 200)
+            return cli_errorf("report", "the server answered %ld: %s", status, out->data), -1;
+        return 0;
+    }
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    store *s = store_open(db, STORE_READER, &err);
+    free(db);
+    int rc = !s || store_reconciliation_json(s, out, &err);
+    store_close(s);
+    if (rc) return cli_error("report", &err), -1;
+    return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {{"server", required_argument, 0, 's'},
+                                         {"token", required_argument, 0, 't'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"color", no_argument, 0, 'c'},
+                                         {"no-color", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *server = NULL, *token = getenv("CMCC_TOKEN"), *format = "text";
+    int color = isatty(1), c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            server = optarg;
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'c':
+            color = 1;
+            break;
+        case 'n':
+            color = 0;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    int rest = argc - optind;
+    const char *what = "supply", *dir = NULL;
+    if (rest > 0 && strcmp(argv[optind], "supply") == 0) optind++, rest--;
+    if (rest == 1) dir = argv[optind];
+    if ((!dir == !server) || rest > 1 ||
+        (strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "json")))
+        return fputs(help, stderr), 2;
+    (void)what;
+    cm_buf b = CM_BUF_INIT;
+    if (fetch(dir, server, token, &b)) return buf_free(&b), 1;
+    json_error_t je;
+    json_t *rec = json_loadb(b.data, b.len, 0, &je);
+    buf_free(&b);
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return cli_errorf("report", "the reconciliation cannot be read"), 1;
+    }
+    if (strcmp(format, "json") == 0) {
+        char *s = json_dumps(rec, JSON_INDENT(2));
+        printf("%s\n", s);
+        free(s);
+    } else if (strcmp(format, "csv") == 0) {
+        print_csv(rec);
+    } else {
+        print_text(rec, color);
+    }
+    json_decref(rec);
+    return 0;
+}
