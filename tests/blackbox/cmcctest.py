@@ -617,10 +617,141 @@ class Log:
         assert r.status == 200, r
         return {o["org"]: o for o in r.json["orgs"]}
 
+    def consignment(self, cid):
+        """GET /v1/consignments/<cid>, which must exist."""
+        r = self.get("/v1/consignments/" + cid)
+        assert r.status == 200, (cid, r)
+        return r.json
+
+    def consignments(self, **filters):
+        """GET /v1/consignments[?status=&crossing=&org=]: the list."""
+        q = "&".join("%s=%s" % kv for kv in sorted(filters.items()))
+        r = self.get("/v1/consignments" + ("?" + q if q else ""))
+        assert r.status == 200, (filters, r)
+        return r.json["consignments"]
+
     def places(self):
         r = self.get("/v1/places")
         assert r.status == 200, r
         return {p["place"]: p for p in r.json["places"]}
+
+
+# ---- supply (PROTOCOL.md 3 "Supply") ----------------------------------------
+#
+# Body builders: quantities are given as {line: quantity}; the lines are
+# written in line order. Optional fields are left out unless given.
+
+
+def qty_lines(q, key="quantity"):
+    """[{"line": n, key: q}, ...] in line order, from {n: q} or [(n, q), ...]."""
+    items = sorted(q.items()) if isinstance(q, dict) else list(q)
+    return [{"line": n, key: v} for n, v in items]
+
+
+def declare_body(consignment, crossing, lines, consignee=None, donor=None, reference=None):
+    """lines: {n: quantity} (item, category food, unit bag) or a list of line dicts."""
+    if isinstance(lines, dict):
+        lines = [{"line": n, "item": "item %d" % n, "category": "food", "quantity": q,
+                  "unit": "bag"} for n, q in sorted(lines.items())]
+    b = {"consignment": consignment, "crossing": crossing, "lines": lines}
+    for k, v in (("consignee", consignee), ("donor", donor), ("reference", reference)):
+        if v is not None:
+            b[k] = v
+    return b
+
+
+def screen_body(consignment, approved, reasons=None):
+    """approved: {n: approved}; reasons: {n: reason} for the lines cut."""
+    reasons = reasons or {}
+    ds = []
+    for n, a in sorted(approved.items()):
+        d = {"line": n, "approved": a}
+        if n in reasons:
+            d["reason"] = reasons[n]
+        ds.append(d)
+    return {"consignment": consignment, "decisions": ds}
+
+
+def enter_body(consignment, transfer, crossing, to, q):
+    return {"consignment": consignment, "transfer": transfer, "crossing": crossing, "to": to,
+            "lines": qty_lines(q)}
+
+
+def transfer_body(transfer, consignment, to, q, place=None):
+    b = {"transfer": transfer, "consignment": consignment, "to": to, "lines": qty_lines(q)}
+    if place is not None:
+        b["place"] = place
+    return b
+
+
+def accept_body(transfer, received):
+    return {"transfer": transfer, "lines": qty_lines(received, "received")}
+
+
+def reject_body(transfer, reason="refused at the gate"):
+    return {"transfer": transfer, "reason": reason}
+
+
+def distribution_body(distribution, consignment, place, q, households=None, individuals=None):
+    b = {"distribution": distribution, "consignment": consignment, "place": place,
+         "lines": qty_lines(q)}
+    if households is not None:
+        b["households"] = households
+    if individuals is not None:
+        b["individuals"] = individuals
+    return b
+
+
+def loss_body(loss, consignment, cause, source, q, org=None, incident=None):
+    b = {"loss": loss, "consignment": consignment, "cause": cause, "from": source,
+         "lines": qty_lines(q)}
+    if org is not None:
+        b["org"] = org
+    if incident is not None:
+        b["incident"] = incident
+    return b
+
+
+def ledger_problems(c):
+    """What is wrong with the ledger of a served consignment (GET
+    /v1/consignments/<id>): every line's accounts must be positive (zero
+    balances are left out) and sum to its `entered`, and the consignment's
+    totals must be the sums over its lines. [] when all holds."""
+    bad = []
+    kinds = {"held": "held", "pending": "pending", "distributed": "distributed",
+             "lost": "lost", "unaccounted": "unaccounted"}
+    totals = dict.fromkeys(kinds.values(), 0)
+    totals.update(declared=0, approved=0, entered=0)
+    for l in c["lines"]:
+        acc = l["accounts"]
+        for a, q in acc.items():
+            if not isinstance(q, int) or q <= 0:
+                bad.append("line %s: account %s is %r" % (l["line"], a, q))
+            kind = a.split(":", 1)[0]
+            if kind not in kinds or (kind == "distributed") != (a == "distributed"):
+                bad.append("line %s: unknown account %r" % (l["line"], a))
+            else:
+                totals[kinds[kind]] += q
+        if sum(acc.values()) != l["entered"]:
+            bad.append("line %s: entered %s but the accounts sum to %s (%r)"
+                       % (l["line"], l["entered"], sum(acc.values()), acc))
+        if l["approved"] is not None and l["entered"] > l["approved"]:
+            bad.append("line %s: entered %s > approved %s" % (l["line"], l["entered"],
+                                                              l["approved"]))
+        if l["approved"] is not None and l["approved"] > l["declared"]:
+            bad.append("line %s: approved > declared" % l["line"])
+        totals["declared"] += l["declared"]
+        totals["approved"] += l["approved"] or 0
+        totals["entered"] += l["entered"]
+    for k, v in totals.items():
+        if c.get(k) != v:
+            bad.append("total %s is %r, the lines give %r" % (k, c.get(k), v))
+    return bad
+
+
+def balances(c):
+    """{line: accounts} of a served consignment."""
+    return {l["line"]: dict(l["accounts"]) for l in c["lines"]}
 
 
 # ---- unittest glue -----------------------------------------------------------
