@@ -78,7 +78,7 @@ static void done(job *j, void *ctx)
 /* Splits an NDJSON body into items. -1 with r filled when it has too many. */
 static int split(srv_req *q, store *rd, int64_t now, srv_resp *r)
 {
-    char *p = q->body.data, *end = p + q->body.len;
+    char *p = q->body.data, *end = p ? p + q->body.len : NULL;
     size_t n = 0, cap = 16;
     item *items = xcalloc(cap, sizeof *items);
     while (p < end) {
