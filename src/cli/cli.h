@@ -61,6 +61,26 @@ typedef struct {
  * each envelope's done and counts the outcomes in *t. */
 void cli_send(cli_http *h, cli_envelope *v, size_t n, const cli_send_opts *o, cli_tally *t);
 
+/* ---- manifest.c: CSV manifests into consignment.declare events ----------- */
+
+typedef struct {
+    char **json;   /* n events, each the exact bytes to sign */
+    unsigned *row; /* the first row of each event's consignment */
+    size_t n;
+    size_t rows;         /* data rows read */
+    size_t consignments; /* consignments seen */
+    size_t skipped;      /* consignments left out for bad rows */
+    unsigned bad_rows;
+} cli_manifest;
+
+/* Reads a manifest and builds the events of org, timed default_time_ms
+ * unless a `date` column says otherwise. Each bad row is counted and, when
+ * errs is not NULL, printed there with its number. -1 (with err) only when
+ * the file as a whole cannot be read. Free out with cli_manifest_free. */
+int cli_manifest_build(const char *data, size_t len, const char *org, int64_t default_time_ms,
+                       FILE *errs, cli_manifest *out, cm_error *err);
+void cli_manifest_free(cli_manifest *m);
+
 /* ---- demo.c: the demo scenario ----------------------------------------- */
 
 /* Makes a new log in dir holding the demo scenario and a read token for

@@ -2,7 +2,8 @@
  * http.c: the libmicrohttpd front: reading a request, routing it, and
  * sending the response.
  *
- * libmicrohttpd calls on_request several times per request: once with the
+ * Routes are in router.c. libmicrohttpd calls on_request several times per
+ * request: once with the
  * headers (a Content-Length over the limit is answered 413 at once), once
  * per chunk of body (accumulated up to the limit; a body that keeps going
  * past four times the limit without a Content-Length is cut off), and once
@@ -21,40 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-typedef struct {
-    const char *method;
-    const char *path; /* exact path, or a prefix when it ends in '/' */
-    int public_;      /* no token needed */
-    srv_handler handler;
-} route;
-
-static const route routes[] = {
-    {"POST", "/v1/events", 0, h_events},
-    {"GET", "/checkpoint", 1, h_checkpoint},
-    {"GET", "/tile/", 1, h_tile}, /* entry bundles check the token themselves */
-    {"GET", "/v1/entries/", 0, h_entry},
-    {"GET", "/v1/proof/inclusion", 0, h_proof_inclusion},
-    {"GET", "/v1/proof/consistency", 0, h_proof_consistency},
-    {"GET", "/v1/orgs", 0, h_orgs},
-    {"GET", "/v1/places", 0, h_places},
-    {"GET", "/healthz", 1, h_healthz},
-    {"GET", "/v1/stats", 1, h_stats},
-    {"GET", "/v1/consignments", 0, h_consignments},
-    {"GET", "/v1/consignments.csv", 0, h_consignments_csv},
-    {"GET", "/v1/consignments/", 0, h_consignment},
-    {"GET", "/v1/alerts", 0, h_alerts},
-    {"GET", "/v1/reconciliation", 0, h_reconciliation},
-    {"GET", "/v1/reconciliation.csv", 0, h_reconciliation_csv},
-    {NULL, NULL, 0, NULL},
-};
-
-static int path_matches(const char *pattern, const char *url)
-{
-    size_t n = strlen(pattern);
-    if (pattern[n - 1] == '/') return strncmp(url, pattern, n) == 0;
-    return strcmp(url, pattern) == 0;
-}
 
 void srv_error_json(cm_buf *out, const cm_error *e)
 {
@@ -147,25 +114,22 @@ static size_t body_limit(srv *s, struct MHD_Connection *conn)
 
 static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r)
 {
-    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    const srv_route *rt = NULL;
     const char *allow = NULL;
-    for (const route *rt = routes; rt->path; rt++) {
-        if (!path_matches(rt->path, url)) continue;
-        int same = strcmp(rt->method, "GET") == 0 ? is_get : strcmp(rt->method, method) == 0;
-        if (!same) {
-            allow = strcmp(rt->method, "GET") == 0 ? "GET, HEAD" : rt->method;
-            continue;
-        }
+    switch (srv_route_find(method, url, &rt, &allow)) {
+    case ROUTE_FOUND:
         if (!rt->public_ && srv_auth(q, r)) return 0;
         return rt->handler(q, url, r);
-    }
-    if (allow) {
+    case ROUTE_METHOD:
         srv_errorf(r, CM_BAD_REQUEST, "", "%s is not allowed on %s: use %s", method, url, allow);
         r->status = 405;
         r->allow = allow;
         return 0;
+    case ROUTE_STATIC:
+        return h_static(q, url, r);
+    case ROUTE_NONE:
+        break;
     }
-    if (is_get && strncmp(url, "/v1/", 4) != 0) return h_static(q, url, r);
     srv_errorf(r, CM_NOT_FOUND, "", "nothing at %s %s", method, url);
     return 0;
 }

@@ -192,6 +192,23 @@ int h_static(srv_req *q, const char *path, srv_resp *r);
  * compared without case, with or without parameters ("; charset=..."). */
 int srv_media_type_is(const char *ct, const char *type);
 
+/* ---- router.c: which handler answers ------------------------------------ */
+
+typedef struct {
+    const char *method;
+    const char *path; /* exact path, or a prefix when it ends in '/' */
+    int public_;      /* no token needed */
+    srv_handler handler;
+} srv_route;
+
+typedef enum { ROUTE_FOUND, ROUTE_METHOD, ROUTE_STATIC, ROUTE_NONE } srv_route_kind;
+
+/* Finds what answers (method, url): ROUTE_FOUND with *rt; ROUTE_METHOD when
+ * the path takes other methods, listed in *allow; ROUTE_STATIC for a static
+ * file; ROUTE_NONE. */
+srv_route_kind srv_route_find(const char *method, const char *url, const srv_route **rt,
+                              const char **allow);
+
 /* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
  * -1 malformed (r filled with bad_request). */
 int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
