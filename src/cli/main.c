@@ -20,6 +20,7 @@ static const struct {
     {"submit", cmd_submit, "send envelopes to a server, safely retrying"},
     {"verify", cmd_verify, "check a log: tiles, signatures, and a full replay"},
     {"rebuild", cmd_rebuild, "recompute the state from the entries"},
+    {"backup", cmd_backup, "copy a log consistently while it is served"},
     {"import", cmd_import, "declare consignments from a CSV manifest"},
     {"report", cmd_report, "print the reconciliation (terminal, CSV or JSON)"},
     {"demo", cmd_demo, "build a realistic scenario and serve it"},

@@ -57,6 +57,12 @@ void store_wal_checkpoint(store *s);
 int store_meta_get(store *s, const char *key, char **value, cm_error *err);
 int store_meta_set(store *s, const char *key, const char *value, cm_error *err);
 
+/* ---- store_backup.c: online backups ------------------------------------- */
+
+/* Copies the store at src_path, as of one commit, to the new file
+ * dst_path, while a server may be writing. OUT: *size, its entries. */
+int store_backup(const char *src_path, const char *dst_path, uint64_t *size, cm_error *err);
+
 /* ---- store_log.c: entries, hashes, checkpoints -------------------------- */
 
 /* The number of entries. */

@@ -1,0 +1,51 @@
+/*
+ * store_backup.c: a consistent copy of a live store, with SQLite's online
+ * backup API. The copy is made in one step inside one read transaction, so
+ * it is the store exactly as of one commit, whatever the writer does
+ * meanwhile (in WAL mode a reader never blocks the writer). The copy is
+ * written to a new file, synced, and left in rollback-journal mode: a
+ * restore copies it back as DIR/cmcc.db.
+ */
+#include "store/store_int.h"
+
+#include <unistd.h>
+
+int store_backup(const char *src_path, const char *dst_path, uint64_t *size, cm_error *err)
+{
+    if (access(dst_path, F_OK) == 0)
+        return cm_fail(err, CM_CONFLICT, "", "%s already exists: a backup never overwrites",
+                       dst_path);
+    store *src = store_open(src_path, STORE_READER, err);
+    if (!src) return -1;
+    sqlite3 *dst = NULL;
+    int rc = -1;
+    if (sqlite3_open_v2(dst_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        cm_fail(err, CM_INTERNAL, "", "cannot create %s: %s", dst_path,
+                dst ? sqlite3_errmsg(dst) : "out of memory");
+        goto done;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->db, "main");
+    if (!b) {
+        cm_fail(err, CM_INTERNAL, "", "cannot start the backup: %s", sqlite3_errmsg(dst));
+        goto done;
+    }
+    int step = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (step != SQLITE_DONE) {
+        cm_fail(err, CM_INTERNAL, "", "the backup failed: %s", sqlite3_errstr(step));
+        goto done;
+    }
+    if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
+        cm_fail(err, CM_INTERNAL, "", "cannot finish the backup: %s", sqlite3_errmsg(dst));
+        goto done;
+    }
+    store copy = {dst, STORE_READER, {0}};
+    if (store_size(&copy, size, err)) goto done;
+    rc = 0;
+done:
+    sqlite3_close(dst);
+    store_close(src);
+    if (rc) unlink(dst_path);
+    return rc;
+}
