@@ -19,6 +19,9 @@ static const char help[] =
     "  --per-ip N           open connections per client address (default 64)\n"
     "  --timeout S          seconds an idle connection is kept (default 30)\n"
     "  --max-queue N        events waiting to be written before answering 503 (20000)\n"
+    "  --rate N             events a second one client address may send (default: no\n"
+    "                       limit); past it, 429 with Retry-After\n"
+    "  --burst N            events a client may send at once (default: max(N, 1000))\n"
     "  --web DIR            the dashboard's files (default: the installed web/)\n"
     "  --quiet              print nothing on start and stop\n";
 
@@ -39,6 +42,8 @@ int cmd_serve(int argc, char **argv)
                                          {"per-ip", required_argument, 0, 'p'},
                                          {"timeout", required_argument, 0, 'o'},
                                          {"max-queue", required_argument, 0, 'q'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"burst", required_argument, 0, 'B'},
                                          {"web", required_argument, 0, 'w'},
                                          {"quiet", no_argument, 0, 'Q'},
                                          {"help", no_argument, 0, 'h'},
@@ -70,6 +75,13 @@ int cmd_serve(int argc, char **argv)
         case 'q':
             bad |= num(optarg, &cfg.max_queue) != 0;
             break;
+        case 'r':
+        case 'B': {
+            unsigned v = 0;
+            bad |= num(optarg, &v) != 0;
+            *(c == 'r' ? &cfg.rate : &cfg.burst) = v;
+            break;
+        }
         case 'w':
             cfg.web_dir = optarg;
             break;

@@ -6,6 +6,8 @@
  *   alerts.idle_hours = 72         a holding with no movement for longer
  *   alerts.loss_percent = 5        an org whose lost + unaccounted exceeds
  *   alerts.loss_window_days = 30   this share of what it received in this window
+ *   rate.events_per_second = 0     events a second one client address may
+ *   rate.burst = 1000              send (0: no limit), and at once
  *
  * An unknown key or a bad value stops the server from starting, with the
  * line named: a typo must not silently leave a default in force.
@@ -68,6 +70,10 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             bad = number(val, 0, 100, &d), cfg->alert_loss_percent = d;
         else if (strcmp(key, "alerts.loss_window_days") == 0)
             bad = number(val, 1, 3650, &d), cfg->alert_window_days = (int)d;
+        else if (strcmp(key, "rate.events_per_second") == 0)
+            bad = number(val, 0, 1e9, &cfg->rate);
+        else if (strcmp(key, "rate.burst") == 0)
+            bad = number(val, 1, 1e9, &cfg->burst);
         else
             rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: unknown setting \"%s\"", path, no, key);
         if (bad)

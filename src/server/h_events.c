@@ -75,6 +75,23 @@ static void done(job *j, void *ctx)
     srv_resume(q);
 }
 
+/* The non-blank lines of an NDJSON body (an upper bound of its envelopes). */
+static unsigned count_lines(const cm_buf *body)
+{
+    unsigned n = 0;
+    int blank = 1;
+    for (size_t i = 0; i < body->len; i++) {
+        char c = body->data[i];
+        if (c == '\n') {
+            n += !blank;
+            blank = 1;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            blank = 0;
+        }
+    }
+    return n + !blank;
+}
+
 /* Splits an NDJSON body into items. -1 with r filled when it has too many. */
 static int split(srv_req *q, store *rd, int64_t now, srv_resp *r)
 {
@@ -115,6 +132,19 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
         srv_errorf(r, CM_BAD_REQUEST, "",
                    "Content-Type must be application/json (one envelope) or "
                    "application/x-ndjson (one envelope a line)");
+        return 0;
+    }
+    /* the rate is checked before any signature is: refusing is cheap */
+    unsigned count = batch ? count_lines(&q->body) : 1;
+    int retry = 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (srv_limiter_take(q->s->limiter, ci ? ci->client_addr : NULL, count, &retry)) {
+        srv_errorf(r, CM_RATE_LIMITED, "",
+                   "over the rate of %g events a second from one address: nothing was "
+                   "appended, send it again after %d s",
+                   q->s->cfg.rate, retry);
+        r->retry_after = retry;
         return 0;
     }
     store *rd = srv_reader(q->s);

@@ -105,6 +105,7 @@ static void cleanup(srv *s)
     log_key_free(&s->log_key);
     free(s->checkpoint);
     free(s->db_path);
+    srv_limiter_free(s->limiter);
 }
 
 int srv_run(const srv_config *cfg, cm_error *err)
@@ -113,6 +114,12 @@ int srv_run(const srv_config *cfg, cm_error *err)
     memset(&s, 0, sizeof s);
     s.cfg = *cfg;
     if (srv_config_load(&s.cfg, cfg->dir, err)) return -1;
+    if (cfg->rate > 0) s.cfg.rate = cfg->rate; /* the command line wins */
+    if (cfg->burst > 0) s.cfg.burst = cfg->burst;
+    if (s.cfg.rate > 0) {
+        double burst = s.cfg.burst > 0 ? s.cfg.burst : (s.cfg.rate > 1000 ? s.cfg.rate : 1000);
+        s.limiter = srv_limiter_new(s.cfg.rate, burst);
+    }
     int lock = srv_lock_dir(cfg->dir, err);
     if (lock < 0) return -1;
     init_sync(&s);

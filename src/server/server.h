@@ -48,6 +48,8 @@ typedef struct {
     int alert_idle_hours;      /* a holding with no movement for longer (72) */
     double alert_loss_percent; /* lost + unaccounted over this share of receipts (5) */
     int alert_window_days;     /* ... within this many days (30) */
+    double rate;               /* events a second per client address; 0 = no limit */
+    double burst;              /* events a client may send at once (default max(rate, 1000)) */
 } srv_config;
 
 /* Fills the defaults. */

@@ -7,6 +7,7 @@
 #define CMCC_SRV_INT_H
 
 #include "common/buf.h"
+#include "common/mem.h"
 #include "event/event.h"
 #include "log/log.h"
 #include "server/server.h"
@@ -89,6 +90,15 @@ void *ckpt_main(void *arg);
 char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
                           const log_hash *root);
 
+/* ---- ratelimit.c: events per second per client address ------------------ */
+
+typedef struct srv_limiter srv_limiter;
+srv_limiter *srv_limiter_new(double rate, double burst);
+void srv_limiter_free(srv_limiter *l);
+/* Takes n events' worth from the address's bucket: 0, or -1 when over the
+ * rate, with *retry_after the seconds until it would pass. */
+int srv_limiter_take(srv_limiter *l, const struct sockaddr *addr, unsigned n, int *retry_after);
+
 /* ---- the server --------------------------------------------------------- */
 
 struct srv {
@@ -99,6 +109,7 @@ struct srv {
     void *seq;     /* the sequencer's own state (sequencer.c) */
     log_key log_key;
     char origin[NOTE_NAME_MAX];
+    srv_limiter *limiter; /* NULL when no rate is configured */
 
     /* what readers may rely on: committed size and root, newest checkpoint */
     pthread_mutex_t pub_mu;
