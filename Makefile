@@ -2,16 +2,23 @@
 #
 #   make demo    install what is missing, build, and run the demo scenario
 #   make check   install what is missing, build with warnings as errors, run
-#                every test; then again under AddressSanitizer + UBSan (clang)
+#                every test; then again under AddressSanitizer + UBSan (clang);
+#                then each fuzz target for CHECK_FUZZ_SECONDS
+#   make fuzz    build the libFuzzer targets (clang, build-fuzz) and run each
+#                for FUZZ_SECONDS; fails on any crash (scripts/fuzz.sh)
 #   make build | asan | format | format-check | bench | clean
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+CHECK_FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR ?= demo-log
 DEMO_LISTEN ?= 127.0.0.1:8080
 SOURCES = $(shell find src tests bench -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps build demo check test asan asan-test format format-check bench clean
+.PHONY: all deps build demo check test asan asan-test fuzz fuzz-build format format-check bench \
+	clean
 
 all: build
 
@@ -34,10 +41,19 @@ asan: deps
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 asan-test: asan
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+fuzz-build: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMCC_WERROR=ON \
+	    -DCMCC_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 check: format-check test asan-test
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 format:
 	clang-format -i $(SOURCES)
@@ -49,4 +65,4 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

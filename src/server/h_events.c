@@ -8,9 +8,9 @@
  *   or {"error":{...}} per envelope, in order. Every valid line is appended
  *   even when others fail.
  *
- * The worker checks each envelope (item.c), queues the request for the
- * sequencer and suspends it; the sequencer answers once the batch holding
- * it is durable. A full queue is answered 503 with Retry-After.
+ * The worker checks each envelope (item.c), a batch on every core at once
+ * (pool.c), queues the request for the sequencer and suspends it; the sequencer answers once the
+ * batch holding it is durable. A full queue is answered 503 with Retry-After.
  */
 #include "server/srv_int.h"
 
@@ -92,12 +92,28 @@ static unsigned count_lines(const cm_buf *body)
     return n + !blank;
 }
 
-/* Splits an NDJSON body into items. -1 with r filled when it has too many. */
-static int split(srv_req *q, store *rd, int64_t now, srv_resp *r)
+typedef struct {
+    srv *s;
+    item *items;
+    const char **line;
+    size_t *len;
+    int64_t now;
+} prepare_ctx;
+
+static void prepare_one(void *ctx, size_t i)
+{
+    prepare_ctx *c = ctx;
+    item_prepare(&c->items[i], c->s->keys, srv_reader(c->s), c->line[i], c->len[i], c->now);
+}
+
+/* Splits an NDJSON body into items and checks them on every core. -1 with r
+ * filled when it has too many. */
+static int split(srv_req *q, int64_t now, srv_resp *r)
 {
     char *p = q->body.data, *end = p ? p + q->body.len : NULL;
     size_t n = 0, cap = 16;
-    item *items = xcalloc(cap, sizeof *items);
+    const char **line = xcalloc(cap, sizeof *line);
+    size_t *lens = xcalloc(cap, sizeof *lens);
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *line_end = nl ? nl : end;
@@ -107,18 +123,27 @@ static int split(srv_req *q, store *rd, int64_t now, srv_resp *r)
         for (size_t i = 0; i < len && blank; i++) blank = p[i] == ' ' || p[i] == '\t';
         if (!blank) {
             if (n == q->s->cfg.max_batch_lines) {
-                for (size_t i = 0; i < n; i++) item_free(&items[i]);
-                free(items);
+                free(line);
+                free(lens);
                 srv_errorf(r, CM_TOO_LARGE, "", "a batch holds at most %u envelopes",
                            q->s->cfg.max_batch_lines);
                 return -1;
             }
-            if (n == cap) items = xrealloc(items, (cap *= 2) * sizeof *items);
-            item_prepare(&items[n++], rd, p, len, now);
+            if (n == cap) {
+                cap *= 2;
+                line = xrealloc(line, cap * sizeof *line);
+                lens = xrealloc(lens, cap * sizeof *lens);
+            }
+            line[n] = p;
+            lens[n++] = len;
         }
         p = nl ? nl + 1 : end;
     }
-    q->job.items = items;
+    prepare_ctx c = {q->s, xcalloc(n ? n : 1, sizeof(item)), line, lens, now};
+    srv_pool_for(q->s->pool, n, prepare_one, &c);
+    free(line);
+    free(lens);
+    q->job.items = c.items;
     q->job.n = n;
     return 0;
 }
@@ -147,10 +172,9 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
         r->retry_after = retry;
         return 0;
     }
-    store *rd = srv_reader(q->s);
     int64_t now = time_now_ms();
     if (batch) {
-        if (split(q, rd, now, r)) return 0;
+        if (split(q, now, r)) return 0;
         if (q->job.n == 0) {
             srv_errorf(r, CM_BAD_REQUEST, "", "the batch holds no envelope");
             return 0;
@@ -158,7 +182,8 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
     } else {
         q->job.items = xcalloc(1, sizeof *q->job.items);
         q->job.n = 1;
-        item_prepare(&q->job.items[0], rd, q->body.data ? q->body.data : "", q->body.len, now);
+        item_prepare(&q->job.items[0], q->s->keys, srv_reader(q->s),
+                     q->body.data ? q->body.data : "", q->body.len, now);
     }
     int pending = 0;
     for (size_t i = 0; i < q->job.n; i++) pending |= q->job.items[i].state != ITEM_FAILED;

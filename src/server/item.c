@@ -1,9 +1,9 @@
 /*
  * item.c: one envelope from the wire to the sequencer's door.
  *
- * A worker thread does all it can in parallel with the others: parse the
- * envelope, find the key's public key among registered keys (its reader
- * connection), verify the signature, parse the payload. A key the reader
+ * The HTTP workers and the pool (pool.c) do all they can in parallel: parse
+ * the envelope, find the key's public key among registered keys (the key
+ * cache, else a read connection), verify the signature, parse the payload. A key the reader
  * does not know yet (say, added earlier in the same batch) leaves the item
  * ITEM_UNKEYED; the sequencer, which sees every earlier write, finishes it.
  * That keeps the protocol's order of checks: envelope, key and signature,
@@ -31,22 +31,17 @@ static void check_signature(item *it, const uint8_t pub[LOG_PUBKEY_SIZE], int64_
     it->state = ITEM_VERIFIED;
 }
 
-void item_prepare(item *it, store *reader, const char *json, size_t len, int64_t now_ms)
+void item_prepare(item *it, srv_keycache *keys, store *reader, const char *json, size_t len,
+                  int64_t now_ms)
 {
     memset(it, 0, sizeof *it);
     if (ev_envelope_parse(json, len, &it->ev.env, &it->err)) {
         it->state = ITEM_FAILED;
         return;
     }
-    ev_key_state ks;
-    int found = 0;
-    if (reader) {
-        ev_view v;
-        store_view(reader, &v);
-        found = v.key(v.ctx, it->ev.env.keyid, &ks);
-    }
-    if (found == 1)
-        check_signature(it, ks.pub, now_ms);
+    uint8_t pub[LOG_PUBKEY_SIZE];
+    if (srv_keycache_get(keys, reader, it->ev.env.keyid, pub) == 1)
+        check_signature(it, pub, now_ms);
     else
         it->state = ITEM_UNKEYED;
 }

@@ -95,6 +95,8 @@ static void stop(srv *s)
         free(note);
     }
     if (s->daemon) MHD_stop_daemon(s->daemon);
+    srv_pool_free(s->pool);
+    s->pool = NULL;
 }
 
 static void cleanup(srv *s)
@@ -106,6 +108,7 @@ static void cleanup(srv *s)
     free(s->checkpoint);
     free(s->db_path);
     srv_limiter_free(s->limiter);
+    srv_keycache_free(s->keys);
 }
 
 int srv_run(const srv_config *cfg, cm_error *err)
@@ -134,6 +137,9 @@ int srv_run(const srv_config *cfg, cm_error *err)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s.pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 1);
+    s.keys = srv_keycache_new();
     pthread_create(&s.seq_thread, NULL, seq_main, &s);
     pthread_create(&s.ckpt_thread, NULL, ckpt_main, &s);
     s.daemon = srv_http_start(&s, err);

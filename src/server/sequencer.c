@@ -201,6 +201,11 @@ void *seq_main(void *arg)
             jobs->done(jobs, jobs->ctx);
             jobs = next;
         }
+        /* answers first, then the WAL: a checkpoint never delays a reply */
+        pthread_mutex_lock(&s->q_mu);
+        int idle = s->q_head == NULL;
+        pthread_mutex_unlock(&s->q_mu);
+        store_wal_tend(s->writer, idle);
     }
     ev_effects_free(&q->fx);
     buf_free(&q->entry);

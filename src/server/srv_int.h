@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 typedef struct srv srv;
+typedef struct srv_keycache srv_keycache; /* keycache.c */
 
 /* ---- one envelope on its way through the sequencer ---------------------- */
 
@@ -40,9 +41,11 @@ typedef struct {
 } item;
 
 /* Checks one envelope as far as a worker can without the sequencer: its
- * shape, the key (from the reader's registry), the signature and the
- * payload. Leaves it ITEM_FAILED, ITEM_VERIFIED or ITEM_UNKEYED. */
-void item_prepare(item *it, store *reader, const char *json, size_t len, int64_t now_ms);
+ * shape, the key (from the key cache, or the reader's registry), the
+ * signature and the payload. Leaves it ITEM_FAILED, ITEM_VERIFIED or
+ * ITEM_UNKEYED. */
+void item_prepare(item *it, srv_keycache *keys, store *reader, const char *json, size_t len,
+                  int64_t now_ms);
 /* Finishes an ITEM_UNKEYED item against the sequencer's view. 0 or -1. */
 int item_finish_unkeyed(item *it, const ev_view *v, int64_t now_ms);
 void item_free(item *it);
@@ -90,6 +93,24 @@ void *ckpt_main(void *arg);
 char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
                           const log_hash *root);
 
+/* ---- pool.c: a parallel for -------------------------------------------- */
+
+typedef struct srv_pool srv_pool;
+srv_pool *srv_pool_new(unsigned threads);
+void srv_pool_free(srv_pool *p);
+/* Runs fn(ctx, i) for every i in [0, n) on the pool and the calling thread,
+ * and returns when all are done. */
+void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+
+/* ---- keycache.c: public keys by keyid ------------------------------------ */
+
+srv_keycache *srv_keycache_new(void);
+void srv_keycache_free(srv_keycache *c);
+/* The public key of keyid: from memory, else from reader (and then kept).
+ * 1 found, 0 not registered (as far as reader sees). */
+int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
+                     uint8_t pub[LOG_PUBKEY_SIZE]);
+
 /* ---- ratelimit.c: events per second per client address ------------------ */
 
 typedef struct srv_limiter srv_limiter;
@@ -110,6 +131,8 @@ struct srv {
     log_key log_key;
     char origin[NOTE_NAME_MAX];
     srv_limiter *limiter; /* NULL when no rate is configured */
+    srv_pool *pool;       /* checks a request's envelopes on every core */
+    srv_keycache *keys;   /* public keys by keyid */
 
     /* what readers may rely on: committed size and root, newest checkpoint */
     pthread_mutex_t pub_mu;

@@ -52,6 +52,9 @@ int store_commit(store *s, cm_error *err);
 void store_rollback(store *s);
 /* Runs a PASSIVE checkpoint of the WAL (writer only). */
 void store_wal_checkpoint(store *s);
+/* The writer's WAL policy, called after each commit: checkpoint when idle
+ * and the WAL holds over ~4 MiB, or whatever the load past ~256 MiB. */
+void store_wal_tend(store *s, int idle);
 
 /* Metadata: origin, the log's verifier key, the schema version. */
 int store_meta_get(store *s, const char *key, char **value, cm_error *err);

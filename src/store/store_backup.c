@@ -40,7 +40,7 @@ int store_backup(const char *src_path, const char *dst_path, uint64_t *size, cm_
         cm_fail(err, CM_INTERNAL, "", "cannot finish the backup: %s", sqlite3_errmsg(dst));
         goto done;
     }
-    store copy = {dst, STORE_READER, {0}};
+    store copy = {dst, STORE_READER, {0}, 0};
     if (store_size(&copy, size, err)) goto done;
     rc = 0;
 done:

@@ -67,6 +67,7 @@ struct store {
     sqlite3 *db;
     store_mode mode;
     sqlite3_stmt *st[SQ_COUNT];
+    int wal_frames; /* the writer's WAL length after its last commit */
 };
 
 /* The statement of slot, prepared from sql on first use, reset and with

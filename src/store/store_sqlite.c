@@ -7,7 +7,8 @@
  *   synchronous=FULL      a commit is on disk when it returns
  *   busy_timeout=5000     short waits on the write lock instead of errors
  *   foreign_keys=OFF, temp_store=MEMORY, cache_size per role
- *   wal_autocheckpoint    writer: every 4,000 pages; others: never
+ *   wal_autocheckpoint    never: the writer checkpoints itself (store_wal_tend),
+ *                         when it is idle, so no commit waits for one
  * A scratch store (a replay's throw-away copy) keeps its journal in memory
  * and never syncs.
  * Readers and admin connections also skip the checkpoint SQLite would run
@@ -64,6 +65,14 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+static int on_wal(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    ((store *)ctx)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 static int pragmas(store *s, cm_error *err)
 {
     const char *common = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
@@ -75,11 +84,12 @@ static int pragmas(store *s, cm_error *err)
                           "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
                           "PRAGMA cache_size=-65536;",
                           err);
-    if (s->mode == STORE_WRITER)
-        return store_exec(s,
-                          "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=4000;"
-                          "PRAGMA cache_size=-32768;",
-                          err);
+    if (s->mode == STORE_WRITER) {
+        /* the hook replaces automatic checkpoints: the writer tends the WAL */
+        if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-32768;", err)) return -1;
+        sqlite3_wal_hook(s->db, on_wal, s);
+        return 0;
+    }
     int on = 1;
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on);
     return store_exec(s, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-8192;", err);
@@ -170,6 +180,16 @@ void store_rollback(store *s)
 void store_wal_checkpoint(store *s)
 {
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    s->wal_frames = 0;
+}
+
+#define WAL_IDLE_FRAMES  1000  /* checkpoint when idle past this (~4 MiB) */
+#define WAL_FORCE_FRAMES 64000 /* and regardless past this (~256 MiB) */
+
+void store_wal_tend(store *s, int idle)
+{
+    if (s->wal_frames > WAL_FORCE_FRAMES || (idle && s->wal_frames > WAL_IDLE_FRAMES))
+        store_wal_checkpoint(s);
 }
 
 int store_meta_get(store *s, const char *key, char **value, cm_error *err)

@@ -162,8 +162,8 @@ int store_alerts_json(store *s, const store_alert_config *c, cm_buf *out, cm_err
                                                          it received */
                                                       "   UNION ALL SELECT t.from_org, m.qty, 0 "
                                                       "FROM movements m JOIN transfers t"
-                                                      "   ON m.to_account = 'pending:' || "
-                                                      "t.transfer WHERE m.from_account = ''"
+                                                      "   ON t.transfer = substr(m.to_account, 9)"
+                                                      "   WHERE m.from_account = ''"
                                                       "   AND m.time > ?1 - ?5 AND m.time <= ?1"
                                                       "   UNION ALL SELECT substr(from_account, "
                                                       "6), 0, qty FROM movements"
@@ -230,9 +230,10 @@ int store_reconciliation_json(store *s, cm_buf *out, cm_error *err)
         "  UNION ALL SELECT substr(from_account, 13), 0, 0, qty, 0 FROM movements"
         "   WHERE substr(from_account, 1, 12) = 'unaccounted:'"
         "   AND substr(to_account, 1, 5) = 'lost:'"
-        /* an inspector sends what it lets enter */
+        /* an inspector sends what it lets enter (an entry moves "" -> pending:<transfer>;
+           joined on the transfer's key, not on a concatenation, which would scan) */
         "  UNION ALL SELECT t.from_org, 0, 0, 0, m.qty FROM movements m JOIN transfers t"
-        "   ON m.to_account = 'pending:' || t.transfer WHERE m.from_account = ''"
+        "   ON t.transfer = substr(m.to_account, 9) WHERE m.from_account = ''"
         "  UNION ALL SELECT substr(to_account, 13), 0, 0, 0, 0 FROM movements"
         "   WHERE substr(to_account, 1, 12) = 'unaccounted:'),"
         " orgs AS (SELECT org, sum(received) AS received, sum(distributed) AS distributed,"

@@ -1,0 +1,141 @@
+/*
+ * pool.c: a parallel for, so that the envelopes of one request are checked
+ * on every core.
+ *
+ * libmicrohttpd binds a connection to one worker thread, so a batch of a
+ * thousand envelopes would otherwise be verified by that thread alone. A
+ * request's thread hands the loop to the pool and works on it too: every
+ * thread takes the next chunk of indexes from a shared counter until none
+ * is left, and the caller returns once every index is done and no pool
+ * thread holds the loop any more (its memory is the caller's stack). Loops
+ * from several requests queue and are served in turn.
+ */
+#include "server/srv_int.h"
+
+#include <stdatomic.h>
+
+#define CHUNK 8
+
+typedef struct task task;
+struct task {
+    task *next;
+    void (*fn)(void *ctx, size_t i);
+    void *ctx;
+    size_t n;
+    atomic_size_t next_i;
+    atomic_size_t done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* the caller waits for done == n and users == 0 */
+    unsigned users;    /* pool threads working on it (under mu) */
+};
+
+struct srv_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    task *head, *tail;
+    int stop;
+    pthread_t *threads;
+    unsigned n;
+};
+
+/* Works on t until its indexes run out. */
+static void work(task *t)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add(&t->next_i, CHUNK);
+        if (i >= t->n) return;
+        size_t end = i + CHUNK < t->n ? i + CHUNK : t->n;
+        for (size_t k = i; k < end; k++) t->fn(t->ctx, k);
+        atomic_fetch_add(&t->done, end - i);
+    }
+}
+
+static void *worker(void *arg)
+{
+    srv_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->head && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+        if (!p->head) break;
+        task *t = p->head;
+        if (atomic_load(&t->next_i) >= t->n) { /* all handed out: drop it */
+            p->head = t->next;
+            if (!p->head) p->tail = NULL;
+            continue;
+        }
+        pthread_mutex_lock(&t->mu); /* t stays alive while it has users */
+        t->users++;
+        pthread_mutex_unlock(&t->mu);
+        pthread_mutex_unlock(&p->mu);
+        work(t);
+        pthread_mutex_lock(&t->mu);
+        t->users--;
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+srv_pool *srv_pool_new(unsigned threads)
+{
+    srv_pool *p = xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->threads = xcalloc(threads ? threads : 1, sizeof *p->threads);
+    for (unsigned i = 0; i < threads; i++)
+        if (pthread_create(&p->threads[p->n], NULL, worker, p) == 0) p->n++;
+    return p;
+}
+
+void srv_pool_free(srv_pool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->n; i++) pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->threads);
+    free(p);
+}
+
+void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    if (!p || p->n == 0 || n <= CHUNK) {
+        for (size_t i = 0; i < n; i++) fn(ctx, i);
+        return;
+    }
+    task t = {.fn = fn, .ctx = ctx, .n = n};
+    atomic_init(&t.next_i, 0);
+    atomic_init(&t.done, 0);
+    pthread_mutex_init(&t.mu, NULL);
+    pthread_cond_init(&t.cv, NULL);
+    pthread_mutex_lock(&p->mu);
+    if (p->tail)
+        p->tail->next = &t;
+    else
+        p->head = &t;
+    p->tail = &t;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    work(&t);
+    /* off the queue, so no new thread picks it up; then wait for the work
+     * and for the threads still holding it, before t's memory goes */
+    pthread_mutex_lock(&p->mu);
+    task **pp = &p->head, *prev = NULL;
+    while (*pp && *pp != &t) prev = *pp, pp = &(*pp)->next;
+    if (*pp) {
+        *pp = t.next;
+        if (p->tail == &t) p->tail = prev;
+    }
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_lock(&t.mu);
+    while (atomic_load(&t.done) < n || t.users) pthread_cond_wait(&t.cv, &t.mu);
+    pthread_mutex_unlock(&t.mu);
+    pthread_mutex_destroy(&t.mu);
+    pthread_cond_destroy(&t.cv);
+}

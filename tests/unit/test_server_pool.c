@@ -1,0 +1,76 @@
+/*
+ * test_server_pool.c: the parallel for (server/pool.c) under stress: many
+ * threads run loops of every size at once; every index of every loop must
+ * run exactly once, and a loop's memory (the caller's stack) must be free
+ * to go when srv_pool_for returns (ASan catches a thread still using it).
+ */
+#include "server/srv_int.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#define CALLERS 6
+#define ROUNDS  400
+
+typedef struct {
+    atomic_int *hits;
+} loop_ctx;
+
+static void hit(void *ctx, size_t i)
+{
+    loop_ctx *c = ctx;
+    atomic_fetch_add(&c->hits[i], 1);
+}
+
+static srv_pool *pool;
+static atomic_int failures;
+
+static void *caller(void *arg)
+{
+    unsigned seed = (unsigned)(size_t)arg;
+    for (int r = 0; r < ROUNDS; r++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 8) % 300;
+        atomic_int hits[300];
+        for (size_t i = 0; i < n; i++) atomic_init(&hits[i], 0);
+        loop_ctx c = {hits};
+        srv_pool_for(pool, n, hit, &c);
+        for (size_t i = 0; i < n; i++)
+            if (atomic_load(&hits[i]) != 1) atomic_fetch_add(&failures, 1);
+    }
+    return NULL;
+}
+
+static void test_every_index_once(void **state)
+{
+    (void)state;
+    pool = srv_pool_new(3);
+    pthread_t t[CALLERS];
+    for (size_t i = 0; i < CALLERS; i++) pthread_create(&t[i], NULL, caller, (void *)(i + 1));
+    for (size_t i = 0; i < CALLERS; i++) pthread_join(t[i], NULL);
+    srv_pool_free(pool);
+    assert_int_equal(atomic_load(&failures), 0);
+}
+
+static void test_without_threads(void **state)
+{
+    (void)state;
+    atomic_int hits[50];
+    for (size_t i = 0; i < 50; i++) atomic_init(&hits[i], 0);
+    loop_ctx c = {hits};
+    srv_pool_for(NULL, 50, hit, &c);
+    for (size_t i = 0; i < 50; i++) assert_int_equal(atomic_load(&hits[i]), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_index_once),
+        cmocka_unit_test(test_without_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
