@@ -55,7 +55,15 @@ typedef struct {
     store *live;
     unsigned problems;
     int stopped; /* the replay hit a failure */
+    srv_pool *pool;
+    /* entries waiting to be replayed as one batch (copies) */
+    char **pend;
+    size_t *pend_len;
+    size_t npend;
+    uint64_t pend_first;
 } verifier;
+
+#define BATCH 2048
 
 static void problem(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(verifier *v, const char *fmt, ...)
@@ -111,15 +119,38 @@ static void check_known(verifier *v)
     }
 }
 
-static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
+/* Replays the waiting entries as one batch, their signatures checked on
+ * every core. */
+static int flush(verifier *v)
 {
+    if (!v->npend) return 0;
     cm_error err;
-    if (srv_replay_entry(&v->r, idx, entry, len, &err)) {
+    int rc = srv_replay_batch(&v->r, v->pool, v->pend_first, (const char *const *)v->pend,
+                              v->pend_len, v->npend, &err);
+    for (size_t i = 0; i < v->npend; i++) free(v->pend[i]);
+    v->npend = 0;
+    if (rc) {
         problem(v, "%s", err.message);
         v->stopped = 1;
         return 1;
     }
     check_known(v);
+    return 0;
+}
+
+/* Queues an entry for the replay; a batch ends at every known checkpoint,
+ * so that the tree's root is compared at exactly that size. */
+static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
+{
+    if (!v->pend) {
+        v->pend = xcalloc(BATCH, sizeof *v->pend);
+        v->pend_len = xcalloc(BATCH, sizeof *v->pend_len);
+    }
+    if (!v->npend) v->pend_first = idx;
+    v->pend[v->npend] = xstrndup(entry, len);
+    v->pend_len[v->npend++] = len;
+    int at_checkpoint = v->ick < v->nck && v->ck[v->ick].size == idx + 1;
+    if (v->npend == BATCH || at_checkpoint) return flush(v);
     return 0;
 }
 
@@ -140,6 +171,8 @@ static void check_ledger(verifier *v, store *s)
 
 static int open_scratch(verifier *v)
 {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    v->pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
     const char *tmp = getenv("TMPDIR");
     snprintf(v->scratch_path, sizeof v->scratch_path, "%.40s/cmcc-verify-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
@@ -160,6 +193,10 @@ static int open_scratch(verifier *v)
 
 static void close_scratch(verifier *v)
 {
+    for (size_t i = 0; i < v->npend; i++) free(v->pend[i]);
+    free(v->pend);
+    free(v->pend_len);
+    srv_pool_free(v->pool);
     srv_replay_free(&v->r);
     store_close(v->scratch);
     if (v->scratch_path[0]) unlink(v->scratch_path);
@@ -218,6 +255,7 @@ static int verify_dir(verifier *v, const char *dir)
         cli_error("verify", &err);
         goto done;
     }
+    flush(v);
     if (store_commit(v->scratch, &err)) {
         cli_error("verify", &err);
         goto done;
@@ -280,8 +318,8 @@ static int url_sync(verifier *v, cli_http *h, uint64_t size)
 {
     cm_buf b = CM_BUF_INIT;
     int rc = 0;
-    while (v->r.next < size && !v->stopped) {
-        tile_id t = {TILE_ENTRIES, v->r.next / TILE_WIDTH, 0};
+    while (v->r.next + v->npend < size && !v->stopped) {
+        tile_id t = {TILE_ENTRIES, (v->r.next + v->npend) / TILE_WIDTH, 0};
         t.width = tile_width_in(TILE_ENTRIES, t.index, size);
         char path[TILE_PATH_MAX + 1] = "/";
         tile_path_format(&t, path + 1, sizeof path - 1);
@@ -300,9 +338,10 @@ static int url_sync(verifier *v, cli_http *h, uint64_t size)
                 v->stopped = 1;
                 break;
             }
-            if (idx >= v->r.next) replay_one(v, idx, (const char *)e, len);
+            if (idx >= v->r.next + v->npend) replay_one(v, idx, (const char *)e, len);
         }
     }
+    flush(v);
     buf_free(&b);
     return rc;
 }

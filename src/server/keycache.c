@@ -52,7 +52,7 @@ static slot *find(slot *slots, size_t cap, const char *keyid)
         if (!slots[i].keyid[0] || strcmp(slots[i].keyid, keyid) == 0) return &slots[i];
 }
 
-static void put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE])
+void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE])
 {
     pthread_rwlock_wrlock(&c->lock);
     if ((c->n + 1) * 2 > c->cap) {
@@ -88,6 +88,6 @@ int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
     ev_key_state ks;
     if (v.key(v.ctx, keyid, &ks) != 1) return 0;
     memcpy(pub, ks.pub, LOG_PUBKEY_SIZE);
-    put(c, keyid, pub);
+    srv_keycache_put(c, keyid, pub);
     return 1;
 }

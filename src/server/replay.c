@@ -6,10 +6,15 @@
  * that point of the log, the signature, and ev_apply, which must accept it
  * (not refuse it, nor find it a duplicate). With mirror set, the entries and
  * tree nodes are appended to the target too, making it a full copy.
+ *
+ * A batch is replayed in two passes: first every entry on its own, on all
+ * cores (form, payload, leaf hash, and the signature with the key a cache
+ * holds for its keyid), then each in log order, which confirms the key was
+ * the one registered at that point (verifying again only when it was not)
+ * and applies the rules. Signature checks, the bulk of the work, so run in
+ * parallel while the outcome stays that of the one-by-one replay.
  */
-#include "server/server.h"
-
-#include "store/store.h"
+#include "server/srv_int.h"
 
 #include <string.h>
 
@@ -24,6 +29,8 @@ void srv_replay_init(srv_replay *r, store *target, int mirror)
 void srv_replay_free(srv_replay *r)
 {
     ev_effects_free(&r->fx);
+    srv_keycache_free(r->keys);
+    r->keys = NULL;
 }
 
 static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
@@ -34,7 +41,36 @@ static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
     return -1;
 }
 
-int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err)
+/* What can be checked of an entry on its own, in any order and in
+ * parallel: its form, its payload, its leaf hash, and its signature with
+ * the key the cache knows for its keyid (a guess the in-order pass
+ * confirms, since only that pass knows which key was registered when). */
+typedef struct {
+    ev_event e;
+    int64_t received;
+    log_hash leaf;
+    int form_ok, payload_ok;
+    cm_error form_err, payload_err;
+    int checked_sig; /* verified with `pub` */
+    uint8_t pub[LOG_PUBKEY_SIZE];
+} prepared;
+
+static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t len)
+{
+    memset(p, 0, sizeof *p);
+    log_leaf_hash(entry, len, &p->leaf);
+    if (ev_entry_parse(entry, len, &p->e.env, &p->received, &p->form_err)) return;
+    p->form_ok = 1;
+    p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
+    if (keys && srv_keycache_get(keys, NULL, p->e.env.keyid, p->pub) == 1 &&
+        dsse_verify(p->pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len,
+                    p->e.env.sig) == 0)
+        p->checked_sig = 1;
+}
+
+/* Judges a prepared entry in log order against the replayed state. */
+static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, size_t len,
+                  srv_keycache *keys, cm_error *err)
 {
     cm_error why;
     cm_error_clear(&why);
@@ -43,48 +79,80 @@ int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len,
                 (unsigned long long)r->next);
         return fail_at(err, idx, &why);
     }
-    ev_event e;
-    memset(&e, 0, sizeof e);
-    int64_t received = 0;
-    int rc = -1;
-    if (ev_entry_parse(entry, len, &e.env, &received, &why)) goto done;
-    log_hash leaf;
-    log_leaf_hash(entry, len, &leaf);
+    if (!p->form_ok) return fail_at(err, idx, &p->form_err);
     ev_view v;
     store_view(r->target, &v);
     v.size = idx;
     uint8_t pub[LOG_PUBKEY_SIZE];
-    if (idx == 0 && ev_event_parse(&e, received, &why)) goto done;
-    if (ev_signer_key(&v, &e, pub, &why)) goto done;
-    if (dsse_verify(pub, DSSE_PAYLOAD_TYPE, e.env.payload, e.env.payload_len, e.env.sig)) {
+    if (idx == 0 && !p->payload_ok) return fail_at(err, idx, &p->payload_err);
+    if (ev_signer_key(&v, &p->e, pub, &why)) return fail_at(err, idx, &why);
+    if (!(p->checked_sig && memcmp(pub, p->pub, LOG_PUBKEY_SIZE) == 0) &&
+        dsse_verify(pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len, p->e.env.sig)) {
         cm_fail(&why, CM_BAD_SIGNATURE, "signatures[0].sig", "the signature does not verify");
-        goto done;
+        return fail_at(err, idx, &why);
     }
-    if (!e.root && ev_event_parse(&e, received, &why)) goto done;
+    if (keys) srv_keycache_put(keys, p->e.env.keyid, pub);
+    if (!p->payload_ok) return fail_at(err, idx, &p->payload_err);
+    ev_event *e = &p->e;
     ev_effects_reset(&r->fx);
     uint64_t dup = 0;
-    ev_verdict verdict = ev_apply(&v, &e, &r->fx, &dup, &why);
+    ev_verdict verdict = ev_apply(&v, e, &r->fx, &dup, &why);
     if (verdict == EV_DUPLICATE) {
         cm_fail(&why, CM_CONFLICT, "id", "repeats the event of entry %llu",
                 (unsigned long long)dup);
-        goto done;
+        return fail_at(err, idx, &why);
     }
     if (verdict == EV_REFUSED) {
         cm_error_prefix(&why, "the rules refuse it (%s)", cm_code_name(why.code));
-        goto done;
+        return fail_at(err, idx, &why);
     }
-    if (r->mirror && store_append(r->target, idx, entry, len, e.org, e.id, e.type->name, &why))
-        goto done;
-    if (store_apply(r->target, &e, &r->fx, idx, &why)) goto done;
+    if ((r->mirror &&
+         store_append(r->target, idx, entry, len, e->org, e->id, e->type->name, &why)) ||
+        store_apply(r->target, e, &r->fx, idx, &why))
+        return fail_at(err, idx, &why);
     srv_node_sink c = {r->target, 0};
-    log_frontier_append(&r->f, &leaf, r->mirror ? srv_keep_node : NULL, &c);
+    log_frontier_append(&r->f, &p->leaf, r->mirror ? srv_keep_node : NULL, &c);
     if (c.failed) {
         cm_fail(&why, CM_INTERNAL, "", "cannot store the tree");
-        goto done;
+        return fail_at(err, idx, &why);
     }
     r->next++;
-    rc = 0;
-done:
-    ev_event_free(&e);
-    return rc ? fail_at(err, idx, &why) : 0;
+    return 0;
+}
+
+int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err)
+{
+    prepared p;
+    prepare(&p, NULL, entry, len);
+    int rc = finish(r, idx, &p, entry, len, NULL, err);
+    ev_event_free(&p.e);
+    return rc;
+}
+
+typedef struct {
+    prepared *p;
+    srv_keycache *keys;
+    const char *const *entry;
+    const size_t *len;
+} batch_ctx;
+
+static void prepare_one(void *ctx, size_t i)
+{
+    batch_ctx *b = ctx;
+    prepare(&b->p[i], b->keys, b->entry[i], b->len[i]);
+}
+
+int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *const *entry,
+                     const size_t *len, size_t n, cm_error *err)
+{
+    if (!r->keys) r->keys = srv_keycache_new();
+    prepared *p = xcalloc(n ? n : 1, sizeof *p);
+    batch_ctx b = {p, r->keys, entry, len};
+    srv_pool_for(pool, n, prepare_one, &b);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = finish(r, first + i, &p[i], entry[i], len[i], r->keys, err);
+    for (size_t i = 0; i < n; i++) ev_event_free(&p[i].e);
+    free(p);
+    return rc;
 }

@@ -97,12 +97,16 @@ void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h);
 
 /* ---- replay.c: recomputing the state from the entries ------------------- */
 
+typedef struct srv_pool srv_pool;         /* pool.c: a parallel for */
+typedef struct srv_keycache srv_keycache; /* keycache.c */
+
 typedef struct {
     struct store *target; /* the state (and with mirror, the log) is written here */
     int mirror;           /* also append the entries and tree nodes to target */
     log_frontier f;
     ev_effects fx;
     uint64_t next;
+    srv_keycache *keys; /* keys seen so far, for the parallel pass */
 } srv_replay;
 
 void srv_replay_init(srv_replay *r, struct store *target, int mirror);
@@ -111,6 +115,13 @@ void srv_replay_free(srv_replay *r);
  * exact form, its signature by a key registered at that point, and the
  * rules, which must accept it again. -1 with err, which names the entry. */
 int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
+/* The same for entries first .. first+n-1, their signatures checked on
+ * every core of pool (which may be NULL). */
+int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *const *entry,
+                     const size_t *len, size_t n, cm_error *err);
+/* A pool of `threads` threads for srv_pool_for and srv_replay_batch. */
+srv_pool *srv_pool_new(unsigned threads);
+void srv_pool_free(srv_pool *p);
 
 /* Reads a whole file. OUT: *data (malloc'ed, NUL-terminated), *len. */
 int srv_read_file(const char *path, char **data, size_t *len, cm_error *err);

@@ -17,7 +17,6 @@
 #include <pthread.h>
 
 typedef struct srv srv;
-typedef struct srv_keycache srv_keycache; /* keycache.c */
 
 /* ---- one envelope on its way through the sequencer ---------------------- */
 
@@ -95,9 +94,6 @@ char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
 
 /* ---- pool.c: a parallel for -------------------------------------------- */
 
-typedef struct srv_pool srv_pool;
-srv_pool *srv_pool_new(unsigned threads);
-void srv_pool_free(srv_pool *p);
 /* Runs fn(ctx, i) for every i in [0, n) on the pool and the calling thread,
  * and returns when all are done. */
 void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
@@ -110,6 +106,8 @@ void srv_keycache_free(srv_keycache *c);
  * 1 found, 0 not registered (as far as reader sees). */
 int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
                      uint8_t pub[LOG_PUBKEY_SIZE]);
+/* Records a key found elsewhere. */
+void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE]);
 
 /* ---- ratelimit.c: events per second per client address ------------------ */
 
