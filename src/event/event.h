@@ -137,6 +137,31 @@ const char *ev_str(const json_t *obj, const char *key);
 long long ev_int(const json_t *obj, const char *key, long long dflt);
 double ev_num(const json_t *obj, const char *key);
 
+/* ---- geo.c: geometry on WGS 84 coordinates ------------------------------- */
+
+typedef struct {
+    double lat, lon;
+} geo_point;
+
+/* 1 when a -> b -> c turns left (counter-clockwise), -1 right, 0 collinear. */
+int geo_orient(geo_point a, geo_point b, geo_point c);
+/* Whether the closed segments a-b and c-d share a point. */
+int geo_segments_meet(geo_point a, geo_point b, geo_point c, geo_point d);
+/* Whether q is inside the polygon of n points or on its boundary. */
+int geo_point_in(geo_point q, const geo_point *poly, size_t n);
+/* Whether the segment a-b has a point inside the polygon or on it. */
+int geo_segment_enters(geo_point a, geo_point b, const geo_point *poly, size_t n);
+/* Whether a route of n points (n-1 legs) has a point inside the polygon. */
+int geo_route_enters(const geo_point *route, size_t n, const geo_point *poly, size_t m);
+/* Whether the polygon is simple: 3+ vertices, no repeated vertex, no edge
+ * meeting another but its neighbours at their shared vertex, some area.
+ * OUT: *bad_edge, an edge at fault. */
+int geo_polygon_simple(const geo_point *poly, size_t n, size_t *bad_edge);
+/* Whether the ring turns counter-clockwise in (lon, lat). */
+int geo_ring_ccw(const geo_point *poly, size_t n);
+/* The great-circle distance in metres (haversine, mean Earth radius). */
+double geo_distance_m(geo_point a, geo_point b);
+
 /* ---- event.c: the event and its common fields --------------------------- */
 
 typedef struct ev_type ev_type;
