@@ -223,6 +223,31 @@ typedef struct {
     ev_transfer_status status;
 } ev_transfer_state;
 
+/* Things with an owner, a status, a body and a history: sites, zones,
+ * movements, incidents, requirements, pledges, weapon records, benchmarks.
+ * The view and effects for them are generic (see things.c). */
+typedef enum {
+    THING_SITE,
+    THING_ZONE,
+    THING_MOVEMENT,
+    THING_INCIDENT,
+    THING_REQUIREMENT,
+    THING_PLEDGE,
+    THING_WEAPON,
+    THING_BENCHMARK,
+    THING_KINDS
+} ev_thing_kind;
+
+/* The kind's name ("site", "zone", ...). */
+const char *ev_thing_name(ev_thing_kind kind);
+
+typedef struct {
+    char org[EV_ID_MAX + 1]; /* who created it */
+    char status[32];
+    json_t *body; /* its body as last set (a new reference, or NULL) */
+    int64_t time; /* the creating event's time */
+} ev_thing_state;
+
 /* Ledger accounts of a consignment line (PROTOCOL.md section 3, Supply). */
 #define EV_ACCOUNT_MAX 80
 #define EV_LINES_MAX   500 /* lines of a consignment, and of any one movement */
@@ -255,6 +280,15 @@ typedef struct {
     /* whether a distribution or loss id is taken */
     int (*distribution)(void *ctx, const char *id);
     int (*loss)(void *ctx, const char *id);
+    /* things: 1 and *out (whose body the caller releases), or 0 */
+    int (*thing)(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out);
+    /* the id of a thing of kind whose body field `field` equals value
+     * (e.g. a weapon record with a serial): 1 with id, or 0 */
+    int (*thing_by)(void *ctx, ev_thing_kind kind, const char *const *fields,
+                    const char *const *values, size_t n, char id[EV_ID_MAX + 1]);
+    /* the active orgs with a role: up to cap ids; *n how many. Returns 1. */
+    int (*orgs_with_role)(void *ctx, unsigned role, char (*ids)[EV_ID_MAX + 1], size_t cap,
+                          size_t *n);
 } ev_view;
 
 /* ---- effects: what an accepted event changes ---------------------------- */
@@ -278,6 +312,9 @@ typedef enum {
     FX_DISTRIBUTION,
     FX_LOSS,
     FX_TOUCH,
+    FX_THING_PUT,    /* create or replace a thing: owner, status, body */
+    FX_THING_STATUS, /* a thing's new status */
+    FX_THING_NOTE,   /* a note in a thing's history (a response, an assessment, ...) */
 } ev_fx_kind;
 
 /* Strings are borrowed from the event and live as long as it does. */
@@ -348,6 +385,13 @@ typedef struct {
         struct {
             const char *loss, *consignment, *cause, *source, *org, *incident;
         } loss;
+        struct {
+            ev_thing_kind kind;
+            const char *id, *status;
+            const json_t *body; /* FX_THING_PUT, FX_THING_NOTE */
+            const char *note;   /* FX_THING_NOTE: what kind of note ("response", ...) */
+            int latest_per_org; /* FX_THING_NOTE: replaces this org's earlier note */
+        } thing;
     } u;
 } ev_fx;
 
@@ -396,6 +440,36 @@ extern const ev_type ev_org_admit, ev_org_suspend, ev_org_reinstate, ev_key_add,
 extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignment_enter,
     ev_custody_transfer, ev_custody_accept, ev_custody_reject, ev_distribution_record,
     ev_loss_report;
+
+/* ---- deconfliction.c, incidents.c --------------------------------------- */
+
+extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_lift,
+    ev_movement_request, ev_movement_respond, ev_movement_report, ev_incident_report,
+    ev_incident_assess;
+
+/* ---- things.c: helpers for the rules of things ------------------------------ */
+
+/* Looks a thing up: 1 found (release out->body), 0 absent, -1 with err. */
+int ev_thing_get(const ev_ctx *c, ev_thing_kind kind, const char *id, ev_thing_state *out,
+                 cm_error *err);
+/* Fails with rule_violation on `field` unless the thing is new. */
+int ev_thing_new(const ev_ctx *c, ev_thing_kind kind, const char *id, const char *field,
+                 cm_error *err);
+/* The thing must exist (rule_violation) and belong to the signer's org
+ * (forbidden: "the notifying org", "the declaring org", ...). */
+int ev_thing_mine(const ev_ctx *c, ev_thing_kind kind, const char *id, const char *field,
+                  ev_thing_state *out, cm_error *err);
+void ev_fx_thing_put(ev_effects *fx, ev_thing_kind kind, const char *id, const char *status,
+                     const json_t *body);
+void ev_fx_thing_status(ev_effects *fx, ev_thing_kind kind, const char *id, const char *status);
+void ev_fx_thing_note(ev_effects *fx, ev_thing_kind kind, const char *id, const char *note,
+                      const json_t *body, int latest_per_org);
+/* Parses body[key] (an array of [lat, lon]) into points (malloc'ed). */
+geo_point *ev_points(const json_t *body, const char *key, size_t *n);
+/* Checks optional "from"/"until" style times: until after from. */
+int ev_time_order(const json_t *body, const char *from, const char *until, cm_error *err);
+/* A time field in ms (it was checked by the schema); dflt when absent. */
+int64_t ev_time_of(const json_t *body, const char *key, int64_t dflt);
 
 /* ---- apply.c: judging an event against the state ------------------------ */
 

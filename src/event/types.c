@@ -8,10 +8,32 @@
 #include <string.h>
 
 static const ev_type *const all[] = {
-    &ev_org_admit,          &ev_org_suspend,         &ev_org_reinstate,    &ev_key_add,
-    &ev_key_revoke,         &ev_place_define,        &ev_place_status,     &ev_consignment_declare,
-    &ev_consignment_screen, &ev_consignment_enter,   &ev_custody_transfer, &ev_custody_accept,
-    &ev_custody_reject,     &ev_distribution_record, &ev_loss_report,      NULL,
+    &ev_org_admit,
+    &ev_org_suspend,
+    &ev_org_reinstate,
+    &ev_key_add,
+    &ev_key_revoke,
+    &ev_place_define,
+    &ev_place_status,
+    &ev_consignment_declare,
+    &ev_consignment_screen,
+    &ev_consignment_enter,
+    &ev_custody_transfer,
+    &ev_custody_accept,
+    &ev_custody_reject,
+    &ev_distribution_record,
+    &ev_loss_report,
+    /* deconfliction and incidents */
+    &ev_site_notify,
+    &ev_site_withdraw,
+    &ev_zone_declare,
+    &ev_zone_lift,
+    &ev_movement_request,
+    &ev_movement_respond,
+    &ev_movement_report,
+    &ev_incident_report,
+    &ev_incident_assess,
+    NULL,
 };
 
 const ev_type *ev_type_find(const char *name)

@@ -60,6 +60,12 @@ enum {
     SQ_LOSS_PUT,
     SQ_TOUCH,
     SQ_INVARIANT,
+    SQ_THING_GET,
+    SQ_THING_PUT,
+    SQ_THING_STATUS,
+    SQ_THING_UNLATEST,
+    SQ_THING_NOTE,
+    SQ_ORGS_ROLE,
     SQ_COUNT
 };
 
@@ -111,6 +117,12 @@ sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int 
 void store_supply_view(store *s, ev_view *v);
 int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq,
                        cm_error *err);
+/* Things (store_things.c): their lookups for an ev_view, and applying
+ * FX_THING_* effects; seq orders several notes of one event. */
+void store_things_view(store *s, ev_view *v);
+int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq,
+                       cm_error *err);
+
 /* Checks entered = the sum of the accounts for one line. */
 int store_line_invariant(store *s, const char *consignment, long long line, cm_error *err);
 

@@ -21,6 +21,13 @@
  *   transfers, transfer_lines            entries and custody handovers
  *   distributions, losses                what left the ledger's live accounts
  *   consignment_events(consignment, idx) the entries that concern a consignment
+ *   things(kind, id, org, status, body)  sites, zones, movements, incidents,
+ *                                        requirements, pledges, weapons,
+ *                                        benchmarks: their body is the event
+ *                                        body (JSON) that made or replaced them
+ *   thing_notes(kind, id, idx, seq, ...) their history: responses, reports,
+ *                                        assessments, ...; `latest` marks an
+ *                                        org's latest note of a kind
  */
 #include "store/store_int.h"
 
@@ -76,6 +83,14 @@ const char store_schema_sql[] =
     "  time INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
     "CREATE TABLE consignment_events(consignment TEXT NOT NULL, idx INTEGER NOT NULL,\n"
     "  PRIMARY KEY(consignment, idx)) WITHOUT ROWID;\n"
+    "CREATE TABLE things(kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL, body TEXT NOT NULL, time INTEGER NOT NULL,\n"
+    "  created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(kind, id))\n"
+    "  WITHOUT ROWID;\n"
+    "CREATE TABLE thing_notes(kind TEXT NOT NULL, id TEXT NOT NULL, idx INTEGER NOT NULL,\n"
+    "  seq INTEGER NOT NULL, org TEXT NOT NULL, note TEXT NOT NULL, body TEXT NOT NULL,\n"
+    "  time INTEGER NOT NULL, latest INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(kind, id, idx, seq)) WITHOUT ROWID;\n"
     /* the balances of each line, and each consignment's totals and status:
      * the one place a consignment's status is derived */
     "CREATE VIEW line_balances AS SELECT l.consignment, l.line, l.item, l.category, l.unit,\n"
@@ -106,6 +121,7 @@ const char store_schema_sql[] =
     "INSERT INTO meta VALUES('schema', '1');\n";
 
 const char *const store_state_tables[] = {
-    "event_ids",          "orgs",      "keys",      "places",         "consignments",  "lines",
-    "accounts",           "movements", "transfers", "transfer_lines", "distributions", "losses",
-    "consignment_events", NULL};
+    "event_ids",          "orgs",           "keys",          "places",
+    "consignments",       "lines",          "accounts",      "movements",
+    "transfers",          "transfer_lines", "distributions", "losses",
+    "consignment_events", "things",         "thing_notes",   NULL};

@@ -117,6 +117,7 @@ void store_view(store *s, ev_view *v)
     v->place = v_place;
     v->event_id = v_event_id;
     store_supply_view(s, v);
+    store_things_view(s, v);
 }
 
 static int run(store *s, sqlite3_stmt *st, cm_error *err)
@@ -223,10 +224,11 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
     int seq = 0;
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];
-        int rc = f->kind >= FX_CONSIGNMENT_DECLARE ? store_supply_apply(s, f, e, idx, seq, err)
-                                                   : apply_one(s, f, idx, err);
+        int rc = f->kind >= FX_THING_PUT             ? store_things_apply(s, f, e, idx, seq, err)
+                 : f->kind >= FX_CONSIGNMENT_DECLARE ? store_supply_apply(s, f, e, idx, seq, err)
+                                                     : apply_one(s, f, idx, err);
         if (rc) return -1;
-        seq += f->kind == FX_MOVE;
+        seq += f->kind == FX_MOVE || f->kind == FX_THING_NOTE;
     }
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];

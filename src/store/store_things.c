@@ -1,0 +1,172 @@
+/*
+ * store_things.c: sites, zones, movements, incidents and the other
+ * "things" (src/event/things.c) on SQLite: one row per thing in `things`
+ * (its body is the event body that made or last replaced it, as compact
+ * JSON), and its history in `thing_notes`. A note that is "latest per org"
+ * (a military org's answer to a movement) clears that org's earlier note's
+ * `latest` flag, so both the history and the answer that counts are kept.
+ */
+#include "store/store_int.h"
+
+#include "common/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int step_row(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out)
+{
+    store *s = ctx;
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_THING_GET, "SELECT org, status, body, time FROM things WHERE kind=? AND id=?", NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int r = step_row(st);
+    if (r != 1) return r;
+    snprintf(out->org, sizeof out->org, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(out->status, sizeof out->status, "%s", (const char *)sqlite3_column_text(st, 1));
+    out->body = json_loadb((const char *)sqlite3_column_text(st, 2),
+                           (size_t)sqlite3_column_bytes(st, 2), 0, NULL);
+    out->time = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    return 1;
+}
+
+static int v_thing_by(void *ctx, ev_thing_kind kind, const char *const *fields,
+                      const char *const *values, size_t n, char id[EV_ID_MAX + 1])
+{
+    store *s = ctx;
+    cm_buf sql = CM_BUF_INIT;
+    buf_puts(&sql, "SELECT id FROM things WHERE kind=?1");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&sql, " AND json_extract(body, '$.' || ?%zu) IS ?%zu", 2 + 2 * i, 3 + 2 * i);
+    buf_puts(&sql, " ORDER BY created LIMIT 1");
+    sqlite3_stmt *st = NULL;
+    int r = -1;
+    if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
+        for (size_t i = 0; i < n; i++) {
+            sqlite3_bind_text(st, (int)(2 + 2 * i), fields[i], -1, SQLITE_STATIC);
+            store_bind_text(st, (int)(3 + 2 * i), values[i]);
+        }
+        r = sqlite3_step(st);
+        if (r == SQLITE_ROW)
+            snprintf(id, EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0)), r = 1;
+        else
+            r = r == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(st);
+    buf_free(&sql);
+    return r;
+}
+
+static int v_orgs_with_role(void *ctx, unsigned role, char (*ids)[EV_ID_MAX + 1], size_t cap,
+                            size_t *n)
+{
+    store *s = ctx;
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_ORGS_ROLE,
+        "SELECT org FROM orgs WHERE (role_bits & ?) != 0 AND status = 'active' ORDER BY org", NULL);
+    if (!st) return -1;
+    sqlite3_bind_int(st, 1, (int)role);
+    int r;
+    *n = 0;
+    while ((r = step_row(st)) == 1 && *n < cap)
+        snprintf(ids[(*n)++], EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return r < 0 ? -1 : 1;
+}
+
+void store_things_view(store *s, ev_view *v)
+{
+    (void)s;
+    v->thing = v_thing;
+    v->thing_by = v_thing_by;
+    v->orgs_with_role = v_orgs_with_role;
+}
+
+static int run(store *s, sqlite3_stmt *st, cm_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
+}
+
+int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq,
+                       cm_error *err)
+{
+    const char *kind = ev_thing_name(f->u.thing.kind);
+    sqlite3_int64 at = (sqlite3_int64)idx;
+    sqlite3_stmt *st;
+    char *body = f->u.thing.body ? json_dumps(f->u.thing.body, JSON_COMPACT) : NULL;
+    int rc = -1;
+    switch (f->kind) {
+    case FX_THING_PUT:
+        st = store_stmt(s, SQ_THING_PUT,
+                        "INSERT INTO things(kind, id, org, status, body, time, created, updated) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(kind, id) DO UPDATE "
+                        "SET status = excluded.status, body = excluded.body, "
+                        "updated = excluded.updated",
+                        err);
+        if (!st) break;
+        sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+        store_bind_text(st, 2, f->u.thing.id);
+        store_bind_text(st, 3, e->org);
+        store_bind_text(st, 4, f->u.thing.status);
+        store_bind_text(st, 5, body ? body : "{}");
+        sqlite3_bind_int64(st, 6, e->time_ms);
+        sqlite3_bind_int64(st, 7, at);
+        rc = run(s, st, err);
+        break;
+    case FX_THING_STATUS:
+        st = store_stmt(s, SQ_THING_STATUS,
+                        "UPDATE things SET status=?, updated=? WHERE kind=? AND id=?", err);
+        if (!st) break;
+        store_bind_text(st, 1, f->u.thing.status);
+        sqlite3_bind_int64(st, 2, at);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+        store_bind_text(st, 4, f->u.thing.id);
+        rc = run(s, st, err);
+        break;
+    case FX_THING_NOTE:
+        if (f->u.thing.latest_per_org) {
+            st = store_stmt(s, SQ_THING_UNLATEST,
+                            "UPDATE thing_notes SET latest=0 WHERE kind=? AND id=? AND org=? AND "
+                            "note=? AND latest=1",
+                            err);
+            if (!st) break;
+            sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+            store_bind_text(st, 2, f->u.thing.id);
+            store_bind_text(st, 3, e->org);
+            store_bind_text(st, 4, f->u.thing.note);
+            if (run(s, st, err)) break;
+        }
+        st = store_stmt(s, SQ_THING_NOTE,
+                        "INSERT INTO thing_notes(kind, id, idx, seq, org, note, body, time, "
+                        "latest) VALUES(?,?,?,?,?,?,?,?,1)",
+                        err);
+        if (!st) break;
+        sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+        store_bind_text(st, 2, f->u.thing.id);
+        sqlite3_bind_int64(st, 3, at);
+        sqlite3_bind_int(st, 4, seq);
+        store_bind_text(st, 5, e->org);
+        store_bind_text(st, 6, f->u.thing.note);
+        store_bind_text(st, 7, body ? body : "{}");
+        sqlite3_bind_int64(st, 8, e->time_ms);
+        rc = run(s, st, err);
+        break;
+    default:
+        cm_fail(err, CM_INTERNAL, "", "store: not a thing effect (%d)", (int)f->kind);
+    }
+    free(body);
+    return rc;
+}
