@@ -406,8 +406,8 @@ static void compare_list(verifier *v, cli_http *h, const char *path, const char 
         for (size_t i = 0; i < n; i++) {
             json_t *a = json_array_get(ours, i), *t = json_array_get(root, i);
             if (json_equal(a, t)) continue;
-            char *as = a ? json_dumps(a, JSON_COMPACT) : NULL;
-            char *ts = t ? json_dumps(t, JSON_COMPACT) : NULL;
+            char *as = a ? json_dumps(a, EV_JSON_OUT) : NULL;
+            char *ts = t ? json_dumps(t, EV_JSON_OUT) : NULL;
             json_t *last = json_object_get(a ? a : t, "updated");
             problem(v, "%s differs at \"%s\"%s: the replay gives %s; the server says %s", path,
                     json_string_value(json_object_get(a ? a : t, id_field)),

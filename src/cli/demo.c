@@ -5,7 +5,8 @@
  * Rafah) and plausible warehouses and distribution points at real
  * coordinates. The organizations are fictional: a coordination cell, three
  * relief agencies, a crossing authority, two transporters and a military
- * liaison cell. Each signs its own events with its own key, kept in
+ * liaison cell, a second party's liaison office and the mediators' monitoring
+ * mission. Each signs its own events with its own key, kept in
  * DIR/keys/<org>.pem; the whole scenario is appended through the same
  * judging code as the server's (srv_ingest), so a mistake in it is refused
  * like any other.
@@ -40,6 +41,8 @@ static const demo_org orgs[] = {
     {"swift-haulage", "Swift Haulage Ltd.", "transporter", NULL},
     {"desert-line", "Desert Line Transport", "transporter", NULL},
     {"force-liaison", "Stabilization Force Liaison Cell", "military", NULL},
+    {"party-liaison", "Coordination Office of the Northern Party", "military", NULL},
+    {"joint-monitoring", "Joint Monitoring Mission of the Mediators", "monitor", NULL},
 };
 #define N_ORGS (sizeof orgs / sizeof orgs[0])
 
@@ -115,7 +118,7 @@ void demo_emit(demo *d, const char *org, const char *type, int64_t t, json_t *bo
                           "time", ts, "body", body);
     if (d->n == d->cap)
         d->evs = xrealloc(d->evs, (d->cap = d->cap ? 2 * d->cap : 256) * sizeof *d->evs);
-    d->evs[d->n++] = (pending_event){t, d->seq, org, json_dumps(e, JSON_COMPACT)};
+    d->evs[d->n++] = (pending_event){t, d->seq, org, json_dumps(e, EV_JSON_OUT)};
     json_decref(e);
 }
 
@@ -233,6 +236,7 @@ int demo_build(const char *dir, cm_error *err)
     }
     registry(&d);
     demo_supply(&d);
+    demo_deconfliction(&d);
     if (append_all(&d, err) || issue_token(dir, err)) goto done;
     rc = 0;
 done:

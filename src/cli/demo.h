@@ -24,5 +24,7 @@ unsigned demo_rand(demo *d, unsigned n);
 
 /* demo_supply.c: two weeks of consignments. */
 void demo_supply(demo *d);
+/* demo_deconfliction.c: sites, zones, a week of movements, incidents. */
+void demo_deconfliction(demo *d);
 
 #endif

@@ -410,7 +410,7 @@ int cli_manifest_build(const char *data, size_t len, const char *org, int64_t de
         cm_error e;
         json_t *ev = cn->bad ? NULL : declare_event(&m, cn, org, default_time, &e);
         if (!cn->bad && !ev) row_error(&m, cn->first_row, "%s", e.message);
-        char *json = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        char *json = ev ? json_dumps(ev, EV_JSON_OUT) : NULL;
         json_decref(ev);
         if (!json || check(&m, cn, json, &e)) {
             out->skipped++;

@@ -57,7 +57,7 @@ static size_t results(const cm_buf *body, cli_envelope **batch, size_t n, const 
             t->appended++;
         }
         if (o->receipts) {
-            char *rs = json_dumps(r, JSON_COMPACT);
+            char *rs = json_dumps(r, EV_JSON_OUT);
             fprintf(o->receipts, "{\"file\":\"%s\",\"line\":%u,\"result\":%s}\n", el->where,
                     el->line, rs ? rs : "null");
             free(rs);

@@ -34,6 +34,10 @@
 #define EV_MAX_DEPTH    16                 /* JSON nesting */
 #define EV_FUTURE_MS    300000             /* how far ahead of the server an event may be */
 #define EV_QUANTITY_MAX 9007199254740992LL /* 2^53 */
+/* How cmcc writes JSON it builds: compact, and numbers with 15 significant
+ * digits, which gives back the decimals people write (31.2286, not
+ * 31.228599999999997). */
+#define EV_JSON_OUT (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* ---- json.c: strict JSON ------------------------------------------------ */
 
@@ -446,6 +450,17 @@ extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignme
 extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_lift,
     ev_movement_request, ev_movement_respond, ev_movement_report, ev_incident_report,
     ev_incident_assess;
+
+/* ---- movements.c: what is derived when movements and sites are read ------ */
+
+/* Adds to a movement (an element of store_things_json) "movement_status",
+ * "answers", "waiting_for", "conditional", "time_to_acknowledge_s" and
+ * "warnings", given the zones (store_things_json of THING_ZONE) and the
+ * active military orgs. */
+void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_MAX + 1],
+                        size_t nmil);
+/* Adds "warnings" to a site: inside an active closed zone in force. */
+void ev_site_derive(json_t *site, const json_t *zones);
 
 /* ---- things.c: helpers for the rules of things ------------------------------ */
 

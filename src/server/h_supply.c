@@ -7,12 +7,14 @@
  *   GET /v1/alerts[?at=<RFC 3339>]                  {"as_of","thresholds","alerts":[...]}
  *   GET /v1/reconciliation                          by crossing, org and category
  *   GET /v1/reconciliation.csv                      one row per line, HXL-tagged
- *   GET /v1/stats                                   public: {"as_of","size","supply":{...}}
+ *   GET /v1/stats                                   public: {"as_of","size","supply":{...},
+ *                                                   "movements":{...}}
  */
 #include "server/srv_int.h"
 
 #include "common/timeutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const statuses[] = {"declared",   "screened", "refused",   "in_transit",
@@ -139,6 +141,8 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r)
     return 0;
 }
 
+static int cmp_ll(const void *a, const void *b);
+
 int h_stats(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
@@ -151,7 +155,37 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
     store *rd = srv_reader(q->s);
     cm_error err;
     if (!rd || store_stats_json(rd, &r->body, &err)) return unavailable(r);
-    buf_puts(&r->body, "}\n");
+    json_t *ms = srv_movements(q->s, rd, NULL);
+    if (!ms) return unavailable(r);
+    json_t *by = json_object();
+    long long *ack = xcalloc(json_array_size(ms) + 1, sizeof *ack);
+    size_t nack = 0;
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        const json_t *m = json_array_get(ms, i);
+        const char *st = json_string_value(json_object_get(m, "status"));
+        json_object_set_new(by, st, json_integer(json_integer_value(json_object_get(by, st)) + 1));
+        const json_t *tta = json_object_get(m, "time_to_acknowledge_s");
+        if (json_is_integer(tta)) ack[nack++] = json_integer_value(tta);
+    }
+    qsort(ack, nack, sizeof *ack, cmp_ll);
+    json_t *mv =
+        json_pack("{s:i,s:o}", "requested", (json_int_t)json_array_size(ms), "by_status", by);
+    json_object_set_new(
+        mv, "median_time_to_acknowledge_s",
+        nack ? json_integer(nack % 2 ? ack[nack / 2] : (ack[nack / 2 - 1] + ack[nack / 2]) / 2)
+             : json_null());
+    char *mvs = json_dumps(mv, EV_JSON_OUT);
+    buf_printf(&r->body, ",\"movements\":%s}\n", mvs);
+    free(mvs);
+    free(ack);
+    json_decref(mv);
+    json_decref(ms);
     r->cache = "no-cache";
     return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
 }

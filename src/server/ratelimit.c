@@ -5,6 +5,9 @@
  *
  * A token bucket per address: it refills at `rate` tokens a second up to
  * `burst`, and a request of n events takes n tokens or is refused whole.
+ * A request of more events than `burst` is taken once the bucket is full,
+ * leaving it in debt (else it would be told to retry after a wait that can
+ * never be enough).
  * Buckets live in a fixed table of 4,096 slots hashed by address; a slot
  * taken by another address is reclaimed once that bucket is full again
  * (its client idle), else the two addresses share it, which only ever makes
@@ -78,12 +81,12 @@ int srv_limiter_take(srv_limiter *l, const struct sockaddr *sa, unsigned n, int 
         tokens = l->burst;
     }
     b->last_ms = now;
-    int ok = tokens >= (double)n;
+    double need = (double)n > l->burst ? l->burst : (double)n;
+    int ok = tokens >= need;
     if (ok) tokens -= (double)n;
     b->tokens = tokens;
     pthread_mutex_unlock(&l->mu);
     if (!ok && retry_after) {
-        double need = (double)n > l->burst ? l->burst : (double)n;
         *retry_after = (int)ceil((need - tokens) / l->rate);
         if (*retry_after < 1) *retry_after = 1;
     }

@@ -26,6 +26,14 @@ static const srv_route routes[] = {
     {"GET", "/v1/alerts", 0, h_alerts},
     {"GET", "/v1/reconciliation", 0, h_reconciliation},
     {"GET", "/v1/reconciliation.csv", 0, h_reconciliation_csv},
+    {"GET", "/v1/sites", 0, h_sites},
+    {"GET", "/v1/sites.geojson", 0, h_sites},
+    {"GET", "/v1/zones", 0, h_zones},
+    {"GET", "/v1/zones.geojson", 0, h_zones},
+    {"GET", "/v1/movements", 0, h_movements},
+    {"GET", "/v1/movements.geojson", 0, h_movements},
+    {"GET", "/v1/movements/", 0, h_movement},
+    {"GET", "/v1/incidents", 0, h_incidents},
     {NULL, NULL, 0, NULL},
 };
 

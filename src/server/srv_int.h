@@ -218,6 +218,15 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r);
 int h_reconciliation(srv_req *q, const char *path, srv_resp *r);
 int h_reconciliation_csv(srv_req *q, const char *path, srv_resp *r);
 int h_stats(srv_req *q, const char *path, srv_resp *r);
+int h_sites(srv_req *q, const char *path, srv_resp *r);
+int h_zones(srv_req *q, const char *path, srv_resp *r);
+int h_movements(srv_req *q, const char *path, srv_resp *r);
+int h_movement(srv_req *q, const char *path, srv_resp *r);
+int h_incidents(srv_req *q, const char *path, srv_resp *r);
+
+/* Every movement (or only id) with its derived status, answers and
+ * warnings, as the API answers them; NULL when the store fails. */
+json_t *srv_movements(srv *s, store *rd, const char *id);
 int h_static(srv_req *q, const char *path, srv_resp *r);
 
 /* 1 when the Content-Type value ct (may be NULL) is this media type,

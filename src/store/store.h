@@ -163,6 +163,13 @@ int store_csv_export(store *s, store_csv which, cm_buf *out, cm_error *err);
  * line that breaks it and returns how many, or -1. */
 long store_check_ledger(store *s, cm_buf *report, cm_error *err);
 
+/* ---- store_things_read.c: sites, zones, movements, incidents, ... ------- */
+
+/* Appends the things of kind (only `id` when not NULL) as a JSON array:
+ * [{"id","org","status","time","index","updated","body":{...},
+ *   "notes":[{"org","note","time","latest","index","body":{...}}]}]. */
+int store_things_json(store *s, ev_thing_kind kind, const char *id, cm_buf *out, cm_error *err);
+
 /* ---- store_diff.c: comparing the state of two stores -------------------- */
 
 /* Compares every projection of s (and with log set, the tree's nodes too)

@@ -106,7 +106,7 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
     const char *kind = ev_thing_name(f->u.thing.kind);
     sqlite3_int64 at = (sqlite3_int64)idx;
     sqlite3_stmt *st;
-    char *body = f->u.thing.body ? json_dumps(f->u.thing.body, JSON_COMPACT) : NULL;
+    char *body = f->u.thing.body ? json_dumps(f->u.thing.body, EV_JSON_OUT) : NULL;
     int rc = -1;
     switch (f->kind) {
     case FX_THING_PUT:

@@ -1,0 +1,316 @@
+/*
+ * h_deconfliction.c: the deconfliction picture and incidents over HTTP.
+ *
+ *   GET /v1/sites[.geojson]        notified sites, with warnings
+ *   GET /v1/zones[.geojson]        declared zones
+ *   GET /v1/movements[.geojson]    movements: status, every military org's
+ *   GET /v1/movements/<id>         answer, time to acknowledge, warnings,
+ *                                  outcome
+ *   GET /v1/incidents[?category=&severity=&status=&since=&until=]
+ *
+ * Each thing is answered flat: its id under its kind's name, "org",
+ * "status", its body's fields, and what is derived (movements.c). GeoJSON
+ * follows RFC 7946: positions are [lon, lat], polygons are closed rings
+ * turning counter-clockwise (the right-hand rule), one Feature per thing.
+ */
+#include "server/srv_int.h"
+
+#include "common/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MILITARY 256
+
+static int unavailable(srv_resp *r)
+{
+    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
+    return 0;
+}
+
+/* The things of kind (one, with id) as parsed JSON, or NULL. */
+static json_t *load(store *rd, ev_thing_kind kind, const char *id)
+{
+    cm_buf b = CM_BUF_INIT;
+    cm_error err;
+    json_t *j = NULL;
+    if (rd && store_things_json(rd, kind, id, &b, &err) >= 0)
+        j = json_loadb(b.data ? b.data : "[]", b.len ? b.len : 2, 0, NULL);
+    buf_free(&b);
+    return j;
+}
+
+/* {<kind>: id, "org", "status", "time" (as `when`), body fields...} */
+static json_t *flatten(const json_t *t, const char *idkey, const char *when)
+{
+    json_t *o = json_object();
+    json_object_set(o, idkey, json_object_get(t, "id"));
+    json_object_set(o, "org", json_object_get(t, "org"));
+    json_object_set(o, "status", json_object_get(t, "status"));
+    json_object_set(o, when, json_object_get(t, "time"));
+    json_object_set(o, "index", json_object_get(t, "index"));
+    json_object_update_missing(o, json_object_get(t, "body"));
+    return o;
+}
+
+json_t *srv_movements(srv *s, store *rd, const char *id)
+{
+    (void)s;
+    json_t *ms = load(rd, THING_MOVEMENT, id), *zones = load(rd, THING_ZONE, NULL);
+    if (!ms || !zones) {
+        json_decref(ms);
+        json_decref(zones);
+        return NULL;
+    }
+    size_t nmil = 0;
+    ev_view v;
+    store_view(rd, &v);
+    char(*mil)[EV_ID_MAX + 1] = xcalloc(MAX_MILITARY, sizeof *mil);
+    v.orgs_with_role(v.ctx, ROLE_MILITARY, mil, MAX_MILITARY, &nmil);
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        ev_movement_derive(m, zones, mil, nmil);
+        json_t *o = flatten(m, "movement", "requested");
+        const char *st = json_string_value(json_object_get(m, "status"));
+        json_object_set(o, "status", json_object_get(m, "movement_status"));
+        json_object_set_new(o, "outcome", strcmp(st, "requested") ? json_string(st) : json_null());
+        static const char *const derived[] = {
+            "answers", "waiting_for", "conditional", "time_to_acknowledge_s", "warnings", NULL};
+        for (size_t k = 0; derived[k]; k++)
+            json_object_set(o, derived[k], json_object_get(m, derived[k]));
+        json_t *report = json_null();
+        const json_t *notes = json_object_get(m, "notes");
+        for (size_t k = 0; k < json_array_size(notes); k++) {
+            const json_t *n = json_array_get(notes, k);
+            if (strcmp(json_string_value(json_object_get(n, "note")), "report") != 0) continue;
+            json_decref(report);
+            report = json_deep_copy(json_object_get(n, "body"));
+            json_object_del(report, "movement");
+            json_object_set(report, "time", json_object_get(n, "time"));
+        }
+        json_object_set_new(o, "report", report);
+        json_array_append_new(out, o);
+    }
+    free(mil);
+    json_decref(ms);
+    json_decref(zones);
+    return out;
+}
+
+static json_t *sites(store *rd)
+{
+    json_t *ss = load(rd, THING_SITE, NULL), *zones = load(rd, THING_ZONE, NULL);
+    json_t *out = ss && zones ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(ss); i++) {
+        json_t *t = json_array_get(ss, i);
+        ev_site_derive(t, zones);
+        json_t *o = flatten(t, "site", "notified");
+        json_object_set(o, "warnings", json_object_get(t, "warnings"));
+        json_array_append_new(out, o);
+    }
+    json_decref(ss);
+    json_decref(zones);
+    return out;
+}
+
+static json_t *zones(store *rd)
+{
+    json_t *zs = load(rd, THING_ZONE, NULL);
+    json_t *out = zs ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(zs); i++)
+        json_array_append_new(out, flatten(json_array_get(zs, i), "zone", "declared"));
+    json_decref(zs);
+    return out;
+}
+
+/* ---- GeoJSON (RFC 7946) --------------------------------------------------- */
+
+static json_t *position(const json_t *latlon)
+{
+    return json_pack("[O,O]", json_array_get(latlon, 1), json_array_get(latlon, 0));
+}
+
+static json_t *feature(json_t *props, const char *idkey, json_t *geometry)
+{
+    json_t *f = json_pack("{s:s,s:O,s:o}", "type", "Feature", "id", json_object_get(props, idkey),
+                          "geometry", geometry);
+    json_object_set_new(f, "properties", props);
+    return f;
+}
+
+static json_t *site_feature(json_t *site)
+{
+    json_t *g = json_pack("{s:s,s:[O,O]}", "type", "Point", "coordinates",
+                          json_object_get(site, "lon"), json_object_get(site, "lat"));
+    return feature(site, "site", g);
+}
+
+static json_t *zone_feature(json_t *zone)
+{
+    const json_t *poly = json_object_get(zone, "polygon");
+    size_t n = json_array_size(poly);
+    size_t np;
+    geo_point *pts = ev_points(zone, "polygon", &np);
+    if (n > 1 && pts[0].lat == pts[n - 1].lat && pts[0].lon == pts[n - 1].lon) n--;
+    int ccw = geo_ring_ccw(pts, n);
+    free(pts);
+    json_t *ring = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(ring, position(json_array_get(poly, ccw ? i : n - 1 - i)));
+    json_array_append_new(ring, position(json_array_get(poly, ccw ? 0 : n - 1)));
+    json_t *g = json_pack("{s:s,s:[o]}", "type", "Polygon", "coordinates", ring);
+    json_object_del(zone, "polygon");
+    return feature(zone, "zone", g);
+}
+
+static json_t *movement_feature(json_t *m)
+{
+    json_t *line = json_array();
+    const json_t *route = json_object_get(m, "route");
+    for (size_t i = 0; i < json_array_size(route); i++)
+        json_array_append_new(line, position(json_array_get(route, i)));
+    json_t *g = json_pack("{s:s,s:o}", "type", "LineString", "coordinates", line);
+    json_object_del(m, "route");
+    return feature(m, "movement", g);
+}
+
+static void answer_json(srv_resp *r, json_t *j)
+{
+    char *s = json_dumps(j, EV_JSON_OUT);
+    buf_puts(&r->body, s);
+    buf_putc(&r->body, '\n');
+    free(s);
+    r->cache = "no-cache";
+}
+
+static int list(srv_req *q, srv_resp *r, const char *key, json_t *items,
+                json_t *(*to_feature)(json_t *))
+{
+    if (!items) return unavailable(r);
+    json_t *doc;
+    if (to_feature) {
+        json_t *features = json_array();
+        for (size_t i = 0; i < json_array_size(items); i++)
+            json_array_append_new(features, to_feature(json_incref(json_array_get(items, i))));
+        doc = json_pack("{s:s,s:o}", "type", "FeatureCollection", "features", features);
+        r->type = "application/geo+json";
+    } else {
+        doc = json_pack("{s:O}", key, items);
+    }
+    (void)q;
+    answer_json(r, doc);
+    json_decref(doc);
+    json_decref(items);
+    return 0;
+}
+
+int h_sites(srv_req *q, const char *path, srv_resp *r)
+{
+    int geo = strstr(path, ".geojson") != NULL;
+    return list(q, r, "sites", sites(srv_reader(q->s)), geo ? site_feature : NULL);
+}
+
+int h_zones(srv_req *q, const char *path, srv_resp *r)
+{
+    int geo = strstr(path, ".geojson") != NULL;
+    return list(q, r, "zones", zones(srv_reader(q->s)), geo ? zone_feature : NULL);
+}
+
+int h_movements(srv_req *q, const char *path, srv_resp *r)
+{
+    int geo = strstr(path, ".geojson") != NULL;
+    return list(q, r, "movements", srv_movements(q->s, srv_reader(q->s), NULL),
+                geo ? movement_feature : NULL);
+}
+
+int h_movement(srv_req *q, const char *path, srv_resp *r)
+{
+    const char *id = path + strlen("/v1/movements/");
+    json_t *ms = ev_is_id(id) ? srv_movements(q->s, srv_reader(q->s), id) : json_array();
+    if (!ms) return unavailable(r);
+    if (json_array_size(ms) == 0) {
+        json_decref(ms);
+        srv_errorf(r, CM_NOT_FOUND, "", "no movement \"%s\" was requested", id);
+        return 0;
+    }
+    answer_json(r, json_array_get(ms, 0));
+    json_decref(ms);
+    return 0;
+}
+
+static const char *const categories[] = {"convoy_attack",
+                                         "looting",
+                                         "interception",
+                                         "access_denial",
+                                         "ceasefire_violation",
+                                         "uxo",
+                                         "attack_on_site",
+                                         "other",
+                                         NULL};
+static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
+static const char *const statuses[] = {"reported", "verified", "unverified",
+                                       "disputed", "closed",   NULL};
+
+/* An optional enum query parameter. -1 (r filled) when not one of values. */
+static int enum_param(srv_req *q, const char *name, const char *const *values, const char **out,
+                      srv_resp *r)
+{
+    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!*out) return 0;
+    for (size_t i = 0; values[i]; i++)
+        if (strcmp(values[i], *out) == 0) return 0;
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s \"%s\" is not one of the protocol's values", name,
+               *out);
+    return -1;
+}
+
+static int time_param(srv_req *q, const char *name, int64_t *out, srv_resp *r)
+{
+    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v) return 0;
+    if (time_parse(v, strlen(v), out) == 0) return 0;
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an RFC 3339 UTC time", name);
+    return -1;
+}
+
+int h_incidents(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    const char *category, *severity, *status;
+    int64_t since = INT64_MIN, until = INT64_MAX;
+    if (enum_param(q, "category", categories, &category, r) ||
+        enum_param(q, "severity", severities, &severity, r) ||
+        enum_param(q, "status", statuses, &status, r) || time_param(q, "since", &since, r) ||
+        time_param(q, "until", &until, r))
+        return 0;
+    json_t *all = load(srv_reader(q->s), THING_INCIDENT, NULL);
+    if (!all) return unavailable(r);
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        json_t *t = json_array_get(all, i);
+        const json_t *b = json_object_get(t, "body");
+        int64_t occurred = ev_time_of(b, "occurred", 0);
+        if ((category && strcmp(ev_str(b, "category"), category)) ||
+            (severity && strcmp(ev_str(b, "severity"), severity)) ||
+            (status && strcmp(json_string_value(json_object_get(t, "status")), status)) ||
+            occurred < since || occurred > until)
+            continue;
+        json_t *o = flatten(t, "incident", "reported");
+        json_t *assessments = json_array();
+        const json_t *notes = json_object_get(t, "notes");
+        for (size_t k = 0; k < json_array_size(notes); k++) {
+            const json_t *n = json_array_get(notes, k), *nb = json_object_get(n, "body");
+            json_t *a =
+                json_pack("{s:O,s:O,s:O}", "org", json_object_get(n, "org"), "status",
+                          json_object_get(nb, "status"), "time", json_object_get(n, "time"));
+            if (json_object_get(nb, "note"))
+                json_object_set(a, "note", json_object_get(nb, "note"));
+            json_array_append_new(assessments, a);
+        }
+        json_object_set_new(o, "assessments", assessments);
+        json_array_append_new(out, o);
+    }
+    json_decref(all);
+    return list(q, r, "incidents", out, NULL);
+}
