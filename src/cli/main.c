@@ -16,6 +16,7 @@ static const struct {
     {"keygen", cmd_keygen, "make an Ed25519 key (PKCS#8 PEM)"},
     {"serve", cmd_serve, "serve a log over HTTP"},
     {"token", cmd_token, "create, revoke or list read tokens"},
+    {"new", cmd_new, "write an event from options, no JSON by hand (works offline)"},
     {"sign", cmd_sign, "sign events into envelopes (works offline)"},
     {"submit", cmd_submit, "send envelopes to a server, safely retrying"},
     {"verify", cmd_verify, "check a log: tiles, signatures, and a full replay"},
