@@ -462,6 +462,28 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
 /* Adds "warnings" to a site: inside an active closed zone in force. */
 void ev_site_derive(json_t *site, const json_t *zones);
 
+/* ---- force.c, disarmament.c ---------------------------------------------- */
+
+extern const ev_type ev_requirement_define, ev_pledge_offer, ev_pledge_update, ev_pledge_withdraw,
+    ev_deployment_report, ev_weapon_handover, ev_weapon_attest, ev_weapon_move, ev_weapon_destroy,
+    ev_benchmark_define, ev_benchmark_assess;
+extern const char *const ev_capabilities[], *const ev_tasks[], *const ev_readiness[],
+                                                                   *const ev_weapon_categories[];
+
+/* Adds the gap analysis to a requirement (an element of store_things_json
+ * of THING_REQUIREMENT) from every pledge (store_things_json of
+ * THING_PLEDGE): "pledged", "eligible" by readiness level,
+ * "eligible_level2_or_above", "deployed", "gap", "counted" (pledge ids) and
+ * "excluded" ([{pledge, org, reason}]: the caveat, sector, date or
+ * withdrawal that keeps a pledge of the right capability out). */
+void ev_gap_analysis(json_t *requirement, const json_t *pledges);
+/* Adds to a weapon record "current_place", "attestations", "destruction"
+ * and "discrepancy" (one not since confirmed). */
+void ev_weapon_derive(json_t *weapon);
+/* Adds to a benchmark "decommissioned", "progress" (0..1), "overdue" (due
+ * before now_ms and not reached) and "assessments". */
+void ev_benchmark_derive(json_t *benchmark, const json_t *weapons, int64_t now_ms);
+
 /* ---- things.c: helpers for the rules of things ------------------------------ */
 
 /* Looks a thing up: 1 found (release out->body), 0 absent, -1 with err. */

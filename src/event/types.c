@@ -33,6 +33,18 @@ static const ev_type *const all[] = {
     &ev_movement_report,
     &ev_incident_report,
     &ev_incident_assess,
+    /* force generation and disarmament */
+    &ev_requirement_define,
+    &ev_pledge_offer,
+    &ev_pledge_update,
+    &ev_pledge_withdraw,
+    &ev_deployment_report,
+    &ev_weapon_handover,
+    &ev_weapon_attest,
+    &ev_weapon_move,
+    &ev_weapon_destroy,
+    &ev_benchmark_define,
+    &ev_benchmark_assess,
     NULL,
 };
 

@@ -20,108 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_MILITARY 256
-
 static int unavailable(srv_resp *r)
 {
     srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
     return 0;
-}
-
-/* The things of kind (one, with id) as parsed JSON, or NULL. */
-static json_t *load(store *rd, ev_thing_kind kind, const char *id)
-{
-    cm_buf b = CM_BUF_INIT;
-    cm_error err;
-    json_t *j = NULL;
-    if (rd && store_things_json(rd, kind, id, &b, &err) >= 0)
-        j = json_loadb(b.data ? b.data : "[]", b.len ? b.len : 2, 0, NULL);
-    buf_free(&b);
-    return j;
-}
-
-/* {<kind>: id, "org", "status", "time" (as `when`), body fields...} */
-static json_t *flatten(const json_t *t, const char *idkey, const char *when)
-{
-    json_t *o = json_object();
-    json_object_set(o, idkey, json_object_get(t, "id"));
-    json_object_set(o, "org", json_object_get(t, "org"));
-    json_object_set(o, "status", json_object_get(t, "status"));
-    json_object_set(o, when, json_object_get(t, "time"));
-    json_object_set(o, "index", json_object_get(t, "index"));
-    json_object_update_missing(o, json_object_get(t, "body"));
-    return o;
-}
-
-json_t *srv_movements(srv *s, store *rd, const char *id)
-{
-    (void)s;
-    json_t *ms = load(rd, THING_MOVEMENT, id), *zones = load(rd, THING_ZONE, NULL);
-    if (!ms || !zones) {
-        json_decref(ms);
-        json_decref(zones);
-        return NULL;
-    }
-    size_t nmil = 0;
-    ev_view v;
-    store_view(rd, &v);
-    char(*mil)[EV_ID_MAX + 1] = xcalloc(MAX_MILITARY, sizeof *mil);
-    v.orgs_with_role(v.ctx, ROLE_MILITARY, mil, MAX_MILITARY, &nmil);
-    json_t *out = json_array();
-    for (size_t i = 0; i < json_array_size(ms); i++) {
-        json_t *m = json_array_get(ms, i);
-        ev_movement_derive(m, zones, mil, nmil);
-        json_t *o = flatten(m, "movement", "requested");
-        const char *st = json_string_value(json_object_get(m, "status"));
-        json_object_set(o, "status", json_object_get(m, "movement_status"));
-        json_object_set_new(o, "outcome", strcmp(st, "requested") ? json_string(st) : json_null());
-        static const char *const derived[] = {
-            "answers", "waiting_for", "conditional", "time_to_acknowledge_s", "warnings", NULL};
-        for (size_t k = 0; derived[k]; k++)
-            json_object_set(o, derived[k], json_object_get(m, derived[k]));
-        json_t *report = json_null();
-        const json_t *notes = json_object_get(m, "notes");
-        for (size_t k = 0; k < json_array_size(notes); k++) {
-            const json_t *n = json_array_get(notes, k);
-            if (strcmp(json_string_value(json_object_get(n, "note")), "report") != 0) continue;
-            json_decref(report);
-            report = json_deep_copy(json_object_get(n, "body"));
-            json_object_del(report, "movement");
-            json_object_set(report, "time", json_object_get(n, "time"));
-        }
-        json_object_set_new(o, "report", report);
-        json_array_append_new(out, o);
-    }
-    free(mil);
-    json_decref(ms);
-    json_decref(zones);
-    return out;
-}
-
-static json_t *sites(store *rd)
-{
-    json_t *ss = load(rd, THING_SITE, NULL), *zones = load(rd, THING_ZONE, NULL);
-    json_t *out = ss && zones ? json_array() : NULL;
-    for (size_t i = 0; out && i < json_array_size(ss); i++) {
-        json_t *t = json_array_get(ss, i);
-        ev_site_derive(t, zones);
-        json_t *o = flatten(t, "site", "notified");
-        json_object_set(o, "warnings", json_object_get(t, "warnings"));
-        json_array_append_new(out, o);
-    }
-    json_decref(ss);
-    json_decref(zones);
-    return out;
-}
-
-static json_t *zones(store *rd)
-{
-    json_t *zs = load(rd, THING_ZONE, NULL);
-    json_t *out = zs ? json_array() : NULL;
-    for (size_t i = 0; out && i < json_array_size(zs); i++)
-        json_array_append_new(out, flatten(json_array_get(zs, i), "zone", "declared"));
-    json_decref(zs);
-    return out;
 }
 
 /* ---- GeoJSON (RFC 7946) --------------------------------------------------- */
@@ -208,26 +110,26 @@ static int list(srv_req *q, srv_resp *r, const char *key, json_t *items,
 int h_sites(srv_req *q, const char *path, srv_resp *r)
 {
     int geo = strstr(path, ".geojson") != NULL;
-    return list(q, r, "sites", sites(srv_reader(q->s)), geo ? site_feature : NULL);
+    return list(q, r, "sites", srv_view_sites(srv_reader(q->s)), geo ? site_feature : NULL);
 }
 
 int h_zones(srv_req *q, const char *path, srv_resp *r)
 {
     int geo = strstr(path, ".geojson") != NULL;
-    return list(q, r, "zones", zones(srv_reader(q->s)), geo ? zone_feature : NULL);
+    return list(q, r, "zones", srv_view_zones(srv_reader(q->s)), geo ? zone_feature : NULL);
 }
 
 int h_movements(srv_req *q, const char *path, srv_resp *r)
 {
     int geo = strstr(path, ".geojson") != NULL;
-    return list(q, r, "movements", srv_movements(q->s, srv_reader(q->s), NULL),
+    return list(q, r, "movements", srv_view_movements(srv_reader(q->s), NULL),
                 geo ? movement_feature : NULL);
 }
 
 int h_movement(srv_req *q, const char *path, srv_resp *r)
 {
     const char *id = path + strlen("/v1/movements/");
-    json_t *ms = ev_is_id(id) ? srv_movements(q->s, srv_reader(q->s), id) : json_array();
+    json_t *ms = ev_is_id(id) ? srv_view_movements(srv_reader(q->s), id) : json_array();
     if (!ms) return unavailable(r);
     if (json_array_size(ms) == 0) {
         json_decref(ms);
@@ -284,7 +186,7 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
         enum_param(q, "status", statuses, &status, r) || time_param(q, "since", &since, r) ||
         time_param(q, "until", &until, r))
         return 0;
-    json_t *all = load(srv_reader(q->s), THING_INCIDENT, NULL);
+    json_t *all = srv_view_load(srv_reader(q->s), THING_INCIDENT, NULL);
     if (!all) return unavailable(r);
     json_t *out = json_array();
     for (size_t i = 0; i < json_array_size(all); i++) {
@@ -296,7 +198,7 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
             (status && strcmp(json_string_value(json_object_get(t, "status")), status)) ||
             occurred < since || occurred > until)
             continue;
-        json_t *o = flatten(t, "incident", "reported");
+        json_t *o = srv_view_flatten(t, "incident", "reported");
         json_t *assessments = json_array();
         const json_t *notes = json_object_get(t, "notes");
         for (size_t k = 0; k < json_array_size(notes); k++) {

@@ -8,7 +8,7 @@
  *   GET /v1/reconciliation                          by crossing, org and category
  *   GET /v1/reconciliation.csv                      one row per line, HXL-tagged
  *   GET /v1/stats                                   public: {"as_of","size","supply":{...},
- *                                                   "movements":{...}}
+ *                                                   "movements","force","disarmament"}
  */
 #include "server/srv_int.h"
 
@@ -155,7 +155,7 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
     store *rd = srv_reader(q->s);
     cm_error err;
     if (!rd || store_stats_json(rd, &r->body, &err)) return unavailable(r);
-    json_t *ms = srv_movements(q->s, rd, NULL);
+    json_t *ms = srv_view_movements(rd, NULL);
     if (!ms) return unavailable(r);
     json_t *by = json_object();
     long long *ack = xcalloc(json_array_size(ms) + 1, sizeof *ack);
@@ -175,8 +175,19 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
         nack ? json_integer(nack % 2 ? ack[nack / 2] : (ack[nack / 2 - 1] + ack[nack / 2]) / 2)
              : json_null());
     char *mvs = json_dumps(mv, EV_JSON_OUT);
-    buf_printf(&r->body, ",\"movements\":%s}\n", mvs);
+    buf_printf(&r->body, ",\"movements\":%s", mvs);
     free(mvs);
+    json_t *fs = srv_force_stats(rd, time_now_ms());
+    if (!fs) {
+        free(ack);
+        json_decref(mv);
+        json_decref(ms);
+        return unavailable(r);
+    }
+    char *fss = json_dumps(fs, EV_JSON_OUT);
+    buf_printf(&r->body, ",%s\n", fss + 1); /* its members (and its closing brace) */
+    free(fss);
+    json_decref(fs);
     free(ack);
     json_decref(mv);
     json_decref(ms);

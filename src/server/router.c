@@ -34,6 +34,10 @@ static const srv_route routes[] = {
     {"GET", "/v1/movements.geojson", 0, h_movements},
     {"GET", "/v1/movements/", 0, h_movement},
     {"GET", "/v1/incidents", 0, h_incidents},
+    {"GET", "/v1/requirements", 0, h_requirements},
+    {"GET", "/v1/pledges", 0, h_pledges},
+    {"GET", "/v1/weapons", 0, h_weapons},
+    {"GET", "/v1/benchmarks", 0, h_benchmarks},
     {NULL, NULL, 0, NULL},
 };
 

@@ -123,6 +123,20 @@ int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *
 srv_pool *srv_pool_new(unsigned threads);
 void srv_pool_free(srv_pool *p);
 
+/* ---- views.c: things as the read API shows them ------------------------- */
+
+/* Each returns a new JSON array of flat objects, or NULL when the store
+ * cannot be read. */
+json_t *srv_view_movements(struct store *rd, const char *id);
+json_t *srv_view_sites(struct store *rd);
+json_t *srv_view_zones(struct store *rd);
+json_t *srv_view_requirements(struct store *rd);
+json_t *srv_view_pledges(struct store *rd);
+/* status, category, place: filters, NULL for any */
+json_t *srv_view_weapons(struct store *rd, const char *status, const char *category,
+                         const char *place);
+json_t *srv_view_benchmarks(struct store *rd, int64_t now_ms);
+
 /* Reads a whole file. OUT: *data (malloc'ed, NUL-terminated), *len. */
 int srv_read_file(const char *path, char **data, size_t *len, cm_error *err);
 

@@ -223,10 +223,19 @@ int h_zones(srv_req *q, const char *path, srv_resp *r);
 int h_movements(srv_req *q, const char *path, srv_resp *r);
 int h_movement(srv_req *q, const char *path, srv_resp *r);
 int h_incidents(srv_req *q, const char *path, srv_resp *r);
+int h_requirements(srv_req *q, const char *path, srv_resp *r);
+int h_pledges(srv_req *q, const char *path, srv_resp *r);
+int h_weapons(srv_req *q, const char *path, srv_resp *r);
+int h_benchmarks(srv_req *q, const char *path, srv_resp *r);
 
-/* Every movement (or only id) with its derived status, answers and
- * warnings, as the API answers them; NULL when the store fails. */
-json_t *srv_movements(srv *s, store *rd, const char *id);
+/* ---- views.c: things as the API shows them (NULL when the store fails) -- */
+
+/* The things of kind (only id, if not NULL) as store_things_json gives them. */
+json_t *srv_view_load(store *rd, ev_thing_kind kind, const char *id);
+/* {"force":{...},"disarmament":{...}}: the public summaries in /v1/stats. */
+json_t *srv_force_stats(store *rd, int64_t now_ms);
+/* A thing flat: {<idkey>: id, "org", "status", <when>: time, body fields}. */
+json_t *srv_view_flatten(const json_t *thing, const char *idkey, const char *when);
 int h_static(srv_req *q, const char *path, srv_resp *r);
 
 /* 1 when the Content-Type value ct (may be NULL) is this media type,

@@ -1,0 +1,131 @@
+/*
+ * h_force.c: force generation and disarmament over HTTP.
+ *
+ *   GET /v1/requirements   each with its gap analysis
+ *   GET /v1/pledges        each with its latest deployment
+ *   GET /v1/weapons[?status=&category=&place=]   the register
+ *   GET /v1/benchmarks     progress, overdue flag, assessments
+ */
+#include "server/srv_int.h"
+
+#include "common/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const weapon_statuses[] = {"registered", "verified", "destroyed",
+                                              "decommissioned", NULL};
+
+static int answer(srv_resp *r, const char *key, json_t *items)
+{
+    if (!items) {
+        srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
+        return 0;
+    }
+    json_t *doc = json_pack("{s:o}", key, items);
+    char *s = json_dumps(doc, EV_JSON_OUT);
+    buf_puts(&r->body, s);
+    buf_putc(&r->body, '\n');
+    free(s);
+    json_decref(doc);
+    r->cache = "no-cache";
+    return 0;
+}
+
+int h_requirements(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    return answer(r, "requirements", srv_view_requirements(srv_reader(q->s)));
+}
+
+int h_pledges(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    return answer(r, "pledges", srv_view_pledges(srv_reader(q->s)));
+}
+
+/* An optional query parameter that must be one of values (or an id). */
+static int param(srv_req *q, const char *name, const char *const *values, const char **out,
+                 srv_resp *r)
+{
+    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!*out) return 0;
+    if (!values && ev_is_id(*out)) return 0;
+    for (size_t i = 0; values && values[i]; i++)
+        if (strcmp(values[i], *out) == 0) return 0;
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s \"%s\" is not a valid value", name, *out);
+    return -1;
+}
+
+int h_weapons(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    const char *status, *category, *place;
+    if (param(q, "status", weapon_statuses, &status, r) ||
+        param(q, "category", ev_weapon_categories, &category, r) ||
+        param(q, "place", NULL, &place, r))
+        return 0;
+    return answer(r, "weapons", srv_view_weapons(srv_reader(q->s), status, category, place));
+}
+
+int h_benchmarks(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    return answer(r, "benchmarks", srv_view_benchmarks(srv_reader(q->s), time_now_ms()));
+}
+
+json_t *srv_force_stats(store *rd, int64_t now_ms)
+{
+    json_t *reqs = srv_view_requirements(rd), *pledges = srv_view_pledges(rd);
+    json_t *weapons = srv_view_weapons(rd, NULL, NULL, NULL);
+    json_t *bms = srv_view_benchmarks(rd, now_ms);
+    json_t *out = NULL;
+    if (reqs && pledges && weapons && bms) {
+        long long required = 0, gap = 0, covered = 0, offered = 0, deployed = 0;
+        for (size_t i = 0; i < json_array_size(reqs); i++) {
+            const json_t *x = json_array_get(reqs, i);
+            required += json_integer_value(json_object_get(x, "quantity"));
+            gap += json_integer_value(json_object_get(x, "gap"));
+            covered += json_integer_value(json_object_get(x, "gap")) == 0;
+        }
+        for (size_t i = 0; i < json_array_size(pledges); i++) {
+            const json_t *p = json_array_get(pledges, i);
+            if (strcmp(json_string_value(json_object_get(p, "status")), "withdrawn") == 0) continue;
+            offered++;
+            deployed +=
+                json_integer_value(json_object_get(json_object_get(p, "deployment"), "deployed"));
+        }
+        json_t *by_status = json_object();
+        long long decommissioned = 0;
+        for (size_t i = 0; i < json_array_size(weapons); i++) {
+            const json_t *w = json_array_get(weapons, i);
+            const char *st = json_string_value(json_object_get(w, "status"));
+            json_object_set_new(
+                by_status, st,
+                json_integer(json_integer_value(json_object_get(by_status, st)) + 1));
+            if (strcmp(st, "decommissioned") == 0)
+                decommissioned += json_integer_value(json_object_get(w, "quantity"));
+        }
+        json_t *progress = json_array();
+        for (size_t i = 0; i < json_array_size(bms); i++) {
+            const json_t *b = json_array_get(bms, i);
+            json_array_append_new(progress, json_pack("{s:O,s:O,s:O,s:O}", "benchmark",
+                                                      json_object_get(b, "benchmark"), "progress",
+                                                      json_object_get(b, "progress"), "due",
+                                                      json_object_get(b, "due"), "overdue",
+                                                      json_object_get(b, "overdue")));
+        }
+        out = json_pack(
+            "{s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:o,s:I,s:o}}", "force", "requirements",
+            (json_int_t)json_array_size(reqs), "covered", (json_int_t)covered, "required",
+            (json_int_t)required, "gap", (json_int_t)gap, "pledges", (json_int_t)offered,
+            "deployed", (json_int_t)deployed, "disarmament", "records",
+            (json_int_t)json_array_size(weapons), "by_status", by_status, "decommissioned_quantity",
+            (json_int_t)decommissioned, "benchmarks", progress);
+    }
+    json_decref(reqs);
+    json_decref(pledges);
+    json_decref(weapons);
+    json_decref(bms);
+    return out;
+}

@@ -1,0 +1,207 @@
+/*
+ * views.c: things as the read API shows them, shared by the HTTP handlers
+ * and `cmcc report`. Each thing is flat: its id under its kind's name,
+ * "org", "status", the time it was made, its body's fields, and what is
+ * derived when read (event/movements.c, force.c, disarmament.c): movement
+ * status and warnings, site warnings, the gap analysis of requirements,
+ * weapon locations and discrepancies, benchmark progress.
+ */
+#include "server/srv_int.h"
+
+#include "common/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MILITARY 256
+
+/* The things of kind (one, with id) as parsed JSON, or NULL. */
+json_t *srv_view_load(store *rd, ev_thing_kind kind, const char *id)
+{
+    cm_buf b = CM_BUF_INIT;
+    cm_error err;
+    json_t *j = NULL;
+    if (rd && store_things_json(rd, kind, id, &b, &err) >= 0)
+        j = json_loadb(b.data ? b.data : "[]", b.len ? b.len : 2, 0, NULL);
+    buf_free(&b);
+    return j;
+}
+
+/* {<kind>: id, "org", "status", "time" (as `when`), body fields...} */
+json_t *srv_view_flatten(const json_t *t, const char *idkey, const char *when)
+{
+    json_t *o = json_object();
+    json_object_set(o, idkey, json_object_get(t, "id"));
+    json_object_set(o, "org", json_object_get(t, "org"));
+    json_object_set(o, "status", json_object_get(t, "status"));
+    json_object_set(o, when, json_object_get(t, "time"));
+    json_object_set(o, "index", json_object_get(t, "index"));
+    json_object_update_missing(o, json_object_get(t, "body"));
+    return o;
+}
+
+json_t *srv_view_movements(store *rd, const char *id)
+{
+    json_t *ms = srv_view_load(rd, THING_MOVEMENT, id),
+           *zones = srv_view_load(rd, THING_ZONE, NULL);
+    if (!ms || !zones) {
+        json_decref(ms);
+        json_decref(zones);
+        return NULL;
+    }
+    size_t nmil = 0;
+    ev_view v;
+    store_view(rd, &v);
+    char(*mil)[EV_ID_MAX + 1] = xcalloc(MAX_MILITARY, sizeof *mil);
+    v.orgs_with_role(v.ctx, ROLE_MILITARY, mil, MAX_MILITARY, &nmil);
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        ev_movement_derive(m, zones, mil, nmil);
+        json_t *o = srv_view_flatten(m, "movement", "requested");
+        const char *st = json_string_value(json_object_get(m, "status"));
+        json_object_set(o, "status", json_object_get(m, "movement_status"));
+        json_object_set_new(o, "outcome", strcmp(st, "requested") ? json_string(st) : json_null());
+        static const char *const derived[] = {
+            "answers", "waiting_for", "conditional", "time_to_acknowledge_s", "warnings", NULL};
+        for (size_t k = 0; derived[k]; k++)
+            json_object_set(o, derived[k], json_object_get(m, derived[k]));
+        json_t *report = json_null();
+        const json_t *notes = json_object_get(m, "notes");
+        for (size_t k = 0; k < json_array_size(notes); k++) {
+            const json_t *n = json_array_get(notes, k);
+            if (strcmp(json_string_value(json_object_get(n, "note")), "report") != 0) continue;
+            json_decref(report);
+            report = json_deep_copy(json_object_get(n, "body"));
+            json_object_del(report, "movement");
+            json_object_set(report, "time", json_object_get(n, "time"));
+        }
+        json_object_set_new(o, "report", report);
+        json_array_append_new(out, o);
+    }
+    free(mil);
+    json_decref(ms);
+    json_decref(zones);
+    return out;
+}
+
+json_t *srv_view_sites(store *rd)
+{
+    json_t *ss = srv_view_load(rd, THING_SITE, NULL), *zones = srv_view_load(rd, THING_ZONE, NULL);
+    json_t *out = ss && zones ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(ss); i++) {
+        json_t *t = json_array_get(ss, i);
+        ev_site_derive(t, zones);
+        json_t *o = srv_view_flatten(t, "site", "notified");
+        json_object_set(o, "warnings", json_object_get(t, "warnings"));
+        json_array_append_new(out, o);
+    }
+    json_decref(ss);
+    json_decref(zones);
+    return out;
+}
+
+json_t *srv_view_zones(store *rd)
+{
+    json_t *zs = srv_view_load(rd, THING_ZONE, NULL);
+    json_t *out = zs ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(zs); i++)
+        json_array_append_new(out, srv_view_flatten(json_array_get(zs, i), "zone", "declared"));
+    json_decref(zs);
+    return out;
+}
+
+json_t *srv_view_requirements(store *rd)
+{
+    json_t *rs = srv_view_load(rd, THING_REQUIREMENT, NULL),
+           *ps = srv_view_load(rd, THING_PLEDGE, NULL);
+    json_t *out = rs && ps ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(rs); i++) {
+        json_t *r = json_array_get(rs, i);
+        ev_gap_analysis(r, ps);
+        json_t *o = srv_view_flatten(r, "requirement", "defined");
+        static const char *const derived[] = {"pledged",  "eligible", "eligible_level2_or_above",
+                                              "deployed", "gap",      "counted",
+                                              "excluded", NULL};
+        for (size_t k = 0; derived[k]; k++)
+            json_object_set(o, derived[k], json_object_get(r, derived[k]));
+        json_array_append_new(out, o);
+    }
+    json_decref(rs);
+    json_decref(ps);
+    return out;
+}
+
+json_t *srv_view_pledges(store *rd)
+{
+    json_t *ps = srv_view_load(rd, THING_PLEDGE, NULL);
+    json_t *out = ps ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(ps); i++) {
+        const json_t *p = json_array_get(ps, i), *notes = json_object_get(p, "notes");
+        json_t *o = srv_view_flatten(p, "pledge", "offered");
+        json_t *deployment = json_null(), *withdrawal = json_null();
+        for (size_t k = 0; k < json_array_size(notes); k++) {
+            const json_t *n = json_array_get(notes, k), *nb = json_object_get(n, "body");
+            const char *kind = json_string_value(json_object_get(n, "note"));
+            if (strcmp(kind, "deployment") == 0 &&
+                json_integer_value(json_object_get(n, "latest"))) {
+                json_decref(deployment);
+                deployment = json_pack("{s:O,s:O,s:O}", "deployed", json_object_get(nb, "deployed"),
+                                       "sector", json_object_get(nb, "sector"), "as_of",
+                                       json_object_get(nb, "as_of"));
+            } else if (strcmp(kind, "withdrawal") == 0) {
+                json_decref(withdrawal);
+                withdrawal = json_pack("{s:O,s:O}", "reason", json_object_get(nb, "reason"), "time",
+                                       json_object_get(n, "time"));
+            }
+        }
+        json_object_set_new(o, "deployment", deployment);
+        json_object_set_new(o, "withdrawal", withdrawal);
+        json_array_append_new(out, o);
+    }
+    json_decref(ps);
+    return out;
+}
+
+json_t *srv_view_weapons(store *rd, const char *status, const char *category, const char *place)
+{
+    json_t *ws = srv_view_load(rd, THING_WEAPON, NULL);
+    json_t *out = ws ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(ws); i++) {
+        json_t *w = json_array_get(ws, i);
+        ev_weapon_derive(w);
+        const json_t *b = json_object_get(w, "body");
+        if ((status && strcmp(json_string_value(json_object_get(w, "status")), status)) ||
+            (category && strcmp(ev_str(b, "category"), category)) ||
+            (place && strcmp(json_string_value(json_object_get(w, "current_place")), place)))
+            continue;
+        json_t *o = srv_view_flatten(w, "record", "handed_over");
+        static const char *const derived[] = {"current_place", "attestations", "destruction",
+                                              "discrepancy", NULL};
+        for (size_t k = 0; derived[k]; k++)
+            json_object_set(o, derived[k], json_object_get(w, derived[k]));
+        json_array_append_new(out, o);
+    }
+    json_decref(ws);
+    return out;
+}
+
+json_t *srv_view_benchmarks(store *rd, int64_t now_ms)
+{
+    json_t *bs = srv_view_load(rd, THING_BENCHMARK, NULL),
+           *ws = srv_view_load(rd, THING_WEAPON, NULL);
+    json_t *out = bs && ws ? json_array() : NULL;
+    for (size_t i = 0; out && i < json_array_size(bs); i++) {
+        json_t *b = json_array_get(bs, i);
+        ev_benchmark_derive(b, ws, now_ms);
+        json_t *o = srv_view_flatten(b, "benchmark", "defined");
+        static const char *const derived[] = {"decommissioned", "progress", "overdue",
+                                              "assessments", NULL};
+        for (size_t k = 0; derived[k]; k++)
+            json_object_set(o, derived[k], json_object_get(b, derived[k]));
+        json_array_append_new(out, o);
+    }
+    json_decref(bs);
+    json_decref(ws);
+    return out;
+}
