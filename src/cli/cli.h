@@ -83,6 +83,18 @@ int cli_manifest_build(const char *data, size_t len, const char *org, int64_t de
                        FILE *errs, cli_manifest *out, cm_error *err);
 void cli_manifest_free(cli_manifest *m);
 
+/* ---- report_force.c: force and disarmament reports ----------------------- */
+
+typedef struct {
+    const char *dir;    /* a log directory, or */
+    const char *server; /* a server's URL, read with token */
+    const char *token;
+} report_source;
+
+/* format: text, csv or json; color: ANSI highlights. Exit status. */
+int report_force(const report_source *src, const char *format, int color);
+int report_disarmament(const report_source *src, const char *format, int color);
+
 /* ---- demo.c: the demo scenario ----------------------------------------- */
 
 /* Makes a new log in dir holding the demo scenario and a read token for

@@ -7,7 +7,8 @@
  * The figures come from the log directory's store (the server may be
  * running) or from a server's GET /v1/reconciliation: the same query either
  * way. Each table is described below as a list of columns, so the text and
- * CSV forms cannot disagree.
+ * CSV forms cannot disagree. `report force` and `report disarmament` are in
+ * report_force.c.
  */
 #include "cli/cli.h"
 
@@ -20,11 +21,15 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: cmcc report [supply] (DIR | --server URL [--token T]) [--format text|csv|json]\n\n"
-    "Prints the reconciliation of the supply ledger: by crossing, by organization and\n"
-    "by category, what was declared, approved, entered, is held or pending, was\n"
-    "distributed, lost or is unaccounted for. Lost and unaccounted quantities are\n"
-    "highlighted on a terminal.\n\n"
+    "usage: cmcc report [supply|force|disarmament] (DIR | --server URL [--token T])\n"
+    "                   [--format text|csv|json]\n\n"
+    "supply (the default): the reconciliation of the supply ledger by crossing, by\n"
+    "organization and by category: what was declared, approved, entered, is held or\n"
+    "pending, was distributed, lost or is unaccounted for (lost and unaccounted stand\n"
+    "out on a terminal).\n"
+    "force: every requirement's gap analysis, and why each pledge that does not count\n"
+    "does not.\n"
+    "disarmament: weapon records by category and status, and benchmark progress.\n\n"
     "  --server URL   read from a server (token from --token or $CMCC_TOKEN)\n"
     "  --format F     text (default), csv or json\n"
     "  --color, --no-color   force colour on or off\n";
@@ -201,12 +206,16 @@ int cmd_report(int argc, char **argv)
     }
     int rest = argc - optind;
     const char *what = "supply", *dir = NULL;
-    if (rest > 0 && strcmp(argv[optind], "supply") == 0) optind++, rest--;
+    if (rest > 0 && (strcmp(argv[optind], "supply") == 0 || strcmp(argv[optind], "force") == 0 ||
+                     strcmp(argv[optind], "disarmament") == 0))
+        what = argv[optind++], rest--;
     if (rest == 1) dir = argv[optind];
     if ((!dir == !server) || rest > 1 ||
         (strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "json")))
         return fputs(help, stderr), 2;
-    (void)what;
+    report_source src = {dir, server, token};
+    if (strcmp(what, "force") == 0) return report_force(&src, format, color);
+    if (strcmp(what, "disarmament") == 0) return report_disarmament(&src, format, color);
     cm_buf b = CM_BUF_INIT;
     if (fetch(dir, server, token, &b)) return buf_free(&b), 1;
     json_error_t je;

@@ -43,6 +43,12 @@ static const demo_org orgs[] = {
     {"force-liaison", "Stabilization Force Liaison Cell", "military", NULL},
     {"party-liaison", "Coordination Office of the Northern Party", "military", NULL},
     {"joint-monitoring", "Joint Monitoring Mission of the Mediators", "monitor", NULL},
+    {"nordland-mod", "Ministry of Defence of Nordland", "contributor", "Nordland"},
+    {"austral-mod", "Austral Armed Forces", "contributor", "Austral"},
+    {"meridia-mod", "Meridian Defence Staff", "contributor", "Meridia"},
+    {"isthmia-mod", "Isthmian Ministry of the Interior", "contributor", "Isthmia"},
+    {"verif-alpha", "International Verification Team Alpha", "verifier", NULL},
+    {"verif-beta", "International Verification Team Beta", "verifier", NULL},
 };
 #define N_ORGS (sizeof orgs / sizeof orgs[0])
 
@@ -69,6 +75,12 @@ static const demo_place places[] = {
     {"dp-jabalia", "distribution_point", "Jabalia distribution point", 31.5310, 34.4835, "north"},
     {"dp-beit-lahia", "distribution_point", "Beit Lahia distribution point", 31.5480, 34.4990,
      "north"},
+    {"cp-khan-younis", "collection_point", "Khan Younis weapons collection point", 31.3400, 34.3000,
+     "south"},
+    {"cp-gaza-city", "collection_point", "Gaza City weapons collection point", 31.5100, 34.4600,
+     "north"},
+    {"depot-south", "depot", "Southern verification depot", 31.3000, 34.2700, "south"},
+    {"depot-north", "depot", "Northern verification depot", 31.5200, 34.4500, "north"},
 };
 #define N_PLACES (sizeof places / sizeof places[0])
 
@@ -164,6 +176,7 @@ static void registry(demo *d)
                           sodium_base64_VARIANT_ORIGINAL);
         json_t *body = json_pack("{s:s,s:s,s:[s],s:[{s:s}]}", "org", o->org, "name", o->name,
                                  "roles", o->roles, "keys", "public_key", pub);
+        if (o->country) json_object_set_new(body, "country", json_string(o->country));
         demo_emit(d, COORD, "org.admit", t += 600000, body);
     }
     for (size_t i = 0; i < N_PLACES; i++) {
@@ -180,6 +193,30 @@ static void registry(demo *d)
         d, COORD, "org.suspend", d->start + 11 * DAY_MS,
         json_pack("{s:s,s:s}", "org", "desert-line", "reason",
                   "a convoy under its custody was diverted; suspended pending investigation"));
+}
+
+/* A weapon whose serial was already handed over is refused as recycled. */
+static int recycled(demo *d, cm_error *err)
+{
+    char t[32];
+    time_format_s(d->start + 13 * DAY_MS, t, sizeof t);
+    json_t *e = json_pack(
+        "{s:i,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:i,s:s,s:s,s:s}}", "v", 1, "type", "weapon.handover",
+        "id", "demo-recycled", "org", "verif-beta", "time", t, "body", "record", "wr-recycled",
+        "category", "small_arm", "description", "assault rifle handed in a second time", "quantity",
+        1, "place", "cp-khan-younis", "make", "Kalashnikov", "serial", demo_recycled_serial());
+    char *json = json_dumps(e, EV_JSON_OUT);
+    json_decref(e);
+    ev_envelope env;
+    ev_envelope_sign(key_of(d, "verif-beta"), json, strlen(json), &env);
+    free(json);
+    cm_error why;
+    int appended = srv_ingest(d->dir, &env, 1, &why) == 0;
+    ev_envelope_free(&env);
+    if (appended || why.code != CM_CONFLICT)
+        return cm_fail(err, CM_INTERNAL, "", "a recycled serial was not refused as it should be");
+    fprintf(stderr, "cmcc demo: a recycled weapon was refused, as it must be: %s\n", why.message);
+    return 0;
 }
 
 static int issue_token(const char *dir, cm_error *err)
@@ -237,7 +274,8 @@ int demo_build(const char *dir, cm_error *err)
     registry(&d);
     demo_supply(&d);
     demo_deconfliction(&d);
-    if (append_all(&d, err) || issue_token(dir, err)) goto done;
+    demo_force(&d);
+    if (append_all(&d, err) || recycled(&d, err) || issue_token(dir, err)) goto done;
     rc = 0;
 done:
     for (size_t i = 0; i < d.n; i++) free(d.evs[i].json);

@@ -26,5 +26,9 @@ unsigned demo_rand(demo *d, unsigned n);
 void demo_supply(demo *d);
 /* demo_deconfliction.c: sites, zones, a week of movements, incidents. */
 void demo_deconfliction(demo *d);
+/* demo_force.c: requirements, pledges, deployments, weapons, benchmarks;
+ * and the serial of a weapon handed over in it, to try to recycle. */
+void demo_force(demo *d);
+const char *demo_recycled_serial(void);
 
 #endif

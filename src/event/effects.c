@@ -1,6 +1,7 @@
 /*
  * effects.c: the list of effects an accepted event returns (see event.h).
- * A plain growable array; entries borrow their strings from the event.
+ * A plain growable array; entries borrow their strings from the event, but
+ * for consignment ids, which accept and reject read from the store: copied.
  */
 #include "event/event.h"
 

@@ -362,7 +362,8 @@ typedef struct {
             long long line, approved;
         } line_screen;
         struct {
-            const char *consignment;
+            /* a copy: accept and reject read it from the store, not the event */
+            char consignment[EV_ID_MAX + 1];
         } consignment; /* FX_CONSIGNMENT_SCREENED, FX_TOUCH */
         struct {
             const char *transfer, *consignment, *from, *to, *place;
@@ -377,7 +378,7 @@ typedef struct {
             int accepted;
         } transfer_close;
         struct {
-            const char *consignment;
+            char consignment[EV_ID_MAX + 1]; /* a copy, as for FX_TOUCH */
             long long line, qty;
             /* "" is outside the ledger: from "" is an entry, to "" its return */
             char from[EV_ACCOUNT_MAX], to[EV_ACCOUNT_MAX];

@@ -166,7 +166,7 @@ static ev_fx *move(ev_effects *fx, const char *consignment, long long line, long
                    const char *to_who)
 {
     ev_fx *f = ev_fx_add(fx, FX_MOVE);
-    f->u.move.consignment = consignment;
+    snprintf(f->u.move.consignment, sizeof f->u.move.consignment, "%s", consignment);
     f->u.move.line = line;
     f->u.move.qty = qty;
     if (from_kind) account(f->u.move.from, from_kind, from_who);
@@ -176,7 +176,8 @@ static ev_fx *move(ev_effects *fx, const char *consignment, long long line, long
 
 static void touch(ev_effects *fx, const char *consignment)
 {
-    ev_fx_add(fx, FX_TOUCH)->u.consignment.consignment = consignment;
+    ev_fx *f = ev_fx_add(fx, FX_TOUCH);
+    snprintf(f->u.consignment.consignment, sizeof f->u.consignment.consignment, "%s", consignment);
 }
 
 static int need_consignment(const ev_ctx *c, const char *id, const char *field,
@@ -337,7 +338,8 @@ static int apply_screen(const ev_ctx *c, ev_effects *fx, cm_error *err)
         f->u.line_screen.approved = approved;
         f->u.line_screen.reason = ev_str(d, "reason");
     }
-    ev_fx_add(fx, FX_CONSIGNMENT_SCREENED)->u.consignment.consignment = id;
+    ev_fx *sf = ev_fx_add(fx, FX_CONSIGNMENT_SCREENED);
+    snprintf(sf->u.consignment.consignment, sizeof sf->u.consignment.consignment, "%s", id);
     touch(fx, id);
     return 0;
 }

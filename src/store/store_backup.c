@@ -41,7 +41,10 @@ int store_backup(const char *src_path, const char *dst_path, uint64_t *size, cm_
         goto done;
     }
     store copy = {dst, STORE_READER, {0}, 0};
-    if (store_size(&copy, size, err)) goto done;
+    int sized = store_size(&copy, size, err);
+    /* the statement store_size prepared, else dst cannot close */
+    for (int i = 0; i < SQ_COUNT; i++) sqlite3_finalize(copy.st[i]);
+    if (sized) goto done;
     rc = 0;
 done:
     sqlite3_close(dst);

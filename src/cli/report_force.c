@@ -1,0 +1,215 @@
+/*
+ * report_force.c: `cmcc report force` and `cmcc report disarmament`, in
+ * the terminal, as CSV or as JSON.
+ *
+ *   force        every requirement with its gap analysis (required, pledged,
+ *                eligible by readiness, deployed, gap), and under each the
+ *                pledges that do not count and why (the caveat, sector,
+ *                date or withdrawal); gaps stand out in colour
+ *   disarmament  weapon records by category and status (quantities, and
+ *                open discrepancies), and benchmark progress with overdue
+ *                ones standing out
+ *
+ * The figures come from a server (GET /v1/requirements, /v1/weapons,
+ * /v1/benchmarks) or from a log directory through the same views
+ * (server/views.c), so both give the same answer.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+#include "common/timeutil.h"
+#include "server/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef json_t *(*local_view)(store *rd);
+
+static json_t *weapons_all(store *rd)
+{
+    return srv_view_weapons(rd, NULL, NULL, NULL);
+}
+
+static json_t *benchmarks_now(store *rd)
+{
+    return srv_view_benchmarks(rd, time_now_ms());
+}
+
+/* The list `key` from the server's `path`, or from the log in dir. */
+static json_t *fetch_list(const report_source *src, const char *path, const char *key,
+                          local_view local)
+{
+    cm_error err;
+    if (src->server) {
+        cli_http *h = cli_http_new(src->server, src->token);
+        cm_buf b = CM_BUF_INIT;
+        long status = 0;
+        json_t *list = NULL;
+        if (cli_http_get(h, path, &b, &status, &err))
+            cli_error("report", &err);
+        else if (status != 200)
+            cli_errorf("report", "GET %s answered %ld: %s", path, status, b.data);
+        else {
+            json_t *doc = json_loadb(b.data, b.len, 0, NULL);
+            list = json_incref(json_object_get(doc, key));
+            json_decref(doc);
+        }
+        buf_free(&b);
+        cli_http_free(h);
+        return list;
+    }
+    char *db = xasprintf("%s/%s", src->dir, SRV_DB_FILE);
+    store *s = store_open(db, STORE_READER, &err);
+    free(db);
+    if (!s) return cli_error("report", &err), NULL;
+    json_t *list = local(s);
+    store_close(s);
+    if (!list) cli_errorf("report", "the log cannot be read");
+    return list;
+}
+
+static long long num(const json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static void dump(json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    printf("%s\n", s);
+    free(s);
+}
+
+int report_force(const report_source *src, const char *format, int color)
+{
+    json_t *reqs = fetch_list(src, "/v1/requirements", "requirements", srv_view_requirements);
+    if (!reqs) return 1;
+    if (strcmp(format, "json") == 0) {
+        json_t *doc = json_pack("{s:o}", "requirements", reqs);
+        dump(doc);
+        json_decref(doc);
+        return 0;
+    }
+    if (strcmp(format, "csv") == 0) {
+        printf("requirement,capability,sector,needed_by,required,pledged,level1,level2,level3,"
+               "rapid,eligible_level2_or_above,deployed,gap\r\n");
+        for (size_t i = 0; i < json_array_size(reqs); i++) {
+            const json_t *r = json_array_get(reqs, i), *e = json_object_get(r, "eligible");
+            printf("%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\r\n",
+                   str(r, "requirement"), str(r, "capability"), str(r, "sector"),
+                   str(r, "needed_by"), num(r, "quantity"), num(r, "pledged"), num(e, "level1"),
+                   num(e, "level2"), num(e, "level3"), num(e, "rapid"),
+                   num(r, "eligible_level2_or_above"), num(r, "deployed"), num(r, "gap"));
+        }
+        json_decref(reqs);
+        return 0;
+    }
+    printf("%sRequirements%s (gap = required - eligible at level2 or above)\n",
+           color ? "\033[1m" : "", color ? "\033[0m" : "");
+    printf("  %-24s %-24s %-10s %-10s %8s %8s %8s %8s %6s\n", "requirement", "capability", "sector",
+           "needed by", "required", "pledged", "L2+", "deployed", "gap");
+    long long gaps = 0;
+    for (size_t i = 0; i < json_array_size(reqs); i++) {
+        const json_t *r = json_array_get(reqs, i);
+        long long gap = num(r, "gap");
+        gaps += gap;
+        printf("  %-24s %-24s %-10s %-10.10s %8lld %8lld %8lld %8lld %s%6lld%s\n",
+               str(r, "requirement"), str(r, "capability"), str(r, "sector"), str(r, "needed_by"),
+               num(r, "quantity"), num(r, "pledged"), num(r, "eligible_level2_or_above"),
+               num(r, "deployed"), color && gap ? "\033[1;31m" : "", gap,
+               color && gap ? "\033[0m" : "");
+        const json_t *ex = json_object_get(r, "excluded");
+        for (size_t k = 0; k < json_array_size(ex); k++) {
+            const json_t *x = json_array_get(ex, k);
+            printf("      not counted: %s (%s): %s\n", str(x, "pledge"), str(x, "org"),
+                   str(x, "reason"));
+        }
+    }
+    if (!json_array_size(reqs)) printf("  (no requirements yet)\n");
+    printf("\nUncovered: %s%lld%s unit(s) in all\n", color && gaps ? "\033[1;31m" : "", gaps,
+           color && gaps ? "\033[0m" : "");
+    json_decref(reqs);
+    return 0;
+}
+
+static const char *const statuses[] = {"registered", "verified", "destroyed", "decommissioned"};
+
+int report_disarmament(const report_source *src, const char *format, int color)
+{
+    json_t *ws = fetch_list(src, "/v1/weapons", "weapons", weapons_all);
+    json_t *bs = ws ? fetch_list(src, "/v1/benchmarks", "benchmarks", benchmarks_now) : NULL;
+    if (!ws || !bs) {
+        json_decref(ws);
+        return 1;
+    }
+    if (strcmp(format, "json") == 0) {
+        json_t *doc = json_pack("{s:o,s:o}", "weapons", ws, "benchmarks", bs);
+        dump(doc);
+        json_decref(doc);
+        return 0;
+    }
+    /* quantities by category and status, and open discrepancies */
+    json_t *by = json_object();
+    for (size_t i = 0; i < json_array_size(ws); i++) {
+        const json_t *w = json_array_get(ws, i);
+        json_t *row = json_object_get(by, str(w, "category"));
+        if (!row) {
+            row = json_pack("{s:i,s:i,s:i,s:i,s:i}", "registered", 0, "verified", 0, "destroyed", 0,
+                            "decommissioned", 0, "discrepancies", 0);
+            json_object_set_new(by, str(w, "category"), row);
+        }
+        const char *st = str(w, "status");
+        json_object_set_new(row, st, json_integer(num(row, st) + num(w, "quantity")));
+        if (json_is_true(json_object_get(w, "discrepancy")))
+            json_object_set_new(row, "discrepancies", json_integer(num(row, "discrepancies") + 1));
+    }
+    int csv = strcmp(format, "csv") == 0;
+    if (csv)
+        printf("section,name,registered,verified,destroyed,decommissioned,discrepancies,target,"
+               "progress,due,overdue\r\n");
+    else
+        printf("%sWeapon records%s (quantities by status)\n  %-14s %10s %10s %10s %14s %13s\n",
+               color ? "\033[1m" : "", color ? "\033[0m" : "", "category", statuses[0], statuses[1],
+               statuses[2], statuses[3], "discrepancies");
+    const char *cat;
+    json_t *row;
+    json_object_foreach(by, cat, row)
+    {
+        if (csv)
+            printf("category,%s,%lld,%lld,%lld,%lld,%lld,,,,\r\n", cat, num(row, statuses[0]),
+                   num(row, statuses[1]), num(row, statuses[2]), num(row, statuses[3]),
+                   num(row, "discrepancies"));
+        else
+            printf("  %-14s %10lld %10lld %10lld %14lld %s%13lld%s\n", cat, num(row, statuses[0]),
+                   num(row, statuses[1]), num(row, statuses[2]), num(row, statuses[3]),
+                   color && num(row, "discrepancies") ? "\033[1;33m" : "",
+                   num(row, "discrepancies"), color && num(row, "discrepancies") ? "\033[0m" : "");
+    }
+    if (!csv)
+        printf("\n%sBenchmarks%s\n  %-24s %8s %14s %9s  %-10s\n", color ? "\033[1m" : "",
+               color ? "\033[0m" : "", "benchmark", "target", "decommissioned", "progress", "due");
+    for (size_t i = 0; i < json_array_size(bs); i++) {
+        const json_t *b = json_array_get(bs, i);
+        int overdue = json_is_true(json_object_get(b, "overdue"));
+        double p = json_number_value(json_object_get(b, "progress")) * 100;
+        if (csv)
+            printf("benchmark,%s,,,,%lld,,%lld,%.1f,%s,%s\r\n", str(b, "benchmark"),
+                   num(b, "decommissioned"), num(b, "target"), p, str(b, "due"),
+                   overdue ? "true" : "false");
+        else
+            printf("  %-24s %8lld %14lld %8.1f%%  %-10.10s%s%s%s\n", str(b, "benchmark"),
+                   num(b, "target"), num(b, "decommissioned"), p, str(b, "due"),
+                   overdue && color ? " \033[1;31m" : (overdue ? " " : ""),
+                   overdue ? "OVERDUE" : "", overdue && color ? "\033[0m" : "");
+    }
+    json_decref(by);
+    json_decref(ws);
+    json_decref(bs);
+    return 0;
+}
