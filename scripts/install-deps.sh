@@ -1,12 +1,14 @@
 #!/bin/sh
 # install-deps.sh: installs the Debian packages cmcc builds, tests and
 # benchmarks with. Safe to run again: it asks apt-get only for what is
-# missing. Run as root, or as a user who may use sudo.
+# missing. Run as root, or as a user who may use sudo. libclang-rt-14-dev
+# holds clang's libFuzzer and sanitizer runtimes, llvm its llvm-symbolizer
+# (`make fuzz`).
 #
 #   scripts/install-deps.sh          build and test dependencies
 set -eu
 
-pkgs="build-essential cmake pkg-config clang clang-format
+pkgs="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llvm
 libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
 libcurl4-openssl-dev libcmocka-dev libcsv-dev
 python3 python3-nacl openssl sqlite3 curl

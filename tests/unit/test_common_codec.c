@@ -1,0 +1,69 @@
+/*
+ * test_common_codec.c: standard base64 and hex (common/codec). Strictness
+ * first: only the base64 alphabet, padded, nothing after it; then round
+ * trips of every length around a group of three.
+ */
+#include "common/codec.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static long decode(const char *s, uint8_t *out, size_t cap)
+{
+    return b64_decode(s, strlen(s), out, cap);
+}
+
+static void test_strict(void **state)
+{
+    (void)state;
+    uint8_t out[16];
+    assert_int_equal(decode("", out, sizeof out), 0);
+    assert_int_equal(decode("AA==", out, sizeof out), 1);
+    assert_int_equal(decode("/+8=", out, sizeof out), 2);
+    const char *bad[] = {
+        "AA",         /* no padding */
+        "AA=",        /* short padding */
+        "AA==AA==",   /* data after padding */
+        "AA=A",       /* data after padding */
+        "A A=",       /* white space */
+        "AB==",       /* bits left over: not canonical */
+        "AA==\n",     /* a newline after it */
+        "-_8=",       /* the URL-safe alphabet */
+        "\x80+8=",    /* libsodium 1.0.18 reads any byte >= 0x80 as '/' */
+        "/\xd9/=",    /* (found by fuzz_note) */
+        "\xc3\xa9//", /* UTF-8 for U+00E9 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (decode(bad[i], out, sizeof out) >= 0) fail_msg("accepted bad[%zu]", i);
+    }
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    uint8_t in[10], out[16];
+    char b64[B64_LEN(sizeof in) + 1];
+    for (size_t i = 0; i < sizeof in; i++) in[i] = (uint8_t)(0xf0 + i);
+    for (size_t n = 0; n <= sizeof in; n++) {
+        b64_encode(in, n, b64, sizeof b64);
+        assert_int_equal(strlen(b64), B64_LEN(n));
+        assert_int_equal(decode(b64, out, sizeof out), (long)n);
+        assert_memory_equal(out, in, n);
+    }
+    char hex[2 * 3 + 1];
+    hex_encode((const uint8_t *)"\x00\xab\xff", 3, hex);
+    assert_string_equal(hex, "00abff");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strict),
+        cmocka_unit_test(test_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
