@@ -1,6 +1,7 @@
 /*
  * h_log.c: the log itself over HTTP.
  *
+ *   GET /v1/log                       public: origin, note verifier key, size
  *   GET /checkpoint                   newest signed checkpoint (text/plain)
  *   GET /tile/<L>/<N>[.p/<W>]         hash tiles (public)
  *   GET /tile/entries/<N>[.p/<W>]     entry bundles (participants only)
@@ -24,6 +25,21 @@
 static int unavailable(srv_resp *r)
 {
     srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
+    return 0;
+}
+
+int h_log_info(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    srv *s = q->s;
+    uint64_t size;
+    srv_published(s, &size, NULL);
+    buf_puts(&r->body, "{\"origin\":");
+    buf_json_str(&r->body, s->origin);
+    buf_puts(&r->body, ",\"vkey\":");
+    buf_json_str(&r->body, s->vkey ? s->vkey : "");
+    buf_printf(&r->body, ",\"size\":%llu,\"witnesses\":[]}\n", (unsigned long long)size);
+    r->cache = "no-cache";
     return 0;
 }
 

@@ -169,7 +169,7 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
     }
     qsort(ack, nack, sizeof *ack, cmp_ll);
     json_t *mv =
-        json_pack("{s:i,s:o}", "requested", (json_int_t)json_array_size(ms), "by_status", by);
+        json_pack("{s:I,s:o}", "requested", (json_int_t)json_array_size(ms), "by_status", by);
     json_object_set_new(
         mv, "median_time_to_acknowledge_s",
         nack ? json_integer(nack % 2 ? ack[nack / 2] : (ack[nack / 2 - 1] + ack[nack / 2]) / 2)

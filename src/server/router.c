@@ -12,6 +12,7 @@
 static const srv_route routes[] = {
     {"POST", "/v1/events", 0, h_events},
     {"GET", "/checkpoint", 1, h_checkpoint},
+    {"GET", "/v1/log", 1, h_log_info},
     {"GET", "/tile/", 1, h_tile}, /* entry bundles check the token themselves */
     {"GET", "/v1/entries/", 0, h_entry},
     {"GET", "/v1/proof/inclusion", 0, h_proof_inclusion},

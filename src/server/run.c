@@ -55,6 +55,8 @@ static int load(srv *s, cm_error *err)
         return cm_fail(err, CM_INTERNAL, "", "the store has no origin: is it a cmcc log?");
     snprintf(s->origin, sizeof s->origin, "%s", origin);
     free(origin);
+    if (store_meta_get(s->writer, "vkey", &s->vkey, err) != 1)
+        return cm_fail(err, CM_INTERNAL, "", "the store has no verifier key: is it a cmcc log?");
     if (seq_init(s, err)) return -1;
     if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0) return -1;
     return 0;
@@ -106,6 +108,7 @@ static void cleanup(srv *s)
     store_close(s->writer);
     log_key_free(&s->log_key);
     free(s->checkpoint);
+    free(s->vkey);
     free(s->db_path);
     srv_limiter_free(s->limiter);
     srv_keycache_free(s->keys);

@@ -128,6 +128,7 @@ struct srv {
     void *seq;     /* the sequencer's own state (sequencer.c) */
     log_key log_key;
     char origin[NOTE_NAME_MAX];
+    char *vkey; /* the log's note verifier key */
     srv_limiter *limiter; /* NULL when no rate is configured */
     srv_pool *pool;       /* checks a request's envelopes on every core */
     srv_keycache *keys;   /* public keys by keyid */
@@ -204,6 +205,7 @@ typedef int (*srv_handler)(srv_req *q, const char *path, srv_resp *r);
 
 int h_events(srv_req *q, const char *path, srv_resp *r);
 int h_checkpoint(srv_req *q, const char *path, srv_resp *r);
+int h_log_info(srv_req *q, const char *path, srv_resp *r);
 int h_tile(srv_req *q, const char *path, srv_resp *r);
 int h_entry(srv_req *q, const char *path, srv_resp *r);
 int h_proof_inclusion(srv_req *q, const char *path, srv_resp *r);

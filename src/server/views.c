@@ -27,6 +27,19 @@ json_t *srv_view_load(store *rd, ev_thing_kind kind, const char *id)
     return j;
 }
 
+/* The event type whose body a thing keyed idkey carries, when its optional
+ * fields never given are to read as null (docs/protocol.md, HTTP: Lists). */
+static const ev_type *body_type(const char *idkey)
+{
+    static const char *const types[][2] = {{"site", "site.notify"},
+                                           {"zone", "zone.declare"},
+                                           {"movement", "movement.request"},
+                                           {"incident", "incident.report"}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i][0], idkey) == 0) return ev_type_find(types[i][1]);
+    return NULL;
+}
+
 /* {<kind>: id, "org", "status", "time" (as `when`), body fields...} */
 json_t *srv_view_flatten(const json_t *t, const char *idkey, const char *when)
 {
@@ -37,6 +50,9 @@ json_t *srv_view_flatten(const json_t *t, const char *idkey, const char *when)
     json_object_set(o, when, json_object_get(t, "time"));
     json_object_set(o, "index", json_object_get(t, "index"));
     json_object_update_missing(o, json_object_get(t, "body"));
+    const ev_type *ty = body_type(idkey);
+    for (const ev_field *f = ty ? ty->body : NULL; f && f->name; f++)
+        if (!json_object_get(o, f->name)) json_object_set_new(o, f->name, json_null());
     return o;
 }
 
