@@ -3,7 +3,11 @@
 # benchmarks with. Safe to run again: it asks apt-get only for what is
 # missing. Run as root, or as a user who may use sudo. libclang-rt-14-dev
 # holds clang's libFuzzer and sanitizer runtimes, llvm its llvm-symbolizer
-# (`make fuzz`).
+# (`make fuzz`). nodejs and npm run the independent GeoJSON validator of
+# tests/blackbox/test_geojson.py (tests/geojson/, installed by that test
+# with `npm ci` from its lockfile): they count as present when the commands
+# `node` and `npm` are, whichever package brought them (a nodejs package
+# from elsewhere bundles npm and conflicts with Debian's).
 #
 #   scripts/install-deps.sh          build and test dependencies
 set -eu
@@ -19,6 +23,8 @@ for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing="$missing $p"
 done
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "install-deps: installing$missing"

@@ -33,6 +33,7 @@ int cmd_import(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_new(int argc, char **argv);
+int cmd_witness(int argc, char **argv);
 
 /* ---- send.c: envelopes to a server, retrying safely -------------------- */
 

@@ -203,6 +203,16 @@ static int apply_movement_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
                        "movement \"%s\" was already reported %s", id, ts.status);
     ev_fx_thing_status(fx, THING_MOVEMENT, id, ev_str(b, "outcome"));
     ev_fx_thing_note(fx, THING_MOVEMENT, id, "report", b, 0);
+    /* the military orgs whose answers counted, frozen with the report, so
+     * that orgs admitted or suspended later do not change a closed record */
+    char mil[64][EV_ID_MAX + 1];
+    size_t n = 0;
+    if (c->view->orgs_with_role(c->view->ctx, ROLE_MILITARY, mil, 64, &n) < 0)
+        return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(mil[i]));
+    ev_fx_thing_note(fx, THING_MOVEMENT, id, "military", list, 0);
+    fx->v[fx->n - 1].u.thing.owned = list;
     return 0;
 }
 

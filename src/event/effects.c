@@ -24,11 +24,14 @@ ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind)
 
 void ev_effects_reset(ev_effects *fx)
 {
+    for (size_t i = 0; i < fx->n; i++)
+        if (fx->v[i].kind >= FX_THING_PUT) json_decref(fx->v[i].u.thing.owned);
     fx->n = 0;
 }
 
 void ev_effects_free(ev_effects *fx)
 {
+    ev_effects_reset(fx);
     free(fx->v);
     fx->v = NULL;
     fx->n = fx->cap = 0;

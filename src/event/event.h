@@ -396,6 +396,7 @@ typedef struct {
             const json_t *body; /* FX_THING_PUT, FX_THING_NOTE */
             const char *note;   /* FX_THING_NOTE: what kind of note ("response", ...) */
             int latest_per_org; /* FX_THING_NOTE: replaces this org's earlier note */
+            json_t *owned;      /* a body made by the rule, released with the effects */
         } thing;
     } u;
 } ev_fx;

@@ -7,17 +7,20 @@
  * A movement's status (PROTOCOL.md section 3): its reported outcome once
  * reported; otherwise "denied" if any active military org's latest answer
  * denies it, "pending" until every active military org has answered, and
- * then "acknowledged". Time to acknowledge: from the request's time to the
- * last of those answers.
+ * then "acknowledged". Once reported, the military orgs that count are those
+ * of the time of the report (frozen in a "military" note), so later
+ * admissions or suspensions do not change a closed record. Time to
+ * acknowledge: from the request's time to the last of those answers.
  *
  * Warnings on a movement: its route enters an active closed or restricted
  * zone whose time overlaps its window (a leg crossing a zone with no route
  * point inside counts); it was requested less than 48 h before its window.
- * Passing near a notified site is fine. A warning on a site: it lies inside
- * an active closed zone that overlaps its time.
+ * Passing near a notified site is fine. A warning on a site (not withdrawn):
+ * it lies inside an active closed zone that overlaps its time.
  */
 #include "event/event.h"
 
+#include "common/mem.h"
 #include "common/timeutil.h"
 
 #include <stdint.h>
@@ -53,6 +56,20 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
     int64_t requested = ms(m, "time", 0);
     int64_t w0 = ms(body, "window_start", 0), w1 = ms(body, "window_end", 0);
 
+    /* a reported movement is judged by the military orgs of its report */
+    const json_t *notes_all = json_object_get(m, "notes");
+    char(*frozen)[EV_ID_MAX + 1] = NULL;
+    for (size_t i = 0; i < json_array_size(notes_all); i++) {
+        const json_t *n = json_array_get(notes_all, i);
+        if (strcmp(json_string_value(json_object_get(n, "note")), "military") != 0) continue;
+        const json_t *list = json_object_get(n, "body");
+        free(frozen);
+        nmil = json_array_size(list);
+        frozen = xcalloc(nmil ? nmil : 1, sizeof *frozen);
+        for (size_t k = 0; k < nmil; k++)
+            snprintf(frozen[k], EV_ID_MAX + 1, "%s", json_string_value(json_array_get(list, k)));
+        military = frozen;
+    }
     /* answers: each military org's latest */
     json_t *answers = json_array(), *waiting = json_array();
     int denied = 0, conditional = 0;
@@ -137,6 +154,7 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
     free(route);
     json_object_set_new(m, "warnings", warnings);
     json_object_set_new(m, "movement_status", json_string(status));
+    free(frozen);
 }
 
 void ev_site_derive(json_t *site, const json_t *zones)
@@ -146,7 +164,10 @@ void ev_site_derive(json_t *site, const json_t *zones)
                    json_number_value(json_object_get(body, "lon"))};
     int64_t s0 = ms(body, "from", 0), s1 = ms(body, "until", INT64_MAX);
     json_t *warnings = json_array();
-    for (size_t i = 0; i < json_array_size(zones); i++) {
+    /* a withdrawn site is no longer notified: nothing to warn about */
+    const char *status = json_string_value(json_object_get(site, "status"));
+    size_t nzones = status && strcmp(status, "withdrawn") == 0 ? 0 : json_array_size(zones);
+    for (size_t i = 0; i < nzones; i++) {
         const json_t *z = json_array_get(zones, i), *zb = json_object_get(z, "body");
         if (strcmp(json_string_value(json_object_get(z, "status")), "active") != 0 ||
             strcmp(json_string_value(json_object_get(zb, "kind")), "closed") != 0)

@@ -7,7 +7,8 @@
  * headers (a Content-Length over the limit is answered 413 at once), once
  * per chunk of body (accumulated up to the limit; a body that keeps going
  * past four times the limit without a Content-Length is cut off), and once
- * at the end, when the route's handler runs. A handler either fills the
+ * at the end, when the route's handler runs. All bodies held at once share a
+ * memory budget (max_buffered): past it, a request is answered 503. A handler either fills the
  * response or suspends the connection (POST /v1/events waits for the
  * sequencer); the sequencer's answer resumes it, and the next call sends it.
  */
@@ -156,20 +157,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        size_t limit = body_limit(s, conn);
-        if (q->too_large || q->body.len + *upload_size > limit) {
-            if (!q->too_large) buf_free(&q->body);
-            q->too_large = 1;
-            q->body.len += *upload_size; /* counts what was discarded */
-            if (q->body.len > 4 * limit) return MHD_NO;
-        } else {
-            buf_append(&q->body, upload, *upload_size);
-        }
+        size_t limit = body_limit(s, conn), n = *upload_size;
         *upload_size = 0;
+        if (q->too_large || q->busy || q->body.len + n > limit) {
+            if (!q->too_large && !q->busy) {
+                buf_free(&q->body);
+                atomic_fetch_sub(&s->buffered, q->held);
+                q->held = 0;
+                q->too_large = 1;
+            }
+            q->body.len += n; /* counts what was discarded */
+            if (q->body.len > 4 * limit) return MHD_NO;
+            return MHD_YES;
+        }
+        /* all bodies held at once stay within the server's memory budget */
+        if (atomic_fetch_add(&s->buffered, n) + n > s->cfg.max_buffered) {
+            atomic_fetch_sub(&s->buffered, n + q->held);
+            q->held = 0;
+            buf_free(&q->body);
+            q->busy = 1;
+            return MHD_YES;
+        }
+        q->held += n;
+        buf_append(&q->body, upload, n);
         return MHD_YES;
     }
     if (q->ready) return send_response(q);
     if (q->suspended) return MHD_YES;
+    if (q->busy) {
+        q->body.len = 0;
+        srv_errorf(&q->resp, CM_UNAVAILABLE, "",
+                   "the server holds too many request bodies just now: send it again shortly");
+        return send_response(q);
+    }
     if (q->too_large) {
         q->body.len = 0;
         srv_errorf(&q->resp, CM_TOO_LARGE, "",
@@ -189,14 +209,14 @@ void srv_resume(srv_req *q)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
     srv_req *q = *con_cls;
     if (!q) return;
     for (size_t i = 0; i < q->job.n; i++) item_free(&q->job.items[i]);
     free(q->job.items);
-    if (!q->too_large) buf_free(&q->body);
+    atomic_fetch_sub(&((srv *)cls)->buffered, q->held);
+    buf_free(&q->body);
     buf_free(&q->resp.body);
     free(q);
     *con_cls = NULL;

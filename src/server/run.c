@@ -33,6 +33,7 @@ void srv_config_init(srv_config *cfg)
     cfg->timeout_s = 30;
     cfg->max_body = 64 * 1024;
     cfg->max_batch_body = 16 * 1024 * 1024;
+    cfg->max_buffered = 256u * 1024 * 1024;
     cfg->max_batch_lines = 1000;
     cfg->max_queue = 20000;
     cfg->checkpoint_ms = 1000;

@@ -38,6 +38,7 @@ typedef struct {
     unsigned timeout_s;       /* idle connection timeout (default 30) */
     size_t max_body;          /* bytes of a single-envelope request (default 64 KiB) */
     size_t max_batch_body;    /* bytes of an NDJSON request (default 16 MiB) */
+    size_t max_buffered;      /* bytes of request bodies held at once, in all (256 MiB) */
     unsigned max_batch_lines; /* envelopes of an NDJSON request (1,000) */
     unsigned max_queue;       /* events waiting for the sequencer before 503 (default 20,000) */
     unsigned checkpoint_ms;   /* least time between checkpoints (default 1,000) */
@@ -122,6 +123,12 @@ int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *
 /* A pool of `threads` threads for srv_pool_for and srv_replay_batch. */
 srv_pool *srv_pool_new(unsigned threads);
 void srv_pool_free(srv_pool *p);
+
+/* ---- witness.c: a C2SP tlog-witness --------------------------------------- */
+
+/* Serves POST /add-checkpoint for the witness in dir until SIGINT or
+ * SIGTERM. */
+int srv_witness_serve(const char *dir, const char *host, unsigned port, int quiet, cm_error *err);
 
 /* ---- views.c: things as the read API shows them ------------------------- */
 

@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct srv srv;
 
@@ -128,10 +129,11 @@ struct srv {
     void *seq;     /* the sequencer's own state (sequencer.c) */
     log_key log_key;
     char origin[NOTE_NAME_MAX];
-    char *vkey; /* the log's note verifier key */
-    srv_limiter *limiter; /* NULL when no rate is configured */
-    srv_pool *pool;       /* checks a request's envelopes on every core */
-    srv_keycache *keys;   /* public keys by keyid */
+    char *vkey;             /* the log's note verifier key */
+    srv_limiter *limiter;   /* NULL when no rate is configured */
+    srv_pool *pool;         /* checks a request's envelopes on every core */
+    atomic_size_t buffered; /* bytes of request bodies held in memory, in all */
+    srv_keycache *keys;     /* public keys by keyid */
 
     /* what readers may rely on: committed size and root, newest checkpoint */
     pthread_mutex_t pub_mu;
@@ -183,6 +185,8 @@ struct srv_req {
     struct MHD_Connection *conn;
     cm_buf body;
     int too_large;
+    int busy;    /* refused for the server's memory budget of bodies */
+    size_t held; /* bytes of this body counted in srv.buffered */
     int suspended;
     int ready; /* resp is complete: queue it */
     srv_resp resp;

@@ -34,7 +34,11 @@ static const ev_type *body_type(const char *idkey)
     static const char *const types[][2] = {{"site", "site.notify"},
                                            {"zone", "zone.declare"},
                                            {"movement", "movement.request"},
-                                           {"incident", "incident.report"}};
+                                           {"incident", "incident.report"},
+                                           {"requirement", "requirement.define"},
+                                           {"pledge", "pledge.offer"},
+                                           {"record", "weapon.handover"},
+                                           {"benchmark", "benchmark.define"}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strcmp(types[i][0], idkey) == 0) return ev_type_find(types[i][1]);
     return NULL;

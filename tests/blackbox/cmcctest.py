@@ -69,6 +69,17 @@ def rfc3339(t=None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
 
 
+def time_ms(text: str) -> int:
+    """Milliseconds since the epoch of an RFC 3339 UTC time ('Z', optional
+    fraction)."""
+    import calendar
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z", text)
+    if not m:
+        raise ValueError("not an RFC 3339 UTC time: %r" % text)
+    s = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return s * 1000 + (int(round(float(m.group(2)) * 1000)) if m.group(2) else 0)
+
+
 RECEIVED_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 _ids = itertools.count(1)
@@ -121,6 +132,18 @@ class Key:
 
     def __repr__(self):
         return "Key(%s)" % self.keyid
+
+
+def write_pem(key, path):
+    """Writes key as a PKCS#8 PEM file (mode 0600), the form `openssl genpkey
+    -algorithm ed25519` and `cmcc keygen` write, for the cmcc commands that
+    take --key."""
+    der = bytes.fromhex("302e020100300506032b657004220420") + bytes(key.sk)
+    text = "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % b64(der)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
 
 
 def verify_sig(pub: bytes, message: bytes, sig: bytes) -> bool:
@@ -635,6 +658,31 @@ class Log:
         assert r.status == 200, r
         return {p["place"]: p for p in r.json["places"]}
 
+    def things(self, kind, query=""):
+        """GET /v1/<kind>[?query] (sites, zones, movements, incidents): the list."""
+        r = self.get("/v1/%s%s" % (kind, "?" + query if query else ""))
+        assert r.status == 200, (kind, query, r)
+        return r.json[kind]
+
+    def thing(self, kind, id_):
+        """The one thing of kind (sites, zones, movements, incidents) with id_, or None."""
+        key = kind[:-1]
+        found = [t for t in self.things(kind) if t[key] == id_]
+        assert len(found) <= 1, found
+        return found[0] if found else None
+
+    def movement(self, mid):
+        """GET /v1/movements/<mid>, which must exist."""
+        r = self.get("/v1/movements/" + mid)
+        assert r.status == 200, (mid, r)
+        return r.json
+
+    def stats(self):
+        """GET /v1/stats (public, no token)."""
+        r = self.get("/v1/stats", token=None)
+        assert r.status == 200, r
+        return r.json
+
 
 # ---- supply (PROTOCOL.md 3 "Supply") ----------------------------------------
 #
@@ -752,6 +800,86 @@ def ledger_problems(c):
 def balances(c):
     """{line: accounts} of a served consignment."""
     return {l["line"]: dict(l["accounts"]) for l in c["lines"]}
+
+
+# ---- deconfliction and incidents (PROTOCOL.md 3) ---------------------------
+#
+# Body builders: optional fields are left out unless given; points are
+# [lat, lon] as events carry them. Polygon builders give counter-clockwise
+# rings in the (lon, lat) plane unless reversed.
+
+
+def hours(h, base=None) -> str:
+    """RFC 3339 time h hours from base (default now), whole seconds."""
+    return rfc3339((time.time() if base is None else base) + h * 3600)
+
+
+def _opt(b, **extra):
+    for k, v in extra.items():
+        if v is not None:
+            b[k] = v
+    return b
+
+
+def site_body(site, lat=31.5, lon=34.45, kind="clinic", name=None, radius_m=None, from_=None,
+              until=None):
+    return _opt({"site": site, "kind": kind, "name": name or "Site " + site, "lat": lat,
+                 "lon": lon, "from": from_ or hours(-24)}, radius_m=radius_m, until=until)
+
+
+def zone_body(zone, polygon, kind="closed", from_=None, until=None):
+    return _opt({"zone": zone, "kind": kind, "polygon": polygon, "from": from_ or hours(-24)},
+                until=until)
+
+
+def movement_body(movement, route, window_start=None, window_end=None, vehicles=2,
+                  purpose="food convoy", consignments=None, from_place=None, to_place=None):
+    return _opt({"movement": movement, "purpose": purpose, "route": route,
+                 "window_start": window_start or hours(72),
+                 "window_end": window_end or hours(80), "vehicles": vehicles},
+                consignments=consignments, from_place=from_place, to_place=to_place)
+
+
+def respond_body(movement, decision="acknowledged", reason=None, conditions=None):
+    return _opt({"movement": movement, "decision": decision}, reason=reason,
+                conditions=conditions)
+
+
+def report_body(movement, outcome="completed", reason=None, incident=None):
+    return _opt({"movement": movement, "outcome": outcome}, reason=reason, incident=incident)
+
+
+def incident_body(incident, category="other", severity="low", occurred=None,
+                  description="something happened", **refs):
+    """refs: lat, lon, place, consignment, movement, site."""
+    return _opt({"incident": incident, "category": category,
+                 "occurred": occurred or hours(-1), "severity": severity,
+                 "description": description}, **refs)
+
+
+def rect(lat0, lon0, lat1, lon1):
+    """The rectangle lat0..lat1 x lon0..lon1, counter-clockwise in (lon, lat)."""
+    return [[lat0, lon0], [lat0, lon1], [lat1, lon1], [lat1, lon0]]
+
+
+def circle(lat, lon, r_deg, n):
+    """A regular n-gon of radius r_deg degrees, counter-clockwise, rounded to
+    7 decimals (simple for any n up to thousands at r_deg >= 0.1)."""
+    import math
+    return [[round(lat + r_deg * math.sin(2 * math.pi * i / n), 7),
+             round(lon + r_deg * math.cos(2 * math.pi * i / n), 7)] for i in range(n)]
+
+
+def ring_area2(ring_lonlat):
+    """Twice the signed area of a ring of [x, y] positions (shoelace); > 0 for
+    counter-clockwise. A closing position equal to the first adds nothing."""
+    s = 0.0
+    n = len(ring_lonlat)
+    for i in range(n):
+        x0, y0 = ring_lonlat[i - 1][:2]
+        x1, y1 = ring_lonlat[i][:2]
+        s += x0 * y1 - x1 * y0
+    return s
 
 
 # ---- unittest glue -----------------------------------------------------------
