@@ -3,8 +3,9 @@
  *
  * Waits until the published tree is larger than the last one it signed,
  * signs a C2SP checkpoint of it (origin, size, base64 root) as a signed note
- * with the log key, and hands it to the sequencer, which keeps it in the
- * store and then serves it at /checkpoint. Then it waits out the rest of
+ * with the log key, gathers the cosignatures of the configured witnesses
+ * (cosign.c), and hands it to the sequencer, which keeps it in the store and
+ * then serves it at /checkpoint. Then it waits out the rest of
  * the interval (checkpoint_ms, one second by default), so that a growing
  * tree gets at most one checkpoint a second.
  */
@@ -70,6 +71,11 @@ void *ckpt_main(void *arg)
         j->kind = JOB_CHECKPOINT;
         j->size = size;
         j->note = srv_sign_checkpoint(&s->log_key, s->origin, size, &root);
+        if (s->n_peers) {
+            char *cosigned = srv_cosign(s, j->note, size);
+            free(j->note);
+            j->note = cosigned;
+        }
         j->done = done;
         if (seq_submit(s, j) == 0)
             signed_size = size;

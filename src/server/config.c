@@ -8,6 +8,9 @@
  *   alerts.loss_window_days = 30   this share of what it received in this window
  *   rate.events_per_second = 0     events a second one client address may
  *   rate.burst = 1000              send (0: no limit), and at once
+ *   witness = URL VKEY             a witness that cosigns the checkpoints (C2SP
+ *                                  tlog-witness), with its cosignature/v1 key;
+ *                                  one line per witness
  *
  * An unknown key or a bad value stops the server from starting, with the
  * line named: a typo must not silently leave a default in force.
@@ -74,7 +77,20 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             bad = number(val, 0, 1e9, &cfg->rate);
         else if (strcmp(key, "rate.burst") == 0)
             bad = number(val, 1, 1e9, &cfg->burst);
-        else
+        else if (strcmp(key, "witness") == 0) {
+            char *sp = strchr(val, ' ');
+            if (!sp || cfg->n_witnesses == SRV_WITNESS_MAX ||
+                (size_t)(sp - val) >= SRV_WITNESS_URL_MAX || strlen(trim(sp + 1)) == 0 ||
+                strlen(trim(sp + 1)) >= sizeof cfg->witnesses[0].vkey) {
+                bad = 1;
+            } else {
+                snprintf(cfg->witnesses[cfg->n_witnesses].url, SRV_WITNESS_URL_MAX, "%.*s",
+                         (int)(sp - val), val);
+                snprintf(cfg->witnesses[cfg->n_witnesses].vkey, sizeof cfg->witnesses[0].vkey, "%s",
+                         trim(sp + 1));
+                cfg->n_witnesses++;
+            }
+        } else
             rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: unknown setting \"%s\"", path, no, key);
         if (bad)
             rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: \"%s\" is not a valid value for %s", path,

@@ -38,7 +38,13 @@ int h_log_info(srv_req *q, const char *path, srv_resp *r)
     buf_json_str(&r->body, s->origin);
     buf_puts(&r->body, ",\"vkey\":");
     buf_json_str(&r->body, s->vkey ? s->vkey : "");
-    buf_printf(&r->body, ",\"size\":%llu,\"witnesses\":[]}\n", (unsigned long long)size);
+    buf_printf(&r->body, ",\"size\":%llu,\"witnesses\":[", (unsigned long long)size);
+    for (size_t i = 0; i < s->cfg.n_witnesses; i++) {
+        buf_puts(&r->body, i ? ",{\"vkey\":" : "{\"vkey\":");
+        buf_json_str(&r->body, s->cfg.witnesses[i].vkey);
+        buf_puts(&r->body, "}");
+    }
+    buf_puts(&r->body, "]}\n");
     r->cache = "no-cache";
     return 0;
 }

@@ -58,7 +58,7 @@ static int load(srv *s, cm_error *err)
     free(origin);
     if (store_meta_get(s->writer, "vkey", &s->vkey, err) != 1)
         return cm_fail(err, CM_INTERNAL, "", "the store has no verifier key: is it a cmcc log?");
-    if (seq_init(s, err)) return -1;
+    if (seq_init(s, err) || srv_cosign_init(s, err)) return -1;
     if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0) return -1;
     return 0;
 }
@@ -113,6 +113,7 @@ static void cleanup(srv *s)
     free(s->db_path);
     srv_limiter_free(s->limiter);
     srv_keycache_free(s->keys);
+    srv_cosign_free(s);
 }
 
 int srv_run(const srv_config *cfg, cm_error *err)

@@ -28,6 +28,9 @@
 #define SRV_VKEY_FILE    "log.vkey"
 #define SRV_LOCK_FILE    "cmcc.lock"
 
+#define SRV_WITNESS_MAX     16
+#define SRV_WITNESS_URL_MAX 256
+
 typedef struct {
     const char *dir;          /* the log directory */
     const char *host;         /* listen address, default 127.0.0.1 */
@@ -51,6 +54,12 @@ typedef struct {
     int alert_window_days;     /* ... within this many days (30) */
     double rate;               /* events a second per client address; 0 = no limit */
     double burst;              /* events a client may send at once (default max(rate, 1000)) */
+    /* witnesses that cosign the checkpoints (witness = URL VKEY in cmcc.conf) */
+    struct {
+        char url[SRV_WITNESS_URL_MAX];
+        char vkey[NOTE_NAME_MAX + 64];
+    } witnesses[SRV_WITNESS_MAX];
+    size_t n_witnesses;
 } srv_config;
 
 /* Fills the defaults. */

@@ -110,6 +110,16 @@ int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
 /* Records a key found elsewhere. */
 void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE]);
 
+/* ---- cosign.c: gathering witness cosignatures ------------------------------ */
+
+typedef struct srv_witness_peer srv_witness_peer;
+/* Prepares the witnesses of the configuration. */
+int srv_cosign_init(srv *s, cm_error *err);
+void srv_cosign_free(srv *s);
+/* The signed note of a checkpoint of size, with every witness's checked
+ * cosignature line appended (malloc'ed). */
+char *srv_cosign(srv *s, const char *note, uint64_t size);
+
 /* ---- ratelimit.c: events per second per client address ------------------ */
 
 typedef struct srv_limiter srv_limiter;
@@ -129,11 +139,13 @@ struct srv {
     void *seq;     /* the sequencer's own state (sequencer.c) */
     log_key log_key;
     char origin[NOTE_NAME_MAX];
-    char *vkey;             /* the log's note verifier key */
-    srv_limiter *limiter;   /* NULL when no rate is configured */
-    srv_pool *pool;         /* checks a request's envelopes on every core */
-    atomic_size_t buffered; /* bytes of request bodies held in memory, in all */
-    srv_keycache *keys;     /* public keys by keyid */
+    char *vkey;              /* the log's note verifier key */
+    srv_limiter *limiter;    /* NULL when no rate is configured */
+    srv_pool *pool;          /* checks a request's envelopes on every core */
+    atomic_size_t buffered;  /* bytes of request bodies held in memory, in all */
+    srv_keycache *keys;      /* public keys by keyid */
+    srv_witness_peer *peers; /* the witnesses (cosign.c) */
+    size_t n_peers;
 
     /* what readers may rely on: committed size and root, newest checkpoint */
     pthread_mutex_t pub_mu;
