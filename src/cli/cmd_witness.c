@@ -51,14 +51,23 @@ static int init(const char *dir, const char *name)
                2;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_errorf("witness", "cannot make %s: %s", dir, strerror(errno)), 1;
+    /* a key whose verifier string has no '+' in its base64: some verifiers
+     * (../shared/tools/tlog-verify among them) split the string on every
+     * '+', not just the first two; any key is as good as another */
     log_key k = {0};
     char pem[LOG_PEM_MAX];
-    if (log_key_generate(&k)) return cli_errorf("witness", "cannot make a key"), 1;
-    log_key_to_pem(&k, pem);
     note_verifier v;
-    note_verifier_from_key(&k, name, NOTE_KEY_COSIGNATURE, &v);
     cm_buf vk = CM_BUF_INIT;
-    note_verifier_format(&v, &vk);
+    for (int tries = 0;; tries++) {
+        log_key_free(&k);
+        if (log_key_generate(&k)) return cli_errorf("witness", "cannot make a key"), 1;
+        note_verifier_from_key(&k, name, NOTE_KEY_COSIGNATURE, &v);
+        buf_reset(&vk);
+        note_verifier_format(&v, &vk);
+        const char *b64 = strchr(strchr(vk.data, '+') + 1, '+') + 1; /* name+hash+b64 */
+        if (!strchr(b64, '+') || tries == 1000) break;
+    }
+    log_key_to_pem(&k, pem);
     buf_putc(&vk, '\n');
     char *p1 = xasprintf("%s/witness.pem", dir), *p2 = xasprintf("%s/witness.name", dir);
     char *p3 = xasprintf("%s/witness.vkey", dir), *p4 = xasprintf("%s/witness.db", dir);
