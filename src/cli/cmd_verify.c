@@ -169,7 +169,7 @@ static void check_ledger(verifier *v, store *s)
     buf_free(&report);
 }
 
-static int open_scratch(verifier *v)
+static int open_scratch(verifier *v, int mirror)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     v->pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
@@ -187,7 +187,7 @@ static int open_scratch(verifier *v)
         fprintf(stderr, "cmcc verify: cannot make a scratch store: %s\n", err.message);
         return -1;
     }
-    srv_replay_init(&v->r, v->scratch, 1);
+    srv_replay_init(&v->r, v->scratch, mirror);
     return 0;
 }
 
@@ -250,7 +250,8 @@ static int verify_dir(verifier *v, const char *dir)
     if (v->nck && v->ck[v->nck - 1].size > size)
         problem(v, "the newest checkpoint claims %llu entries; the store has %llu",
                 (unsigned long long)v->ck[v->nck - 1].size, (unsigned long long)size);
-    if (open_scratch(v)) goto done;
+    if (open_scratch(v, 0)) goto done;
+    v->r.check = v->live; /* the stored tree, node by node, instead of a copy */
     if (store_entries(v->live, 0, size, dir_entry, v, &err) < 0) {
         cli_error("verify", &err);
         goto done;
@@ -260,10 +261,13 @@ static int verify_dir(verifier *v, const char *dir)
         cli_error("verify", &err);
         goto done;
     }
+    if (v->r.node_mismatch)
+        problem(v, "the stored tree node at level %d, index %llu is not the one the entries make",
+                v->r.bad_level, (unsigned long long)v->r.bad_index);
     if (!v->stopped) {
         check_ledger(v, v->scratch);
         cm_buf report = CM_BUF_INIT;
-        long diffs = store_diff(v->scratch, db, 1, &report, &err);
+        long diffs = store_diff(v->scratch, db, 0, &report, &err);
         if (diffs < 0) {
             cli_error("verify", &err);
             buf_free(&report);
@@ -438,7 +442,7 @@ static int verify_url(verifier *v, const char *url, const char *token)
     cm_error err;
     if (url_checkpoint(v, h, &c)) goto done;
     add_known(v, &c);
-    if (open_scratch(v) || url_sync(v, h, c.size)) goto done;
+    if (open_scratch(v, 1) || url_sync(v, h, c.size)) goto done;
     /* the state is compared at a size the server holds still for */
     for (int tries = 0; tries < 10 && !v->stopped; tries++) {
         uint64_t s1 = 0, s2 = 0;

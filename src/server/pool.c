@@ -7,8 +7,10 @@
  * request's thread hands the loop to the pool and works on it too: every
  * thread takes the next chunk of indexes from a shared counter until none
  * is left, and the caller returns once every index is done and no pool
- * thread holds the loop any more (its memory is the caller's stack). Loops
- * from several requests queue and are served in turn.
+ * thread holds the loop any more. Loops from several requests queue and are
+ * served in turn. A loop can also be started and finished later
+ * (srv_pool_start, srv_pool_finish), so that the caller does other work
+ * meanwhile: the replay's pipeline.
  */
 #include "server/srv_int.h"
 
@@ -103,39 +105,62 @@ void srv_pool_free(srv_pool *p)
     free(p);
 }
 
+struct srv_pool_job {
+    task t;
+};
+
+srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    srv_pool_job *j = xcalloc(1, sizeof *j);
+    task *t = &j->t;
+    t->fn = fn;
+    t->ctx = ctx;
+    t->n = n;
+    atomic_init(&t->next_i, 0);
+    atomic_init(&t->done, 0);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    if (!p || p->n == 0) return j; /* the caller does it all in srv_pool_finish */
+    pthread_mutex_lock(&p->mu);
+    if (p->tail)
+        p->tail->next = t;
+    else
+        p->head = t;
+    p->tail = t;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return j;
+}
+
+void srv_pool_finish(srv_pool *p, srv_pool_job *j)
+{
+    task *t = &j->t;
+    work(t); /* the caller helps with what is left */
+    /* off the queue, so no new thread picks it up; then wait for the work
+     * and for the threads still holding it, before its memory goes */
+    if (p && p->n) {
+        pthread_mutex_lock(&p->mu);
+        task **pp = &p->head, *prev = NULL;
+        while (*pp && *pp != t) prev = *pp, pp = &(*pp)->next;
+        if (*pp) {
+            *pp = t->next;
+            if (p->tail == t) p->tail = prev;
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_lock(&t->mu);
+    while (atomic_load(&t->done) < t->n || t->users) pthread_cond_wait(&t->cv, &t->mu);
+    pthread_mutex_unlock(&t->mu);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(j);
+}
+
 void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 {
     if (!p || p->n == 0 || n <= CHUNK) {
         for (size_t i = 0; i < n; i++) fn(ctx, i);
         return;
     }
-    task t = {.fn = fn, .ctx = ctx, .n = n};
-    atomic_init(&t.next_i, 0);
-    atomic_init(&t.done, 0);
-    pthread_mutex_init(&t.mu, NULL);
-    pthread_cond_init(&t.cv, NULL);
-    pthread_mutex_lock(&p->mu);
-    if (p->tail)
-        p->tail->next = &t;
-    else
-        p->head = &t;
-    p->tail = &t;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    work(&t);
-    /* off the queue, so no new thread picks it up; then wait for the work
-     * and for the threads still holding it, before t's memory goes */
-    pthread_mutex_lock(&p->mu);
-    task **pp = &p->head, *prev = NULL;
-    while (*pp && *pp != &t) prev = *pp, pp = &(*pp)->next;
-    if (*pp) {
-        *pp = t.next;
-        if (p->tail == &t) p->tail = prev;
-    }
-    pthread_mutex_unlock(&p->mu);
-    pthread_mutex_lock(&t.mu);
-    while (atomic_load(&t.done) < n || t.users) pthread_cond_wait(&t.cv, &t.mu);
-    pthread_mutex_unlock(&t.mu);
-    pthread_mutex_destroy(&t.mu);
-    pthread_cond_destroy(&t.cv);
+    srv_pool_finish(p, srv_pool_start(p, n, fn, ctx));
 }

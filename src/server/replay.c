@@ -41,6 +41,20 @@ static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
     return -1;
 }
 
+/* A log_node_fn comparing each completed node with the stored one. */
+static void check_node(void *ctx, int level, uint64_t index, const log_hash *h)
+{
+    srv_replay *r = ctx;
+    log_hash stored;
+    if (r->node_mismatch) return;
+    if (store_read_hash(r->check, level, index, &stored) ||
+        memcmp(stored.b, h->b, LOG_HASH_SIZE) != 0) {
+        r->node_mismatch = 1;
+        r->bad_level = level;
+        r->bad_index = index;
+    }
+}
+
 /* What can be checked of an entry on its own, in any order and in
  * parallel: its form, its payload, its leaf hash, and its signature with
  * the key the cache knows for its keyid (a guess the in-order pass
@@ -111,7 +125,10 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
         store_apply(r->target, e, &r->fx, idx, &why))
         return fail_at(err, idx, &why);
     srv_node_sink c = {r->target, 0};
-    log_frontier_append(&r->f, &p->leaf, r->mirror ? srv_keep_node : NULL, &c);
+    if (r->mirror)
+        log_frontier_append(&r->f, &p->leaf, srv_keep_node, &c);
+    else
+        log_frontier_append(&r->f, &p->leaf, r->check ? check_node : NULL, r);
     if (c.failed) {
         cm_fail(&why, CM_INTERNAL, "", "cannot store the tree");
         return fail_at(err, idx, &why);

@@ -117,6 +117,12 @@ typedef struct {
     ev_effects fx;
     uint64_t next;
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
+    /* when set, every tree node the entries make is compared with the one
+     * this store holds; the first that differs is recorded */
+    struct store *check;
+    int node_mismatch;
+    int bad_level;
+    uint64_t bad_index;
 } srv_replay;
 
 void srv_replay_init(srv_replay *r, struct store *target, int mirror);
@@ -129,9 +135,14 @@ int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len,
  * every core of pool (which may be NULL). */
 int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *const *entry,
                      const size_t *len, size_t n, cm_error *err);
-/* A pool of `threads` threads for srv_pool_for and srv_replay_batch. */
+/* A pool of `threads` threads for srv_pool_for and the replay. */
 srv_pool *srv_pool_new(unsigned threads);
 void srv_pool_free(srv_pool *p);
+/* Starts fn(ctx, i) for i in [0, n) on the pool and returns at once;
+ * srv_pool_finish helps with what is left, waits, and frees the job. */
+typedef struct srv_pool_job srv_pool_job;
+srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+void srv_pool_finish(srv_pool *p, srv_pool_job *j);
 
 /* ---- witness.c: a C2SP tlog-witness --------------------------------------- */
 

@@ -300,6 +300,27 @@ class Tamper(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertRegex(r.stdout, r"\bentry %d\b" % n)
 
+    def test_changed_tree_node_is_named(self):
+        # a stored node that the entries do not make: a level-1 node is
+        # named by its place, a leaf by its entry
+        for level, index, named in ((1, 0, "level 1, index 0"),
+                                    (2, 1, "level 2, index 1"),
+                                    (0, self.size - 1, "entry %d:" % (self.size - 1))):
+            with self.subTest(level=level, index=index):
+                c = self.db()
+                key = level << 56 | index
+                (h,) = c.execute("SELECT hash FROM hashes WHERE key=?", (key,)).fetchone()
+                h = bytes(h)
+                c.execute("UPDATE hashes SET hash=? WHERE key=?", (bytes(32), key))
+                c.commit()
+                r = cmcc_verify_dir(self.log)
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertIn(named, r.stdout)
+                c.execute("UPDATE hashes SET hash=? WHERE key=?", (h, key))
+                c.commit()
+                r = cmcc_verify_dir(self.log)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_changed_state_is_found_and_rebuilt(self):
         c = self.db()
         c.execute("DELETE FROM orgs WHERE org != 'cell'")
