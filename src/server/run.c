@@ -114,6 +114,7 @@ static void cleanup(srv *s)
     srv_limiter_free(s->limiter);
     srv_keycache_free(s->keys);
     srv_cosign_free(s);
+    seq_free(s); /* when load failed before the sequencer started */
 }
 
 int srv_run(const srv_config *cfg, cm_error *err)

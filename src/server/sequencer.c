@@ -207,9 +207,16 @@ void *seq_main(void *arg)
         pthread_mutex_unlock(&s->q_mu);
         store_wal_tend(s->writer, idle);
     }
+    seq_free(s);
+    return NULL;
+}
+
+void seq_free(srv *s)
+{
+    seq *q = s->seq;
+    if (!q) return;
     ev_effects_free(&q->fx);
     buf_free(&q->entry);
     free(q);
     s->seq = NULL;
-    return NULL;
 }

@@ -87,6 +87,8 @@ struct job {
 int seq_submit(srv *s, job *j);
 /* Loads the tree's frontier and last entry time from the writer. */
 int seq_init(srv *s, cm_error *err);
+/* Frees what seq_init made, when the sequencer never ran. */
+void seq_free(srv *s);
 void *seq_main(void *arg);
 void *ckpt_main(void *arg);
 /* A checkpoint of (size, root) signed with the log key (malloc'ed). */
