@@ -18,37 +18,18 @@ static const char help[] = "usage: cmcc rebuild DIR\n\n"
                            "entries, checking\neach entry's signature and rules again. The "
                            "server must be stopped.\n";
 
-#define BATCH 2048
-
-/* Entries are replayed in batches, their signatures checked on every core. */
+/* Each entry goes to the replay, which checks them on every core. */
 typedef struct {
     srv_replay r;
     srv_pool *pool;
-    char *e[BATCH];
-    size_t len[BATCH];
-    size_t n;
-    uint64_t first;
 } rebuilder;
-
-static int flush(rebuilder *b)
-{
-    cm_error err;
-    int rc = b->n ? srv_replay_batch(&b->r, b->pool, b->first, (const char *const *)b->e, b->len,
-                                     b->n, &err)
-                  : 0;
-    for (size_t i = 0; i < b->n; i++) free(b->e[i]);
-    b->n = 0;
-    if (rc) cli_error("rebuild", &err);
-    return rc ? 1 : 0;
-}
 
 static int one(void *ctx, uint64_t idx, const char *entry, size_t len)
 {
     rebuilder *b = ctx;
-    if (!b->n) b->first = idx;
-    b->e[b->n] = xstrndup(entry, len);
-    b->len[b->n++] = len;
-    return b->n == BATCH ? flush(b) : 0;
+    cm_error err;
+    if (srv_replay_add(&b->r, idx, entry, len, &err)) return cli_error("rebuild", &err), 1;
+    return 0;
 }
 
 int cmd_rebuild(int argc, char **argv)
@@ -68,13 +49,17 @@ int cmd_rebuild(int argc, char **argv)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     b->pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
     srv_replay_init(&b->r, w, 0);
+    srv_replay_stream(&b->r, b->pool, NULL, NULL);
     if (!w || store_size(w, &size, &err) || store_begin(w, &err) || store_clear_state(w, &err)) {
         cli_error("rebuild", &err);
         goto done;
     }
     int failed = store_entries(w, 0, size, one, b, &err);
     if (failed < 0) cli_error("rebuild", &err);
-    if (!failed) failed = flush(b);
+    if (!failed && srv_replay_end(&b->r, &err)) {
+        cli_error("rebuild", &err);
+        failed = 1;
+    }
     if (failed || store_commit(w, &err)) {
         if (!failed) cli_error("rebuild", &err);
         store_rollback(w);
@@ -84,7 +69,6 @@ int cmd_rebuild(int argc, char **argv)
     printf("cmcc rebuild: the state was recomputed from %llu entries\n", (unsigned long long)size);
     rc = 0;
 done:
-    for (size_t i = 0; i < b->n; i++) free(b->e[i]);
     srv_replay_free(&b->r);
     srv_pool_free(b->pool);
     free(b);

@@ -56,14 +56,8 @@ typedef struct {
     unsigned problems;
     int stopped; /* the replay hit a failure */
     srv_pool *pool;
-    /* entries waiting to be replayed as one batch (copies) */
-    char **pend;
-    size_t *pend_len;
-    size_t npend;
-    uint64_t pend_first;
+    uint64_t added; /* entries given to the replay */
 } verifier;
-
-#define BATCH 2048
 
 static void problem(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(verifier *v, const char *fmt, ...)
@@ -106,52 +100,41 @@ static void add_known(verifier *v, const log_checkpoint *c)
 }
 
 /* After each replayed entry: a checkpoint of this size must have its root. */
-static void check_known(verifier *v)
+static void check_known(void *ctx, srv_replay *r)
 {
-    while (v->ick < v->nck && v->ck[v->ick].size <= v->r.f.size) {
+    verifier *v = ctx;
+    while (v->ick < v->nck && v->ck[v->ick].size <= r->f.size) {
         known_ckpt *k = &v->ck[v->ick++];
-        if (k->size != v->r.f.size) continue;
+        if (k->size != r->f.size) continue;
         log_hash root;
-        log_frontier_root(&v->r.f, &root);
+        log_frontier_root(&r->f, &root);
         if (memcmp(root.b, k->root.b, LOG_HASH_SIZE) != 0)
             problem(v, "the checkpoint of %llu entries signs a root the entries do not make",
                     (unsigned long long)k->size);
     }
 }
 
-/* Replays the waiting entries as one batch, their signatures checked on
- * every core. */
-static int flush(verifier *v)
+/* Gives an entry to the replay; a failure stops the verification. */
+static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
 {
-    if (!v->npend) return 0;
     cm_error err;
-    int rc = srv_replay_batch(&v->r, v->pool, v->pend_first, (const char *const *)v->pend,
-                              v->pend_len, v->npend, &err);
-    for (size_t i = 0; i < v->npend; i++) free(v->pend[i]);
-    v->npend = 0;
-    if (rc) {
+    v->added = idx + 1;
+    if (srv_replay_add(&v->r, idx, entry, len, &err)) {
         problem(v, "%s", err.message);
         v->stopped = 1;
         return 1;
     }
-    check_known(v);
     return 0;
 }
 
-/* Queues an entry for the replay; a batch ends at every known checkpoint,
- * so that the tree's root is compared at exactly that size. */
-static int replay_one(verifier *v, uint64_t idx, const char *entry, size_t len)
+/* Waits for the replay of every entry given. */
+static void replay_end(verifier *v)
 {
-    if (!v->pend) {
-        v->pend = xcalloc(BATCH, sizeof *v->pend);
-        v->pend_len = xcalloc(BATCH, sizeof *v->pend_len);
+    cm_error err;
+    if (!v->stopped && srv_replay_end(&v->r, &err)) {
+        problem(v, "%s", err.message);
+        v->stopped = 1;
     }
-    if (!v->npend) v->pend_first = idx;
-    v->pend[v->npend] = xstrndup(entry, len);
-    v->pend_len[v->npend++] = len;
-    int at_checkpoint = v->ick < v->nck && v->ck[v->ick].size == idx + 1;
-    if (v->npend == BATCH || at_checkpoint) return flush(v);
-    return 0;
 }
 
 /* The ledger's invariant on every line of the replayed state. */
@@ -188,16 +171,14 @@ static int open_scratch(verifier *v, int mirror)
         return -1;
     }
     srv_replay_init(&v->r, v->scratch, mirror);
+    srv_replay_stream(&v->r, v->pool, check_known, v);
     return 0;
 }
 
 static void close_scratch(verifier *v)
 {
-    for (size_t i = 0; i < v->npend; i++) free(v->pend[i]);
-    free(v->pend);
-    free(v->pend_len);
-    srv_pool_free(v->pool);
     srv_replay_free(&v->r);
+    srv_pool_free(v->pool);
     store_close(v->scratch);
     if (v->scratch_path[0]) unlink(v->scratch_path);
     free(v->ck);
@@ -256,7 +237,7 @@ static int verify_dir(verifier *v, const char *dir)
         cli_error("verify", &err);
         goto done;
     }
-    flush(v);
+    replay_end(v);
     if (store_commit(v->scratch, &err)) {
         cli_error("verify", &err);
         goto done;
@@ -322,8 +303,8 @@ static int url_sync(verifier *v, cli_http *h, uint64_t size)
 {
     cm_buf b = CM_BUF_INIT;
     int rc = 0;
-    while (v->r.next + v->npend < size && !v->stopped) {
-        tile_id t = {TILE_ENTRIES, (v->r.next + v->npend) / TILE_WIDTH, 0};
+    while (v->added < size && !v->stopped) {
+        tile_id t = {TILE_ENTRIES, (v->added) / TILE_WIDTH, 0};
         t.width = tile_width_in(TILE_ENTRIES, t.index, size);
         char path[TILE_PATH_MAX + 1] = "/";
         tile_path_format(&t, path + 1, sizeof path - 1);
@@ -342,10 +323,10 @@ static int url_sync(verifier *v, cli_http *h, uint64_t size)
                 v->stopped = 1;
                 break;
             }
-            if (idx >= v->r.next + v->npend) replay_one(v, idx, (const char *)e, len);
+            if (idx >= v->added) replay_one(v, idx, (const char *)e, len);
         }
     }
-    flush(v);
+    replay_end(v);
     buf_free(&b);
     return rc;
 }

@@ -7,12 +7,14 @@
  * (not refuse it, nor find it a duplicate). With mirror set, the entries and
  * tree nodes are appended to the target too, making it a full copy.
  *
- * A batch is replayed in two passes: first every entry on its own, on all
- * cores (form, payload, leaf hash, and the signature with the key a cache
- * holds for its keyid), then each in log order, which confirms the key was
- * the one registered at that point (verifying again only when it was not)
- * and applies the rules. Signature checks, the bulk of the work, so run in
- * parallel while the outcome stays that of the one-by-one replay.
+ * Entries are replayed in batches, each in two passes: first every entry on
+ * its own, on all cores (form, payload, leaf hash, and the signature with
+ * the key a cache holds for its keyid), then each in log order, which
+ * confirms the key was the one registered at that point (verifying again
+ * only when it was not) and applies the rules. Signature checks, the bulk
+ * of the work, so run in parallel while the outcome stays that of the
+ * one-by-one replay; and the first pass of one batch overlaps the second
+ * pass of the batch before it.
  */
 #include "server/srv_int.h"
 
@@ -24,13 +26,6 @@ void srv_replay_init(srv_replay *r, store *target, int mirror)
     r->target = target;
     r->mirror = mirror;
     log_frontier_init(&r->f);
-}
-
-void srv_replay_free(srv_replay *r)
-{
-    ev_effects_free(&r->fx);
-    srv_keycache_free(r->keys);
-    r->keys = NULL;
 }
 
 static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
@@ -137,39 +132,145 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     return 0;
 }
 
-int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err)
-{
-    prepared p;
-    prepare(&p, NULL, entry, len);
-    int rc = finish(r, idx, &p, entry, len, NULL, err);
-    ev_event_free(&p.e);
-    return rc;
-}
+/* ---- the pipeline ---------------------------------------------------------
+ *
+ * Entries are gathered into batches of BATCH (their bytes copied into one
+ * buffer). A full batch is handed to the pool to prepare; then the batch
+ * before it, prepared meanwhile, is finished: its preparation completed
+ * (the caller helps), and each entry judged in order. So while this thread
+ * judges batch k, the pool's threads already prepare batch k+1.
+ */
 
-typedef struct {
-    prepared *p;
+#define BATCH 2048
+
+struct srv_replay_batch {
+    cm_buf bytes;
+    size_t off[BATCH], len[BATCH];
+    size_t n;
+    uint64_t first;
+    prepared p[BATCH];
     srv_keycache *keys;
-    const char *const *entry;
-    const size_t *len;
-} batch_ctx;
+    srv_pool_job *job;
+};
 
 static void prepare_one(void *ctx, size_t i)
 {
-    batch_ctx *b = ctx;
-    prepare(&b->p[i], b->keys, b->entry[i], b->len[i]);
+    srv_replay_batch *b = ctx;
+    prepare(&b->p[i], b->keys, b->bytes.data + b->off[i], b->len[i]);
 }
 
-int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *const *entry,
-                     const size_t *len, size_t n, cm_error *err)
+void srv_replay_stream(srv_replay *r, srv_pool *pool, srv_replay_after_fn after, void *ctx)
 {
+    r->pool = pool;
+    r->after = after;
+    r->after_ctx = ctx;
     if (!r->keys) r->keys = srv_keycache_new();
-    prepared *p = xcalloc(n ? n : 1, sizeof *p);
-    batch_ctx b = {p, r->keys, entry, len};
-    srv_pool_for(pool, n, prepare_one, &b);
+}
+
+static srv_replay_batch *batch_new(srv_replay *r)
+{
+    srv_replay_batch *b = xcalloc(1, sizeof *b);
+    b->keys = r->keys;
+    return b;
+}
+
+static void batch_free(srv_replay_batch *b)
+{
+    if (!b) return;
+    buf_free(&b->bytes);
+    free(b);
+}
+
+/* Completes a started batch's preparation and judges it in order; the
+ * batch is empty again afterwards. */
+static int settle(srv_replay *r, srv_replay_batch *b, cm_error *err)
+{
+    if (b->job) srv_pool_finish(r->pool, b->job);
+    b->job = NULL;
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = finish(r, first + i, &p[i], entry[i], len[i], r->keys, err);
-    for (size_t i = 0; i < n; i++) ev_event_free(&p[i].e);
-    free(p);
+    for (size_t i = 0; i < b->n && !rc; i++) {
+        rc = finish(r, b->first + i, &b->p[i], b->bytes.data + b->off[i], b->len[i], r->keys, err);
+        if (!rc && r->after) r->after(r->after_ctx, r);
+    }
+    for (size_t i = 0; i < b->n; i++) ev_event_free(&b->p[i].e);
+    b->n = 0;
+    buf_reset(&b->bytes);
     return rc;
+}
+
+/* Starts the filling batch on the pool, then settles the one in flight. */
+static int rotate(srv_replay *r, cm_error *err)
+{
+    srv_replay_batch *b = r->filling;
+    b->job = srv_pool_start(r->pool, b->n, prepare_one, b);
+    r->filling = r->flight;
+    r->flight = b;
+    if (r->filling && r->filling->job) return settle(r, r->filling, err);
+    return 0;
+}
+
+int srv_replay_add(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err)
+{
+    if (r->failed) {
+        *err = r->error;
+        return -1;
+    }
+    if (!r->filling) r->filling = batch_new(r);
+    srv_replay_batch *b = r->filling;
+    if (b->n == 0) b->first = idx;
+    if (idx != b->first + b->n) {
+        cm_error why;
+        cm_fail(&why, CM_INTERNAL, "", "out of order (expected entry %llu)",
+                (unsigned long long)(b->first + b->n));
+        r->failed = 1;
+        fail_at(&r->error, idx, &why);
+        *err = r->error;
+        return -1;
+    }
+    b->off[b->n] = b->bytes.len;
+    b->len[b->n++] = len;
+    buf_append(&b->bytes, entry, len);
+    if (b->n < BATCH) return 0;
+    if (rotate(r, &r->error)) {
+        r->failed = 1;
+        *err = r->error;
+        return -1;
+    }
+    return 0;
+}
+
+int srv_replay_end(srv_replay *r, cm_error *err)
+{
+    int rc = r->failed ? -1 : 0;
+    if (!rc && r->filling && r->filling->n) rc = rotate(r, &r->error);
+    /* whatever is still in flight is settled (or, after a failure, waited
+     * for and dropped) */
+    srv_replay_batch *b = r->flight;
+    if (b && b->job) {
+        if (!rc)
+            rc = settle(r, b, &r->error);
+        else {
+            srv_pool_finish(r->pool, b->job);
+            b->job = NULL;
+            for (size_t i = 0; i < b->n; i++) ev_event_free(&b->p[i].e);
+            b->n = 0;
+        }
+    }
+    if (rc) {
+        r->failed = 1;
+        *err = r->error;
+    }
+    return rc;
+}
+
+void srv_replay_free(srv_replay *r)
+{
+    cm_error ignored;
+    srv_replay_end(r, &ignored); /* no job may outlive the batches */
+    batch_free(r->filling);
+    batch_free(r->flight);
+    r->filling = r->flight = NULL;
+    ev_effects_free(&r->fx);
+    srv_keycache_free(r->keys);
+    r->keys = NULL;
 }

@@ -110,12 +110,17 @@ void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h);
 typedef struct srv_pool srv_pool;         /* pool.c: a parallel for */
 typedef struct srv_keycache srv_keycache; /* keycache.c */
 
-typedef struct {
+typedef struct srv_replay_batch srv_replay_batch; /* replay.c */
+typedef struct srv_replay srv_replay;
+/* Called after each entry is replayed (r->f is the tree up to it). */
+typedef void (*srv_replay_after_fn)(void *ctx, srv_replay *r);
+
+struct srv_replay {
     struct store *target; /* the state (and with mirror, the log) is written here */
     int mirror;           /* also append the entries and tree nodes to target */
     log_frontier f;
     ev_effects fx;
-    uint64_t next;
+    uint64_t next;      /* the index of the next entry to judge */
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
     /* when set, every tree node the entries make is compared with the one
      * this store holds; the first that differs is recorded */
@@ -123,18 +128,27 @@ typedef struct {
     int node_mismatch;
     int bad_level;
     uint64_t bad_index;
-} srv_replay;
+    /* the pipeline (srv_replay_stream) */
+    srv_pool *pool;
+    srv_replay_after_fn after;
+    void *after_ctx;
+    srv_replay_batch *filling, *flight;
+    int failed;
+    cm_error error;
+};
 
 void srv_replay_init(srv_replay *r, struct store *target, int mirror);
 void srv_replay_free(srv_replay *r);
-/* Checks and applies entry idx (the next one) as the sequencer did: its
+/* Entries are given in log order with srv_replay_add, and srv_replay_end
+ * after the last. Each is checked and applied as the sequencer did: its
  * exact form, its signature by a key registered at that point, and the
- * rules, which must accept it again. -1 with err, which names the entry. */
-int srv_replay_entry(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
-/* The same for entries first .. first+n-1, their signatures checked on
- * every core of pool (which may be NULL). */
-int srv_replay_batch(srv_replay *r, srv_pool *pool, uint64_t first, const char *const *entry,
-                     const size_t *len, size_t n, cm_error *err);
+ * rules, which must accept it again. The work is pipelined over pool
+ * (which may be NULL): an entry may be judged only some calls after it was
+ * added, and `after` (if set) runs once it has been. The first failure is
+ * returned, with err naming the entry, by that call or a later one. */
+void srv_replay_stream(srv_replay *r, srv_pool *pool, srv_replay_after_fn after, void *ctx);
+int srv_replay_add(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
+int srv_replay_end(srv_replay *r, cm_error *err);
 /* A pool of `threads` threads for srv_pool_for and the replay. */
 srv_pool *srv_pool_new(unsigned threads);
 void srv_pool_free(srv_pool *p);
