@@ -13,6 +13,12 @@
  * Base64 must be canonical (what encoding the decoded bytes gives back), so
  * that equal envelopes are equal bytes and the entry needs no re-encoding of
  * the payload: the server keeps exactly the bytes that were signed.
+ *
+ * The compact form above (what ev_envelope_write makes, and every entry
+ * holds) is recognized by a scan of its fixed parts first, without building
+ * a JSON tree; anything else, and anything in that form that would be
+ * refused, goes through the general parser, so the outcome and the error
+ * messages are the same either way.
  */
 #include "event/event.h"
 
@@ -97,8 +103,67 @@ static const char *get_string(const json_t *obj, const char *key, const char *fi
     return json_string_value(v);
 }
 
+static int is_b64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=';
+}
+
+/* Whether s (len bytes) starts at *off with lit; moves *off past it. */
+static int take(const char *s, size_t len, size_t *off, const char *lit, size_t n)
+{
+    if (len - *off < n || memcmp(s + *off, lit, n) != 0) return 0;
+    *off += n;
+    return 1;
+}
+#define TAKE(lit) take(json, len, &off, lit, sizeof lit - 1)
+
+/* The compact form, valid: 0 with out filled; otherwise -1, out empty. */
+static int parse_compact(const char *json, size_t len, ev_envelope *out)
+{
+    size_t off = 0;
+    if (!TAKE("{\"payloadType\":\"" DSSE_PAYLOAD_TYPE "\",\"payload\":\"")) return -1;
+    const char *p = json + off;
+    while (off < len && is_b64_char(json[off])) off++;
+    size_t plen = (size_t)(json + off - p);
+    if (!TAKE("\",\"signatures\":[{\"keyid\":\"")) return -1;
+    if (len - off < LOG_KEYID_LEN) return -1;
+    char keyid[LOG_KEYID_LEN + 1];
+    memcpy(keyid, json + off, LOG_KEYID_LEN);
+    keyid[LOG_KEYID_LEN] = '\0';
+    off += LOG_KEYID_LEN;
+    if (!is_keyid(keyid) || !TAKE("\",\"sig\":\"")) return -1;
+    const char *sig = json + off;
+    size_t siglen = B64_LEN(LOG_SIG_SIZE);
+    if (len - off < siglen) return -1;
+    off += siglen;
+    if (!TAKE("\"}]}") || off != len) return -1;
+    cm_error ignored;
+    size_t n = 0;
+    uint8_t *sb = decode_b64(sig, siglen, LOG_SIG_SIZE, &n, "", &ignored);
+    if (!sb || n != LOG_SIG_SIZE) {
+        free(sb);
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    out->payload = decode_b64(p, plen, EV_PAYLOAD_MAX, &out->payload_len, "", &ignored);
+    if (!out->payload || out->payload_len == 0) {
+        free(sb);
+        ev_envelope_free(out);
+        return -1;
+    }
+    memcpy(out->sig, sb, LOG_SIG_SIZE);
+    free(sb);
+    memcpy(out->keyid, keyid, LOG_KEYID_LEN + 1);
+    out->payload_b64 = xstrndup(p, plen);
+    out->payload_b64_len = plen;
+    return 0;
+}
+#undef TAKE
+
 int ev_envelope_parse(const char *json, size_t len, ev_envelope *out, cm_error *err)
 {
+    if (parse_compact(json, len, out) == 0) return 0;
     static const char *const top[] = {"payloadType", "payload", "signatures", NULL};
     static const char *const sigkeys[] = {"keyid", "sig", NULL};
     memset(out, 0, sizeof *out);
@@ -238,6 +303,15 @@ int ev_entry_parse(const char *entry, size_t len, ev_envelope *env, int64_t *rec
     if (time_parse(entry + hl, TIME_RFC3339_MS_LEN, received_ms))
         return cm_fail(err, CM_BAD_REQUEST, "entry.received", "bad received time");
     size_t off = hl + TIME_RFC3339_MS_LEN + 13;
+    if (parse_compact(entry + off, len - off - 1, env) == 0) {
+        /* the envelope is in its written form; so must the time be */
+        char t[32];
+        time_format_ms(*received_ms, t, sizeof t);
+        if (strlen(t) == TIME_RFC3339_MS_LEN && memcmp(t, entry + hl, TIME_RFC3339_MS_LEN) == 0)
+            return 0;
+        ev_envelope_free(env);
+        return cm_fail(err, CM_BAD_REQUEST, "entry", "the entry is not in its exact written form");
+    }
     if (ev_envelope_parse(entry + off, len - off - 1, env, err)) return -1;
     cm_buf back = CM_BUF_INIT;
     ev_entry_write(env, *received_ms, &back);

@@ -205,6 +205,92 @@ static void test_envelope(void **state)
     free(big);
 }
 
+/* Parses json as given (the compact form is taken by its fast path) and
+ * with a space after its first brace (the general parser): the outcomes
+ * must be the same, field for field. */
+static void expect_same_both_ways(const char *json)
+{
+    size_t n = strlen(json);
+    char *spaced = malloc(n + 2);
+    spaced[0] = json[0];
+    spaced[1] = ' ';
+    memcpy(spaced + 2, json + 1, n);
+    ev_envelope a, b;
+    cm_error ea, eb;
+    cm_error_clear(&ea);
+    cm_error_clear(&eb);
+    int ra = ev_envelope_parse(json, n, &a, &ea);
+    int rb = ev_envelope_parse(spaced, n + 1, &b, &eb);
+    if (ra != rb)
+        fail_msg("%s: compact %d, spaced %d (%s%s)", json, ra, rb, ea.message, eb.message);
+    if (ra == 0) {
+        assert_true(ev_envelope_same(&a, &b));
+        assert_int_equal(a.payload_b64_len, b.payload_b64_len);
+        assert_memory_equal(a.payload_b64, b.payload_b64, a.payload_b64_len);
+        ev_envelope_free(&a);
+        ev_envelope_free(&b);
+    } else {
+        assert_int_equal(ea.code, eb.code);
+        assert_string_equal(ea.field, eb.field);
+        if (!strstr(ea.message, "not valid JSON")) /* those name a column */
+            assert_string_equal(ea.message, eb.message);
+    }
+    free(spaced);
+}
+
+static void test_compact_form_fast_path(void **state)
+{
+    (void)state;
+    char keyid[17];
+    log_keyid(key.pub, keyid);
+    char *ok = envelope_json("{\"v\":1,\"type\":\"org.admit\"}");
+    expect_same_both_ways(ok);
+    const char *sig = strstr(ok, "\"sig\":\"") + 7;
+    const char *pt = "application/vnd.cmcc.event+json";
+    char buf[1024];
+#define COMPACT(type, payload, kid, sg)                                                            \
+    (snprintf(buf, sizeof buf,                                                                     \
+              "{\"payloadType\":\"%s\",\"payload\":\"%s\",\"signatures\":[{\"keyid\":\"%s\","      \
+              "\"sig\":\"%.88s\"}]}",                                                              \
+              type, payload, kid, sg),                                                             \
+     buf)
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ==", keyid, sig));
+    expect_same_both_ways(COMPACT("text/plain", "eyJ2IjoxfQ==", keyid, sig));
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfR==", keyid, sig)); /* not canonical */
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ", keyid, sig));   /* no padding */
+    expect_same_both_ways(COMPACT(pt, "ey=2IjoxfQ==", keyid, sig));
+    expect_same_both_ways(COMPACT(pt, "", keyid, sig));
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ==", "ABCDEF0123456789", sig));
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ==", "0123", sig));
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ==", keyid, "AAAA"));
+    char badsig[89];
+    memcpy(badsig, sig, 88);
+    badsig[88] = '\0';
+    badsig[85] = 'B'; /* the last character's spare bits set: not canonical */
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ==", keyid, badsig));
+    badsig[86] = 'A'; /* "==" is the padding of 64 bytes */
+    expect_same_both_ways(COMPACT(pt, "eyJ2IjoxfQ==", keyid, badsig));
+#undef COMPACT
+    /* a payload over the limit, in compact form */
+    char *big = malloc(EV_PAYLOAD_MAX + 2);
+    memset(big, ' ', EV_PAYLOAD_MAX + 1);
+    big[0] = '{';
+    big[EV_PAYLOAD_MAX] = '}';
+    big[EV_PAYLOAD_MAX + 1] = '\0';
+    char *bigenv = envelope_json(big);
+    expect_same_both_ways(bigenv);
+    free(bigenv);
+    free(big);
+    /* cut short anywhere */
+    size_t n = strlen(ok);
+    for (size_t cut = 1; cut < n; cut += 7) {
+        char *c = strndup(ok, cut);
+        expect_same_both_ways(c);
+        free(c);
+    }
+    free(ok);
+}
+
 static void test_entry_form(void **state)
 {
     (void)state;
@@ -342,7 +428,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strict_json),  cmocka_unit_test(test_ids),
         cmocka_unit_test(test_envelope),     cmocka_unit_test(test_entry_form),
-        cmocka_unit_test(test_event_fields),
+        cmocka_unit_test(test_event_fields), cmocka_unit_test(test_compact_form_fast_path),
     };
     if (sodium_init() < 0) return 1;
     return cmocka_run_group_tests(tests, setup, teardown);
