@@ -199,20 +199,10 @@ static int dir_checkpoint(void *ctx, uint64_t size, const char *note)
     return 0;
 }
 
+/* Each entry's leaf is compared with the stored tree by the replay. */
 static int dir_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
 {
-    verifier *v = ctx;
-    log_hash leaf, stored;
-    log_leaf_hash(entry, len, &leaf);
-    if (store_read_hash(v->live, 0, idx, &stored) || memcmp(leaf.b, stored.b, LOG_HASH_SIZE) != 0) {
-        problem(v,
-                "entry %llu: its bytes do not hash to the leaf the tree holds for it (the entry "
-                "was changed after it was appended)",
-                (unsigned long long)idx);
-        v->stopped = 1;
-        return 1;
-    }
-    return replay_one(v, idx, entry, len);
+    return replay_one(ctx, idx, entry, len);
 }
 
 static int verify_dir(verifier *v, const char *dir)

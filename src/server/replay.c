@@ -36,12 +36,13 @@ static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
     return -1;
 }
 
-/* A log_node_fn comparing each completed node with the stored one. */
+/* A log_node_fn comparing each completed node above the leaves (those are
+ * compared first, in finish) with the stored one. */
 static void check_node(void *ctx, int level, uint64_t index, const log_hash *h)
 {
     srv_replay *r = ctx;
     log_hash stored;
-    if (r->node_mismatch) return;
+    if (r->node_mismatch || level == 0) return;
     if (store_read_hash(r->check, level, index, &stored) ||
         memcmp(stored.b, h->b, LOG_HASH_SIZE) != 0) {
         r->node_mismatch = 1;
@@ -86,6 +87,14 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     if (idx != r->next) {
         cm_fail(&why, CM_INTERNAL, "", "out of order (expected entry %llu)",
                 (unsigned long long)r->next);
+        return fail_at(err, idx, &why);
+    }
+    log_hash stored;
+    if (r->check && (store_read_hash(r->check, 0, idx, &stored) ||
+                     memcmp(stored.b, p->leaf.b, LOG_HASH_SIZE) != 0)) {
+        cm_fail(&why, CM_CONFLICT, "",
+                "its bytes do not hash to the leaf the tree holds for it (the entry was changed "
+                "after it was appended)");
         return fail_at(err, idx, &why);
     }
     if (!p->form_ok) return fail_at(err, idx, &p->form_err);

@@ -123,7 +123,8 @@ struct srv_replay {
     uint64_t next;      /* the index of the next entry to judge */
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
     /* when set, every tree node the entries make is compared with the one
-     * this store holds; the first that differs is recorded */
+     * this store holds: a leaf that differs fails the replay at its entry,
+     * the first other node that differs is recorded */
     struct store *check;
     int node_mismatch;
     int bad_level;
