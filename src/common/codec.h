@@ -9,8 +9,9 @@
 #include <stdint.h>
 
 /* Decodes standard padded base64 of exactly len characters into out (cap
- * bytes). Rejects whitespace, missing padding and trailing garbage. Returns
- * the decoded length, or -1. */
+ * bytes). Rejects whitespace, missing padding, trailing garbage and a last
+ * character whose unused bits are not zero, so that only the canonical
+ * encoding of some bytes decodes. Returns the decoded length, or -1. */
 long b64_decode(const char *s, size_t len, uint8_t *out, size_t cap);
 
 /* The largest decoded size of len characters of base64. */

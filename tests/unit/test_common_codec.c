@@ -31,6 +31,7 @@ static void test_strict(void **state)
         "AA=A",       /* data after padding */
         "A A=",       /* white space */
         "AB==",       /* bits left over: not canonical */
+        "AAB=",       /* (of two bytes) */
         "AA==\n",     /* a newline after it */
         "-_8=",       /* the URL-safe alphabet */
         "\x80+8=",    /* libsodium 1.0.18 reads any byte >= 0x80 as '/' */
