@@ -1,6 +1,7 @@
 /*
  * codec.h: standard base64 (RFC 4648 section 4, with padding) and lowercase
- * hex, on top of libsodium's constant-time codecs.
+ * hex: libsodium's constant-time codecs for secrets and encoding, a lookup
+ * table for decoding public data.
  */
 #ifndef CM_CODEC_H
 #define CM_CODEC_H
@@ -13,6 +14,8 @@
  * character whose unused bits are not zero, so that only the canonical
  * encoding of some bytes decodes. Returns the decoded length, or -1. */
 long b64_decode(const char *s, size_t len, uint8_t *out, size_t cap);
+/* The same for secrets, in constant time (libsodium). */
+long b64_decode_secret(const char *s, size_t len, uint8_t *out, size_t cap);
 
 /* The largest decoded size of len characters of base64. */
 size_t b64_decoded_max(size_t len);

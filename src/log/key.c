@@ -148,7 +148,7 @@ int log_key_from_pem(log_key *k, const char *pem, size_t len, cm_error *err)
             goto done;
         }
     }
-    long dn = b64_decode(b64, b64_len, der, sizeof der);
+    long dn = b64_decode_secret(b64, b64_len, der, sizeof der);
     if (dn < 0) {
         cm_fail(err, CM_BAD_REQUEST, "", PEM_ERR ": bad base64");
         goto done;
