@@ -7,7 +7,10 @@
 # tests/blackbox/test_geojson.py (tests/geojson/, installed by that test
 # with `npm ci` from its lockfile): they count as present when the commands
 # `node` and `npm` are, whichever package brought them (a nodejs package
-# from elsewhere bundles npm and conflicts with Debian's).
+# from elsewhere bundles npm and conflicts with Debian's). chromium, driven
+# headless by playwright-core (tests/browser/, `npm ci` from its lockfile;
+# no browser is downloaded), runs the dashboard's browser tests;
+# fonts-dejavu-core gives it Latin and Arabic glyphs.
 #
 #   scripts/install-deps.sh          build and test dependencies
 set -eu
@@ -16,7 +19,8 @@ pkgs="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llv
 libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
 libcurl4-openssl-dev libcmocka-dev libcsv-dev
 python3 python3-nacl openssl sqlite3 curl
-golang-go golang-golang-x-mod-dev"
+golang-go golang-golang-x-mod-dev
+chromium fonts-dejavu-core"
 
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,87 @@
+#!/bin/sh
+# run.sh: the dashboard's browser tests. Builds the demo scenario with the
+# real cmcc ($CMCC_BIN demo DIR --build-only), serves it on a free port with
+# this tree's web/, and drives Debian's chromium (headless) with
+# playwright-core through dashboard.test.mjs. Installs what is missing
+# first: the Debian packages (chromium, nodejs, npm) through
+# scripts/install-deps.sh, and playwright-core through `npm ci` here. No
+# browser is ever downloaded.
+#
+#   CMCC_BIN=build/cmcc tests/browser/run.sh
+#
+# Screenshots go to $CMCC_BROWSER_OUT/screenshots (CTest sets it under the
+# build directory), else to a new temporary directory; the path is printed.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+CMCC_BIN=${CMCC_BIN:-$root/build/cmcc}
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export CHROMIUM
+
+if [ ! -x "$CMCC_BIN" ]; then
+  echo "run.sh: no cmcc at $CMCC_BIN (set CMCC_BIN)" >&2
+  exit 2
+fi
+if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  "$root/scripts/install-deps.sh"
+fi
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-browser.XXXXXX")
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+out=${CMCC_BROWSER_OUT:-$work/keep}
+if [ -z "${CMCC_BROWSER_OUT:-}" ]; then
+  out=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-browser-shots.XXXXXX")
+fi
+shots="$out/screenshots"
+rm -rf "$shots"
+mkdir -p "$shots"
+
+"$CMCC_BIN" demo "$work/demo" --build-only >"$work/demo.log" 2>&1 || {
+  cat "$work/demo.log" >&2
+  exit 1
+}
+token=$(cat "$work/demo/demo-token.txt")
+
+: >"$work/serve.log"
+"$CMCC_BIN" serve "$work/demo" --listen 127.0.0.1:0 --web "$root/web" >>"$work/serve.log" 2>&1 &
+pid=$!
+url=""
+i=0
+while [ $i -lt 100 ]; do
+  url=$(sed -n 's|.* at \(http://127\.0\.0\.1:[0-9][0-9]*/\).*|\1|p' "$work/serve.log" | head -n 1)
+  [ -n "$url" ] && break
+  if ! kill -0 "$pid" 2>/dev/null; then
+    cat "$work/serve.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+  i=$((i + 1))
+done
+if [ -z "$url" ]; then
+  echo "run.sh: cmcc serve did not say where it listens" >&2
+  cat "$work/serve.log" >&2
+  exit 1
+fi
+echo "run.sh: cmcc serving the demo at $url"
+
+status=0
+CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots CMCC_DEMO_DIR="$work/demo" \
+  CMCC_SHARED_DIR=${CMCC_SHARED_DIR:-$root/../shared} \
+  node --test --test-concurrency=1 --test-reporter=spec "$here/dashboard.test.mjs" || status=$?
+echo "run.sh: screenshots in $shots"
+exit $status

@@ -1,0 +1,237 @@
+/* app.js: the dashboard's shell. Builds the header (language switch,
+ * participant token), the navigation and the hash router (#/, #/consignments,
+ * #/consignments/<id>, #/alerts, #/map, #/movements, #/force,
+ * #/disarmament, #/incidents, #/entries/<i>, #/token), loads each view's
+ * module only when it is first needed, and turns a view's failure into
+ * something the reader can act on (retry, enter the token again). */
+
+import { h, replace, hashQuery } from './dom.js';
+import { t, setLang, preferredLang, lang, LANGS } from './i18n.js';
+import { get, getToken, clearToken } from './api.js';
+import { errorBox, tokenForm, loading } from './ui.js';
+
+const ROUTES = [
+  { key: 'overview', re: /^\/?$/, mod: 'overview', open: true, nav: '#/' },
+  { key: 'consignments', re: /^\/consignments$/, mod: 'consignments', nav: '#/consignments' },
+  { key: 'consignments', re: /^\/consignments\/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})$/, mod: 'consignment' },
+  { key: 'alerts', re: /^\/alerts$/, mod: 'alerts', nav: '#/alerts' },
+  { key: 'map', re: /^\/map$/, mod: 'map', nav: '#/map' },
+  { key: 'movements', re: /^\/movements$/, mod: 'movements', nav: '#/movements' },
+  { key: 'force', re: /^\/force$/, mod: 'force', nav: '#/force' },
+  { key: 'disarmament', re: /^\/disarmament$/, mod: 'disarmament', nav: '#/disarmament' },
+  { key: 'incidents', re: /^\/incidents$/, mod: 'incidents', nav: '#/incidents' },
+  { key: 'entry', re: /^\/entries\/(\d{1,15})$/, mod: 'entry' },
+  { key: 'token', re: /^\/token$/, open: true },
+];
+
+const els = {};
+let generation = 0;
+let controller = null;
+let firstRender = true;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '');
+  const [path, query] = raw.split('?');
+  let p = path;
+  try { p = decodeURIComponent(path); } catch { /* keep it */ }
+  return { path: p || '/', query: hashQuery(query) };
+}
+
+function buildShell() {
+  const skip = h('a', {
+    class: 'skip', href: '#main', onclick: (e) => {
+      e.preventDefault();
+      (document.getElementById('view-title') || els.main).focus();
+    },
+  });
+  els.skip = skip;
+  els.brand = h('a', { href: '#/', class: 'brand-link' });
+  els.tagline = h('span', { class: 'tagline' });
+  els.langBtn = h('button', { type: 'button', class: 'lang', onclick: switchLang });
+  els.tokenState = h('div', { class: 'token-state' });
+  els.nav = h('nav', { class: 'nav' });
+  els.banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
+  els.main = h('main', { id: 'main', tabindex: '-1' });
+  els.footer = h('footer', { class: 'foot' });
+  const header = h('header', { class: 'top' },
+    h('div', { class: 'brand' }, els.brand, els.tagline),
+    h('div', { class: 'tools' }, els.tokenState, els.langBtn));
+  replace(document.body, skip, header, els.nav, els.banner, els.main, els.footer);
+}
+
+function renderChrome() {
+  els.skip.textContent = t('shell.skip');
+  els.brand.textContent = t('shell.brand');
+  els.tagline.textContent = t('shell.tagline');
+  const other = LANGS.find((l) => l !== lang());
+  els.langBtn.textContent = t(`shell.lang_name_${other}`);
+  els.langBtn.setAttribute('lang', other);
+  els.langBtn.setAttribute('aria-label', t('shell.switch_lang'));
+  els.langBtn.dataset.switchTo = other;
+  renderTokenState();
+  renderNav();
+  replace(els.footer,
+    h('p', {}, t('shell.footer')),
+    h('p', { class: 'muted' }, t('shell.footer_verify')));
+}
+
+function renderTokenState() {
+  if (getToken()) {
+    replace(els.tokenState,
+      h('span', { class: 'tok-on', 'data-token': 'set' }, t('token.state_set')),
+      h('button', {
+        type: 'button', class: 'linklike', onclick: () => {
+          clearToken();
+          route();
+        },
+      }, t('token.forget')));
+  } else {
+    replace(els.tokenState,
+      h('a', { href: `#/token?next=${encodeURIComponent(location.hash || '#/')}`, class: 'tok-off', 'data-token': 'none' },
+        t('token.enter')));
+  }
+}
+
+function renderNav() {
+  const cur = currentRoute()?.key;
+  replace(els.nav, h('ul', {}, ROUTES.filter((r) => r.nav).map((r) => h('li', {},
+    h('a', {
+      href: r.nav, 'aria-current': r.key === cur ? 'page' : null, 'data-nav': r.key,
+    }, t(`nav.${r.key}`), r.open || getToken() ? null : h('span', { class: 'lock', title: t('nav.needs_token') }, h('span', { class: 'sr-only' }, t('nav.needs_token'))))))));
+  els.nav.setAttribute('aria-label', t('nav.label'));
+  // on a phone the navigation scrolls sideways: keep the current view in sight
+  const here = els.nav.querySelector('[aria-current="page"]');
+  const ul = els.nav.firstChild;
+  if (here && ul.scrollWidth > ul.clientWidth) {
+    const a = here.getBoundingClientRect(), b = ul.getBoundingClientRect();
+    if (a.left < b.left || a.right > b.right) ul.scrollBy({ left: (a.left + a.right) / 2 - (b.left + b.right) / 2 });
+  }
+}
+
+function currentRoute() {
+  const { path } = parseHash();
+  for (const r of ROUTES) {
+    const m = path.match(r.re);
+    if (m) return { ...r, params: m.slice(1) };
+  }
+  return null;
+}
+
+async function switchLang() {
+  const other = LANGS.find((l) => l !== lang());
+  await setLang(other);
+  renderChrome();
+  await route({ keepFocus: true });
+  els.langBtn.focus();
+}
+
+export function banner(kind, text) {
+  if (!text) { replace(els.banner); els.banner.className = 'banner'; return; }
+  els.banner.className = `banner ${kind}`;
+  replace(els.banner, text);
+}
+
+async function route({ keepFocus = false } = {}) {
+  const gen = ++generation;
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const signal = controller.signal;
+  const r = currentRoute();
+  const { query } = parseHash();
+  renderNav();
+  renderTokenState();
+  banner();
+  const main = els.main;
+  const focusTitle = () => {
+    if (firstRender || keepFocus) return;
+    const t1 = document.getElementById('view-title');
+    if (t1) t1.focus({ preventScroll: false });
+  };
+  if (!r) {
+    replace(main, h('section', { class: 'card' },
+      h('h1', { tabindex: '-1', id: 'view-title' }, t('error.no_page')),
+      h('p', {}, h('a', { href: '#/' }, t('nav.overview')))));
+    document.title = `${t('error.no_page')} — ${t('shell.brand')}`;
+    focusTitle();
+    firstRender = false;
+    return;
+  }
+  document.title = `${t(`nav.${r.key}`)} — ${t('shell.brand')}`;
+  main.dataset.view = r.mod || r.key;
+  main.dataset.state = 'loading';
+  if (r.key === 'token') {
+    main.dataset.state = 'token';
+    replace(main, tokenForm(query.reason || 'needed', () => {
+      location.hash = query.next && query.next.startsWith('#/') && !query.next.startsWith('#/token') ? query.next : '#/consignments';
+    }));
+    focusTitle();
+    firstRender = false;
+    return;
+  }
+  if (!r.open && !getToken()) {
+    main.dataset.state = 'token';
+    replace(main, tokenForm('needed', () => route()));
+    focusTitle();
+    firstRender = false;
+    return;
+  }
+  replace(main, loading());
+  const ctx = {
+    main, params: r.params, query, signal,
+    isCurrent: () => gen === generation,
+    rerender: () => route({ keepFocus: true }),
+    get: (path, opts = {}) => get(path, { ...opts, signal }),
+    authed: (path, opts = {}) => get(path, { ...opts, auth: true, signal }),
+    banner,
+  };
+  try {
+    const mod = await import(`./views/${r.mod}.js`);
+    if (gen !== generation) return;
+    await mod.default(ctx);
+    if (gen === generation) main.dataset.state = 'ready';
+  } catch (err) {
+    if (gen !== generation || signal.aborted) return;
+    main.dataset.state = showError(err);
+  }
+  if (gen === generation) {
+    focusTitle();
+    firstRender = false;
+    const every = Number(query.refresh);
+    if (every >= 15) {
+      setTimeout(() => { if (gen === generation && !document.hidden) route({ keepFocus: true }); }, every * 1000);
+    }
+  }
+}
+
+function showError(err) {
+  const main = els.main;
+  if (err && (err.kind === 'auth' || err.kind === 'token')) {
+    if (err.kind === 'auth') clearToken();
+    renderTokenState();
+    replace(main, tokenForm(err.kind === 'auth' ? 'rejected' : 'needed', () => route()));
+    return 'token';
+  }
+  if (err && err.kind === 'forbidden') {
+    replace(main, tokenForm('forbidden', () => route()));
+    return 'token';
+  }
+  if (!err || !err.kind) console.error(err);
+  replace(main, h('section', { class: 'card' },
+    h('h1', { tabindex: '-1', id: 'view-title' }, t('error.title')),
+    errorBox(err, () => route({ keepFocus: true }))));
+  return 'error';
+}
+
+async function start() {
+  await setLang(preferredLang());
+  buildShell();
+  renderChrome();
+  window.addEventListener('hashchange', () => route());
+  window.addEventListener('cmcc:token', renderTokenState);
+  window.addEventListener('online', () => banner());
+  window.addEventListener('offline', () => banner('warn', t('error.offline')));
+  await route();
+  document.documentElement.dataset.ready = '1';
+}
+
+start();
