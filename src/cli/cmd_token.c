@@ -98,7 +98,9 @@ int cmd_token(int argc, char **argv)
         else if (r == 0)
             cli_errorf("token", "no active token has id %s", argv[optind + 2]), rc = 1;
         else
-            fprintf(stderr, "cmcc token: revoked %s\n", argv[optind + 2]);
+            fprintf(stderr,
+                    "cmcc token: revoked %s (a running server refuses it within a second)\n",
+                    argv[optind + 2]);
     } else {
         cm_buf out = CM_BUF_INIT;
         if (store_tokens_json(s, &out, &err))

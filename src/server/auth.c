@@ -5,12 +5,106 @@
  * keeps only SHA-256(token); a token is valid while it is not revoked and
  * its org is not suspended. No token or an unknown one is `unauthorized`;
  * a token of a suspended org is `forbidden`.
+ *
+ * What the store said of a valid token (its org, whether that org is
+ * suspended) is remembered for AUTH_TTL_MS in a small table indexed by the
+ * token's hash, so that a client sending one event a request does not cost
+ * two store lookups a request. The sequencer forgets it all whenever it
+ * appends an org.* event, so a suspension counts at once; a token revoked
+ * (`cmcc token revoke`, another process) may still be honoured for up to
+ * AUTH_TTL_MS. An unknown token is never remembered: a new one works at
+ * once.
  */
 #include "server/srv_int.h"
 
+#include "common/mem.h"
+#include "common/timeutil.h"
+
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define AUTH_TTL_MS 1000
+#define AUTH_SLOTS  256
+
+typedef struct {
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    char org[EV_ID_MAX + 1];
+    int suspended;
+    int64_t until; /* monotonic ms; 0 when the slot is empty */
+} auth_slot;
+
+struct srv_authcache {
+    pthread_mutex_t mu;
+    auth_slot slot[AUTH_SLOTS];
+};
+
+srv_authcache *srv_authcache_new(void)
+{
+    srv_authcache *c = xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+void srv_authcache_free(srv_authcache *c)
+{
+    if (!c) return;
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+void srv_authcache_clear(srv_authcache *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < AUTH_SLOTS; i++) c->slot[i].until = 0;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* 1 with what was remembered of hash, 0 when nothing (or too old). */
+static int remembered(srv_authcache *c, const uint8_t *hash, char *org, int *suspended)
+{
+    if (!c) return 0;
+    auth_slot *sl = &c->slot[hash[0]];
+    int found = 0;
+    pthread_mutex_lock(&c->mu);
+    if (sl->until > time_mono_ms() && memcmp(sl->hash, hash, sizeof sl->hash) == 0) {
+        memcpy(org, sl->org, sizeof sl->org);
+        *suspended = sl->suspended;
+        found = 1;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+static void remember(srv_authcache *c, const uint8_t *hash, const char *org, int suspended)
+{
+    if (!c) return;
+    auth_slot *sl = &c->slot[hash[0]];
+    pthread_mutex_lock(&c->mu);
+    memcpy(sl->hash, hash, sizeof sl->hash);
+    snprintf(sl->org, sizeof sl->org, "%s", org);
+    sl->suspended = suspended;
+    sl->until = time_mono_ms() + AUTH_TTL_MS;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Whom the token is for: 1 (org, suspended set), 0 unknown, -1 no store. */
+static int lookup(srv *s, const uint8_t *hash, char *org, int *suspended)
+{
+    if (remembered(s->auth, hash, org, suspended)) return 1;
+    store *rd = srv_reader(s);
+    cm_error err;
+    int found = rd ? store_token_org(rd, hash, org, &err) : -1;
+    if (found != 1) return found;
+    ev_view v;
+    store_view(rd, &v);
+    ev_org_state os;
+    *suspended = v.org(v.ctx, org, &os) == 1 && os.suspended;
+    remember(s->auth, hash, org, *suspended);
+    return 1;
+}
 
 int srv_auth(srv_req *q, srv_resp *r)
 {
@@ -24,9 +118,8 @@ int srv_auth(srv_req *q, srv_resp *r)
     const char *token = h + 7;
     uint8_t hash[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
-    store *rd = srv_reader(q->s);
-    cm_error err;
-    int found = rd ? store_token_org(rd, hash, q->org, &err) : -1;
+    int suspended = 0;
+    int found = lookup(q->s, hash, q->org, &suspended);
     if (found < 0) {
         srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
         return -1;
@@ -35,11 +128,7 @@ int srv_auth(srv_req *q, srv_resp *r)
         srv_errorf(r, CM_UNAUTHORIZED, "", "the token is unknown or revoked");
         return -1;
     }
-    ev_view v;
-    store_view(rd, &v);
-    ev_org_state os;
-    int r2 = v.org(v.ctx, q->org, &os);
-    if (r2 == 1 && os.suspended) {
+    if (suspended) {
         srv_errorf(r, CM_FORBIDDEN, "", "the token's organization \"%s\" is suspended", q->org);
         return -1;
     }

@@ -113,6 +113,7 @@ static void cleanup(srv *s)
     free(s->db_path);
     srv_limiter_free(s->limiter);
     srv_keycache_free(s->keys);
+    srv_authcache_free(s->auth);
     srv_cosign_free(s);
     seq_free(s); /* when load failed before the sequencer started */
 }
@@ -146,6 +147,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     s.pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 1);
     s.keys = srv_keycache_new();
+    s.auth = srv_authcache_new();
     pthread_create(&s.seq_thread, NULL, seq_main, &s);
     pthread_create(&s.ckpt_thread, NULL, ckpt_main, &s);
     s.daemon = srv_http_start(&s, err);

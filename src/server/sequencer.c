@@ -75,6 +75,7 @@ typedef struct {
     int64_t last_received;
     ev_effects fx;
     cm_buf entry;
+    int registry_changed; /* the batch holds an org.* event */
 } seq;
 
 /* Judges and, when accepted, appends one event. -1 only on a store
@@ -95,6 +96,8 @@ static int one(seq *q, item *it)
     if (srv_append(q->s->writer, &q->f, &it->ev, received, &q->fx, &q->entry, &rc, &it->err))
         return it->err.code == CM_INTERNAL ? -1 : 0;
     it->accepted = 1;
+    /* an org.* event may suspend or reinstate: tokens are judged afresh */
+    if (!rc.duplicate && strncmp(it->ev.type->name, "org.", 4) == 0) q->registry_changed = 1;
     it->duplicate = rc.duplicate;
     it->index = rc.index;
     it->leaf = rc.leaf;
@@ -159,6 +162,8 @@ static void batch(seq *q, job *jobs)
     }
     pthread_cond_broadcast(&s->pub_cv);
     pthread_mutex_unlock(&s->pub_mu);
+    if (q->registry_changed) srv_authcache_clear(s->auth);
+    q->registry_changed = 0;
 }
 
 int seq_init(srv *s, cm_error *err)

@@ -131,6 +131,13 @@ void srv_limiter_free(srv_limiter *l);
  * rate, with *retry_after the seconds until it would pass. */
 int srv_limiter_take(srv_limiter *l, const struct sockaddr *addr, unsigned n, int *retry_after);
 
+/* ---- auth.c: tokens ----------------------------------------------------- */
+
+typedef struct srv_authcache srv_authcache; /* valid tokens, remembered briefly */
+srv_authcache *srv_authcache_new(void);
+void srv_authcache_free(srv_authcache *c);
+void srv_authcache_clear(srv_authcache *c); /* after a change of the registry */
+
 /* ---- the server --------------------------------------------------------- */
 
 struct srv {
@@ -146,6 +153,7 @@ struct srv {
     srv_pool *pool;          /* checks a request's envelopes on every core */
     atomic_size_t buffered;  /* bytes of request bodies held in memory, in all */
     srv_keycache *keys;      /* public keys by keyid */
+    srv_authcache *auth;     /* valid tokens (auth.c) */
     srv_witness_peer *peers; /* the witnesses (cosign.c) */
     size_t n_peers;
 
