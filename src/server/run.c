@@ -2,13 +2,14 @@
  * run.c: `cmcc serve`: starting the server, and stopping it cleanly.
  *
  * Start: take the directory's lock, load the log key and origin, open the
- * writer, load the tree's frontier, start the sequencer, the checkpointer
- * and the HTTP workers, in that order. Signals SIGINT and SIGTERM are
+ * writer, load the tree's frontier, start the sequencer, the syncer, the
+ * checkpointer and the HTTP workers, in that order. Signals SIGINT and SIGTERM are
  * blocked in every thread and taken by sigwait here.
  *
  * Stop: refuse new connections, let the sequencer finish every queued job
- * (each waiting request gets its answer), stop the checkpointer, sign a
- * last checkpoint if the tree grew since the newest one, stop HTTP.
+ * and the syncer answer it (each waiting request gets its answer), stop the
+ * checkpointer, sign a last checkpoint if the tree grew since the newest
+ * one, stop HTTP.
  */
 #include "server/srv_int.h"
 
@@ -59,6 +60,8 @@ static int load(srv *s, cm_error *err)
     if (store_meta_get(s->writer, "vkey", &s->vkey, err) != 1)
         return cm_fail(err, CM_INTERNAL, "", "the store has no verifier key: is it a cmcc log?");
     if (seq_init(s, err) || srv_cosign_init(s, err)) return -1;
+    /* commits only write the WAL: the syncer thread syncs it */
+    if (store_sync_commits(s->writer, 0, err)) return -1;
     if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0) return -1;
     return 0;
 }
@@ -74,6 +77,8 @@ static void init_sync(srv *s)
     pthread_mutex_init(&s->q_mu, NULL);
     pthread_cond_init(&s->q_cv, NULL);
     pthread_mutex_init(&s->rd_mu, NULL);
+    pthread_mutex_init(&s->sync_mu, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
     pthread_key_create(&s->rd_key, NULL);
 }
 
@@ -85,6 +90,14 @@ static void stop(srv *s)
     pthread_cond_broadcast(&s->q_cv);
     pthread_mutex_unlock(&s->q_mu);
     pthread_join(s->seq_thread, NULL);
+    /* the syncer answers what the sequencer committed last, then ends */
+    pthread_mutex_lock(&s->sync_mu);
+    s->sync_stop = 1;
+    pthread_cond_broadcast(&s->sync_cv);
+    pthread_mutex_unlock(&s->sync_mu);
+    pthread_join(s->sync_thread, NULL);
+    cm_error serr;
+    if (store_sync_commits(s->writer, 1, &serr)) fprintf(stderr, "cmcc: %s\n", serr.message);
     pthread_mutex_lock(&s->pub_mu);
     s->ckpt_stop = 1;
     pthread_cond_broadcast(&s->pub_cv);
@@ -149,6 +162,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     s.keys = srv_keycache_new();
     s.auth = srv_authcache_new();
     pthread_create(&s.seq_thread, NULL, seq_main, &s);
+    pthread_create(&s.sync_thread, NULL, srv_syncer_main, &s);
     pthread_create(&s.ckpt_thread, NULL, ckpt_main, &s);
     s.daemon = srv_http_start(&s, err);
     if (!s.daemon) {

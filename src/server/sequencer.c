@@ -5,10 +5,12 @@
  * keep). The sequencer takes every job waiting, up to SEQ_BATCH events,
  * and in one transaction judges each event in order against the state the
  * events before it left (ev_apply), appends the accepted ones with their
- * tree nodes and effects, and commits: one fsync for the whole batch. Only
- * then does it publish the new tree size and root and answer the jobs. If
- * the commit fails, the batch is rolled back, the in-memory frontier is
- * restored, and every event of the batch is answered `unavailable`.
+ * tree nodes and effects, and commits, writing the WAL without waiting for
+ * the disk; it hands the batch to the syncer (syncer.c), which makes it
+ * durable and only then publishes the new tree size and root and answers
+ * the jobs, while this thread goes on with the next batch. If the commit
+ * fails, the batch is rolled back, the in-memory frontier is restored, and
+ * every event of the batch is answered `unavailable`.
  *
  * `received` is the sequencer's clock, never going backwards.
  */
@@ -120,6 +122,16 @@ static void fail_all(job *jobs, const char *why)
         }
 }
 
+static void answer(job *jobs)
+{
+    for (job *j = jobs, *next; j; j = next) {
+        next = j->next;
+        j->done(j, j->ctx);
+    }
+}
+
+/* Appends a batch in one transaction and hands it to the syncer (or, if it
+ * fails, answers it at once). */
 static void batch(seq *q, job *jobs)
 {
     srv *s = q->s;
@@ -148,21 +160,13 @@ static void batch(seq *q, job *jobs)
         q->f = saved;
         q->last_received = received0;
         fail_all(jobs, "the log could not be written");
+        q->registry_changed = 0;
+        answer(jobs);
         return;
     }
     log_hash root;
     log_frontier_root(&q->f, &root);
-    pthread_mutex_lock(&s->pub_mu);
-    s->size = q->f.size;
-    s->root = root;
-    if (note && note_size >= s->checkpoint_size) {
-        free(s->checkpoint);
-        s->checkpoint = xstrdup(note);
-        s->checkpoint_size = note_size;
-    }
-    pthread_cond_broadcast(&s->pub_cv);
-    pthread_mutex_unlock(&s->pub_mu);
-    if (q->registry_changed) srv_authcache_clear(s->auth);
+    srv_syncer_hand(s, jobs, q->f.size, &root, note, note_size, q->registry_changed);
     q->registry_changed = 0;
 }
 
@@ -201,12 +205,7 @@ void *seq_main(void *arg)
     job *jobs;
     while ((jobs = take(s))) {
         batch(q, jobs);
-        while (jobs) {
-            job *next = jobs->next;
-            jobs->done(jobs, jobs->ctx);
-            jobs = next;
-        }
-        /* answers first, then the WAL: a checkpoint never delays a reply */
+        /* the WAL is checkpointed between batches, when idle */
         pthread_mutex_lock(&s->q_mu);
         int idle = s->q_head == NULL;
         pthread_mutex_unlock(&s->q_mu);

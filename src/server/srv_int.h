@@ -77,7 +77,7 @@ struct job {
     size_t n;
     char *note; /* JOB_CHECKPOINT: the signed note of tree size `size` */
     uint64_t size;
-    /* called by the sequencer once the job's outcome is durable */
+    /* called (by the syncer) once the job's outcome is durable */
     void (*done)(job *j, void *ctx);
     void *ctx;
 };
@@ -90,6 +90,14 @@ int seq_init(srv *s, cm_error *err);
 /* Frees what seq_init made, when the sequencer never ran. */
 void seq_free(srv *s);
 void *seq_main(void *arg);
+
+/* syncer.c: makes committed batches durable, then publishes and answers
+ * them. The sequencer hands each batch it committed: its jobs, the tree's
+ * size and root after it, the checkpoint note it kept (or NULL). */
+typedef struct srv_synced srv_synced;
+void srv_syncer_hand(srv *s, job *jobs, uint64_t size, const log_hash *root, const char *note,
+                     uint64_t note_size, int registry_changed);
+void *srv_syncer_main(void *arg);
 void *ckpt_main(void *arg);
 /* A checkpoint of (size, root) signed with the log key (malloc'ed). */
 char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
@@ -173,7 +181,13 @@ struct srv {
     unsigned q_items;
     int stopping;
     int seq_done;
-    pthread_t seq_thread, ckpt_thread;
+    pthread_t seq_thread, ckpt_thread, sync_thread;
+
+    /* committed batches waiting for the syncer */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    srv_synced *sync_head, *sync_tail;
+    int sync_stop;
 
     /* read-only store connections, one per worker thread */
     pthread_mutex_t rd_mu;

@@ -52,6 +52,11 @@ int store_commit(store *s, cm_error *err);
 void store_rollback(store *s);
 /* Runs a PASSIVE checkpoint of the WAL (writer only). */
 void store_wal_checkpoint(store *s);
+/* The writer's commits sync the WAL (on, the default) or only write it
+ * (off): then store_sync_wal, callable from any thread while the writer
+ * goes on, makes every commit before the call durable. */
+int store_sync_commits(store *s, int on, cm_error *err);
+int store_sync_wal(store *s, cm_error *err);
 /* The writer's WAL policy, called after each commit: checkpoint when idle
  * and the WAL holds over ~4 MiB, or whatever the load past ~256 MiB. */
 void store_wal_tend(store *s, int idle);

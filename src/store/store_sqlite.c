@@ -4,7 +4,12 @@
  *
  * Every pragma is set explicitly when a connection opens:
  *   journal_mode=WAL      readers never block the writer, nor it them
- *   synchronous=FULL      a commit is on disk when it returns
+ *   synchronous=FULL      a commit is on disk when it returns; or, for the
+ *                         server's writer (store_sync_commits off), NORMAL:
+ *                         a commit only writes the WAL, and the server makes
+ *                         it durable with store_sync_wal on another thread
+ *                         before anyone hears of it; checkpoints still sync
+ *                         the WAL before copying it and the database after
  *   busy_timeout=5000     short waits on the write lock instead of errors
  *   foreign_keys=OFF, temp_store=MEMORY, cache_size per role
  *   wal_autocheckpoint    never: the writer checkpoints itself (store_wal_tend),
@@ -18,6 +23,8 @@
 
 #include "common/mem.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,6 +106,7 @@ static store *open_db(const char *path, store_mode mode, int flags, cm_error *er
 {
     store *s = xcalloc(1, sizeof *s);
     s->mode = mode;
+    s->wal_fd = -1;
     if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) !=
         SQLITE_OK) {
         store_fail(s, err, path);
@@ -159,7 +167,30 @@ void store_close(store *s)
     if (!s) return;
     for (int i = 0; i < SQ_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    if (s->wal_fd >= 0) close(s->wal_fd);
     free(s);
+}
+
+int store_sync_commits(store *s, int on, cm_error *err)
+{
+    return store_exec(s, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+}
+
+int store_sync_wal(store *s, cm_error *err)
+{
+    if (s->wal_fd < 0) {
+        const char *db = sqlite3_db_filename(s->db, "main");
+        char *wal = xasprintf("%s-wal", db ? db : "");
+        s->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+        free(wal);
+        if (s->wal_fd < 0) {
+            if (errno == ENOENT) return 0; /* nothing written yet */
+            return cm_fail(err, CM_INTERNAL, "", "store: cannot open the WAL: %s", strerror(errno));
+        }
+    }
+    if (fdatasync(s->wal_fd) != 0)
+        return cm_fail(err, CM_INTERNAL, "", "store: cannot sync the WAL: %s", strerror(errno));
+    return 0;
 }
 
 int store_begin(store *s, cm_error *err)
