@@ -8,9 +8,12 @@
  *   or {"error":{...}} per envelope, in order. Every valid line is appended
  *   even when others fail.
  *
- * The worker checks each envelope (item.c), a batch on every core at once
- * (pool.c), queues the request for the sequencer and suspends it; the sequencer answers once the
- * batch holding it is durable. A full queue is answered 503 with Retry-After.
+ * The HTTP worker suspends the request and hands its envelopes to the pool
+ * (pool.c), whose threads check them (item.c) on every core and queue the
+ * request for the sequencer; the syncer answers once the batch holding it
+ * is durable. So the HTTP threads only move bytes, and an answer never
+ * waits behind another request's signatures. A full queue is answered 503
+ * with Retry-After.
  */
 #include "server/srv_int.h"
 
@@ -71,7 +74,7 @@ static void done(job *j, void *ctx)
 {
     (void)j;
     srv_req *q = ctx;
-    answer(q, is_batch(q));
+    answer(q, q->batch);
     srv_resume(q);
 }
 
@@ -92,9 +95,9 @@ static unsigned count_lines(const cm_buf *body)
     return n + !blank;
 }
 
+/* The envelopes of a request, checked on the pool (item_prepare). */
 typedef struct {
-    srv *s;
-    item *items;
+    srv_req *q;
     const char **line;
     size_t *len;
     int64_t now;
@@ -103,17 +106,64 @@ typedef struct {
 static void prepare_one(void *ctx, size_t i)
 {
     prepare_ctx *c = ctx;
-    item_prepare(&c->items[i], c->s->keys, srv_reader(c->s), c->line[i], c->len[i], c->now);
+    srv_req *q = c->q;
+    item_prepare(&q->job.items[i], q->s->keys, srv_reader(q->s), c->line[i], c->len[i], c->now);
 }
 
-/* Splits an NDJSON body into items and checks them on every core. -1 with r
- * filled when it has too many. */
-static int split(srv_req *q, int64_t now, srv_resp *r)
+/* Queues a checked request for the sequencer, or answers it at once if
+ * none of its envelopes is left to append or the queue is full. */
+static void enqueue(srv_req *q)
 {
-    char *p = q->body.data, *end = p ? p + q->body.len : NULL;
+    int pending = 0;
+    for (size_t i = 0; i < q->job.n; i++) pending |= q->job.items[i].state != ITEM_FAILED;
+    if (!pending) {
+        answer(q, q->batch);
+        srv_resume(q);
+        return;
+    }
+    q->job.kind = JOB_EVENTS;
+    q->job.done = done;
+    q->job.ctx = q;
+    int queued = seq_submit(q->s, &q->job);
+    if (queued == -2) {
+        srv_errorf(&q->resp, CM_TOO_LARGE, "", "this server takes at most %u events at a time",
+                   q->s->cfg.max_queue);
+        srv_resume(q);
+    } else if (queued < 0) {
+        srv_errorf(&q->resp, CM_UNAVAILABLE, "",
+                   "the server is busy (or stopping): nothing was appended, send it again");
+        srv_resume(q);
+    }
+}
+
+/* Runs on a pool thread once every envelope is checked; the connection is
+ * suspended meanwhile. */
+static void prepared(void *ctx)
+{
+    prepare_ctx *c = ctx;
+    srv_req *q = c->q;
+    free(c->line);
+    free(c->len);
+    free(c);
+    srv *s = q->s; /* q may be gone once enqueued */
+    enqueue(q);
+    srv_checking_end(s);
+}
+
+/* Splits the body into envelopes (an NDJSON body a line each, blank lines
+ * skipped). -1 with r filled when it has too many. */
+static int split(srv_req *q, prepare_ctx *c, srv_resp *r)
+{
+    char *p = q->body.data ? q->body.data : "", *end = p + q->body.len;
     size_t n = 0, cap = 16;
-    const char **line = xcalloc(cap, sizeof *line);
-    size_t *lens = xcalloc(cap, sizeof *lens);
+    c->line = xcalloc(cap, sizeof *c->line);
+    c->len = xcalloc(cap, sizeof *c->len);
+    if (!q->batch) {
+        c->line[0] = p;
+        c->len[0] = q->body.len;
+        q->job.n = 1;
+        return 0;
+    }
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *line_end = nl ? nl : end;
@@ -123,27 +173,24 @@ static int split(srv_req *q, int64_t now, srv_resp *r)
         for (size_t i = 0; i < len && blank; i++) blank = p[i] == ' ' || p[i] == '\t';
         if (!blank) {
             if (n == q->s->cfg.max_batch_lines) {
-                free(line);
-                free(lens);
                 srv_errorf(r, CM_TOO_LARGE, "", "a batch holds at most %u envelopes",
                            q->s->cfg.max_batch_lines);
                 return -1;
             }
             if (n == cap) {
                 cap *= 2;
-                line = xrealloc(line, cap * sizeof *line);
-                lens = xrealloc(lens, cap * sizeof *lens);
+                c->line = xrealloc(c->line, cap * sizeof *c->line);
+                c->len = xrealloc(c->len, cap * sizeof *c->len);
             }
-            line[n] = p;
-            lens[n++] = len;
+            c->line[n] = p;
+            c->len[n++] = len;
         }
         p = nl ? nl + 1 : end;
     }
-    prepare_ctx c = {q->s, xcalloc(n ? n : 1, sizeof(item)), line, lens, now};
-    srv_pool_for(q->s->pool, n, prepare_one, &c);
-    free(line);
-    free(lens);
-    q->job.items = c.items;
+    if (n == 0) {
+        srv_errorf(r, CM_BAD_REQUEST, "", "the batch holds no envelope");
+        return -1;
+    }
     q->job.n = n;
     return 0;
 }
@@ -172,39 +219,29 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
         r->retry_after = retry;
         return 0;
     }
-    int64_t now = time_now_ms();
-    if (batch) {
-        if (split(q, now, r)) return 0;
-        if (q->job.n == 0) {
-            srv_errorf(r, CM_BAD_REQUEST, "", "the batch holds no envelope");
-            return 0;
-        }
-    } else {
-        q->job.items = xcalloc(1, sizeof *q->job.items);
-        q->job.n = 1;
-        item_prepare(&q->job.items[0], q->s->keys, srv_reader(q->s),
-                     q->body.data ? q->body.data : "", q->body.len, now);
-    }
-    int pending = 0;
-    for (size_t i = 0; i < q->job.n; i++) pending |= q->job.items[i].state != ITEM_FAILED;
-    if (!pending) {
-        answer(q, batch);
+    prepare_ctx *c = xcalloc(1, sizeof *c);
+    c->q = q;
+    c->now = time_now_ms();
+    q->batch = batch;
+    if (split(q, c, r)) {
+        free(c->line);
+        free(c->len);
+        free(c);
+        q->job.n = 0;
         return 0;
     }
-    q->job.kind = JOB_EVENTS;
-    q->job.done = done;
-    q->job.ctx = q;
+    if (srv_checking_begin(q->s)) {
+        free(c->line);
+        free(c->len);
+        free(c);
+        q->job.n = 0;
+        srv_errorf(r, CM_UNAVAILABLE, "", "the server is stopping: nothing was appended");
+        return 0;
+    }
+    q->job.items = xcalloc(q->job.n, sizeof *q->job.items);
+    /* the pool checks the envelopes; the connection waits, suspended */
     MHD_suspend_connection(q->conn);
     q->suspended = 1;
-    int queued = seq_submit(q->s, &q->job);
-    if (queued == -2) {
-        srv_errorf(r, CM_TOO_LARGE, "", "this server takes at most %u events at a time",
-                   q->s->cfg.max_queue);
-        srv_resume(q);
-    } else if (queued < 0) {
-        srv_errorf(r, CM_UNAVAILABLE, "",
-                   "the server is busy (or stopping): nothing was appended, send it again");
-        srv_resume(q);
-    }
+    srv_pool_async(q->s->pool, q->job.n, prepare_one, c, prepared);
     return 1;
 }

@@ -10,7 +10,10 @@
  * thread holds the loop any more. Loops from several requests queue and are
  * served in turn. A loop can also be started and finished later
  * (srv_pool_start, srv_pool_finish), so that the caller does other work
- * meanwhile: the replay's pipeline.
+ * meanwhile: the replay's pipeline. Or it can be left to the pool
+ * altogether (srv_pool_async): the pool thread that leaves it last, every
+ * index done, calls its continuation and frees it. The server checks
+ * requests so, leaving its HTTP threads free for the network.
  */
 #include "server/srv_int.h"
 
@@ -27,8 +30,10 @@ struct task {
     atomic_size_t next_i;
     atomic_size_t done;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* the caller waits for done == n and users == 0 */
-    unsigned users;    /* pool threads working on it (under mu) */
+    pthread_cond_t cv;       /* the caller waits for done == n and users == 0 */
+    unsigned users;          /* pool threads working on it (under mu) */
+    void (*then)(void *ctx); /* srv_pool_async: run once all is done */
+    int fired;
 };
 
 struct srv_pool {
@@ -52,6 +57,29 @@ static void work(task *t)
     }
 }
 
+static void unlink_task(srv_pool *p, task *t)
+{
+    pthread_mutex_lock(&p->mu);
+    task **pp = &p->head, *prev = NULL;
+    while (*pp && *pp != t) prev = *pp, pp = &(*pp)->next;
+    if (*pp) {
+        *pp = t->next;
+        if (p->tail == t) p->tail = prev;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void end_async(srv_pool *p, task *t)
+{
+    unlink_task(p, t);
+    void (*then)(void *) = t->then;
+    void *ctx = t->ctx;
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+    then(ctx);
+}
+
 static void *worker(void *arg)
 {
     srv_pool *p = arg;
@@ -72,8 +100,13 @@ static void *worker(void *arg)
         work(t);
         pthread_mutex_lock(&t->mu);
         t->users--;
+        /* the last to leave an async loop with every index done ends it:
+         * nobody can take it up again, as none is left to hand out */
+        int end = t->then && !t->fired && t->users == 0 && atomic_load(&t->done) == t->n;
+        if (end) t->fired = 1;
         pthread_cond_signal(&t->cv);
         pthread_mutex_unlock(&t->mu);
+        if (end) end_async(p, t);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -138,16 +171,7 @@ void srv_pool_finish(srv_pool *p, srv_pool_job *j)
     work(t); /* the caller helps with what is left */
     /* off the queue, so no new thread picks it up; then wait for the work
      * and for the threads still holding it, before its memory goes */
-    if (p && p->n) {
-        pthread_mutex_lock(&p->mu);
-        task **pp = &p->head, *prev = NULL;
-        while (*pp && *pp != t) prev = *pp, pp = &(*pp)->next;
-        if (*pp) {
-            *pp = t->next;
-            if (p->tail == t) p->tail = prev;
-        }
-        pthread_mutex_unlock(&p->mu);
-    }
+    if (p && p->n) unlink_task(p, t);
     pthread_mutex_lock(&t->mu);
     while (atomic_load(&t->done) < t->n || t->users) pthread_cond_wait(&t->cv, &t->mu);
     pthread_mutex_unlock(&t->mu);
@@ -163,4 +187,31 @@ void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *
         return;
     }
     srv_pool_finish(p, srv_pool_start(p, n, fn, ctx));
+}
+
+void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
+                    void (*then)(void *ctx))
+{
+    if (!p || p->n == 0 || n == 0) {
+        for (size_t i = 0; i < n; i++) fn(ctx, i);
+        then(ctx);
+        return;
+    }
+    task *t = xcalloc(1, sizeof *t);
+    t->fn = fn;
+    t->ctx = ctx;
+    t->n = n;
+    t->then = then;
+    atomic_init(&t->next_i, 0);
+    atomic_init(&t->done, 0);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    pthread_mutex_lock(&p->mu);
+    if (p->tail)
+        p->tail->next = t;
+    else
+        p->head = t;
+    p->tail = t;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }

@@ -78,8 +78,35 @@ static void init_sync(srv *s)
     pthread_cond_init(&s->q_cv, NULL);
     pthread_mutex_init(&s->rd_mu, NULL);
     pthread_mutex_init(&s->sync_mu, NULL);
+    pthread_mutex_init(&s->chk_mu, NULL);
+    pthread_cond_init(&s->chk_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
     pthread_key_create(&s->rd_key, NULL);
+}
+
+int srv_checking_begin(srv *s)
+{
+    pthread_mutex_lock(&s->chk_mu);
+    int closing = s->closing;
+    if (!closing) s->checking++;
+    pthread_mutex_unlock(&s->chk_mu);
+    return closing ? -1 : 0;
+}
+
+void srv_checking_end(srv *s)
+{
+    pthread_mutex_lock(&s->chk_mu);
+    s->checking--;
+    pthread_cond_broadcast(&s->chk_cv);
+    pthread_mutex_unlock(&s->chk_mu);
+}
+
+void srv_checking_close(srv *s)
+{
+    pthread_mutex_lock(&s->chk_mu);
+    s->closing = 1;
+    while (s->checking) pthread_cond_wait(&s->chk_cv, &s->chk_mu);
+    pthread_mutex_unlock(&s->chk_mu);
 }
 
 static void stop(srv *s)
@@ -110,6 +137,8 @@ static void stop(srv *s)
             fprintf(stderr, "cmcc: could not keep the last checkpoint: %s\n", err.message);
         free(note);
     }
+    /* no request may still be in the pool's hands when its connection goes */
+    srv_checking_close(s);
     if (s->daemon) MHD_stop_daemon(s->daemon);
     srv_pool_free(s->pool);
     s->pool = NULL;
@@ -158,7 +187,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    s.pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 1);
+    s.pool = srv_pool_new(cpus > 1 ? (unsigned)cpus : 1); /* one thread a core */
     s.keys = srv_keycache_new();
     s.auth = srv_authcache_new();
     pthread_create(&s.seq_thread, NULL, seq_main, &s);

@@ -158,6 +158,11 @@ void srv_pool_free(srv_pool *p);
 typedef struct srv_pool_job srv_pool_job;
 srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
 void srv_pool_finish(srv_pool *p, srv_pool_job *j);
+/* Runs fn(ctx, i) for i in [0, n) on the pool's threads alone and returns
+ * at once; then(ctx) runs on a pool thread once every index is done (at
+ * once, on this thread, with a pool of no threads). */
+void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
+                    void (*then)(void *ctx));
 
 /* ---- witness.c: a C2SP tlog-witness --------------------------------------- */
 

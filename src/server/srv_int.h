@@ -183,6 +183,13 @@ struct srv {
     int seq_done;
     pthread_t seq_thread, ckpt_thread, sync_thread;
 
+    /* requests whose envelopes the pool is checking (h_events.c); none
+     * starts once closing is set */
+    pthread_mutex_t chk_mu;
+    pthread_cond_t chk_cv;
+    unsigned checking;
+    int closing;
+
     /* committed batches waiting for the syncer */
     pthread_mutex_t sync_mu;
     pthread_cond_t sync_cv;
@@ -225,6 +232,7 @@ struct srv_req {
     size_t held; /* bytes of this body counted in srv.buffered */
     int suspended;
     int ready; /* resp is complete: queue it */
+    int batch; /* POST /v1/events: an NDJSON body */
     srv_resp resp;
     char org[EV_ID_MAX + 1]; /* the token's org, once checked */
     job job;
@@ -236,6 +244,12 @@ void srv_errorf(srv_resp *r, cm_code code, const char *field, const char *fmt, .
     __attribute__((format(printf, 4, 5)));
 /* Appends the error object {"code","message","field"} to out. */
 void srv_error_json(cm_buf *out, const cm_error *e);
+
+/* Counts a request handed to the pool (-1: the server is closing, hand
+ * nothing), and its return; srv_checking_close waits for none left. */
+int srv_checking_begin(srv *s);
+void srv_checking_end(srv *s);
+void srv_checking_close(srv *s);
 
 /* Checks the bearer token; on failure fills resp and returns -1. */
 int srv_auth(srv_req *q, srv_resp *r);
