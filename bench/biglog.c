@@ -1,0 +1,204 @@
+/*
+ * biglog.c: `cmcc-biglog`, the large-log measurements of the benchmark.
+ *
+ *   cmcc-biglog build DIR N     a new log of N entries built through the
+ *                               store directly: signed place.define events
+ *                               (signed on every core), judged and appended
+ *                               by the server's own append path (srv_append)
+ *                               in transactions of 50,000, with a checkpoint
+ *   cmcc-biglog proofs URL TOKEN COUNT
+ *                               COUNT inclusion proofs of random entries
+ *                               against the current size, over one keep-alive
+ *                               connection; prints the median, p90 and p99
+ *                               latency, and checks every proof
+ *
+ * bench/run-large.sh runs them, then measures the server's resident memory
+ * and `cmcc verify` of the log.
+ */
+#include "server/srv_int.h"
+
+#include "common/mem.h"
+#include "common/timeutil.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK 50000
+
+typedef struct {
+    const log_key *k;
+    ev_envelope *envs;
+    uint64_t first;
+    int64_t t;
+} sign_ctx;
+
+static void sign_one(void *ctx, size_t i)
+{
+    sign_ctx *c = ctx;
+    char json[400], ts[32];
+    uint64_t n = c->first + i;
+    time_format_s(c->t, ts, sizeof ts);
+    snprintf(json, sizeof json,
+             "{\"v\":1,\"type\":\"place.define\",\"id\":\"b-%llu\",\"org\":\"cell\",\"time\":"
+             "\"%s\",\"body\":{\"place\":\"site-%llu\",\"kind\":\"warehouse\",\"name\":"
+             "\"Warehouse %llu\",\"lat\":%.4f,\"lon\":%.4f}}",
+             (unsigned long long)n, ts, (unsigned long long)n, (unsigned long long)n,
+             31.2 + (double)(n % 4000) / 10000.0, 34.2 + (double)(n % 3000) / 10000.0);
+    ev_envelope_sign(c->k, json, strlen(json), &c->envs[i]);
+}
+
+static int build(const char *dir, uint64_t n)
+{
+    cm_error err;
+    char *vkey = NULL;
+    if (srv_init_log(dir, "big.cmcc.test/log", "cell", "Coordination Cell", NULL, NULL, &vkey,
+                     &err)) {
+        fprintf(stderr, "biglog: %s\n", err.message);
+        return 1;
+    }
+    free(vkey);
+    char *cpath = xasprintf("%s/coordinator.pem", dir), *lpath = xasprintf("%s/log.pem", dir);
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    log_key coord = {0}, logk = {0};
+    store *w = NULL;
+    if (srv_load_key(cpath, &coord, &err) || srv_load_key(lpath, &logk, &err) ||
+        !(w = store_open(db, STORE_WRITER, &err))) {
+        fprintf(stderr, "biglog: %s\n", err.message);
+        return 1;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    srv_pool *pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
+    log_frontier f;
+    uint64_t size = 0;
+    if (store_size(w, &size, &err) || log_frontier_load(&f, size, store_read_hash, w)) return 1;
+    ev_envelope *envs = xcalloc(CHUNK, sizeof *envs);
+    ev_effects fx = {0};
+    cm_buf scratch = CM_BUF_INIT;
+    int64_t t0 = time_mono_ms(), now = time_now_ms();
+    for (uint64_t done = 0; done < n;) {
+        size_t m = n - done < CHUNK ? (size_t)(n - done) : CHUNK;
+        sign_ctx sc = {&coord, envs, done, now};
+        srv_pool_for(pool, m, sign_one, &sc);
+        if (store_begin(w, &err)) return 1;
+        for (size_t i = 0; i < m; i++) {
+            ev_event e;
+            memset(&e, 0, sizeof e);
+            e.env = envs[i];
+            srv_receipt r;
+            if (ev_event_parse(&e, now, &err) ||
+                srv_append(w, &f, &e, now, &fx, &scratch, &r, &err)) {
+                fprintf(stderr, "biglog: entry %llu: %s\n", (unsigned long long)f.size,
+                        err.message);
+                return 1;
+            }
+            json_decref(e.root);
+            ev_envelope_free(&envs[i]);
+        }
+        log_hash root;
+        log_frontier_root(&f, &root);
+        char *note = srv_sign_checkpoint(&logk, "big.cmcc.test/log", f.size, &root);
+        if (store_put_checkpoint(w, f.size, note, time_now_ms(), &err) || store_commit(w, &err))
+            return 1;
+        free(note);
+        store_wal_tend(w, 1);
+        done += m;
+        int64_t el = time_mono_ms() - t0;
+        fprintf(stderr, "\rbiglog: %llu entries, %.0f/s   ", (unsigned long long)f.size,
+                (double)done * 1000.0 / (double)(el ? el : 1));
+    }
+    fprintf(stderr, "\n");
+    printf("built %llu entries in %.1f s\n", (unsigned long long)f.size,
+           (double)(time_mono_ms() - t0) / 1000.0);
+    store_wal_checkpoint(w);
+    store_close(w);
+    srv_pool_free(pool);
+    ev_effects_free(&fx);
+    buf_free(&scratch);
+    free(envs);
+    log_key_free(&coord);
+    log_key_free(&logk);
+    free(cpath);
+    free(lpath);
+    free(db);
+    return 0;
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+    buf_append(ctx, p, size * n);
+    return size * n;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int proofs(const char *url, const char *token, int count)
+{
+    CURL *c = curl_easy_init();
+    cm_buf body = CM_BUF_INIT;
+    char *auth = xasprintf("Authorization: Bearer %s", token);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    char *u = xasprintf("%s/healthz", url);
+    curl_easy_setopt(c, CURLOPT_URL, u);
+    free(u);
+    if (curl_easy_perform(c) != CURLE_OK) return fprintf(stderr, "biglog: no server\n"), 1;
+    json_t *j = json_loadb(body.data, body.len, 0, NULL);
+    uint64_t size = (uint64_t)json_integer_value(json_object_get(j, "size"));
+    json_decref(j);
+    double *ms = xcalloc((size_t)count, sizeof *ms);
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    int bad = 0;
+    for (int i = 0; i < count; i++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        uint64_t idx = seed % size;
+        u = xasprintf("%s/v1/proof/inclusion?index=%llu&size=%llu", url, (unsigned long long)idx,
+                      (unsigned long long)size);
+        curl_easy_setopt(c, CURLOPT_URL, u);
+        free(u);
+        buf_reset(&body);
+        int64_t t0 = time_mono_ms();
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        CURLcode rc = curl_easy_perform(c);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        (void)t0;
+        ms[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        j = rc == CURLE_OK && status == 200 ? json_loadb(body.data, body.len, 0, NULL) : NULL;
+        if (!j || json_array_size(json_object_get(j, "inclusion_path")) == 0) bad++;
+        json_decref(j);
+    }
+    qsort(ms, (size_t)count, sizeof *ms, cmp_d);
+    printf("inclusion proofs on a log of %llu entries: %d requests, median %.3f ms, p90 %.3f "
+           "ms, p99 %.3f ms, %d failed\n",
+           (unsigned long long)size, count, ms[count / 2], ms[count * 9 / 10],
+           ms[count * 99 / 100], bad);
+    free(ms);
+    free(auth);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    buf_free(&body);
+    return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) return 2;
+    if (argc == 4 && strcmp(argv[1], "build") == 0)
+        return build(argv[2], strtoull(argv[3], NULL, 10));
+    if (argc == 5 && strcmp(argv[1], "proofs") == 0)
+        return proofs(argv[2], argv[3], atoi(argv[4]));
+    fprintf(stderr, "usage: cmcc-biglog build DIR N | proofs URL TOKEN COUNT\n");
+    return 2;
+}
