@@ -182,8 +182,8 @@ static int proofs(const char *url, const char *token, int count)
     qsort(ms, (size_t)count, sizeof *ms, cmp_d);
     printf("inclusion proofs on a log of %llu entries: %d requests, median %.3f ms, p90 %.3f "
            "ms, p99 %.3f ms, %d failed\n",
-           (unsigned long long)size, count, ms[count / 2], ms[count * 9 / 10],
-           ms[count * 99 / 100], bad);
+           (unsigned long long)size, count, ms[count / 2], ms[count * 9 / 10], ms[count * 99 / 100],
+           bad);
     free(ms);
     free(auth);
     curl_slist_free_all(h);
@@ -197,8 +197,7 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) return 2;
     if (argc == 4 && strcmp(argv[1], "build") == 0)
         return build(argv[2], strtoull(argv[3], NULL, 10));
-    if (argc == 5 && strcmp(argv[1], "proofs") == 0)
-        return proofs(argv[2], argv[3], atoi(argv[4]));
+    if (argc == 5 && strcmp(argv[1], "proofs") == 0) return proofs(argv[2], argv[3], atoi(argv[4]));
     fprintf(stderr, "usage: cmcc-biglog build DIR N | proofs URL TOKEN COUNT\n");
     return 2;
 }
