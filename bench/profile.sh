@@ -64,12 +64,17 @@ PERF_PID=
 
 perf script -i "$WORK/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null | awk -v bin="$BIN" '
   BEGIN {
+    names["MHD-worker"] = "HTTP threads (MHD-worker)"
+    names["cmcc-pool"] = "pool: checking requests (cmcc-pool)"
+    names["cmcc-sequencer"] = "sequencer (cmcc-sequencer)"
+    names["cmcc-syncer"] = "syncer (cmcc-syncer)"
+    names["cmcc-checkpoint"] = "checkpointer (cmcc-checkpoint)"
     # the stage of the path of a write that a sample is in: the innermost
     # of these functions on its stack (everything under it included)
-    stage["dsse_verify"] = "worker: signature verification (dsse_verify)"
-    stage["ev_envelope_parse"] = "worker: envelope JSON and base64 (ev_envelope_parse)"
-    stage["ev_event_parse"] = "worker: payload JSON and schema (ev_event_parse)"
-    stage["item_prepare"] = "worker: key lookup, the rest of item_prepare"
+    stage["dsse_verify"] = "pool: signature verification (dsse_verify)"
+    stage["ev_envelope_parse"] = "pool: envelope JSON and base64 (ev_envelope_parse)"
+    stage["ev_event_parse"] = "pool: payload JSON and schema (ev_event_parse)"
+    stage["item_prepare"] = "pool: key lookup, the rest of item_prepare"
     stage["ev_event_free"] = "freeing parsed events (ev_event_free)"
     stage["ev_apply"] = "sequencer: rules, their reads (ev_apply)"
     stage["store_apply"] = "sequencer: state writes, ledger invariant (store_apply)"
@@ -87,12 +92,9 @@ perf script -i "$WORK/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null | awk -v bin
       if (dso[i] == "(inlined)")
         dso[i] = (i < n && ip[i] == ip[i + 1]) || sym[i] !~ /^__/ ? dso[i + 1] : "(libc)"
     p1 = p2 = 0
-    # a thread is the sequencer (or checkpointer) if any of its samples
-    # has seq_main (ckpt_main) on the stack: some stacks are cut short
-    if (!(tid in role)) role[tid] = comm == "MHD-worker" ? "HTTP workers (MHD-worker)" : "other threads of cmcc"
+    # a thread by its name (the server names its own: cmcc-pool, ...)
+    if (!(tid in role)) role[tid] = comm in names ? names[comm] : "other threads (" comm ")"
     for (i = 1; i <= n; i++) {
-      if (sym[i] == "seq_main") role[tid] = "sequencer (seq_main)"
-      if (sym[i] == "ckpt_main") role[tid] = "checkpointer (ckpt_main)"
       if (dso[i] != "(" bin ")") continue
       if (!p1) p1 = i
       else if (!p2 && sym[i] != sym[p1]) p2 = i
@@ -102,7 +104,7 @@ perf script -i "$WORK/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null | awk -v bin
     key = p1 ? sym[p1] (p2 ? " < " sym[p2] : "") : "(no cmcc frame: " lib ")"
     st = ""
     for (i = 1; i <= n && st == ""; i++) { f = sym[i]; sub(/\..*/, "", f); if (f in stage) st = stage[f] }
-    if (st == "") st = "other, " (comm == "MHD-worker" ? "HTTP workers" : "other threads")
+    if (st == "") st = "other, " (comm in names ? comm : "other threads")
     total++; by_tid[tid]++; by_key[key]++; by_lib[lib]++; by_stage[st]++
     n = 0
   }

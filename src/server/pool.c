@@ -120,7 +120,8 @@ srv_pool *srv_pool_new(unsigned threads)
     pthread_cond_init(&p->cv, NULL);
     p->threads = xcalloc(threads ? threads : 1, sizeof *p->threads);
     for (unsigned i = 0; i < threads; i++)
-        if (pthread_create(&p->threads[p->n], NULL, worker, p) == 0) p->n++;
+        if (pthread_create(&p->threads[p->n], NULL, worker, p) == 0)
+            pthread_setname_np(p->threads[p->n++], "cmcc-pool");
     return p;
 }
 

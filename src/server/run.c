@@ -193,6 +193,10 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_create(&s.seq_thread, NULL, seq_main, &s);
     pthread_create(&s.sync_thread, NULL, srv_syncer_main, &s);
     pthread_create(&s.ckpt_thread, NULL, ckpt_main, &s);
+    /* names for ps, top and perf (at most 15 characters) */
+    pthread_setname_np(s.seq_thread, "cmcc-sequencer");
+    pthread_setname_np(s.sync_thread, "cmcc-syncer");
+    pthread_setname_np(s.ckpt_thread, "cmcc-checkpoint");
     s.daemon = srv_http_start(&s, err);
     if (!s.daemon) {
         stop(&s);

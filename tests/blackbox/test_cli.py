@@ -246,6 +246,24 @@ class Serve(TempDir):
             status, out = s.stop()
             self.assertEqual(status, 0, out)
 
+    def test_server_threads_are_named(self):
+        """ps, top -H and perf tell the server's threads apart by name."""
+        d = self.path("log")
+        ct.run("init", d, "--origin", "o/log", "--org", "hq", "--name", "HQ")
+        s = ct.Server(d)
+        try:
+            task = "/proc/%d/task" % s.proc.pid
+            names = []
+            for tid in os.listdir(task):
+                with open(os.path.join(task, tid, "comm")) as f:
+                    names.append(f.read().strip())
+            for one in ("cmcc-sequencer", "cmcc-syncer", "cmcc-checkpoint"):
+                self.assertEqual(names.count(one), 1, names)
+            self.assertEqual(names.count("cmcc-pool"), os.cpu_count(), names)
+        finally:
+            status, out = s.stop()
+            self.assertEqual(status, 0, out)
+
     def test_serve_a_missing_directory(self):
         r = ct.run("serve", self.path("nothing"), "--listen", "127.0.0.1:0", timeout=20)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
