@@ -143,10 +143,9 @@ struct srv_pool_job {
     task t;
 };
 
-srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+/* Sets up t for n indexes of fn(ctx, i). */
+static void task_init(task *t, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
 {
-    srv_pool_job *j = xcalloc(1, sizeof *j);
-    task *t = &j->t;
     t->fn = fn;
     t->ctx = ctx;
     t->n = n;
@@ -154,7 +153,11 @@ srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t
     atomic_init(&t->done, 0);
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
-    if (!p || p->n == 0) return j; /* the caller does it all in srv_pool_finish */
+}
+
+/* Puts t at the end of the queue and wakes the pool's threads. */
+static void enqueue(srv_pool *p, task *t)
+{
     pthread_mutex_lock(&p->mu);
     if (p->tail)
         p->tail->next = t;
@@ -163,6 +166,13 @@ srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t
     p->tail = t;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+    srv_pool_job *j = xcalloc(1, sizeof *j);
+    task_init(&j->t, n, fn, ctx);
+    if (p && p->n) enqueue(p, &j->t); /* else the caller does it all in srv_pool_finish */
     return j;
 }
 
@@ -199,20 +209,7 @@ void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void
         return;
     }
     task *t = xcalloc(1, sizeof *t);
-    t->fn = fn;
-    t->ctx = ctx;
-    t->n = n;
+    task_init(t, n, fn, ctx);
     t->then = then;
-    atomic_init(&t->next_i, 0);
-    atomic_init(&t->done, 0);
-    pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, NULL);
-    pthread_mutex_lock(&p->mu);
-    if (p->tail)
-        p->tail->next = t;
-    else
-        p->head = t;
-    p->tail = t;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    enqueue(p, t);
 }
