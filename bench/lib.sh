@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# bench/lib.sh: shell helpers shared by bench/run.sh and bench/profile.sh
+# bench/lib.sh: shell helpers shared by bench/run.sh, run-large.sh and profile.sh
 # (sourced, not run): build, make a fresh log, start and stop its server.
 #
 # bench_build BUILD_DIR TYPE [CMAKE-ARGS...]
@@ -8,6 +8,10 @@
 #                              DIR/coordinator.pem); sets TOKEN
 # bench_serve DIR [ARGS...]    serves it on a free port; sets URL, SERVER_PID
 # bench_stop                   SIGTERM to the server, waits for a clean exit
+# bench_workdir PREFIX         a new temporary directory in WORK; at exit the
+#                              server is stopped and WORK removed (kept with
+#                              CMCC_BENCH_KEEP=1), after the caller's
+#                              bench_on_exit if it defines one
 #
 # Needs ROOT (the repository) and BIN (the build's cmcc) set by the caller.
 
@@ -51,4 +55,18 @@ bench_stop() {
   wait "$SERVER_PID" || _rc=$?
   SERVER_PID=
   return $_rc
+}
+
+bench_workdir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  SERVER_PID=
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+# shellcheck disable=SC2317 # called by the trap
+bench_cleanup() {
+  if command -v bench_on_exit >/dev/null 2>&1; then bench_on_exit || true; fi
+  bench_stop || true
+  if [ "${CMCC_BENCH_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }

@@ -33,17 +33,10 @@ command -v perf >/dev/null || { echo "profile.sh: perf is not installed" >&2; ex
 echo "building (Release with -g) in $BUILD ..." >&2
 bench_build "$BUILD" Release -DCMAKE_C_FLAGS=-g
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-prof.XXXXXX")
-SERVER_PID=
 PERF_PID=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-  [ -z "$PERF_PID" ] || kill -INT "$PERF_PID" 2>/dev/null || true
-  bench_stop || true
-  if [ "${CMCC_BENCH_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck disable=SC2317 # called by bench_cleanup
+bench_on_exit() { [ -z "$PERF_PID" ] || kill -INT "$PERF_PID" 2>/dev/null; }
+bench_workdir cmcc-prof
 
 bench_log "$WORK/log"
 bench_serve "$WORK/log"

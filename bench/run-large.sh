@@ -35,15 +35,7 @@ bench_build "$BUILD" Release
 cmake --build "$BUILD" -j"$(nproc)" --target cmcc-biglog >>"$BUILD/bench-build.log" 2>&1 ||
   { tail -40 "$BUILD/bench-build.log" >&2; exit 1; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-large.XXXXXX")
-SERVER_PID=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-  bench_stop || true
-  if [ "${CMCC_BENCH_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir cmcc-large
 
 OUT=$WORK/out.txt
 say() { echo "$*" | tee -a "$OUT"; }

@@ -34,15 +34,7 @@ WORKLOADS=${CMCC_BENCH_WORKLOADS:-registry supply}
 echo "building (Release) in $BUILD ..." >&2
 bench_build "$BUILD" Release
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-bench.XXXXXX")
-SERVER_PID=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-  bench_stop || true
-  if [ "${CMCC_BENCH_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir cmcc-bench
 
 if commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
   git -C "$ROOT" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
