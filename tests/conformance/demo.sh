@@ -6,29 +6,14 @@
 # distributions, a looting loss, unaccounted quantities, a suspended
 # transporter, pending transfers.
 set -eu
-CMCC=${CMCC_BIN:?CMCC_BIN is the cmcc binary}
-SHARED=${CMCC_SHARED_DIR:?CMCC_SHARED_DIR is ../shared}
-PY=${PYTHON3:-/usr/bin/python3}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-demo.XXXXXX")
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/conformance/lib/conformance.sh
+. "$(dirname "$0")/lib/conformance.sh"
 
 "$CMCC" demo "$tmp/demo" --build-only > /dev/null || fail "cmcc demo --build-only"
 "$CMCC" verify "$tmp/demo" || fail "cmcc verify DIR on the demo"
 TOKEN=$(cat "$tmp/demo/demo-token.txt")
 VKEY=$(cat "$tmp/demo/log.vkey")
-"$CMCC" serve "$tmp/demo" --listen 127.0.0.1:0 > "$tmp/serve.out" 2>&1 &
-pid=$!
-i=0
-until grep -q 'at http://' "$tmp/serve.out"; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "the server did not start"; sleep 0.1
-done
-URL=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$tmp/serve.out")
+serve "$tmp/demo"
 sh "$SHARED/tools/tlog-verify.sh" -vkey "$VKEY" -token "$TOKEN" "$URL" || fail "tlog-verify"
 "$CMCC" verify "$URL" --vkey "$VKEY" --token "$TOKEN" || fail "cmcc verify URL"
 

@@ -13,32 +13,13 @@
 #     `cmcc verify DIR` must fail naming that entry.
 set -eu
 N=${CMCC_CONFORMANCE_N:-100000}
-CMCC=${CMCC_BIN:?CMCC_BIN is the cmcc binary}
-SHARED=${CMCC_SHARED_DIR:?CMCC_SHARED_DIR is ../shared}
-PY=${PYTHON3:-/usr/bin/python3}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cmcc-conformance.XXXXXX")
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/conformance/lib/conformance.sh
+. "$(dirname "$0")/lib/conformance.sh"
 
 "$CMCC" init "$tmp/log" --origin conformance.cmcc.test/log --org cell \
     --name "Coordination Cell" > "$tmp/vkey" 2>/dev/null
 VKEY=$(cat "$tmp/vkey")
 TOKEN=$("$CMCC" token create "$tmp/log" --org cell 2>/dev/null)
-
-start() {
-    "$CMCC" serve "$tmp/log" --listen 127.0.0.1:0 > "$tmp/serve.out" 2>&1 &
-    pid=$!
-    i=0
-    until grep -q 'at http://' "$tmp/serve.out"; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "the server did not start"; sleep 0.1
-    done
-    URL=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$tmp/serve.out")
-}
 
 # events FROM TO: place.define events numbered FROM..TO-1, one a line
 events() {
@@ -72,7 +53,7 @@ submit_range() {
         2> "$tmp/submit.out" || { cat "$tmp/submit.out"; fail "submit"; }
 }
 
-start
+serve "$tmp/log"
 HALF=$((N / 2))
 submit_range 0 "$HALF"
 OLD=$(checkpoint_at $((HALF + 1)))
