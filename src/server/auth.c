@@ -120,10 +120,7 @@ int srv_auth(srv_req *q, srv_resp *r)
     crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
     int suspended = 0;
     int found = lookup(q->s, hash, q->org, &suspended);
-    if (found < 0) {
-        srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-        return -1;
-    }
+    if (found < 0) return srv_unavailable(r), -1;
     if (found == 0) {
         srv_errorf(r, CM_UNAUTHORIZED, "", "the token is unknown or revoked");
         return -1;

@@ -20,12 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int unavailable(srv_resp *r)
-{
-    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-    return 0;
-}
-
 /* ---- GeoJSON (RFC 7946) --------------------------------------------------- */
 
 static json_t *position(const json_t *latlon)
@@ -77,19 +71,9 @@ static json_t *movement_feature(json_t *m)
     return feature(m, "movement", g);
 }
 
-static void answer_json(srv_resp *r, json_t *j)
+static int list(srv_resp *r, const char *key, json_t *items, json_t *(*to_feature)(json_t *))
 {
-    char *s = json_dumps(j, EV_JSON_OUT);
-    buf_puts(&r->body, s);
-    buf_putc(&r->body, '\n');
-    free(s);
-    r->cache = "no-cache";
-}
-
-static int list(srv_req *q, srv_resp *r, const char *key, json_t *items,
-                json_t *(*to_feature)(json_t *))
-{
-    if (!items) return unavailable(r);
+    if (!items) return srv_unavailable(r);
     json_t *doc;
     if (to_feature) {
         json_t *features = json_array();
@@ -100,8 +84,7 @@ static int list(srv_req *q, srv_resp *r, const char *key, json_t *items,
     } else {
         doc = json_pack("{s:O}", key, items);
     }
-    (void)q;
-    answer_json(r, doc);
+    srv_answer_json(r, doc);
     json_decref(doc);
     json_decref(items);
     return 0;
@@ -110,19 +93,19 @@ static int list(srv_req *q, srv_resp *r, const char *key, json_t *items,
 int h_sites(srv_req *q, const char *path, srv_resp *r)
 {
     int geo = strstr(path, ".geojson") != NULL;
-    return list(q, r, "sites", srv_view_sites(srv_reader(q->s)), geo ? site_feature : NULL);
+    return list(r, "sites", srv_view_sites(srv_reader(q->s)), geo ? site_feature : NULL);
 }
 
 int h_zones(srv_req *q, const char *path, srv_resp *r)
 {
     int geo = strstr(path, ".geojson") != NULL;
-    return list(q, r, "zones", srv_view_zones(srv_reader(q->s)), geo ? zone_feature : NULL);
+    return list(r, "zones", srv_view_zones(srv_reader(q->s)), geo ? zone_feature : NULL);
 }
 
 int h_movements(srv_req *q, const char *path, srv_resp *r)
 {
     int geo = strstr(path, ".geojson") != NULL;
-    return list(q, r, "movements", srv_view_movements(srv_reader(q->s), NULL),
+    return list(r, "movements", srv_view_movements(srv_reader(q->s), NULL),
                 geo ? movement_feature : NULL);
 }
 
@@ -130,13 +113,13 @@ int h_movement(srv_req *q, const char *path, srv_resp *r)
 {
     const char *id = path + strlen("/v1/movements/");
     json_t *ms = ev_is_id(id) ? srv_view_movements(srv_reader(q->s), id) : json_array();
-    if (!ms) return unavailable(r);
+    if (!ms) return srv_unavailable(r);
     if (json_array_size(ms) == 0) {
         json_decref(ms);
         srv_errorf(r, CM_NOT_FOUND, "", "no movement \"%s\" was requested", id);
         return 0;
     }
-    answer_json(r, json_array_get(ms, 0));
+    srv_answer_json(r, json_array_get(ms, 0));
     json_decref(ms);
     return 0;
 }
@@ -154,19 +137,6 @@ static const char *const severities[] = {"low", "medium", "high", "critical", NU
 static const char *const statuses[] = {"reported", "verified", "unverified",
                                        "disputed", "closed",   NULL};
 
-/* An optional enum query parameter. -1 (r filled) when not one of values. */
-static int enum_param(srv_req *q, const char *name, const char *const *values, const char **out,
-                      srv_resp *r)
-{
-    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!*out) return 0;
-    for (size_t i = 0; values[i]; i++)
-        if (strcmp(values[i], *out) == 0) return 0;
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s \"%s\" is not one of the protocol's values", name,
-               *out);
-    return -1;
-}
-
 static int time_param(srv_req *q, const char *name, int64_t *out, srv_resp *r)
 {
     const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -181,13 +151,13 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     const char *category, *severity, *status;
     int64_t since = INT64_MIN, until = INT64_MAX;
-    if (enum_param(q, "category", categories, &category, r) ||
-        enum_param(q, "severity", severities, &severity, r) ||
-        enum_param(q, "status", statuses, &status, r) || time_param(q, "since", &since, r) ||
+    if (srv_query_choice(q, "category", categories, &category, r) ||
+        srv_query_choice(q, "severity", severities, &severity, r) ||
+        srv_query_choice(q, "status", statuses, &status, r) || time_param(q, "since", &since, r) ||
         time_param(q, "until", &until, r))
         return 0;
     json_t *all = srv_view_load(srv_reader(q->s), THING_INCIDENT, NULL);
-    if (!all) return unavailable(r);
+    if (!all) return srv_unavailable(r);
     json_t *out = json_array();
     for (size_t i = 0; i < json_array_size(all); i++) {
         json_t *t = json_array_get(all, i);
@@ -214,5 +184,5 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
         json_array_append_new(out, o);
     }
     json_decref(all);
-    return list(q, r, "incidents", out, NULL);
+    return list(r, "incidents", out, NULL);
 }

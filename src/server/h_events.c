@@ -29,20 +29,14 @@ static void receipt(cm_buf *out, const item *it)
     buf_printf(out, "\",\"duplicate\":%s}", it->duplicate ? "true" : "false");
 }
 
-static int is_batch(srv_req *q)
-{
-    const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
-    return srv_media_type_is(ct, "application/x-ndjson");
-}
-
 /* Builds the answer of a request whose items all have their outcome. */
-static void answer(srv_req *q, int batch)
+static void answer(srv_req *q)
 {
     srv_resp *r = &q->resp;
     buf_reset(&r->body);
     r->status = 200;
     r->cache = "no-store";
-    if (!batch) {
+    if (!q->batch) {
         const item *it = &q->job.items[0];
         if (it->accepted) {
             receipt(&r->body, it);
@@ -74,25 +68,8 @@ static void done(job *j, void *ctx)
 {
     (void)j;
     srv_req *q = ctx;
-    answer(q, q->batch);
+    answer(q);
     srv_resume(q);
-}
-
-/* The non-blank lines of an NDJSON body (an upper bound of its envelopes). */
-static unsigned count_lines(const cm_buf *body)
-{
-    unsigned n = 0;
-    int blank = 1;
-    for (size_t i = 0; i < body->len; i++) {
-        char c = body->data[i];
-        if (c == '\n') {
-            n += !blank;
-            blank = 1;
-        } else if (c != ' ' && c != '\t' && c != '\r') {
-            blank = 0;
-        }
-    }
-    return n + !blank;
 }
 
 /* The envelopes of a request, checked on the pool (item_prepare). */
@@ -102,6 +79,13 @@ typedef struct {
     size_t *len;
     int64_t now;
 } prepare_ctx;
+
+static void prepare_ctx_free(prepare_ctx *c)
+{
+    free(c->line);
+    free(c->len);
+    free(c);
+}
 
 static void prepare_one(void *ctx, size_t i)
 {
@@ -117,7 +101,7 @@ static void enqueue(srv_req *q)
     int pending = 0;
     for (size_t i = 0; i < q->job.n; i++) pending |= q->job.items[i].state != ITEM_FAILED;
     if (!pending) {
-        answer(q, q->batch);
+        answer(q);
         srv_resume(q);
         return;
     }
@@ -142,9 +126,7 @@ static void prepared(void *ctx)
 {
     prepare_ctx *c = ctx;
     srv_req *q = c->q;
-    free(c->line);
-    free(c->len);
-    free(c);
+    prepare_ctx_free(c);
     srv *s = q->s; /* q may be gone once enqueued */
     enqueue(q);
     srv_checking_end(s);
@@ -199,19 +181,27 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
     const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
-    int batch = is_batch(q);
-    if (!batch && ct && !srv_media_type_is(ct, "application/json")) {
+    if (!q->batch && ct && !srv_media_type_is(ct, "application/json")) {
         srv_errorf(r, CM_BAD_REQUEST, "",
                    "Content-Type must be application/json (one envelope) or "
                    "application/x-ndjson (one envelope a line)");
         return 0;
     }
+    prepare_ctx *c = xcalloc(1, sizeof *c);
+    c->q = q;
+    c->now = time_now_ms();
+    if (split(q, c, r)) {
+        prepare_ctx_free(c);
+        q->job.n = 0;
+        return 0;
+    }
     /* the rate is checked before any signature is: refusing is cheap */
-    unsigned count = batch ? count_lines(&q->body) : 1;
     int retry = 0;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (srv_limiter_take(q->s->limiter, ci ? ci->client_addr : NULL, count, &retry)) {
+    if (srv_limiter_take(q->s->limiter, ci ? ci->client_addr : NULL, (unsigned)q->job.n, &retry)) {
+        prepare_ctx_free(c);
+        q->job.n = 0;
         srv_errorf(r, CM_RATE_LIMITED, "",
                    "over the rate of %g events a second from one address: nothing was "
                    "appended, send it again after %d s",
@@ -219,21 +209,8 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
         r->retry_after = retry;
         return 0;
     }
-    prepare_ctx *c = xcalloc(1, sizeof *c);
-    c->q = q;
-    c->now = time_now_ms();
-    q->batch = batch;
-    if (split(q, c, r)) {
-        free(c->line);
-        free(c->len);
-        free(c);
-        q->job.n = 0;
-        return 0;
-    }
     if (srv_checking_begin(q->s)) {
-        free(c->line);
-        free(c->len);
-        free(c);
+        prepare_ctx_free(c);
         q->job.n = 0;
         srv_errorf(r, CM_UNAVAILABLE, "", "the server is stopping: nothing was appended");
         return 0;

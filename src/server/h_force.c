@@ -18,17 +18,10 @@ static const char *const weapon_statuses[] = {"registered", "verified", "destroy
 
 static int answer(srv_resp *r, const char *key, json_t *items)
 {
-    if (!items) {
-        srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-        return 0;
-    }
+    if (!items) return srv_unavailable(r);
     json_t *doc = json_pack("{s:o}", key, items);
-    char *s = json_dumps(doc, EV_JSON_OUT);
-    buf_puts(&r->body, s);
-    buf_putc(&r->body, '\n');
-    free(s);
+    srv_answer_json(r, doc);
     json_decref(doc);
-    r->cache = "no-cache";
     return 0;
 }
 
@@ -44,26 +37,13 @@ int h_pledges(srv_req *q, const char *path, srv_resp *r)
     return answer(r, "pledges", srv_view_pledges(srv_reader(q->s)));
 }
 
-/* An optional query parameter that must be one of values (or an id). */
-static int param(srv_req *q, const char *name, const char *const *values, const char **out,
-                 srv_resp *r)
-{
-    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!*out) return 0;
-    if (!values && ev_is_id(*out)) return 0;
-    for (size_t i = 0; values && values[i]; i++)
-        if (strcmp(values[i], *out) == 0) return 0;
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s \"%s\" is not a valid value", name, *out);
-    return -1;
-}
-
 int h_weapons(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
     const char *status, *category, *place;
-    if (param(q, "status", weapon_statuses, &status, r) ||
-        param(q, "category", ev_weapon_categories, &category, r) ||
-        param(q, "place", NULL, &place, r))
+    if (srv_query_choice(q, "status", weapon_statuses, &status, r) ||
+        srv_query_choice(q, "category", ev_weapon_categories, &category, r) ||
+        srv_query_choice(q, "place", NULL, &place, r))
         return 0;
     return answer(r, "weapons", srv_view_weapons(srv_reader(q->s), status, category, place));
 }

@@ -22,12 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int unavailable(srv_resp *r)
-{
-    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-    return 0;
-}
-
 int h_log_info(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
@@ -56,7 +50,7 @@ int h_checkpoint(srv_req *q, const char *path, srv_resp *r)
     pthread_mutex_lock(&s->pub_mu);
     if (s->checkpoint) buf_puts(&r->body, s->checkpoint);
     pthread_mutex_unlock(&s->pub_mu);
-    if (!r->body.len) return unavailable(r);
+    if (!r->body.len) return srv_unavailable(r);
     r->type = "text/plain; charset=utf-8";
     r->cache = "no-cache";
     return 0;
@@ -92,16 +86,16 @@ int h_tile(srv_req *q, const char *path, srv_resp *r)
         return 0;
     }
     store *rd = srv_reader(q->s);
-    if (!rd) return unavailable(r);
+    if (!rd) return srv_unavailable(r);
     cm_error err;
     if (t.level == TILE_ENTRIES) {
         bundle_ctx b = {&r->body};
         if (store_entries(rd, t.index * TILE_WIDTH, t.width, add_entry, &b, &err))
-            return unavailable(r);
+            return srv_unavailable(r);
     } else {
         buf_reserve(&r->body, (size_t)t.width * LOG_HASH_SIZE);
         if (tile_read_hashes(&t, store_read_hash, rd, (uint8_t *)r->body.data))
-            return unavailable(r);
+            return srv_unavailable(r);
         r->body.len = (size_t)t.width * LOG_HASH_SIZE;
     }
     r->type = "application/octet-stream";
@@ -132,7 +126,7 @@ int h_entry(srv_req *q, const char *path, srv_resp *r)
     cm_error err;
     log_hash leaf;
     if (!rd || store_entry(rd, i, &entry, &len, &err) != 1 || store_read_hash(rd, 0, i, &leaf))
-        return free(entry), unavailable(r);
+        return free(entry), srv_unavailable(r);
     ev_envelope env;
     int64_t received;
     if (ev_entry_parse(entry, len, &env, &received, &err)) {
@@ -201,7 +195,7 @@ int h_proof_inclusion(srv_req *q, const char *path, srv_resp *r)
     size_t n = 0;
     if (!rd || log_prove_inclusion(index, size, store_read_hash, rd, path_, &n) ||
         store_read_hash(rd, 0, index, &leaf))
-        return unavailable(r);
+        return srv_unavailable(r);
     buf_printf(&r->body, "{\"leaf_index\":%llu,\"tree_size\":%llu,\"leaf_hash\":\"",
                (unsigned long long)index, (unsigned long long)size);
     buf_b64(&r->body, leaf.b, LOG_HASH_SIZE);
@@ -224,7 +218,7 @@ int h_proof_consistency(srv_req *q, const char *path, srv_resp *r)
     log_hash path_[LOG_MAX_PROOF];
     size_t n = 0;
     if (!rd || log_prove_consistency(old, size, store_read_hash, rd, path_, &n))
-        return unavailable(r);
+        return srv_unavailable(r);
     buf_printf(&r->body, "{\"old_size\":%llu,\"tree_size\":%llu,\"consistency_path\":",
                (unsigned long long)old, (unsigned long long)size);
     hashes_json(&r->body, path_, n);

@@ -11,10 +11,7 @@ static int list(srv_req *q, const char *name, render_fn fn, srv_resp *r)
     store *rd = srv_reader(q->s);
     cm_error err;
     buf_printf(&r->body, "{\"%s\":", name);
-    if (!rd || fn(rd, &r->body, &err)) {
-        srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-        return 0;
-    }
+    if (!rd || fn(rd, &r->body, &err)) return srv_unavailable(r);
     buf_puts(&r->body, "}\n");
     r->cache = "no-cache";
     return 0;

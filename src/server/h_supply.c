@@ -20,43 +20,18 @@
 static const char *const statuses[] = {"declared",   "screened", "refused",   "in_transit",
                                        "in_custody", "entering", "completed", NULL};
 
-static int unavailable(srv_resp *r)
-{
-    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-    return 0;
-}
-
-/* An optional identifier query parameter. -1 (r filled) when malformed. */
-static int id_param(srv_req *q, const char *name, const char **out, srv_resp *r)
-{
-    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (*out && !ev_is_id(*out)) {
-        srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
-        return -1;
-    }
-    return 0;
-}
-
 int h_consignments(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
     store_consignment_filter f = {0};
-    if (id_param(q, "crossing", &f.crossing, r) || id_param(q, "org", &f.org, r)) return 0;
-    f.status = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "status");
-    if (f.status) {
-        size_t i = 0;
-        while (statuses[i] && strcmp(statuses[i], f.status) != 0) i++;
-        if (!statuses[i]) {
-            srv_errorf(r, CM_BAD_REQUEST, "status",
-                       "status must be one of: declared, screened, refused, in_transit, "
-                       "in_custody, entering, completed");
-            return 0;
-        }
-    }
+    if (srv_query_choice(q, "crossing", NULL, &f.crossing, r) ||
+        srv_query_choice(q, "org", NULL, &f.org, r) ||
+        srv_query_choice(q, "status", statuses, &f.status, r))
+        return 0;
     store *rd = srv_reader(q->s);
     cm_error err;
     buf_puts(&r->body, "{\"consignments\":");
-    if (!rd || store_consignments_json(rd, &f, &r->body, &err)) return unavailable(r);
+    if (!rd || store_consignments_json(rd, &f, &r->body, &err)) return srv_unavailable(r);
     buf_puts(&r->body, "}\n");
     r->cache = "no-cache";
     return 0;
@@ -72,7 +47,7 @@ int h_consignment(srv_req *q, const char *path, srv_resp *r)
     store *rd = srv_reader(q->s);
     cm_error err;
     int found = rd ? store_consignment_json(rd, id, &r->body, &err) : -1;
-    if (found < 0) return unavailable(r);
+    if (found < 0) return srv_unavailable(r);
     if (!found) {
         srv_errorf(r, CM_NOT_FOUND, "", "no consignment \"%s\" was declared", id);
         return 0;
@@ -86,7 +61,7 @@ static int csv(srv_req *q, store_csv which, const char *name, srv_resp *r)
 {
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_csv_export(rd, which, &r->body, &err)) return unavailable(r);
+    if (!rd || store_csv_export(rd, which, &r->body, &err)) return srv_unavailable(r);
     r->type = "text/csv; charset=utf-8";
     r->cache = "no-cache";
     r->disposition = name;
@@ -110,7 +85,7 @@ int h_reconciliation(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_reconciliation_json(rd, &r->body, &err)) return unavailable(r);
+    if (!rd || store_reconciliation_json(rd, &r->body, &err)) return srv_unavailable(r);
     buf_putc(&r->body, '\n');
     r->cache = "no-cache";
     return 0;
@@ -135,7 +110,7 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r)
                t, ac.pending_hours, ac.idle_hours, ac.loss_percent, ac.window_days);
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_alerts_json(rd, &ac, &r->body, &err)) return unavailable(r);
+    if (!rd || store_alerts_json(rd, &ac, &r->body, &err)) return srv_unavailable(r);
     buf_puts(&r->body, "}\n");
     r->cache = "no-store";
     return 0;
@@ -154,9 +129,9 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
                (unsigned long long)size);
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_stats_json(rd, &r->body, &err)) return unavailable(r);
+    if (!rd || store_stats_json(rd, &r->body, &err)) return srv_unavailable(r);
     json_t *ms = srv_view_movements(rd, NULL);
-    if (!ms) return unavailable(r);
+    if (!ms) return srv_unavailable(r);
     json_t *by = json_object();
     long long *ack = xcalloc(json_array_size(ms) + 1, sizeof *ack);
     size_t nack = 0;
@@ -182,7 +157,7 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
         free(ack);
         json_decref(mv);
         json_decref(ms);
-        return unavailable(r);
+        return srv_unavailable(r);
     }
     char *fss = json_dumps(fs, EV_JSON_OUT);
     buf_printf(&r->body, ",%s\n", fss + 1); /* its members (and its closing brace) */

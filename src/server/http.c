@@ -76,6 +76,41 @@ bad:
     return -1;
 }
 
+int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
+                     srv_resp *r)
+{
+    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!*out) return 0;
+    if (!values) {
+        if (ev_is_id(*out)) return 0;
+        srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
+        return -1;
+    }
+    cm_buf list = CM_BUF_INIT;
+    for (size_t i = 0; values[i]; i++) {
+        if (strcmp(values[i], *out) == 0) return buf_free(&list), 0;
+        buf_printf(&list, "%s%s", i ? ", " : "", values[i]);
+    }
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be one of: %s", name, list.data);
+    buf_free(&list);
+    return -1;
+}
+
+int srv_unavailable(srv_resp *r)
+{
+    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
+    return 0;
+}
+
+void srv_answer_json(srv_resp *r, const json_t *doc)
+{
+    char *s = json_dumps(doc, EV_JSON_OUT);
+    buf_puts(&r->body, s);
+    buf_putc(&r->body, '\n');
+    free(s);
+    r->cache = "no-cache";
+}
+
 static enum MHD_Result send_response(srv_req *q)
 {
     srv_resp *r = &q->resp;
@@ -106,11 +141,12 @@ int srv_media_type_is(const char *ct, const char *type)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
 }
 
-static size_t body_limit(srv *s, struct MHD_Connection *conn)
+static enum MHD_Result too_large(srv_req *q)
 {
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    if (srv_media_type_is(ct, "application/x-ndjson")) return s->cfg.max_batch_body;
-    return s->cfg.max_body;
+    q->body.len = 0;
+    srv_errorf(&q->resp, CM_TOO_LARGE, "",
+               "the request body is over %zu bytes: send smaller batches", q->limit);
+    return send_response(q);
 }
 
 static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r)
@@ -147,19 +183,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->s = s;
         q->conn = conn;
         *con_cls = q;
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        q->batch = srv_media_type_is(ct, "application/x-ndjson");
+        q->limit = q->batch ? s->cfg.max_batch_body : s->cfg.max_body;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        size_t limit = body_limit(s, conn);
-        if (cl && strtoull(cl, NULL, 10) > limit) {
-            srv_errorf(&q->resp, CM_TOO_LARGE, "",
-                       "the request body is over %zu bytes: send smaller batches", limit);
-            return send_response(q);
-        }
+        if (cl && strtoull(cl, NULL, 10) > q->limit) return too_large(q);
         return MHD_YES;
     }
     if (*upload_size) {
-        size_t limit = body_limit(s, conn), n = *upload_size;
+        size_t n = *upload_size;
         *upload_size = 0;
-        if (q->too_large || q->busy || q->body.len + n > limit) {
+        if (q->too_large || q->busy || q->body.len + n > q->limit) {
             if (!q->too_large && !q->busy) {
                 buf_free(&q->body);
                 atomic_fetch_sub(&s->buffered, q->held);
@@ -167,7 +201,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 q->too_large = 1;
             }
             q->body.len += n; /* counts what was discarded */
-            if (q->body.len > 4 * limit) return MHD_NO;
+            if (q->body.len > 4 * q->limit) return MHD_NO;
             return MHD_YES;
         }
         /* all bodies held at once stay within the server's memory budget */
@@ -190,12 +224,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                    "the server holds too many request bodies just now: send it again shortly");
         return send_response(q);
     }
-    if (q->too_large) {
-        q->body.len = 0;
-        srv_errorf(&q->resp, CM_TOO_LARGE, "",
-                   "the request body is over %zu bytes: send smaller batches", body_limit(s, conn));
-        return send_response(q);
-    }
+    if (q->too_large) return too_large(q);
     if (dispatch(q, url, method, &q->resp) == 1) return MHD_YES; /* suspended */
     return send_response(q);
 }

@@ -122,7 +122,7 @@ static void fail_all(job *jobs, const char *why)
         }
 }
 
-static void answer(job *jobs)
+void srv_jobs_done(job *jobs)
 {
     for (job *j = jobs, *next; j; j = next) {
         next = j->next;
@@ -161,7 +161,7 @@ static void batch(seq *q, job *jobs)
         q->last_received = received0;
         fail_all(jobs, "the log could not be written");
         q->registry_changed = 0;
-        answer(jobs);
+        srv_jobs_done(jobs);
         return;
     }
     log_hash root;

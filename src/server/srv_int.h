@@ -82,6 +82,8 @@ struct job {
     void *ctx;
 };
 
+/* Calls each job's done, in order (the jobs may be freed by it). */
+void srv_jobs_done(job *jobs);
 /* Queues a job. -1 when the queue is full or the server is stopping (try
  * again), -2 when the job alone holds more events than the queue can. */
 int seq_submit(srv *s, job *j);
@@ -180,7 +182,6 @@ struct srv {
     job *q_head, *q_tail;
     unsigned q_items;
     int stopping;
-    int seq_done;
     pthread_t seq_thread, ckpt_thread, sync_thread;
 
     /* requests whose envelopes the pool is checking (h_events.c); none
@@ -231,8 +232,9 @@ struct srv_req {
     int busy;    /* refused for the server's memory budget of bodies */
     size_t held; /* bytes of this body counted in srv.buffered */
     int suspended;
-    int ready; /* resp is complete: queue it */
-    int batch; /* POST /v1/events: an NDJSON body */
+    int ready;    /* resp is complete: queue it */
+    int batch;    /* an NDJSON body (Content-Type application/x-ndjson) */
+    size_t limit; /* the most bytes its body may have */
     srv_resp resp;
     char org[EV_ID_MAX + 1]; /* the token's org, once checked */
     job job;
@@ -318,6 +320,16 @@ srv_route_kind srv_route_find(const char *method, const char *url, const srv_rou
 /* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
  * -1 malformed (r filled with bad_request). */
 int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
+/* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
+ * with bad_request) when it is not one of values (NULL values: not an
+ * identifier). */
+int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
+                     srv_resp *r);
+/* Fills r with 503 unavailable (the store cannot be read); returns 0, for
+ * a handler to return. */
+int srv_unavailable(srv_resp *r);
+/* Answers doc as JSON and a newline, not to be cached without asking. */
+void srv_answer_json(srv_resp *r, const json_t *doc);
 
 /* Starts libmicrohttpd on the configured address (http.c). */
 struct MHD_Daemon *srv_http_start(srv *s, cm_error *err);

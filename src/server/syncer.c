@@ -64,10 +64,7 @@ static void publish(srv *s, srv_synced *b)
     pthread_cond_broadcast(&s->pub_cv);
     pthread_mutex_unlock(&s->pub_mu);
     if (b->registry_changed) srv_authcache_clear(s->auth);
-    for (job *j = b->jobs, *next; j; j = next) {
-        next = j->next;
-        j->done(j, j->ctx);
-    }
+    srv_jobs_done(b->jobs);
 }
 
 void *srv_syncer_main(void *arg)

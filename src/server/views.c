@@ -60,6 +60,12 @@ json_t *srv_view_flatten(const json_t *t, const char *idkey, const char *when)
     return o;
 }
 
+/* Sets to[key] = from[key] for each key of the NULL-ended keys. */
+static void copy_keys(json_t *to, const json_t *from, const char *const *keys)
+{
+    for (size_t k = 0; keys[k]; k++) json_object_set(to, keys[k], json_object_get(from, keys[k]));
+}
+
 json_t *srv_view_movements(store *rd, const char *id)
 {
     json_t *ms = srv_view_load(rd, THING_MOVEMENT, id),
@@ -84,8 +90,7 @@ json_t *srv_view_movements(store *rd, const char *id)
         json_object_set_new(o, "outcome", strcmp(st, "requested") ? json_string(st) : json_null());
         static const char *const derived[] = {
             "answers", "waiting_for", "conditional", "time_to_acknowledge_s", "warnings", NULL};
-        for (size_t k = 0; derived[k]; k++)
-            json_object_set(o, derived[k], json_object_get(m, derived[k]));
+        copy_keys(o, m, derived);
         json_t *report = json_null();
         const json_t *notes = json_object_get(m, "notes");
         for (size_t k = 0; k < json_array_size(notes); k++) {
@@ -143,8 +148,7 @@ json_t *srv_view_requirements(store *rd)
         static const char *const derived[] = {"pledged",  "eligible", "eligible_level2_or_above",
                                               "deployed", "gap",      "counted",
                                               "excluded", NULL};
-        for (size_t k = 0; derived[k]; k++)
-            json_object_set(o, derived[k], json_object_get(r, derived[k]));
+        copy_keys(o, r, derived);
         json_array_append_new(out, o);
     }
     json_decref(rs);
@@ -198,8 +202,7 @@ json_t *srv_view_weapons(store *rd, const char *status, const char *category, co
         json_t *o = srv_view_flatten(w, "record", "handed_over");
         static const char *const derived[] = {"current_place", "attestations", "destruction",
                                               "discrepancy", NULL};
-        for (size_t k = 0; derived[k]; k++)
-            json_object_set(o, derived[k], json_object_get(w, derived[k]));
+        copy_keys(o, w, derived);
         json_array_append_new(out, o);
     }
     json_decref(ws);
@@ -217,8 +220,7 @@ json_t *srv_view_benchmarks(store *rd, int64_t now_ms)
         json_t *o = srv_view_flatten(b, "benchmark", "defined");
         static const char *const derived[] = {"decommissioned", "progress", "overdue",
                                               "assessments", NULL};
-        for (size_t k = 0; derived[k]; k++)
-            json_object_set(o, derived[k], json_object_get(b, derived[k]));
+        copy_keys(o, b, derived);
         json_array_append_new(out, o);
     }
     json_decref(bs);
