@@ -4,8 +4,9 @@
  * Waits until the published tree is larger than the last one it signed,
  * signs a C2SP checkpoint of it (origin, size, base64 root) as a signed note
  * with the log key, gathers the cosignatures of the configured witnesses
- * (cosign.c), and hands it to the sequencer, which keeps it in the store and
- * then serves it at /checkpoint. Then it waits out the rest of
+ * (cosign.c), and hands it to the sequencer, which keeps it in the store;
+ * the syncer serves it at /checkpoint once that is durable. Then it waits
+ * out the rest of
  * the interval (checkpoint_ms, one second by default), so that a growing
  * tree gets at most one checkpoint a second.
  */

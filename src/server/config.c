@@ -1,13 +1,14 @@
 /*
  * config.c: DIR/cmcc.conf, the operator's settings of a log.
  *
- *   # comments and blank lines are ignored
+ *   # a comment: a whole line starting with #; blank lines are ignored too
  *   alerts.pending_hours = 24      a transfer pending longer is an alert
  *   alerts.idle_hours = 72         a holding with no movement for longer
  *   alerts.loss_percent = 5        an org whose lost + unaccounted exceeds
  *   alerts.loss_window_days = 30   this share of what it received in this window
  *   rate.events_per_second = 0     events a second one client address may
- *   rate.burst = 1000              send (0: no limit), and at once
+ *   rate.burst = 0                 send (0: no limit), and at once (0: the
+ *                                  larger of the rate and 1000)
  *   witness = URL VKEY             a witness that cosigns the checkpoints (C2SP
  *                                  tlog-witness), with its cosignature/v1 key;
  *                                  one line per witness

@@ -1,7 +1,8 @@
 /*
  * h_log.c: the log itself over HTTP.
  *
- *   GET /v1/log                       public: origin, note verifier key, size
+ *   GET /v1/log                       public: origin, note verifier key, size,
+ *                                     witnesses
  *   GET /checkpoint                   newest signed checkpoint (text/plain)
  *   GET /tile/<L>/<N>[.p/<W>]         hash tiles (public)
  *   GET /tile/entries/<N>[.p/<W>]     entry bundles (participants only)

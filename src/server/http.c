@@ -10,7 +10,8 @@
  * at the end, when the route's handler runs. All bodies held at once share a
  * memory budget (max_buffered): past it, a request is answered 503. A handler either fills the
  * response or suspends the connection (POST /v1/events waits for the
- * sequencer); the sequencer's answer resumes it, and the next call sends it.
+ * sequencer); the syncer's answer (or the pool's, for a request refused
+ * before it reaches the sequencer) resumes it, and the next call sends it.
  */
 #include "server/srv_int.h"
 

@@ -1,7 +1,7 @@
 /*
  * item.c: one envelope from the wire to the sequencer's door.
  *
- * The HTTP workers and the pool (pool.c) do all they can in parallel: parse
+ * The pool's threads (pool.c) do all they can in parallel: parse
  * the envelope, find the key's public key among registered keys (the key
  * cache, else a read connection), verify the signature, parse the payload. A key the reader
  * does not know yet (say, added earlier in the same batch) leaves the item

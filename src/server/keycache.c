@@ -1,11 +1,12 @@
 /*
- * keycache.c: public keys by keyid, in memory, for the HTTP workers.
+ * keycache.c: public keys by keyid, in memory, for the pool threads that
+ * check requests (item.c) and for the replay.
  *
  * A key's public bytes never change once registered (revocation is a
  * status, which the sequencer checks), so a key found once in the store can
  * be kept. Lookups that miss go to the calling thread's read connection and
  * fill the cache. The table is open-addressed, grows by doubling, and is
- * read under a read lock: many workers look keys up at once.
+ * read under a read lock: many threads look keys up at once.
  */
 #include "server/srv_int.h"
 

@@ -2,18 +2,18 @@
  * pool.c: a parallel for, so that the envelopes of one request are checked
  * on every core.
  *
- * libmicrohttpd binds a connection to one worker thread, so a batch of a
- * thousand envelopes would otherwise be verified by that thread alone. A
- * request's thread hands the loop to the pool and works on it too: every
- * thread takes the next chunk of indexes from a shared counter until none
- * is left, and the caller returns once every index is done and no pool
- * thread holds the loop any more. Loops from several requests queue and are
+ * A caller of srv_pool_for hands the loop to the pool and works on it too:
+ * every thread takes the next chunk of indexes from a shared counter until
+ * none is left, and the caller returns once every index is done and no pool
+ * thread holds the loop any more. Loops from several callers queue and are
  * served in turn. A loop can also be started and finished later
  * (srv_pool_start, srv_pool_finish), so that the caller does other work
  * meanwhile: the replay's pipeline. Or it can be left to the pool
  * altogether (srv_pool_async): the pool thread that leaves it last, every
  * index done, calls its continuation and frees it. The server checks
- * requests so, leaving its HTTP threads free for the network.
+ * requests so, leaving its HTTP threads free for the network (libmicrohttpd
+ * binds a connection to one thread, which would otherwise verify a batch of
+ * a thousand envelopes alone).
  */
 #include "server/srv_int.h"
 

@@ -1,7 +1,7 @@
 /*
- * readers.c: one read-only store connection per HTTP worker thread, opened
- * on a thread's first read and closed when the server stops. SQLite's WAL
- * lets them all read while the sequencer writes.
+ * readers.c: one read-only store connection per thread that reads (HTTP
+ * threads, pool threads, the checkpointer), opened on a thread's first read and closed when the
+ * server stops. SQLite's WAL lets them all read while the sequencer writes.
  */
 #include "server/srv_int.h"
 

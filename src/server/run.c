@@ -2,14 +2,16 @@
  * run.c: `cmcc serve`: starting the server, and stopping it cleanly.
  *
  * Start: take the directory's lock, load the log key and origin, open the
- * writer, load the tree's frontier, start the sequencer, the syncer, the
- * checkpointer and the HTTP workers, in that order. Signals SIGINT and SIGTERM are
+ * writer, load the tree's frontier, start the pool (one thread a core), the
+ * sequencer, the syncer, the checkpointer and the HTTP threads, in that
+ * order. Signals SIGINT and SIGTERM are
  * blocked in every thread and taken by sigwait here.
  *
  * Stop: refuse new connections, let the sequencer finish every queued job
  * and the syncer answer it (each waiting request gets its answer), stop the
  * checkpointer, sign a last checkpoint if the tree grew since the newest
- * one, stop HTTP.
+ * one, wait for the requests still being checked on the pool, stop HTTP,
+ * then the pool.
  */
 #include "server/srv_int.h"
 

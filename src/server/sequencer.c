@@ -1,13 +1,12 @@
 /*
  * sequencer.c: the one thread that writes the log.
  *
- * Workers queue jobs (one request's envelopes, or a signed checkpoint to
- * keep). The sequencer takes every job waiting, up to SEQ_BATCH events,
- * and in one transaction judges each event in order against the state the
- * events before it left (ev_apply), appends the accepted ones with their
- * tree nodes and effects, and commits, writing the WAL without waiting for
- * the disk; it hands the batch to the syncer (syncer.c), which makes it
- * durable and only then publishes the new tree size and root and answers
+ * Pool threads queue jobs (one request's checked envelopes) and the
+ * checkpointer queues signed checkpoints to keep. The sequencer takes every job waiting, up to
+ * SEQ_BATCH events, and in one transaction judges each event in order against the state the events
+ * before it left (ev_apply), appends the accepted ones with their tree nodes and effects, and
+ * commits, writing the WAL without waiting for the disk; it hands the batch to the syncer
+ * (syncer.c), which makes it durable and only then publishes the new tree size and root and answers
  * the jobs, while this thread goes on with the next batch. If the commit
  * fails, the batch is rolled back, the in-memory frontier is restored, and
  * every event of the batch is answered `unavailable`.

@@ -13,7 +13,9 @@
  *   busy_timeout=5000     short waits on the write lock instead of errors
  *   foreign_keys=OFF, temp_store=MEMORY, cache_size per role
  *   wal_autocheckpoint    never: the writer checkpoints itself (store_wal_tend),
- *                         when it is idle, so no commit waits for one
+ *                         when it is idle, so no commit waits for one, and
+ *                         regardless once the WAL passes 64,000 frames
+ *                         (about 256 MiB)
  * A scratch store (a replay's throw-away copy) keeps its journal in memory
  * and never syncs.
  * Readers and admin connections also skip the checkpoint SQLite would run
