@@ -17,7 +17,9 @@
 
 void dsse_pae(const char *type, const void *payload, size_t len, cm_buf *out)
 {
-    buf_printf(out, "DSSEv1 %zu %s %zu ", strlen(type), type, len);
+    size_t tlen = strlen(type);
+    buf_reserve(out, sizeof "DSSEv1    " + 2 * 20 + tlen + len); /* one allocation */
+    buf_printf(out, "DSSEv1 %zu %s %zu ", tlen, type, len);
     buf_append(out, payload, len);
 }
 

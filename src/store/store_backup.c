@@ -40,7 +40,7 @@ int store_backup(const char *src_path, const char *dst_path, uint64_t *size, cm_
         cm_fail(err, CM_INTERNAL, "", "cannot finish the backup: %s", sqlite3_errmsg(dst));
         goto done;
     }
-    store copy = {dst, STORE_READER, {0}, 0, -1};
+    store copy = {.db = dst, .mode = STORE_READER, .wal_fd = -1};
     int sized = store_size(&copy, size, err);
     /* the statement store_size prepared, else dst cannot close */
     for (int i = 0; i < SQ_COUNT; i++) sqlite3_finalize(copy.st[i]);
