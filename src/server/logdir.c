@@ -114,7 +114,8 @@ static void genesis_json(cm_buf *out, const char *org, const char *name, const l
 }
 
 /* Judges and appends envelopes in order in the writer's open transaction,
- * as the sequencer would; the first refusal fails them all. */
+ * as the sequencer would (key, signature and payload as item.c checks
+ * them); the first refusal fails them all. */
 static int append_all(store *w, log_frontier *f, const ev_envelope *envs, size_t n, int64_t now,
                       cm_error *err)
 {
@@ -122,19 +123,21 @@ static int append_all(store *w, log_frontier *f, const ev_envelope *envs, size_t
     ev_effects fx = {0};
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        ev_event e;
-        memset(&e, 0, sizeof e);
-        e.env = envs[i];
+        item it;
+        memset(&it, 0, sizeof it);
+        it.ev.env = envs[i];
         ev_view v;
         store_view(w, &v);
         v.size = f->size;
-        uint8_t pub[LOG_PUBKEY_SIZE];
         srv_receipt r;
-        rc = ev_event_parse(&e, now, err) || ev_signer_key(&v, &e, pub, err) ||
-             dsse_verify(pub, DSSE_PAYLOAD_TYPE, e.env.payload, e.env.payload_len, e.env.sig) ||
-             srv_append(w, f, &e, now, &fx, &scratch, &r, err);
-        if (rc) cm_error_prefix(err, "event %zu (%s)", i, e.id ? e.id : "?");
-        if (e.root) json_decref(e.root); /* the envelope stays the caller's */
+        if (item_finish_unkeyed(&it, &v, now)) {
+            *err = it.err;
+            rc = -1;
+        } else {
+            rc = srv_append(w, f, &it.ev, now, &fx, &scratch, &r, err);
+        }
+        if (rc) cm_error_prefix(err, "event %zu (%s)", i, it.ev.id ? it.ev.id : "?");
+        if (it.ev.root) json_decref(it.ev.root); /* the envelope stays the caller's */
     }
     ev_effects_free(&fx);
     buf_free(&scratch);
