@@ -252,16 +252,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err)
+{
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &addr->sin_addr) == 1) return 0;
+    return cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", host);
+}
+
 struct MHD_Daemon *srv_http_start(srv *s, cm_error *err)
 {
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)s->cfg.port);
-    if (inet_pton(AF_INET, s->cfg.host, &addr.sin_addr) != 1) {
-        cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", s->cfg.host);
-        return NULL;
-    }
+    if (srv_listen_addr(s->cfg.host, s->cfg.port, &addr, err)) return NULL;
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     struct MHD_Daemon *d = MHD_start_daemon(

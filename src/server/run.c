@@ -162,6 +162,14 @@ static void cleanup(srv *s)
     seq_free(s); /* when load failed before the sequencer started */
 }
 
+void srv_block_stop_signals(sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGINT);
+    sigaddset(sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
 int srv_run(const srv_config *cfg, cm_error *err)
 {
     srv s;
@@ -183,10 +191,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
         return -1;
     }
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    srv_block_stop_signals(&sigs);
     signal(SIGPIPE, SIG_IGN);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     s.pool = srv_pool_new(cpus > 1 ? (unsigned)cpus : 1); /* one thread a core */

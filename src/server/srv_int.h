@@ -14,7 +14,9 @@
 #include "store/store.h"
 
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 typedef struct srv srv;
@@ -331,6 +333,12 @@ int srv_unavailable(srv_resp *r);
 /* Answers doc as JSON and a newline, not to be cached without asking. */
 void srv_answer_json(srv_resp *r, const json_t *doc);
 
+/* The IPv4 socket address host:port (http.c); -1 (err) when host is not an
+ * IPv4 address. */
+int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err);
+/* Blocks SIGINT and SIGTERM in this thread and the threads it starts, and
+ * fills sigs with them, for sigwait to take them (run.c). */
+void srv_block_stop_signals(sigset_t *sigs);
 /* Starts libmicrohttpd on the configured address (http.c). */
 struct MHD_Daemon *srv_http_start(srv *s, cm_error *err);
 

@@ -29,8 +29,6 @@
 #include "common/codec.h"
 #include "common/timeutil.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,18 +184,9 @@ int srv_witness_serve(const char *dir, const char *host, unsigned port, int quie
     snprintf(w.name, sizeof w.name, "%s", name);
     w.hash = note_key_hash(w.name, NOTE_KEY_COSIGNATURE, w.key.pub);
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", host);
-        goto done;
-    }
+    if (srv_listen_addr(host, port, &addr, err)) goto done;
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    srv_block_stop_signals(&sigs);
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, on_request,
                          &w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, on_done,
