@@ -452,6 +452,9 @@ extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignme
 extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_lift,
     ev_movement_request, ev_movement_respond, ev_movement_report, ev_incident_report,
     ev_incident_assess;
+/* The values of incident.report's category and severity, NULL-terminated
+ * (the read API filters on them too). */
+extern const char *const ev_incident_categories[], *const ev_incident_severities[];
 
 /* ---- movements.c: what is derived when movements and sites are read ------ */
 

@@ -14,23 +14,23 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const categories[] = {"convoy_attack",
-                                         "looting",
-                                         "interception",
-                                         "access_denial",
-                                         "ceasefire_violation",
-                                         "uxo",
-                                         "attack_on_site",
-                                         "other",
-                                         NULL};
-static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
+const char *const ev_incident_categories[] = {"convoy_attack",
+                                              "looting",
+                                              "interception",
+                                              "access_denial",
+                                              "ceasefire_violation",
+                                              "uxo",
+                                              "attack_on_site",
+                                              "other",
+                                              NULL};
+const char *const ev_incident_severities[] = {"low", "medium", "high", "critical", NULL};
 static const char *const statuses[] = {"verified", "unverified", "disputed", "closed", NULL};
 
 static const ev_field report_body[] = {
     {.name = "incident", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "category", .type = FT_ENUM, .flags = FF_REQUIRED, .values = categories},
+    {.name = "category", .type = FT_ENUM, .flags = FF_REQUIRED, .values = ev_incident_categories},
     {.name = "occurred", .type = FT_TIME, .flags = FF_REQUIRED},
-    {.name = "severity", .type = FT_ENUM, .flags = FF_REQUIRED, .values = severities},
+    {.name = "severity", .type = FT_ENUM, .flags = FF_REQUIRED, .values = ev_incident_severities},
     {.name = "description", .type = FT_TEXT, .flags = FF_REQUIRED, .max = 4000},
     {.name = "lat", .type = FT_LAT},
     {.name = "lon", .type = FT_LON},

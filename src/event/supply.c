@@ -47,8 +47,20 @@ static const char *const sources[] = {"held", "unaccounted", NULL};
 
 #define LINE_MAX_NO 100000 /* the largest line number */
 
+/* The field every line object starts with, and a body's required array of
+ * 1..EV_LINES_MAX line objects. */
+#define LINE_NO                                                                                    \
+    {                                                                                              \
+        .name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO         \
+    }
+#define LINES(key, fields)                                                                         \
+    {                                                                                              \
+        .name = key, .type = FT_OBJECTS, .flags = FF_REQUIRED, .min = 1, .max = EV_LINES_MAX,      \
+        .items = fields                                                                            \
+    }
+
 static const ev_field declare_line[] = {
-    {.name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO},
+    LINE_NO,
     {.name = "item", .type = FT_TEXT, .flags = FF_REQUIRED, .max = 200},
     {.name = "category", .type = FT_ENUM, .flags = FF_REQUIRED, .values = categories},
     {.name = "quantity", .type = FT_INT, .flags = FF_REQUIRED, .min = 1},
@@ -61,65 +73,34 @@ static const ev_field declare_body[] = {
     {.name = "consignee", .type = FT_ID},
     {.name = "donor", .type = FT_TEXT, .max = 200},
     {.name = "reference", .type = FT_TEXT, .max = 200},
-    {.name = "lines",
-     .type = FT_OBJECTS,
-     .flags = FF_REQUIRED,
-     .min = 1,
-     .max = EV_LINES_MAX,
-     .items = declare_line},
+    LINES("lines", declare_line),
     {0}};
-static const ev_field decision[] = {
-    {.name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO},
-    {.name = "approved", .type = FT_INT, .flags = FF_REQUIRED},
-    {.name = "reason", .type = FT_ENUM, .values = screen_reasons},
-    {0}};
+static const ev_field decision[] = {LINE_NO,
+                                    {.name = "approved", .type = FT_INT, .flags = FF_REQUIRED},
+                                    {.name = "reason", .type = FT_ENUM, .values = screen_reasons},
+                                    {0}};
 static const ev_field screen_body[] = {{.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
-                                       {.name = "decisions",
-                                        .type = FT_OBJECTS,
-                                        .flags = FF_REQUIRED,
-                                        .min = 1,
-                                        .max = EV_LINES_MAX,
-                                        .items = decision},
+                                       LINES("decisions", decision),
                                        {0}};
 static const ev_field qty_line[] = {
-    {.name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO},
-    {.name = "quantity", .type = FT_INT, .flags = FF_REQUIRED, .min = 1},
-    {0}};
+    LINE_NO, {.name = "quantity", .type = FT_INT, .flags = FF_REQUIRED, .min = 1}, {0}};
 static const ev_field enter_body[] = {{.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
                                       {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
                                       {.name = "crossing", .type = FT_ID, .flags = FF_REQUIRED},
                                       {.name = "to", .type = FT_ID, .flags = FF_REQUIRED},
-                                      {.name = "lines",
-                                       .type = FT_OBJECTS,
-                                       .flags = FF_REQUIRED,
-                                       .min = 1,
-                                       .max = EV_LINES_MAX,
-                                       .items = qty_line},
+                                      LINES("lines", qty_line),
                                       {0}};
 static const ev_field transfer_body[] = {
     {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "to", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "place", .type = FT_ID},
-    {.name = "lines",
-     .type = FT_OBJECTS,
-     .flags = FF_REQUIRED,
-     .min = 1,
-     .max = EV_LINES_MAX,
-     .items = qty_line},
+    LINES("lines", qty_line),
     {0}};
 static const ev_field received_line[] = {
-    {.name = "line", .type = FT_INT, .flags = FF_REQUIRED, .min = 1, .max = LINE_MAX_NO},
-    {.name = "received", .type = FT_INT, .flags = FF_REQUIRED},
-    {0}};
-static const ev_field accept_body[] = {{.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
-                                       {.name = "lines",
-                                        .type = FT_OBJECTS,
-                                        .flags = FF_REQUIRED,
-                                        .min = 1,
-                                        .max = EV_LINES_MAX,
-                                        .items = received_line},
-                                       {0}};
+    LINE_NO, {.name = "received", .type = FT_INT, .flags = FF_REQUIRED}, {0}};
+static const ev_field accept_body[] = {
+    {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED}, LINES("lines", received_line), {0}};
 static const ev_field reject_body[] = {{.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
                                        {.name = "reason", .type = FT_TEXT, .flags = FF_REQUIRED},
                                        {0}};
@@ -127,12 +108,7 @@ static const ev_field distribution_body[] = {
     {.name = "distribution", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "place", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "lines",
-     .type = FT_OBJECTS,
-     .flags = FF_REQUIRED,
-     .min = 1,
-     .max = EV_LINES_MAX,
-     .items = qty_line},
+    LINES("lines", qty_line),
     {.name = "households", .type = FT_INT},
     {.name = "individuals", .type = FT_INT},
     {0}};
@@ -141,12 +117,7 @@ static const ev_field loss_body[] = {
     {.name = "consignment", .type = FT_ID, .flags = FF_REQUIRED},
     {.name = "cause", .type = FT_ENUM, .flags = FF_REQUIRED, .values = causes},
     {.name = "from", .type = FT_ENUM, .flags = FF_REQUIRED, .values = sources},
-    {.name = "lines",
-     .type = FT_OBJECTS,
-     .flags = FF_REQUIRED,
-     .min = 1,
-     .max = EV_LINES_MAX,
-     .items = qty_line},
+    LINES("lines", qty_line),
     {.name = "incident", .type = FT_ID},
     {.name = "org", .type = FT_ID},
     {0}};
@@ -212,35 +183,50 @@ static int receiver_ok(const ev_ctx *c, const char *org, const char *field, cm_e
     return 0;
 }
 
-/* Checks lines[i].line: a line of the consignment, not listed twice. */
-static int line_of(const ev_ctx *c, const char *consignment, const json_t *lines, size_t i,
-                   const char *array, ev_line_state *ls, cm_error *err)
+/* The field path body.<array>[i].<key>, written into field. */
+static const char *item_field(char field[CM_FIELD_MAX], const char *array, size_t i,
+                              const char *key)
 {
-    long long no = ev_int(json_array_get(lines, i), "line", 0);
-    char field[CM_FIELD_MAX];
-    snprintf(field, sizeof field, "body.%s[%zu].line", array, i);
+    snprintf(field, CM_FIELD_MAX, "body.%s[%zu].%s", array, i, key);
+    return field;
+}
+
+/* Whether a line object before lines[i] has the line number no. */
+static int listed_before(const json_t *lines, size_t i, long long no)
+{
     for (size_t k = 0; k < i; k++)
-        if (ev_int(json_array_get(lines, k), "line", 0) == no)
-            return cm_fail(err, CM_BAD_REQUEST, field, "line %lld is listed twice", no);
-    int r = c->view->line(c->view->ctx, consignment, no, ls);
-    if (r < 0) return store_failed(err);
-    if (r == 0)
-        return cm_fail(err, CM_RULE_VIOLATION, field, "consignment \"%s\" has no line %lld",
-                       consignment, no);
+        if (ev_int(json_array_get(lines, k), "line", 0) == no) return 1;
     return 0;
 }
 
-/* The balance of an account, which must cover qty. */
-static int covers(const ev_ctx *c, const char *consignment, long long line, const char *acct,
-                  long long qty, const char *field, cm_error *err)
+/* Checks body.<array>[i].line: a line of the consignment, not listed twice.
+ * OUT: *no, the line number; *ls, the line's state. */
+static int line_of(const ev_ctx *c, const char *consignment, const json_t *lines, size_t i,
+                   const char *array, long long *no, ev_line_state *ls, cm_error *err)
 {
-    long long have = 0;
-    if (c->view->balance(c->view->ctx, consignment, line, acct, &have) < 0)
-        return store_failed(err);
-    if (have < qty)
-        return cm_fail(err, CM_RULE_VIOLATION, field,
-                       "%s holds %lld of line %lld of \"%s\", less than the %lld asked", acct, have,
-                       line, consignment, qty);
+    char field[CM_FIELD_MAX];
+    *no = ev_int(json_array_get(lines, i), "line", 0);
+    if (listed_before(lines, i, *no))
+        return cm_fail(err, CM_BAD_REQUEST, item_field(field, array, i, "line"),
+                       "line %lld is listed twice", *no);
+    int r = c->view->line(c->view->ctx, consignment, *no, ls);
+    if (r < 0) return store_failed(err);
+    if (r == 0)
+        return cm_fail(err, CM_RULE_VIOLATION, item_field(field, array, i, "line"),
+                       "consignment \"%s\" has no line %lld", consignment, *no);
+    return 0;
+}
+
+/* The place must be defined and of kind ("crossing"); a_kind names it in
+ * the refusal ("a crossing"). */
+static int place_is(const ev_ctx *c, const char *place, const char *kind, const char *field,
+                    const char *a_kind, cm_error *err)
+{
+    ev_place_state ps;
+    int r = c->view->place(c->view->ctx, place, &ps);
+    if (r < 0) return store_failed(err);
+    if (r == 0 || strcmp(ps.kind, kind) != 0)
+        return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is not %s", place, a_kind);
     return 0;
 }
 
@@ -266,12 +252,7 @@ static int apply_declare(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
                        "consignment \"%s\" is already declared", id);
-    ev_place_state ps;
-    r = c->view->place(c->view->ctx, crossing, &ps);
-    if (r < 0) return store_failed(err);
-    if (r == 0 || strcmp(ps.kind, "crossing") != 0)
-        return cm_fail(err, CM_RULE_VIOLATION, "body.crossing", "\"%s\" is not a crossing",
-                       crossing);
+    if (place_is(c, crossing, "crossing", "body.crossing", "a crossing", err)) return -1;
     if (consignee && receiver_ok(c, consignee, "body.consignee", err)) return -1;
     ev_fx *f = ev_fx_add(fx, FX_CONSIGNMENT_DECLARE);
     f->u.consignment_declare.consignment = id;
@@ -283,12 +264,11 @@ static int apply_declare(const ev_ctx *c, ev_effects *fx, cm_error *err)
     for (size_t i = 0; i < json_array_size(lines); i++) {
         const json_t *l = json_array_get(lines, i);
         long long no = ev_int(l, "line", 0);
-        for (size_t k = 0; k < i; k++)
-            if (ev_int(json_array_get(lines, k), "line", 0) == no) {
-                char field[CM_FIELD_MAX];
-                snprintf(field, sizeof field, "body.lines[%zu].line", i);
-                return cm_fail(err, CM_BAD_REQUEST, field, "line %lld is declared twice", no);
-            }
+        if (listed_before(lines, i, no)) {
+            char field[CM_FIELD_MAX];
+            return cm_fail(err, CM_BAD_REQUEST, item_field(field, "lines", i, "line"),
+                           "line %lld is declared twice", no);
+        }
         f = ev_fx_add(fx, FX_LINE_DECLARE);
         f->u.line_declare.consignment = id;
         f->u.line_declare.line = no;
@@ -318,23 +298,21 @@ static int apply_screen(const ev_ctx *c, ev_effects *fx, cm_error *err)
                        id, cs.lines, json_array_size(ds));
     for (size_t i = 0; i < json_array_size(ds); i++) {
         const json_t *d = json_array_get(ds, i);
+        long long no;
         ev_line_state ls;
-        if (line_of(c, id, ds, i, "decisions", &ls, err)) return -1;
+        if (line_of(c, id, ds, i, "decisions", &no, &ls, err)) return -1;
         long long approved = ev_int(d, "approved", 0);
         char field[CM_FIELD_MAX];
-        snprintf(field, sizeof field, "body.decisions[%zu].approved", i);
         if (approved > ls.declared)
-            return cm_fail(err, CM_RULE_VIOLATION, field,
+            return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "decisions", i, "approved"),
                            "%lld approved is more than the %lld declared", approved, ls.declared);
-        if (approved < ls.declared && !ev_str(d, "reason")) {
-            snprintf(field, sizeof field, "body.decisions[%zu].reason", i);
-            return cm_fail(err, CM_RULE_VIOLATION, field,
+        if (approved < ls.declared && !ev_str(d, "reason"))
+            return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "decisions", i, "reason"),
                            "approving less than declared needs a reason: dual_use, damaged, "
                            "expired, documentation or other");
-        }
         ev_fx *f = ev_fx_add(fx, FX_LINE_SCREEN);
         f->u.line_screen.consignment = id;
-        f->u.line_screen.line = ev_int(d, "line", 0);
+        f->u.line_screen.line = no;
         f->u.line_screen.approved = approved;
         f->u.line_screen.reason = ev_str(d, "reason");
     }
@@ -365,6 +343,45 @@ static void transfer_line(ev_effects *fx, ev_fx_kind kind, const char *transfer,
     f->u.transfer_line.qty = qty;
 }
 
+static void close_transfer(ev_effects *fx, const char *transfer, const char *reason, int accepted)
+{
+    ev_fx *f = ev_fx_add(fx, FX_TRANSFER_CLOSE);
+    f->u.transfer_close.transfer = transfer;
+    f->u.transfer_close.reason = reason;
+    f->u.transfer_close.accepted = accepted;
+}
+
+/* Moves every line of body.lines ({line, quantity}) of the consignment out
+ * of the account (from_kind, from_who), which must hold each quantity, into
+ * (to_kind, to_who), then touches the consignment. With a transfer, each
+ * line is also recorded as sent on it. */
+static int move_lines(const ev_ctx *c, ev_effects *fx, const char *consignment,
+                      const char *transfer, const char *from_kind, const char *from_who,
+                      const char *to_kind, const char *to_who, cm_error *err)
+{
+    char from[EV_ACCOUNT_MAX];
+    account(from, from_kind, from_who);
+    const json_t *lines = json_object_get(c->ev->body, "lines");
+    for (size_t i = 0; i < json_array_size(lines); i++) {
+        long long no, have = 0;
+        ev_line_state ls;
+        if (line_of(c, consignment, lines, i, "lines", &no, &ls, err)) return -1;
+        long long q = ev_int(json_array_get(lines, i), "quantity", 0);
+        if (c->view->balance(c->view->ctx, consignment, no, from, &have) < 0)
+            return store_failed(err);
+        if (have < q) {
+            char field[CM_FIELD_MAX];
+            return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "lines", i, "quantity"),
+                           "%s holds %lld of line %lld of \"%s\", less than the %lld asked", from,
+                           have, no, consignment, q);
+        }
+        if (transfer) transfer_line(fx, FX_TRANSFER_LINE, transfer, no, q);
+        move(fx, consignment, no, q, from_kind, from_who, to_kind, to_who);
+    }
+    touch(fx, consignment);
+    return 0;
+}
+
 static int apply_enter(const ev_ctx *c, ev_effects *fx, cm_error *err)
 {
     const json_t *b = c->ev->body;
@@ -389,14 +406,13 @@ static int apply_enter(const ev_ctx *c, ev_effects *fx, cm_error *err)
     open_transfer(fx, transfer, id, c->ev->org, to, crossing, 1);
     const json_t *lines = json_object_get(b, "lines");
     for (size_t i = 0; i < json_array_size(lines); i++) {
+        long long no;
         ev_line_state ls;
-        if (line_of(c, id, lines, i, "lines", &ls, err)) return -1;
-        long long no = ev_int(json_array_get(lines, i), "line", 0);
+        if (line_of(c, id, lines, i, "lines", &no, &ls, err)) return -1;
         long long q = ev_int(json_array_get(lines, i), "quantity", 0);
         if (ls.entered + q > ls.approved) {
             char field[CM_FIELD_MAX];
-            snprintf(field, sizeof field, "body.lines[%zu].quantity", i);
-            return cm_fail(err, CM_RULE_VIOLATION, field,
+            return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "lines", i, "quantity"),
                            "line %lld: %lld approved, %lld already entered, so %lld more cannot "
                            "enter",
                            no, ls.approved, ls.entered, q);
@@ -428,26 +444,13 @@ static int apply_transfer(const ev_ctx *c, ev_effects *fx, cm_error *err)
                            place);
     }
     open_transfer(fx, transfer, id, c->ev->org, to, place, 0);
-    char held[EV_ACCOUNT_MAX];
-    account(held, "held", c->ev->org);
-    const json_t *lines = json_object_get(b, "lines");
-    for (size_t i = 0; i < json_array_size(lines); i++) {
-        ev_line_state ls;
-        if (line_of(c, id, lines, i, "lines", &ls, err)) return -1;
-        long long no = ev_int(json_array_get(lines, i), "line", 0);
-        long long q = ev_int(json_array_get(lines, i), "quantity", 0);
-        char field[CM_FIELD_MAX];
-        snprintf(field, sizeof field, "body.lines[%zu].quantity", i);
-        if (covers(c, id, no, held, q, field, err)) return -1;
-        transfer_line(fx, FX_TRANSFER_LINE, transfer, no, q);
-        move(fx, id, no, q, "held", c->ev->org, "pending", transfer);
-    }
-    touch(fx, id);
-    return 0;
+    return move_lines(c, fx, id, transfer, "held", c->ev->org, "pending", transfer, err);
 }
 
-/* The pending transfer body.transfer, which only its `to` org may close. */
-static int pending_for_me(const ev_ctx *c, ev_transfer_state *ts, cm_error *err)
+/* The pending transfer body.transfer, which only its `to` org may close,
+ * and the lines it carries. OUT: *ts, line[], sent[], *n. */
+static int pending_for_me(const ev_ctx *c, ev_transfer_state *ts, long long *line, long long *sent,
+                          size_t *n, cm_error *err)
 {
     const char *transfer = ev_str(c->ev->body, "transfer");
     int r = c->view->transfer(c->view->ctx, transfer, ts);
@@ -462,13 +465,6 @@ static int pending_for_me(const ev_ctx *c, ev_transfer_state *ts, cm_error *err)
     if (ts->status != TRANSFER_PENDING)
         return cm_fail(err, CM_RULE_VIOLATION, "body.transfer", "transfer \"%s\" was already %s",
                        transfer, ts->status == TRANSFER_ACCEPTED ? "accepted" : "rejected");
-    return 0;
-}
-
-/* The lines transfer carries. OUT: line[], sent[], *n. */
-static int carried(const ev_ctx *c, const char *transfer, long long *line, long long *sent,
-                   size_t *n, cm_error *err)
-{
     if (c->view->transfer_lines(c->view->ctx, transfer, line, sent, EV_LINES_MAX, n) < 0)
         return store_failed(err);
     return 0;
@@ -481,32 +477,28 @@ static int apply_accept(const ev_ctx *c, ev_effects *fx, cm_error *err)
     ev_transfer_state ts;
     long long line[EV_LINES_MAX], sent[EV_LINES_MAX];
     size_t n = 0;
-    if (pending_for_me(c, &ts, err) || carried(c, transfer, line, sent, &n, err)) return -1;
+    if (pending_for_me(c, &ts, line, sent, &n, err)) return -1;
     const json_t *lines = json_object_get(b, "lines");
     if (json_array_size(lines) != n)
         return cm_fail(err, CM_RULE_VIOLATION, "body.lines",
                        "transfer \"%s\" carries %zu lines and each needs its received quantity",
                        transfer, n);
-    ev_fx *f = ev_fx_add(fx, FX_TRANSFER_CLOSE);
-    f->u.transfer_close.transfer = transfer;
-    f->u.transfer_close.accepted = 1;
+    close_transfer(fx, transfer, NULL, 1);
     for (size_t i = 0; i < n; i++) {
         const json_t *l = json_array_get(lines, i);
         long long no = ev_int(l, "line", 0), received = ev_int(l, "received", 0);
         char field[CM_FIELD_MAX];
-        snprintf(field, sizeof field, "body.lines[%zu].line", i);
         size_t k = 0;
         while (k < n && line[k] != no) k++;
         if (k == n)
-            return cm_fail(err, CM_RULE_VIOLATION, field, "transfer \"%s\" carries no line %lld",
-                           transfer, no);
+            return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "lines", i, "line"),
+                           "transfer \"%s\" carries no line %lld", transfer, no);
         if (sent[k] < 0)
-            return cm_fail(err, CM_BAD_REQUEST, field, "line %lld is listed twice", no);
-        if (received > sent[k]) {
-            snprintf(field, sizeof field, "body.lines[%zu].received", i);
-            return cm_fail(err, CM_RULE_VIOLATION, field,
+            return cm_fail(err, CM_BAD_REQUEST, item_field(field, "lines", i, "line"),
+                           "line %lld is listed twice", no);
+        if (received > sent[k])
+            return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "lines", i, "received"),
                            "%lld received is more than the %lld sent", received, sent[k]);
-        }
         transfer_line(fx, FX_TRANSFER_RECEIVED, transfer, no, received);
         if (received) move(fx, ts.consignment, no, received, "pending", transfer, "held", ts.to);
         if (sent[k] > received)
@@ -524,11 +516,8 @@ static int apply_reject(const ev_ctx *c, ev_effects *fx, cm_error *err)
     ev_transfer_state ts;
     long long line[EV_LINES_MAX], sent[EV_LINES_MAX];
     size_t n = 0;
-    if (pending_for_me(c, &ts, err) || carried(c, transfer, line, sent, &n, err)) return -1;
-    ev_fx *f = ev_fx_add(fx, FX_TRANSFER_CLOSE);
-    f->u.transfer_close.transfer = transfer;
-    f->u.transfer_close.reason = ev_str(c->ev->body, "reason");
-    f->u.transfer_close.accepted = 0;
+    if (pending_for_me(c, &ts, line, sent, &n, err)) return -1;
+    close_transfer(fx, transfer, ev_str(c->ev->body, "reason"), 0);
     for (size_t i = 0; i < n; i++) {
         if (ts.entry)
             move(fx, ts.consignment, line[i], sent[i], "pending", transfer, NULL, NULL);
@@ -550,34 +539,16 @@ static int apply_distribution(const ev_ctx *c, ev_effects *fx, cm_error *err)
         return cm_fail(err, CM_RULE_VIOLATION, "body.distribution",
                        "distribution \"%s\" is already recorded", dist);
     ev_consignment_state cs;
-    if (need_consignment(c, id, "body.consignment", &cs, err)) return -1;
-    ev_place_state ps;
-    r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return store_failed(err);
-    if (r == 0 || strcmp(ps.kind, "distribution_point") != 0)
-        return cm_fail(err, CM_RULE_VIOLATION, "body.place", "\"%s\" is not a distribution point",
-                       place);
+    if (need_consignment(c, id, "body.consignment", &cs, err) ||
+        place_is(c, place, "distribution_point", "body.place", "a distribution point", err))
+        return -1;
     ev_fx *f = ev_fx_add(fx, FX_DISTRIBUTION);
     f->u.distribution.distribution = dist;
     f->u.distribution.consignment = id;
     f->u.distribution.place = place;
     f->u.distribution.households = ev_int(b, "households", -1);
     f->u.distribution.individuals = ev_int(b, "individuals", -1);
-    char held[EV_ACCOUNT_MAX];
-    account(held, "held", c->ev->org);
-    const json_t *lines = json_object_get(b, "lines");
-    for (size_t i = 0; i < json_array_size(lines); i++) {
-        ev_line_state ls;
-        if (line_of(c, id, lines, i, "lines", &ls, err)) return -1;
-        long long no = ev_int(json_array_get(lines, i), "line", 0);
-        long long q = ev_int(json_array_get(lines, i), "quantity", 0);
-        char field[CM_FIELD_MAX];
-        snprintf(field, sizeof field, "body.lines[%zu].quantity", i);
-        if (covers(c, id, no, held, q, field, err)) return -1;
-        move(fx, id, no, q, "held", c->ev->org, "distributed", NULL);
-    }
-    touch(fx, id);
-    return 0;
+    return move_lines(c, fx, id, NULL, "held", c->ev->org, "distributed", NULL, err);
 }
 
 static int apply_loss(const ev_ctx *c, ev_effects *fx, cm_error *err)
@@ -605,21 +576,7 @@ static int apply_loss(const ev_ctx *c, ev_effects *fx, cm_error *err)
     f->u.loss.source = source;
     f->u.loss.org = whose;
     f->u.loss.incident = ev_str(b, "incident");
-    char from[EV_ACCOUNT_MAX];
-    account(from, source, whose);
-    const json_t *lines = json_object_get(b, "lines");
-    for (size_t i = 0; i < json_array_size(lines); i++) {
-        ev_line_state ls;
-        if (line_of(c, id, lines, i, "lines", &ls, err)) return -1;
-        long long no = ev_int(json_array_get(lines, i), "line", 0);
-        long long q = ev_int(json_array_get(lines, i), "quantity", 0);
-        char field[CM_FIELD_MAX];
-        snprintf(field, sizeof field, "body.lines[%zu].quantity", i);
-        if (covers(c, id, no, from, q, field, err)) return -1;
-        move(fx, id, no, q, source, whose, "lost", cause);
-    }
-    touch(fx, id);
-    return 0;
+    return move_lines(c, fx, id, NULL, source, whose, "lost", cause, err);
 }
 
 #define HUM   ROLE_HUMANITARIAN

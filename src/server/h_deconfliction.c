@@ -124,16 +124,7 @@ int h_movement(srv_req *q, const char *path, srv_resp *r)
     return 0;
 }
 
-static const char *const categories[] = {"convoy_attack",
-                                         "looting",
-                                         "interception",
-                                         "access_denial",
-                                         "ceasefire_violation",
-                                         "uxo",
-                                         "attack_on_site",
-                                         "other",
-                                         NULL};
-static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
+/* the statuses an incident can have (incident.assess sets all but "reported") */
 static const char *const statuses[] = {"reported", "verified", "unverified",
                                        "disputed", "closed",   NULL};
 
@@ -151,8 +142,8 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     const char *category, *severity, *status;
     int64_t since = INT64_MIN, until = INT64_MAX;
-    if (srv_query_choice(q, "category", categories, &category, r) ||
-        srv_query_choice(q, "severity", severities, &severity, r) ||
+    if (srv_query_choice(q, "category", ev_incident_categories, &category, r) ||
+        srv_query_choice(q, "severity", ev_incident_severities, &severity, r) ||
         srv_query_choice(q, "status", statuses, &status, r) || time_param(q, "since", &since, r) ||
         time_param(q, "until", &until, r))
         return 0;

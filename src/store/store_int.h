@@ -87,6 +87,28 @@ int store_exec(store *s, const char *sql, cm_error *err);
 /* Binds text, or NULL when s is NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *s);
 
+/* Steps a cached statement of a lookup: 1 with a row to read (the caller
+ * resets st after reading it), 0 for no row, -1 on an error (st reset).
+ * Inline: the sequencer runs these for every event. */
+static inline int store_step_row(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+/* Steps a cached statement that returns no rows and resets it: 0, or -1
+ * with err about an "apply". */
+static inline int store_step_done(store *s, sqlite3_stmt *st, cm_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
+}
+
+/* SQL for a column of milliseconds since 1970 as an RFC 3339 UTC time. */
+#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
+
 /* A value bound to a query's ?N (text NULL binds NULL). */
 typedef struct {
     int kind; /* 1 text, 2 integer, 3 real */

@@ -120,13 +120,6 @@ void store_view(store *s, ev_view *v)
     store_things_view(s, v);
 }
 
-static int run(store *s, sqlite3_stmt *st, cm_error *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
-}
-
 static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
 {
     sqlite3_stmt *st;
@@ -148,7 +141,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         sqlite3_bind_int64(st, 6, at);
         sqlite3_bind_int64(st, 7, at);
         buf_free(&roles);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     }
     case FX_ORG_STATUS:
         st = store_stmt(s, SQ_ORG_STATUS,
@@ -158,7 +151,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         store_bind_text(st, 2, f->u.org_status.reason);
         sqlite3_bind_int64(st, 3, at);
         store_bind_text(st, 4, f->u.org_status.org);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_KEY_ADD: {
         st = store_stmt(s, SQ_KEY_ADD,
                         "INSERT INTO keys(keyid, org, public_key, status, added, updated) "
@@ -172,7 +165,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         sqlite3_bind_text(st, 3, b64, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, at);
         sqlite3_bind_int64(st, 5, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     }
     case FX_KEY_REVOKE:
         st = store_stmt(s, SQ_KEY_REVOKE,
@@ -181,7 +174,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         store_bind_text(st, 1, f->u.key_revoke.reason);
         sqlite3_bind_int64(st, 2, at);
         store_bind_text(st, 3, f->u.key_revoke.keyid);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_PLACE_DEFINE:
         st = store_stmt(s, SQ_PLACE_DEFINE,
                         "INSERT INTO places(place, kind, name, lat, lon, sector, status, defined, "
@@ -196,7 +189,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         store_bind_text(st, 6, f->u.place_define.sector);
         sqlite3_bind_int64(st, 7, at);
         sqlite3_bind_int64(st, 8, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_PLACE_STATUS:
         st = store_stmt(s, SQ_PLACE_STATUS,
                         "UPDATE places SET status=?, reason=?, updated=? WHERE place=?", err);
@@ -205,7 +198,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         store_bind_text(st, 2, f->u.place_status.reason);
         sqlite3_bind_int64(st, 3, at);
         store_bind_text(st, 4, f->u.place_status.place);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     default:
         return cm_fail(err, CM_INTERNAL, "", "store: not a registry effect (%d)", (int)f->kind);
     }
@@ -220,7 +213,7 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)idx);
-    if (run(s, st, err)) return -1;
+    if (store_step_done(s, st, err)) return -1;
     int seq = 0;
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];

@@ -14,14 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int step_row(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static void copy_col(sqlite3_stmt *st, int col, char *out, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
@@ -38,7 +30,7 @@ static int v_consignment(void *ctx, const char *id, ev_consignment_state *out)
                    NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     copy_col(st, 0, out->crossing, sizeof out->crossing);
     copy_col(st, 1, out->declared_by, sizeof out->declared_by);
@@ -59,7 +51,7 @@ static int v_line(void *ctx, const char *consignment, long long line, ev_line_st
     if (!st) return -1;
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     out->declared = sqlite3_column_int64(st, 0);
     out->approved = sqlite3_column_int64(st, 1);
@@ -79,7 +71,7 @@ static int v_balance(void *ctx, const char *consignment, long long line, const c
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
     sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r < 0) return -1;
     *qty = r ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
@@ -94,7 +86,7 @@ static int v_transfer(void *ctx, const char *id, ev_transfer_state *out)
         "SELECT consignment, from_org, to_org, kind, status FROM transfers WHERE transfer=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     copy_col(st, 0, out->consignment, sizeof out->consignment);
     copy_col(st, 1, out->from, sizeof out->from);
@@ -119,7 +111,7 @@ static int v_transfer_lines(void *ctx, const char *transfer, long long *line, lo
     sqlite3_bind_text(st, 1, transfer, -1, SQLITE_STATIC);
     int r;
     *n = 0;
-    while ((r = step_row(st)) == 1 && *n < cap) {
+    while ((r = store_step_row(st)) == 1 && *n < cap) {
         line[*n] = sqlite3_column_int64(st, 0);
         sent[*n] = sqlite3_column_int64(st, 1);
         (*n)++;
@@ -133,7 +125,7 @@ static int exists(store *s, int slot, const char *sql, const char *id)
     sqlite3_stmt *st = store_stmt(s, slot, sql, NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r == 1) sqlite3_reset(st);
     return r;
 }
@@ -160,13 +152,6 @@ void store_supply_view(store *s, ev_view *v)
     v->loss = v_loss;
 }
 
-static int run(store *s, sqlite3_stmt *st, cm_error *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
-}
-
 /* Takes qty from an account, which must hold it (the CHECK on qty). */
 static int account_take(store *s, const char *consignment, long long line, const char *account,
                         long long qty, uint64_t idx, int64_t time_ms, cm_error *err)
@@ -183,7 +168,7 @@ static int account_take(store *s, const char *consignment, long long line, const
     sqlite3_bind_int64(st, 4, qty);
     sqlite3_bind_int64(st, 5, time_ms);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)idx);
-    if (run(s, st, err)) return -1;
+    if (store_step_done(s, st, err)) return -1;
     if (sqlite3_changes(s->db) != 1)
         return cm_fail(err, CM_INTERNAL, "", "ledger: account %s of line %lld of %s is empty",
                        account, line, consignment);
@@ -208,7 +193,7 @@ static int account_add(store *s, const char *consignment, long long line, const 
     sqlite3_bind_int64(st, 4, delta);
     sqlite3_bind_int64(st, 5, time_ms);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)idx);
-    return run(s, st, err);
+    return store_step_done(s, st, err);
 }
 
 static int apply_move(store *s, const ev_fx *f, uint64_t idx, int64_t time_ms, int seq,
@@ -230,7 +215,7 @@ static int apply_move(store *s, const ev_fx *f, uint64_t idx, int64_t time_ms, i
     sqlite3_bind_text(st, 6, f->u.move.to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, q);
     sqlite3_bind_int64(st, 8, time_ms);
-    if (run(s, st, err)) return -1;
+    if (store_step_done(s, st, err)) return -1;
     /* the outside of the book is `entered` */
     long long entered = (f->u.move.from[0] ? 0 : q) - (f->u.move.to[0] ? 0 : q);
     if (entered) {
@@ -243,7 +228,7 @@ static int apply_move(store *s, const ev_fx *f, uint64_t idx, int64_t time_ms, i
         sqlite3_bind_int64(st, 2, (sqlite3_int64)idx);
         sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, line);
-        if (run(s, st, err)) return -1;
+        if (store_step_done(s, st, err)) return -1;
     }
     if (f->u.move.from[0] && account_take(s, c, line, f->u.move.from, q, idx, time_ms, err))
         return -1;
@@ -261,7 +246,7 @@ int store_line_invariant(store *s, const char *consignment, long long line, cm_e
     if (!st) return -1;
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r < 0) return store_fail(s, err, "invariant");
     if (r == 0) return cm_fail(err, CM_INTERNAL, "", "no line %lld of %s", line, consignment);
     long long entered = sqlite3_column_int64(st, 0), sum = sqlite3_column_int64(st, 1);
@@ -294,7 +279,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 7, e->time_ms);
         sqlite3_bind_int64(st, 8, at);
         sqlite3_bind_int64(st, 9, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_LINE_DECLARE:
         st = store_stmt(s, SQ_LINE_PUT,
                         "INSERT INTO lines(consignment, line, item, category, unit, weight_kg, "
@@ -312,7 +297,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
             sqlite3_bind_null(st, 6);
         sqlite3_bind_int64(st, 7, f->u.line_declare.quantity);
         sqlite3_bind_int64(st, 8, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_LINE_SCREEN:
         st = store_stmt(s, SQ_LINE_SCREEN,
                         "UPDATE lines SET approved=?, reason=?, updated=? WHERE consignment=? "
@@ -324,14 +309,14 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 3, at);
         store_bind_text(st, 4, f->u.line_screen.consignment);
         sqlite3_bind_int64(st, 5, f->u.line_screen.line);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_CONSIGNMENT_SCREENED:
         st = store_stmt(s, SQ_CONSIGNMENT_SCREENED,
                         "UPDATE consignments SET screened=1, updated=? WHERE consignment=?", err);
         if (!st) return -1;
         sqlite3_bind_int64(st, 1, at);
         store_bind_text(st, 2, f->u.consignment.consignment);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_TRANSFER_OPEN:
         st = store_stmt(s, SQ_TRANSFER_PUT,
                         "INSERT INTO transfers(transfer, consignment, from_org, to_org, kind, "
@@ -348,7 +333,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 7, e->time_ms);
         sqlite3_bind_int64(st, 8, at);
         sqlite3_bind_int64(st, 9, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_TRANSFER_LINE:
         st = store_stmt(s, SQ_TRANSFER_LINE_PUT,
                         "INSERT INTO transfer_lines(transfer, line, sent, updated) VALUES(?,?,?,?)",
@@ -358,7 +343,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 2, f->u.transfer_line.line);
         sqlite3_bind_int64(st, 3, f->u.transfer_line.qty);
         sqlite3_bind_int64(st, 4, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_TRANSFER_RECEIVED:
         st = store_stmt(s, SQ_TRANSFER_RECEIVED,
                         "UPDATE transfer_lines SET received=?, updated=? WHERE transfer=? AND "
@@ -369,7 +354,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 2, at);
         store_bind_text(st, 3, f->u.transfer_line.transfer);
         sqlite3_bind_int64(st, 4, f->u.transfer_line.line);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_TRANSFER_CLOSE:
         st = store_stmt(s, SQ_TRANSFER_CLOSE,
                         "UPDATE transfers SET status=?, reason=?, closed_time=?, updated=? WHERE "
@@ -381,7 +366,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 3, e->time_ms);
         sqlite3_bind_int64(st, 4, at);
         store_bind_text(st, 5, f->u.transfer_close.transfer);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_MOVE:
         return apply_move(s, f, idx, e->time_ms, seq, err);
     case FX_DISTRIBUTION:
@@ -400,7 +385,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
             sqlite3_bind_int64(st, 6, f->u.distribution.individuals);
         sqlite3_bind_int64(st, 7, e->time_ms);
         sqlite3_bind_int64(st, 8, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_LOSS:
         st = store_stmt(s, SQ_LOSS_PUT,
                         "INSERT INTO losses(loss, consignment, cause, source, org, incident, "
@@ -416,7 +401,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         store_bind_text(st, 7, e->org);
         sqlite3_bind_int64(st, 8, e->time_ms);
         sqlite3_bind_int64(st, 9, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     case FX_TOUCH:
         st = store_stmt(s, SQ_TOUCH,
                         "INSERT OR IGNORE INTO consignment_events(consignment, idx) VALUES(?,?)",
@@ -424,7 +409,7 @@ int store_supply_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         if (!st) return -1;
         store_bind_text(st, 1, f->u.consignment.consignment);
         sqlite3_bind_int64(st, 2, at);
-        return run(s, st, err);
+        return store_step_done(s, st, err);
     default:
         return cm_fail(err, CM_INTERNAL, "", "store: not a supply effect (%d)", (int)f->kind);
     }

@@ -20,12 +20,22 @@
 
 #include <string.h>
 
-/* SQL expression: an epoch-milliseconds column as RFC 3339 UTC seconds. */
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
-
 #define TOTALS                                                                                     \
     "'declared', declared, 'approved', approved, 'entered', entered, 'held', held, 'pending', "    \
     "pending, 'distributed', distributed, 'lost', lost, 'unaccounted', unaccounted"
+/* The columns TOTALS names, summed over a group of lines or consignments. */
+#define SUMS                                                                                       \
+    "sum(declared) AS declared, sum(approved) AS approved, sum(entered) AS entered, sum(held) "    \
+    "AS held, sum(pending) AS pending, sum(distributed) AS distributed, sum(lost) AS lost, "       \
+    "sum(unaccounted) AS unaccounted"
+/* A subquery: the object of the totals over every consignment (0 when there
+ * are none). */
+#define ALL_TOTALS                                                                                 \
+    "(SELECT json_object('consignments', count(*), 'declared', coalesce(sum(declared), 0), "       \
+    "'approved', coalesce(sum(approved), 0), 'entered', coalesce(sum(entered), 0), "               \
+    "'held', coalesce(sum(held), 0), 'pending', coalesce(sum(pending), 0), "                       \
+    "'distributed', coalesce(sum(distributed), 0), 'lost', coalesce(sum(lost), 0), "               \
+    "'unaccounted', coalesce(sum(unaccounted), 0)) FROM consignment_summary)"
 
 int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf *out, cm_error *err)
 {
@@ -206,12 +216,7 @@ int store_stats_json(store *s, cm_buf *out, cm_error *err)
         "  'crossing', crossing, 'consignments', consignments, 'entered', entered,"
         "  'distributed', distributed, 'lost', lost, 'unaccounted', unaccounted)), '[]')"
         "  FROM (SELECT * FROM days ORDER BY day, crossing))),"
-        " 'totals', json((SELECT json_object('consignments', count(*),"
-        "  'declared', coalesce(sum(declared), 0), 'approved', coalesce(sum(approved), 0),"
-        "  'entered', coalesce(sum(entered), 0), 'held', coalesce(sum(held), 0),"
-        "  'pending', coalesce(sum(pending), 0), 'distributed', coalesce(sum(distributed), 0),"
-        "  'lost', coalesce(sum(lost), 0), 'unaccounted', coalesce(sum(unaccounted), 0))"
-        "  FROM consignment_summary)))",
+        " 'totals', json(" ALL_TOTALS "))",
         NULL, 0, out, err);
 }
 
@@ -244,9 +249,7 @@ int store_reconciliation_json(store *s, cm_buf *out, cm_error *err)
         "SELECT json_object("
         " 'by_crossing', json((SELECT coalesce(json_group_array(json_object('crossing', crossing,"
         "  'consignments', n, " TOTALS ")), '[]') FROM (SELECT crossing, count(*) AS n,"
-        "  sum(declared) AS declared, sum(approved) AS approved, sum(entered) AS entered,"
-        "  sum(held) AS held, sum(pending) AS pending, sum(distributed) AS distributed,"
-        "  sum(lost) AS lost, sum(unaccounted) AS unaccounted FROM consignment_summary"
+        " " SUMS " FROM consignment_summary"
         "  GROUP BY crossing ORDER BY crossing))),"
         " 'by_org', json((SELECT coalesce(json_group_array(json_object('org', org,"
         "  'received', received, 'sent', sent, 'held', held, 'distributed', distributed,"
@@ -254,16 +257,9 @@ int store_reconciliation_json(store *s, cm_buf *out, cm_error *err)
         "  ORDER BY org))),"
         " 'by_category', json((SELECT coalesce(json_group_array(json_object('category',"
         "  category, 'lines', n, " TOTALS ")), '[]') FROM (SELECT category, count(*) AS n,"
-        "  sum(declared) AS declared, sum(approved) AS approved, sum(entered) AS entered,"
-        "  sum(held) AS held, sum(pending) AS pending, sum(distributed) AS distributed,"
-        "  sum(lost) AS lost, sum(unaccounted) AS unaccounted FROM line_balances"
+        " " SUMS " FROM line_balances"
         "  GROUP BY category ORDER BY category))),"
-        " 'totals', json((SELECT json_object('consignments', count(*),"
-        "  'declared', coalesce(sum(declared), 0), 'approved', coalesce(sum(approved), 0),"
-        "  'entered', coalesce(sum(entered), 0), 'held', coalesce(sum(held), 0),"
-        "  'pending', coalesce(sum(pending), 0), 'distributed', coalesce(sum(distributed), 0),"
-        "  'lost', coalesce(sum(lost), 0), 'unaccounted', coalesce(sum(unaccounted), 0))"
-        "  FROM consignment_summary)))",
+        " 'totals', json(" ALL_TOTALS "))",
         NULL, 0, out, err);
 }
 

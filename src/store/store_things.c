@@ -13,14 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int step_row(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out)
 {
     store *s = ctx;
@@ -29,7 +21,7 @@ static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state
     if (!st) return -1;
     sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    int r = step_row(st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     snprintf(out->org, sizeof out->org, "%s", (const char *)sqlite3_column_text(st, 0));
     snprintf(out->status, sizeof out->status, "%s", (const char *)sqlite3_column_text(st, 1));
@@ -79,7 +71,7 @@ static int v_orgs_with_role(void *ctx, unsigned role, char (*ids)[EV_ID_MAX + 1]
     sqlite3_bind_int(st, 1, (int)role);
     int r;
     *n = 0;
-    while ((r = step_row(st)) == 1 && *n < cap)
+    while ((r = store_step_row(st)) == 1 && *n < cap)
         snprintf(ids[(*n)++], EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     return r < 0 ? -1 : 1;
@@ -91,13 +83,6 @@ void store_things_view(store *s, ev_view *v)
     v->thing = v_thing;
     v->thing_by = v_thing_by;
     v->orgs_with_role = v_orgs_with_role;
-}
-
-static int run(store *s, sqlite3_stmt *st, cm_error *err)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
 }
 
 int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq,
@@ -124,7 +109,7 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         store_bind_text(st, 5, body ? body : "{}");
         sqlite3_bind_int64(st, 6, e->time_ms);
         sqlite3_bind_int64(st, 7, at);
-        rc = run(s, st, err);
+        rc = store_step_done(s, st, err);
         break;
     case FX_THING_STATUS:
         st = store_stmt(s, SQ_THING_STATUS,
@@ -134,7 +119,7 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         sqlite3_bind_int64(st, 2, at);
         sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
         store_bind_text(st, 4, f->u.thing.id);
-        rc = run(s, st, err);
+        rc = store_step_done(s, st, err);
         break;
     case FX_THING_NOTE:
         if (f->u.thing.latest_per_org) {
@@ -147,7 +132,7 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
             store_bind_text(st, 2, f->u.thing.id);
             store_bind_text(st, 3, e->org);
             store_bind_text(st, 4, f->u.thing.note);
-            if (run(s, st, err)) break;
+            if (store_step_done(s, st, err)) break;
         }
         st = store_stmt(s, SQ_THING_NOTE,
                         "INSERT INTO thing_notes(kind, id, idx, seq, org, note, body, time, "
@@ -162,7 +147,7 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
         store_bind_text(st, 6, f->u.thing.note);
         store_bind_text(st, 7, body ? body : "{}");
         sqlite3_bind_int64(st, 8, e->time_ms);
-        rc = run(s, st, err);
+        rc = store_step_done(s, st, err);
         break;
     default:
         cm_fail(err, CM_INTERNAL, "", "store: not a thing effect (%d)", (int)f->kind);

@@ -7,8 +7,6 @@
  */
 #include "store/store_int.h"
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
-
 int store_things_json(store *s, ev_thing_kind kind, const char *id, cm_buf *out, cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(ev_thing_name(kind)), STORE_TEXT(id)};
