@@ -109,6 +109,37 @@ void cli_error(const char *cmd, const cm_error *e);
 void cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Whether argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/* A subcommand's long option. A list of them ends with CLI_OPTIONS_END. */
+typedef struct {
+    const char *name; /* without the "--" */
+    const char **arg; /* it takes an argument, kept here (the last one given wins); or */
+    int *flag;        /* it takes none, and sets *flag to value */
+    int value;
+} cli_option;
+/* clang-format off */
+#define CLI_ARG(name, arg)          {(name), (arg), NULL, 0}
+#define CLI_FLAG(name, flag, value) {(name), NULL, (flag), (value)}
+#define CLI_OPTIONS_END             {NULL, NULL, NULL, 0}
+/* clang-format on */
+
+/* Reads argv's options with getopt_long (a long option may be abbreviated
+ * while that is unambiguous; -h and --help need not be listed), leaving the
+ * operands at argv[optind..]. -1: go on. Otherwise the exit status, help
+ * having been printed: 0 for -h or --help (on stdout), 2 for a bad option
+ * (on stderr, after getopt's own message). */
+int cli_options(int argc, char **argv, const cli_option *opts, const char *help);
+
+/* The store of the log in dir (dir/cmcc.db). NULL and err on failure. */
+store *cli_open_store(const char *dir, store_mode mode, cm_error *err);
+
+/* A new read token for org, added to s: "cmcc_" and 43 characters of URL-safe
+ * base64 (32 random bytes); s keeps only its SHA-256. OUT: token (to show
+ * once), id (to revoke it by). 0, or -1 with err. */
+#define CLI_TOKEN_MAX 64
+int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
+                  char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
+
 /* Splits "HOST:PORT". 0 or -1. */
 int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port);
 /* Reads a whole file, or stdin for "-". */

@@ -28,23 +28,12 @@ static const char help[] =
 
 int cmd_demo(int argc, char **argv)
 {
-    static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
-                                         {"build-only", no_argument, 0, 'b'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *listen = "127.0.0.1:8080";
-    int build_only = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'l')
-            listen = optarg;
-        else if (c == 'b')
-            build_only = 1;
-        else if (c == 'h')
-            return fputs(help, stdout), 0;
-        else
-            return fputs(help, stderr), 2;
-    }
+    int build_only = 0;
+    const cli_option opts[] = {CLI_ARG("listen", &listen), CLI_FLAG("build-only", &build_only, 1),
+                               CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
     if (argc - optind > 1) return fputs(help, stderr), 2;
     const char *dir = optind < argc ? argv[optind] : "demo-log";
     char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);

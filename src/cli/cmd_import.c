@@ -49,44 +49,15 @@ static void progress(void *ctx, size_t done, size_t total)
 
 int cmd_import(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"key", required_argument, 0, 'k'},    {"org", required_argument, 0, 'o'},
-        {"server", required_argument, 0, 's'}, {"token", required_argument, 0, 't'},
-        {"out", required_argument, 0, 'O'},    {"batch", required_argument, 0, 'b'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *keyfile = NULL, *org = NULL, *server = NULL, *out = NULL;
+    const char *keyfile = NULL, *org = NULL, *server = NULL, *out = NULL, *batch_s = NULL;
     const char *token = getenv("CMCC_TOKEN");
-    long batch = 200;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            keyfile = optarg;
-            break;
-        case 'o':
-            org = optarg;
-            break;
-        case 's':
-            server = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'O':
-            out = optarg;
-            break;
-        case 'b':
-            batch = strtol(optarg, NULL, 10);
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return 0;
-        default:
-            fputs(help, stderr);
-            return 2;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_ARG("key", &keyfile), CLI_ARG("org", &org), CLI_ARG("server", &server),
+        CLI_ARG("token", &token), CLI_ARG("out", &out), CLI_ARG("batch", &batch_s),
+        CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
+    long batch = batch_s ? strtol(batch_s, NULL, 10) : 200;
     if (optind != argc - 1 || !keyfile || !org || (!server == !out) || batch < 1 || batch > 1000)
         return fputs(help, stderr), 2;
     const char *path = argv[optind];

@@ -26,45 +26,13 @@ static const char help[] =
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {{"origin", required_argument, 0, 'o'},
-                                         {"org", required_argument, 0, 'g'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"coordinator-key", required_argument, 0, 'c'},
-                                         {"log-key", required_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *origin = NULL, *org = NULL, *name = NULL, *ckey = NULL, *lkey = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            origin = optarg;
-            break;
-        case 'g':
-            org = optarg;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'c':
-            ckey = optarg;
-            break;
-        case 'l':
-            lkey = optarg;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return 0;
-        default:
-            fputs(help, stderr);
-            return 2;
-        }
-    }
-    if (optind != argc - 1 || !origin || !org || !name) {
-        fputs(help, stderr);
-        return 2;
-    }
+    const cli_option opts[] = {CLI_ARG("origin", &origin), CLI_ARG("org", &org),
+                               CLI_ARG("name", &name),     CLI_ARG("coordinator-key", &ckey),
+                               CLI_ARG("log-key", &lkey),  CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
+    if (optind != argc - 1 || !origin || !org || !name) return fputs(help, stderr), 2;
     const char *dir = argv[optind];
     char *vkey = NULL;
     cm_error err;

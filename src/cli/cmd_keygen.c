@@ -33,18 +33,10 @@ static void show(const log_key *k)
 
 int cmd_keygen(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"show", no_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int showing = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 's')
-            showing = 1;
-        else if (c == 'h')
-            return fputs(help, stdout), 0;
-        else
-            return fputs(help, stderr), 2;
-    }
+    int showing = 0;
+    const cli_option opts[] = {CLI_FLAG("show", &showing, 1), CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
     const char *path = argv[optind];
     log_key k = {0};

@@ -40,9 +40,7 @@ int cmd_rebuild(int argc, char **argv)
     cm_error err;
     int lock = srv_lock_dir(dir, &err);
     if (lock < 0) return cli_error("rebuild", &err), 1;
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    store *w = store_open(db, STORE_WRITER, &err);
-    free(db);
+    store *w = cli_open_store(dir, STORE_WRITER, &err);
     uint64_t size = 0;
     int rc = 1;
     rebuilder *b = xcalloc(1, sizeof *b);

@@ -12,9 +12,6 @@
  */
 #include "cli/cli.h"
 
-#include "common/mem.h"
-#include "server/server.h"
-
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,9 +155,7 @@ static int fetch(const char *dir, const char *server, const char *token, cm_buf 
             return cli_errorf("report", "the server answered %ld: %s", status, out->data), -1;
         return 0;
     }
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    store *s = store_open(db, STORE_READER, &err);
-    free(db);
+    store *s = cli_open_store(dir, STORE_READER, &err);
     int rc = !s || store_reconciliation_json(s, out, &err);
     store_close(s);
     if (rc) return cli_error("report", &err), -1;
@@ -169,41 +164,13 @@ static int fetch(const char *dir, const char *server, const char *token, cm_buf 
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"server", required_argument, 0, 's'},
-                                         {"token", required_argument, 0, 't'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"color", no_argument, 0, 'c'},
-                                         {"no-color", no_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *server = NULL, *token = getenv("CMCC_TOKEN"), *format = "text";
-    int color = isatty(1), c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            server = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'c':
-            color = 1;
-            break;
-        case 'n':
-            color = 0;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return 0;
-        default:
-            fputs(help, stderr);
-            return 2;
-        }
-    }
+    int color = isatty(1);
+    const cli_option opts[] = {CLI_ARG("server", &server),      CLI_ARG("token", &token),
+                               CLI_ARG("format", &format),      CLI_FLAG("color", &color, 1),
+                               CLI_FLAG("no-color", &color, 0), CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
     int rest = argc - optind;
     const char *what = "supply", *dir = NULL;
     if (rest > 0 && (strcmp(argv[optind], "supply") == 0 || strcmp(argv[optind], "force") == 0 ||

@@ -61,33 +61,12 @@ static int one(void *ctx, const char *doc, size_t len, unsigned line)
 
 int cmd_sign(int argc, char **argv)
 {
-    static const struct option opts[] = {{"key", required_argument, 0, 'k'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"no-check", no_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *keyfile = NULL, *outfile = NULL;
-    int check = 1, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k':
-            keyfile = optarg;
-            break;
-        case 'o':
-            outfile = optarg;
-            break;
-        case 'n':
-            check = 0;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return 0;
-        default:
-            fputs(help, stderr);
-            return 2;
-        }
-    }
+    int check = 1;
+    const cli_option opts[] = {CLI_ARG("key", &keyfile), CLI_ARG("out", &outfile),
+                               CLI_FLAG("no-check", &check, 0), CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
     if (!keyfile) return fputs(help, stderr), 2;
     log_key k = {0};
     cm_error err;

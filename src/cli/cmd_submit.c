@@ -45,42 +45,15 @@ static int collect(void *ctx, const char *doc, size_t len, unsigned line)
 
 int cmd_submit(int argc, char **argv)
 {
-    static const struct option opts[] = {{"server", required_argument, 0, 's'},
-                                         {"token", required_argument, 0, 't'},
-                                         {"batch", required_argument, 0, 'b'},
-                                         {"max-wait", required_argument, 0, 'w'},
-                                         {"receipts", required_argument, 0, 'r'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *server = NULL, *token = getenv("CMCC_TOKEN"), *receipts = NULL;
-    long batch_n = 500, max_wait = 600;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            server = optarg;
-            break;
-        case 't':
-            token = optarg;
-            break;
-        case 'b':
-            batch_n = strtol(optarg, NULL, 10);
-            break;
-        case 'w':
-            max_wait = strtol(optarg, NULL, 10);
-            break;
-        case 'r':
-            receipts = optarg;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return 0;
-        default:
-            fputs(help, stderr);
-            return 2;
-        }
-    }
+    const char *batch_s = NULL, *max_wait_s = NULL;
+    const cli_option opts[] = {CLI_ARG("server", &server),     CLI_ARG("token", &token),
+                               CLI_ARG("batch", &batch_s),     CLI_ARG("max-wait", &max_wait_s),
+                               CLI_ARG("receipts", &receipts), CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
+    long batch_n = batch_s ? strtol(batch_s, NULL, 10) : 500;
+    long max_wait = max_wait_s ? strtol(max_wait_s, NULL, 10) : 600;
     if (!server || optind >= argc || batch_n < 1 || batch_n > 1000 || max_wait < 0)
         return fputs(help, stderr), 2;
     env_list all = {0};

@@ -11,12 +11,9 @@
  */
 #include "cli/cli.h"
 
-#include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
 
 #include <getopt.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +23,6 @@ static const char help[] = "usage: cmcc token create DIR --org ORG\n"
                            "Read tokens let an organization read the log's entries and figures "
                            "over HTTP\n(\"Authorization: Bearer <token>\"). create prints the "
                            "token once, and its id\non stderr; only its hash is kept.\n";
-
-static store *open_admin(const char *dir, cm_error *err)
-{
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    store *s = store_open(db, STORE_ADMIN, err);
-    free(db);
-    return s;
-}
 
 static int create(store *s, const char *org)
 {
@@ -46,14 +35,8 @@ static int create(store *s, const char *org)
         cli_errorf("token", "no organization \"%s\" is admitted in this log", org);
         return 1;
     }
-    uint8_t raw[32], hash[32];
-    randombytes_buf(raw, sizeof raw);
-    char token[64] = "cmcc_";
-    sodium_bin2base64(token + 5, sizeof token - 5, raw, sizeof raw,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
-    char id[STORE_TOKEN_ID_LEN + 1];
-    if (store_token_add(s, hash, org, time_now_ms(), id, &err)) {
+    char token[CLI_TOKEN_MAX], id[STORE_TOKEN_ID_LEN + 1];
+    if (cli_token_add(s, org, token, id, &err)) {
         cli_error("token", &err);
         return 1;
     }
@@ -65,19 +48,10 @@ static int create(store *s, const char *org)
 
 int cmd_token(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"org", required_argument, 0, 'g'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *org = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'g')
-            org = optarg;
-        else if (c == 'h')
-            return fputs(help, stdout), 0;
-        else
-            return fputs(help, stderr), 2;
-    }
+    const cli_option opts[] = {CLI_ARG("org", &org), CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
     int rest = argc - optind;
     if (rest < 2) return fputs(help, stderr), 2;
     const char *verb = argv[optind], *dir = argv[optind + 1];
@@ -86,7 +60,7 @@ int cmd_token(int argc, char **argv)
     if (strcmp(verb, "create") && strcmp(verb, "revoke") && strcmp(verb, "list"))
         return fputs(help, stderr), 2;
     cm_error err;
-    store *s = open_admin(dir, &err);
+    store *s = cli_open_store(dir, STORE_ADMIN, &err);
     if (!s) return cli_error("token", &err), 1;
     int rc = 0;
     if (strcmp(verb, "create") == 0) {

@@ -451,23 +451,10 @@ done:
 
 int cmd_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {{"vkey", required_argument, 0, 'k'},
-                                         {"token", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN");
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'k')
-            vkey = optarg;
-        else if (c == 't')
-            token = optarg;
-        else if (c == 'h')
-            return fputs(help, stdout), 0;
-        else
-            return fputs(help, stderr), 2;
-    }
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey), CLI_ARG("token", &token), CLI_OPTIONS_END};
+    int status = cli_options(argc, argv, opts, help);
+    if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
     const char *target = argv[optind];
     int is_url = strncmp(target, "http://", 7) == 0 || strncmp(target, "https://", 8) == 0;

@@ -26,9 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DAY_MS 86400000LL
-#define COORD  "cmcc-cell"
-
 typedef struct {
     const char *org, *name, *roles, *country;
 } demo_org;
@@ -168,7 +165,7 @@ static int write_key(const char *path, const log_key *k, cm_error *err)
 
 static void registry(demo *d)
 {
-    int64_t t = d->start - DAY_MS; /* the day before the first consignment */
+    int64_t t = d->start - DEMO_DAY_MS; /* the day before the first consignment */
     for (size_t i = 0; i < N_ORGS; i++) {
         const demo_org *o = &orgs[i];
         char pub[64];
@@ -177,20 +174,20 @@ static void registry(demo *d)
         json_t *body = json_pack("{s:s,s:s,s:[s],s:[{s:s}]}", "org", o->org, "name", o->name,
                                  "roles", o->roles, "keys", "public_key", pub);
         if (o->country) json_object_set_new(body, "country", json_string(o->country));
-        demo_emit(d, COORD, "org.admit", t += 600000, body);
+        demo_emit(d, DEMO_COORD, "org.admit", t += 600000, body);
     }
     for (size_t i = 0; i < N_PLACES; i++) {
         const demo_place *p = &places[i];
         json_t *body =
             json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "place", p->place, "kind", p->kind, "name",
                       p->name, "lat", p->lat, "lon", p->lon, "sector", p->sector);
-        demo_emit(d, COORD, "place.define", t += 300000, body);
+        demo_emit(d, DEMO_COORD, "place.define", t += 300000, body);
     }
-    demo_emit(d, COORD, "place.status", d->start + 9 * DAY_MS,
+    demo_emit(d, DEMO_COORD, "place.status", d->start + 9 * DEMO_DAY_MS,
               json_pack("{s:s,s:s,s:s}", "place", "rafah", "status", "closed", "reason",
                         "closed by the crossing authority after shelling nearby"));
     demo_emit(
-        d, COORD, "org.suspend", d->start + 11 * DAY_MS,
+        d, DEMO_COORD, "org.suspend", d->start + 11 * DEMO_DAY_MS,
         json_pack("{s:s,s:s}", "org", "desert-line", "reason",
                   "a convoy under its custody was diverted; suspended pending investigation"));
 }
@@ -199,7 +196,7 @@ static void registry(demo *d)
 static int recycled(demo *d, cm_error *err)
 {
     char t[32];
-    time_format_s(d->start + 13 * DAY_MS, t, sizeof t);
+    time_format_s(d->start + 13 * DEMO_DAY_MS, t, sizeof t);
     json_t *e = json_pack(
         "{s:i,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:i,s:s,s:s,s:s}}", "v", 1, "type", "weapon.handover",
         "id", "demo-recycled", "org", "verif-beta", "time", t, "body", "record", "wr-recycled",
@@ -221,17 +218,9 @@ static int recycled(demo *d, cm_error *err)
 
 static int issue_token(const char *dir, cm_error *err)
 {
-    uint8_t raw[32], hash[32];
-    randombytes_buf(raw, sizeof raw);
-    char token[64] = "cmcc_";
-    sodium_bin2base64(token + 5, sizeof token - 5, raw, sizeof raw,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    store *s = store_open(db, STORE_ADMIN, err);
-    free(db);
-    char id[STORE_TOKEN_ID_LEN + 1];
-    int rc = !s || store_token_add(s, hash, COORD, time_now_ms(), id, err);
+    store *s = cli_open_store(dir, STORE_ADMIN, err);
+    char token[CLI_TOKEN_MAX], id[STORE_TOKEN_ID_LEN + 1];
+    int rc = !s || cli_token_add(s, DEMO_COORD, token, id, err);
     store_close(s);
     if (rc) return -1;
     char *path = xasprintf("%s/demo-token.txt", dir);
@@ -246,14 +235,14 @@ static int issue_token(const char *dir, cm_error *err)
 int demo_build(const char *dir, cm_error *err)
 {
     char *vkey = NULL;
-    if (srv_init_log(dir, "demo.cmcc.example/log", COORD, "Civil-Military Coordination Cell", NULL,
-                     NULL, &vkey, err))
+    if (srv_init_log(dir, "demo.cmcc.example/log", DEMO_COORD, "Civil-Military Coordination Cell",
+                     NULL, NULL, &vkey, err))
         return -1;
     free(vkey);
     demo d;
     memset(&d, 0, sizeof d);
     d.dir = dir;
-    d.start = (time_now_ms() / DAY_MS - 14) * DAY_MS + 6 * 3600000LL;
+    d.start = (time_now_ms() / DEMO_DAY_MS - 14) * DEMO_DAY_MS + 6 * 3600000LL;
     d.rng = 0x9e3779b97f4a7c15ULL;
     char *keys = xasprintf("%s/keys", dir);
     int rc = -1;

@@ -16,7 +16,6 @@
  */
 #include "cli/cli.h"
 
-#include "common/mem.h"
 #include "common/timeutil.h"
 #include "server/server.h"
 
@@ -58,9 +57,7 @@ static json_t *fetch_list(const report_source *src, const char *path, const char
         cli_http_free(h);
         return list;
     }
-    char *db = xasprintf("%s/%s", src->dir, SRV_DB_FILE);
-    store *s = store_open(db, STORE_READER, &err);
-    free(db);
+    store *s = cli_open_store(src->dir, STORE_READER, &err);
     if (!s) return cli_error("report", &err), NULL;
     json_t *list = local(s);
     store_close(s);

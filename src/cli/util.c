@@ -1,12 +1,16 @@
 /*
- * util.c: what the subcommands share: error printing, --help detection,
- * reading input files, and splitting input into JSON documents.
+ * util.c: what the subcommands share: error printing, --help detection and
+ * option parsing, opening a log's store, making read tokens, reading input
+ * files, and splitting input into JSON documents.
  */
 #include "cli/cli.h"
 
 #include "common/mem.h"
+#include "common/timeutil.h"
 #include "server/server.h"
 
+#include <getopt.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,57 @@ int cli_wants_help(int argc, char **argv)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
     }
     return 0;
+}
+
+/* getopt_long's value for opts[i]: above any character, so '?' and 'h' stay apart. */
+#define OPT_VAL 256
+
+int cli_options(int argc, char **argv, const cli_option *opts, const char *help)
+{
+    size_t n = 0;
+    while (opts[n].name) n++;
+    struct option *lo = xcalloc(n + 2, sizeof *lo); /* the options, "help", the end */
+    for (size_t i = 0; i < n; i++)
+        lo[i] = (struct option){opts[i].name, opts[i].arg ? required_argument : no_argument, NULL,
+                                OPT_VAL + (int)i};
+    lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+    int c, rc = -1;
+    optind = 1;
+    while (rc < 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            rc = 0;
+        } else if (c < OPT_VAL) {
+            fputs(help, stderr);
+            rc = 2;
+        } else if (opts[c - OPT_VAL].arg) {
+            *opts[c - OPT_VAL].arg = optarg;
+        } else {
+            *opts[c - OPT_VAL].flag = opts[c - OPT_VAL].value;
+        }
+    }
+    free(lo);
+    return rc;
+}
+
+store *cli_open_store(const char *dir, store_mode mode, cm_error *err)
+{
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    store *s = store_open(db, mode, err);
+    free(db);
+    return s;
+}
+
+int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
+                  char id[STORE_TOKEN_ID_LEN + 1], cm_error *err)
+{
+    uint8_t raw[32], hash[32];
+    randombytes_buf(raw, sizeof raw);
+    memcpy(token, "cmcc_", 6);
+    sodium_bin2base64(token + 5, CLI_TOKEN_MAX - 5, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    return store_token_add(s, hash, org, time_now_ms(), id, err);
 }
 
 int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port)
