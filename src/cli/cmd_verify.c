@@ -338,7 +338,7 @@ static int url_tiles(verifier *v, cli_http *h, uint64_t size)
                 break;
             }
             fetched++;
-            if (tile_read_hashes(&t, store_read_hash, v->scratch, mine) ||
+            if (tile_read_hashes(&t, store_read_hashes, v->scratch, mine) ||
                 b.len != (size_t)t.width * LOG_HASH_SIZE || memcmp(b.data, mine, b.len) != 0)
                 problem(v, "hash tile %s differs from the tree the entries make", path);
         }

@@ -45,6 +45,10 @@ void log_empty_root(log_hash *out);
  * The reader fills *out and returns 0, or returns -1 (the caller's error).
  */
 typedef int (*log_read_fn)(void *ctx, int level, uint64_t index, log_hash *out);
+/* The same for a run of n stored hashes of one level, first..first+n-1,
+ * into out (n * 32 bytes): 0, or -1 if any is missing. A hash tile is one
+ * run, so a store can read it at once. */
+typedef int (*log_read_run_fn)(void *ctx, int level, uint64_t first, unsigned n, uint8_t *out);
 
 #define LOG_MAX_PROOF 64
 
@@ -119,7 +123,7 @@ size_t tile_path_format(const tile_id *t, char *out, size_t cap);
  * leaves has: 0..256. */
 unsigned tile_width_in(int level, uint64_t index, uint64_t size);
 /* Reads the hashes of hash tile t into out (t->width * 32 bytes). */
-int tile_read_hashes(const tile_id *t, log_read_fn rd, void *ctx, uint8_t *out);
+int tile_read_hashes(const tile_id *t, log_read_run_fn rd, void *ctx, uint8_t *out);
 /* Appends one entry (at most 65,535 bytes) to a bundle being built. */
 void tile_bundle_add(cm_buf *bundle, const void *entry, size_t len);
 /* Reads the entry at *off of a bundle and advances *off. 0, or -1 at a

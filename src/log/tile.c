@@ -155,16 +155,11 @@ unsigned tile_width_in(int level, uint64_t index, uint64_t size)
     return rest >= TILE_WIDTH ? TILE_WIDTH : (unsigned)rest;
 }
 
-int tile_read_hashes(const tile_id *t, log_read_fn rd, void *ctx, uint8_t *out)
+int tile_read_hashes(const tile_id *t, log_read_run_fn rd, void *ctx, uint8_t *out)
 {
     if (t->level < 0 || t->level >= 8 || t->width < 1 || t->width > TILE_WIDTH) return -1;
     if (t->index > (UINT64_MAX >> TILE_HEIGHT)) return -1;
-    for (unsigned i = 0; i < t->width; i++) {
-        log_hash h;
-        if (rd(ctx, TILE_HEIGHT * t->level, (t->index << TILE_HEIGHT) + i, &h) != 0) return -1;
-        memcpy(out + (size_t)i * LOG_HASH_SIZE, h.b, LOG_HASH_SIZE);
-    }
-    return 0;
+    return rd(ctx, TILE_HEIGHT * t->level, t->index << TILE_HEIGHT, t->width, out) ? -1 : 0;
 }
 
 void tile_bundle_add(cm_buf *bundle, const void *entry, size_t len)

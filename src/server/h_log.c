@@ -95,7 +95,7 @@ int h_tile(srv_req *q, const char *path, srv_resp *r)
             return srv_unavailable(r);
     } else {
         buf_reserve(&r->body, (size_t)t.width * LOG_HASH_SIZE);
-        if (tile_read_hashes(&t, store_read_hash, rd, (uint8_t *)r->body.data))
+        if (tile_read_hashes(&t, store_read_hashes, rd, (uint8_t *)r->body.data))
             return srv_unavailable(r);
         r->body.len = (size_t)t.width * LOG_HASH_SIZE;
     }

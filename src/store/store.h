@@ -90,6 +90,8 @@ int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, vo
 int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_error *err);
 /* A log_read_fn over this store (ctx is the store). */
 int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out);
+/* A log_read_run_fn over this store: one query for the whole run. */
+int store_read_hashes(void *ctx, int level, uint64_t first, unsigned n, uint8_t *out);
 
 /* Keeps a signed checkpoint (the note text) of a tree size. */
 int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms, cm_error *err);

@@ -21,6 +21,7 @@ enum {
     SQ_ENTRIES,
     SQ_HASH_PUT,
     SQ_HASH_GET,
+    SQ_HASH_RUN,
     SQ_CKPT_PUT,
     SQ_CKPT_LATEST,
     SQ_TOKEN_PUT,

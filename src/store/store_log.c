@@ -97,6 +97,27 @@ int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out)
     return rc;
 }
 
+int store_read_hashes(void *ctx, int level, uint64_t first, unsigned n, uint8_t *out)
+{
+    store *s = ctx;
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_HASH_RUN,
+                   "SELECT key, hash FROM hashes WHERE key BETWEEN ? AND ? ORDER BY key", NULL);
+    if (!st || n == 0) return -1;
+    sqlite3_int64 key = HASH_KEY(level, first);
+    sqlite3_bind_int64(st, 1, key);
+    sqlite3_bind_int64(st, 2, key + n - 1);
+    unsigned got = 0;
+    /* every key of the run, in order, each with a whole hash */
+    while (got < n && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == key + got &&
+           sqlite3_column_bytes(st, 1) == LOG_HASH_SIZE) {
+        memcpy(out + (size_t)got * LOG_HASH_SIZE, sqlite3_column_blob(st, 1), LOG_HASH_SIZE);
+        got++;
+    }
+    sqlite3_reset(st);
+    return got == n ? 0 : -1;
+}
+
 int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms, cm_error *err)
 {
     sqlite3_stmt *st =
