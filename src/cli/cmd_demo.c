@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 
+#include "common/file.h"
 #include "common/mem.h"
 #include "server/server.h"
 
@@ -47,7 +48,7 @@ int cmd_demo(int argc, char **argv)
     char *tokpath = xasprintf("%s/demo-token.txt", dir);
     char *token = NULL;
     size_t len = 0;
-    if (srv_read_file(tokpath, &token, &len, &err) == 0)
+    if (cm_read_file(tokpath, &token, &len, &err) == 0)
         while (len && token[len - 1] == '\n') token[--len] = '\0';
     free(tokpath);
     if (build_only) {

@@ -20,6 +20,7 @@
  */
 #include "cli/cli.h"
 
+#include "common/file.h"
 #include "common/mem.h"
 #include "server/server.h"
 
@@ -463,7 +464,7 @@ int cmd_verify(int argc, char **argv)
     if (!vkey && !is_url) {
         char *path = xasprintf("%s/%s", target, SRV_VKEY_FILE);
         size_t len = 0;
-        int r = srv_read_file(path, &owned, &len, &err);
+        int r = cm_read_file(path, &owned, &len, &err);
         free(path);
         if (r) return cli_error("verify", &err), 2;
         while (len && (owned[len - 1] == '\n' || owned[len - 1] == '\r')) owned[--len] = '\0';

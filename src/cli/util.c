@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include "common/file.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 #include "server/server.h"
@@ -107,7 +108,7 @@ int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port)
 
 int cli_read_input(const char *path, char **data, size_t *len, cm_error *err)
 {
-    if (strcmp(path, "-") != 0) return srv_read_file(path, data, len, err);
+    if (strcmp(path, "-") != 0) return cm_read_file(path, data, len, err);
     cm_buf b = CM_BUF_INIT;
     char chunk[65536];
     size_t n;

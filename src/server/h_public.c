@@ -8,6 +8,7 @@
  */
 #include "server/srv_int.h"
 
+#include "common/file.h"
 #include "common/mem.h"
 
 #include <stdlib.h>
@@ -73,7 +74,7 @@ int h_static(srv_req *q, const char *path, srv_resp *r)
     char *data = NULL;
     size_t len = 0;
     cm_error err;
-    int rc = srv_read_file(file, &data, &len, &err);
+    int rc = cm_read_file(file, &data, &len, &err);
     free(file);
     if (rc) {
         srv_errorf(r, CM_NOT_FOUND, "", "nothing at %s", path);

@@ -14,6 +14,7 @@
 #include "server/srv_int.h"
 
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
 
@@ -26,25 +27,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int srv_read_file(const char *path, char **data, size_t *len, cm_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return cm_fail(err, CM_NOT_FOUND, "", "cannot open %s: %s", path, strerror(errno));
-    cm_buf b = CM_BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        buf_free(&b);
-        return cm_fail(err, CM_INTERNAL, "", "cannot read %s", path);
-    }
-    *len = b.len;
-    *data = buf_take(&b);
-    return 0;
-}
 
 /* Writes a new file (never over an existing one). */
 static int write_new(const char *path, const char *data, size_t len, mode_t mode, cm_error *err)
@@ -78,7 +60,7 @@ int srv_load_key(const char *path, log_key *k, cm_error *err)
 {
     char *pem = NULL;
     size_t len = 0;
-    if (srv_read_file(path, &pem, &len, err)) return -1;
+    if (cm_read_file(path, &pem, &len, err)) return -1;
     int rc = log_key_from_pem(k, pem, len, err);
     sodium_memzero(pem, len);
     free(pem);
@@ -246,7 +228,7 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     if (log_key_pem) {
         char *pem = NULL;
         size_t len = 0;
-        if (srv_load_key(log_key_pem, &logk, err) || srv_read_file(log_key_pem, &pem, &len, err))
+        if (srv_load_key(log_key_pem, &logk, err) || cm_read_file(log_key_pem, &pem, &len, err))
             goto done;
         int wr = write_new(logpath, pem, len, 0600, err);
         sodium_memzero(pem, len);

@@ -184,7 +184,4 @@ json_t *srv_view_weapons(struct store *rd, const char *status, const char *categ
                          const char *place);
 json_t *srv_view_benchmarks(struct store *rd, int64_t now_ms);
 
-/* Reads a whole file. OUT: *data (malloc'ed, NUL-terminated), *len. */
-int srv_read_file(const char *path, char **data, size_t *len, cm_error *err);
-
 #endif

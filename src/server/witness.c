@@ -27,6 +27,7 @@
 #include "server/srv_int.h"
 
 #include "common/codec.h"
+#include "common/file.h"
 #include "common/timeutil.h"
 
 #include <signal.h>
@@ -177,7 +178,7 @@ int srv_witness_serve(const char *dir, const char *host, unsigned port, int quie
     size_t nlen = 0;
     int rc = -1;
     struct MHD_Daemon *d = NULL;
-    if (srv_load_key(pem, &w.key, err) || srv_read_file(namefile, &name, &nlen, err) ||
+    if (srv_load_key(pem, &w.key, err) || cm_read_file(namefile, &name, &nlen, err) ||
         !(w.db = store_witness_open(db, err)))
         goto done;
     while (nlen && (name[nlen - 1] == '\n' || name[nlen - 1] == '\r')) name[--nlen] = '\0';

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "log/log.h"
 
 #include <sodium.h>
@@ -22,24 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VEC          CMCC_SHARED_DIR "/testvectors/tlog-1000"
 #define LOG_NAME     "example.org/test-log"
 #define WITNESS_NAME "example.org/test-witness"
 #define TS           1700000000
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s", path);
-    cm_buf b = CM_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-    fclose(f);
-    if (!b.data) buf_append(&b, "", 0);
-    *len = b.len;
-    return buf_take(&b);
-}
 
 /* The value of "<key> <value>" in keys.txt, copied into out. */
 static void keys_line(const char *keys, const char *key, char *out, size_t cap)

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "log/log.h"
 
 #include <ftw.h>
@@ -23,23 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define VEC       CMCC_SHARED_DIR "/testvectors/tlog-1000"
 #define TILE_DIR  VEC "/tile"
 #define MAX_FILES 64
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s", path);
-    cm_buf b = CM_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-    fclose(f);
-    if (!b.data) buf_append(&b, "", 0);
-    *len = b.len;
-    return buf_take(&b);
-}
 
 /* ---- the vectors' tree: entries and every stored node --------------------- */
 

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "common/codec.h"
 #include "log/log.h"
 
@@ -25,24 +27,9 @@
 #include <string.h>
 #include <time.h>
 
-#define VEC       CMCC_SHARED_DIR "/testvectors/tlog-1000"
 #define NAIVE_MAX 300
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s", path);
-    cm_buf b = CM_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-    fclose(f);
-    if (!b.data) buf_append(&b, "", 0);
-    *len = b.len;
-    return buf_take(&b);
-}
 
 static void b64_hash(const char *s, log_hash *h)
 {

@@ -1,0 +1,30 @@
+/*
+ * file.c: reading a whole file into memory, in chunks appended to a buffer
+ * (buf.h), so that a file of any size, or a pipe, reads the same way.
+ */
+#include "common/file.h"
+
+#include "common/buf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int cm_read_file(const char *path, char **data, size_t *len, cm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cm_fail(err, CM_NOT_FOUND, "", "cannot open %s: %s", path, strerror(errno));
+    cm_buf b = CM_BUF_INIT;
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        buf_free(&b);
+        return cm_fail(err, CM_INTERNAL, "", "cannot read %s", path);
+    }
+    *len = b.len;
+    *data = buf_take(&b);
+    return 0;
+}

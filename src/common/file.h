@@ -1,0 +1,16 @@
+/*
+ * file.h: reading a whole file into memory.
+ */
+#ifndef CM_FILE_H
+#define CM_FILE_H
+
+#include "common/error.h"
+
+#include <stddef.h>
+
+/* Reads the file at path. OUT: *data (malloc'ed, NUL-terminated after *len
+ * bytes), *len. 0, or -1 with err: not_found when it cannot be opened,
+ * internal when it cannot be read. */
+int cm_read_file(const char *path, char **data, size_t *len, cm_error *err);
+
+#endif
