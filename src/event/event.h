@@ -286,8 +286,9 @@ typedef struct {
     int (*loss)(void *ctx, const char *id);
     /* things: 1 and *out (whose body the caller releases), or 0 */
     int (*thing)(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out);
-    /* the id of a thing of kind whose body field `field` equals value
-     * (e.g. a weapon record with a serial): 1 with id, or 0 */
+    /* the id of the first thing of kind whose body fields[i] equal
+     * values[i], for n (1..3) fields (e.g. a weapon record with a serial):
+     * 1 with id, 0 for none, -1 on an error */
     int (*thing_by)(void *ctx, ev_thing_kind kind, const char *const *fields,
                     const char *const *values, size_t n, char id[EV_ID_MAX + 1]);
     /* the active orgs with a role: up to cap ids; *n how many. Returns 1. */

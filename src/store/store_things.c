@@ -36,28 +36,28 @@ static int v_thing_by(void *ctx, ev_thing_kind kind, const char *const *fields,
                       const char *const *values, size_t n, char id[EV_ID_MAX + 1])
 {
     store *s = ctx;
-    cm_buf sql = CM_BUF_INIT;
-    buf_puts(&sql, "SELECT id FROM things WHERE kind=?1");
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&sql, " AND json_extract(body, '$.' || ?%zu) IS ?%zu", 2 + 2 * i, 3 + 2 * i);
-    buf_puts(&sql, " ORDER BY created LIMIT 1");
-    sqlite3_stmt *st = NULL;
-    int r = -1;
-    if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
-        for (size_t i = 0; i < n; i++) {
-            sqlite3_bind_text(st, (int)(2 + 2 * i), fields[i], -1, SQLITE_STATIC);
-            store_bind_text(st, (int)(3 + 2 * i), values[i]);
-        }
-        r = sqlite3_step(st);
-        if (r == SQLITE_ROW)
-            snprintf(id, EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0)), r = 1;
-        else
-            r = r == SQLITE_DONE ? 0 : -1;
+    if (n < 1 || n > SQ_THING_BY_LAST - SQ_THING_BY1 + 1) return -1;
+    int slot = SQ_THING_BY1 + (int)n - 1;
+    cm_buf sql = CM_BUF_INIT; /* written only the first time: the statement is kept */
+    if (!s->st[slot]) {
+        buf_puts(&sql, "SELECT id FROM things WHERE kind=?1");
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&sql, " AND json_extract(body, '$.' || ?%zu) IS ?%zu", 2 + 2 * i, 3 + 2 * i);
+        buf_puts(&sql, " ORDER BY created LIMIT 1");
     }
-    sqlite3_finalize(st);
+    sqlite3_stmt *st = store_stmt(s, slot, sql.data, NULL);
     buf_free(&sql);
-    return r;
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_text(st, (int)(2 + 2 * i), fields[i], -1, SQLITE_STATIC);
+        store_bind_text(st, (int)(3 + 2 * i), values[i]);
+    }
+    int r = store_step_row(st);
+    if (r != 1) return r;
+    snprintf(id, EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return 1;
 }
 
 static int v_orgs_with_role(void *ctx, unsigned role, char (*ids)[EV_ID_MAX + 1], size_t cap,

@@ -53,13 +53,8 @@ int store_token_org(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1], c
 
 int store_tokens_json(store *s, cm_buf *out, cm_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT json_group_array(json_object('id', id, 'org', org, 'created', "
-                      "created, 'revoked', revoked)) FROM (SELECT * FROM tokens ORDER BY created)";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, err, "tokens");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) buf_puts(out, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : store_fail(s, err, "tokens");
+    return store_json(s,
+                      "SELECT json_group_array(json_object('id', id, 'org', org, 'created', "
+                      "created, 'revoked', revoked)) FROM (SELECT * FROM tokens ORDER BY created)",
+                      NULL, 0, out, err);
 }
