@@ -155,6 +155,12 @@ static void test_genesis(void **state)
              "\"public_key\":\"%s\"}]}",
              b64(&W.cell));
     assert_int_equal(submit(&W.cell, "cell", "org.admit", body), CM_RULE_VIOLATION);
+    /* admitting an org other than the one that signs it */
+    snprintf(body, sizeof body,
+             "{\"org\":\"other\",\"name\":\"Other\",\"roles\":[\"coordinator\"],\"keys\":[{"
+             "\"public_key\":\"%s\"}]}",
+             b64(&W.cell));
+    assert_int_equal(submit(&W.cell, "cell", "org.admit", body), CM_RULE_VIOLATION);
     assert_int_equal(W.f.size, 0);
     snprintf(body, sizeof body,
              "{\"org\":\"cell\",\"name\":\"Cell\",\"roles\":[\"coordinator\"],\"keys\":[{"
