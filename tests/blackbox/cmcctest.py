@@ -941,3 +941,26 @@ class LogTestCase(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=int(os.environ.get("CMCC_TEST_VERBOSITY", "2")))
+
+
+def load_case_file(name, driver):
+    """The document of cases/NAME, which must name DRIVER as its driver."""
+    with open(os.path.join(CASES_DIR, name)) as f:
+        doc = json.load(f)
+    assert doc.get("driver", driver) == driver, (name, doc["driver"])
+    return doc
+
+
+def slug(s):
+    """A case's name as part of a test method's name."""
+    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")[:60]
+
+
+def add_case_tests(cls, cases, prefix):
+    """One test method of cls per case, named after it, calling
+    cls.run_case(case)."""
+    for i, case in enumerate(cases):
+        def t(self, case=case):
+            self.run_case(case)
+        t.__doc__ = "%s: %s" % (prefix, case["name"])
+        setattr(cls, "test_%s_%03d_%s" % (prefix, i, slug(case["name"])), t)

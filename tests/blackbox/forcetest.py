@@ -4,14 +4,11 @@ Body builders for the force generation and disarmament events (PROTOCOL.md 3
 "Force generation", "Disarmament verification"), readers of their
 projections (GET /v1/requirements, /v1/pledges, /v1/weapons,
 /v1/benchmarks, /v1/stats), a runner for refusal cases given as data
-(cases/force.json, cases/disarmament.json), and `cmcc report` helpers.
-
-Only the stable core of cmcctest is used (Log, LogTestCase, Key, event,
-signed, new_id, rfc3339, run): helpers of its own live here.
+(cases/force.json, cases/disarmament.json; cmcctest.add_case_tests makes
+a test of each), and `cmcc report` helpers.
 """
 import copy
 import json
-import os
 import re
 import time
 
@@ -172,25 +169,6 @@ def substitute(v, fresh, now):
         return {k: substitute(x, fresh, now) for k, x in v.items()}
     return v
 
-
-def load_cases(name, driver):
-    with open(os.path.join(ct.CASES_DIR, name)) as f:
-        doc = json.load(f)
-    assert doc["driver"] == driver, (name, doc["driver"])
-    return doc["cases"]
-
-
-def slug(s):
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")[:60]
-
-
-def add_case_tests(cls, cases, prefix):
-    """One test method of cls per case, named after it."""
-    for i, case in enumerate(cases):
-        def t(self, case=case):
-            self.run_case(case)
-        t.__doc__ = "%s: %s" % (prefix, case["name"])
-        setattr(cls, "test_%s_%03d_%s" % (prefix, i, slug(case["name"])), t)
 
 
 class CaseMixin:

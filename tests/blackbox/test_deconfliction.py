@@ -131,13 +131,6 @@ def substitute(v, fresh, now):
     return v
 
 
-def load_cases():
-    with open(os.path.join(ct.CASES_DIR, "deconfliction.json")) as f:
-        doc = json.load(f)
-    assert doc["driver"] == "test_deconfliction.py"
-    return doc
-
-
 class DeconflictionCases(ct.LogTestCase):
     """Every case of cases/deconfliction.json against one Fixture."""
 
@@ -145,7 +138,7 @@ class DeconflictionCases(ct.LogTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.fx = Fixture(cls.log)
-        cls.doc = load_cases()
+        cls.doc = ct.load_case_file("deconfliction.json", "test_deconfliction.py")
 
     def test_fixture(self):
         """The fixture is what its docstring says."""
@@ -197,17 +190,9 @@ class DeconflictionCases(ct.LogTestCase):
             self.assertEqual(L.get("/v1/movements/" + fresh).status, 404)
 
 
-def _load():
-    for i, case in enumerate(load_cases()["cases"]):
-        slug = re.sub(r"[^a-z0-9]+", "_", case["name"].lower()).strip("_")[:60]
-
-        def t(self, case=case):
-            self.run_case(case)
-        t.__doc__ = "deconfliction: %s" % case["name"]
-        setattr(DeconflictionCases, "test_case_%03d_%s" % (i, slug), t)
-
-
-_load()
+ct.add_case_tests(DeconflictionCases,
+                 ct.load_case_file("deconfliction.json", "test_deconfliction.py")["cases"],
+                 "deconfliction")
 
 
 class DeconflictionFlows(ct.LogTestCase):

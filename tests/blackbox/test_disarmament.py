@@ -127,7 +127,7 @@ class DisarmamentCases(ft.CaseMixin, ct.LogTestCase):
         self.assertEqual(ft.benchmarks(self.log)["b1"]["decommissioned"], 0)
 
 
-ft.add_case_tests(DisarmamentCases, ft.load_cases("disarmament.json", "test_disarmament.py"),
+ct.add_case_tests(DisarmamentCases, ct.load_case_file("disarmament.json", "test_disarmament.py")["cases"],
                   "disarmament")
 
 

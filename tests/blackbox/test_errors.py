@@ -288,10 +288,6 @@ class ErrorCases(ct.LogTestCase):
         self.check_answer(r, case["expect"], before, appends_on_200=0)
 
 
-def _slug(s):
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")[:60]
-
-
 def _load():
     for path in sorted(glob.glob(os.path.join(ct.CASES_DIR, "*.json"))):
         stem = os.path.splitext(os.path.basename(path))[0]
@@ -300,7 +296,7 @@ def _load():
         if doc.get("driver", "test_errors.py") != "test_errors.py":
             continue  # cases run by another test (cases/supply.json: test_supply.py)
         for i, case in enumerate(doc["cases"]):
-            name = "test_%s_%03d_%s" % (stem, i, _slug(case["name"]))
+            name = "test_%s_%03d_%s" % (stem, i, ct.slug(case["name"]))
             if stem == "http":
                 def t(self, case=case):
                     self.run_http_case(case)

@@ -94,7 +94,7 @@ class ForceCases(ft.CaseMixin, ct.LogTestCase):
                           r1["deployed"]), (6, 5, 0, 1))
 
 
-ft.add_case_tests(ForceCases, ft.load_cases("force.json", "test_force.py"), "force")
+ct.add_case_tests(ForceCases, ct.load_case_file("force.json", "test_force.py")["cases"], "force")
 
 
 def reasons(req):

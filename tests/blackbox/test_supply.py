@@ -187,20 +187,8 @@ class SupplyCases(ct.LogTestCase):
                 self.assertNotIn(fresh, json.dumps(c))
 
 
-def _load():
-    with open(os.path.join(ct.CASES_DIR, "supply.json")) as f:
-        doc = json.load(f)
-    assert doc["driver"] == "test_supply.py"
-    for i, case in enumerate(doc["cases"]):
-        slug = re.sub(r"[^a-z0-9]+", "_", case["name"].lower()).strip("_")[:60]
-
-        def t(self, case=case):
-            self.run_case(case)
-        t.__doc__ = "supply: %s" % case["name"]
-        setattr(SupplyCases, "test_supply_%03d_%s" % (i, slug), t)
-
-
-_load()
+ct.add_case_tests(SupplyCases, ct.load_case_file("supply.json", "test_supply.py")["cases"],
+                 "supply")
 
 
 class SupplyFlows(ct.LogTestCase):

@@ -9,7 +9,6 @@ protocol (400, 403, 404, 409 with its size, 422) and cosigns nothing then;
 a log whose cmcc.conf names a bad witness key does not start.
 """
 import base64
-import hashlib
 import os
 import re
 import shutil

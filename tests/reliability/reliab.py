@@ -20,10 +20,8 @@ import json
 import os
 import random
 import resource
-import socket
 import sys
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "blackbox"))
