@@ -127,7 +127,8 @@ class DisarmamentCases(ft.CaseMixin, ct.LogTestCase):
         self.assertEqual(ft.benchmarks(self.log)["b1"]["decommissioned"], 0)
 
 
-ct.add_case_tests(DisarmamentCases, ct.load_case_file("disarmament.json", "test_disarmament.py")["cases"],
+ct.add_case_tests(DisarmamentCases,
+                  ct.load_case_file("disarmament.json", "test_disarmament.py")["cases"],
                   "disarmament")
 
 
