@@ -28,8 +28,18 @@
  *   thing_notes(kind, id, idx, seq, ...) their history: responses, reports,
  *                                        assessments, ...; `latest` marks an
  *                                        org's latest note of a kind
+ * Indexes beyond the keys: keys(org, status), movements(time),
+ * transfers(consignment, opened), and the weapons' serial numbers (the
+ * recycled-weapon check of every handover looks one up).
+ *
+ * meta('schema') is the version: store_schema_sql makes the newest, and
+ * store_upgrades[i] takes a store of version i + 1 to version i + 2.
  */
 #include "store/store_int.h"
+
+#define WEAPON_SERIAL_INDEX                                                                        \
+    "CREATE INDEX things_weapon_serial ON things(json_extract(body, '$.serial'))\n"                \
+    "  WHERE kind = 'weapon';\n"
 
 const char store_schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;\n"
@@ -123,8 +133,12 @@ const char store_schema_sql[] =
     "       WHEN sum(b.entered) < sum(b.approved) THEN 'entering'\n"
     "       ELSE 'completed' END AS status\n"
     "  FROM consignments c JOIN line_balances b ON b.consignment = c.consignment\n"
-    "  GROUP BY c.consignment;\n"
-    "INSERT INTO meta VALUES('schema', '1');\n";
+    "  GROUP BY c.consignment;\n" WEAPON_SERIAL_INDEX
+    "INSERT INTO meta VALUES('schema', '" STORE_SCHEMA_VERSION "');\n";
+
+const char *const store_upgrades[] = {
+    /* 1 -> 2: the weapons' serial numbers are indexed */
+    WEAPON_SERIAL_INDEX "UPDATE meta SET value = '2' WHERE key = 'schema';\n", NULL};
 
 const char *const store_state_tables[] = {
     "event_ids",          "orgs",           "keys",          "places",

@@ -31,8 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "1"
-
 int store_fail(store *s, cm_error *err, const char *what)
 {
     return cm_fail(err, CM_INTERNAL, "", "store: %s: %s", what,
@@ -141,6 +139,23 @@ int store_create_mode(const char *path, store_mode mode, cm_error *err)
     return rc;
 }
 
+/* Brings a store of an older schema version up to date in one
+ * transaction; a reader is only told to. 0 or -1. */
+static int upgrade(store *s, const char *path, int from, cm_error *err)
+{
+    int to = atoi(STORE_SCHEMA_VERSION);
+    if (s->mode == STORE_READER)
+        return cm_fail(err, CM_INTERNAL, "",
+                       "%s has schema version %d: open it once with `cmcc serve` (or any "
+                       "command that writes) to upgrade it to version %d",
+                       path, from, to);
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    for (int v = from; v < to && !rc; v++) rc = store_exec(s, store_upgrades[v - 1], err);
+    if (!rc) return store_exec(s, "COMMIT", err);
+    store_rollback(s);
+    return -1;
+}
+
 store *store_open(const char *path, store_mode mode, cm_error *err)
 {
     if (access(path, F_OK) != 0) {
@@ -152,15 +167,17 @@ store *store_open(const char *path, store_mode mode, cm_error *err)
     if (!s) return NULL;
     char *v = NULL;
     int r = store_meta_get(s, "schema", &v, err);
-    if (r != 1 || strcmp(v, SCHEMA_VERSION) != 0) {
-        if (r >= 0)
-            cm_fail(err, CM_INTERNAL, "", "%s is not a cmcc store of schema version %s", path,
-                    SCHEMA_VERSION);
-        free(v);
+    int version = r == 1 ? atoi(v) : 0, current = atoi(STORE_SCHEMA_VERSION);
+    free(v);
+    if (r >= 0 && (version < 1 || version > current))
+        r = cm_fail(err, CM_INTERNAL, "", "%s is not a cmcc store of schema version %d or older",
+                    path, current);
+    else if (r >= 0 && version < current)
+        r = upgrade(s, path, version, err);
+    if (r < 0) {
         store_close(s);
         return NULL;
     }
-    free(v);
     return s;
 }
 

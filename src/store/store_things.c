@@ -32,27 +32,42 @@ static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state
     return 1;
 }
 
+/* A plain lower-case name, safe to write into SQL. */
+static int plain_name(const char *name)
+{
+    return name[0] && strspn(name, "abcdefghijklmnopqrstuvwxyz_") == strlen(name);
+}
+
+/* The first thing of kind whose body has these values in these fields. The
+ * kind and the field names are written into the SQL, not bound, so that a
+ * partial expression index can serve the lookup (things_weapon_serial
+ * serves the weapons' serial numbers). The statement is kept while the
+ * same kind and fields are asked for. */
 static int v_thing_by(void *ctx, ev_thing_kind kind, const char *const *fields,
                       const char *const *values, size_t n, char id[EV_ID_MAX + 1])
 {
     store *s = ctx;
-    if (n < 1 || n > SQ_THING_BY_LAST - SQ_THING_BY1 + 1) return -1;
+    if (n < 1 || n > SQ_THING_BY_LAST - SQ_THING_BY1 + 1 || !plain_name(ev_thing_name(kind)))
+        return -1;
     int slot = SQ_THING_BY1 + (int)n - 1;
-    cm_buf sql = CM_BUF_INIT; /* written only the first time: the statement is kept */
-    if (!s->st[slot]) {
-        buf_puts(&sql, "SELECT id FROM things WHERE kind=?1");
-        for (size_t i = 0; i < n; i++)
-            buf_printf(&sql, " AND json_extract(body, '$.' || ?%zu) IS ?%zu", 2 + 2 * i, 3 + 2 * i);
-        buf_puts(&sql, " ORDER BY created LIMIT 1");
+    cm_buf sql = CM_BUF_INIT;
+    buf_printf(&sql, "SELECT id FROM things WHERE kind = '%s'", ev_thing_name(kind));
+    for (size_t i = 0; i < n; i++) {
+        if (!plain_name(fields[i])) {
+            buf_free(&sql);
+            return -1;
+        }
+        buf_printf(&sql, " AND json_extract(body, '$.%s') IS ?%zu", fields[i], i + 1);
+    }
+    buf_puts(&sql, " ORDER BY created LIMIT 1");
+    if (s->st[slot] && strcmp(sqlite3_sql(s->st[slot]), sql.data) != 0) {
+        sqlite3_finalize(s->st[slot]);
+        s->st[slot] = NULL;
     }
     sqlite3_stmt *st = store_stmt(s, slot, sql.data, NULL);
     buf_free(&sql);
     if (!st) return -1;
-    sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(st, (int)(2 + 2 * i), fields[i], -1, SQLITE_STATIC);
-        store_bind_text(st, (int)(3 + 2 * i), values[i]);
-    }
+    for (size_t i = 0; i < n; i++) store_bind_text(st, (int)(i + 1), values[i]);
     int r = store_step_row(st);
     if (r != 1) return r;
     snprintf(id, EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));

@@ -1,0 +1,193 @@
+/*
+ * test_store_schema.c: the store's schema versions on a real SQLite file.
+ * A new store is the newest version; the recycled-weapon lookup (a weapon
+ * by category, make and serial) is served by the things_weapon_serial
+ * index, which EXPLAIN QUERY PLAN shows, and finds the weapon; a store of
+ * version 1 is upgraded by a writer, its data kept, and refused by a
+ * reader with what to do; a store newer than the program is refused.
+ */
+#include "common/mem.h"
+#include "store/store_int.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char path[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(path, sizeof path, "/tmp/cmcc-schema-XXXXXX");
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    cm_error err;
+    return store_create(path, &err);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    const char *ext[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = xasprintf("%s%s", path, ext[i]);
+        unlink(p);
+        free(p);
+    }
+    return 0;
+}
+
+/* The value of one SQL query's first column, or "" (malloc'ed). */
+static char *query(store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    char *out = xstrdup("");
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        free(out);
+        out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void exec(store *s, const char *sql)
+{
+    cm_error err;
+    assert_int_equal(store_exec(s, sql, &err), 0);
+}
+
+static void add_weapon(store *s, const char *id, const char *serial, int created)
+{
+    char *sql =
+        xasprintf("INSERT INTO things(kind, id, org, status, body, time, created, updated) "
+                  "VALUES('weapon', '%s', 'ver', 'registered', '{\"category\":\"small_arm\","
+                  "\"make\":\"AK\",\"serial\":\"%s\"}', 0, %d, %d)",
+                  id, serial, created, created);
+    exec(s, sql);
+    free(sql);
+}
+
+static void test_new_store_is_newest(void **state)
+{
+    (void)state;
+    cm_error err;
+    store *s = store_open(path, STORE_READER, &err);
+    assert_non_null(s);
+    char *v = query(s, "SELECT value FROM meta WHERE key = 'schema'");
+    assert_string_equal(v, STORE_SCHEMA_VERSION);
+    free(v);
+    store_close(s);
+}
+
+static void test_serial_lookup_uses_the_index(void **state)
+{
+    (void)state;
+    cm_error err;
+    store *s = store_open(path, STORE_WRITER, &err);
+    assert_non_null(s);
+    for (int i = 0; i < 50; i++) {
+        char id[16], serial[16];
+        snprintf(id, sizeof id, "w-%d", i);
+        snprintf(serial, sizeof serial, "S-%d", i);
+        add_weapon(s, id, serial, i);
+    }
+    ev_view v;
+    store_view(s, &v);
+    static const char *const keys[] = {"category", "make", "serial"};
+    const char *hit[] = {"small_arm", "AK", "S-42"}, *miss[] = {"small_arm", "PK", "S-42"};
+    char id[EV_ID_MAX + 1] = "";
+    assert_int_equal(v.thing_by(v.ctx, THING_WEAPON, keys, hit, 3, id), 1);
+    assert_string_equal(id, "w-42");
+    assert_int_equal(v.thing_by(v.ctx, THING_WEAPON, keys, miss, 3, id), 0);
+    /* a field name that is not a plain name is refused, not written into SQL */
+    static const char *const bad[] = {"serial') OR 1 --"};
+    assert_int_equal(v.thing_by(v.ctx, THING_WEAPON, bad, hit, 1, id), -1);
+
+    sqlite3_stmt *st = s->st[SQ_THING_BY1 + 2];
+    assert_non_null(st);
+    char *plan_sql = xasprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+    sqlite3_stmt *plan;
+    assert_int_equal(sqlite3_prepare_v2(s->db, plan_sql, -1, &plan, NULL), SQLITE_OK);
+    int indexed = 0;
+    while (sqlite3_step(plan) == SQLITE_ROW)
+        indexed |=
+            strstr((const char *)sqlite3_column_text(plan, 3), "things_weapon_serial") != NULL;
+    sqlite3_finalize(plan);
+    free(plan_sql);
+    assert_true(indexed);
+    store_close(s);
+}
+
+static void test_version_1_is_upgraded_by_a_writer(void **state)
+{
+    (void)state;
+    cm_error err;
+    store *s = store_open(path, STORE_WRITER, &err);
+    assert_non_null(s);
+    add_weapon(s, "w-old", "S-old", 1);
+    exec(s, "DROP INDEX things_weapon_serial; UPDATE meta SET value = '1' WHERE key = 'schema'");
+    store_close(s);
+
+    /* a reader is told what to do, and changes nothing */
+    assert_null(store_open(path, STORE_READER, &err));
+    assert_int_equal(err.code, CM_INTERNAL);
+    assert_non_null(strstr(err.message, "schema version 1"));
+    assert_non_null(strstr(err.message, "cmcc serve"));
+
+    s = store_open(path, STORE_WRITER, &err);
+    assert_non_null(s);
+    char *v = query(s, "SELECT value FROM meta WHERE key = 'schema'");
+    assert_string_equal(v, STORE_SCHEMA_VERSION);
+    free(v);
+    v = query(s, "SELECT name FROM sqlite_master WHERE name = 'things_weapon_serial'");
+    assert_string_equal(v, "things_weapon_serial");
+    free(v);
+    v = query(s, "SELECT id FROM things WHERE kind = 'weapon' AND "
+                 "json_extract(body, '$.serial') = 'S-old'");
+    assert_string_equal(v, "w-old");
+    free(v);
+    store_close(s);
+
+    s = store_open(path, STORE_READER, &err);
+    assert_non_null(s);
+    store_close(s);
+}
+
+static void test_newer_or_no_version_is_refused(void **state)
+{
+    (void)state;
+    cm_error err;
+    const char *set[] = {"UPDATE meta SET value = '99' WHERE key = 'schema'",
+                         "DELETE FROM meta WHERE key = 'schema'"};
+    for (size_t i = 0; i < 2; i++) {
+        store *s = store_open(path, STORE_WRITER, &err);
+        assert_non_null(s);
+        exec(s, set[i]);
+        store_close(s);
+        assert_null(store_open(path, STORE_WRITER, &err));
+        assert_non_null(strstr(err.message, "not a cmcc store of schema version"));
+        assert_null(store_open(path, STORE_READER, &err));
+        assert_non_null(strstr(err.message, "not a cmcc store of schema version"));
+        teardown(NULL);
+        assert_int_equal(setup(NULL), 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_store_is_newest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_serial_lookup_uses_the_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_1_is_upgraded_by_a_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_or_no_version_is_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
