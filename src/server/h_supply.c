@@ -9,6 +9,11 @@
  *   GET /v1/reconciliation.csv                      one row per line, HXL-tagged
  *   GET /v1/stats                                   public: {"as_of","size","supply":{...},
  *                                                   "movements","force","disarmament"}
+ *
+ * /v1/stats is public and reads every table, so its answer is kept and
+ * served again while the tree has the same size and the answer is less
+ * than STATS_MAX_AGE_MS old (it also depends on the time: overdue
+ * benchmarks, open movements); its as_of says when it was made.
  */
 #include "server/srv_int.h"
 
@@ -118,13 +123,52 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r)
 
 static int cmp_ll(const void *a, const void *b);
 
+#define STATS_MAX_AGE_MS 2000
+
+/* The kept answer, if it is still good for a tree of size at now. */
+static int stats_kept(srv *s, uint64_t size, int64_t now, srv_resp *r)
+{
+    pthread_mutex_lock(&s->stats_mu);
+    int hit = s->stats && s->stats_size == size && now - s->stats_at < STATS_MAX_AGE_MS &&
+              now >= s->stats_at;
+    if (hit) buf_append(&r->body, s->stats, s->stats_len);
+    pthread_mutex_unlock(&s->stats_mu);
+    if (hit) r->cache = "no-cache";
+    return hit;
+}
+
+static void stats_keep(srv *s, uint64_t size, int64_t now, const cm_buf *body)
+{
+    pthread_mutex_lock(&s->stats_mu);
+    if (!s->stats || size > s->stats_size || now > s->stats_at) {
+        free(s->stats);
+        s->stats = xmalloc(body->len);
+        memcpy(s->stats, body->data, body->len);
+        s->stats_len = body->len;
+        s->stats_size = size;
+        s->stats_at = now;
+    }
+    pthread_mutex_unlock(&s->stats_mu);
+}
+
+static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r);
+
 int h_stats(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
     uint64_t size;
     srv_published(q->s, &size, NULL);
+    int64_t now = time_now_ms();
+    if (stats_kept(q->s, size, now, r)) return 0;
+    stats_make(q, size, now, r);
+    if (r->status == 0) stats_keep(q->s, size, now, &r->body); /* not an error */
+    return 0;
+}
+
+static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r)
+{
     char t[32];
-    time_format_s(time_now_ms(), t, sizeof t);
+    time_format_s(now, t, sizeof t);
     buf_printf(&r->body, "{\"as_of\":\"%s\",\"size\":%llu,\"supply\":", t,
                (unsigned long long)size);
     store *rd = srv_reader(q->s);
@@ -152,7 +196,7 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
     char *mvs = json_dumps(mv, EV_JSON_OUT);
     buf_printf(&r->body, ",\"movements\":%s", mvs);
     free(mvs);
-    json_t *fs = srv_force_stats(rd, time_now_ms());
+    json_t *fs = srv_force_stats(rd, now);
     if (!fs) {
         free(ack);
         json_decref(mv);

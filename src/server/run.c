@@ -79,6 +79,7 @@ static void init_sync(srv *s)
     pthread_mutex_init(&s->q_mu, NULL);
     pthread_cond_init(&s->q_cv, NULL);
     pthread_mutex_init(&s->rd_mu, NULL);
+    pthread_mutex_init(&s->stats_mu, NULL);
     pthread_mutex_init(&s->sync_mu, NULL);
     pthread_mutex_init(&s->chk_mu, NULL);
     pthread_cond_init(&s->chk_cv, NULL);
@@ -153,6 +154,7 @@ static void cleanup(srv *s)
     store_close(s->writer);
     log_key_free(&s->log_key);
     free(s->checkpoint);
+    free(s->stats);
     free(s->vkey);
     free(s->db_path);
     srv_limiter_free(s->limiter);

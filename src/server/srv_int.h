@@ -199,6 +199,13 @@ struct srv {
     srv_synced *sync_head, *sync_tail;
     int sync_stop;
 
+    /* the last answer of the public GET /v1/stats (h_supply.c) */
+    pthread_mutex_t stats_mu;
+    char *stats;
+    size_t stats_len;
+    uint64_t stats_size;
+    int64_t stats_at; /* when it was made, ms */
+
     /* read-only store connections, one per worker thread */
     pthread_mutex_t rd_mu;
     store **readers;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The log over HTTP (PROTOCOL.md 4, 5): the signed checkpoint, hash tiles,
-entry bundles, /v1/entries, inclusion and consistency proofs.
+entry bundles, /v1/entries, inclusion and consistency proofs; the public
+/v1/stats kept while the log does not grow.
 
 Everything is checked against a Merkle tree the test computes itself from
 the entry bundles (RFC 6962), and the checkpoint against the log's
@@ -264,6 +265,25 @@ class Entries(ct.LogTestCase):
         size = r.json["size"]
         self.assertEqual(L.post(place_env(L)).status, 200)
         self.assertEqual(L.size(), size + 1)
+
+
+class Stats(ct.LogTestCase):
+
+    def test_stats_are_kept_while_the_log_does_not_grow(self):
+        """/v1/stats is public and reads every table: its answer is served
+        again (as_of included) while the tree keeps its size, for at most
+        2 s; an appended event, or the time, makes it anew."""
+        L = self.log
+        first = L.stats()
+        time.sleep(1.1)
+        self.assertEqual(L.stats(), first)
+        self.assertEqual(L.post(place_env(L)).status, 200)
+        grown = L.stats()
+        self.assertEqual(grown["size"], first["size"] + 1)
+        time.sleep(2.1)
+        later = L.stats()
+        self.assertEqual(later["size"], grown["size"])
+        self.assertGreater(ct.time_ms(later["as_of"]), ct.time_ms(grown["as_of"]))
 
 
 if __name__ == "__main__":
