@@ -88,11 +88,13 @@ int cmd_serve(int argc, char **argv)
         case 'Q':
             cfg.quiet = 1;
             break;
-        case 'h':
+        case 'h': /* as with every command, help after a bad option is no help */
+            if (bad) break;
             fputs(help, stdout);
             return 0;
         default:
-            bad = 1;
+            fputs(help, stderr);
+            return 2;
         }
     }
     if (bad || optind != argc - 1) {

@@ -72,7 +72,9 @@ class Help(unittest.TestCase):
         for args in (["init"], ["init", "x"], ["serve"], ["token"], ["token", "create", "x"],
                      ["sign"], ["submit"], ["verify"], ["rebuild"], ["keygen"],
                      ["serve", "x", "--listen", "nocolon"], ["submit", "--server", "http://x",
-                                                            "--batch", "0", "f"]):
+                                                            "--batch", "0", "f"],
+                     ["serve", "x", "--bogus", "-h"], ["serve", "x", "--threads", "0", "-h"],
+                     ["verify", "--bogus", "-h"]):
             with self.subTest(args=args):
                 r = ct.run(*args)
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
