@@ -116,7 +116,8 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     uint64_t dup = 0;
     ev_verdict verdict = ev_apply(&v, e, &r->fx, &dup, &why);
     if (verdict == EV_DUPLICATE) {
-        cm_fail(&why, CM_CONFLICT, "id", "repeats the event of entry %llu",
+        cm_fail(&why, CM_CONFLICT, "id",
+                "its org and id repeat those of entry %llu: the log holds that event twice",
                 (unsigned long long)dup);
         return fail_at(err, idx, &why);
     }

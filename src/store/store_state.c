@@ -101,7 +101,9 @@ static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *inde
     char *entry = NULL;
     size_t len = 0;
     int64_t received;
-    if (store_entry(s, *index, &entry, &len, NULL) != 1) return -1;
+    memset(env, 0, sizeof *env);
+    r = store_entry(s, *index, &entry, &len, NULL);
+    if (r <= 0) return r == 0 ? 1 : -1; /* a replay's copy keeps only the state */
     r = ev_entry_parse(entry, len, env, &received, NULL) ? -1 : 1;
     free(entry);
     return r;

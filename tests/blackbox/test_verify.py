@@ -305,6 +305,30 @@ class Tamper(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertRegex(r.stdout, r"\bentry %d\b" % n)
 
+    def test_repeated_event_is_named(self):
+        # a log that holds entry 2 again at its end, with a tree made to
+        # match: the entry is well formed and signed, but the replay finds
+        # its (org, id) taken, which the server never appends
+        c = self.db()
+        n = self.size
+        row = c.execute("SELECT entry, org, id, type FROM entries WHERE idx=2").fetchone()
+        c.execute("INSERT INTO entries(idx, entry, org, id, type) VALUES(?,?,?,?,?)",
+                  (n,) + tuple(row))
+        level = [ct.leaf_hash(bytes(e)) for (e,) in
+                 c.execute("SELECT entry FROM entries ORDER BY idx")]
+        c.execute("DELETE FROM hashes")
+        height = 0
+        while level:
+            for i, h in enumerate(level):
+                c.execute("INSERT INTO hashes(key, hash) VALUES(?,?)", (height << 56 | i, h))
+            level = [ct.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            height += 1
+        c.commit()
+        r = cmcc_verify_dir(self.log)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"\bentry %d\b" % n)
+        self.assertIn("repeat those of entry 2", r.stdout)
+
     def test_changed_tree_node_is_named(self):
         # a stored node that the entries do not make: a level-1 node is
         # named by its place, a leaf by its entry
