@@ -4,7 +4,8 @@
  * by category, make and serial) is served by the things_weapon_serial
  * index, which EXPLAIN QUERY PLAN shows, and finds the weapon; a store of
  * version 1 is upgraded by a writer, its data kept, and refused by a
- * reader with what to do; a store newer than the program is refused.
+ * reader with what to do; a store newer than the program, or with no
+ * version, is refused; a refusal leaves the store as it was.
  */
 #include "common/mem.h"
 #include "store/store_int.h"
@@ -55,6 +56,23 @@ static char *query(store *s, const char *sql)
         out = xstrdup((const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
+    return out;
+}
+
+/* meta('schema') read with SQLite alone, past the store's checks. */
+static const char *raw_version(void)
+{
+    static char out[16];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
+        SQLITE_OK);
+    snprintf(out, sizeof out, "%s",
+             sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     return out;
 }
 
@@ -141,6 +159,7 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
     assert_int_equal(err.code, CM_INTERNAL);
     assert_non_null(strstr(err.message, "schema version 1"));
     assert_non_null(strstr(err.message, "cmcc serve"));
+    assert_string_equal(raw_version(), "1");
 
     s = store_open(path, STORE_WRITER, &err);
     assert_non_null(s);
@@ -176,6 +195,7 @@ static void test_newer_or_no_version_is_refused(void **state)
         assert_non_null(strstr(err.message, "not a cmcc store of schema version"));
         assert_null(store_open(path, STORE_READER, &err));
         assert_non_null(strstr(err.message, "not a cmcc store of schema version"));
+        assert_string_equal(raw_version(), i == 0 ? "99" : ""); /* left as it was */
         teardown(NULL);
         assert_int_equal(setup(NULL), 0);
     }
