@@ -185,7 +185,7 @@ int cmd_new(int argc, char **argv)
             org = v;
             continue;
         }
-        if (strcmp(name, "key") == 0 && !json_object_get(body, "key"))
+        if (strcmp(name, "key") == 0)
             key = v;
         else if (strcmp(name, "out") == 0)
             out = v;

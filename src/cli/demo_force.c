@@ -191,6 +191,12 @@ static const weapon_kind kinds[] = {
 
 #define N_WEAPONS 300
 
+/* The serial number of weapon record i + 1 (serialized kinds only). */
+static void weapon_serial(int i, char *out, size_t cap)
+{
+    snprintf(out, cap, "%c%06u", 'A' + i % 20, 100000 + (unsigned)i * 37);
+}
+
 static void disarmament(demo *d, int64_t start)
 {
     static const char *const verifiers[] = {"verif-alpha", "verif-beta"};
@@ -211,7 +217,7 @@ static void disarmament(demo *d, int64_t start)
         if (k->model) json_object_set_new(b, "model", json_string(k->model));
         if (k->calibre) json_object_set_new(b, "calibre", json_string(k->calibre));
         if (k->serialized) {
-            snprintf(serial, sizeof serial, "%c%06u", 'A' + i % 20, 100000 + (unsigned)i * 37);
+            weapon_serial(i, serial, sizeof serial);
             json_object_set_new(b, "serial", json_string(serial));
         } else {
             snprintf(lot, sizeof lot, "LOT-%03d", i);
@@ -274,6 +280,6 @@ void demo_force(demo *d)
 const char *demo_recycled_serial(void)
 {
     static char serial[32];
-    snprintf(serial, sizeof serial, "%c%06u", 'A' + 6 % 20, 100000 + 6u * 37); /* record wr-0007 */
+    weapon_serial(6, serial, sizeof serial); /* record wr-0007 */
     return serial;
 }

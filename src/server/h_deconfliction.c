@@ -45,9 +45,8 @@ static json_t *site_feature(json_t *site)
 static json_t *zone_feature(json_t *zone)
 {
     const json_t *poly = json_object_get(zone, "polygon");
-    size_t n = json_array_size(poly);
-    size_t np;
-    geo_point *pts = ev_points(zone, "polygon", &np);
+    size_t n;
+    geo_point *pts = ev_points(zone, "polygon", &n);
     if (n > 1 && pts[0].lat == pts[n - 1].lat && pts[0].lon == pts[n - 1].lon) n--;
     int ccw = geo_ring_ccw(pts, n);
     free(pts);

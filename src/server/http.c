@@ -87,11 +87,10 @@ int srv_query_choice(srv_req *q, const char *name, const char *const *values, co
         srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
         return -1;
     }
-    cm_buf list = CM_BUF_INIT;
-    for (size_t i = 0; values[i]; i++) {
-        if (strcmp(values[i], *out) == 0) return buf_free(&list), 0;
-        buf_printf(&list, "%s%s", i ? ", " : "", values[i]);
-    }
+    for (size_t i = 0; values[i]; i++)
+        if (strcmp(values[i], *out) == 0) return 0;
+    cm_buf list = CM_BUF_INIT; /* only for the error */
+    for (size_t i = 0; values[i]; i++) buf_printf(&list, "%s%s", i ? ", " : "", values[i]);
     srv_errorf(r, CM_BAD_REQUEST, name, "%s must be one of: %s", name, list.data);
     buf_free(&list);
     return -1;
