@@ -88,7 +88,7 @@ int cmd_serve(int argc, char **argv)
         case 'Q':
             cfg.quiet = 1;
             break;
-        case 'h': /* as with every command, help after a bad option is no help */
+        case 'h': /* help after a bad value is no help */
             if (bad) break;
             fputs(help, stdout);
             return 0;
