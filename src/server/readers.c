@@ -1,7 +1,15 @@
 /*
  * readers.c: one read-only store connection per thread that reads (HTTP
- * threads, pool threads, the checkpointer), opened on a thread's first read and closed when the
- * server stops. SQLite's WAL lets them all read while the sequencer writes.
+ * threads, pool threads, the checkpointer), opened on a thread's first read
+ * and closed when the server stops. SQLite's WAL lets them all read while
+ * the sequencer writes.
+ *
+ * An HTTP request is answered inside a read scope: its first srv_reader
+ * begins a read snapshot, and the scope's end closes it. So every figure of
+ * one answer comes from the same committed state, and SQLite takes its read
+ * locks once a request rather than once a statement. Pool threads and the
+ * checkpointer read outside any scope, statement by statement, so that a
+ * key admitted by the last batch is seen by the next.
  */
 #include "server/srv_int.h"
 
@@ -9,10 +17,37 @@
 
 #include <stdio.h>
 
+static _Thread_local int in_scope;
+
+/* Begins the scope's snapshot on r unless one is open. */
+static store *scoped(store *r)
+{
+    if (in_scope && !store_in_transaction(r)) {
+        cm_error err;
+        if (store_read_begin(r, &err)) {
+            fprintf(stderr, "cmcc: a reader cannot begin a snapshot: %s\n", err.message);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+void srv_read_scope_begin(void)
+{
+    in_scope = 1;
+}
+
+void srv_read_scope_end(srv *s)
+{
+    in_scope = 0;
+    store *r = pthread_getspecific(s->rd_key);
+    if (r) store_read_end(r);
+}
+
 store *srv_reader(srv *s)
 {
     store *r = pthread_getspecific(s->rd_key);
-    if (r) return r;
+    if (r) return scoped(r);
     cm_error err;
     r = store_open(s->db_path, STORE_READER, &err);
     if (!r) {
@@ -24,7 +59,7 @@ store *srv_reader(srv *s)
     s->readers = xrealloc(s->readers, (s->n_readers + 1) * sizeof *s->readers);
     s->readers[s->n_readers++] = r;
     pthread_mutex_unlock(&s->rd_mu);
-    return r;
+    return scoped(r);
 }
 
 void srv_readers_close(srv *s)

@@ -213,9 +213,14 @@ struct srv {
     pthread_key_t rd_key;
 };
 
-/* The calling thread's read-only connection (opened on first use). */
+/* The calling thread's read-only connection (opened on first use). Inside
+ * a read scope it is in a read snapshot, begun by the first srv_reader. */
 store *srv_reader(srv *s);
 void srv_readers_close(srv *s);
+/* A read scope on the calling thread: every srv_reader between the two
+ * calls reads one snapshot (the HTTP request's), ended by the second. */
+void srv_read_scope_begin(void);
+void srv_read_scope_end(srv *s);
 
 /* A snapshot of the published tree. */
 void srv_published(srv *s, uint64_t *size, log_hash *root);

@@ -50,6 +50,14 @@ void store_close(store *s);
 int store_begin(store *s, cm_error *err); /* BEGIN IMMEDIATE */
 int store_commit(store *s, cm_error *err);
 void store_rollback(store *s);
+/* A read snapshot: every read between store_read_begin and store_read_end
+ * sees the store as of the first of them, and takes SQLite's read locks
+ * once instead of once per statement. Not on a connection that is inside a
+ * write transaction. */
+int store_read_begin(store *s, cm_error *err);
+void store_read_end(store *s);
+/* 1 while a transaction (read or write) is open on s. */
+int store_in_transaction(store *s);
 /* Runs a PASSIVE checkpoint of the WAL (writer only). */
 void store_wal_checkpoint(store *s);
 /* The writer's commits sync the WAL (on, the default) or only write it

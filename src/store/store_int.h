@@ -12,6 +12,8 @@
 
 /* One slot per prepared statement, so each is prepared once per connection. */
 enum {
+    SQ_READ_BEGIN,
+    SQ_READ_END,
     SQ_META_GET,
     SQ_META_SET,
     SQ_SIZE,

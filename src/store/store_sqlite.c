@@ -227,6 +227,33 @@ void store_rollback(store *s)
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* One step of a prepared statement that returns no row. */
+static int step_once(store *s, int slot, const char *sql, cm_error *err)
+{
+    sqlite3_stmt *st = store_stmt(s, slot, sql, err);
+    if (!st) return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, sql);
+}
+
+/* A deferred BEGIN: the snapshot is taken by the first read after it. */
+int store_read_begin(store *s, cm_error *err)
+{
+    return step_once(s, SQ_READ_BEGIN, "BEGIN", err);
+}
+
+void store_read_end(store *s)
+{
+    if (!sqlite3_get_autocommit(s->db) && step_once(s, SQ_READ_END, "COMMIT", NULL))
+        store_rollback(s);
+}
+
+int store_in_transaction(store *s)
+{
+    return !sqlite3_get_autocommit(s->db);
+}
+
 void store_wal_checkpoint(store *s)
 {
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
