@@ -102,6 +102,7 @@ static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf 
              note_open(note, note_len, &v, 1, &o, &err) == 0 &&
              checkpoint_parse(note, o.text_len, &c, &err) == 0 && strcmp(c.origin, origin) == 0;
     free(vkey);
+    vkey = NULL;
     if (!ok) return buf_printf(out, "%s\n", err.message), 403;
     if (old > c.size) return buf_puts(out, "old is larger than the checkpoint\n"), 400;
     if (old != size) return buf_printf(out, "%llu\n", (unsigned long long)size), 409;
@@ -116,6 +117,13 @@ static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf 
     char *text = xstrndup(note, o.text_len);
     if (store_witness_advance(w->db, origin, old, c.size, &c.root, text, time_now_ms(), &err)) {
         free(text);
+        /* another process on this witness's store moved it on: its size now */
+        if (err.code != CM_CONFLICT ||
+            store_witness_get(w->db, origin, &vkey, &size, &root, &err) != 1) {
+            free(vkey);
+            return buf_puts(out, "store failure\n"), 500;
+        }
+        free(vkey);
         return buf_printf(out, "%llu\n", (unsigned long long)size), 409;
     }
     uint8_t sig[COSIG_SIG_SIZE];
