@@ -76,7 +76,7 @@ typedef struct {
     int64_t last_received;
     ev_effects fx;
     cm_buf entry;
-    int registry_changed; /* the batch holds an org.* event */
+    int registry_changed; /* the batch changes an org's status */
 } seq;
 
 /* Judges and, when accepted, appends one event. -1 only on a store
@@ -97,8 +97,9 @@ static int one(seq *q, item *it)
     if (srv_append(q->s->writer, &q->f, &it->ev, received, &q->fx, &q->entry, &rc, &it->err))
         return it->err.code == CM_INTERNAL ? -1 : 0;
     it->accepted = 1;
-    /* an org.* event may suspend or reinstate: tokens are judged afresh */
-    if (!rc.duplicate && strncmp(it->ev.type->name, "org.", 4) == 0) q->registry_changed = 1;
+    /* an org suspended or reinstated: tokens are judged afresh */
+    for (size_t i = 0; !rc.duplicate && i < q->fx.n; i++)
+        if (q->fx.v[i].kind == FX_ORG_STATUS) q->registry_changed = 1;
     it->duplicate = rc.duplicate;
     it->index = rc.index;
     it->leaf = rc.leaf;
