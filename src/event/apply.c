@@ -16,9 +16,19 @@
 
 #include <string.h>
 
-static int store_failed(cm_error *err)
+int ev_store_failed(cm_error *err)
 {
     return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+}
+
+int ev_need_place(const ev_ctx *c, const char *place, const char *field, ev_place_state *out,
+                  cm_error *err)
+{
+    ev_place_state ps;
+    int r = c->view->place(c->view->ctx, place, out ? out : &ps);
+    if (r < 0) return ev_store_failed(err);
+    if (r == 0) return cm_fail(err, CM_RULE_VIOLATION, field, "no place \"%s\" is defined", place);
+    return 0;
 }
 
 int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE], cm_error *err)
@@ -45,7 +55,7 @@ int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SI
     }
     ev_key_state ks;
     int r = v->key(v->ctx, e->env.keyid, &ks);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid",
                        "no registered key has keyid %s: the coordinator must admit it first "
@@ -79,7 +89,7 @@ static int authority(const ev_view *v, const ev_event *e, unsigned *roles, cm_er
 {
     ev_key_state ks;
     int r = v->key(v->ctx, e->env.keyid, &ks);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid", "no registered key has keyid %s",
                        e->env.keyid);
@@ -90,7 +100,7 @@ static int authority(const ev_view *v, const ev_event *e, unsigned *roles, cm_er
                        e->env.keyid, ks.org, e->org);
     ev_org_state os;
     r = v->org(v->ctx, e->org, &os);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_FORBIDDEN, "org", "organization \"%s\" is not admitted", e->org);
     const ev_type *t = e->type;
@@ -126,7 +136,7 @@ ev_verdict ev_apply(const ev_view *v, const ev_event *e, ev_effects *fx, uint64_
     uint64_t idx = 0;
     ev_envelope prev = {0};
     int r = v->event_id(v->ctx, e->org, e->id, &idx, &prev);
-    if (r < 0) return store_failed(err), EV_REFUSED;
+    if (r < 0) return ev_store_failed(err), EV_REFUSED;
     if (r == 1) {
         /* with no envelope at hand (a replay), the id alone repeats */
         int same = !prev.payload || ev_envelope_same(&prev, &e->env);

@@ -132,14 +132,10 @@ static int apply_zone_lift(const ev_ctx *c, ev_effects *fx, cm_error *err)
     return 0;
 }
 
+/* An optional place, defined when given. */
 static int need_place(const ev_ctx *c, const char *place, const char *field, cm_error *err)
 {
-    if (!place) return 0;
-    ev_place_state ps;
-    int r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
-    if (r == 0) return cm_fail(err, CM_RULE_VIOLATION, field, "no place \"%s\" is defined", place);
-    return 0;
+    return place ? ev_need_place(c, place, field, NULL, err) : 0;
 }
 
 static int apply_movement_request(const ev_ctx *c, ev_effects *fx, cm_error *err)
@@ -158,7 +154,7 @@ static int apply_movement_request(const ev_ctx *c, ev_effects *fx, cm_error *err
         const char *cid = json_string_value(json_array_get(cs, i));
         ev_consignment_state st;
         int r = c->view->consignment(c->view->ctx, cid, &st);
-        if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+        if (r < 0) return ev_store_failed(err);
         if (r == 0) {
             char field[CM_FIELD_MAX];
             snprintf(field, sizeof field, "body.consignments[%zu]", i);
@@ -208,7 +204,7 @@ static int apply_movement_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
     char mil[64][EV_ID_MAX + 1];
     size_t n = 0;
     if (c->view->orgs_with_role(c->view->ctx, ROLE_MILITARY, mil, 64, &n) < 0)
-        return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+        return ev_store_failed(err);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(mil[i]));
     ev_fx_thing_note(fx, THING_MOVEMENT, id, "military", list, 0);

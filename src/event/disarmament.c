@@ -96,9 +96,7 @@ static int place_of_kind(const ev_ctx *c, const char *place, const char *field, 
                          const char *k2, cm_error *err)
 {
     ev_place_state ps;
-    int r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
-    if (r == 0) return cm_fail(err, CM_RULE_VIOLATION, field, "no place \"%s\" is defined", place);
+    if (ev_need_place(c, place, field, &ps, err)) return -1;
     if (k1 && strcmp(ps.kind, k1) != 0 && (!k2 || strcmp(ps.kind, k2) != 0))
         return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is a %s, not a %s%s%s", place,
                        ps.kind, k1, k2 ? " or a " : "", k2 ? k2 : "");
@@ -120,7 +118,7 @@ static int apply_handover(const ev_ctx *c, ev_effects *fx, cm_error *err)
         const char *values[] = {ev_str(b, "category"), ev_str(b, "make"), serial};
         char other[EV_ID_MAX + 1];
         int r = c->view->thing_by(c->view->ctx, THING_WEAPON, keys, values, 3, other);
-        if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+        if (r < 0) return ev_store_failed(err);
         if (r == 1)
             return cm_fail(err, CM_CONFLICT, "body.serial",
                            "this %s (make %s, serial %s) was already handed over as record %s: a "

@@ -517,6 +517,13 @@ int64_t ev_time_of(const json_t *body, const char *key, int64_t dflt);
 
 /* ---- apply.c: judging an event against the state ------------------------ */
 
+/* Fails with internal, "the store could not be read": -1. */
+int ev_store_failed(cm_error *err);
+/* The place must be defined (rule_violation on field); its state into out
+ * when out is not NULL. 0 or -1 with err. */
+int ev_need_place(const ev_ctx *c, const char *place, const char *field, ev_place_state *out,
+                  cm_error *err);
+
 /* The public key that must have signed e: for every event but the genesis,
  * the registered key of e->env.keyid (unknown_key when there is none); for
  * the genesis (view->size == 0), one of the keys the org.admit itself

@@ -45,11 +45,6 @@ static const ev_field assess_body[] = {
     {.name = "note", .type = FT_TEXT, .max = 4000},
     {0}};
 
-static int store_failed(cm_error *err)
-{
-    return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
-}
-
 static int apply_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
 {
     const json_t *b = c->ev->body;
@@ -59,19 +54,12 @@ static int apply_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
         return cm_fail(err, CM_BAD_REQUEST, json_object_get(b, "lat") ? "body.lon" : "body.lat",
                        "give lat and lon together, or neither");
     const char *place = ev_str(b, "place");
-    if (place) {
-        ev_place_state ps;
-        int r = c->view->place(c->view->ctx, place, &ps);
-        if (r < 0) return store_failed(err);
-        if (!r)
-            return cm_fail(err, CM_RULE_VIOLATION, "body.place", "no place \"%s\" is defined",
-                           place);
-    }
+    if (place && ev_need_place(c, place, "body.place", NULL, err)) return -1;
     const char *cons = ev_str(b, "consignment");
     if (cons) {
         ev_consignment_state cs;
         int r = c->view->consignment(c->view->ctx, cons, &cs);
-        if (r < 0) return store_failed(err);
+        if (r < 0) return ev_store_failed(err);
         if (!r)
             return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
                            "no consignment \"%s\" was declared", cons);

@@ -84,7 +84,7 @@ static const ev_field place_status_body[] = {
 static int need_org(const ev_ctx *c, const char *org, ev_org_state *os, cm_error *err)
 {
     int r = c->view->org(c->view->ctx, org, os);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_RULE_VIOLATION, "body.org", "no organization \"%s\" is admitted",
                        org);
@@ -102,7 +102,7 @@ static int add_key(const ev_ctx *c, const char *org, const char *b64, const char
     log_keyid(pub, keyid);
     ev_key_state ks;
     int r = c->view->key(c->view->ctx, keyid, &ks);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_CONFLICT, field,
                        "this key (keyid %s) is already registered to \"%s\": every org needs keys "
@@ -124,7 +124,7 @@ static int apply_admit(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *org = ev_str(b, "org");
     ev_org_state os;
     int r = c->view->org(c->view->ctx, org, &os);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.org",
                        "organization \"%s\" is already admitted", org);
@@ -194,15 +194,14 @@ static int apply_key_revoke(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (need_org(c, org, &os, err)) return -1;
     ev_key_state ks;
     int r = c->view->key(c->view->ctx, keyid, &ks);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (r < 0) return ev_store_failed(err);
     if (r == 0 || strcmp(ks.org, org) != 0)
         return cm_fail(err, CM_RULE_VIOLATION, "body.keyid", "\"%s\" has no key with keyid %s", org,
                        keyid);
     if (ks.revoked)
         return cm_fail(err, CM_RULE_VIOLATION, "body.keyid", "key %s is already revoked", keyid);
     long long active = 0;
-    if (c->view->active_keys(c->view->ctx, org, &active) < 0)
-        return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (c->view->active_keys(c->view->ctx, org, &active) < 0) return ev_store_failed(err);
     if (active <= 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.keyid",
                        "key %s is the last active key of \"%s\": add another key first", keyid,
@@ -219,7 +218,7 @@ static int apply_place_define(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *place = ev_str(b, "place");
     ev_place_state ps;
     int r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.place", "place \"%s\" is already defined",
                        place);
@@ -237,11 +236,7 @@ static int apply_place_status(const ev_ctx *c, ev_effects *fx, cm_error *err)
 {
     const json_t *b = c->ev->body;
     const char *place = ev_str(b, "place");
-    ev_place_state ps;
-    int r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
-    if (r == 0)
-        return cm_fail(err, CM_RULE_VIOLATION, "body.place", "no place \"%s\" is defined", place);
+    if (ev_need_place(c, place, "body.place", NULL, err)) return -1;
     ev_fx *f = ev_fx_add(fx, FX_PLACE_STATUS);
     f->u.place_status.place = place;
     f->u.place_status.reason = ev_str(b, "reason");

@@ -122,11 +122,6 @@ static const ev_field loss_body[] = {
     {.name = "org", .type = FT_ID},
     {0}};
 
-static int store_failed(cm_error *err)
-{
-    return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
-}
-
 static void account(char out[EV_ACCOUNT_MAX], const char *kind, const char *who)
 {
     snprintf(out, EV_ACCOUNT_MAX, "%s%s%s", kind, who ? ":" : "", who ? who : "");
@@ -155,7 +150,7 @@ static int need_consignment(const ev_ctx *c, const char *id, const char *field,
                             ev_consignment_state *cs, cm_error *err)
 {
     int r = c->view->consignment(c->view->ctx, id, cs);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_RULE_VIOLATION, field, "no consignment \"%s\" was declared", id);
     return 0;
@@ -166,7 +161,7 @@ static int receiver_ok(const ev_ctx *c, const char *org, const char *field, cm_e
 {
     ev_org_state os;
     int r = c->view->org(c->view->ctx, org, &os);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_RULE_VIOLATION, field,
                        "\"%s\" is not an admitted organization: custody goes only to vetted "
@@ -210,7 +205,7 @@ static int line_of(const ev_ctx *c, const char *consignment, const json_t *lines
         return cm_fail(err, CM_BAD_REQUEST, item_field(field, array, i, "line"),
                        "line %lld is listed twice", *no);
     int r = c->view->line(c->view->ctx, consignment, *no, ls);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_RULE_VIOLATION, item_field(field, array, i, "line"),
                        "consignment \"%s\" has no line %lld", consignment, *no);
@@ -224,7 +219,7 @@ static int place_is(const ev_ctx *c, const char *place, const char *kind, const 
 {
     ev_place_state ps;
     int r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0 || strcmp(ps.kind, kind) != 0)
         return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is not %s", place, a_kind);
     return 0;
@@ -234,7 +229,7 @@ static int new_transfer(const ev_ctx *c, const char *id, cm_error *err)
 {
     ev_transfer_state ts;
     int r = c->view->transfer(c->view->ctx, id, &ts);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.transfer",
                        "transfer \"%s\" already exists: give each transfer a new id", id);
@@ -248,7 +243,7 @@ static int apply_declare(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *consignee = ev_str(b, "consignee");
     ev_consignment_state cs;
     int r = c->view->consignment(c->view->ctx, id, &cs);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
                        "consignment \"%s\" is already declared", id);
@@ -368,7 +363,7 @@ static int move_lines(const ev_ctx *c, ev_effects *fx, const char *consignment,
         if (line_of(c, consignment, lines, i, "lines", &no, &ls, err)) return -1;
         long long q = ev_int(json_array_get(lines, i), "quantity", 0);
         if (c->view->balance(c->view->ctx, consignment, no, from, &have) < 0)
-            return store_failed(err);
+            return ev_store_failed(err);
         if (have < q) {
             char field[CM_FIELD_MAX];
             return cm_fail(err, CM_RULE_VIOLATION, item_field(field, "lines", i, "quantity"),
@@ -398,7 +393,7 @@ static int apply_enter(const ev_ctx *c, ev_effects *fx, cm_error *err)
                        crossing);
     ev_place_state ps;
     int r = c->view->place(c->view->ctx, crossing, &ps);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 1 && ps.closed)
         return cm_fail(err, CM_RULE_VIOLATION, "body.crossing",
                        "crossing \"%s\" is closed: nothing enters through it", crossing);
@@ -435,14 +430,7 @@ static int apply_transfer(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (strcmp(to, c->ev->org) == 0)
         return cm_fail(err, CM_RULE_VIOLATION, "body.to", "a transfer goes to another org");
     if (receiver_ok(c, to, "body.to", err)) return -1;
-    if (place) {
-        ev_place_state ps;
-        int r = c->view->place(c->view->ctx, place, &ps);
-        if (r < 0) return store_failed(err);
-        if (r == 0)
-            return cm_fail(err, CM_RULE_VIOLATION, "body.place", "no place \"%s\" is defined",
-                           place);
-    }
+    if (place && ev_need_place(c, place, "body.place", NULL, err)) return -1;
     open_transfer(fx, transfer, id, c->ev->org, to, place, 0);
     return move_lines(c, fx, id, transfer, "held", c->ev->org, "pending", transfer, err);
 }
@@ -454,7 +442,7 @@ static int pending_for_me(const ev_ctx *c, ev_transfer_state *ts, long long *lin
 {
     const char *transfer = ev_str(c->ev->body, "transfer");
     int r = c->view->transfer(c->view->ctx, transfer, ts);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_RULE_VIOLATION, "body.transfer", "no transfer \"%s\" exists",
                        transfer);
@@ -466,7 +454,7 @@ static int pending_for_me(const ev_ctx *c, ev_transfer_state *ts, long long *lin
         return cm_fail(err, CM_RULE_VIOLATION, "body.transfer", "transfer \"%s\" was already %s",
                        transfer, ts->status == TRANSFER_ACCEPTED ? "accepted" : "rejected");
     if (c->view->transfer_lines(c->view->ctx, transfer, line, sent, EV_LINES_MAX, n) < 0)
-        return store_failed(err);
+        return ev_store_failed(err);
     return 0;
 }
 
@@ -534,7 +522,7 @@ static int apply_distribution(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *id = ev_str(b, "consignment"), *dist = ev_str(b, "distribution");
     const char *place = ev_str(b, "place");
     int r = c->view->distribution(c->view->ctx, dist);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.distribution",
                        "distribution \"%s\" is already recorded", dist);
@@ -558,7 +546,7 @@ static int apply_loss(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *cause = ev_str(b, "cause"), *source = ev_str(b, "from");
     const char *whose = ev_str(b, "org") ? ev_str(b, "org") : c->ev->org;
     int r = c->view->loss(c->view->ctx, loss);
-    if (r < 0) return store_failed(err);
+    if (r < 0) return ev_store_failed(err);
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.loss", "loss \"%s\" is already reported",
                        loss);

@@ -36,7 +36,7 @@ int ev_thing_get(const ev_ctx *c, ev_thing_kind kind, const char *id, ev_thing_s
 {
     memset(out, 0, sizeof *out);
     int r = c->view->thing(c->view->ctx, kind, id, out);
-    if (r < 0) return cm_fail(err, CM_INTERNAL, "", "the store could not be read");
+    if (r < 0) return ev_store_failed(err);
     return r;
 }
 
