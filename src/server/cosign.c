@@ -14,7 +14,6 @@
  */
 #include "server/srv_int.h"
 
-#include "common/codec.h"
 #include "common/mem.h"
 
 #include <curl/curl.h>
@@ -63,31 +62,27 @@ void srv_cosign_free(srv *s)
     s->n_peers = 0;
 }
 
-/* Finds the peer's line in a witness's answer and checks it. */
+/* Finds the peer's line in a witness's answer and checks it: the note of
+ * the body and that line alone must open with the peer's verifier. */
 static int accept_line(const srv_witness_peer *p, const char *answer, const char *body,
                        size_t body_len, cm_buf *note)
 {
-    const char *dash = "\xe2\x80\x94 "; /* "— " */
     for (const char *l = answer; l && *l;) {
         const char *nl = strchr(l, '\n');
         size_t len = nl ? (size_t)(nl - l) : strlen(l);
-        size_t nlen = strlen(p->v.name);
-        if (len > 4 + nlen + 1 && strncmp(l, dash, 4) == 0 &&
-            strncmp(l + 4, p->v.name, nlen) == 0 && l[4 + nlen] == ' ') {
-            const char *b64 = l + 4 + nlen + 1;
-            uint8_t sig[4 + COSIG_SIG_SIZE + 3];
-            uint64_t ts;
-            long n = b64_decode(b64, len - (size_t)(b64 - l), sig, sizeof sig);
-            uint32_t hash = n == 4 + COSIG_SIG_SIZE
-                                ? (uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 |
-                                      (uint32_t)sig[2] << 8 | sig[3]
-                                : 0;
-            if (n == 4 + COSIG_SIG_SIZE && hash == p->v.hash &&
-                cosig_verify(p->v.pub, body, body_len, sig + 4, &ts) == 0) {
-                buf_append(note, l, len);
-                buf_putc(note, '\n');
-                return 0;
-            }
+        cm_buf one = CM_BUF_INIT;
+        buf_append(&one, body, body_len);
+        buf_putc(&one, '\n');
+        buf_append(&one, l, len);
+        buf_putc(&one, '\n');
+        note_opened o;
+        cm_error err;
+        int ok = note_open(one.data, one.len, &p->v, 1, &o, &err) == 0 && (o.verified & 1);
+        buf_free(&one);
+        if (ok) {
+            buf_append(note, l, len);
+            buf_putc(note, '\n');
+            return 0;
         }
         l = nl ? nl + 1 : NULL;
     }
