@@ -15,8 +15,6 @@
  */
 #include "server/srv_int.h"
 
-#include "common/timeutil.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,19 +68,15 @@ static json_t *movement_feature(json_t *m)
     return feature(m, "movement", g);
 }
 
+/* {"<key>": items}, or with to_feature a GeoJSON FeatureCollection of them. */
 static int list(srv_resp *r, const char *key, json_t *items, json_t *(*to_feature)(json_t *))
 {
-    if (!items) return srv_unavailable(r);
-    json_t *doc;
-    if (to_feature) {
-        json_t *features = json_array();
-        for (size_t i = 0; i < json_array_size(items); i++)
-            json_array_append_new(features, to_feature(json_incref(json_array_get(items, i))));
-        doc = json_pack("{s:s,s:o}", "type", "FeatureCollection", "features", features);
-        r->type = "application/geo+json";
-    } else {
-        doc = json_pack("{s:O}", key, items);
-    }
+    if (!items || !to_feature) return srv_answer_list(r, key, items);
+    json_t *features = json_array();
+    for (size_t i = 0; i < json_array_size(items); i++)
+        json_array_append_new(features, to_feature(json_incref(json_array_get(items, i))));
+    json_t *doc = json_pack("{s:s,s:o}", "type", "FeatureCollection", "features", features);
+    r->type = "application/geo+json";
     srv_answer_json(r, doc);
     json_decref(doc);
     json_decref(items);
@@ -127,15 +121,6 @@ int h_movement(srv_req *q, const char *path, srv_resp *r)
 static const char *const statuses[] = {"reported", "verified", "unverified",
                                        "disputed", "closed",   NULL};
 
-static int time_param(srv_req *q, const char *name, int64_t *out, srv_resp *r)
-{
-    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!v) return 0;
-    if (time_parse(v, strlen(v), out) == 0) return 0;
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an RFC 3339 UTC time", name);
-    return -1;
-}
-
 int h_incidents(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
@@ -143,8 +128,8 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
     int64_t since = INT64_MIN, until = INT64_MAX;
     if (srv_query_choice(q, "category", ev_incident_categories, &category, r) ||
         srv_query_choice(q, "severity", ev_incident_severities, &severity, r) ||
-        srv_query_choice(q, "status", statuses, &status, r) || time_param(q, "since", &since, r) ||
-        time_param(q, "until", &until, r))
+        srv_query_choice(q, "status", statuses, &status, r) ||
+        srv_query_time(q, "since", &since, r) || srv_query_time(q, "until", &until, r))
         return 0;
     json_t *all = srv_view_load(srv_reader(q->s), THING_INCIDENT, NULL);
     if (!all) return srv_unavailable(r);

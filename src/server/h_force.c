@@ -16,25 +16,16 @@
 static const char *const weapon_statuses[] = {"registered", "verified", "destroyed",
                                               "decommissioned", NULL};
 
-static int answer(srv_resp *r, const char *key, json_t *items)
-{
-    if (!items) return srv_unavailable(r);
-    json_t *doc = json_pack("{s:o}", key, items);
-    srv_answer_json(r, doc);
-    json_decref(doc);
-    return 0;
-}
-
 int h_requirements(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return answer(r, "requirements", srv_view_requirements(srv_reader(q->s)));
+    return srv_answer_list(r, "requirements", srv_view_requirements(srv_reader(q->s)));
 }
 
 int h_pledges(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return answer(r, "pledges", srv_view_pledges(srv_reader(q->s)));
+    return srv_answer_list(r, "pledges", srv_view_pledges(srv_reader(q->s)));
 }
 
 int h_weapons(srv_req *q, const char *path, srv_resp *r)
@@ -45,13 +36,14 @@ int h_weapons(srv_req *q, const char *path, srv_resp *r)
         srv_query_choice(q, "category", ev_weapon_categories, &category, r) ||
         srv_query_choice(q, "place", NULL, &place, r))
         return 0;
-    return answer(r, "weapons", srv_view_weapons(srv_reader(q->s), status, category, place));
+    return srv_answer_list(r, "weapons",
+                           srv_view_weapons(srv_reader(q->s), status, category, place));
 }
 
 int h_benchmarks(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return answer(r, "benchmarks", srv_view_benchmarks(srv_reader(q->s), time_now_ms()));
+    return srv_answer_list(r, "benchmarks", srv_view_benchmarks(srv_reader(q->s), time_now_ms()));
 }
 
 json_t *srv_force_stats(store *rd, int64_t now_ms)

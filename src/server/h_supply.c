@@ -102,11 +102,7 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r)
     const srv_config *c = &q->s->cfg;
     store_alert_config ac = {time_now_ms(), c->alert_pending_hours, c->alert_idle_hours,
                              c->alert_loss_percent, c->alert_window_days};
-    const char *at = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "at");
-    if (at && time_parse(at, strlen(at), &ac.as_of_ms)) {
-        srv_errorf(r, CM_BAD_REQUEST, "at", "at must be an RFC 3339 UTC time");
-        return 0;
-    }
+    if (srv_query_time(q, "at", &ac.as_of_ms, r)) return 0;
     char t[32];
     time_format_s(ac.as_of_ms, t, sizeof t);
     buf_printf(&r->body,

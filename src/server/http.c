@@ -17,6 +17,7 @@
 #include "server/srv_int.h"
 
 #include "common/mem.h"
+#include "common/timeutil.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -97,6 +98,14 @@ int srv_query_choice(srv_req *q, const char *name, const char *const *values, co
     return -1;
 }
 
+int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r)
+{
+    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v || time_parse(v, strlen(v), out) == 0) return 0;
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an RFC 3339 UTC time", name);
+    return -1;
+}
+
 int srv_unavailable(srv_resp *r)
 {
     srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
@@ -110,6 +119,15 @@ void srv_answer_json(srv_resp *r, const json_t *doc)
     buf_putc(&r->body, '\n');
     free(s);
     r->cache = "no-cache";
+}
+
+int srv_answer_list(srv_resp *r, const char *key, json_t *items)
+{
+    if (!items) return srv_unavailable(r);
+    json_t *doc = json_pack("{s:o}", key, items);
+    srv_answer_json(r, doc);
+    json_decref(doc);
+    return 0;
 }
 
 static enum MHD_Result send_response(srv_req *q)

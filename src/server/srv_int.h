@@ -339,11 +339,17 @@ int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
  * identifier). */
 int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
                      srv_resp *r);
+/* An optional RFC 3339 UTC time parameter into *out (left as it is when
+ * absent): 0, or -1 (r filled with bad_request) when malformed. */
+int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r);
 /* Fills r with 503 unavailable (the store cannot be read); returns 0, for
  * a handler to return. */
 int srv_unavailable(srv_resp *r);
 /* Answers doc as JSON and a newline, not to be cached without asking. */
 void srv_answer_json(srv_resp *r, const json_t *doc);
+/* Answers {"<key>": items}, taking items; 503 when items is NULL (the
+ * store could not be read). Returns 0, for a handler to return. */
+int srv_answer_list(srv_resp *r, const char *key, json_t *items);
 
 /* The IPv4 socket address host:port (http.c); -1 (err) when host is not an
  * IPv4 address. */
