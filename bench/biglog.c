@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CHUNK 50000
 
@@ -72,8 +71,7 @@ static int build(const char *dir, uint64_t n)
         fprintf(stderr, "biglog: %s\n", err.message);
         return 1;
     }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    srv_pool *pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
+    srv_pool *pool = srv_pool_new_helped();
     log_frontier f;
     uint64_t size = 0;
     if (store_size(w, &size, &err) || log_frontier_load(&f, size, store_read_hash, w)) return 1;

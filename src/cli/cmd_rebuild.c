@@ -44,8 +44,7 @@ int cmd_rebuild(int argc, char **argv)
     uint64_t size = 0;
     int rc = 1;
     rebuilder *b = xcalloc(1, sizeof *b);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    b->pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
+    b->pool = srv_pool_new_helped();
     srv_replay_init(&b->r, w, 0);
     srv_replay_stream(&b->r, b->pool, NULL, NULL);
     if (!w || store_size(w, &size, &err) || store_begin(w, &err) || store_clear_state(w, &err)) {

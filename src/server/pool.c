@@ -18,6 +18,7 @@
 #include "server/srv_int.h"
 
 #include <stdatomic.h>
+#include <unistd.h>
 
 #define CHUNK 8
 
@@ -123,6 +124,12 @@ srv_pool *srv_pool_new(unsigned threads)
         if (pthread_create(&p->threads[p->n], NULL, worker, p) == 0)
             pthread_setname_np(p->threads[p->n++], "cmcc-pool");
     return p;
+}
+
+srv_pool *srv_pool_new_helped(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
 }
 
 void srv_pool_free(srv_pool *p)

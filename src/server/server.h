@@ -152,6 +152,9 @@ int srv_replay_add(srv_replay *r, uint64_t idx, const char *entry, size_t len, c
 int srv_replay_end(srv_replay *r, cm_error *err);
 /* A pool of `threads` threads for srv_pool_for and the replay. */
 srv_pool *srv_pool_new(unsigned threads);
+/* A pool that, with the calling thread helping, uses every core: one
+ * thread fewer than the cores (none on one core). */
+srv_pool *srv_pool_new_helped(void);
 void srv_pool_free(srv_pool *p);
 /* Starts fn(ctx, i) for i in [0, n) on the pool and returns at once;
  * srv_pool_finish helps with what is left, waits, and frees the job. */
