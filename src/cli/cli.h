@@ -159,5 +159,9 @@ void cli_http_free(cli_http *h);
 int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_error *err);
 int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,
                   cm_buf *body, long *status, long *retry_after, cm_error *err);
+/* GET base+path, which must answer 200: 0 with its body, or -1 after
+ * saying on stderr, as command cmd, what failed (the network, or the
+ * status and the server's answer; a 401 adds that a token is needed). */
+int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body);
 
 #endif

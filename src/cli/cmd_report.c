@@ -147,13 +147,9 @@ static int fetch(const char *dir, const char *server, const char *token, cm_buf 
     cm_error err;
     if (server) {
         cli_http *h = cli_http_new(server, token);
-        long status = 0;
-        int rc = cli_http_get(h, "/v1/reconciliation", out, &status, &err);
+        int rc = cli_http_get_ok(h, "report", "/v1/reconciliation", out);
         cli_http_free(h);
-        if (rc) return cli_error("report", &err), -1;
-        if (status != 200)
-            return cli_errorf("report", "the server answered %ld: %s", status, out->data), -1;
-        return 0;
+        return rc;
     }
     store *s = cli_open_store(dir, STORE_READER, &err);
     int rc = !s || store_reconciliation_json(s, out, &err);

@@ -155,8 +155,7 @@ static void check_ledger(verifier *v, store *s)
 
 static int open_scratch(verifier *v, int mirror)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    v->pool = srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
+    v->pool = srv_pool_new_helped();
     const char *tmp = getenv("TMPDIR");
     snprintf(v->scratch_path, sizeof v->scratch_path, "%.40s/cmcc-verify-XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
@@ -265,26 +264,10 @@ done:
 
 /* ---- a server ----------------------------------------------------------- */
 
-static int get_ok(cli_http *h, const char *path, cm_buf *body)
-{
-    long status = 0;
-    cm_error err;
-    if (cli_http_get(h, path, body, &status, &err)) {
-        fprintf(stderr, "cmcc verify: %s\n", err.message);
-        return -1;
-    }
-    if (status != 200) {
-        fprintf(stderr, "cmcc verify: GET %s answered %ld%s: %.*s\n", path, status,
-                status == 401 ? " (entry bundles need --token)" : "", (int)body->len, body->data);
-        return -1;
-    }
-    return 0;
-}
-
 static int url_checkpoint(verifier *v, cli_http *h, log_checkpoint *c)
 {
     cm_buf b = CM_BUF_INIT;
-    int rc = get_ok(h, "/checkpoint", &b) ? -1 : open_checkpoint(v, b.data, c);
+    int rc = cli_http_get_ok(h, "verify", "/checkpoint", &b) ? -1 : open_checkpoint(v, b.data, c);
     buf_free(&b);
     return rc;
 }
@@ -299,7 +282,7 @@ static int url_sync(verifier *v, cli_http *h, uint64_t size)
         t.width = tile_width_in(TILE_ENTRIES, t.index, size);
         char path[TILE_PATH_MAX + 1] = "/";
         tile_path_format(&t, path + 1, sizeof path - 1);
-        if (get_ok(h, path, &b)) {
+        if (cli_http_get_ok(h, "verify", path, &b)) {
             rc = -1;
             break;
         }
@@ -334,7 +317,7 @@ static int url_tiles(verifier *v, cli_http *h, uint64_t size)
             if (t.width == 0) break;
             char path[TILE_PATH_MAX + 1] = "/";
             tile_path_format(&t, path + 1, sizeof path - 1);
-            if (get_ok(h, path, &b)) {
+            if (cli_http_get_ok(h, "verify", path, &b)) {
                 rc = -1;
                 break;
             }
@@ -352,7 +335,7 @@ static int served_size(cli_http *h, uint64_t *size)
 {
     cm_buf b = CM_BUF_INIT;
     int rc = -1;
-    if (get_ok(h, "/healthz", &b) == 0) {
+    if (cli_http_get_ok(h, "verify", "/healthz", &b) == 0) {
         json_t *j = json_loadb(b.data, b.len, 0, NULL);
         json_t *s = json_object_get(j, "size");
         if (json_is_integer(s)) *size = (uint64_t)json_integer_value(s), rc = 0;
@@ -368,7 +351,7 @@ static void compare_list(verifier *v, cli_http *h, const char *path, const char 
 {
     cm_buf b = CM_BUF_INIT, m = CM_BUF_INIT;
     cm_error err;
-    if (get_ok(h, path, &b) || mine(v->scratch, &m, &err)) {
+    if (cli_http_get_ok(h, "verify", path, &b) || mine(v->scratch, &m, &err)) {
         problem(v, "cannot compare %s", path);
         goto done;
     }

@@ -84,6 +84,18 @@ int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_e
     return perform(h, path, h->auth, body, status, NULL, err);
 }
 
+int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body)
+{
+    long status = 0;
+    cm_error err;
+    if (cli_http_get(h, path, body, &status, &err)) return cli_error(cmd, &err), -1;
+    if (status == 200) return 0;
+    cli_errorf(cmd, "GET %s answered %ld%s: %.*s", path, status,
+               status == 401 ? " (give a read token: --token or CMCC_TOKEN)" : "", (int)body->len,
+               body->data ? body->data : "");
+    return -1;
+}
+
 int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,
                   cm_buf *body, long *status, long *retry_after, cm_error *err)
 {

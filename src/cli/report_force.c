@@ -42,13 +42,8 @@ static json_t *fetch_list(const report_source *src, const char *path, const char
     if (src->server) {
         cli_http *h = cli_http_new(src->server, src->token);
         cm_buf b = CM_BUF_INIT;
-        long status = 0;
         json_t *list = NULL;
-        if (cli_http_get(h, path, &b, &status, &err))
-            cli_error("report", &err);
-        else if (status != 200)
-            cli_errorf("report", "GET %s answered %ld: %s", path, status, b.data);
-        else {
+        if (cli_http_get_ok(h, "report", path, &b) == 0) {
             json_t *doc = json_loadb(b.data, b.len, 0, NULL);
             list = json_incref(json_object_get(doc, key));
             json_decref(doc);
