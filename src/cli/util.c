@@ -109,13 +109,7 @@ int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port)
 int cli_read_input(const char *path, char **data, size_t *len, cm_error *err)
 {
     if (strcmp(path, "-") != 0) return cm_read_file(path, data, len, err);
-    cm_buf b = CM_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) buf_append(&b, chunk, n);
-    *len = b.len;
-    *data = buf_take(&b);
-    return 0;
+    return cm_read_stream(stdin, "the standard input", data, len, err);
 }
 
 static int blank(const char *p, size_t n)

@@ -10,21 +10,26 @@
 #include <stdio.h>
 #include <string.h>
 
-int cm_read_file(const char *path, char **data, size_t *len, cm_error *err)
+int cm_read_stream(FILE *f, const char *name, char **data, size_t *len, cm_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return cm_fail(err, CM_NOT_FOUND, "", "cannot open %s: %s", path, strerror(errno));
     cm_buf b = CM_BUF_INIT;
-    char chunk[8192];
+    char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    if (ferror(f)) {
         buf_free(&b);
-        return cm_fail(err, CM_INTERNAL, "", "cannot read %s", path);
+        return cm_fail(err, CM_INTERNAL, "", "cannot read %s", name);
     }
     *len = b.len;
     *data = buf_take(&b);
     return 0;
+}
+
+int cm_read_file(const char *path, char **data, size_t *len, cm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cm_fail(err, CM_NOT_FOUND, "", "cannot open %s: %s", path, strerror(errno));
+    int rc = cm_read_stream(f, path, data, len, err);
+    fclose(f);
+    return rc;
 }

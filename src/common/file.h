@@ -7,10 +7,14 @@
 #include "common/error.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Reads the file at path. OUT: *data (malloc'ed, NUL-terminated after *len
  * bytes), *len. 0, or -1 with err: not_found when it cannot be opened,
  * internal when it cannot be read. */
 int cm_read_file(const char *path, char **data, size_t *len, cm_error *err);
+/* The same for an open stream, read to its end; name says what it is in
+ * the error. */
+int cm_read_stream(FILE *f, const char *name, char **data, size_t *len, cm_error *err);
 
 #endif
