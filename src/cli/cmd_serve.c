@@ -19,6 +19,8 @@ static const char help[] =
     "  --per-ip N           open connections per client address (default 64)\n"
     "  --timeout S          seconds an idle connection is kept (default 30)\n"
     "  --max-queue N        events waiting to be written before answering 503 (20000)\n"
+    "  --max-buffered MIB   MiB of request bodies held at once, in all, before answering\n"
+    "                       503 (default 256); a batch body is at most that (and 16)\n"
     "  --rate N             events a second one client address may send (default: no\n"
     "                       limit); past it, 429 with Retry-After\n"
     "  --burst N            events a client may send at once (default: max(N, 1000))\n"
@@ -42,6 +44,7 @@ int cmd_serve(int argc, char **argv)
                                          {"per-ip", required_argument, 0, 'p'},
                                          {"timeout", required_argument, 0, 'o'},
                                          {"max-queue", required_argument, 0, 'q'},
+                                         {"max-buffered", required_argument, 0, 'm'},
                                          {"rate", required_argument, 0, 'r'},
                                          {"burst", required_argument, 0, 'B'},
                                          {"web", required_argument, 0, 'w'},
@@ -75,6 +78,13 @@ int cmd_serve(int argc, char **argv)
         case 'q':
             bad |= num(optarg, &cfg.max_queue) != 0;
             break;
+        case 'm': {
+            unsigned mib = 0;
+            bad |= num(optarg, &mib) != 0;
+            cfg.max_buffered = (size_t)mib << 20;
+            if (cfg.max_batch_body > cfg.max_buffered) cfg.max_batch_body = cfg.max_buffered;
+            break;
+        }
         case 'r':
         case 'B': {
             unsigned v = 0;

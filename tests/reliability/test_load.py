@@ -22,6 +22,10 @@ under AddressSanitizer, whose quarantine keeps freed memory).
                    JSON) are cut off (413 or closed) while a normal client
                    keeps getting answers; bodies held under the limit cost at
                    most their own size each.
+  BodyBudget       --max-buffered 2: an NDJSON body over 2 MiB is 413; with
+                   1.5 MiB held by a body still arriving, a 1 MiB request is 503
+                   unavailable with Retry-After while a small one is appended;
+                   once the held connection is gone, a body of 0.9 MiB is judged.
   ManyConnections  2,000 connections from one address: at most --per-ip (64)
                    stay open (the others are closed at once), other addresses
                    are served; 600 more from ten addresses: the server holds at
@@ -489,6 +493,42 @@ class HugeBodies(ServerCase):
         if not rl.sanitized():
             self.assertLess((during - base) / 1024, 8 * 16 + 32)
         self.assertMemoryBounded()
+
+
+class BodyBudget(ServerCase):
+    """--max-buffered 2: the request bodies held at once share 2 MiB."""
+
+    ARGS = ("--max-buffered", "2")
+
+    def test_the_request_past_the_budget_is_503_and_others_are_served(self):
+        L = self.L
+        size = L.size()
+        line = b'{"payloadType":"application/vnd.cmcc.event+json","payload":"' + b"A" * 900 + b'"}\n'
+        one_mib = line * (rl.MiB // len(line))
+        # an NDJSON body is now at most the budget, not 16 MiB
+        sent, status, how = upload(self.port, L.token, 3 * rl.MiB, False)
+        self.assertEqual(status, 413, how)
+        # 1.5 MiB held by a body still arriving
+        held = upload(self.port, L.token, 3 * rl.MiB // 2, True, stall=True)[2]
+        try:
+            time.sleep(0.3)
+            r = rl.request(self.port, "POST", "/v1/events", one_mib,
+                           rl.auth(L.token, "application/x-ndjson"), source="127.0.0.2")
+            self.assertEqual((r.status, rl.error_code(r.json)), (503, "unavailable"), r.body)
+            self.assertIsNotNone(rl.retry_after(r))
+            # a small request still fits, and is served
+            r = rl.post_one(self.port, L.token, place_env(L.coord), source="127.0.0.3")
+            self.assertEqual(r.status, 200, r.body)
+            self.assertTrue(rl.is_receipt(r.json), r.body)
+        finally:
+            held.close()
+        time.sleep(0.3)
+        # the held body's share is given back when its connection goes
+        r = rl.request(self.port, "POST", "/v1/events", line * 900,
+                       rl.auth(L.token, "application/x-ndjson"), source="127.0.0.2")
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(len(r.json["results"]), 900)  # each line judged (and refused)
+        self.assertEqual(L.size(), size + 1)
 
 
 # ---- (e) thousands of connections ----------------------------------------------
