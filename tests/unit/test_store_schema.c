@@ -20,30 +20,7 @@
 
 #include <cmocka.h>
 
-static char path[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(path, sizeof path, "/tmp/cmcc-schema-XXXXXX");
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
-    cm_error err;
-    return store_create(path, &err);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    const char *ext[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char *p = xasprintf("%s%s", path, ext[i]);
-        unlink(p);
-        free(p);
-    }
-    return 0;
-}
+#include "tmpstore.h"
 
 /* The value of one SQL query's first column, or "" (malloc'ed). */
 static char *query(store *s, const char *sql)
@@ -65,7 +42,7 @@ static const char *raw_version(void)
     static char out[16];
     sqlite3 *db;
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(tmpstore_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(
         sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
         SQLITE_OK);
@@ -97,7 +74,7 @@ static void test_new_store_is_newest(void **state)
 {
     (void)state;
     cm_error err;
-    store *s = store_open(path, STORE_READER, &err);
+    store *s = store_open(tmpstore_path, STORE_READER, &err);
     assert_non_null(s);
     char *v = query(s, "SELECT value FROM meta WHERE key = 'schema'");
     assert_string_equal(v, STORE_SCHEMA_VERSION);
@@ -109,7 +86,7 @@ static void test_serial_lookup_uses_the_index(void **state)
 {
     (void)state;
     cm_error err;
-    store *s = store_open(path, STORE_WRITER, &err);
+    store *s = store_open(tmpstore_path, STORE_WRITER, &err);
     assert_non_null(s);
     for (int i = 0; i < 50; i++) {
         char id[16], serial[16];
@@ -148,20 +125,20 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
 {
     (void)state;
     cm_error err;
-    store *s = store_open(path, STORE_WRITER, &err);
+    store *s = store_open(tmpstore_path, STORE_WRITER, &err);
     assert_non_null(s);
     add_weapon(s, "w-old", "S-old", 1);
     exec(s, "DROP INDEX things_weapon_serial; UPDATE meta SET value = '1' WHERE key = 'schema'");
     store_close(s);
 
     /* a reader is told what to do, and changes nothing */
-    assert_null(store_open(path, STORE_READER, &err));
+    assert_null(store_open(tmpstore_path, STORE_READER, &err));
     assert_int_equal(err.code, CM_INTERNAL);
     assert_non_null(strstr(err.message, "schema version 1"));
     assert_non_null(strstr(err.message, "cmcc serve"));
     assert_string_equal(raw_version(), "1");
 
-    s = store_open(path, STORE_WRITER, &err);
+    s = store_open(tmpstore_path, STORE_WRITER, &err);
     assert_non_null(s);
     char *v = query(s, "SELECT value FROM meta WHERE key = 'schema'");
     assert_string_equal(v, STORE_SCHEMA_VERSION);
@@ -175,7 +152,7 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
     free(v);
     store_close(s);
 
-    s = store_open(path, STORE_READER, &err);
+    s = store_open(tmpstore_path, STORE_READER, &err);
     assert_non_null(s);
     store_close(s);
 }
@@ -187,27 +164,31 @@ static void test_newer_or_no_version_is_refused(void **state)
     const char *set[] = {"UPDATE meta SET value = '99' WHERE key = 'schema'",
                          "DELETE FROM meta WHERE key = 'schema'"};
     for (size_t i = 0; i < 2; i++) {
-        store *s = store_open(path, STORE_WRITER, &err);
+        store *s = store_open(tmpstore_path, STORE_WRITER, &err);
         assert_non_null(s);
         exec(s, set[i]);
         store_close(s);
-        assert_null(store_open(path, STORE_WRITER, &err));
+        assert_null(store_open(tmpstore_path, STORE_WRITER, &err));
         assert_non_null(strstr(err.message, "not a cmcc store of schema version"));
-        assert_null(store_open(path, STORE_READER, &err));
+        assert_null(store_open(tmpstore_path, STORE_READER, &err));
         assert_non_null(strstr(err.message, "not a cmcc store of schema version"));
         assert_string_equal(raw_version(), i == 0 ? "99" : ""); /* left as it was */
-        teardown(NULL);
-        assert_int_equal(setup(NULL), 0);
+        tmpstore_teardown(NULL);
+        assert_int_equal(tmpstore_setup(NULL), 0);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_new_store_is_newest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_serial_lookup_uses_the_index, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_version_1_is_upgraded_by_a_writer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newer_or_no_version_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_store_is_newest, tmpstore_setup,
+                                        tmpstore_teardown),
+        cmocka_unit_test_setup_teardown(test_serial_lookup_uses_the_index, tmpstore_setup,
+                                        tmpstore_teardown),
+        cmocka_unit_test_setup_teardown(test_version_1_is_upgraded_by_a_writer, tmpstore_setup,
+                                        tmpstore_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_or_no_version_is_refused, tmpstore_setup,
+                                        tmpstore_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,30 +18,7 @@
 
 #include <cmocka.h>
 
-static char path[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(path, sizeof path, "/tmp/cmcc-snapshot-XXXXXX");
-    int fd = mkstemp(path);
-    close(fd);
-    unlink(path);
-    cm_error err;
-    return store_create(path, &err);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    const char *ext[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char *p = xasprintf("%s%s", path, ext[i]);
-        unlink(p);
-        free(p);
-    }
-    return 0;
-}
+#include "tmpstore.h"
 
 static uint64_t size_of(store *s)
 {
@@ -65,8 +42,8 @@ static void test_snapshot_holds_until_its_end(void **state)
 {
     (void)state;
     cm_error err;
-    store *w = store_open(path, STORE_WRITER, &err);
-    store *r = store_open(path, STORE_READER, &err);
+    store *w = store_open(tmpstore_path, STORE_WRITER, &err);
+    store *r = store_open(tmpstore_path, STORE_READER, &err);
     assert_non_null(w);
     assert_non_null(r);
     append(w, 0);
@@ -99,7 +76,8 @@ static void test_snapshot_holds_until_its_end(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_snapshot_holds_until_its_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_holds_until_its_end, tmpstore_setup,
+                                        tmpstore_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
