@@ -143,9 +143,7 @@ static int apply_movement_request(const ev_ctx *c, ev_effects *fx, cm_error *err
     const json_t *b = c->ev->body;
     const char *id = ev_str(b, "movement");
     if (ev_thing_new(c, THING_MOVEMENT, id, "body.movement", err)) return -1;
-    if (ev_time_of(b, "window_end", 0) <= ev_time_of(b, "window_start", 0))
-        return cm_fail(err, CM_RULE_VIOLATION, "body.window_end",
-                       "window_end must come after window_start");
+    if (ev_time_order(b, "window_start", "window_end", err)) return -1;
     if (need_place(c, ev_str(b, "from_place"), "body.from_place", err) ||
         need_place(c, ev_str(b, "to_place"), "body.to_place", err))
         return -1;
