@@ -74,6 +74,8 @@ class Help(unittest.TestCase):
                      ["serve", "x", "--listen", "nocolon"], ["submit", "--server", "http://x",
                                                             "--batch", "0", "f"],
                      ["serve", "x", "--bogus", "-h"], ["serve", "x", "--threads", "0", "-h"],
+                     ["serve", "x", "--max-buffered", "0", "-h"],
+                     ["serve", "x", "--max-buffered", "lots", "-h"],
                      ["verify", "--bogus", "-h"]):
             with self.subTest(args=args):
                 r = ct.run(*args)
