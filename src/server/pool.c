@@ -34,7 +34,6 @@ struct task {
     pthread_cond_t cv;       /* the caller waits for done == n and users == 0 */
     unsigned users;          /* pool threads working on it (under mu) */
     void (*then)(void *ctx); /* srv_pool_async: run once all is done */
-    int fired;
 };
 
 struct srv_pool {
@@ -58,21 +57,28 @@ static void work(task *t)
     }
 }
 
-static void unlink_task(srv_pool *p, task *t)
+/* Takes t off the queue, if it is still there; p->mu held. */
+static void unlink_locked(srv_pool *p, task *t)
 {
-    pthread_mutex_lock(&p->mu);
     task **pp = &p->head, *prev = NULL;
     while (*pp && *pp != t) prev = *pp, pp = &(*pp)->next;
     if (*pp) {
         *pp = t->next;
         if (p->tail == t) p->tail = prev;
     }
+}
+
+static void unlink_task(srv_pool *p, task *t)
+{
+    pthread_mutex_lock(&p->mu);
+    unlink_locked(p, t);
     pthread_mutex_unlock(&p->mu);
 }
 
-static void end_async(srv_pool *p, task *t)
+/* Frees an async loop no thread holds or can find, then runs its
+ * continuation. */
+static void end_async(task *t)
 {
-    unlink_task(p, t);
     void (*then)(void *) = t->then;
     void *ctx = t->ctx;
     pthread_mutex_destroy(&t->mu);
@@ -99,16 +105,22 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&t->mu);
         pthread_mutex_unlock(&p->mu);
         work(t);
+        /* the last to leave an async loop with every index done ends it.
+         * Threads take a loop up under p->mu, so deciding under p->mu too,
+         * and taking the loop off the queue there, leaves none that could
+         * still take it up once it is freed. */
+        pthread_mutex_lock(&p->mu);
         pthread_mutex_lock(&t->mu);
         t->users--;
-        /* the last to leave an async loop with every index done ends it:
-         * nobody can take it up again, as none is left to hand out */
-        int end = t->then && !t->fired && t->users == 0 && atomic_load(&t->done) == t->n;
-        if (end) t->fired = 1;
+        int end = t->then && t->users == 0 && atomic_load(&t->done) == t->n;
+        if (end) unlink_locked(p, t);
         pthread_cond_signal(&t->cv);
         pthread_mutex_unlock(&t->mu);
-        if (end) end_async(p, t);
-        pthread_mutex_lock(&p->mu);
+        if (end) {
+            pthread_mutex_unlock(&p->mu);
+            end_async(t);
+            pthread_mutex_lock(&p->mu);
+        }
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
