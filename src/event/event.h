@@ -269,7 +269,8 @@ typedef struct {
     int (*active_keys)(void *ctx, const char *org, long long *count);
     int (*place)(void *ctx, const char *place, ev_place_state *out);
     /* the log index of the event (org, id), and its envelope (to free;
-     * left empty, payload NULL, where the store keeps no entries) */
+     * left empty, payload NULL, by a view that reads no entries: a replay,
+     * where any repeat of an id is a fault of the log) */
     int (*event_id)(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env);
     /* supply */
     int (*consignment)(void *ctx, const char *id, ev_consignment_state *out);

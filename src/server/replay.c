@@ -36,6 +36,15 @@ static int fail_at(cm_error *err, uint64_t idx, const cm_error *why)
     return -1;
 }
 
+/* The replay's idempotency lookup: the index alone. A log never holds an
+ * (org, id) twice, so a repeat is named whatever its envelope, and the
+ * target (a state-only copy for `cmcc verify`) need keep no entries. */
+static int id_only(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
+{
+    memset(env, 0, sizeof *env);
+    return store_event_index(ctx, org, id, index);
+}
+
 /* A log_node_fn comparing each completed node above the leaves (those are
  * compared first, in finish) with the stored one. */
 static void check_node(void *ctx, int level, uint64_t index, const log_hash *h)
@@ -102,6 +111,7 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     ev_view v;
     store_view(r->target, &v);
     v.size = idx;
+    v.event_id = id_only;
     uint8_t pub[LOG_PUBKEY_SIZE];
     if (idx == 0 && !p->payload_ok) return fail_at(err, idx, &p->payload_err);
     if (ev_signer_key(&v, &p->e, pub, &why)) return fail_at(err, idx, &why);

@@ -130,6 +130,8 @@ int store_tokens_json(store *s, cm_buf *out, cm_error *err);
 /* Fills *v with lookups on this store; v->size is set to the store's size
  * as the caller knows it (the sequencer tracks it). */
 void store_view(store *s, ev_view *v);
+/* The log index of the event (org, id): 1, 0 when there is none, -1. */
+int store_event_index(store *s, const char *org, const char *id, uint64_t *index);
 /* Applies the accepted event e (entry idx): records (org, id) -> idx for
  * idempotency and writes its effects; then checks the ledger's invariant
  * on every line the event moved (CM_INTERNAL if it does not hold). */

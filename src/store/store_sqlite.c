@@ -245,8 +245,7 @@ int store_read_begin(store *s, cm_error *err)
 
 void store_read_end(store *s)
 {
-    if (!sqlite3_get_autocommit(s->db) && step_once(s, SQ_READ_END, "COMMIT", NULL))
-        store_rollback(s);
+    if (store_in_transaction(s) && step_once(s, SQ_READ_END, "COMMIT", NULL)) store_rollback(s);
 }
 
 int store_in_transaction(store *s)

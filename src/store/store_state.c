@@ -15,14 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int step_row(store *s, sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return 1;
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : (store_fail(s, NULL, "lookup"), -1);
-}
-
 static int v_org(void *ctx, const char *org, ev_org_state *out)
 {
     store *s = ctx;
@@ -30,7 +22,7 @@ static int v_org(void *ctx, const char *org, ev_org_state *out)
         store_stmt(s, SQ_ORG_GET, "SELECT role_bits, status FROM orgs WHERE org=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-    int r = step_row(s, st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     out->roles = (unsigned)sqlite3_column_int(st, 0);
     out->suspended = strcmp((const char *)sqlite3_column_text(st, 1), "suspended") == 0;
@@ -45,7 +37,7 @@ static int v_key(void *ctx, const char *keyid, ev_key_state *out)
         store_stmt(s, SQ_KEY_GET, "SELECT org, public_key, status FROM keys WHERE keyid=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, keyid, -1, SQLITE_STATIC);
-    int r = step_row(s, st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     snprintf(out->org, sizeof out->org, "%s", (const char *)sqlite3_column_text(st, 0));
     const char *b64 = (const char *)sqlite3_column_text(st, 1);
@@ -64,7 +56,7 @@ static int v_active_keys(void *ctx, const char *org, long long *count)
         s, SQ_KEYS_ACTIVE, "SELECT count(*) FROM keys WHERE org=? AND status='active'", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-    int r = step_row(s, st);
+    int r = store_step_row(st);
     if (r != 1) return -1;
     *count = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
@@ -78,7 +70,7 @@ static int v_place(void *ctx, const char *place, ev_place_state *out)
         store_stmt(s, SQ_PLACE_GET, "SELECT kind, status FROM places WHERE place=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, place, -1, SQLITE_STATIC);
-    int r = step_row(s, st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     snprintf(out->kind, sizeof out->kind, "%s", (const char *)sqlite3_column_text(st, 0));
     out->closed = strcmp((const char *)sqlite3_column_text(st, 1), "closed") == 0;
@@ -86,24 +78,30 @@ static int v_place(void *ctx, const char *place, ev_place_state *out)
     return 1;
 }
 
-static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
+int store_event_index(store *s, const char *org, const char *id, uint64_t *index)
 {
-    store *s = ctx;
     sqlite3_stmt *st =
         store_stmt(s, SQ_EVID_GET, "SELECT idx FROM event_ids WHERE org=? AND id=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    int r = step_row(s, st);
+    int r = store_step_row(st);
     if (r != 1) return r;
     *index = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    return 1;
+}
+
+static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
+{
+    store *s = ctx;
+    memset(env, 0, sizeof *env);
+    int r = store_event_index(s, org, id, index);
+    if (r != 1) return r;
     char *entry = NULL;
     size_t len = 0;
     int64_t received;
-    memset(env, 0, sizeof *env);
-    r = store_entry(s, *index, &entry, &len, NULL);
-    if (r <= 0) return r == 0 ? 1 : -1; /* a replay's copy keeps only the state */
+    if (store_entry(s, *index, &entry, &len, NULL) != 1) return -1; /* its entry must be there */
     r = ev_entry_parse(entry, len, env, &received, NULL) ? -1 : 1;
     free(entry);
     return r;
