@@ -82,7 +82,6 @@ int cmd_serve(int argc, char **argv)
             unsigned mib = 0;
             bad |= num(optarg, &mib) != 0;
             cfg.max_buffered = (size_t)mib << 20;
-            if (cfg.max_batch_body > cfg.max_buffered) cfg.max_batch_body = cfg.max_buffered;
             break;
         }
         case 'r':

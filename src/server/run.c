@@ -180,6 +180,9 @@ int srv_run(const srv_config *cfg, cm_error *err)
     if (srv_config_load(&s.cfg, cfg->dir, err)) return -1;
     if (cfg->rate > 0) s.cfg.rate = cfg->rate; /* the command line wins */
     if (cfg->burst > 0) s.cfg.burst = cfg->burst;
+    /* a body larger than the budget could never be held */
+    if (s.cfg.max_batch_body > s.cfg.max_buffered) s.cfg.max_batch_body = s.cfg.max_buffered;
+    if (s.cfg.max_body > s.cfg.max_buffered) s.cfg.max_body = s.cfg.max_buffered;
     if (s.cfg.rate > 0) {
         double burst = s.cfg.burst > 0 ? s.cfg.burst : (s.cfg.rate > 1000 ? s.cfg.rate : 1000);
         s.limiter = srv_limiter_new(s.cfg.rate, burst);

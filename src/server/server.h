@@ -41,7 +41,8 @@ typedef struct {
     unsigned timeout_s;       /* idle connection timeout (default 30) */
     size_t max_body;          /* bytes of a single-envelope request (default 64 KiB) */
     size_t max_batch_body;    /* bytes of an NDJSON request (default 16 MiB) */
-    size_t max_buffered;      /* bytes of request bodies held at once, in all (256 MiB) */
+    size_t max_buffered;      /* bytes of request bodies held at once, in all (256 MiB);
+                               * no body may be larger (srv_run caps the two above) */
     unsigned max_batch_lines; /* envelopes of an NDJSON request (1,000) */
     unsigned max_queue;       /* events waiting for the sequencer before 503 (default 20,000) */
     unsigned checkpoint_ms;   /* least time between checkpoints (default 1,000) */
