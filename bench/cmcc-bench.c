@@ -204,19 +204,10 @@ static const char *const notes[] = {
      "at once, access from Salah al-Din road after the second checkpoint)"),
 };
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
 /* Appends event i of run `run` (a short tag that makes ids unique). */
 static void event_json(cm_buf *out, const char *run, uint64_t i, const char *org, const char *when)
 {
-    uint64_t r = mix(i * 0x9e3779b97f4a7c15ULL + 1);
+    uint64_t r = ws_mix64(i * 0x9e3779b97f4a7c15ULL + 1);
     size_t k = (size_t)(r % 6), t = (size_t)((r >> 8) % 8), n = (size_t)((r >> 16) % 5);
     double lat = 31.22 + (double)((r >> 24) % 34000) / 1e5; /* 31.22 .. 31.56 */
     double lon = 34.22 + (double)((r >> 40) % 30000) / 1e5; /* 34.22 .. 34.52 */

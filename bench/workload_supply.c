@@ -141,7 +141,7 @@ struct ws_world {
 
 /* ---- deterministic randomness --------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
+uint64_t ws_mix64(uint64_t x)
 {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
@@ -154,7 +154,7 @@ static uint64_t mix64(uint64_t x)
 static unsigned rnd(uint64_t *s, unsigned n)
 {
     *s += 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(mix64(*s) % n);
+    return (unsigned)(ws_mix64(*s) % n);
 }
 
 /* ---- the world ------------------------------------------------------------- */
@@ -331,7 +331,7 @@ static int any(int n, const long long *q)
 /* The chain of events of consignment number k, in causal order. */
 static void consignment(ws_world *w, unsigned long long k, evlist *l)
 {
-    uint64_t r = mix64(k * 0x9e3779b97f4a7c15ULL + 0x5bd1e995ULL);
+    uint64_t r = ws_mix64(k * 0x9e3779b97f4a7c15ULL + 0x5bd1e995ULL);
     unsigned a = rnd(&r, N_AGENCIES), t = rnd(&r, N_TRUCKS);
     const agency *ag = &agencies[a];
     unsigned sa = S_AGENCY(a), st = S_TRUCK(t);

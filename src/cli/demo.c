@@ -242,7 +242,7 @@ int demo_build(const char *dir, cm_error *err)
     demo d;
     memset(&d, 0, sizeof d);
     d.dir = dir;
-    d.start = (time_now_ms() / DEMO_DAY_MS - 14) * DEMO_DAY_MS + 6 * 3600000LL;
+    d.start = (time_now_ms() / DEMO_DAY_MS - 14) * DEMO_DAY_MS + 6 * DEMO_HOUR_MS;
     d.rng = 0x9e3779b97f4a7c15ULL;
     char *keys = xasprintf("%s/keys", dir);
     int rc = -1;
