@@ -20,10 +20,11 @@
 
 #include <cmocka.h>
 
+#include "tmpstore.h"
+
 #define NOW 1763630100000LL
 
 typedef struct {
-    char path[64];
     store *s;
     log_frontier f;
     ev_effects fx;
@@ -101,12 +102,8 @@ static int setup(void **state)
 {
     (void)state;
     if (sodium_init() < 0) return -1;
-    snprintf(W.path, sizeof W.path, "/tmp/cmcc-rules-XXXXXX");
-    int fd = mkstemp(W.path);
-    close(fd);
-    unlink(W.path);
     cm_error err;
-    if (store_create(W.path, &err) || !(W.s = store_open(W.path, STORE_WRITER, &err))) return -1;
+    if (tmpstore_setup(state) || !(W.s = store_open(tmpstore_path, STORE_WRITER, &err))) return -1;
     log_frontier_init(&W.f);
     key(&W.cell, 1);
     key(&W.k2, 2);
@@ -119,12 +116,7 @@ static int teardown(void **state)
 {
     (void)state;
     store_close(W.s);
-    unlink(W.path);
-    char *wal = xasprintf("%s-wal", W.path), *shm = xasprintf("%s-shm", W.path);
-    unlink(wal);
-    unlink(shm);
-    free(wal);
-    free(shm);
+    tmpstore_teardown(state);
     ev_effects_free(&W.fx);
     buf_free(&W.scratch);
     log_key_free(&W.cell);
@@ -299,9 +291,9 @@ static void test_diff_names_entry(void **state)
     (void)state;
     /* a copy of the store, one row of it changed by hand */
     char copy[80];
-    snprintf(copy, sizeof copy, "%s.copy", W.path);
+    snprintf(copy, sizeof copy, "%s.copy", tmpstore_path);
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(W.path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(tmpstore_path, &db), SQLITE_OK);
     char *sql = xasprintf("VACUUM INTO '%s'", copy);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     free(sql);
