@@ -457,7 +457,8 @@ extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_
     ev_incident_assess;
 /* The values of incident.report's category and severity, NULL-terminated
  * (the read API filters on them too). */
-extern const char *const ev_incident_categories[], *const ev_incident_severities[];
+extern const char *const ev_incident_categories[], *const ev_incident_severities[],
+                                                       *const ev_incident_statuses[];
 
 /* ---- movements.c: what is derived when movements and sites are read ------ */
 

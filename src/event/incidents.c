@@ -24,7 +24,10 @@ const char *const ev_incident_categories[] = {"convoy_attack",
                                               "other",
                                               NULL};
 const char *const ev_incident_severities[] = {"low", "medium", "high", "critical", NULL};
-static const char *const statuses[] = {"verified", "unverified", "disputed", "closed", NULL};
+/* an incident's statuses: "reported" until incident.assess sets one of the
+ * others (its body's "status" is one of ev_incident_statuses + 1) */
+const char *const ev_incident_statuses[] = {"reported", "verified", "unverified",
+                                            "disputed", "closed",   NULL};
 
 static const ev_field report_body[] = {
     {.name = "incident", .type = FT_ID, .flags = FF_REQUIRED},
@@ -41,7 +44,7 @@ static const ev_field report_body[] = {
     {0}};
 static const ev_field assess_body[] = {
     {.name = "incident", .type = FT_ID, .flags = FF_REQUIRED},
-    {.name = "status", .type = FT_ENUM, .flags = FF_REQUIRED, .values = statuses},
+    {.name = "status", .type = FT_ENUM, .flags = FF_REQUIRED, .values = ev_incident_statuses + 1},
     {.name = "note", .type = FT_TEXT, .max = 4000},
     {0}};
 

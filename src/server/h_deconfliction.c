@@ -117,10 +117,6 @@ int h_movement(srv_req *q, const char *path, srv_resp *r)
     return 0;
 }
 
-/* the statuses an incident can have (incident.assess sets all but "reported") */
-static const char *const statuses[] = {"reported", "verified", "unverified",
-                                       "disputed", "closed",   NULL};
-
 int h_incidents(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
@@ -128,7 +124,7 @@ int h_incidents(srv_req *q, const char *path, srv_resp *r)
     int64_t since = INT64_MIN, until = INT64_MAX;
     if (srv_query_choice(q, "category", ev_incident_categories, &category, r) ||
         srv_query_choice(q, "severity", ev_incident_severities, &severity, r) ||
-        srv_query_choice(q, "status", statuses, &status, r) ||
+        srv_query_choice(q, "status", ev_incident_statuses, &status, r) ||
         srv_query_time(q, "since", &since, r) || srv_query_time(q, "until", &until, r))
         return 0;
     json_t *all = srv_view_load(srv_reader(q->s), THING_INCIDENT, NULL);
