@@ -172,13 +172,15 @@ static int proofs(const char *url, const char *token, int count)
     free(u);
     if (curl_easy_perform(c) != CURLE_OK) return fprintf(stderr, "biglog: no server\n"), 1;
     buf_putc(&body, '\0');
-    char *l2 = strchr(body.data, '\n'), *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
-    char *l4 = l3 ? strchr(l3 + 1, '\n') : NULL;
-    uint64_t size = l2 ? strtoull(l2 + 1, NULL, 10) : 0;
-    log_hash root;
-    if (!l4 || size == 0 ||
-        b64_decode(l3 + 1, (size_t)(l4 - l3 - 1), root.b, sizeof root.b) != LOG_HASH_SIZE)
+    /* its body ends at the blank line before the signatures */
+    const char *sigs = strstr(body.data, "\n\n");
+    log_checkpoint cp;
+    cm_error err;
+    if (!sigs || checkpoint_parse(body.data, (size_t)(sigs + 1 - body.data), &cp, &err) ||
+        cp.size == 0)
         return fprintf(stderr, "biglog: no checkpoint\n"), 1;
+    uint64_t size = cp.size;
+    log_hash root = cp.root;
     double *ms = xcalloc((size_t)count, sizeof *ms);
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     int bad = 0;
