@@ -138,10 +138,15 @@ srv_pool *srv_pool_new(unsigned threads)
     return p;
 }
 
-srv_pool *srv_pool_new_helped(void)
+unsigned srv_cores(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return srv_pool_new(cpus > 1 ? (unsigned)cpus - 1 : 0);
+    return cpus > 1 ? (unsigned)cpus : 1;
+}
+
+srv_pool *srv_pool_new_helped(void)
+{
+    return srv_pool_new(srv_cores() - 1);
 }
 
 void srv_pool_free(srv_pool *p)

@@ -27,10 +27,9 @@
 void srv_config_init(srv_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->host = "127.0.0.1";
     cfg->port = 8080;
-    cfg->threads = (unsigned)(cpus > 0 ? 2 * cpus : 4);
+    cfg->threads = 2 * srv_cores();
     cfg->conn_limit = 1024;
     cfg->per_ip_limit = 64;
     cfg->timeout_s = 30;
@@ -198,8 +197,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     sigset_t sigs;
     srv_block_stop_signals(&sigs);
     signal(SIGPIPE, SIG_IGN);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    s.pool = srv_pool_new(cpus > 1 ? (unsigned)cpus : 1); /* one thread a core */
+    s.pool = srv_pool_new(srv_cores()); /* one thread a core */
     s.keys = srv_keycache_new();
     s.auth = srv_authcache_new();
     pthread_create(&s.seq_thread, NULL, seq_main, &s);

@@ -153,6 +153,8 @@ int srv_replay_add(srv_replay *r, uint64_t idx, const char *entry, size_t len, c
 int srv_replay_end(srv_replay *r, cm_error *err);
 /* A pool of `threads` threads for srv_pool_for and the replay. */
 srv_pool *srv_pool_new(unsigned threads);
+/* The cores online (at least 1). */
+unsigned srv_cores(void);
 /* A pool that, with the calling thread helping, uses every core: one
  * thread fewer than the cores (none on one core). */
 srv_pool *srv_pool_new_helped(void);
