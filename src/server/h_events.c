@@ -74,19 +74,32 @@ static void done(job *j, void *ctx)
     srv_resume(q);
 }
 
-/* The envelopes of a request, checked on the pool (item_prepare). */
+/* The envelopes of a request, checked on the pool (item_prepare). A single
+ * envelope's line and length are held in the context itself. */
 typedef struct {
     srv_req *q;
     const char **line;
     size_t *len;
     int64_t now;
+    const char *one_line;
+    size_t one_len;
 } prepare_ctx;
 
 static void prepare_ctx_free(prepare_ctx *c)
 {
-    free(c->line);
-    free(c->len);
+    if (c->line != &c->one_line) {
+        free(c->line);
+        free(c->len);
+    }
     free(c);
+}
+
+/* Gives up a request before any envelope was handed on; r holds why. */
+static int refuse(srv_req *q, prepare_ctx *c)
+{
+    prepare_ctx_free(c);
+    q->job.n = 0;
+    return 0;
 }
 
 static void prepare_one(void *ctx, size_t i)
@@ -139,15 +152,17 @@ static void prepared(void *ctx)
 static int split(srv_req *q, prepare_ctx *c, srv_resp *r)
 {
     char *p = q->body.data ? q->body.data : "", *end = p + q->body.len;
-    size_t n = 0, cap = 16;
-    c->line = xcalloc(cap, sizeof *c->line);
-    c->len = xcalloc(cap, sizeof *c->len);
     if (!q->batch) {
-        c->line[0] = p;
-        c->len[0] = q->body.len;
+        c->one_line = p;
+        c->one_len = q->body.len;
+        c->line = &c->one_line;
+        c->len = &c->one_len;
         q->job.n = 1;
         return 0;
     }
+    size_t n = 0, cap = 16;
+    c->line = xcalloc(cap, sizeof *c->line);
+    c->len = xcalloc(cap, sizeof *c->len);
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *line_end = nl ? nl : end;
@@ -182,8 +197,7 @@ static int split(srv_req *q, prepare_ctx *c, srv_resp *r)
 int h_events(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
-    if (!q->batch && ct && !srv_media_type_is(ct, "application/json")) {
+    if (!q->batch && !q->json) {
         srv_errorf(r, CM_BAD_REQUEST, "",
                    "Content-Type must be application/json (one envelope) or "
                    "application/x-ndjson (one envelope a line)");
@@ -192,30 +206,22 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
     prepare_ctx *c = xcalloc(1, sizeof *c);
     c->q = q;
     c->now = time_now_ms();
-    if (split(q, c, r)) {
-        prepare_ctx_free(c);
-        q->job.n = 0;
-        return 0;
-    }
+    if (split(q, c, r)) return refuse(q, c);
     /* the rate is checked before any signature is: refusing is cheap */
     int retry = 0;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (srv_limiter_take(q->s->limiter, ci ? ci->client_addr : NULL, (unsigned)q->job.n, &retry)) {
-        prepare_ctx_free(c);
-        q->job.n = 0;
         srv_errorf(r, CM_RATE_LIMITED, "",
                    "over the rate of %g events a second from one address: nothing was "
                    "appended, send it again after %d s",
                    q->s->cfg.rate, retry);
         r->retry_after = retry;
-        return 0;
+        return refuse(q, c);
     }
     if (srv_checking_begin(q->s)) {
-        prepare_ctx_free(c);
-        q->job.n = 0;
         srv_errorf(r, CM_UNAVAILABLE, "", "the server is stopping: nothing was appended");
-        return 0;
+        return refuse(q, c);
     }
     q->job.items = xcalloc(q->job.n, sizeof *q->job.items);
     /* the pool checks the envelopes; the connection waits, suspended */

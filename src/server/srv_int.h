@@ -248,6 +248,7 @@ struct srv_req {
     int suspended;
     int ready;    /* resp is complete: queue it */
     int batch;    /* an NDJSON body (Content-Type application/x-ndjson) */
+    int json;     /* Content-Type application/json, or none */
     size_t limit; /* the most bytes its body may have */
     srv_resp resp;
     char org[EV_ID_MAX + 1]; /* the token's org, once checked */
