@@ -31,6 +31,17 @@ int ev_need_place(const ev_ctx *c, const char *place, const char *field, ev_plac
     return 0;
 }
 
+int ev_need_place_kind(const ev_ctx *c, const char *place, const char *field, const char *k1,
+                       const char *k2, cm_error *err)
+{
+    ev_place_state ps;
+    if (ev_need_place(c, place, field, &ps, err)) return -1;
+    if (strcmp(ps.kind, k1) != 0 && (!k2 || strcmp(ps.kind, k2) != 0))
+        return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is a %s, not a %s%s%s", place,
+                       ps.kind, k1, k2 ? " or a " : "", k2 ? k2 : "");
+    return 0;
+}
+
 int ev_signer_key(const ev_view *v, const ev_event *e, uint8_t pub[LOG_PUBKEY_SIZE], cm_error *err)
 {
     if (v->size == 0) {

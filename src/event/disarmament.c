@@ -92,23 +92,12 @@ static const char *weapon_next(const char *status, const char *event)
     return NULL;
 }
 
-static int place_of_kind(const ev_ctx *c, const char *place, const char *field, const char *k1,
-                         const char *k2, cm_error *err)
-{
-    ev_place_state ps;
-    if (ev_need_place(c, place, field, &ps, err)) return -1;
-    if (k1 && strcmp(ps.kind, k1) != 0 && (!k2 || strcmp(ps.kind, k2) != 0))
-        return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is a %s, not a %s%s%s", place,
-                       ps.kind, k1, k2 ? " or a " : "", k2 ? k2 : "");
-    return 0;
-}
-
 static int apply_handover(const ev_ctx *c, ev_effects *fx, cm_error *err)
 {
     const json_t *b = c->ev->body;
     const char *id = ev_str(b, "record"), *serial = ev_str(b, "serial");
     if (ev_thing_new(c, THING_WEAPON, id, "body.record", err) ||
-        place_of_kind(c, ev_str(b, "place"), "body.place", "collection_point", "depot", err))
+        ev_need_place_kind(c, ev_str(b, "place"), "body.place", "collection_point", "depot", err))
         return -1;
     if (serial) {
         if (ev_int(b, "quantity", 0) != 1)
@@ -171,7 +160,8 @@ static int apply_move(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (strcmp(ts.status, "destroyed") == 0 || strcmp(ts.status, "decommissioned") == 0)
         return cm_fail(err, CM_RULE_VIOLATION, "body.record", "record \"%s\" was destroyed",
                        ev_str(b, "record"));
-    if (place_of_kind(c, ev_str(b, "to_place"), "body.to_place", "depot", NULL, err)) return -1;
+    if (ev_need_place_kind(c, ev_str(b, "to_place"), "body.to_place", "depot", NULL, err))
+        return -1;
     ev_fx_thing_note(fx, THING_WEAPON, ev_str(b, "record"), "move", b, 0);
     return 0;
 }
@@ -192,7 +182,7 @@ static int apply_destroy(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (!next)
         return cm_fail(err, CM_RULE_VIOLATION, "body.record", "record \"%s\" was already %s", id,
                        ts.status);
-    if (place_of_kind(c, ev_str(b, "place"), "body.place", NULL, NULL, err)) return -1;
+    if (ev_need_place(c, ev_str(b, "place"), "body.place", NULL, err)) return -1;
     ev_fx_thing_status(fx, THING_WEAPON, id, next);
     ev_fx_thing_note(fx, THING_WEAPON, id, "destruction", b, 0);
     return 0;

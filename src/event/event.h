@@ -525,6 +525,10 @@ int ev_store_failed(cm_error *err);
  * when out is not NULL. 0 or -1 with err. */
 int ev_need_place(const ev_ctx *c, const char *place, const char *field, ev_place_state *out,
                   cm_error *err);
+/* As ev_need_place, and the place must be of kind k1 (or of kind k2, when
+ * k2 is not NULL): rule_violation on field naming the kind it is. */
+int ev_need_place_kind(const ev_ctx *c, const char *place, const char *field, const char *k1,
+                       const char *k2, cm_error *err);
 
 /* The public key that must have signed e: for every event but the genesis,
  * the registered key of e->env.keyid (unknown_key when there is none); for

@@ -214,17 +214,6 @@ static int line_of(const ev_ctx *c, const char *consignment, const json_t *lines
 
 /* The place must be defined and of kind ("crossing"); a_kind names it in
  * the refusal ("a crossing"). */
-static int place_is(const ev_ctx *c, const char *place, const char *kind, const char *field,
-                    const char *a_kind, cm_error *err)
-{
-    ev_place_state ps;
-    int r = c->view->place(c->view->ctx, place, &ps);
-    if (r < 0) return ev_store_failed(err);
-    if (r == 0 || strcmp(ps.kind, kind) != 0)
-        return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is not %s", place, a_kind);
-    return 0;
-}
-
 static int new_transfer(const ev_ctx *c, const char *id, cm_error *err)
 {
     ev_transfer_state ts;
@@ -247,7 +236,7 @@ static int apply_declare(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (r == 1)
         return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
                        "consignment \"%s\" is already declared", id);
-    if (place_is(c, crossing, "crossing", "body.crossing", "a crossing", err)) return -1;
+    if (ev_need_place_kind(c, crossing, "body.crossing", "crossing", NULL, err)) return -1;
     if (consignee && receiver_ok(c, consignee, "body.consignee", err)) return -1;
     ev_fx *f = ev_fx_add(fx, FX_CONSIGNMENT_DECLARE);
     f->u.consignment_declare.consignment = id;
@@ -528,7 +517,7 @@ static int apply_distribution(const ev_ctx *c, ev_effects *fx, cm_error *err)
                        "distribution \"%s\" is already recorded", dist);
     ev_consignment_state cs;
     if (need_consignment(c, id, "body.consignment", &cs, err) ||
-        place_is(c, place, "distribution_point", "body.place", "a distribution point", err))
+        ev_need_place_kind(c, place, "body.place", "distribution_point", NULL, err))
         return -1;
     ev_fx *f = ev_fx_add(fx, FX_DISTRIBUTION);
     f->u.distribution.distribution = dist;

@@ -5,7 +5,8 @@ Two parts:
 
   SupplyCases   every case of cases/supply.json, one refused event each,
                 against one fixture (below): the answer's status, code and
-                field; the log does not grow; no consignment changes (every
+                field (and a part of its message, when the case gives
+                one); the log does not grow; no consignment changes (every
                 consignment of the fixture is read before and after, through
                 GET /v1/consignments/<id> and the list); an id the case
                 introduces stays unknown.
@@ -175,6 +176,8 @@ class SupplyCases(ct.LogTestCase):
         r, _ = L.submit(key, case["type"], body, org=case["signer"])
         e = case["expect"]
         self.assertError(r, e["status"], e["code"], e.get("field"))
+        if "message" in e:
+            self.assertIn(e["message"], r.json["error"]["message"])
         after = fx.snapshot()
         self.assertEqual(after["size"], before["size"], "the log grew")
         self.assertEqual(after["list"], before["list"])
