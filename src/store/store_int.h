@@ -155,9 +155,13 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
 int store_line_invariant(store *s, const char *consignment, long long line, cm_error *err);
 
 /* The schema of a new store (store_schema.c). */
-#define STORE_SCHEMA_VERSION "2"
+#define STORE_SCHEMA_VERSION 2
+/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "2" */
+#define STORE_QUOTE_(x) #x
+#define STORE_QUOTE(x)  STORE_QUOTE_(x)
 extern const char store_schema_sql[];
-/* store_upgrades[i] takes a store of schema version i + 1 to i + 2 */
+/* store_upgrades[i] takes a store of schema version i + 1 to i + 2; the
+ * caller records the new version */
 extern const char *const store_upgrades[];
 /* The projection tables, which a rebuild empties and a diff compares. */
 extern const char *const store_state_tables[];

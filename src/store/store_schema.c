@@ -33,7 +33,8 @@
  * recycled-weapon check of every handover looks one up).
  *
  * meta('schema') is the version: store_schema_sql makes the newest, and
- * store_upgrades[i] takes a store of version i + 1 to version i + 2.
+ * store_upgrades[i] takes a store of version i + 1 to version i + 2 (the
+ * caller, store_open, then records the version).
  */
 #include "store/store_int.h"
 
@@ -134,11 +135,11 @@ const char store_schema_sql[] =
     "       ELSE 'completed' END AS status\n"
     "  FROM consignments c JOIN line_balances b ON b.consignment = c.consignment\n"
     "  GROUP BY c.consignment;\n" WEAPON_SERIAL_INDEX
-    "INSERT INTO meta VALUES('schema', '" STORE_SCHEMA_VERSION "');\n";
+    "INSERT INTO meta VALUES('schema', '" STORE_QUOTE(STORE_SCHEMA_VERSION) "');\n";
 
 const char *const store_upgrades[] = {
     /* 1 -> 2: the weapons' serial numbers are indexed */
-    WEAPON_SERIAL_INDEX "UPDATE meta SET value = '2' WHERE key = 'schema';\n", NULL};
+    WEAPON_SERIAL_INDEX, NULL};
 
 const char *const store_state_tables[] = {
     "event_ids",          "orgs",           "keys",          "places",

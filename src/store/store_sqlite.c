@@ -143,17 +143,26 @@ int store_create_mode(const char *path, store_mode mode, cm_error *err)
  * transaction; a reader is only told to. 0 or -1. */
 static int upgrade(store *s, const char *path, int from, cm_error *err)
 {
-    int to = atoi(STORE_SCHEMA_VERSION);
+    int to = STORE_SCHEMA_VERSION;
     if (s->mode == STORE_READER)
         return cm_fail(err, CM_INTERNAL, "",
                        "%s has schema version %d: open it once with `cmcc serve` (or any "
                        "command that writes) to upgrade it to version %d",
                        path, from, to);
-    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    int rc = store_begin(s, err);
     for (int v = from; v < to && !rc; v++) rc = store_exec(s, store_upgrades[v - 1], err);
-    if (!rc) return store_exec(s, "COMMIT", err);
+    if (!rc) rc = store_meta_set(s, "schema", STORE_QUOTE(STORE_SCHEMA_VERSION), err);
+    if (!rc) return store_commit(s, err);
     store_rollback(s);
     return -1;
+}
+
+/* The schema version meta('schema') holds: a positive number, else 0. */
+static int schema_version(const char *v)
+{
+    char *end = NULL;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && *v && *end == '\0' && n > 0 && n <= 1000 ? (int)n : 0;
 }
 
 store *store_open(const char *path, store_mode mode, cm_error *err)
@@ -167,7 +176,7 @@ store *store_open(const char *path, store_mode mode, cm_error *err)
     if (!s) return NULL;
     char *v = NULL;
     int r = store_meta_get(s, "schema", &v, err);
-    int version = r == 1 ? atoi(v) : 0, current = atoi(STORE_SCHEMA_VERSION);
+    int version = r == 1 ? schema_version(v) : 0, current = STORE_SCHEMA_VERSION;
     free(v);
     if (r >= 0 && (version < 1 || version > current))
         r = cm_fail(err, CM_INTERNAL, "", "%s is not a cmcc store of schema version %d or older",
