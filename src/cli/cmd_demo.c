@@ -47,9 +47,7 @@ int cmd_demo(int argc, char **argv)
     }
     char *tokpath = xasprintf("%s/demo-token.txt", dir);
     char *token = NULL;
-    size_t len = 0;
-    if (cm_read_file(tokpath, &token, &len, &err) == 0)
-        while (len && token[len - 1] == '\n') token[--len] = '\0';
+    cm_read_line_file(tokpath, &token, &err);
     free(tokpath);
     if (build_only) {
         printf("cmcc demo: built %s; read token: %s\n", dir, token ? token : "?");

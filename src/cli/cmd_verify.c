@@ -446,11 +446,9 @@ int cmd_verify(int argc, char **argv)
     cm_error err;
     if (!vkey && !is_url) {
         char *path = xasprintf("%s/%s", target, SRV_VKEY_FILE);
-        size_t len = 0;
-        int r = cm_read_file(path, &owned, &len, &err);
+        int r = cm_read_line_file(path, &owned, &err);
         free(path);
         if (r) return cli_error("verify", &err), 2;
-        while (len && (owned[len - 1] == '\n' || owned[len - 1] == '\r')) owned[--len] = '\0';
         vkey = owned;
     }
     if (!vkey) return cli_errorf("verify", "give the log's verifier key with --vkey"), 2;

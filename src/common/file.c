@@ -33,3 +33,11 @@ int cm_read_file(const char *path, char **data, size_t *len, cm_error *err)
     fclose(f);
     return rc;
 }
+
+int cm_read_line_file(const char *path, char **line, cm_error *err)
+{
+    size_t len = 0;
+    if (cm_read_file(path, line, &len, err)) return -1;
+    while (len && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r')) (*line)[--len] = '\0';
+    return 0;
+}

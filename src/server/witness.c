@@ -183,13 +183,11 @@ int srv_witness_serve(const char *dir, const char *host, unsigned port, int quie
     memset(&w, 0, sizeof w);
     char *pem = xasprintf("%s/witness.pem", dir), *db = xasprintf("%s/witness.db", dir);
     char *namefile = xasprintf("%s/witness.name", dir), *name = NULL;
-    size_t nlen = 0;
     int rc = -1;
     struct MHD_Daemon *d = NULL;
-    if (srv_load_key(pem, &w.key, err) || cm_read_file(namefile, &name, &nlen, err) ||
+    if (srv_load_key(pem, &w.key, err) || cm_read_line_file(namefile, &name, err) ||
         !(w.db = store_witness_open(db, err)))
         goto done;
-    while (nlen && (name[nlen - 1] == '\n' || name[nlen - 1] == '\r')) name[--nlen] = '\0';
     snprintf(w.name, sizeof w.name, "%s", name);
     w.hash = note_key_hash(w.name, NOTE_KEY_COSIGNATURE, w.key.pub);
     struct sockaddr_in addr;
