@@ -18,6 +18,8 @@
  */
 #include "server/srv_int.h"
 
+#include "bench_util.h"
+
 #include "common/codec.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -127,18 +129,6 @@ static int build(const char *dir, uint64_t n)
     return 0;
 }
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    buf_append(ctx, p, size * n);
-    return size * n;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Whether a /v1/proof/inclusion answer proves entry idx in the tree of
  * `size` leaves whose root is `root`. */
 static int proof_holds(json_t *j, uint64_t idx, uint64_t size, const log_hash *root)
@@ -164,7 +154,7 @@ static int proofs(const char *url, const char *token, int count)
     char *auth = xasprintf("Authorization: Bearer %s", token);
     struct curl_slist *h = curl_slist_append(NULL, auth);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_sink);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     /* the checkpoint: origin, size, root (base64), blank line, signatures */
     char *u = xasprintf("%s/checkpoint", url);
@@ -204,11 +194,12 @@ static int proofs(const char *url, const char *token, int count)
         if (!j || !proof_holds(j, idx, size, &root)) bad++;
         json_decref(j);
     }
-    qsort(ms, (size_t)count, sizeof *ms, cmp_d);
+    size_t n = (size_t)count;
+    bench_sort(ms, n);
     printf("inclusion proofs on a log of %llu entries: %d requests, median %.3f ms, p90 %.3f "
            "ms, p99 %.3f ms, %d failed\n",
-           (unsigned long long)size, count, ms[count / 2], ms[count * 9 / 10], ms[count * 99 / 100],
-           bad);
+           (unsigned long long)size, count, bench_quantile(ms, n, 0.5), bench_quantile(ms, n, 0.9),
+           bench_quantile(ms, n, 0.99), bad);
     free(ms);
     free(auth);
     curl_slist_free_all(h);

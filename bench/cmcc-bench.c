@@ -37,6 +37,7 @@
  *   result <name> key=value ...
  * that bench/run.sh collects into its table.
  */
+#include "bench_util.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/mem.h"
@@ -517,12 +518,6 @@ static void perf_command(const char *fifo, const char *cmd)
     fclose(f);
 }
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    buf_append(ctx, p, size * n);
-    return size * n;
-}
-
 static void client_open(client *c, const ingest_opts *o, unsigned n, int batch)
 {
     c->m = curl_multi_init();
@@ -541,7 +536,7 @@ static void client_open(client *c, const ingest_opts *o, unsigned n, int batch)
         curl_easy_setopt(h, CURLOPT_URL, c->url);
         curl_easy_setopt(h, CURLOPT_POST, 1L);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_sink);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->slots[i].resp);
         curl_easy_setopt(h, CURLOPT_PRIVATE, &c->slots[i]);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -651,19 +646,6 @@ static void drive(client *c, request *reqs, size_t from, size_t n, tally *t)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double quantile(const double *sorted, size_t n, double q)
-{
-    if (n == 0) return 0;
-    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-    return sorted[i < n ? i : n - 1];
-}
-
 /* The supply plan's order in requests of per events: each request waits
  * for the latest request holding a predecessor of one of its events (one
  * in the same request is applied before it anyway). */
@@ -720,7 +702,7 @@ static int phase(const ingest_opts *o, unsigned per_req, size_t events, unsigned
 
     double g0 = now_s();
     registry_src rs = {.key = o->key, .org = o->org, .run = o->run};
-    time_format_s(time_now_ms() - 60000, rs.when, sizeof rs.when);
+    bench_minute_ago(rs.when, sizeof rs.when);
     supply_src ss = {0};
     ev_source src = {registry_make, &rs};
     uint64_t first = *sent;
@@ -774,8 +756,9 @@ static int phase(const ingest_opts *o, unsigned per_req, size_t events, unsigned
     unsigned workers = proc_cpu_diff(srv0, srv1, wall, threads, sizeof threads);
     free(srv0);
 
-    qsort(t.lat, nreq, sizeof *t.lat, cmp_double);
-    double p50 = quantile(t.lat, nreq, 0.50) * 1e3, p99 = quantile(t.lat, nreq, 0.99) * 1e3;
+    bench_sort(t.lat, nreq);
+    double p50 = bench_quantile(t.lat, nreq, 0.50) * 1e3,
+           p99 = bench_quantile(t.lat, nreq, 0.99) * 1e3;
     double max = t.lat[nreq - 1] * 1e3;
     size_t nev = nreq * per;
     double eps = (double)t.events_ok / wall;

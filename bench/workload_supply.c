@@ -37,6 +37,8 @@
  */
 #include "workload_supply.h"
 
+#include "bench_util.h"
+
 #include "common/buf.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -272,7 +274,7 @@ ws_event *ws_setup(ws_world *w, size_t *n)
         {"dp-al-qarara", "distribution_point", "Al-Qarara distribution point", "south", 31.3700,
          34.3400},
     };
-    time_format_s(time_now_ms() - 60000, w->when, sizeof w->when);
+    bench_minute_ago(w->when, sizeof w->when);
     evlist l = {0};
     cm_buf b = CM_BUF_INIT;
     for (unsigned s = 1; s < N_SIGNERS; s++) {
@@ -504,7 +506,7 @@ typedef struct {
 ws_event *ws_plan(ws_world *w, size_t slots, unsigned per, size_t min_prologue, size_t timed,
                   size_t *prologue, size_t *n)
 {
-    time_format_s(time_now_ms() - 60000, w->when, sizeof w->when);
+    bench_minute_ago(w->when, sizeof w->when);
     slot_state *s = xcalloc(slots, sizeof *s);
     evlist out = {0};
     size_t target = SIZE_MAX, pro = 0;

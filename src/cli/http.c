@@ -16,12 +16,6 @@ struct cli_http {
     struct curl_slist *auth;
 };
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    buf_append(ctx, p, size * n);
-    return size * n;
-}
-
 cli_http *cli_http_new(const char *base, const char *token)
 {
     static int inited;
@@ -59,7 +53,7 @@ static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm
     CURL *c = h->curl;
     buf_reset(body);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_sink);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);

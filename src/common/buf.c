@@ -124,3 +124,9 @@ char *buf_take(cm_buf *b)
     b->len = b->cap = 0;
     return p;
 }
+
+size_t buf_sink(char *p, size_t size, size_t n, void *ctx)
+{
+    buf_append(ctx, p, size * n);
+    return size * n;
+}

@@ -24,6 +24,9 @@ typedef struct {
 
 void buf_reserve(cm_buf *b, size_t extra);
 void buf_append(cm_buf *b, const void *p, size_t n);
+/* Appends size * n bytes at p to the cm_buf ctx and returns that count: the
+ * shape of a libcurl write callback (CURLOPT_WRITEFUNCTION). */
+size_t buf_sink(char *p, size_t size, size_t n, void *ctx);
 void buf_puts(cm_buf *b, const char *s);
 void buf_putc(cm_buf *b, char c);
 void buf_printf(cm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -28,12 +28,6 @@ struct srv_witness_peer {
     CURL *curl;
 };
 
-static size_t on_data(char *p, size_t size, size_t n, void *ctx)
-{
-    buf_append(ctx, p, size * n);
-    return size * n;
-}
-
 int srv_cosign_init(srv *s, cm_error *err)
 {
     s->n_peers = s->cfg.n_witnesses;
@@ -115,7 +109,7 @@ static long post(srv *s, srv_witness_peer *p, const char *note, uint64_t size, c
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.data);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req.len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_sink);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 2L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
