@@ -190,4 +190,12 @@ json_t *srv_view_weapons(struct store *rd, const char *status, const char *categ
                          const char *place);
 json_t *srv_view_benchmarks(struct store *rd, int64_t now_ms);
 
+/* The four force views at once, each kind of thing loaded once (for
+ * /v1/stats): 0, or -1 with nothing to free. */
+typedef struct {
+    json_t *requirements, *pledges, *weapons, *benchmarks;
+} srv_force_views;
+int srv_view_force(struct store *rd, int64_t now_ms, srv_force_views *out);
+void srv_force_views_free(srv_force_views *v);
+
 #endif

@@ -136,10 +136,11 @@ json_t *srv_view_zones(store *rd)
     return out;
 }
 
-json_t *srv_view_requirements(store *rd)
+/* The views below derive from loaded things (srv_view_load); each leaves
+ * what it reads loaded, so that srv_view_force loads every kind once. */
+
+static json_t *requirements_of(json_t *rs, const json_t *ps)
 {
-    json_t *rs = srv_view_load(rd, THING_REQUIREMENT, NULL),
-           *ps = srv_view_load(rd, THING_PLEDGE, NULL);
     json_t *out = rs && ps ? json_array() : NULL;
     for (size_t i = 0; out && i < json_array_size(rs); i++) {
         json_t *r = json_array_get(rs, i);
@@ -151,14 +152,11 @@ json_t *srv_view_requirements(store *rd)
         copy_keys(o, r, derived);
         json_array_append_new(out, o);
     }
-    json_decref(rs);
-    json_decref(ps);
     return out;
 }
 
-json_t *srv_view_pledges(store *rd)
+static json_t *pledges_of(const json_t *ps)
 {
-    json_t *ps = srv_view_load(rd, THING_PLEDGE, NULL);
     json_t *out = ps ? json_array() : NULL;
     for (size_t i = 0; out && i < json_array_size(ps); i++) {
         const json_t *p = json_array_get(ps, i), *notes = json_object_get(p, "notes");
@@ -183,13 +181,12 @@ json_t *srv_view_pledges(store *rd)
         json_object_set_new(o, "withdrawal", withdrawal);
         json_array_append_new(out, o);
     }
-    json_decref(ps);
     return out;
 }
 
-json_t *srv_view_weapons(store *rd, const char *status, const char *category, const char *place)
+/* Derives each weapon of ws in place (ev_weapon_derive), then filters. */
+static json_t *weapons_of(json_t *ws, const char *status, const char *category, const char *place)
 {
-    json_t *ws = srv_view_load(rd, THING_WEAPON, NULL);
     json_t *out = ws ? json_array() : NULL;
     for (size_t i = 0; out && i < json_array_size(ws); i++) {
         json_t *w = json_array_get(ws, i);
@@ -205,14 +202,11 @@ json_t *srv_view_weapons(store *rd, const char *status, const char *category, co
         copy_keys(o, w, derived);
         json_array_append_new(out, o);
     }
-    json_decref(ws);
     return out;
 }
 
-json_t *srv_view_benchmarks(store *rd, int64_t now_ms)
+static json_t *benchmarks_of(json_t *bs, const json_t *ws, int64_t now_ms)
 {
-    json_t *bs = srv_view_load(rd, THING_BENCHMARK, NULL),
-           *ws = srv_view_load(rd, THING_WEAPON, NULL);
     json_t *out = bs && ws ? json_array() : NULL;
     for (size_t i = 0; out && i < json_array_size(bs); i++) {
         json_t *b = json_array_get(bs, i);
@@ -223,7 +217,69 @@ json_t *srv_view_benchmarks(store *rd, int64_t now_ms)
         copy_keys(o, b, derived);
         json_array_append_new(out, o);
     }
+    return out;
+}
+
+json_t *srv_view_requirements(store *rd)
+{
+    json_t *rs = srv_view_load(rd, THING_REQUIREMENT, NULL),
+           *ps = srv_view_load(rd, THING_PLEDGE, NULL);
+    json_t *out = requirements_of(rs, ps);
+    json_decref(rs);
+    json_decref(ps);
+    return out;
+}
+
+json_t *srv_view_pledges(store *rd)
+{
+    json_t *ps = srv_view_load(rd, THING_PLEDGE, NULL);
+    json_t *out = pledges_of(ps);
+    json_decref(ps);
+    return out;
+}
+
+json_t *srv_view_weapons(store *rd, const char *status, const char *category, const char *place)
+{
+    json_t *ws = srv_view_load(rd, THING_WEAPON, NULL);
+    json_t *out = weapons_of(ws, status, category, place);
+    json_decref(ws);
+    return out;
+}
+
+json_t *srv_view_benchmarks(store *rd, int64_t now_ms)
+{
+    json_t *bs = srv_view_load(rd, THING_BENCHMARK, NULL),
+           *ws = srv_view_load(rd, THING_WEAPON, NULL);
+    json_t *out = benchmarks_of(bs, ws, now_ms);
     json_decref(bs);
     json_decref(ws);
     return out;
+}
+
+int srv_view_force(store *rd, int64_t now_ms, srv_force_views *out)
+{
+    json_t *rs = srv_view_load(rd, THING_REQUIREMENT, NULL),
+           *ps = srv_view_load(rd, THING_PLEDGE, NULL), *ws = srv_view_load(rd, THING_WEAPON, NULL),
+           *bs = srv_view_load(rd, THING_BENCHMARK, NULL);
+    out->requirements = requirements_of(rs, ps);
+    out->pledges = pledges_of(ps);
+    /* the benchmarks read the weapons as loaded, before weapons_of derives them */
+    out->benchmarks = benchmarks_of(bs, ws, now_ms);
+    out->weapons = weapons_of(ws, NULL, NULL, NULL);
+    json_decref(rs);
+    json_decref(ps);
+    json_decref(ws);
+    json_decref(bs);
+    if (out->requirements && out->pledges && out->weapons && out->benchmarks) return 0;
+    srv_force_views_free(out);
+    return -1;
+}
+
+void srv_force_views_free(srv_force_views *v)
+{
+    json_decref(v->requirements);
+    json_decref(v->pledges);
+    json_decref(v->weapons);
+    json_decref(v->benchmarks);
+    memset(v, 0, sizeof *v);
 }
