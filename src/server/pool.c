@@ -84,15 +84,22 @@ static void unlink_task(srv_pool *p, task *t)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Frees a loop no thread holds or can find; mem is the allocation that
+ * holds it. */
+static void task_free(task *t, void *mem)
+{
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(mem);
+}
+
 /* Frees an async loop no thread holds or can find, then runs its
  * continuation. */
 static void end_async(task *t)
 {
     void (*then)(void *) = t->then;
     void *ctx = t->ctx;
-    pthread_mutex_destroy(&t->mu);
-    pthread_cond_destroy(&t->cv);
-    free(t);
+    task_free(t, t);
     then(ctx);
 }
 
@@ -221,9 +228,7 @@ void srv_pool_finish(srv_pool *p, srv_pool_job *j)
     pthread_mutex_lock(&t->mu);
     while (atomic_load(&t->done) < t->n || t->users) pthread_cond_wait(&t->cv, &t->mu);
     pthread_mutex_unlock(&t->mu);
-    pthread_mutex_destroy(&t->mu);
-    pthread_cond_destroy(&t->cv);
-    free(j);
+    task_free(t, j);
 }
 
 void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx)
