@@ -93,19 +93,18 @@ int cmd_witness(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
     if (argc < 3) return fputs(help, stderr), 2;
-    const char *verb = argv[1], *dir = argv[2], *name = NULL, *vkey = NULL,
-               *listen = "127.0.0.1:8090";
-    for (int i = 3; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--name") == 0)
-            name = argv[i + 1];
-        else if (strcmp(argv[i], "--vkey") == 0)
-            vkey = argv[i + 1];
-        else if (strcmp(argv[i], "--listen") == 0)
-            listen = argv[i + 1];
-        else
-            return fputs(help, stderr), 2;
-    }
-    if ((argc - 3) % 2) return fputs(help, stderr), 2;
+    const char *verb = argv[1], *name = NULL, *vkey = NULL, *listen = "127.0.0.1:8090";
+    const cli_option opts[] = {CLI_ARG("name", &name), CLI_ARG("vkey", &vkey),
+                               CLI_ARG("listen", &listen), CLI_OPTIONS_END};
+    /* the verb stands where a command's name would: WDIR is the one operand */
+    int status = cli_options(argc - 1, argv + 1, opts, help);
+    if (status >= 0) return status;
+    if (optind != argc - 2) return fputs(help, stderr), 2;
+    const char *dir = argv[1 + optind];
+    static const char *const verbs[] = {"init", "add-log", "list", "serve", NULL};
+    size_t k = 0;
+    while (verbs[k] && strcmp(verbs[k], verb) != 0) k++;
+    if (!verbs[k]) return fputs(help, stderr), 2;
     if (strcmp(verb, "init") == 0) return init(dir, name);
     cm_error err;
     if (strcmp(verb, "serve") == 0) {
@@ -131,16 +130,13 @@ int cmd_witness(int argc, char **argv)
         } else {
             fprintf(stderr, "cmcc witness: now witnessing %s\n", v.name);
         }
-    } else if (strcmp(verb, "list") == 0) {
+    } else { /* list */
         cm_buf out = CM_BUF_INIT;
         if (store_witness_logs_json(s, &out, &err))
             cli_error("witness", &err), rc = 1;
         else
             printf("%s\n", out.data);
         buf_free(&out);
-    } else {
-        fputs(help, stderr);
-        rc = 2;
     }
     store_close(s);
     return rc;

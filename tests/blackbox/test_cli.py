@@ -76,7 +76,9 @@ class Help(unittest.TestCase):
                      ["serve", "x", "--bogus", "-h"], ["serve", "x", "--threads", "0", "-h"],
                      ["serve", "x", "--max-buffered", "0", "-h"],
                      ["serve", "x", "--max-buffered", "lots", "-h"],
-                     ["verify", "--bogus", "-h"]):
+                     ["verify", "--bogus", "-h"], ["witness", "init"],
+                     ["witness", "list", "w", "extra"], ["witness", "init", "w", "--name"],
+                     ["witness", "init", "w", "--bogus", "x"], ["witness", "frobnicate", "w"]):
             with self.subTest(args=args):
                 r = ct.run(*args)
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))

@@ -29,7 +29,8 @@ class Witness:
     def __init__(self, name="witness.mediators.test"):
         self.dir = tempfile.mkdtemp(prefix="cmcc-witness-")
         os.rmdir(self.dir)
-        r = ct.run("witness", "init", self.dir, "--name", name)
+        # options may come before the directory, and as --name=VALUE
+        r = ct.run("witness", "init", "--name=" + name, self.dir)
         assert r.returncode == 0, r.stderr
         self.vkey = r.stdout.strip()
         self.name = name
