@@ -288,6 +288,10 @@ typedef struct {
     int (*loss)(void *ctx, const char *id);
     /* things: 1 and *out (whose body the caller releases), or 0 */
     int (*thing)(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out);
+    /* the body of the latest note of kind `note` on a thing (a new
+     * reference, the caller releases it): 1 and *body, or 0 for none */
+    int (*thing_note)(void *ctx, ev_thing_kind kind, const char *id, const char *note,
+                      json_t **body);
     /* the id of the first thing of kind whose body fields[i] equal
      * values[i], for n (1..3) fields (e.g. a weapon record with a serial):
      * 1 with id, 0 for none, -1 on an error */

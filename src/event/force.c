@@ -9,7 +9,8 @@
  *   pledge.update       the pledging org: the whole pledge again, replacing it
  *   pledge.withdraw     the pledging org, with a reason
  *   deployment.report   the pledging org: deployed (at most the pledged
- *                       quantity) in a sector, as of a time; the latest counts
+ *                       quantity) in a sector, as of a time; the latest counts,
+ *                       and no pledge.update may lower the quantity below it
  *
  * The vocabularies and the caveat table are here and nowhere else. The gap
  * analysis of a requirement (ev_gap_analysis) counts a pledge as eligible
@@ -140,12 +141,32 @@ static int live_pledge(const ev_ctx *c, ev_thing_state *ts, cm_error *err)
     return 0;
 }
 
+/* An update may not take the quantity below what the latest deployment
+ * report has deployed: deployed <= pledged holds at every position. */
+static int update_keeps_deployed(const ev_ctx *c, const char *id, cm_error *err)
+{
+    json_t *last = NULL;
+    int r = c->view->thing_note(c->view->ctx, THING_PLEDGE, id, "deployment", &last);
+    if (r < 0) return ev_store_failed(err);
+    if (r == 0) return 0;
+    long long deployed = ev_int(last, "deployed", 0), quantity = ev_int(c->ev->body, "quantity", 0);
+    json_decref(last);
+    if (quantity < deployed)
+        return cm_fail(err, CM_RULE_VIOLATION, "body.quantity",
+                       "%lld are deployed under pledge \"%s\": report fewer deployed "
+                       "(deployment.report) before lowering the pledge to %lld",
+                       deployed, id, quantity);
+    return 0;
+}
+
 static int apply_update(const ev_ctx *c, ev_effects *fx, cm_error *err)
 {
     ev_thing_state ts;
     if (live_pledge(c, &ts, err)) return -1;
     json_decref(ts.body);
-    if (ev_time_order(c->ev->body, "available_from", "available_until", err)) return -1;
+    if (ev_time_order(c->ev->body, "available_from", "available_until", err) ||
+        update_keeps_deployed(c, ev_str(c->ev->body, "pledge"), err))
+        return -1;
     ev_fx_thing_put(fx, THING_PLEDGE, ev_str(c->ev->body, "pledge"), "offered", c->ev->body);
     return 0;
 }

@@ -32,6 +32,26 @@ static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state
     return 1;
 }
 
+static int v_thing_note(void *ctx, ev_thing_kind kind, const char *id, const char *note,
+                        json_t **body)
+{
+    store *s = ctx;
+    sqlite3_stmt *st = store_stmt(s, SQ_THING_NOTE_LATEST,
+                                  "SELECT body FROM thing_notes WHERE kind=? AND id=? AND note=? "
+                                  "ORDER BY idx DESC, seq DESC LIMIT 1",
+                                  NULL);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
+    int r = store_step_row(st);
+    if (r != 1) return r;
+    *body = json_loadb((const char *)sqlite3_column_text(st, 0),
+                       (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+    sqlite3_reset(st);
+    return *body ? 1 : -1;
+}
+
 /* A plain lower-case name, safe to write into SQL. */
 static int plain_name(const char *name)
 {
@@ -96,6 +116,7 @@ void store_things_view(store *s, ev_view *v)
 {
     (void)s;
     v->thing = v_thing;
+    v->thing_note = v_thing_note;
     v->thing_by = v_thing_by;
     v->orgs_with_role = v_orgs_with_role;
 }

@@ -463,7 +463,8 @@ class ForceFlows(ft.FlowMixin, ct.LogTestCase):
     def test_deployments(self):
         """deployed = pledged and 0 are accepted; the latest counts, in the
         requirement's sector only; more than pledged is refused until an
-        update raises the quantity."""
+        update raises the quantity, and an update below the latest deployed
+        is refused until fewer are reported."""
         L = self.log
         rid, pid = ct.new_id("r"), ct.new_id("p")
         self.ok("cell", "requirement.define",
@@ -485,6 +486,15 @@ class ForceFlows(ft.FlowMixin, ct.LogTestCase):
         self.assertEqual((r["deployed"], r["gap"]), (0, 0))
         self.assertEqual(self.pledge(pid)["deployment"],
                          {"deployed": 2, "sector": "east", "as_of": "2030-06-02T00:00:00Z"})
+        # the pledge cannot fall below the 2 deployed, until fewer are reported
+        self.refused("nat-b", "pledge.update",
+                     ft.pledge_body(pid, "eod_team", 1, readiness="level3"),
+                     409, "rule_violation", "body.quantity")
+        self.assertEqual(self.pledge(pid)["quantity"], 5)
+        self.ok("nat-b", "pledge.update", ft.pledge_body(pid, "eod_team", 2, readiness="level3"))
+        self.ok("nat-b", "deployment.report", ft.deployment_body(pid, 1, "east"))
+        self.ok("nat-b", "pledge.update", ft.pledge_body(pid, "eod_team", 1, readiness="level3"))
+        self.assertEqual(self.pledge(pid)["quantity"], 1)
 
     def test_gap_never_below_zero(self):
         L = self.log
