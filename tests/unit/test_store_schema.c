@@ -22,18 +22,25 @@
 
 #include "tmpstore.h"
 
-/* The value of one SQL query's first column, or "" (malloc'ed). */
-static char *query(store *s, const char *sql)
+/* Asserts that one SQL query's first column is want ("" for no row). */
+static void assert_query(store *s, const char *sql, const char *want)
 {
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
-    char *out = xstrdup("");
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        free(out);
-        out = xstrdup((const char *)sqlite3_column_text(st, 0));
-    }
+    const char *got = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)
+                          ? (const char *)sqlite3_column_text(st, 0)
+                          : "";
+    assert_string_equal(got, want);
     sqlite3_finalize(st);
-    return out;
+}
+
+/* The store at tmpstore_path, which must open. */
+static store *opened(store_mode mode)
+{
+    cm_error err;
+    store *s = store_open(tmpstore_path, mode, &err);
+    assert_non_null(s);
+    return s;
 }
 
 /* meta('schema') read with SQLite alone, past the store's checks. */
@@ -73,21 +80,16 @@ static void add_weapon(store *s, const char *id, const char *serial, int created
 static void test_new_store_is_newest(void **state)
 {
     (void)state;
-    cm_error err;
-    store *s = store_open(tmpstore_path, STORE_READER, &err);
-    assert_non_null(s);
-    char *v = query(s, "SELECT value FROM meta WHERE key = 'schema'");
-    assert_string_equal(v, STORE_QUOTE(STORE_SCHEMA_VERSION));
-    free(v);
+    store *s = opened(STORE_READER);
+    assert_query(s, "SELECT value FROM meta WHERE key = 'schema'",
+                 STORE_QUOTE(STORE_SCHEMA_VERSION));
     store_close(s);
 }
 
 static void test_serial_lookup_uses_the_index(void **state)
 {
     (void)state;
-    cm_error err;
-    store *s = store_open(tmpstore_path, STORE_WRITER, &err);
-    assert_non_null(s);
+    store *s = opened(STORE_WRITER);
     for (int i = 0; i < 50; i++) {
         char id[16], serial[16];
         snprintf(id, sizeof id, "w-%d", i);
@@ -125,8 +127,7 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
 {
     (void)state;
     cm_error err;
-    store *s = store_open(tmpstore_path, STORE_WRITER, &err);
-    assert_non_null(s);
+    store *s = opened(STORE_WRITER);
     add_weapon(s, "w-old", "S-old", 1);
     exec(s, "DROP INDEX things_weapon_serial; UPDATE meta SET value = '1' WHERE key = 'schema'");
     store_close(s);
@@ -138,22 +139,18 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
     assert_non_null(strstr(err.message, "cmcc serve"));
     assert_string_equal(raw_version(), "1");
 
-    s = store_open(tmpstore_path, STORE_WRITER, &err);
-    assert_non_null(s);
-    char *v = query(s, "SELECT value FROM meta WHERE key = 'schema'");
-    assert_string_equal(v, STORE_QUOTE(STORE_SCHEMA_VERSION));
-    free(v);
-    v = query(s, "SELECT name FROM sqlite_master WHERE name = 'things_weapon_serial'");
-    assert_string_equal(v, "things_weapon_serial");
-    free(v);
-    v = query(s, "SELECT id FROM things WHERE kind = 'weapon' AND "
-                 "json_extract(body, '$.serial') = 'S-old'");
-    assert_string_equal(v, "w-old");
-    free(v);
+    s = opened(STORE_WRITER);
+    assert_query(s, "SELECT value FROM meta WHERE key = 'schema'",
+                 STORE_QUOTE(STORE_SCHEMA_VERSION));
+    assert_query(s, "SELECT name FROM sqlite_master WHERE name = 'things_weapon_serial'",
+                 "things_weapon_serial");
+    assert_query(s,
+                 "SELECT id FROM things WHERE kind = 'weapon' AND "
+                 "json_extract(body, '$.serial') = 'S-old'",
+                 "w-old");
     store_close(s);
 
-    s = store_open(tmpstore_path, STORE_READER, &err);
-    assert_non_null(s);
+    s = opened(STORE_READER);
     store_close(s);
 }
 
@@ -167,8 +164,7 @@ static void test_newer_bad_or_no_version_is_refused(void **state)
                          "DELETE FROM meta WHERE key = 'schema'"};
     const char *left[] = {"99", "1x", ""};
     for (size_t i = 0; i < 3; i++) {
-        store *s = store_open(tmpstore_path, STORE_WRITER, &err);
-        assert_non_null(s);
+        store *s = opened(STORE_WRITER);
         exec(s, set[i]);
         store_close(s);
         assert_null(store_open(tmpstore_path, STORE_WRITER, &err));
