@@ -25,6 +25,7 @@ int ev_need_place(const ev_ctx *c, const char *place, const char *field, ev_plac
                   cm_error *err)
 {
     ev_place_state ps;
+    if (!place) return 0;
     int r = c->view->place(c->view->ctx, place, out ? out : &ps);
     if (r < 0) return ev_store_failed(err);
     if (r == 0) return cm_fail(err, CM_RULE_VIOLATION, field, "no place \"%s\" is defined", place);
@@ -39,6 +40,18 @@ int ev_need_place_kind(const ev_ctx *c, const char *place, const char *field, co
     if (strcmp(ps.kind, k1) != 0 && (!k2 || strcmp(ps.kind, k2) != 0))
         return cm_fail(err, CM_RULE_VIOLATION, field, "\"%s\" is a %s, not a %s%s%s", place,
                        ps.kind, k1, k2 ? " or a " : "", k2 ? k2 : "");
+    return 0;
+}
+
+int ev_need_consignment(const ev_ctx *c, const char *id, const char *field,
+                        ev_consignment_state *out, cm_error *err)
+{
+    ev_consignment_state cs;
+    if (!id) return 0;
+    int r = c->view->consignment(c->view->ctx, id, out ? out : &cs);
+    if (r < 0) return ev_store_failed(err);
+    if (r == 0)
+        return cm_fail(err, CM_RULE_VIOLATION, field, "no consignment \"%s\" was declared", id);
     return 0;
 }
 

@@ -132,33 +132,21 @@ static int apply_zone_lift(const ev_ctx *c, ev_effects *fx, cm_error *err)
     return 0;
 }
 
-/* An optional place, defined when given. */
-static int need_place(const ev_ctx *c, const char *place, const char *field, cm_error *err)
-{
-    return place ? ev_need_place(c, place, field, NULL, err) : 0;
-}
-
 static int apply_movement_request(const ev_ctx *c, ev_effects *fx, cm_error *err)
 {
     const json_t *b = c->ev->body;
     const char *id = ev_str(b, "movement");
     if (ev_thing_new(c, THING_MOVEMENT, id, "body.movement", err)) return -1;
     if (ev_time_order(b, "window_start", "window_end", err)) return -1;
-    if (need_place(c, ev_str(b, "from_place"), "body.from_place", err) ||
-        need_place(c, ev_str(b, "to_place"), "body.to_place", err))
+    if (ev_need_place(c, ev_str(b, "from_place"), "body.from_place", NULL, err) ||
+        ev_need_place(c, ev_str(b, "to_place"), "body.to_place", NULL, err))
         return -1;
     const json_t *cs = json_object_get(b, "consignments");
     for (size_t i = 0; i < json_array_size(cs); i++) {
-        const char *cid = json_string_value(json_array_get(cs, i));
-        ev_consignment_state st;
-        int r = c->view->consignment(c->view->ctx, cid, &st);
-        if (r < 0) return ev_store_failed(err);
-        if (r == 0) {
-            char field[CM_FIELD_MAX];
-            snprintf(field, sizeof field, "body.consignments[%zu]", i);
-            return cm_fail(err, CM_RULE_VIOLATION, field, "no consignment \"%s\" was declared",
-                           cid);
-        }
+        char field[CM_FIELD_MAX];
+        snprintf(field, sizeof field, "body.consignments[%zu]", i);
+        if (ev_need_consignment(c, json_string_value(json_array_get(cs, i)), field, NULL, err))
+            return -1;
     }
     ev_fx_thing_put(fx, THING_MOVEMENT, id, "requested", b);
     return 0;

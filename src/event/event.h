@@ -459,8 +459,9 @@ extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignme
 extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_lift,
     ev_movement_request, ev_movement_respond, ev_movement_report, ev_incident_report,
     ev_incident_assess;
-/* The values of incident.report's category and severity, NULL-terminated
- * (the read API filters on them too). */
+/* The values of incident.report's category and severity, and of an
+ * incident's status (incident.assess takes all but the first, "reported"),
+ * NULL-terminated (the read API filters on them too). */
 extern const char *const ev_incident_categories[], *const ev_incident_severities[],
                                                        *const ev_incident_statuses[];
 
@@ -526,13 +527,18 @@ int64_t ev_time_of(const json_t *body, const char *key, int64_t dflt);
 /* Fails with internal, "the store could not be read": -1. */
 int ev_store_failed(cm_error *err);
 /* The place must be defined (rule_violation on field); its state into out
- * when out is not NULL. 0 or -1 with err. */
+ * when out is not NULL. A NULL place (an optional field left out) passes.
+ * 0 or -1 with err. */
 int ev_need_place(const ev_ctx *c, const char *place, const char *field, ev_place_state *out,
                   cm_error *err);
 /* As ev_need_place, and the place must be of kind k1 (or of kind k2, when
  * k2 is not NULL): rule_violation on field naming the kind it is. */
 int ev_need_place_kind(const ev_ctx *c, const char *place, const char *field, const char *k1,
                        const char *k2, cm_error *err);
+/* The consignment must be declared (rule_violation on field); its state
+ * into out when out is not NULL. A NULL id passes. 0 or -1 with err. */
+int ev_need_consignment(const ev_ctx *c, const char *id, const char *field,
+                        ev_consignment_state *out, cm_error *err);
 
 /* The public key that must have signed e: for every event but the genesis,
  * the registered key of e->env.keyid (unknown_key when there is none); for

@@ -56,17 +56,9 @@ static int apply_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
     if (!json_object_get(b, "lat") != !json_object_get(b, "lon"))
         return cm_fail(err, CM_BAD_REQUEST, json_object_get(b, "lat") ? "body.lon" : "body.lat",
                        "give lat and lon together, or neither");
-    const char *place = ev_str(b, "place");
-    if (place && ev_need_place(c, place, "body.place", NULL, err)) return -1;
-    const char *cons = ev_str(b, "consignment");
-    if (cons) {
-        ev_consignment_state cs;
-        int r = c->view->consignment(c->view->ctx, cons, &cs);
-        if (r < 0) return ev_store_failed(err);
-        if (!r)
-            return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
-                           "no consignment \"%s\" was declared", cons);
-    }
+    if (ev_need_place(c, ev_str(b, "place"), "body.place", NULL, err) ||
+        ev_need_consignment(c, ev_str(b, "consignment"), "body.consignment", NULL, err))
+        return -1;
     static const struct {
         const char *key;
         ev_thing_kind kind;

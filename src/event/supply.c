@@ -146,16 +146,6 @@ static void touch(ev_effects *fx, const char *consignment)
     snprintf(f->u.consignment.consignment, sizeof f->u.consignment.consignment, "%s", consignment);
 }
 
-static int need_consignment(const ev_ctx *c, const char *id, const char *field,
-                            ev_consignment_state *cs, cm_error *err)
-{
-    int r = c->view->consignment(c->view->ctx, id, cs);
-    if (r < 0) return ev_store_failed(err);
-    if (r == 0)
-        return cm_fail(err, CM_RULE_VIOLATION, field, "no consignment \"%s\" was declared", id);
-    return 0;
-}
-
 /* The org may receive custody: admitted, active, humanitarian or transporter. */
 static int receiver_ok(const ev_ctx *c, const char *org, const char *field, cm_error *err)
 {
@@ -212,8 +202,7 @@ static int line_of(const ev_ctx *c, const char *consignment, const json_t *lines
     return 0;
 }
 
-/* The place must be defined and of kind ("crossing"); a_kind names it in
- * the refusal ("a crossing"). */
+/* The transfer id must be new. */
 static int new_transfer(const ev_ctx *c, const char *id, cm_error *err)
 {
     ev_transfer_state ts;
@@ -271,7 +260,7 @@ static int apply_screen(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const json_t *b = c->ev->body;
     const char *id = ev_str(b, "consignment");
     ev_consignment_state cs;
-    if (need_consignment(c, id, "body.consignment", &cs, err)) return -1;
+    if (ev_need_consignment(c, id, "body.consignment", &cs, err)) return -1;
     if (cs.screened)
         return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
                        "consignment \"%s\" was already screened: screening happens once", id);
@@ -372,7 +361,7 @@ static int apply_enter(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *id = ev_str(b, "consignment"), *transfer = ev_str(b, "transfer");
     const char *crossing = ev_str(b, "crossing"), *to = ev_str(b, "to");
     ev_consignment_state cs;
-    if (need_consignment(c, id, "body.consignment", &cs, err)) return -1;
+    if (ev_need_consignment(c, id, "body.consignment", &cs, err)) return -1;
     if (!cs.screened)
         return cm_fail(err, CM_RULE_VIOLATION, "body.consignment",
                        "consignment \"%s\" has not been screened yet", id);
@@ -414,12 +403,12 @@ static int apply_transfer(const ev_ctx *c, ev_effects *fx, cm_error *err)
     const char *id = ev_str(b, "consignment"), *transfer = ev_str(b, "transfer");
     const char *to = ev_str(b, "to"), *place = ev_str(b, "place");
     ev_consignment_state cs;
-    if (new_transfer(c, transfer, err) || need_consignment(c, id, "body.consignment", &cs, err))
+    if (new_transfer(c, transfer, err) || ev_need_consignment(c, id, "body.consignment", &cs, err))
         return -1;
     if (strcmp(to, c->ev->org) == 0)
         return cm_fail(err, CM_RULE_VIOLATION, "body.to", "a transfer goes to another org");
     if (receiver_ok(c, to, "body.to", err)) return -1;
-    if (place && ev_need_place(c, place, "body.place", NULL, err)) return -1;
+    if (ev_need_place(c, place, "body.place", NULL, err)) return -1;
     open_transfer(fx, transfer, id, c->ev->org, to, place, 0);
     return move_lines(c, fx, id, transfer, "held", c->ev->org, "pending", transfer, err);
 }
@@ -516,7 +505,7 @@ static int apply_distribution(const ev_ctx *c, ev_effects *fx, cm_error *err)
         return cm_fail(err, CM_RULE_VIOLATION, "body.distribution",
                        "distribution \"%s\" is already recorded", dist);
     ev_consignment_state cs;
-    if (need_consignment(c, id, "body.consignment", &cs, err) ||
+    if (ev_need_consignment(c, id, "body.consignment", &cs, err) ||
         ev_need_place_kind(c, place, "body.place", "distribution_point", NULL, err))
         return -1;
     ev_fx *f = ev_fx_add(fx, FX_DISTRIBUTION);
@@ -545,7 +534,7 @@ static int apply_loss(const ev_ctx *c, ev_effects *fx, cm_error *err)
                            "only a coordinator may settle another org's unaccounted quantity");
     }
     ev_consignment_state cs;
-    if (need_consignment(c, id, "body.consignment", &cs, err)) return -1;
+    if (ev_need_consignment(c, id, "body.consignment", &cs, err)) return -1;
     ev_fx *f = ev_fx_add(fx, FX_LOSS);
     f->u.loss.loss = loss;
     f->u.loss.consignment = id;
