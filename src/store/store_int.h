@@ -14,6 +14,8 @@
 enum {
     SQ_READ_BEGIN,
     SQ_READ_END,
+    SQ_BEGIN,
+    SQ_COMMIT,
     SQ_META_GET,
     SQ_META_SET,
     SQ_SIZE,

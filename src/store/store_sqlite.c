@@ -132,9 +132,9 @@ int store_create_mode(const char *path, store_mode mode, cm_error *err)
         return cm_fail(err, CM_CONFLICT, "", "%s already exists: a log is never overwritten", path);
     store *s = open_db(path, mode, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
     if (!s) return -1;
-    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    int rc = store_begin(s, err);
     if (!rc) rc = store_exec(s, store_schema_sql, err);
-    if (!rc) rc = store_exec(s, "COMMIT", err);
+    if (!rc) rc = store_commit(s, err);
     store_close(s);
     return rc;
 }
@@ -150,7 +150,10 @@ static int upgrade(store *s, const char *path, int from, cm_error *err)
                        "command that writes) to upgrade it to version %d",
                        path, from, to);
     int rc = store_begin(s, err);
-    for (int v = from; v < to && !rc; v++) rc = store_exec(s, store_upgrades[v - 1], err);
+    for (int v = from; v < to && !rc; v++)
+        rc = store_upgrades[v - 1]
+                 ? store_exec(s, store_upgrades[v - 1], err)
+                 : cm_fail(err, CM_INTERNAL, "", "no upgrade of the schema from version %d", v);
     if (!rc) rc = store_meta_set(s, "schema", STORE_QUOTE(STORE_SCHEMA_VERSION), err);
     if (!rc) return store_commit(s, err);
     store_rollback(s);
@@ -221,21 +224,6 @@ int store_sync_wal(store *s, cm_error *err)
     return 0;
 }
 
-int store_begin(store *s, cm_error *err)
-{
-    return store_exec(s, "BEGIN IMMEDIATE", err);
-}
-
-int store_commit(store *s, cm_error *err)
-{
-    return store_exec(s, "COMMIT", err);
-}
-
-void store_rollback(store *s)
-{
-    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
 /* One step of a prepared statement that returns no row. */
 static int step_once(store *s, int slot, const char *sql, cm_error *err)
 {
@@ -244,6 +232,21 @@ static int step_once(store *s, int slot, const char *sql, cm_error *err)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : store_fail(s, err, sql);
+}
+
+int store_begin(store *s, cm_error *err)
+{
+    return step_once(s, SQ_BEGIN, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(store *s, cm_error *err)
+{
+    return step_once(s, SQ_COMMIT, "COMMIT", err);
+}
+
+void store_rollback(store *s)
+{
+    if (store_in_transaction(s)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* A deferred BEGIN: the snapshot is taken by the first read after it. */

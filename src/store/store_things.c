@@ -38,7 +38,7 @@ static int v_thing_note(void *ctx, ev_thing_kind kind, const char *id, const cha
     store *s = ctx;
     sqlite3_stmt *st = store_stmt(s, SQ_THING_NOTE_LATEST,
                                   "SELECT body FROM thing_notes WHERE kind=? AND id=? AND note=? "
-                                  "ORDER BY idx DESC, seq DESC LIMIT 1",
+                                  "AND latest=1 ORDER BY idx DESC, seq DESC LIMIT 1",
                                   NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, ev_thing_name(kind), -1, SQLITE_STATIC);
