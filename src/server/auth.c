@@ -10,8 +10,8 @@
  * suspended) is remembered for AUTH_TTL_MS in a small table indexed by the
  * token's hash, so that a client sending one event a request does not cost
  * two store lookups a request. The syncer forgets it all once a batch
- * holding an org.* event is durable, so a suspension counts from its answer
- * on; a token revoked
+ * that suspends or reinstates an org is durable, so a suspension counts
+ * from its answer on; a token revoked
  * (`cmcc token revoke`, another process) may still be honoured for up to
  * AUTH_TTL_MS. An unknown token is never remembered: a new one works at
  * once.

@@ -77,7 +77,7 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
         else if (strcmp(key, "rate.events_per_second") == 0)
             bad = number(val, 0, 1e9, &cfg->rate);
         else if (strcmp(key, "rate.burst") == 0)
-            bad = number(val, 1, 1e9, &cfg->burst);
+            bad = number(val, 0, 1e9, &cfg->burst);
         else if (strcmp(key, "witness") == 0) {
             char *sp = strchr(val, ' ');
             if (!sp || cfg->n_witnesses == SRV_WITNESS_MAX ||

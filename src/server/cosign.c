@@ -61,26 +61,28 @@ void srv_cosign_free(srv *s)
 static int accept_line(const srv_witness_peer *p, const char *answer, const char *body,
                        size_t body_len, cm_buf *note)
 {
-    for (const char *l = answer; l && *l;) {
+    cm_buf one = CM_BUF_INIT; /* the body and its blank line, then one line at a time */
+    buf_append(&one, body, body_len);
+    buf_putc(&one, '\n');
+    size_t head = one.len;
+    int rc = -1;
+    for (const char *l = answer; l && *l && rc;) {
         const char *nl = strchr(l, '\n');
         size_t len = nl ? (size_t)(nl - l) : strlen(l);
-        cm_buf one = CM_BUF_INIT;
-        buf_append(&one, body, body_len);
-        buf_putc(&one, '\n');
+        one.len = head;
         buf_append(&one, l, len);
         buf_putc(&one, '\n');
         note_opened o;
         cm_error err;
-        int ok = note_open(one.data, one.len, &p->v, 1, &o, &err) == 0 && (o.verified & 1);
-        buf_free(&one);
-        if (ok) {
+        if (note_open(one.data, one.len, &p->v, 1, &o, &err) == 0 && (o.verified & 1)) {
             buf_append(note, l, len);
             buf_putc(note, '\n');
-            return 0;
+            rc = 0;
         }
         l = nl ? nl + 1 : NULL;
     }
-    return -1;
+    buf_free(&one);
+    return rc;
 }
 
 /* One add-checkpoint request. Returns the HTTP status (0 when unreachable). */

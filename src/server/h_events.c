@@ -74,23 +74,18 @@ static void done(job *j, void *ctx)
     srv_resume(q);
 }
 
-/* The envelopes of a request, checked on the pool (item_prepare). A single
- * envelope's line and length are held in the context itself. */
+/* The envelopes of a request, checked on the pool (item_prepare). */
 typedef struct {
     srv_req *q;
     const char **line;
     size_t *len;
     int64_t now;
-    const char *one_line;
-    size_t one_len;
 } prepare_ctx;
 
 static void prepare_ctx_free(prepare_ctx *c)
 {
-    if (c->line != &c->one_line) {
-        free(c->line);
-        free(c->len);
-    }
+    free(c->line);
+    free(c->len);
     free(c);
 }
 
@@ -152,17 +147,15 @@ static void prepared(void *ctx)
 static int split(srv_req *q, prepare_ctx *c, srv_resp *r)
 {
     char *p = q->body.data ? q->body.data : "", *end = p + q->body.len;
+    size_t n = 0, cap = q->batch ? 16 : 1;
+    c->line = xcalloc(cap, sizeof *c->line);
+    c->len = xcalloc(cap, sizeof *c->len);
     if (!q->batch) {
-        c->one_line = p;
-        c->one_len = q->body.len;
-        c->line = &c->one_line;
-        c->len = &c->one_len;
+        c->line[0] = p;
+        c->len[0] = q->body.len;
         q->job.n = 1;
         return 0;
     }
-    size_t n = 0, cap = 16;
-    c->line = xcalloc(cap, sizeof *c->line);
-    c->len = xcalloc(cap, sizeof *c->len);
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *line_end = nl ? nl : end;
@@ -227,11 +220,6 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
     /* the pool checks the envelopes; the connection waits, suspended */
     MHD_suspend_connection(q->conn);
     q->suspended = 1;
-    if (q->job.n == 1) { /* one signature: a hop to the pool costs more */
-        prepare_one(c, 0);
-        prepared(c);
-        return 1;
-    }
     srv_pool_async(q->s->pool, q->job.n, prepare_one, c, prepared);
     return 1;
 }

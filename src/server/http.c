@@ -153,7 +153,9 @@ static enum MHD_Result send_response(srv_req *q)
     return rc;
 }
 
-int srv_media_type_is(const char *ct, const char *type)
+/* 1 when the Content-Type value ct (may be NULL) is this media type,
+ * compared without case, with or without parameters ("; charset=..."). */
+static int media_type_is(const char *ct, const char *type)
 {
     size_t n = strlen(type);
     if (!ct || strncasecmp(ct, type, n) != 0) return 0;
@@ -203,8 +205,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->conn = conn;
         *con_cls = q;
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-        q->batch = srv_media_type_is(ct, "application/x-ndjson");
-        q->json = !ct || srv_media_type_is(ct, "application/json");
+        q->batch = media_type_is(ct, "application/x-ndjson");
+        q->json = !ct || media_type_is(ct, "application/json");
         q->limit = q->batch ? s->cfg.max_batch_body : s->cfg.max_body;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > q->limit) return too_large(q);

@@ -243,7 +243,7 @@ void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *
 void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
                     void (*then)(void *ctx))
 {
-    if (!p || p->n == 0 || n == 0) {
+    if (!p || p->n == 0 || n <= 1) { /* one index: a hop there and back costs more */
         for (size_t i = 0; i < n; i++) fn(ctx, i);
         then(ctx);
         return;

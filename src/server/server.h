@@ -166,7 +166,8 @@ srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t
 void srv_pool_finish(srv_pool *p, srv_pool_job *j);
 /* Runs fn(ctx, i) for i in [0, n) on the pool's threads alone and returns
  * at once; then(ctx) runs on a pool thread once every index is done (at
- * once, on this thread, with a pool of no threads). */
+ * once, on this thread, with a pool of no threads or for one index, which
+ * costs less than two thread hops). */
 void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
                     void (*then)(void *ctx));
 
@@ -189,13 +190,5 @@ json_t *srv_view_pledges(struct store *rd);
 json_t *srv_view_weapons(struct store *rd, const char *status, const char *category,
                          const char *place);
 json_t *srv_view_benchmarks(struct store *rd, int64_t now_ms);
-
-/* The four force views at once, each kind of thing loaded once (for
- * /v1/stats): 0, or -1 with nothing to free. */
-typedef struct {
-    json_t *requirements, *pledges, *weapons, *benchmarks;
-} srv_force_views;
-int srv_view_force(struct store *rd, int64_t now_ms, srv_force_views *out);
-void srv_force_views_free(srv_force_views *v);
 
 #endif

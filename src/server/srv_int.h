@@ -311,9 +311,6 @@ json_t *srv_force_stats(store *rd, int64_t now_ms);
 json_t *srv_view_flatten(const json_t *thing, const char *idkey, const char *when);
 int h_static(srv_req *q, const char *path, srv_resp *r);
 
-/* 1 when the Content-Type value ct (may be NULL) is this media type,
- * compared without case, with or without parameters ("; charset=..."). */
-int srv_media_type_is(const char *ct, const char *type);
 
 /* ---- router.c: which handler answers ------------------------------------ */
 

@@ -256,30 +256,65 @@ json_t *srv_view_benchmarks(store *rd, int64_t now_ms)
     return out;
 }
 
-int srv_view_force(store *rd, int64_t now_ms, srv_force_views *out)
+/* The force and disarmament summaries of /v1/stats, each kind of thing
+ * loaded once. */
+json_t *srv_force_stats(store *rd, int64_t now_ms)
 {
     json_t *rs = srv_view_load(rd, THING_REQUIREMENT, NULL),
            *ps = srv_view_load(rd, THING_PLEDGE, NULL), *ws = srv_view_load(rd, THING_WEAPON, NULL),
            *bs = srv_view_load(rd, THING_BENCHMARK, NULL);
-    out->requirements = requirements_of(rs, ps);
-    out->pledges = pledges_of(ps);
+    json_t *reqs = requirements_of(rs, ps), *pledges = pledges_of(ps);
     /* the benchmarks read the weapons as loaded, before weapons_of derives them */
-    out->benchmarks = benchmarks_of(bs, ws, now_ms);
-    out->weapons = weapons_of(ws, NULL, NULL, NULL);
+    json_t *bms = benchmarks_of(bs, ws, now_ms), *weapons = weapons_of(ws, NULL, NULL, NULL);
     json_decref(rs);
     json_decref(ps);
     json_decref(ws);
     json_decref(bs);
-    if (out->requirements && out->pledges && out->weapons && out->benchmarks) return 0;
-    srv_force_views_free(out);
-    return -1;
-}
-
-void srv_force_views_free(srv_force_views *v)
-{
-    json_decref(v->requirements);
-    json_decref(v->pledges);
-    json_decref(v->weapons);
-    json_decref(v->benchmarks);
-    memset(v, 0, sizeof *v);
+    json_t *out = NULL;
+    if (!reqs || !pledges || !weapons || !bms) goto done;
+    long long required = 0, gap = 0, covered = 0, offered = 0, deployed = 0;
+    for (size_t i = 0; i < json_array_size(reqs); i++) {
+        const json_t *x = json_array_get(reqs, i);
+        required += json_integer_value(json_object_get(x, "quantity"));
+        gap += json_integer_value(json_object_get(x, "gap"));
+        covered += json_integer_value(json_object_get(x, "gap")) == 0;
+    }
+    for (size_t i = 0; i < json_array_size(pledges); i++) {
+        const json_t *p = json_array_get(pledges, i);
+        if (strcmp(json_string_value(json_object_get(p, "status")), "withdrawn") == 0) continue;
+        offered++;
+        deployed +=
+            json_integer_value(json_object_get(json_object_get(p, "deployment"), "deployed"));
+    }
+    json_t *by_status = json_object();
+    long long decommissioned = 0;
+    for (size_t i = 0; i < json_array_size(weapons); i++) {
+        const json_t *w = json_array_get(weapons, i);
+        const char *st = json_string_value(json_object_get(w, "status"));
+        json_object_set_new(by_status, st,
+                            json_integer(json_integer_value(json_object_get(by_status, st)) + 1));
+        if (strcmp(st, "decommissioned") == 0)
+            decommissioned += json_integer_value(json_object_get(w, "quantity"));
+    }
+    json_t *progress = json_array();
+    for (size_t i = 0; i < json_array_size(bms); i++) {
+        const json_t *b = json_array_get(bms, i);
+        json_array_append_new(progress, json_pack("{s:O,s:O,s:O,s:O}", "benchmark",
+                                                  json_object_get(b, "benchmark"), "progress",
+                                                  json_object_get(b, "progress"), "due",
+                                                  json_object_get(b, "due"), "overdue",
+                                                  json_object_get(b, "overdue")));
+    }
+    out = json_pack("{s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:o,s:I,s:o}}", "force", "requirements",
+                    (json_int_t)json_array_size(reqs), "covered", (json_int_t)covered, "required",
+                    (json_int_t)required, "gap", (json_int_t)gap, "pledges", (json_int_t)offered,
+                    "deployed", (json_int_t)deployed, "disarmament", "records",
+                    (json_int_t)json_array_size(weapons), "by_status", by_status,
+                    "decommissioned_quantity", (json_int_t)decommissioned, "benchmarks", progress);
+done:
+    json_decref(reqs);
+    json_decref(pledges);
+    json_decref(weapons);
+    json_decref(bms);
+    return out;
 }

@@ -70,6 +70,9 @@ CONF_B = """alerts.pending_hours=240
 alerts.idle_hours = 720
 alerts.loss_percent = 0.5
 alerts.loss_window_days = 30
+# the documented defaults, written out
+rate.events_per_second = 0
+rate.burst = 0
 """
 
 
@@ -507,7 +510,8 @@ class Life(unittest.TestCase):
         # a typo in cmcc.conf: the server does not start
         L.stop()
         for bad in ("alerts.pending_hour = 24\n", "alerts.loss_percent = 101\n",
-                    "alerts.idle_hours = soon\n", "alerts.idle_hours\n"):
+                    "alerts.idle_hours = soon\n", "alerts.idle_hours\n",
+                    "rate.burst = -1\n"):
             with open(conf, "w") as f:
                 f.write(bad)
             with self.assertRaises(RuntimeError, msg=bad):
