@@ -1,11 +1,17 @@
 /*
  * bench_util.h: small helpers shared by cmcc-bench and cmcc-biglog
- * (bench_util.c): latency quantiles, and the events' time stamp.
+ * (bench_util.c): deterministic randomness, latency quantiles, and the
+ * events' time stamp.
  */
 #ifndef CMCC_BENCH_UTIL_H
 #define CMCC_BENCH_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* A 64-bit mixing function (splitmix64's finalizer): the workload's and the
+ * bench's deterministic randomness. */
+uint64_t bench_mix64(uint64_t x);
 
 /* Sorts n doubles in place, ascending. */
 void bench_sort(double *v, size_t n);

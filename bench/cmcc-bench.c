@@ -177,12 +177,6 @@ static unsigned proc_cpu_diff(const proc_cpu *a, const proc_cpu *b, double wall,
     return used;
 }
 
-static unsigned ncores(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (unsigned)n : 1;
-}
-
 /* ---- typical events ------------------------------------------------------ */
 
 /*
@@ -208,7 +202,7 @@ static const char *const notes[] = {
 /* Appends event i of run `run` (a short tag that makes ids unique). */
 static void event_json(cm_buf *out, const char *run, uint64_t i, const char *org, const char *when)
 {
-    uint64_t r = ws_mix64(i * 0x9e3779b97f4a7c15ULL + 1);
+    uint64_t r = bench_mix64(i * 0x9e3779b97f4a7c15ULL + 1);
     size_t k = (size_t)(r % 6), t = (size_t)((r >> 8) % 8), n = (size_t)((r >> 16) % 5);
     double lat = 31.22 + (double)((r >> 24) % 34000) / 1e5; /* 31.22 .. 31.56 */
     double lon = 34.22 + (double)((r >> 40) % 30000) / 1e5; /* 34.22 .. 34.52 */
@@ -284,7 +278,7 @@ static int verify_rate(const verify_set *set, unsigned threads, double seconds, 
     }
     double wall = now_s() - t0;
     double busy = machine_busy_s() - busy0, self = self_cpu_s() - self0;
-    *others = busy0 >= 0 ? (busy - self) / (wall * ncores()) : -1;
+    *others = busy0 >= 0 ? (busy - self) / (wall * srv_cores()) : -1;
     pthread_barrier_destroy(&start);
     free(jobs);
     free(tid);
@@ -299,7 +293,7 @@ static int cmd_verify(int argc, char **argv)
                                          {"threads", required_argument, 0, 't'},
                                          {0, 0, 0, 0}};
     double seconds = 3;
-    unsigned threads = ncores();
+    unsigned threads = srv_cores();
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -450,7 +444,7 @@ static request *gen_requests(const ev_source *src, uint64_t first, size_t nreq, 
     atomic_init(&g.next, 0);
     atomic_init(&g.bad, 0);
     g.reqs = xcalloc(nreq, sizeof *g.reqs);
-    unsigned nt = ncores();
+    unsigned nt = srv_cores();
     pthread_t *tid = xcalloc(nt, sizeof *tid);
     for (unsigned i = 0; i < nt; i++) pthread_create(&tid[i], NULL, gen_loop, &g);
     for (unsigned i = 0; i < nt; i++) pthread_join(tid[i], NULL);
@@ -763,7 +757,7 @@ static int phase(const ingest_opts *o, unsigned per_req, size_t events, unsigned
     size_t nev = nreq * per;
     double eps = (double)t.events_ok / wall;
     unsigned long long errors = t.errors + warmt.errors;
-    unsigned nc = ncores();
+    unsigned nc = srv_cores();
     printf("  %10.0f events/s  %8.1f requests/s  in %.2f s\n", eps, (double)nreq / wall, wall);
     printf("  latency per request: p50 %.1f ms, p99 %.1f ms, max %.1f ms; connections opened: "
            "%ld, then %ld while timed\n",

@@ -143,20 +143,11 @@ struct ws_world {
 
 /* ---- deterministic randomness --------------------------------------------- */
 
-uint64_t ws_mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
 /* A number in [0, n) from the state *s (splitmix64). */
 static unsigned rnd(uint64_t *s, unsigned n)
 {
     *s += 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(ws_mix64(*s) % n);
+    return (unsigned)(bench_mix64(*s) % n);
 }
 
 /* ---- the world ------------------------------------------------------------- */
@@ -333,7 +324,7 @@ static int any(int n, const long long *q)
 /* The chain of events of consignment number k, in causal order. */
 static void consignment(ws_world *w, unsigned long long k, evlist *l)
 {
-    uint64_t r = ws_mix64(k * 0x9e3779b97f4a7c15ULL + 0x5bd1e995ULL);
+    uint64_t r = bench_mix64(k * 0x9e3779b97f4a7c15ULL + 0x5bd1e995ULL);
     unsigned a = rnd(&r, N_AGENCIES), t = rnd(&r, N_TRUCKS);
     const agency *ag = &agencies[a];
     unsigned sa = S_AGENCY(a), st = S_TRUCK(t);

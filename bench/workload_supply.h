@@ -13,10 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A 64-bit mixing function (splitmix64's finalizer): the workload's and the
- * bench's deterministic randomness. */
-uint64_t ws_mix64(uint64_t x);
-
 /* The event types of the workload (ws_event.type). */
 enum {
     WS_DECLARE,      /* consignment.declare */

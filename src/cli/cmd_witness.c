@@ -29,7 +29,7 @@ static const char help[] =
     "usage: cmcc witness init WDIR --name NAME\n"
     "       cmcc witness add-log WDIR --vkey LOG-VKEY\n"
     "       cmcc witness list WDIR\n"
-    "       cmcc witness serve WDIR [--listen HOST:PORT]\n\n"
+    "       cmcc witness serve WDIR [--listen HOST:PORT]   (default 127.0.0.1:8090)\n\n"
     "A witness cosigns a log's checkpoints (C2SP tlog-witness, POST /add-checkpoint)\n"
     "only when each extends the last one it cosigned, so that no log can show two\n"
     "histories. init prints the witness's verifier key: give it to the log's operator\n"
@@ -91,8 +91,8 @@ static int init(const char *dir, const char *name)
 
 int cmd_witness(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
-    if (argc < 3) return fputs(help, stderr), 2;
+    if (argc < 3)
+        return cli_wants_help(argc, argv) ? (fputs(help, stdout), 0) : (fputs(help, stderr), 2);
     const char *verb = argv[1], *name = NULL, *vkey = NULL, *listen = "127.0.0.1:8090";
     const cli_option opts[] = {CLI_ARG("name", &name), CLI_ARG("vkey", &vkey),
                                CLI_ARG("listen", &listen), CLI_OPTIONS_END};
@@ -101,13 +101,14 @@ int cmd_witness(int argc, char **argv)
     if (status >= 0) return status;
     if (optind != argc - 2) return fputs(help, stderr), 2;
     const char *dir = argv[1 + optind];
-    static const char *const verbs[] = {"init", "add-log", "list", "serve", NULL};
-    size_t k = 0;
-    while (verbs[k] && strcmp(verbs[k], verb) != 0) k++;
-    if (!verbs[k]) return fputs(help, stderr), 2;
-    if (strcmp(verb, "init") == 0) return init(dir, name);
+    enum { INIT, ADD_LOG, LIST, SERVE, VERBS };
+    static const char *const verbs[VERBS] = {"init", "add-log", "list", "serve"};
+    int k = 0;
+    while (k < VERBS && strcmp(verbs[k], verb) != 0) k++;
+    if (k == VERBS) return fputs(help, stderr), 2;
+    if (k == INIT) return init(dir, name);
     cm_error err;
-    if (strcmp(verb, "serve") == 0) {
+    if (k == SERVE) {
         char host[256];
         unsigned port;
         if (cli_parse_listen(listen, host, sizeof host, &port)) return fputs(help, stderr), 2;
@@ -119,7 +120,7 @@ int cmd_witness(int argc, char **argv)
     free(db);
     if (!s) return cli_error("witness", &err), 1;
     int rc = 0;
-    if (strcmp(verb, "add-log") == 0) {
+    if (k == ADD_LOG) {
         note_verifier v;
         if (!vkey || note_verifier_parse(vkey, &v, &err) || v.type != NOTE_KEY_ED25519) {
             cli_errorf("witness", "give the log's Ed25519 note verifier key with --vkey");
@@ -130,7 +131,7 @@ int cmd_witness(int argc, char **argv)
         } else {
             fprintf(stderr, "cmcc witness: now witnessing %s\n", v.name);
         }
-    } else { /* list */
+    } else { /* LIST */
         cm_buf out = CM_BUF_INIT;
         if (store_witness_logs_json(s, &out, &err))
             cli_error("witness", &err), rc = 1;

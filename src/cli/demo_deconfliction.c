@@ -118,7 +118,7 @@ void demo_deconfliction(demo *d)
     demo_emit(d, "party-liaison", "zone.declare", start + 2 * DEMO_DAY_MS,
               json_pack("{s:s,s:s,s:o,s:s,s:s}", "zone", "zone-ky-east-buffer", "kind", "closed",
                         "polygon", polygon(buffer, 4), "from", from, "until", until));
-    demo_emit(d, "force-liaison", "zone.declare", start + 2 * DEMO_DAY_MS + 3600000,
+    demo_emit(d, "force-liaison", "zone.declare", start + 2 * DEMO_DAY_MS + DEMO_HOUR_MS,
               json_pack("{s:s,s:s,s:o,s:s}", "zone", "zone-beit-hanoun", "kind", "restricted",
                         "polygon", polygon(north, 4), "from", from));
 

@@ -208,7 +208,8 @@ static void disarmament(demo *d, int64_t start)
         int v = i % 2, site = (i / 2) % 2;
         char id[32];
         snprintf(id, sizeof id, "wr-%04d", i + 1);
-        int64_t t = start + (3 + i * 10 / N_WEAPONS) * DEMO_DAY_MS + (int64_t)(i % 7) * 3600000;
+        int64_t t =
+            start + (3 + i * 10 / N_WEAPONS) * DEMO_DAY_MS + (int64_t)(i % 7) * DEMO_HOUR_MS;
         int quantity = k->serialized ? 1 : k->min + (int)demo_rand(d, (unsigned)(k->max - k->min));
         json_t *b =
             json_pack("{s:s,s:s,s:s,s:i,s:s}", "record", id, "category", k->category, "description",

@@ -22,10 +22,6 @@ import cmcctest as ct
 # for the cases where "now" matters (overdue benchmarks).
 
 
-def hours_from_now(h, base=None) -> str:
-    return ct.rfc3339((time.time() if base is None else base) + h * 3600)
-
-
 NEEDED_BY = "2030-06-01T00:00:00Z"
 EARLY = "2030-01-01T00:00:00Z"
 
@@ -160,7 +156,7 @@ def substitute(v, fresh, now):
             if m.group(1) == "ID":
                 return fresh
             if m.group(2) is not None:
-                return hours_from_now(int(m.group(2)), now)
+                return ct.hours(int(m.group(2)), now)
             return m.group(3) * int(m.group(4))
         return PLACEHOLDER.sub(one, v)
     if isinstance(v, list):
@@ -168,7 +164,6 @@ def substitute(v, fresh, now):
     if isinstance(v, dict):
         return {k: substitute(x, fresh, now) for k, x in v.items()}
     return v
-
 
 
 class CaseMixin:

@@ -78,7 +78,8 @@ class Help(unittest.TestCase):
                      ["serve", "x", "--max-buffered", "lots", "-h"],
                      ["verify", "--bogus", "-h"], ["witness", "init"],
                      ["witness", "list", "w", "extra"], ["witness", "init", "w", "--name"],
-                     ["witness", "init", "w", "--bogus", "x"], ["witness", "frobnicate", "w"]):
+                     ["witness", "init", "w", "--bogus", "x"], ["witness", "frobnicate", "w"],
+                     ["witness", "init", "w", "--bogus", "-h"]):
             with self.subTest(args=args):
                 r = ct.run(*args)
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))

@@ -33,6 +33,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
 
+DOC = ct.load_case_file("deconfliction.json", "test_deconfliction.py")
+
 ROLES = ["coordinator", "humanitarian", "inspector", "transporter", "military", "contributor",
          "verifier", "monitor"]
 
@@ -138,7 +140,7 @@ class DeconflictionCases(ct.LogTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.fx = Fixture(cls.log)
-        cls.doc = ct.load_case_file("deconfliction.json", "test_deconfliction.py")
+        cls.doc = DOC
 
     def test_fixture(self):
         """The fixture is what its docstring says."""
@@ -190,9 +192,7 @@ class DeconflictionCases(ct.LogTestCase):
             self.assertEqual(L.get("/v1/movements/" + fresh).status, 404)
 
 
-ct.add_case_tests(DeconflictionCases,
-                 ct.load_case_file("deconfliction.json", "test_deconfliction.py")["cases"],
-                 "deconfliction")
+ct.add_case_tests(DeconflictionCases, DOC["cases"], "deconfliction")
 
 
 class DeconflictionFlows(ct.LogTestCase):

@@ -432,12 +432,12 @@ class Register(ft.FlowMixin, ct.LogTestCase):
             ("ver-b", "weapon.attest", A("r10", result="discrepancy")),
             ("ver-b", "weapon.attest", A("r10")),
             ("cell", "benchmark.define",
-             ft.benchmark_body("bm-late", ["small_arm"], 10, ft.hours_from_now(-72))),
+             ft.benchmark_body("bm-late", ["small_arm"], 10, ct.hours(-72))),
             ("cell", "benchmark.define",
              ft.benchmark_body("bm-done", ["ammunition", "explosive"], 1000,
-                               ft.hours_from_now(-72))),
+                               ct.hours(-72))),
             ("cell", "benchmark.define",
-             ft.benchmark_body("bm-future", ["heavy_weapon"], 5, ft.hours_from_now(720))),
+             ft.benchmark_body("bm-future", ["heavy_weapon"], 5, ct.hours(720))),
         ]
         for org, type_, body in steps:
             L.ok(k[org], type_, body)
@@ -612,7 +612,7 @@ class BenchmarkProgress(ft.FlowMixin, ct.LogTestCase):
                 for b, x in ft.benchmarks(self.log).items() if b in names}
 
     def test_progress_step_by_step(self):
-        past, future = ft.hours_from_now(-72), ft.hours_from_now(720)
+        past, future = ct.hours(-72), ct.hours(720)
         B = ft.benchmark_body
         # defined with a due date already past (captured offline, days old)
         self.ok("cell", "benchmark.define", B("b-arms", ["small_arm", "light_weapon"], 5, past))
@@ -655,7 +655,7 @@ class BenchmarkProgress(ft.FlowMixin, ct.LogTestCase):
     def test_exactly_reached(self):
         """Progress 1 at exactly the target, overdue false though due is past."""
         self.ok("cell", "benchmark.define", ft.benchmark_body("b-uav", ["uav"], 2,
-                                                              ft.hours_from_now(-1)))
+                                                              ct.hours(-1)))
         self.assertEqual(self.progress(["b-uav"])["b-uav"], (0, 0.0, True))
         for _ in range(2):
             self.to(self.handover("uav", serial=ct.new_id("U")), "decommissioned")
