@@ -140,6 +140,10 @@ store *cli_open_store(const char *dir, store_mode mode, cm_error *err);
 int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
                   char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
 
+/* An option's whole number: *out is dflt when s is NULL, else s, which
+ * must be digits alone (a sign allowed) within [min, max]. 0 or -1. */
+int cli_number(const char *s, long min, long max, long dflt, long *out);
+
 /* Splits "HOST:PORT". 0 or -1. */
 int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port);
 /* Reads a whole file, or stdin for "-". */

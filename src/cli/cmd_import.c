@@ -57,8 +57,9 @@ int cmd_import(int argc, char **argv)
         CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
-    long batch = batch_s ? strtol(batch_s, NULL, 10) : 200;
-    if (optind != argc - 1 || !keyfile || !org || (!server == !out) || batch < 1 || batch > 1000)
+    long batch;
+    if (optind != argc - 1 || !keyfile || !org || (!server == !out) ||
+        cli_number(batch_s, 1, 1000, 200, &batch))
         return fputs(help, stderr), 2;
     const char *path = argv[optind];
     cm_error err;

@@ -29,9 +29,8 @@ static const char help[] =
 
 static int num(const char *s, unsigned *out)
 {
-    char *end = NULL;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || v == 0 || v > 1000000) return -1;
+    long v;
+    if (cli_number(s, 1, 1000000, 0, &v)) return -1;
     *out = (unsigned)v;
     return 0;
 }

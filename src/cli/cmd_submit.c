@@ -52,9 +52,9 @@ int cmd_submit(int argc, char **argv)
                                CLI_ARG("receipts", &receipts), CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
-    long batch_n = batch_s ? strtol(batch_s, NULL, 10) : 500;
-    long max_wait = max_wait_s ? strtol(max_wait_s, NULL, 10) : 600;
-    if (!server || optind >= argc || batch_n < 1 || batch_n > 1000 || max_wait < 0)
+    long batch_n, max_wait;
+    if (!server || optind >= argc || cli_number(batch_s, 1, 1000, 500, &batch_n) ||
+        cli_number(max_wait_s, 0, 1000000000, 600, &max_wait))
         return fputs(help, stderr), 2;
     env_list all = {0};
     cm_error err;

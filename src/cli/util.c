@@ -10,6 +10,7 @@
 #include "common/timeutil.h"
 #include "server/server.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -91,6 +92,17 @@ int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
     return store_token_add(s, hash, org, time_now_ms(), id, err);
+}
+
+int cli_number(const char *s, long min, long max, long dflt, long *out)
+{
+    if (!s) return *out = dflt, 0;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max) return -1;
+    *out = v;
+    return 0;
 }
 
 int cli_parse_listen(const char *s, char *host, size_t cap, unsigned *port)

@@ -79,7 +79,10 @@ class Help(unittest.TestCase):
                      ["verify", "--bogus", "-h"], ["witness", "init"],
                      ["witness", "list", "w", "extra"], ["witness", "init", "w", "--name"],
                      ["witness", "init", "w", "--bogus", "x"], ["witness", "frobnicate", "w"],
-                     ["witness", "init", "w", "--bogus", "-h"]):
+                     ["witness", "init", "w", "--bogus", "-h"],
+                     ["submit", "--server", "http://x", "--batch", "10x", "f"],
+                     ["submit", "--server", "http://x", "--max-wait", "-1", "f"],
+                     ["import", "--key", "k", "--org", "o", "--out", "x", "--batch", "5x", "f"]):
             with self.subTest(args=args):
                 r = ct.run(*args)
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
