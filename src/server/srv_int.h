@@ -311,7 +311,6 @@ json_t *srv_force_stats(store *rd, int64_t now_ms);
 json_t *srv_view_flatten(const json_t *thing, const char *idkey, const char *when);
 int h_static(srv_req *q, const char *path, srv_resp *r);
 
-
 /* ---- router.c: which handler answers ------------------------------------ */
 
 typedef struct {
