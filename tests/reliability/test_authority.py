@@ -21,7 +21,8 @@ Cells, per type:
 Every allowed cell's event is otherwise valid in the state the cell sets up
 first (a fresh consignment declared and screened before an entry, a holding
 before a transfer, ...), so it must be appended, at the next index. Every
-other cell must answer 403 with its code and append nothing.
+other cell must answer 403 with its code and field (expected_field) and
+append nothing.
 
 Types the server does not implement yet (it answers bad_request "... is not
 an event type") are skipped with that message; their bodies are written
@@ -436,6 +437,20 @@ def cells_of(spec):
     return out
 
 
+def expected_field(spec, label, variant, expect):
+    """The error's field of a refused cell: the key for a revoked key, the
+    org for a suspended one; for forbidden, "type" when the signer's role
+    may not write the type at all, "org" when it may but the thing is
+    another org's (PROTOCOL.md 2)."""
+    if expect == "key_revoked":
+        return "signatures[0].keyid"
+    if expect == "org_suspended":
+        return "org"
+    if variant == "own" or (variant == "other" and label in spec["one_org_roles"]):
+        return "org"
+    return "type"
+
+
 def signer_org(label):
     return {"suspended": SUSP, "revoked key": REVK, "the record's org": "h-ver1"}.get(
         label, "r-" + label)
@@ -535,7 +550,10 @@ class AuthorityMatrix(unittest.TestCase):
                     else:
                         code = rl.error_code(r.json) if r.status != 200 else "ok"
                         self.grid[(row, label)] = code
-                        self.assertEqual((r.status, code), (HTTP[expect], expect),
+                        field = (r.json or {}).get("error", {}).get("field")
+                        self.assertEqual((r.status, code, field),
+                                         (HTTP[expect], expect,
+                                          expected_field(spec, label, variant, expect)),
                                          "%s by %s (%s): %r" % (type_, label, variant, r))
                         self.assertEqual(after, before, "a refused event was appended")
         if skipped:
