@@ -17,7 +17,7 @@ set -eu
 
 pkgs="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llvm
 libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
-libcurl4-openssl-dev libssl-dev libcmocka-dev libcsv-dev
+libcurl4-openssl-dev libssl-dev zlib1g-dev libcmocka-dev libcsv-dev
 python3 python3-nacl openssl sqlite3 curl
 golang-go golang-golang-x-mod-dev
 chromium fonts-dejavu-core"

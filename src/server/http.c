@@ -1,6 +1,6 @@
 /*
  * http.c: the libmicrohttpd front: reading a request, routing it, and
- * sending the response.
+ * sending the response (with an ETag and gzip where they help: wire.c).
  *
  * Routes are in router.c. libmicrohttpd calls on_request several times per
  * request: once with the
@@ -134,6 +134,8 @@ static enum MHD_Result send_response(srv_req *q)
 {
     srv_resp *r = &q->resp;
     if (!r->status) r->status = 200;
+    srv_wire w;
+    srv_wire_prepare(q->conn, q->get, r, &w);
     size_t len = r->body.len;
     char *data = buf_take(&r->body);
     struct MHD_Response *m = MHD_create_response_from_buffer_with_free_callback(len, data, free);
@@ -141,6 +143,9 @@ static enum MHD_Result send_response(srv_req *q)
                             r->type ? r->type : "application/json; charset=utf-8");
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     if (r->cache) MHD_add_response_header(m, "Cache-Control", r->cache);
+    if (w.etag[0]) MHD_add_response_header(m, "ETag", w.etag);
+    if (w.gzip) MHD_add_response_header(m, "Content-Encoding", "gzip");
+    if (w.vary) MHD_add_response_header(m, "Vary", "Accept-Encoding");
     if (r->allow) MHD_add_response_header(m, "Allow", r->allow);
     if (r->disposition) MHD_add_response_header(m, "Content-Disposition", r->disposition);
     if (r->retry_after) {
@@ -207,6 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         q->batch = media_type_is(ct, "application/x-ndjson");
         q->json = !ct || media_type_is(ct, "application/json");
+        q->get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
         q->limit = q->batch ? s->cfg.max_batch_body : s->cfg.max_body;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > q->limit) return too_large(q);

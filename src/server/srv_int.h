@@ -237,6 +237,19 @@ typedef struct {
     const char *disposition; /* Content-Disposition, for downloads */
 } srv_resp;
 
+/* ---- wire.c: ETag, 304 and gzip for GET answers ------------------------ */
+
+typedef struct {
+    char etag[40]; /* W/"<32 hex>", or "" for none */
+    int gzip;      /* the body is now gzip: Content-Encoding: gzip */
+    int vary;      /* Vary: Accept-Encoding */
+} srv_wire;
+
+/* Gives a 200 answer to a GET (get != 0) that may be kept its ETag; turns
+ * it into a 304 without body when If-None-Match lists it, or compresses its
+ * body when Accept-Encoding allows gzip and it pays. */
+void srv_wire_prepare(struct MHD_Connection *conn, int get, srv_resp *r, srv_wire *w);
+
 typedef struct srv_req srv_req;
 struct srv_req {
     srv *s;
@@ -249,6 +262,7 @@ struct srv_req {
     int ready;    /* resp is complete: queue it */
     int batch;    /* an NDJSON body (Content-Type application/x-ndjson) */
     int json;     /* Content-Type application/json, or none */
+    int get;      /* a GET or HEAD: its answer may get an ETag and gzip */
     size_t limit; /* the most bytes its body may have */
     srv_resp resp;
     char org[EV_ID_MAX + 1]; /* the token's org, once checked */
