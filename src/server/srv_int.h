@@ -249,6 +249,12 @@ typedef struct {
  * it into a 304 without body when If-None-Match lists it, or compresses its
  * body when Accept-Encoding allows gzip and it pays. */
 void srv_wire_prepare(struct MHD_Connection *conn, int get, srv_resp *r, srv_wire *w);
+/* 1 when an If-None-Match value lists tag (W/"..."), compared weakly, or is
+ * "*". */
+int srv_tag_listed(const char *if_none_match, const char *tag);
+/* 1 when an Accept-Encoding value accepts gzip: by name (the last naming
+ * wins) or by "*", with a q-value above 0. */
+int srv_accepts_gzip(const char *accept_encoding);
 
 typedef struct srv_req srv_req;
 struct srv_req {

@@ -54,8 +54,7 @@ static int next_element(const char **p, const char **start, size_t *len)
     return 1;
 }
 
-/* 1 when If-None-Match (the header's value) lists tag, compared weakly. */
-static int tag_listed(const char *header, const char *tag)
+int srv_tag_listed(const char *header, const char *tag)
 {
     const char *opaque = tag + 2; /* W/"..." -> "..." */
     size_t n = strlen(opaque);
@@ -82,8 +81,7 @@ static double qvalue(const char *params, size_t len)
     return end == q || v < 0 ? 0 : v;
 }
 
-/* 1 when the Accept-Encoding value accepts gzip. */
-static int accepts_gzip(const char *header)
+int srv_accepts_gzip(const char *header)
 {
     const char *el;
     size_t len;
@@ -148,12 +146,12 @@ void srv_wire_prepare(struct MHD_Connection *conn, int get, srv_resp *r, srv_wir
     strcat(w->etag, "\"");
     w->vary = textual(r->type) && r->body.len >= WIRE_GZIP_MIN && r->body.len <= UINT32_MAX;
     const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
-    if (inm && tag_listed(inm, w->etag)) {
+    if (inm && srv_tag_listed(inm, w->etag)) {
         r->status = 304;
         r->body.len = 0;
         return;
     }
     if (!w->vary) return;
     const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
-    if (ae && accepts_gzip(ae) && gzip_body(&r->body) == 0) w->gzip = 1;
+    if (ae && srv_accepts_gzip(ae) && gzip_body(&r->body) == 0) w->gzip = 1;
 }

@@ -189,6 +189,13 @@ ROUTES = [
     "OPTIONS *", "/healthz",
 ]
 
+WIRE = [
+    "gzip, deflate, br, zstd\n\"x\"", "gzip;q=0\n*", "*;q=0.5\nW/\"abc\", \"def\"",
+    "identity\n", "deflate, gzip;q=0.8, *;q=0\n W/\"0123456789abcdef0123456789abcdef\" ",
+    "GZIP;Q=1.000\n\"0123456789abcdef0123456789abcdef\"", "x-gzip\n,,,", "gzip;q=\n\"",
+    "gzip;q=nan, *;q=inf\nW/", "br;q=1e-3, gzip;q=-1\n*,*", ";;q=;,\nW/\"\"",
+]
+
 
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
@@ -318,7 +325,7 @@ def main():
     ap.add_argument("--cmcc", default=os.path.join(ROOT, "build", "cmcc"))
     ap.add_argument("--shared", default=os.path.join(os.path.dirname(ROOT), "shared"))
     a = ap.parse_args()
-    for t in ("envelope", "body", "manifest", "tile_path", "router", "note"):
+    for t in ("envelope", "body", "manifest", "tile_path", "router", "note", "wire"):
         shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         key = os.path.join(tmp, "seed.pem")
@@ -335,6 +342,8 @@ def main():
         write("tile_path", "bad_%02d" % i, p)
     for i, r in enumerate(ROUTES):
         write("router", "%02d_%s" % (i, r.split(" ")[0].strip("/") or "url"), r)
+    for i, w in enumerate(WIRE):
+        write("wire", "%02d" % i, w)
 
 
 if __name__ == "__main__":
