@@ -34,7 +34,7 @@ int h_weapons(srv_req *q, const char *path, srv_resp *r)
     const char *status, *category, *place;
     if (srv_query_choice(q, "status", weapon_statuses, &status, r) ||
         srv_query_choice(q, "category", ev_weapon_categories, &category, r) ||
-        srv_query_choice(q, "place", NULL, &place, r))
+        srv_query_id(q, "place", &place, r))
         return 0;
     return srv_answer_list(r, "weapons",
                            srv_view_weapons(srv_reader(q->s), status, category, place));

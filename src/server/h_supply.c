@@ -29,8 +29,7 @@ int h_consignments(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
     store_consignment_filter f = {0};
-    if (srv_query_choice(q, "crossing", NULL, &f.crossing, r) ||
-        srv_query_choice(q, "org", NULL, &f.org, r) ||
+    if (srv_query_id(q, "crossing", &f.crossing, r) || srv_query_id(q, "org", &f.org, r) ||
         srv_query_choice(q, "status", statuses, &f.status, r))
         return 0;
     store *rd = srv_reader(q->s);

@@ -79,16 +79,19 @@ bad:
     return -1;
 }
 
+int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r)
+{
+    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!*out || ev_is_id(*out)) return 0;
+    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
+    return -1;
+}
+
 int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
                      srv_resp *r)
 {
     *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
     if (!*out) return 0;
-    if (!values) {
-        if (ev_is_id(*out)) return 0;
-        srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
-        return -1;
-    }
     for (size_t i = 0; values[i]; i++)
         if (strcmp(values[i], *out) == 0) return 0;
     cm_buf list = CM_BUF_INIT; /* only for the error */

@@ -352,8 +352,9 @@ srv_route_kind srv_route_find(const char *method, const char *url, const srv_rou
  * -1 malformed (r filled with bad_request). */
 int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
 /* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
- * with bad_request) when it is not one of values (NULL values: not an
- * identifier). */
+ * with bad_request) when it is not an identifier (ev_is_id). */
+int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r);
+/* The same, with -1 when it is not one of values (a NULL-terminated list). */
 int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
                      srv_resp *r);
 /* An optional RFC 3339 UTC time parameter into *out (left as it is when
