@@ -153,7 +153,7 @@ static void cleanup(srv *s)
     store_close(s->writer);
     log_key_free(&s->log_key);
     free(s->checkpoint);
-    free(s->stats);
+    buf_free(&s->stats);
     free(s->vkey);
     free(s->db_path);
     srv_limiter_free(s->limiter);

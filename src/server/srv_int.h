@@ -199,12 +199,11 @@ struct srv {
     srv_synced *sync_head, *sync_tail;
     int sync_stop;
 
-    /* the last answer of the public GET /v1/stats (h_supply.c) */
+    /* the last answer of the public GET /v1/stats (h_stats.c) */
     pthread_mutex_t stats_mu;
-    char *stats;
-    size_t stats_len;
-    uint64_t stats_size;
-    int64_t stats_at; /* when it was made, ms */
+    cm_buf stats;        /* its body; empty until the first */
+    uint64_t stats_size; /* the tree's size it was made for */
+    int64_t stats_at;    /* when it was made, ms */
 
     /* read-only store connections, one per worker thread */
     pthread_mutex_t rd_mu;

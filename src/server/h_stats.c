@@ -1,0 +1,109 @@
+/*
+ * h_stats.c: GET /v1/stats, the public summary of the log:
+ *
+ *   {"as_of","size","supply":{"by_day":[...],"totals":{...}},
+ *    "movements":{"requested","by_status","median_time_to_acknowledge_s"},
+ *    "force":{...},"disarmament":{...}}
+ *
+ * It is public and reads every table, so its last answer is kept in the
+ * srv (stats, under stats_mu) with the tree's size it was made for and
+ * when. That answer is served again while the tree has the same size and
+ * it is less than STATS_MAX_AGE_MS old (it also depends on the time:
+ * overdue benchmarks, open movements); its as_of says when it was made.
+ * An answer made for a larger tree, or later, replaces the kept one.
+ */
+#include "server/srv_int.h"
+
+#include "common/timeutil.h"
+
+#include <stdlib.h>
+
+#define STATS_MAX_AGE_MS 2000
+
+/* Appends the kept answer to r's body, if it is still good for a tree of
+ * size at now. 1 if it was, else 0. */
+static int stats_kept(srv *s, uint64_t size, int64_t now, srv_resp *r)
+{
+    pthread_mutex_lock(&s->stats_mu);
+    int hit = s->stats.len && s->stats_size == size && now - s->stats_at < STATS_MAX_AGE_MS &&
+              now >= s->stats_at;
+    if (hit) buf_append(&r->body, s->stats.data, s->stats.len);
+    pthread_mutex_unlock(&s->stats_mu);
+    if (hit) r->cache = "no-cache";
+    return hit;
+}
+
+/* Keeps body, made for a tree of size at now, unless what is kept is newer. */
+static void stats_keep(srv *s, uint64_t size, int64_t now, const cm_buf *body)
+{
+    pthread_mutex_lock(&s->stats_mu);
+    if (!s->stats.len || size > s->stats_size || now > s->stats_at) {
+        buf_reset(&s->stats);
+        buf_append(&s->stats, body->data, body->len);
+        s->stats_size = size;
+        s->stats_at = now;
+    }
+    pthread_mutex_unlock(&s->stats_mu);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Makes the answer for a tree of size at now in r. 0, or -1 with r a 503. */
+static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r)
+{
+    char t[32];
+    time_format_s(now, t, sizeof t);
+    buf_printf(&r->body, "{\"as_of\":\"%s\",\"size\":%llu,\"supply\":", t,
+               (unsigned long long)size);
+    store *rd = srv_reader(q->s);
+    cm_error err;
+    if (!rd || store_stats_json(rd, &r->body, &err)) return srv_unavailable(r), -1;
+    json_t *ms = srv_view_movements(rd, NULL);
+    if (!ms) return srv_unavailable(r), -1;
+    json_t *by = json_object();
+    long long *ack = xcalloc(json_array_size(ms) + 1, sizeof *ack);
+    size_t nack = 0;
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        const json_t *m = json_array_get(ms, i);
+        const char *st = json_string_value(json_object_get(m, "status"));
+        json_object_set_new(by, st, json_integer(json_integer_value(json_object_get(by, st)) + 1));
+        const json_t *tta = json_object_get(m, "time_to_acknowledge_s");
+        if (json_is_integer(tta)) ack[nack++] = json_integer_value(tta);
+    }
+    qsort(ack, nack, sizeof *ack, cmp_ll);
+    json_t *mv =
+        json_pack("{s:I,s:o}", "requested", (json_int_t)json_array_size(ms), "by_status", by);
+    json_object_set_new(
+        mv, "median_time_to_acknowledge_s",
+        nack ? json_integer(nack % 2 ? ack[nack / 2] : (ack[nack / 2 - 1] + ack[nack / 2]) / 2)
+             : json_null());
+    char *mvs = json_dumps(mv, EV_JSON_OUT);
+    buf_printf(&r->body, ",\"movements\":%s", mvs);
+    free(mvs);
+    free(ack);
+    json_decref(mv);
+    json_decref(ms);
+    json_t *fs = srv_force_stats(rd, now);
+    if (!fs) return srv_unavailable(r), -1;
+    char *fss = json_dumps(fs, EV_JSON_OUT);
+    buf_printf(&r->body, ",%s\n", fss + 1); /* its members (and its closing brace) */
+    free(fss);
+    json_decref(fs);
+    r->cache = "no-cache";
+    return 0;
+}
+
+int h_stats(srv_req *q, const char *path, srv_resp *r)
+{
+    (void)path;
+    uint64_t size;
+    srv_published(q->s, &size, NULL);
+    int64_t now = time_now_ms();
+    if (stats_kept(q->s, size, now, r)) return 0;
+    if (stats_make(q, size, now, r) == 0) stats_keep(q->s, size, now, &r->body);
+    return 0;
+}
