@@ -84,13 +84,26 @@ int cli_manifest_build(const char *data, size_t len, const char *org, int64_t de
                        FILE *errs, cli_manifest *out, cm_error *err);
 void cli_manifest_free(cli_manifest *m);
 
-/* ---- report_force.c: force and disarmament reports ----------------------- */
+/* ---- report_source.c: where a report's figures come from ---------------- */
 
 typedef struct {
     const char *dir;    /* a log directory, or */
     const char *server; /* a server's URL, read with token */
     const char *token;
 } report_source;
+
+/* Makes from a log's store s the document the server answers at the path
+ * given to report_fetch. NULL with err on failure. */
+typedef json_t *(*report_local)(store *s, const void *ctx, cm_error *err);
+
+/* The document at path: the server's answer to GET path, parsed, or
+ * local(s, ctx, ...) on the log directory's store. 0 with *doc (owned by
+ * the caller; NULL when the server's answer is not JSON), or -1 after
+ * saying why on stderr as `cmcc report`. */
+int report_fetch(const report_source *src, const char *path, report_local local, const void *ctx,
+                 json_t **doc);
+
+/* ---- report_force.c: force and disarmament reports ----------------------- */
 
 /* format: text, csv or json; color: ANSI highlights. Exit status. */
 int report_force(const report_source *src, const char *format, int color);

@@ -142,20 +142,18 @@ static void print_csv(const json_t *rec)
     }
 }
 
-static int fetch(const char *dir, const char *server, const char *token, cm_buf *out)
+/* GET /v1/reconciliation's answer, from the log's store. */
+static json_t *reconciliation(store *s, const void *ctx, cm_error *err)
 {
-    cm_error err;
-    if (server) {
-        cli_http *h = cli_http_new(server, token);
-        int rc = cli_http_get_ok(h, "report", "/v1/reconciliation", out);
-        cli_http_free(h);
-        return rc;
+    (void)ctx;
+    cm_buf b = CM_BUF_INIT;
+    json_t *rec = NULL;
+    if (store_reconciliation_json(s, &b, err) == 0) {
+        rec = json_loadb(b.data, b.len, 0, NULL);
+        if (!rec) cm_fail(err, CM_INTERNAL, "", "the reconciliation cannot be read");
     }
-    store *s = cli_open_store(dir, STORE_READER, &err);
-    int rc = !s || store_reconciliation_json(s, out, &err);
-    store_close(s);
-    if (rc) return cli_error("report", &err), -1;
-    return 0;
+    buf_free(&b);
+    return rec;
 }
 
 int cmd_report(int argc, char **argv)
@@ -179,11 +177,8 @@ int cmd_report(int argc, char **argv)
     report_source src = {dir, server, token};
     if (strcmp(what, "force") == 0) return report_force(&src, format, color);
     if (strcmp(what, "disarmament") == 0) return report_disarmament(&src, format, color);
-    cm_buf b = CM_BUF_INIT;
-    if (fetch(dir, server, token, &b)) return buf_free(&b), 1;
-    json_error_t je;
-    json_t *rec = json_loadb(b.data, b.len, 0, &je);
-    buf_free(&b);
+    json_t *rec;
+    if (report_fetch(&src, "/v1/reconciliation", reconciliation, NULL, &rec)) return 1;
     if (!json_is_object(rec)) {
         json_decref(rec);
         return cli_errorf("report", "the reconciliation cannot be read"), 1;

@@ -22,7 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef json_t *(*local_view)(store *rd);
+/* A list the server answers as {key: list}, and the view making it. */
+typedef struct {
+    const char *key;
+    json_t *(*view)(store *rd);
+} list_view;
 
 static json_t *weapons_all(store *rd)
 {
@@ -34,29 +38,23 @@ static json_t *benchmarks_now(store *rd)
     return srv_view_benchmarks(rd, time_now_ms());
 }
 
-/* The list `key` from the server's `path`, or from the log in dir. */
-static json_t *fetch_list(const report_source *src, const char *path, const char *key,
-                          local_view local)
+static json_t *local_list(store *s, const void *ctx, cm_error *err)
 {
-    cm_error err;
-    if (src->server) {
-        cli_http *h = cli_http_new(src->server, src->token);
-        cm_buf b = CM_BUF_INIT;
-        json_t *list = NULL;
-        if (cli_http_get_ok(h, "report", path, &b) == 0) {
-            json_t *doc = json_loadb(b.data, b.len, 0, NULL);
-            list = json_incref(json_object_get(doc, key));
-            json_decref(doc);
-        }
-        buf_free(&b);
-        cli_http_free(h);
-        return list;
-    }
-    store *s = cli_open_store(src->dir, STORE_READER, &err);
-    if (!s) return cli_error("report", &err), NULL;
-    json_t *list = local(s);
-    store_close(s);
-    if (!list) cli_errorf("report", "the log cannot be read");
+    const list_view *lv = ctx;
+    json_t *list = lv->view(s);
+    if (!list) return cm_fail(err, CM_INTERNAL, "", "the log cannot be read"), NULL;
+    return json_pack("{s:o}", lv->key, list);
+}
+
+/* The list under key in the document at path, from the server or the log. */
+static json_t *fetch_list(const report_source *src, const char *path, const char *key,
+                          json_t *(*view)(store *rd))
+{
+    const list_view lv = {key, view};
+    json_t *doc;
+    if (report_fetch(src, path, local_list, &lv, &doc)) return NULL;
+    json_t *list = json_incref(json_object_get(doc, key));
+    json_decref(doc);
     return list;
 }
 
