@@ -106,12 +106,17 @@ static inline int store_step_row(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 /* Steps a cached statement that returns no rows and resets it: 0, or -1
- * with err about an "apply". */
-static inline int store_step_done(store *s, sqlite3_stmt *st, cm_error *err)
+ * with err about what (store_fail's what). */
+static inline int store_step_done_as(store *s, sqlite3_stmt *st, const char *what, cm_error *err)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "apply");
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, what);
+}
+/* The same for the writes of an effect, whose errors are about an "apply". */
+static inline int store_step_done(store *s, sqlite3_stmt *st, cm_error *err)
+{
+    return store_step_done_as(s, st, "apply", err);
 }
 
 /* SQL for a column of milliseconds since 1970 as an RFC 3339 UTC time. */

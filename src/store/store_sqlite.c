@@ -224,14 +224,12 @@ int store_sync_wal(store *s, cm_error *err)
     return 0;
 }
 
-/* One step of a prepared statement that returns no row. */
+/* One step of the kept statement of slot, which returns no row; an error
+ * names the statement ("store: COMMIT: ..."). */
 static int step_once(store *s, int slot, const char *sql, cm_error *err)
 {
     sqlite3_stmt *st = store_stmt(s, slot, sql, err);
-    if (!st) return -1;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, err, sql);
+    return st ? store_step_done_as(s, st, sql, err) : -1;
 }
 
 int store_begin(store *s, cm_error *err)
