@@ -103,16 +103,15 @@ static int apply_handover(const ev_ctx *c, ev_effects *fx, cm_error *err)
         if (ev_int(b, "quantity", 0) != 1)
             return cm_fail(err, CM_RULE_VIOLATION, "body.quantity",
                            "a serialized item is one item: quantity must be 1");
-        static const char *const keys[] = {"category", "make", "serial"};
-        const char *values[] = {ev_str(b, "category"), ev_str(b, "make"), serial};
+        const char *category = ev_str(b, "category"), *make = ev_str(b, "make");
         char other[EV_ID_MAX + 1];
-        int r = c->view->thing_by(c->view->ctx, THING_WEAPON, keys, values, 3, other);
+        int r = c->view->weapon_by_serial(c->view->ctx, category, make, serial, other);
         if (r < 0) return ev_store_failed(err);
         if (r == 1)
             return cm_fail(err, CM_CONFLICT, "body.serial",
                            "this %s (make %s, serial %s) was already handed over as record %s: a "
                            "recycled weapon",
-                           values[0], values[1] ? values[1] : "unknown", serial, other);
+                           category, make ? make : "unknown", serial, other);
     }
     ev_fx_thing_put(fx, THING_WEAPON, id, "registered", b);
     return 0;

@@ -292,11 +292,10 @@ typedef struct {
      * reference, the caller releases it): 1 and *body, or 0 for none */
     int (*thing_note)(void *ctx, ev_thing_kind kind, const char *id, const char *note,
                       json_t **body);
-    /* the id of the first thing of kind whose body fields[i] equal
-     * values[i], for n (1..3) fields (e.g. a weapon record with a serial):
-     * 1 with id, 0 for none, -1 on an error */
-    int (*thing_by)(void *ctx, ev_thing_kind kind, const char *const *fields,
-                    const char *const *values, size_t n, char id[EV_ID_MAX + 1]);
+    /* the id of the first weapon record with this category, make (NULL
+     * for none) and serial: 1 with id, 0 for none, -1 on an error */
+    int (*weapon_by_serial)(void *ctx, const char *category, const char *make, const char *serial,
+                            char id[EV_ID_MAX + 1]);
     /* the active orgs with a role: up to cap ids; *n how many. Returns 1. */
     int (*orgs_with_role)(void *ctx, unsigned role, char (*ids)[EV_ID_MAX + 1], size_t cap,
                           size_t *n);

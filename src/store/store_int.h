@@ -72,8 +72,7 @@ enum {
     SQ_THING_UNLATEST,
     SQ_THING_NOTE,
     SQ_ORGS_ROLE,
-    SQ_THING_BY1, /* to SQ_THING_BY_LAST: a thing looked up by 1, 2 or 3 fields */
-    SQ_THING_BY_LAST = SQ_THING_BY1 + 2,
+    SQ_WEAPON_BY_SERIAL,
     SQ_COUNT
 };
 

@@ -11,7 +11,6 @@
 #include "common/mem.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out)
 {
@@ -52,42 +51,25 @@ static int v_thing_note(void *ctx, ev_thing_kind kind, const char *id, const cha
     return *body ? 1 : -1;
 }
 
-/* A plain lower-case name, safe to write into SQL. */
-static int plain_name(const char *name)
-{
-    return name[0] && strspn(name, "abcdefghijklmnopqrstuvwxyz_") == strlen(name);
-}
-
-/* The first thing of kind whose body has these values in these fields. The
- * kind and the field names are written into the SQL, not bound, so that a
- * partial expression index can serve the lookup (things_weapon_serial
- * serves the weapons' serial numbers). The statement is kept while the
- * same kind and fields are asked for. */
-static int v_thing_by(void *ctx, ev_thing_kind kind, const char *const *fields,
-                      const char *const *values, size_t n, char id[EV_ID_MAX + 1])
+/* The first weapon record (by creation) with this category, make and
+ * serial. The kind is written into the SQL, not bound, and the serial read
+ * with the very expression of things_weapon_serial (store_schema.c), so that
+ * this partial index serves the lookup; make may be NULL, hence IS. */
+static int v_weapon_by_serial(void *ctx, const char *category, const char *make, const char *serial,
+                              char id[EV_ID_MAX + 1])
 {
     store *s = ctx;
-    if (n < 1 || n > SQ_THING_BY_LAST - SQ_THING_BY1 + 1 || !plain_name(ev_thing_name(kind)))
-        return -1;
-    int slot = SQ_THING_BY1 + (int)n - 1;
-    cm_buf sql = CM_BUF_INIT;
-    buf_printf(&sql, "SELECT id FROM things WHERE kind = '%s'", ev_thing_name(kind));
-    for (size_t i = 0; i < n; i++) {
-        if (!plain_name(fields[i])) {
-            buf_free(&sql);
-            return -1;
-        }
-        buf_printf(&sql, " AND json_extract(body, '$.%s') IS ?%zu", fields[i], i + 1);
-    }
-    buf_puts(&sql, " ORDER BY created LIMIT 1");
-    if (s->st[slot] && strcmp(sqlite3_sql(s->st[slot]), sql.data) != 0) {
-        sqlite3_finalize(s->st[slot]);
-        s->st[slot] = NULL;
-    }
-    sqlite3_stmt *st = store_stmt(s, slot, sql.data, NULL);
-    buf_free(&sql);
+    sqlite3_stmt *st = store_stmt(s, SQ_WEAPON_BY_SERIAL,
+                                  "SELECT id FROM things WHERE kind = 'weapon' "
+                                  "AND json_extract(body, '$.serial') = ?1 "
+                                  "AND json_extract(body, '$.category') IS ?2 "
+                                  "AND json_extract(body, '$.make') IS ?3 "
+                                  "ORDER BY created LIMIT 1",
+                                  NULL);
     if (!st) return -1;
-    for (size_t i = 0; i < n; i++) store_bind_text(st, (int)(i + 1), values[i]);
+    store_bind_text(st, 1, serial);
+    store_bind_text(st, 2, category);
+    store_bind_text(st, 3, make);
     int r = store_step_row(st);
     if (r != 1) return r;
     snprintf(id, EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -117,7 +99,7 @@ void store_things_view(store *s, ev_view *v)
     (void)s;
     v->thing = v_thing;
     v->thing_note = v_thing_note;
-    v->thing_by = v_thing_by;
+    v->weapon_by_serial = v_weapon_by_serial;
     v->orgs_with_role = v_orgs_with_role;
 }
 

@@ -98,17 +98,13 @@ static void test_serial_lookup_uses_the_index(void **state)
     }
     ev_view v;
     store_view(s, &v);
-    static const char *const keys[] = {"category", "make", "serial"};
-    const char *hit[] = {"small_arm", "AK", "S-42"}, *miss[] = {"small_arm", "PK", "S-42"};
     char id[EV_ID_MAX + 1] = "";
-    assert_int_equal(v.thing_by(v.ctx, THING_WEAPON, keys, hit, 3, id), 1);
+    assert_int_equal(v.weapon_by_serial(v.ctx, "small_arm", "AK", "S-42", id), 1);
     assert_string_equal(id, "w-42");
-    assert_int_equal(v.thing_by(v.ctx, THING_WEAPON, keys, miss, 3, id), 0);
-    /* a field name that is not a plain name is refused, not written into SQL */
-    static const char *const bad[] = {"serial') OR 1 --"};
-    assert_int_equal(v.thing_by(v.ctx, THING_WEAPON, bad, hit, 1, id), -1);
+    assert_int_equal(v.weapon_by_serial(v.ctx, "small_arm", "PK", "S-42", id), 0);
+    assert_int_equal(v.weapon_by_serial(v.ctx, "small_arm", NULL, "S-42", id), 0);
 
-    sqlite3_stmt *st = s->st[SQ_THING_BY1 + 2];
+    sqlite3_stmt *st = s->st[SQ_WEAPON_BY_SERIAL];
     assert_non_null(st);
     char *plan_sql = xasprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
     sqlite3_stmt *plan;
