@@ -65,11 +65,10 @@ static int build(const char *dir, uint64_t n)
     }
     free(vkey);
     char *cpath = xasprintf("%s/coordinator.pem", dir), *lpath = xasprintf("%s/log.pem", dir);
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
     log_key coord = {0}, logk = {0};
     store *w = NULL;
     if (srv_load_key(cpath, &coord, &err) || srv_load_key(lpath, &logk, &err) ||
-        !(w = store_open(db, STORE_WRITER, &err))) {
+        !(w = srv_open_store(dir, STORE_WRITER, &err))) {
         fprintf(stderr, "biglog: %s\n", err.message);
         return 1;
     }
@@ -125,7 +124,6 @@ static int build(const char *dir, uint64_t n)
     log_key_free(&logk);
     free(cpath);
     free(lpath);
-    free(db);
     return 0;
 }
 

@@ -143,9 +143,6 @@ typedef struct {
  * (on stderr, after getopt's own message). */
 int cli_options(int argc, char **argv, const cli_option *opts, const char *help);
 
-/* The store of the log in dir (dir/cmcc.db). NULL and err on failure. */
-store *cli_open_store(const char *dir, store_mode mode, cm_error *err);
-
 /* A new read token for org, added to s: "cmcc_" and 43 characters of URL-safe
  * base64 (32 random bytes); s keeps only its SHA-256. OUT: token (to show
  * once), id (to revoke it by). 0, or -1 with err. */

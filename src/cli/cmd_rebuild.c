@@ -40,7 +40,7 @@ int cmd_rebuild(int argc, char **argv)
     cm_error err;
     int lock = srv_lock_dir(dir, &err);
     if (lock < 0) return cli_error("rebuild", &err), 1;
-    store *w = cli_open_store(dir, STORE_WRITER, &err);
+    store *w = srv_open_store(dir, STORE_WRITER, &err);
     uint64_t size = 0;
     int rc = 1;
     rebuilder *b = xcalloc(1, sizeof *b);

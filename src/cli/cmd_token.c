@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 
 #include "common/timeutil.h"
+#include "server/server.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ int cmd_token(int argc, char **argv)
     if (strcmp(verb, "create") && strcmp(verb, "revoke") && strcmp(verb, "list"))
         return fputs(help, stderr), 2;
     cm_error err;
-    store *s = cli_open_store(dir, STORE_ADMIN, &err);
+    store *s = srv_open_store(dir, STORE_ADMIN, &err);
     if (!s) return cli_error("token", &err), 1;
     int rc = 0;
     if (strcmp(verb, "create") == 0) {

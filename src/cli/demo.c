@@ -218,7 +218,7 @@ static int recycled(demo *d, cm_error *err)
 
 static int issue_token(const char *dir, cm_error *err)
 {
-    store *s = cli_open_store(dir, STORE_ADMIN, err);
+    store *s = srv_open_store(dir, STORE_ADMIN, err);
     char token[CLI_TOKEN_MAX], id[STORE_TOKEN_ID_LEN + 1];
     int rc = !s || cli_token_add(s, DEMO_COORD, token, id, err);
     store_close(s);

@@ -7,6 +7,8 @@
  */
 #include "cli/cli.h"
 
+#include "server/server.h"
+
 int report_fetch(const report_source *src, const char *path, report_local local, const void *ctx,
                  json_t **doc)
 {
@@ -21,7 +23,7 @@ int report_fetch(const report_source *src, const char *path, report_local local,
         cli_http_free(h);
         return rc;
     }
-    store *s = cli_open_store(src->dir, STORE_READER, &err);
+    store *s = srv_open_store(src->dir, STORE_READER, &err);
     if (s) *doc = local(s, ctx, &err);
     store_close(s);
     if (!*doc) return cli_error("report", &err), -1;

@@ -8,7 +8,6 @@
 #include "common/file.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -72,14 +71,6 @@ int cli_options(int argc, char **argv, const cli_option *opts, const char *help)
     }
     free(lo);
     return rc;
-}
-
-store *cli_open_store(const char *dir, store_mode mode, cm_error *err)
-{
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    store *s = store_open(db, mode, err);
-    free(db);
-    return s;
 }
 
 int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],

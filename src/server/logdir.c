@@ -40,6 +40,14 @@ static int write_new(const char *path, const char *data, size_t len, mode_t mode
     return 0;
 }
 
+store *srv_open_store(const char *dir, store_mode mode, cm_error *err)
+{
+    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    store *s = store_open(db, mode, err);
+    free(db);
+    return s;
+}
+
 int srv_lock_dir(const char *dir, cm_error *err)
 {
     char *path = xasprintf("%s/%s", dir, SRV_LOCK_FILE);
@@ -161,14 +169,13 @@ int srv_ingest(const char *dir, const ev_envelope *envs, size_t n, cm_error *err
 {
     int lock = srv_lock_dir(dir, err);
     if (lock < 0) return -1;
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
     char *keypath = xasprintf("%s/%s", dir, SRV_LOG_KEY_FILE);
     char *origin = NULL;
     log_key k = {0};
     log_frontier f;
     uint64_t size = 0;
     int rc = -1;
-    store *w = store_open(db, STORE_WRITER, err);
+    store *w = srv_open_store(dir, STORE_WRITER, err);
     if (!w || srv_load_key(keypath, &k, err) || store_meta_get(w, "origin", &origin, err) != 1 ||
         store_size(w, &size, err))
         goto done;
@@ -187,7 +194,6 @@ done:
     store_close(w);
     log_key_free(&k);
     free(origin);
-    free(db);
     free(keypath);
     close(lock);
     return rc;

@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "event/event.h"
 #include "log/log.h"
+#include "store/store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,10 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
  * would, and the first refusal appends none. Signs a checkpoint after. */
 int srv_ingest(const char *dir, const ev_envelope *envs, size_t n, cm_error *err);
 
+/* The store of the log in dir (dir/cmcc.db), opened in mode, for the caller
+ * to store_close. NULL and err on failure. */
+store *srv_open_store(const char *dir, store_mode mode, cm_error *err);
+
 /* Takes the log directory's exclusive lock (one server or rebuild at a
  * time). Returns the lock's file descriptor, or -1 with err. */
 int srv_lock_dir(const char *dir, cm_error *err);
@@ -97,7 +102,6 @@ int srv_load_key(const char *path, log_key *k, cm_error *err);
 
 /* ---- append.c: keeping tree nodes --------------------------------------- */
 
-struct store;
 /* A log_node_fn context that stores each completed node in `store`;
  * failed is set (and later nodes skipped) if a write fails. */
 typedef struct {
