@@ -205,43 +205,57 @@ static int in_list(const json_t *list, const char *s)
     return 0;
 }
 
-/* Why a pledge does not count toward a requirement (written into why), or
- * NULL when it is eligible. */
-static const char *exclusion(const json_t *req, const json_t *pledge_status, const json_t *pledge,
-                             char *why, size_t cap)
+/* Whether a pledge counts toward a requirement: -1 for another capability,
+ * 0 when it counts, 1 when it does not, with *why set to why: {"cause",
+ * its particulars, "reason" (the same in an English sentence)}. Causes:
+ * withdrawn; caveat (with "caveat" and the "task" it excludes, or "sector"
+ * for sector_restricted); available_from and available_until (with "date"). */
+static int exclusion(const json_t *req, const json_t *pledge_status, const json_t *pledge,
+                     json_t **why)
 {
-    if (strcmp(ev_str(pledge, "capability"), ev_str(req, "capability")) != 0) return NULL;
-    if (strcmp(json_string_value(pledge_status), "withdrawn") == 0)
-        return snprintf(why, cap, "withdrawn"), why;
+    if (strcmp(ev_str(pledge, "capability"), ev_str(req, "capability")) != 0) return -1;
+    if (strcmp(json_string_value(pledge_status), "withdrawn") == 0) {
+        *why = json_pack("{s:s,s:s}", "cause", "withdrawn", "reason", "withdrawn");
+        return 1;
+    }
     const json_t *tasks = json_object_get(req, "tasks");
     const json_t *cvs = json_object_get(pledge, "caveats");
+    char text[200];
     for (size_t k = 0; k < N_CAVEATS; k++) {
         if (!in_list(cvs, caveat_names[k])) continue;
         if (strcmp(caveat_names[k], "sector_restricted") == 0) {
-            if (!in_list(json_object_get(pledge, "sectors"), ev_str(req, "sector")))
-                return snprintf(why, cap,
-                                "caveat sector_restricted: sector %s is not among its "
-                                "sectors",
-                                ev_str(req, "sector")),
-                       why;
-            continue;
+            const char *sector = ev_str(req, "sector");
+            if (in_list(json_object_get(pledge, "sectors"), sector)) continue;
+            snprintf(text, sizeof text,
+                     "caveat sector_restricted: sector %s is not among its sectors", sector);
+            *why = json_pack("{s:s,s:s,s:s,s:s}", "cause", "caveat", "caveat", caveat_names[k],
+                             "sector", sector, "reason", text);
+            return 1;
         }
         for (size_t t = 0; t < 3 && caveat_excludes[k][t]; t++)
-            if (in_list(tasks, caveat_excludes[k][t]))
-                return snprintf(why, cap, "caveat %s excludes the task %s", caveat_names[k],
-                                caveat_excludes[k][t]),
-                       why;
+            if (in_list(tasks, caveat_excludes[k][t])) {
+                snprintf(text, sizeof text, "caveat %s excludes the task %s", caveat_names[k],
+                         caveat_excludes[k][t]);
+                *why = json_pack("{s:s,s:s,s:s,s:s}", "cause", "caveat", "caveat", caveat_names[k],
+                                 "task", caveat_excludes[k][t], "reason", text);
+                return 1;
+            }
     }
     int64_t needed = ev_time_of(req, "needed_by", 0);
-    if (ev_time_of(pledge, "available_from", 0) > needed)
-        return snprintf(why, cap, "available only from %s, after needed_by",
-                        ev_str(pledge, "available_from")),
-               why;
-    if (ev_time_of(pledge, "available_until", INT64_MAX) < needed)
-        return snprintf(why, cap, "available only until %s, before needed_by",
-                        ev_str(pledge, "available_until")),
-               why;
-    return "";
+    const char *field, *date;
+    if (ev_time_of(pledge, "available_from", 0) > needed) {
+        field = "available_from";
+        date = ev_str(pledge, field);
+        snprintf(text, sizeof text, "available only from %s, after needed_by", date);
+    } else if (ev_time_of(pledge, "available_until", INT64_MAX) < needed) {
+        field = "available_until";
+        date = ev_str(pledge, field);
+        snprintf(text, sizeof text, "available only until %s, before needed_by", date);
+    } else {
+        return 0;
+    }
+    *why = json_pack("{s:s,s:s,s:s}", "cause", field, "date", date, "reason", text);
+    return 1;
 }
 
 void ev_gap_analysis(json_t *req, const json_t *pledges)
@@ -251,15 +265,17 @@ void ev_gap_analysis(json_t *req, const json_t *pledges)
     json_t *counted = json_array(), *excluded = json_array();
     for (size_t i = 0; i < json_array_size(pledges); i++) {
         const json_t *p = json_array_get(pledges, i), *pb = json_object_get(p, "body");
-        char why[200];
-        const char *ex = exclusion(rb, json_object_get(p, "status"), pb, why, sizeof why);
-        if (!ex) continue; /* another capability */
+        json_t *why = NULL;
+        int ex = exclusion(rb, json_object_get(p, "status"), pb, &why);
+        if (ex < 0) continue; /* another capability */
         long long q = ev_int(pb, "quantity", 0);
         if (strcmp(json_string_value(json_object_get(p, "status")), "withdrawn") != 0) pledged += q;
-        if (*ex) {
-            json_array_append_new(excluded,
-                                  json_pack("{s:O,s:O,s:s}", "pledge", json_object_get(p, "id"),
-                                            "org", json_object_get(p, "org"), "reason", ex));
+        if (ex) {
+            json_t *x = json_pack("{s:O,s:O}", "pledge", json_object_get(p, "id"), "org",
+                                  json_object_get(p, "org"));
+            json_object_update(x, why);
+            json_decref(why);
+            json_array_append_new(excluded, x);
             continue;
         }
         for (size_t l = 0; ev_readiness[l]; l++)

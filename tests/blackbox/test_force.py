@@ -101,6 +101,12 @@ def reasons(req):
     return {x["pledge"]: x["reason"] for x in req["excluded"]}
 
 
+def causes(req):
+    """{pledge: its exclusion's machine-readable part: cause and particulars}."""
+    return {x["pledge"]: {k: v for k, v in x.items() if k not in ("pledge", "org", "reason")}
+            for x in req["excluded"]}
+
+
 class GapTable(ft.FlowMixin, ct.LogTestCase):
     """The gap analysis of a table worked out by hand.
 
@@ -269,6 +275,11 @@ class GapTable(ft.FlowMixin, ct.LogTestCase):
         self.assertIn("withdrawn", why["p6"])
         orgs = {x["pledge"]: x["org"] for x in r["excluded"]}
         self.assertEqual(orgs, {"p2": "nat-a", "p3": "nat-b", "p5": "nat-c", "p6": "nat-c"})
+        self.assertEqual(causes(r), {
+            "p2": {"cause": "caveat", "caveat": "no_crowd_control", "task": "crowd_control"},
+            "p3": {"cause": "caveat", "caveat": "sector_restricted", "sector": "north"},
+            "p5": {"cause": "available_from", "date": "2030-07-01T00:00:00Z"},
+            "p6": {"cause": "withdrawn"}})
 
     def test_after_r_south_inf(self):
         """Eligible at level2 or above exactly the required quantity: gap 0."""
@@ -289,6 +300,10 @@ class GapTable(ft.FlowMixin, ct.LogTestCase):
         self.assertIn("task weapons_collection", why["p9"])
         self.assertIn("2030-05-15T00:00:00Z", why["p10"])
         self.assertIn("until", why["p10"])
+        self.assertEqual(causes(r), {
+            "p9": {"cause": "caveat", "caveat": "no_weapons_collection",
+                   "task": "weapons_collection"},
+            "p10": {"cause": "available_until", "date": "2030-05-15T00:00:00Z"}})
 
     def test_other_capabilities_ignored(self):
         """p13 (medical_role1) is neither counted nor excluded anywhere."""

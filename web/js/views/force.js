@@ -11,23 +11,21 @@ import { progress } from '../charts.js';
 
 const LEVELS = ['level1', 'level2', 'level3', 'rapid'];
 
-/** The server's reason, as a sentence in the reader's language. */
-export function exclusionText(reason) {
-  let m;
-  if (reason === 'withdrawn') return [t('force.why.withdrawn')];
-  if ((m = reason.match(/^caveat (\S+) excludes the task (\S+)$/))) {
-    return tn('force.why.caveat_task', { caveat: h('strong', {}, label('caveat', m[1])), task: label('task', m[2]) });
+/** Why a pledge is excluded (an element of `excluded`: its cause and
+ * particulars), as a sentence in the reader's language; the server's
+ * English `reason` for a cause this page does not know. */
+export function exclusionText(x) {
+  switch (x.cause) {
+    case 'withdrawn': return [t('force.why.withdrawn')];
+    case 'caveat':
+      if (x.task) return tn('force.why.caveat_task', { caveat: h('strong', {}, label('caveat', x.caveat)), task: label('task', x.task) });
+      if (x.sector) return tn('force.why.sector', { caveat: h('strong', {}, label('caveat', x.caveat)), sector: label('sector', x.sector) });
+      break;
+    case 'available_from': return tn('force.why.from', { date: date(x.date) });
+    case 'available_until': return tn('force.why.until', { date: date(x.date) });
+    default: break;
   }
-  if ((m = reason.match(/^caveat sector_restricted: sector (\S+) is not among its sectors$/))) {
-    return tn('force.why.sector', { caveat: h('strong', {}, label('caveat', 'sector_restricted')), sector: label('sector', m[1]) });
-  }
-  if ((m = reason.match(/^available only from (\S+), after needed_by$/))) {
-    return tn('force.why.from', { date: date(m[1]) });
-  }
-  if ((m = reason.match(/^available only until (\S+), before needed_by$/))) {
-    return tn('force.why.until', { date: date(m[1]) });
-  }
-  return [h('span', { lang: 'en', dir: 'ltr' }, reason)];
+  return [h('span', { lang: 'en', dir: 'ltr' }, x.reason)];
 }
 
 function reqCard(r) {
@@ -53,7 +51,7 @@ function reqCard(r) {
       : h('p', { class: 'empty' }, t('force.none_counted')),
     (r.excluded || []).length ? [h('h4', {}, t('force.excluded')),
       h('ul', { class: 'excluded' }, r.excluded.map((x) => h('li', { 'data-pledge': x.pledge },
-        '✗ ', id(x.pledge), ' (', id(x.org), '): ', exclusionText(x.reason))))] : null);
+        '✗ ', id(x.pledge), ' (', id(x.org), '): ', exclusionText(x))))] : null);
 }
 
 function matrix(reqs, pledges) {
@@ -69,7 +67,7 @@ function matrix(reqs, pledges) {
           if (r.capability !== p.capability) return h('td', { class: 'na' }, h('span', { 'aria-label': t('force.cell_other') }, '·'));
           if ((r.counted || []).includes(p.pledge)) return h('td', { class: 'yes' }, '✓ ', t('force.cell_counted'));
           const x = (r.excluded || []).find((e) => e.pledge === p.pledge);
-          return h('td', { class: 'no' }, '✗ ', x ? exclusionText(x.reason) : t('force.cell_excluded'));
+          return h('td', { class: 'no' }, '✗ ', x ? exclusionText(x) : t('force.cell_excluded'));
         }))))));
 }
 
