@@ -55,6 +55,13 @@ static json_t *fetch_list(const report_source *src, const char *path, const char
     if (report_fetch(src, path, local_list, &lv, &doc)) return NULL;
     json_t *list = json_incref(json_object_get(doc, key));
     json_decref(doc);
+    if (!json_is_array(list)) {
+        cm_error err;
+        cm_fail(&err, CM_INTERNAL, "", "the answer to GET %s has no \"%s\" list", path, key);
+        cli_error("report", &err);
+        json_decref(list);
+        return NULL;
+    }
     return list;
 }
 

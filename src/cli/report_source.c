@@ -18,7 +18,12 @@ int report_fetch(const report_source *src, const char *path, report_local local,
         cli_http *h = cli_http_new(src->server, src->token);
         cm_buf b = CM_BUF_INIT;
         int rc = cli_http_get_ok(h, "report", path, &b);
-        if (rc == 0) *doc = json_loadb(b.data, b.len, 0, NULL);
+        if (rc == 0 && !(*doc = json_loadb(b.data, b.len, 0, NULL))) {
+            cm_fail(&err, CM_INTERNAL, "", "%s answered GET %s with something that is not JSON",
+                    src->server, path);
+            cli_error("report", &err);
+            rc = -1;
+        }
         buf_free(&b);
         cli_http_free(h);
         return rc;

@@ -527,5 +527,58 @@ class SignAndSubmit(ct.LogTestCase):
         self.assertIn("1 not delivered", r.stderr)
 
 
+class ReportFromAStrangeServer(unittest.TestCase):
+    """`cmcc report --server` against a server whose answers are 200 but not
+    what a cmcc server sends: each report exits 1 saying what was wrong with
+    the answer, and prints no figures."""
+
+    ANSWERS = {
+        "/v1/reconciliation": b"<html>maintenance</html>",
+        "/v1/requirements": b"not json at all",
+        "/v1/weapons": b'{"weapons": 5}',
+        "/v1/benchmarks": b'{"benchmarks": []}',
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        import http.server
+        import threading
+        answers = cls.ANSWERS
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = answers.get(self.path.split("?")[0], b"{}")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cls.url = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
+        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
+        cls.addClassCleanup(cls.httpd.shutdown)
+
+    def report(self, what):
+        r = ct.run("report", what, "--server", self.url, "--token", "cmcc_x", "--format", "json")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertEqual(r.stdout, "", r)
+        return r.stderr
+
+    def test_an_answer_that_is_not_json(self):
+        for what, path in (("supply", "/v1/reconciliation"), ("force", "/v1/requirements")):
+            with self.subTest(report=what):
+                err = self.report(what)
+                self.assertIn("GET %s" % path, err)
+                self.assertIn("not JSON", err)
+
+    def test_an_answer_without_its_list(self):
+        err = self.report("disarmament")
+        self.assertIn('GET /v1/weapons has no "weapons" list', err)
+
+
 if __name__ == "__main__":
     ct.main()
