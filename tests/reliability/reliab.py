@@ -201,6 +201,15 @@ def verify_dir(directory, timeout=300):
     return r.returncode, r.stdout + r.stderr
 
 
+def stop_and_verify(tc, holder):
+    """Stops holder's server (holder: a Log or a Server) with SIGTERM, which
+    must exit 0, then runs `cmcc verify` on its directory, which must pass."""
+    status, out = holder.stop()
+    tc.assertEqual(status, 0, "cmcc serve exited %r: %s" % (status, out))
+    rc, out = verify_dir(holder.dir)
+    tc.assertEqual(rc, 0, out)
+
+
 # ---- checkpoints and entries ---------------------------------------------------
 
 

@@ -561,10 +561,7 @@ class AuthorityMatrix(unittest.TestCase):
 
     def test_zz_log_verifies(self):
         """After the matrix (tests run in name order): the log replays."""
-        status, out = self.L.stop()
-        self.assertEqual(status, 0, out)
-        rc, out = rl.verify_dir(self.L.dir)
-        self.assertEqual(rc, 0, out)
+        rl.stop_and_verify(self, self.L)
 
 
 if __name__ == "__main__":

@@ -213,10 +213,7 @@ class Backups(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         proof = [ct.unb64(p) for p in r.json["consistency_path"]]
         self.assertTrue(ct.verify_consistency(n, m2, ct.mth(leaves[:n]), root2, proof))
-        status, out = s.stop()
-        self.assertEqual(status, 0, out)
-        rc, out = rl.verify_dir(s.dir)
-        self.assertEqual(rc, 0, out)
+        rl.stop_and_verify(self, s)
 
 
 if __name__ == "__main__":

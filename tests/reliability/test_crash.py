@@ -425,10 +425,7 @@ class CrashSafety(unittest.TestCase):
         cp = L.wait_checkpoint(size, timeout=10)
         observe(cp, "at the end")
         self.assertEqual(problems, [])
-        status, out = L.stop()
-        self.assertEqual(status, 0, out)
-        rc, out = rl.verify_dir(L.dir)
-        self.assertEqual(rc, 0, out)
+        rl.stop_and_verify(self, L)
 
         rl.report("crash", "%d kills in %.1f s of load; log of %d entries (%d setup); sizes at "
                   "restarts %s" % (KILLS, load_s, size, setup_size, sizes))

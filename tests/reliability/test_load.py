@@ -233,10 +233,7 @@ class Overload(ServerCase):
         for c in chains:
             self.assertEqual(rl.totals_of(listed[c.cid]), c.expected(5))
         self.assertMemoryBounded()
-        status, out = L.stop()
-        self.assertEqual(status, 0, out)
-        rc, out = rl.verify_dir(L.dir)
-        self.assertEqual(rc, 0, out)
+        rl.stop_and_verify(self, L)
 
 
 # ---- (b) --rate: 429 with Retry-After ---------------------------------------

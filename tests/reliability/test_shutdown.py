@@ -151,10 +151,7 @@ class Shutdown(unittest.TestCase):
         acknowledged = {e for e, v in outcome.items() if v != "unavailable"}
         self.assertEqual({rl.entry_envelope(e) for e in L.entries()[1:]}, acknowledged)
 
-        status, out = L.stop()
-        self.assertEqual(status, 0, out)
-        rc, out = rl.verify_dir(L.dir)
-        self.assertEqual(rc, 0, out)
+        rl.stop_and_verify(self, L)
 
 
 if __name__ == "__main__":
