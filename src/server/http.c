@@ -7,8 +7,8 @@
  * headers (a Content-Length over the limit is answered 413 at once), once
  * per chunk of body (accumulated up to the limit; a body that keeps going
  * past four times the limit without a Content-Length is cut off), and once
- * at the end, when the route's handler runs, inside a read scope (one
- * snapshot of the store for the whole answer: readers.c). All bodies held at once share a
+ * at the end, when the route's handler runs, a GET's inside a read scope
+ * (one snapshot of the store for the whole answer: readers.c). All bodies held at once share a
  * memory budget (max_buffered): past it, a request is answered 503. A handler either fills the
  * response or suspends the connection (POST /v1/events waits for the
  * sequencer); the syncer's answer (or the pool's, for a request refused
@@ -256,9 +256,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_response(q);
     }
     if (q->too_large) return too_large(q);
-    srv_read_scope_begin();
+    if (q->get) srv_read_scope_begin(); /* one snapshot for a GET's answer: readers.c */
     int suspended = dispatch(q, url, method, &q->resp) == 1;
-    srv_read_scope_end(s);
+    if (q->get) srv_read_scope_end(s);
     if (suspended) return MHD_YES;
     return send_response(q);
 }

@@ -4,12 +4,14 @@
  * and closed when the server stops. SQLite's WAL lets them all read while
  * the sequencer writes.
  *
- * An HTTP request is answered inside a read scope: its first srv_reader
- * begins a read snapshot, and the scope's end closes it. So every figure of
- * one answer comes from the same committed state, and SQLite takes its read
- * locks once a request rather than once a statement. Pool threads and the
- * checkpointer read outside any scope, statement by statement, so that a
- * key admitted by the last batch is seen by the next.
+ * A GET is answered inside a read scope: its first srv_reader begins a
+ * read snapshot, and the scope's end closes it. So every figure of one
+ * answer comes from the same committed state, and SQLite takes its read
+ * locks once a request rather than once a statement. A POST (of events),
+ * the pool threads and the checkpointer read outside any scope, statement
+ * by statement: their reads are single lookups (a token, a key), a key
+ * admitted by the last batch must be seen by the next, and a snapshot would
+ * only add its BEGIN and COMMIT.
  */
 #include "server/srv_int.h"
 
