@@ -1,19 +1,26 @@
 /*
- * cmd_serve.c: `cmcc serve DIR [--listen HOST:PORT] [...]`.
+ * cmd_serve.c: `cmcc serve DIR [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [...]`:
+ * the options into an srv_config, then srv_run (server/run.c).
  */
 #include "cli/cli.h"
 
 #include "server/server.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static const char help[] =
     "usage: cmcc serve DIR [--listen HOST:PORT] [options]\n\n"
-    "Serves the log in DIR over HTTP until SIGINT or SIGTERM (default 127.0.0.1:8080;\n"
-    "port 0 picks a free port, printed on start).\n\n"
+    "Serves the log in DIR over HTTP, or HTTPS with a certificate, until SIGINT or\n"
+    "SIGTERM (default 127.0.0.1:8080; port 0 picks a free port, printed on start).\n\n"
     "  --listen HOST:PORT   IPv4 address and port to listen on\n"
+    "  --tls-cert FILE      serve HTTPS with this PEM certificate (then any intermediate\n"
+    "                       CA certificates); needs --tls-key\n"
+    "  --tls-key FILE       the certificate's PEM private key, unencrypted, mode 600\n"
+    "                       (both may be set in DIR/cmcc.conf instead: tls.cert, tls.key)\n"
     "  --threads N          HTTP worker threads (default: 2 per core)\n"
     "  --max-connections N  open connections in all (default 1024)\n"
     "  --per-ip N           open connections per client address (default 64)\n"
@@ -47,6 +54,8 @@ int cmd_serve(int argc, char **argv)
                                          {"rate", required_argument, 0, 'r'},
                                          {"burst", required_argument, 0, 'B'},
                                          {"web", required_argument, 0, 'w'},
+                                         {"tls-cert", required_argument, 0, 'C'},
+                                         {"tls-key", required_argument, 0, 'K'},
                                          {"quiet", no_argument, 0, 'Q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -93,6 +102,15 @@ int cmd_serve(int argc, char **argv)
         case 'w':
             cfg.web_dir = optarg;
             break;
+        case 'C':
+        case 'K': {
+            char *to = c == 'C' ? cfg.tls_cert : cfg.tls_key;
+            if (!*optarg || strlen(optarg) >= SRV_PATH_MAX)
+                bad = 1;
+            else
+                snprintf(to, SRV_PATH_MAX, "%s", optarg);
+            break;
+        }
         case 'Q':
             cfg.quiet = 1;
             break;
@@ -107,6 +125,12 @@ int cmd_serve(int argc, char **argv)
     }
     if (bad || optind != argc - 1) {
         fputs(help, stderr);
+        return 2;
+    }
+    if (!cfg.tls_cert[0] != !cfg.tls_key[0]) {
+        fprintf(stderr, "cmcc serve: %s needs %s too: give both for HTTPS, or neither for HTTP\n",
+                cfg.tls_cert[0] ? "--tls-cert" : "--tls-key",
+                cfg.tls_cert[0] ? "--tls-key" : "--tls-cert");
         return 2;
     }
     cfg.dir = argv[optind];

@@ -12,6 +12,9 @@
  *   witness = URL VKEY             a witness that cosigns the checkpoints (C2SP
  *                                  tlog-witness), with its cosignature/v1 key;
  *                                  one line per witness
+ *   tls.cert = FILE                HTTPS with this PEM certificate (chain) and
+ *   tls.key = FILE                 key, both or neither; a relative path is
+ *                                  relative to DIR; --tls-cert/--tls-key win
  *
  * An unknown key or a bad value stops the server from starting, with the
  * line named: a typo must not silently leave a default in force.
@@ -31,6 +34,14 @@ static char *trim(char *s)
     char *e = s + strlen(s);
     while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) *--e = 0;
     return s;
+}
+
+/* FILE, or DIR/FILE when FILE is relative, into out (SRV_PATH_MAX). */
+static int path_in(const char *dir, const char *v, char *out)
+{
+    int n = v[0] == '/' ? snprintf(out, SRV_PATH_MAX, "%s", v)
+                        : snprintf(out, SRV_PATH_MAX, "%s/%s", dir, v);
+    return !*v || n < 0 || n >= SRV_PATH_MAX ? -1 : 0;
 }
 
 static int number(const char *v, double min, double max, double *out)
@@ -78,6 +89,10 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             bad = number(val, 0, 1e9, &cfg->rate);
         else if (strcmp(key, "rate.burst") == 0)
             bad = number(val, 0, 1e9, &cfg->burst);
+        else if (strcmp(key, "tls.cert") == 0)
+            bad = path_in(dir, val, cfg->tls_cert);
+        else if (strcmp(key, "tls.key") == 0)
+            bad = path_in(dir, val, cfg->tls_key);
         else if (strcmp(key, "witness") == 0) {
             char *sp = strchr(val, ' ');
             if (!sp || cfg->n_witnesses == SRV_WITNESS_MAX ||
@@ -97,6 +112,11 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: \"%s\" is not a valid value for %s", path,
                          no, val, key);
     }
+    if (!rc && !cfg->tls_cert[0] != !cfg->tls_key[0])
+        rc = cm_fail(err, CM_BAD_REQUEST, "",
+                     "%s: %s is set without %s: set both for HTTPS, or neither for HTTP", path,
+                     cfg->tls_cert[0] ? "tls.cert" : "tls.key",
+                     cfg->tls_cert[0] ? "tls.key" : "tls.cert");
     fclose(f);
     free(path);
     return rc;

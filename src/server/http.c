@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,21 +295,68 @@ int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, c
     return cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", host);
 }
 
-struct MHD_Daemon *srv_http_start(srv *s, cm_error *err)
+/* What libmicrohttpd says while it starts (why it cannot: a port in use, a
+ * certificate GnuTLS refuses), kept for the error. Once it has started, its
+ * messages (a client's failed TLS handshake, a reset connection) are
+ * dropped. One daemon a process, so one record. */
+static struct {
+    pthread_mutex_t mu;
+    int starting;
+    char msg[200];
+} start_log = {PTHREAD_MUTEX_INITIALIZER, 0, ""};
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    pthread_mutex_lock(&start_log.mu);
+    if (start_log.starting && !start_log.msg[0]) { /* the first says most */
+        vsnprintf(start_log.msg, sizeof start_log.msg, fmt, ap);
+        size_t n = strlen(start_log.msg);
+        while (n && (start_log.msg[n - 1] == '\n' || start_log.msg[n - 1] == '.'))
+            start_log.msg[--n] = 0;
+    }
+    pthread_mutex_unlock(&start_log.mu);
+}
+
+/* TLS 1.2 and 1.3 only, GnuTLS's defaults otherwise */
+#define SRV_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
 {
     struct sockaddr_in addr;
     if (srv_listen_addr(s->cfg.host, s->cfg.port, &addr, err)) return NULL;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem https[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->cert : NULL},
+                                     {MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? tls->key : NULL},
+                                     {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SRV_TLS_PRIORITIES},
+                                     {MHD_OPTION_END, 0, NULL}};
+    if (tls)
+        flags |= MHD_USE_TLS;
+    else
+        https[0].option = MHD_OPTION_END;
+    pthread_mutex_lock(&start_log.mu);
+    start_log.starting = 1;
+    start_log.msg[0] = 0;
+    pthread_mutex_unlock(&start_log.mu);
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
-        MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_END);
-    if (!d)
-        cm_fail(err, CM_UNAVAILABLE, "", "cannot listen on %s:%u (in use, or not allowed)",
-                s->cfg.host, s->cfg.port);
+        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+    pthread_mutex_lock(&start_log.mu);
+    start_log.starting = 0;
+    if (!d && tls)
+        cm_fail(err, CM_UNAVAILABLE, "", "cannot serve HTTPS on %s:%u: %s", s->cfg.host,
+                s->cfg.port,
+                start_log.msg[0] ? start_log.msg
+                                 : "the port is in use or not allowed, or "
+                                   "GnuTLS refused the certificate or key");
+    else if (!d)
+        cm_fail(err, CM_UNAVAILABLE, "", "cannot listen on %s:%u (%s)", s->cfg.host, s->cfg.port,
+                start_log.msg[0] ? start_log.msg : "in use, or not allowed");
+    pthread_mutex_unlock(&start_log.mu);
     return d;
 }

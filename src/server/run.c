@@ -1,11 +1,12 @@
 /*
  * run.c: `cmcc serve`: starting the server, and stopping it cleanly.
  *
- * Start: take the directory's lock, load the log key and origin, open the
- * writer, load the tree's frontier, start the pool (one thread a core), the
- * sequencer, the syncer, the checkpointer and the HTTP threads, in that
- * order. Signals SIGINT and SIGTERM are
- * blocked in every thread and taken by sigwait here.
+ * Start: read and check the TLS certificate and key when HTTPS is asked
+ * for (tls.c), take the directory's lock, load the log key and origin,
+ * open the writer, load the tree's frontier, start the pool (one thread a
+ * core), the sequencer, the syncer, the checkpointer and the HTTP threads,
+ * in that order. Signals SIGINT and SIGTERM are blocked in every thread and
+ * taken by sigwait here.
  *
  * Stop: refuse new connections, let the sequencer finish every queued job
  * and the syncer answer it (each waiting request gets its answer), stop the
@@ -176,6 +177,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     srv s;
     memset(&s, 0, sizeof s);
     s.cfg = *cfg;
+    s.cfg.tls_cert[0] = s.cfg.tls_key[0] = '\0'; /* cmcc.conf's pair, if any, first */
     if (srv_config_load(&s.cfg, cfg->dir, err)) return -1;
     if (cfg->rate > 0) s.cfg.rate = cfg->rate; /* the command line wins */
     if (cfg->burst > 0) s.cfg.burst = cfg->burst;
@@ -186,12 +188,23 @@ int srv_run(const srv_config *cfg, cm_error *err)
         double burst = s.cfg.burst > 0 ? s.cfg.burst : (s.cfg.rate > 1000 ? s.cfg.rate : 1000);
         s.limiter = srv_limiter_new(s.cfg.rate, burst);
     }
+    if (cfg->tls_cert[0]) { /* the command line's pair wins over cmcc.conf's */
+        memcpy(s.cfg.tls_cert, cfg->tls_cert, sizeof s.cfg.tls_cert);
+        memcpy(s.cfg.tls_key, cfg->tls_key, sizeof s.cfg.tls_key);
+    }
+    srv_tls tls = {0};
+    int https = s.cfg.tls_cert[0] != 0;
+    if (https && srv_tls_load(s.cfg.tls_cert, s.cfg.tls_key, &tls, err)) return -1;
     int lock = srv_lock_dir(cfg->dir, err);
-    if (lock < 0) return -1;
+    if (lock < 0) {
+        srv_tls_free(&tls);
+        return -1;
+    }
     init_sync(&s);
     if (load(&s, err)) {
         cleanup(&s);
         close(lock);
+        srv_tls_free(&tls);
         return -1;
     }
     sigset_t sigs;
@@ -207,17 +220,19 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_setname_np(s.seq_thread, "cmcc-sequencer");
     pthread_setname_np(s.sync_thread, "cmcc-syncer");
     pthread_setname_np(s.ckpt_thread, "cmcc-checkpoint");
-    s.daemon = srv_http_start(&s, err);
+    s.daemon = srv_http_start(&s, https ? &tls : NULL, err);
     if (!s.daemon) {
         stop(&s);
         cleanup(&s);
         close(lock);
+        srv_tls_free(&tls);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (!cfg->quiet) {
-        printf("cmcc: serving %s (%llu entries) at http://%s:%u/\n", s.origin,
-               (unsigned long long)s.size, cfg->host, info ? info->port : cfg->port);
+        printf("cmcc: serving %s (%llu entries) at %s://%s:%u/\n", s.origin,
+               (unsigned long long)s.size, https ? "https" : "http", cfg->host,
+               info ? info->port : cfg->port);
         fflush(stdout);
     }
     int sig = 0;
@@ -225,6 +240,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     stop(&s);
     cleanup(&s);
     close(lock);
+    srv_tls_free(&tls);
     if (!cfg->quiet) printf("cmcc: stopped cleanly (%llu entries)\n", (unsigned long long)s.size);
     return 0;
 }

@@ -29,6 +29,7 @@
 #define SRV_VKEY_FILE    "log.vkey"
 #define SRV_LOCK_FILE    "cmcc.lock"
 
+#define SRV_PATH_MAX        1024 /* a path in srv_config */
 #define SRV_WITNESS_MAX     16
 #define SRV_WITNESS_URL_MAX 256
 
@@ -62,6 +63,10 @@ typedef struct {
         char vkey[NOTE_NAME_MAX + 64];
     } witnesses[SRV_WITNESS_MAX];
     size_t n_witnesses;
+    /* HTTPS: PEM certificate and key files, both set or both empty (HTTP);
+     * --tls-cert/--tls-key, or tls.cert/tls.key in cmcc.conf (tls.c) */
+    char tls_cert[SRV_PATH_MAX];
+    char tls_key[SRV_PATH_MAX];
 } srv_config;
 
 /* Fills the defaults. */

@@ -374,8 +374,23 @@ int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, c
 /* Blocks SIGINT and SIGTERM in this thread and the threads it starts, and
  * fills sigs with them, for sigwait to take them (run.c). */
 void srv_block_stop_signals(sigset_t *sigs);
-/* Starts libmicrohttpd on the configured address (http.c). */
-struct MHD_Daemon *srv_http_start(srv *s, cm_error *err);
+/* ---- tls.c: the certificate and key of HTTPS ---------------------------- */
+
+typedef struct {
+    char *cert; /* PEM text, NUL-terminated */
+    char *key;  /* PEM text, wiped when freed */
+} srv_tls;
+
+/* Reads and checks the PEM certificate and key files (the key is the
+ * certificate's); warns on stderr about a key others may read and a
+ * certificate out of its validity period. 0, or -1 with err naming the
+ * file at fault. */
+int srv_tls_load(const char *cert_path, const char *key_path, srv_tls *t, cm_error *err);
+void srv_tls_free(srv_tls *t);
+
+/* Starts libmicrohttpd on the configured address (http.c), speaking HTTPS
+ * with tls when it is not NULL. */
+struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err);
 
 /* Answers a suspended request: queues its response and resumes it. */
 void srv_resume(srv_req *q);
