@@ -90,6 +90,7 @@ typedef struct {
     const char *dir;    /* a log directory, or */
     const char *server; /* a server's URL, read with token */
     const char *token;
+    const char *cacert; /* the CA file for an https server, or NULL */
 } report_source;
 
 /* Makes from a log's store s the document the server answers at the path
@@ -147,6 +148,7 @@ int cli_options(int argc, char **argv, const cli_option *opts, const char *help)
  * base64 (32 random bytes); s keeps only its SHA-256. OUT: token (to show
  * once), id (to revoke it by). 0, or -1 with err. */
 #define CLI_TOKEN_MAX 64
+
 int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
                   char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
 
@@ -166,10 +168,15 @@ int cli_each_doc(const char *data, size_t len, cli_doc_fn fn, void *ctx);
 
 /* ---- http.c: a small libcurl client ------------------------------------- */
 
-cli_http *cli_http_new(const char *base, const char *token);
+/* A client of the server at base (http:// or https://), sending token
+ * (may be NULL); an https server's certificate is checked against the PEM
+ * CA certificates in the file cacert, or the system's when it is NULL. */
+cli_http *cli_http_new(const char *base, const char *token, const char *cacert);
 void cli_http_free(cli_http *h);
 /* GET base+path. OUT: body, *status, *retry_after (seconds, 0 if none).
- * -1 with err on a network failure. */
+ * -1 with err when no answer came: unavailable for a network failure
+ * (worth retrying), bad_request for a TLS certificate that does not verify
+ * or a CA file that cannot be read (no retry mends it). */
 int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_error *err);
 int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,
                   cm_buf *body, long *status, long *retry_after, cm_error *err);

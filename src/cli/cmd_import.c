@@ -22,7 +22,7 @@
 
 static const char help[] =
     "usage: cmcc import MANIFEST.csv --key PEM --org ORG (--server URL | --out FILE)\n"
-    "                   [--token T] [--batch N]\n\n"
+    "                   [--token T] [--cacert FILE] [--batch N]\n\n"
     "Declares consignments from a CSV manifest (one row per consignment line), signs\n"
     "them with the org's key and submits them in batches, or writes the signed\n"
     "envelopes to --out to submit later. Columns (header row, any order):\n"
@@ -33,6 +33,8 @@ static const char help[] =
     "  --key PEM     the org's signing key\n"
     "  --org ORG     the declaring organization (humanitarian)\n"
     "  --server URL  submit to this server (with --token or $CMCC_TOKEN)\n"
+    "  --cacert FILE trust an https server whose certificate this PEM CA signed\n"
+    "                (default: $CMCC_CACERT; else the system's CAs)\n"
     "  --out FILE    write the envelopes to FILE instead (works offline)\n"
     "  --batch N     envelopes per request (default 200)\n";
 
@@ -50,11 +52,11 @@ static void progress(void *ctx, size_t done, size_t total)
 int cmd_import(int argc, char **argv)
 {
     const char *keyfile = NULL, *org = NULL, *server = NULL, *out = NULL, *batch_s = NULL;
-    const char *token = getenv("CMCC_TOKEN");
-    const cli_option opts[] = {
-        CLI_ARG("key", &keyfile), CLI_ARG("org", &org), CLI_ARG("server", &server),
-        CLI_ARG("token", &token), CLI_ARG("out", &out), CLI_ARG("batch", &batch_s),
-        CLI_OPTIONS_END};
+    const char *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
+    const cli_option opts[] = {CLI_ARG("key", &keyfile),   CLI_ARG("org", &org),
+                               CLI_ARG("server", &server), CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert), CLI_ARG("out", &out),
+                               CLI_ARG("batch", &batch_s), CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     long batch;
@@ -110,7 +112,7 @@ int cmd_import(int argc, char **argv)
             rc = 0;
         }
     } else {
-        cli_http *h = cli_http_new(server, token);
+        cli_http *h = cli_http_new(server, token, cacert);
         cli_send_opts o = {(size_t)batch, 600, NULL, "import", isatty(2) ? progress : NULL, NULL};
         cli_send(h, envs, n, &o, &tally);
         cli_http_free(h);

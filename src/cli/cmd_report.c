@@ -19,7 +19,7 @@
 
 static const char help[] =
     "usage: cmcc report [supply|force|disarmament] (DIR | --server URL [--token T])\n"
-    "                   [--format text|csv|json]\n\n"
+    "                   [--cacert FILE] [--format text|csv|json]\n\n"
     "supply (the default): the reconciliation of the supply ledger by crossing, by\n"
     "organization and by category: what was declared, approved, entered, is held or\n"
     "pending, was distributed, lost or is unaccounted for (lost and unaccounted stand\n"
@@ -28,6 +28,8 @@ static const char help[] =
     "does not.\n"
     "disarmament: weapon records by category and status, and benchmark progress.\n\n"
     "  --server URL   read from a server (token from --token or $CMCC_TOKEN)\n"
+    "  --cacert FILE  trust an https server whose certificate this PEM CA signed\n"
+    "                 (default: $CMCC_CACERT; else the system's CAs)\n"
     "  --format F     text (default), csv or json\n"
     "  --color, --no-color   force colour on or off\n";
 
@@ -159,10 +161,15 @@ static json_t *reconciliation(store *s, const void *ctx, cm_error *err)
 int cmd_report(int argc, char **argv)
 {
     const char *server = NULL, *token = getenv("CMCC_TOKEN"), *format = "text";
+    const char *cacert = getenv("CMCC_CACERT");
     int color = isatty(1);
-    const cli_option opts[] = {CLI_ARG("server", &server),      CLI_ARG("token", &token),
-                               CLI_ARG("format", &format),      CLI_FLAG("color", &color, 1),
-                               CLI_FLAG("no-color", &color, 0), CLI_OPTIONS_END};
+    const cli_option opts[] = {CLI_ARG("server", &server),
+                               CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),
+                               CLI_ARG("format", &format),
+                               CLI_FLAG("color", &color, 1),
+                               CLI_FLAG("no-color", &color, 0),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     int rest = argc - optind;
@@ -174,7 +181,7 @@ int cmd_report(int argc, char **argv)
     if ((!dir == !server) || rest > 1 ||
         (strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "json")))
         return fputs(help, stderr), 2;
-    report_source src = {dir, server, token};
+    report_source src = {dir, server, token, cacert};
     if (strcmp(what, "force") == 0) return report_force(&src, format, color);
     if (strcmp(what, "disarmament") == 0) return report_disarmament(&src, format, color);
     json_t *rec;

@@ -18,12 +18,14 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: cmcc submit --server URL [--token T] [--batch N] [--max-wait S]\n"
-    "                   [--receipts FILE] FILE...\n\n"
+    "usage: cmcc submit --server URL [--token T] [--cacert FILE] [--batch N]\n"
+    "                   [--max-wait S] [--receipts FILE] FILE...\n\n"
     "Sends envelopes (from `cmcc sign`) to a cmcc server in batches, retrying on\n"
     "network errors, 429 and 503 without ever appending one twice.\n\n"
     "  --server URL      the server, e.g. http://127.0.0.1:8080\n"
     "  --token T         read token (default: $CMCC_TOKEN)\n"
+    "  --cacert FILE     trust an https server whose certificate this PEM CA signed\n"
+    "                    (default: $CMCC_CACERT; else the system's CAs)\n"
     "  --batch N         envelopes per request, 1..1000 (default 500)\n"
     "  --max-wait S      give up after waiting S seconds in all (default 600)\n"
     "  --receipts FILE   append one JSON line per envelope: where it came from and\n"
@@ -46,10 +48,14 @@ static int collect(void *ctx, const char *doc, size_t len, unsigned line)
 int cmd_submit(int argc, char **argv)
 {
     const char *server = NULL, *token = getenv("CMCC_TOKEN"), *receipts = NULL;
-    const char *batch_s = NULL, *max_wait_s = NULL;
-    const cli_option opts[] = {CLI_ARG("server", &server),     CLI_ARG("token", &token),
-                               CLI_ARG("batch", &batch_s),     CLI_ARG("max-wait", &max_wait_s),
-                               CLI_ARG("receipts", &receipts), CLI_OPTIONS_END};
+    const char *batch_s = NULL, *max_wait_s = NULL, *cacert = getenv("CMCC_CACERT");
+    const cli_option opts[] = {CLI_ARG("server", &server),
+                               CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),
+                               CLI_ARG("batch", &batch_s),
+                               CLI_ARG("max-wait", &max_wait_s),
+                               CLI_ARG("receipts", &receipts),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     long batch_n, max_wait;
@@ -69,7 +75,7 @@ int cmd_submit(int argc, char **argv)
     cli_send_opts o = {(size_t)batch_n, max_wait, NULL, "submit", NULL, NULL};
     if (receipts && !(o.receipts = fopen(receipts, "a")))
         return cli_errorf("submit", "cannot write %s", receipts), 2;
-    cli_http *h = cli_http_new(server, token);
+    cli_http *h = cli_http_new(server, token, cacert);
     cli_tally t = {0};
     cli_send(h, all.v, all.n, &o, &t);
     fprintf(stderr, "cmcc submit: %u appended, %u already in the log, %u refused", t.appended,

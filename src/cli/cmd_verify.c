@@ -32,14 +32,16 @@
 
 static const char help[] =
     "usage: cmcc verify DIR [--vkey KEY]\n"
-    "       cmcc verify URL --vkey KEY [--token T]\n\n"
+    "       cmcc verify URL --vkey KEY [--token T] [--cacert FILE]\n\n"
     "Checks a log from its directory or from a server: the signed checkpoints, every\n"
     "entry against the tree, every tile, every envelope's signature, and a replay of\n"
     "the rules from entry 0 that must reproduce the state the log holds. Any\n"
     "difference is printed with its entry index.\n\n"
     "  --vkey KEY   the log's note verifier key (origin+hash+base64); for a directory\n"
     "               the default is DIR/log.vkey\n"
-    "  --token T    read token for a server (default: $CMCC_TOKEN)\n";
+    "  --token T    read token for a server (default: $CMCC_TOKEN)\n"
+    "  --cacert F   trust an https server whose certificate the PEM CA in F signed\n"
+    "               (default: $CMCC_CACERT; else the system's CAs)\n";
 
 typedef struct {
     uint64_t size;
@@ -389,9 +391,9 @@ static int consignments_all(store *s, cm_buf *out, cm_error *err)
     return store_consignments_json(s, &any, out, err);
 }
 
-static int verify_url(verifier *v, const char *url, const char *token)
+static int verify_url(verifier *v, const char *url, const char *token, const char *cacert)
 {
-    cli_http *h = cli_http_new(url, token);
+    cli_http *h = cli_http_new(url, token, cacert);
     log_checkpoint c;
     int rc = 2, tiles = 0;
     cm_error err;
@@ -435,8 +437,9 @@ done:
 
 int cmd_verify(int argc, char **argv)
 {
-    const char *vkey = NULL, *token = getenv("CMCC_TOKEN");
-    const cli_option opts[] = {CLI_ARG("vkey", &vkey), CLI_ARG("token", &token), CLI_OPTIONS_END};
+    const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey), CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert), CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
@@ -459,7 +462,7 @@ int cmd_verify(int argc, char **argv)
         cli_errorf("verify", "--vkey is not an Ed25519 note verifier key");
         rc = 2;
     } else {
-        rc = is_url ? verify_url(&v, target, token) : verify_dir(&v, target);
+        rc = is_url ? verify_url(&v, target, token, cacert) : verify_dir(&v, target);
     }
     close_scratch(&v);
     free(owned);

@@ -1,6 +1,14 @@
 /*
- * http.c: the client side of HTTP, on libcurl. One easy handle per client,
- * so that successive requests reuse the connection (keep-alive).
+ * http.c: the client side of HTTP and HTTPS, on libcurl. One easy handle
+ * per client, so that successive requests reuse the connection
+ * (keep-alive).
+ *
+ * An https:// server's certificate is checked against the system's CAs
+ * (/etc/ssl/certs), or only against the PEM CA certificates of the file
+ * given with --cacert (or $CMCC_CACERT): a closed deployment's own CA. A
+ * certificate that does not verify, or a CA file that cannot be read, is
+ * an error no retry mends (bad_request); a failed connection is one worth
+ * retrying (unavailable).
  */
 #include "cli/cli.h"
 
@@ -14,9 +22,11 @@ struct cli_http {
     CURL *curl;
     char *base;
     struct curl_slist *auth;
+    char *cacert;
+    char why[CURL_ERROR_SIZE]; /* libcurl's own words on the last failure */
 };
 
-cli_http *cli_http_new(const char *base, const char *token)
+cli_http *cli_http_new(const char *base, const char *token, const char *cacert)
 {
     static int inited;
     if (!inited) curl_global_init(CURL_GLOBAL_DEFAULT), inited = 1;
@@ -29,6 +39,12 @@ cli_http *cli_http_new(const char *base, const char *token)
     size_t n = strlen(base);
     while (n && base[n - 1] == '/') n--;
     h->base = xstrndup(base, n);
+    if (cacert && *cacert) {
+        h->cacert = xstrdup(cacert);
+        curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->cacert);
+        curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL); /* that CA alone */
+    }
+    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->why);
     if (token) {
         char *hdr = xasprintf("Authorization: Bearer %s", token);
         h->auth = curl_slist_append(NULL, hdr);
@@ -42,8 +58,26 @@ void cli_http_free(cli_http *h)
     if (!h) return;
     curl_easy_cleanup(h->curl);
     curl_slist_free_all(h->auth);
+    free(h->cacert);
     free(h->base);
     free(h);
+}
+
+/* The error of a request that got no answer: rc, in libcurl's words. */
+static int failed(const cli_http *h, const char *path, CURLcode rc, cm_error *err)
+{
+    const char *why = h->why[0] ? h->why : curl_easy_strerror(rc);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION)
+        return cm_fail(err, CM_BAD_REQUEST, "",
+                       "%s%s: the server's TLS certificate is not trusted (%s): if a CA of your "
+                       "own signed it, give that CA's certificate with --cacert FILE (or "
+                       "$CMCC_CACERT)",
+                       h->base, path, why);
+    if (rc == CURLE_SSL_CACERT_BADFILE)
+        return cm_fail(err, CM_BAD_REQUEST, "",
+                       "the CA file %s cannot be read as PEM certificates (%s)",
+                       h->cacert ? h->cacert : "(the system's)", why);
+    return cm_fail(err, CM_UNAVAILABLE, "", "%s%s: %s", h->base, path, why);
 }
 
 static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm_buf *body,
@@ -59,10 +93,10 @@ static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    h->why[0] = '\0';
     CURLcode rc = curl_easy_perform(c);
     free(url);
-    if (rc != CURLE_OK)
-        return cm_fail(err, CM_UNAVAILABLE, "", "%s%s: %s", h->base, path, curl_easy_strerror(rc));
+    if (rc != CURLE_OK) return failed(h, path, rc, err);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     if (retry_after) {
         curl_off_t ra = 0;

@@ -15,7 +15,7 @@ int report_fetch(const report_source *src, const char *path, report_local local,
     cm_error err;
     *doc = NULL;
     if (src->server) {
-        cli_http *h = cli_http_new(src->server, src->token);
+        cli_http *h = cli_http_new(src->server, src->token, src->cacert);
         cm_buf b = CM_BUF_INIT;
         int rc = cli_http_get_ok(h, "report", path, &b);
         if (rc == 0 && !(*doc = json_loadb(b.data, b.len, 0, NULL))) {

@@ -9,7 +9,8 @@
  * after Retry-After (or a pause that doubles up to 30 s), and envelopes
  * answered `unavailable` go out again, until max_wait seconds have been
  * spent waiting. Any other HTTP status stops the sending (a wrong token, a
- * wrong URL). Each refusal is printed with where the envelope came from.
+ * wrong URL), and so does a TLS certificate that does not verify. Each
+ * refusal is printed with where the envelope came from.
  */
 #include "cli/cli.h"
 
@@ -96,6 +97,10 @@ void cli_send(cli_http *h, cli_envelope *v, size_t total, const cli_send_opts *o
                 t->fatal = 1;
                 break;
             }
+        } else if (err.code != CM_UNAVAILABLE) { /* a certificate no retry mends */
+            fprintf(stderr, "cmcc %s: %s\n", o->cmd, err.message);
+            t->fatal = 1;
+            break;
         } else {
             fprintf(stderr, "cmcc %s: %s (will retry)\n", o->cmd, err.message);
         }
