@@ -366,10 +366,14 @@ class Response:
         return "<%d %s>" % (self.status, self.body[:400])
 
 
-def http_request(port, method, path, body=None, headers=None, timeout=60):
-    """One request on a fresh connection. A server that answers early (413)
-    and closes while the body is still being sent is tolerated."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_request(port, method, path, body=None, headers=None, timeout=60, context=None):
+    """One request on a fresh connection, HTTPS when context (an
+    ssl.SSLContext) is given. A server that answers early (413) and closes
+    while the body is still being sent is tolerated."""
+    if context is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    else:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context)
     try:
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -406,7 +410,8 @@ def _die_with_parent():
 
 
 class Server:
-    """`cmcc serve DIR --listen 127.0.0.1:0` as a subprocess."""
+    """`cmcc serve DIR --listen 127.0.0.1:0` as a subprocess (serving HTTPS
+    when args hold --tls-cert and --tls-key: scheme says which)."""
 
     def __init__(self, directory, args=()):
         self.dir = directory
@@ -416,14 +421,16 @@ class Server:
             stdout=subprocess.PIPE, stderr=self.errlog, preexec_fn=_die_with_parent)
         _live.append(self.proc)
         line = self._readline(15)
-        m = re.match(rb"cmcc: serving (\S+) \((\d+) entries\) at http://127\.0\.0\.1:(\d+)/", line)
+        m = re.match(rb"cmcc: serving (\S+) \((\d+) entries\) at (https?)://127\.0\.0\.1:(\d+)/",
+                     line)
         if not m:
             self.kill()
             raise RuntimeError("cmcc serve did not start: %r; stderr: %s" % (line, self.stderr()))
         self.origin = m.group(1).decode()
         self.start_size = int(m.group(2))
-        self.port = int(m.group(3))
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.scheme = m.group(3).decode()
+        self.port = int(m.group(4))
+        self.url = "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
     def _readline(self, timeout):
         buf = b""
@@ -484,6 +491,7 @@ class Log:
         self.keys = {org: [self.coord]}  # org -> its keys, first is the default signer
         self.token, self.token_id = self.create_token(org)
         self.server = None
+        self.context = None  # an ssl.SSLContext: the HTTP helpers speak HTTPS
 
     # -- operator commands
     def create_token(self, org):
@@ -534,7 +542,7 @@ class Log:
             h["Content-Type"] = content_type
         if isinstance(body, str):
             body = body.encode()
-        return http_request(self.server.port, method, path, body, h)
+        return http_request(self.server.port, method, path, body, h, context=self.context)
 
     def get(self, path, token=True):
         return self.request("GET", path, token=token)

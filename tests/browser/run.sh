@@ -63,7 +63,7 @@ pid=$!
 url=""
 i=0
 while [ $i -lt 100 ]; do
-  url=$(sed -n 's|.* at \(http://127\.0\.0\.1:[0-9][0-9]*/\).*|\1|p' "$work/serve.log" | head -n 1)
+  url=$(sed -n 's|.* at \(https\{0,1\}://127\.0\.0\.1:[0-9][0-9]*/\).*|\1|p' "$work/serve.log" | head -n 1)
   [ -n "$url" ] && break
   if ! kill -0 "$pid" 2>/dev/null; then
     cat "$work/serve.log" >&2
