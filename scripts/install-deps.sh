@@ -10,7 +10,10 @@
 # from elsewhere bundles npm and conflicts with Debian's). chromium, driven
 # headless by playwright-core (tests/browser/, `npm ci` from its lockfile;
 # no browser is downloaded), runs the dashboard's browser tests;
-# fonts-dejavu-core gives it Latin and Arabic glyphs.
+# fonts-dejavu-core gives it Latin and Arabic glyphs. The dashboard's
+# browser libraries come from Debian, never copied into web/: `cmcc serve`
+# serves them at /lib/<name>/ from /usr/share/javascript/, where
+# node-qrcode-generator (QR codes) and libjs-leaflet (maps) install them.
 #
 #   scripts/install-deps.sh          build and test dependencies
 set -eu
@@ -20,7 +23,8 @@ libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
 libcurl4-openssl-dev libssl-dev zlib1g-dev libcmocka-dev libcsv-dev
 python3 python3-nacl openssl sqlite3 curl
 golang-go golang-golang-x-mod-dev
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core
+node-qrcode-generator libjs-leaflet"
 
 missing=""
 for p in $pkgs; do

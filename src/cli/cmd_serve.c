@@ -32,6 +32,8 @@ static const char help[] =
     "                       limit); past it, 429 with Retry-After\n"
     "  --burst N            events a client may send at once (default: max(N, 1000))\n"
     "  --web DIR            the dashboard's files (default: the installed web/)\n"
+    "  --lib DIR            the browser libraries served at /lib/NAME/ (default\n"
+    "                       /usr/share/javascript, where Debian's packages put them)\n"
     "  --quiet              print nothing on start and stop\n";
 
 static int num(const char *s, unsigned *out)
@@ -56,6 +58,7 @@ int cmd_serve(int argc, char **argv)
                                          {"web", required_argument, 0, 'w'},
                                          {"tls-cert", required_argument, 0, 'C'},
                                          {"tls-key", required_argument, 0, 'K'},
+                                         {"lib", required_argument, 0, 'L'},
                                          {"quiet", no_argument, 0, 'Q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -111,6 +114,9 @@ int cmd_serve(int argc, char **argv)
                 snprintf(to, SRV_PATH_MAX, "%s", optarg);
             break;
         }
+        case 'L':
+            cfg.lib_dir = optarg;
+            break;
         case 'Q':
             cfg.quiet = 1;
             break;

@@ -345,7 +345,8 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL,
+        MHD_OPTION_ARRAY, https, MHD_OPTION_END);
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 0;
     if (!d && tls)

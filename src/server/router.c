@@ -20,6 +20,7 @@ static const srv_route routes[] = {
     {"GET", "/v1/orgs", 0, h_orgs},
     {"GET", "/v1/places", 0, h_places},
     {"GET", "/healthz", 1, h_healthz},
+    {"GET", "/lib/", 1, h_lib}, /* browser libraries from Debian's packages */
     {"GET", "/v1/stats", 1, h_stats},
     {"GET", "/v1/consignments", 0, h_consignments},
     {"GET", "/v1/consignments.csv", 0, h_consignments_csv},

@@ -44,6 +44,7 @@ void srv_config_init(srv_config *cfg)
     cfg->alert_idle_hours = 72;
     cfg->alert_loss_percent = 5;
     cfg->alert_window_days = 30;
+    cfg->lib_dir = SRV_LIB_DIR;
 }
 
 static int load(srv *s, cm_error *err)

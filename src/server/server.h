@@ -28,6 +28,7 @@
 #define SRV_LOG_KEY_FILE "log.pem"
 #define SRV_VKEY_FILE    "log.vkey"
 #define SRV_LOCK_FILE    "cmcc.lock"
+#define SRV_LIB_DIR      "/usr/share/javascript" /* where Debian puts browser libraries */
 
 #define SRV_PATH_MAX        1024 /* a path in srv_config */
 #define SRV_WITNESS_MAX     16
@@ -49,6 +50,7 @@ typedef struct {
     unsigned max_queue;       /* events waiting for the sequencer before 503 (default 20,000) */
     unsigned checkpoint_ms;   /* least time between checkpoints (default 1,000) */
     const char *web_dir;      /* static files served at / */
+    const char *lib_dir;      /* Debian's browser libraries, served at /lib/ (SRV_LIB_DIR) */
     int quiet;                /* no start-up banner */
     /* alert thresholds (PROTOCOL.md section 3, Supply) */
     int alert_pending_hours;   /* a transfer pending longer (24) */

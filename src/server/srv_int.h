@@ -329,6 +329,8 @@ json_t *srv_force_stats(store *rd, int64_t now_ms);
 /* A thing flat: {<idkey>: id, "org", "status", <when>: time, body fields}. */
 json_t *srv_view_flatten(const json_t *thing, const char *idkey, const char *when);
 int h_static(srv_req *q, const char *path, srv_resp *r);
+/* GET /lib/<name>/<file>: a browser library Debian installs (h_public.c). */
+int h_lib(srv_req *q, const char *path, srv_resp *r);
 
 /* ---- router.c: which handler answers ------------------------------------ */
 
@@ -371,6 +373,10 @@ int srv_answer_list(srv_resp *r, const char *key, json_t *items);
 /* The IPv4 socket address host:port (http.c); -1 (err) when host is not an
  * IPv4 address. */
 int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err);
+/* Percent-decodes s (a path, or a query's name or value) in place, leaving
+ * %00 as written; returns its new length (url.c). libmicrohttpd's
+ * MHD_OPTION_UNESCAPE_CALLBACK; cls and conn are not used. */
+size_t srv_unescape(void *cls, struct MHD_Connection *conn, char *s);
 /* Blocks SIGINT and SIGTERM in this thread and the threads it starts, and
  * fills sigs with them, for sigwait to take them (run.c). */
 void srv_block_stop_signals(sigset_t *sigs);
