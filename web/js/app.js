@@ -1,9 +1,11 @@
 /* app.js: the dashboard's shell. Builds the header (language switch,
  * participant token), the navigation and the hash router (#/, #/consignments,
  * #/consignments/<id>, #/alerts, #/map, #/movements, #/force,
- * #/disarmament, #/incidents, #/entries/<i>, #/token), loads each view's
+ * #/disarmament, #/incidents, #/entries/<i>, #/token, #/record: the field's
+ * Record page, which uses its device's own key and token), loads each view's
  * module only when it is first needed, and turns a view's failure into
- * something the reader can act on (retry, enter the token again). */
+ * something the reader can act on (retry, enter the token again). Registers
+ * the service worker (sw.js) so that the app opens with no network. */
 
 import { h, replace, hashQuery } from './dom.js';
 import { t, setLang, preferredLang, lang, LANGS } from './i18n.js';
@@ -12,6 +14,7 @@ import { errorBox, tokenForm, loading } from './ui.js';
 
 const ROUTES = [
   { key: 'overview', re: /^\/?$/, mod: 'overview', open: true, nav: '#/' },
+  { key: 'record', re: /^\/record$/, mod: 'record', open: true, nav: '#/record' },
   { key: 'consignments', re: /^\/consignments$/, mod: 'consignments', nav: '#/consignments' },
   { key: 'consignments', re: /^\/consignments\/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})$/, mod: 'consignment' },
   { key: 'alerts', re: /^\/alerts$/, mod: 'alerts', nav: '#/alerts' },
@@ -232,6 +235,9 @@ async function start() {
   window.addEventListener('offline', () => banner('warn', t('error.offline')));
   await route();
   document.documentElement.dataset.ready = '1';
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker:', e && e.message));
+  }
 }
 
 start();
