@@ -147,7 +147,7 @@ int cli_options(int argc, char **argv, const cli_option *opts, const char *help)
 /* A new read token for org, added to s: "cmcc_" and 43 characters of URL-safe
  * base64 (32 random bytes); s keeps only its SHA-256. OUT: token (to show
  * once), id (to revoke it by). 0, or -1 with err. */
-#define CLI_TOKEN_MAX 64
+#define CLI_TOKEN_MAX STORE_TOKEN_MAX
 
 int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
                   char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);

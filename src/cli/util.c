@@ -76,13 +76,7 @@ int cli_options(int argc, char **argv, const cli_option *opts, const char *help)
 int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
                   char id[STORE_TOKEN_ID_LEN + 1], cm_error *err)
 {
-    uint8_t raw[32], hash[32];
-    randombytes_buf(raw, sizeof raw);
-    memcpy(token, "cmcc_", 6);
-    sodium_bin2base64(token + 5, CLI_TOKEN_MAX - 5, raw, sizeof raw,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
-    return store_token_add(s, hash, org, time_now_ms(), id, err);
+    return store_token_new(s, org, NULL, time_now_ms(), token, id, err);
 }
 
 int cli_number(const char *s, long min, long max, long dflt, long *out)

@@ -76,7 +76,7 @@ typedef struct {
     int64_t last_received;
     ev_effects fx;
     cm_buf entry;
-    int registry_changed; /* the batch changes an org's status */
+    int registry_changed; /* the batch changes an org's status or revokes a key */
 } seq;
 
 /* Judges and, when accepted, appends one event. -1 only on a store
@@ -97,9 +97,10 @@ static int one(seq *q, item *it)
     if (srv_append(q->s->writer, &q->f, &it->ev, received, &q->fx, &q->entry, &rc, &it->err))
         return it->err.code == CM_INTERNAL ? -1 : 0;
     it->accepted = 1;
-    /* an org suspended or reinstated: tokens are judged afresh */
+    /* an org suspended or reinstated, a key revoked: tokens are judged afresh */
     for (size_t i = 0; !rc.duplicate && i < q->fx.n; i++)
-        if (q->fx.v[i].kind == FX_ORG_STATUS) q->registry_changed = 1;
+        if (q->fx.v[i].kind == FX_ORG_STATUS || q->fx.v[i].kind == FX_KEY_REVOKE)
+            q->registry_changed = 1;
     it->duplicate = rc.duplicate;
     it->index = rc.index;
     it->leaf = rc.leaf;

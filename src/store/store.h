@@ -112,17 +112,24 @@ int store_each_checkpoint(store *s, store_checkpoint_fn fn, void *ctx, cm_error 
 
 /* ---- store_token.c: read tokens ----------------------------------------- */
 
-#define STORE_TOKEN_ID_LEN 12
+#define STORE_TOKEN_ID_LEN  12
+#define STORE_TOKEN_MAX     64 /* room for a token: "cmcc_" + 43 + NUL */
+#define STORE_DEVICE_TOKENS 4  /* live device tokens a key keeps; a new one replaces the oldest */
 
-/* Records a token by its SHA-256 for org. OUT: id (STORE_TOKEN_ID_LEN hex
- * digits of the hash), the name the operator revokes it by. */
-int store_token_add(store *s, const uint8_t hash[32], const char *org, int64_t now_ms,
-                    char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
+/* Makes a new token for org, bound to the device key keyid (NULL for an
+ * operator's token), and records its SHA-256 in one transaction; a device
+ * key's tokens past its newest STORE_DEVICE_TOKENS are deleted. OUT: token
+ * (to show once), id (STORE_TOKEN_ID_LEN hex digits of the hash), the
+ * name it is listed and revoked by. */
+int store_token_new(store *s, const char *org, const char *keyid, int64_t now_ms,
+                    char token[STORE_TOKEN_MAX], char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
 /* Revokes the token with this id. 1 revoked, 0 no such active token. */
 int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err);
-/* The org of an active token with this hash. OUT: org. */
-int store_token_org(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1], cm_error *err);
-/* Appends the tokens as a JSON array (id, org, created, revoked). */
+/* The org of an active token with this hash, and the device key it is
+ * bound to ("" for an operator's token). OUT: org, keyid. */
+int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
+                     char keyid[LOG_KEYID_LEN + 1], cm_error *err);
+/* Appends the tokens as a JSON array (id, org, keyid, created, revoked). */
 int store_tokens_json(store *s, cm_buf *out, cm_error *err);
 
 /* ---- store_state.c: the state events are judged against ----------------- */

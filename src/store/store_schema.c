@@ -8,7 +8,10 @@
  *   checkpoints(size, note, created)     signed checkpoints, newest last
  * Operator data, not in the log:
  *   meta(key, value)                     origin, log verifier key, version
- *   tokens(id, hash, org, created, revoked)  read tokens by SHA-256 only
+ *   tokens(id, hash, org, created, revoked, keyid)  read tokens by SHA-256
+ *                                        only; keyid is the device key a
+ *                                        device token is bound to (NULL for
+ *                                        the operator's)
  * Projections, a pure function of the entries (rebuilt by `cmcc rebuild`,
  * compared by `cmcc verify`); `updated` is the entry that last wrote a row:
  *   event_ids(org, id, idx)              idempotency keys
@@ -38,6 +41,10 @@
  */
 #include "store/store_int.h"
 
+/* the device tokens of a key, newest first (issuing one prunes the rest) */
+#define TOKENS_KEYID_INDEX                                                                         \
+    "CREATE INDEX tokens_keyid ON tokens(keyid, created) WHERE keyid IS NOT NULL;\n"
+
 #define WEAPON_SERIAL_INDEX                                                                        \
     "CREATE INDEX things_weapon_serial ON things(json_extract(body, '$.serial'))\n"                \
     "  WHERE kind = 'weapon';\n"
@@ -50,7 +57,7 @@ const char store_schema_sql[] =
     "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL,\n"
     "  created INTEGER NOT NULL);\n"
     "CREATE TABLE tokens(id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, org TEXT NOT NULL,\n"
-    "  created INTEGER NOT NULL, revoked INTEGER);\n"
+    "  created INTEGER NOT NULL, revoked INTEGER, keyid TEXT);\n" TOKENS_KEYID_INDEX
     "CREATE TABLE event_ids(org TEXT NOT NULL, id TEXT NOT NULL, idx INTEGER NOT NULL,\n"
     "  PRIMARY KEY(org, id)) WITHOUT ROWID;\n"
     "CREATE TABLE orgs(org TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL,\n"
@@ -139,7 +146,9 @@ const char store_schema_sql[] =
 
 const char *const store_upgrades[] = {
     /* 1 -> 2: the weapons' serial numbers are indexed */
-    WEAPON_SERIAL_INDEX, NULL};
+    WEAPON_SERIAL_INDEX,
+    /* 2 -> 3: a token may be bound to a device's key */
+    "ALTER TABLE tokens ADD COLUMN keyid TEXT;\n" TOKENS_KEYID_INDEX, NULL};
 
 const char *const store_state_tables[] = {
     "event_ids",          "orgs",           "keys",          "places",

@@ -1,28 +1,67 @@
 /*
  * store_token.c: read tokens. Only a token's SHA-256 is kept; its id (the
  * first 12 hex digits of that hash) names it for listing and revoking.
+ *
+ * A token is "cmcc_" and 43 characters of URL-safe base64 without padding
+ * (32 random bytes), shown once to whoever asked for it. An operator's
+ * token (`cmcc token create`) belongs to an org; a device token
+ * (POST /v1/device/token) also names the device key it was issued to
+ * (keyid), and a key keeps at most STORE_DEVICE_TOKENS of them: issuing
+ * another deletes the oldest, so that a device asking again and again
+ * cannot grow the table.
  */
 #include "store/store_int.h"
 
 #include "common/codec.h"
 
+#include <sodium.h>
 #include <string.h>
 
-int store_token_add(store *s, const uint8_t hash[32], const char *org, int64_t now_ms,
-                    char id[STORE_TOKEN_ID_LEN + 1], cm_error *err)
+/* Inserts the token's hash; with keyid, then keeps that key's newest
+ * STORE_DEVICE_TOKENS only. Inside the caller's transaction. */
+static int put(store *s, const uint8_t hash[32], const char *id, const char *org, const char *keyid,
+               int64_t now_ms, cm_error *err)
 {
-    char hex[65];
-    hex_encode(hash, 32, hex);
-    memcpy(id, hex, STORE_TOKEN_ID_LEN);
-    id[STORE_TOKEN_ID_LEN] = '\0';
-    sqlite3_stmt *st = store_stmt(
-        s, SQ_TOKEN_PUT, "INSERT INTO tokens(id, hash, org, created) VALUES(?,?,?,?)", err);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_TOKEN_PUT,
+                   "INSERT INTO tokens(id, hash, org, created, keyid) VALUES(?,?,?,?,?)", err);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now_ms);
-    if (sqlite3_step(st) != SQLITE_DONE) return store_fail(s, err, "add token");
+    store_bind_text(st, 5, keyid);
+    if (store_step_done_as(s, st, "add token", err)) return -1;
+    if (!keyid) return 0;
+    st = store_stmt(s, SQ_TOKEN_PRUNE,
+                    "DELETE FROM tokens WHERE keyid = ?1 AND id NOT IN (SELECT id FROM tokens "
+                    "WHERE keyid = ?1 ORDER BY created DESC, rowid DESC LIMIT ?2)",
+                    err);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, keyid, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, STORE_DEVICE_TOKENS);
+    return store_step_done_as(s, st, "prune device tokens", err);
+}
+
+int store_token_new(store *s, const char *org, const char *keyid, int64_t now_ms,
+                    char token[STORE_TOKEN_MAX], char id[STORE_TOKEN_ID_LEN + 1], cm_error *err)
+{
+    uint8_t raw[32], hash[32];
+    randombytes_buf(raw, sizeof raw);
+    memcpy(token, "cmcc_", 5);
+    sodium_bin2base64(token + 5, STORE_TOKEN_MAX - 5, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    char hex[65];
+    hex_encode(hash, 32, hex);
+    memcpy(id, hex, STORE_TOKEN_ID_LEN);
+    id[STORE_TOKEN_ID_LEN] = '\0';
+    if (store_begin(s, err)) return -1;
+    if (put(s, hash, id, org, keyid, now_ms, err) || store_commit(s, err)) {
+        store_rollback(s);
+        return -1;
+    }
     return 0;
 }
 
@@ -37,16 +76,19 @@ int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err)
     return sqlite3_changes(s->db) > 0;
 }
 
-int store_token_org(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1], cm_error *err)
+int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
+                     char keyid[LOG_KEYID_LEN + 1], cm_error *err)
 {
-    sqlite3_stmt *st =
-        store_stmt(s, SQ_TOKEN_ORG, "SELECT org FROM tokens WHERE hash=? AND revoked IS NULL", err);
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_TOKEN_ORG, "SELECT org, keyid FROM tokens WHERE hash=? AND revoked IS NULL", err);
     if (!st) return -1;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) return 0;
     if (rc != SQLITE_ROW) return store_fail(s, err, "token");
     snprintf(org, EV_ID_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    const unsigned char *k = sqlite3_column_text(st, 1);
+    snprintf(keyid, LOG_KEYID_LEN + 1, "%s", k ? (const char *)k : "");
     sqlite3_reset(st);
     return 1;
 }
@@ -54,7 +96,8 @@ int store_token_org(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1], c
 int store_tokens_json(store *s, cm_buf *out, cm_error *err)
 {
     return store_json(s,
-                      "SELECT json_group_array(json_object('id', id, 'org', org, 'created', "
-                      "created, 'revoked', revoked)) FROM (SELECT * FROM tokens ORDER BY created)",
+                      "SELECT json_group_array(json_object('id', id, 'org', org, 'keyid', keyid, "
+                      "'created', created, 'revoked', revoked)) FROM (SELECT * FROM tokens ORDER "
+                      "BY created, rowid)",
                       NULL, 0, out, err);
 }

@@ -4,13 +4,17 @@
  * by category, make and serial) is served by the things_weapon_serial
  * index, which EXPLAIN QUERY PLAN shows, and finds the weapon; a store of
  * version 1 is upgraded by a writer, its data kept, and refused by a
- * reader with what to do; a store newer than the program, or with no
- * version, is refused; a refusal leaves the store as it was.
+ * reader with what to do; a store of version 2 (tokens bound to no key)
+ * is upgraded with its tokens kept, after which a device token is bound to
+ * its key and a key keeps only its newest STORE_DEVICE_TOKENS; a store
+ * newer than the program, or with no version, is refused; a refusal leaves
+ * the store as it was.
  */
 #include "common/mem.h"
 #include "store/store_int.h"
 
 #include <setjmp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -77,6 +81,13 @@ static void add_weapon(store *s, const char *id, const char *serial, int created
     free(sql);
 }
 
+/* Takes the store back to what version 2 made: tokens had no keyid. */
+static void make_version_2(store *s)
+{
+    exec(s, "DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
+            "UPDATE meta SET value = '2' WHERE key = 'schema'");
+}
+
 static void test_new_store_is_newest(void **state)
 {
     (void)state;
@@ -125,6 +136,7 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
     cm_error err;
     store *s = opened(STORE_WRITER);
     add_weapon(s, "w-old", "S-old", 1);
+    make_version_2(s);
     exec(s, "DROP INDEX things_weapon_serial; UPDATE meta SET value = '1' WHERE key = 'schema'");
     store_close(s);
 
@@ -147,6 +159,48 @@ static void test_version_1_is_upgraded_by_a_writer(void **state)
     store_close(s);
 
     s = opened(STORE_READER);
+    store_close(s);
+}
+
+static void test_version_2_is_upgraded_with_its_tokens(void **state)
+{
+    (void)state;
+    cm_error err;
+    store *s = opened(STORE_WRITER);
+    make_version_2(s);
+    exec(s, "INSERT INTO tokens(id, hash, org, created) VALUES('0123456789ab', x'"
+            "0000000000000000000000000000000000000000000000000000000000000001', 'ops', 5)");
+    store_close(s);
+    assert_null(store_open(tmpstore_path, STORE_READER, &err));
+    assert_string_equal(raw_version(), "2");
+
+    s = opened(STORE_WRITER);
+    assert_query(s, "SELECT value FROM meta WHERE key = 'schema'",
+                 STORE_QUOTE(STORE_SCHEMA_VERSION));
+    assert_query(s, "SELECT name FROM sqlite_master WHERE name = 'tokens_keyid'", "tokens_keyid");
+    uint8_t hash[32] = {0};
+    hash[31] = 1;
+    char org[EV_ID_MAX + 1], keyid[LOG_KEYID_LEN + 1];
+    assert_int_equal(store_token_find(s, hash, org, keyid, &err), 1);
+    assert_string_equal(org, "ops");
+    assert_string_equal(keyid, ""); /* an operator's token */
+
+    /* a device token is bound to its key; the key keeps its newest ones */
+    char token[STORE_TOKEN_MAX], id[STORE_DEVICE_TOKENS + 2][STORE_TOKEN_ID_LEN + 1];
+    for (int i = 0; i < STORE_DEVICE_TOKENS + 2; i++)
+        assert_int_equal(store_token_new(s, "ops", "3bec125c913ed1b2", 10, token, id[i], &err), 0);
+    assert_int_equal(strncmp(token, "cmcc_", 5), 0);
+    assert_int_equal(strlen(token), 48);
+    uint8_t h[32];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    assert_int_equal(store_token_find(s, h, org, keyid, &err), 1);
+    assert_string_equal(keyid, "3bec125c913ed1b2");
+    assert_query(s, "SELECT count(*) FROM tokens WHERE keyid = '3bec125c913ed1b2'",
+                 STORE_QUOTE(STORE_DEVICE_TOKENS));
+    char *sql = xasprintf("SELECT count(*) FROM tokens WHERE id IN ('%s', '%s')", id[0], id[1]);
+    assert_query(s, sql, "0"); /* the two oldest went */
+    free(sql);
+    assert_query(s, "SELECT count(*) FROM tokens WHERE keyid IS NULL", "1");
     store_close(s);
 }
 
@@ -181,6 +235,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serial_lookup_uses_the_index, tmpstore_setup,
                                         tmpstore_teardown),
         cmocka_unit_test_setup_teardown(test_version_1_is_upgraded_by_a_writer, tmpstore_setup,
+                                        tmpstore_teardown),
+        cmocka_unit_test_setup_teardown(test_version_2_is_upgraded_with_its_tokens, tmpstore_setup,
                                         tmpstore_teardown),
         cmocka_unit_test_setup_teardown(test_newer_bad_or_no_version_is_refused, tmpstore_setup,
                                         tmpstore_teardown),
