@@ -63,6 +63,10 @@ typedef struct {
 /* Parses an envelope: exactly payloadType (ours), payload (canonical base64
  * of at most EV_PAYLOAD_MAX bytes) and one signature {keyid, sig}. */
 int ev_envelope_parse(const char *json, size_t len, ev_envelope *out, cm_error *err);
+/* The same for an envelope whose payloadType must be payload_type (any
+ * other is bad_request on field payloadType). */
+int ev_envelope_parse_as(const char *json, size_t len, const char *payload_type, ev_envelope *out,
+                         cm_error *err);
 /* Builds an envelope from event bytes, signed by k. */
 void ev_envelope_sign(const log_key *k, const void *payload, size_t len, ev_envelope *out);
 void ev_envelope_free(ev_envelope *e);
@@ -76,6 +80,25 @@ int ev_entry_parse(const char *entry, size_t len, ev_envelope *env, int64_t *rec
                    cm_error *err);
 /* Whether two envelopes are the same bytes (payload, keyid, signature). */
 int ev_envelope_same(const ev_envelope *a, const ev_envelope *b);
+
+/* ---- device.c: a device's signed request for its token ----------------- */
+
+#define EV_DEVICE_TOKEN_TYPE "application/vnd.cmcc.device-token+json"
+#define EV_DEVICE_SKEW_MS    300000 /* how far a request's time may be from the server's */
+
+typedef struct {
+    char org[EV_ID_MAX + 1];
+    char keyid[LOG_KEYID_LEN + 1];
+    int64_t time_ms;
+} ev_device_request;
+
+/* Parses the payload of env (parsed with ev_envelope_parse_as and
+ * EV_DEVICE_TOKEN_TYPE, its signature checked): exactly v (1), org, keyid,
+ * time; bad_request naming the field otherwise. OUT: *out. */
+int ev_device_request_parse(const ev_envelope *env, ev_device_request *out, cm_error *err);
+/* 0 when r's time is within EV_DEVICE_SKEW_MS of now_ms, either way; else
+ * bad_request on field time. */
+int ev_device_request_fresh(const ev_device_request *r, int64_t now_ms, cm_error *err);
 
 /* ---- roles.c: roles of organizations ------------------------------------ */
 

@@ -11,6 +11,7 @@
 
 static const srv_route routes[] = {
     {"POST", "/v1/events", 0, h_events},
+    {"POST", "/v1/device/token", 1, h_device_token}, /* signed by the device's key */
     {"GET", "/checkpoint", 1, h_checkpoint},
     {"GET", "/v1/log", 1, h_log_info},
     {"GET", "/tile/", 1, h_tile}, /* entry bundles check the token themselves */

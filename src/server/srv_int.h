@@ -294,6 +294,7 @@ int srv_auth(srv_req *q, srv_resp *r);
 typedef int (*srv_handler)(srv_req *q, const char *path, srv_resp *r);
 
 int h_events(srv_req *q, const char *path, srv_resp *r);
+int h_device_token(srv_req *q, const char *path, srv_resp *r);
 int h_checkpoint(srv_req *q, const char *path, srv_resp *r);
 int h_log_info(srv_req *q, const char *path, srv_resp *r);
 int h_tile(srv_req *q, const char *path, srv_resp *r);
