@@ -26,6 +26,7 @@
  *   consignment.enter    inspector: "" -> pending:T, to a humanitarian or transporter
  *   custody.transfer     holder: held:me -> pending:T
  *   custody.accept       the `to` org: pending:T -> held:to, shortfall -> unaccounted:sender
+ *                        (reason?: why less arrived, kept on the transfer)
  *   custody.reject       the `to` org: pending:T -> held:sender (or "" for an entry)
  *   distribution.record  holder: held:me -> distributed, at a distribution point
  *   loss.report          held:me or unaccounted:me (a coordinator: anyone's) -> lost:cause
@@ -99,8 +100,10 @@ static const ev_field transfer_body[] = {
     {0}};
 static const ev_field received_line[] = {
     LINE_NO, {.name = "received", .type = FT_INT, .flags = FF_REQUIRED}, {0}};
-static const ev_field accept_body[] = {
-    {.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED}, LINES("lines", received_line), {0}};
+static const ev_field accept_body[] = {{.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
+                                       LINES("lines", received_line),
+                                       {.name = "reason", .type = FT_TEXT},
+                                       {0}};
 static const ev_field reject_body[] = {{.name = "transfer", .type = FT_ID, .flags = FF_REQUIRED},
                                        {.name = "reason", .type = FT_TEXT, .flags = FF_REQUIRED},
                                        {0}};
@@ -449,7 +452,7 @@ static int apply_accept(const ev_ctx *c, ev_effects *fx, cm_error *err)
         return cm_fail(err, CM_RULE_VIOLATION, "body.lines",
                        "transfer \"%s\" carries %zu lines and each needs its received quantity",
                        transfer, n);
-    close_transfer(fx, transfer, NULL, 1);
+    close_transfer(fx, transfer, ev_str(b, "reason"), 1);
     for (size_t i = 0; i < n; i++) {
         const json_t *l = json_array_get(lines, i);
         long long no = ev_int(l, "line", 0), received = ev_int(l, "received", 0);

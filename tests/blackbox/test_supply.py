@@ -463,12 +463,22 @@ class SupplyFlows(ct.LogTestCase):
         self.refused("hum", "distribution.record", ct.distribution_body(ct.new_id("d"), cid,
                                                                         "dp1", {1: 1}),
                      409, "rule_violation", "body.lines[0].quantity", cid)
+        # the reason of a shortfall is free text, and 1,001 bytes of it are too many
+        self.refused("hum", "custody.accept", {"transfer": t, "lines": [
+            {"line": 1, "received": 48}, {"line": 2, "received": 0}], "reason": "x" * 1001},
+                     400, "bad_request", "body.reason", cid)
+        self.refused("hum", "custody.accept", {"transfer": t, "lines": [
+            {"line": 1, "received": 48}, {"line": 2, "received": 0}], "reason": 7},
+                     400, "bad_request", "body.reason", cid)
         # received in any order of lines; nothing at all of line 2
         self.ok("hum", "custody.accept", {"transfer": t, "lines": [
-            {"line": 2, "received": 0}, {"line": 1, "received": 48}]})
+            {"line": 2, "received": 0}, {"line": 1, "received": 48}],
+            "reason": "two bags torn; line 2 never loaded"})
         self.assertEqual(self.accounts(cid), {1: {"held:hum": 48, "unaccounted:trans": 2},
                                               2: {"unaccounted:trans": 20}})
-        self.assertEqual(self.log.consignment(cid)["transfers"][1]["place"], "wh1")
+        transfer = self.log.consignment(cid)["transfers"][1]
+        self.assertEqual(transfer["place"], "wh1")
+        self.assertEqual(transfer["reason"], "two bags torn; line 2 never loaded")
 
     def test_reject_returns_to_the_senders_held(self):
         cid = self.entered({1: 40, 2: 10})
