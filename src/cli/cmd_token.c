@@ -3,11 +3,14 @@
  *
  *   cmcc token create DIR --org ORG   prints a new token (shown once)
  *   cmcc token revoke DIR ID          revokes it by its id
- *   cmcc token list DIR               ids, orgs, creation and revocation
+ *   cmcc token list DIR               ids, orgs, device keys, creation and
+ *                                     revocation
  *
  * A token is "cmcc_" and 43 characters of URL-safe base64 (32 random
- * bytes); the store keeps only its SHA-256. These commands may run while
- * the server is serving the log.
+ * bytes); the store keeps only its SHA-256. A device's own token
+ * (POST /v1/device/token) is listed with the key it is bound to ("keyid",
+ * null for the operator's) and revoked like any other. These commands may
+ * run while the server is serving the log.
  */
 #include "cli/cli.h"
 
@@ -23,7 +26,9 @@ static const char help[] = "usage: cmcc token create DIR --org ORG\n"
                            "       cmcc token list DIR\n\n"
                            "Read tokens let an organization read the log's entries and figures "
                            "over HTTP\n(\"Authorization: Bearer <token>\"). create prints the "
-                           "token once, and its id\non stderr; only its hash is kept.\n";
+                           "token once, and its id\non stderr; only its hash is kept. list "
+                           "shows the device key (keyid) a device's\nown token is bound to; "
+                           "revoke takes a device token's id too.\n";
 
 static int create(store *s, const char *org)
 {
