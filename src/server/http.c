@@ -305,7 +305,7 @@ static struct {
     char msg[200];
 } start_log = {PTHREAD_MUTEX_INITIALIZER, 0, ""};
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     pthread_mutex_lock(&start_log.mu);
