@@ -256,8 +256,9 @@ class RateLimited(unittest.TestCase):
         self.assertEqual(r.error["code"], "rate_limited")
         self.assertIn("retry-after", r.headers)
         self.assertEqual(len([t for t in tokens(L) if t["keyid"] == device.keyid]), 2)
+        err = L.server.stderr
         status, out = L.stop()
-        ct.check_clean_exit(status, out, "")
+        ct.check_clean_exit(status, out, err())
 
 
 class Upgrade(unittest.TestCase):
@@ -281,8 +282,9 @@ class Upgrade(unittest.TestCase):
         r = ask(L, token_request(device, "cell"))
         self.assertEqual(r.status, 200, r)
         self.assertEqual(L.get("/v1/orgs", token=r.json["token"]).status, 200)
+        err = L.server.stderr
         status, out = L.stop()
-        ct.check_clean_exit(status, out, "")
+        ct.check_clean_exit(status, out, err())
         self.assertEqual(ct.run("verify", L.dir).returncode, 0)
 
 
