@@ -23,6 +23,11 @@
  * The witness directory holds witness.pem (its key), witness.name,
  * witness.vkey (its cosignature/v1 verifier key) and witness.db. Requests
  * are served one at a time; each is recorded, synced, before the answer.
+ *
+ * It speaks plain HTTP only (unlike `cmcc serve`, which takes a certificate:
+ * tls.c): HTTPS for a witness comes from a reverse proxy in front of it
+ * (docs/operations.md). Its answers are signed, so TLS guards the log's
+ * requests rather than the cosignatures.
  */
 #include "server/srv_int.h"
 
