@@ -34,6 +34,7 @@ int cmd_report(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
+int cmd_label(int argc, char **argv);
 
 /* ---- send.c: envelopes to a server, retrying safely -------------------- */
 
@@ -91,6 +92,7 @@ typedef struct {
     const char *server; /* a server's URL, read with token */
     const char *token;
     const char *cacert; /* the CA file for an https server, or NULL */
+    const char *cmd;    /* the command its messages name (NULL: "report") */
 } report_source;
 
 /* Makes from a log's store s the document the server answers at the path
@@ -100,7 +102,7 @@ typedef json_t *(*report_local)(store *s, const void *ctx, cm_error *err);
 /* The document at path: the server's answer to GET path, parsed, or
  * local(s, ctx, ...) on the log directory's store. 0 with *doc (owned by
  * the caller; NULL when the server's answer is not JSON), or -1 after
- * saying why on stderr as `cmcc report`. */
+ * saying why on stderr as `cmcc <src->cmd>`. */
 int report_fetch(const report_source *src, const char *path, report_local local, const void *ctx,
                  json_t **doc);
 

@@ -181,7 +181,7 @@ int cmd_report(int argc, char **argv)
     if ((!dir == !server) || rest > 1 ||
         (strcmp(format, "text") && strcmp(format, "csv") && strcmp(format, "json")))
         return fputs(help, stderr), 2;
-    report_source src = {dir, server, token, cacert};
+    report_source src = {dir, server, token, cacert, "report"};
     if (strcmp(what, "force") == 0) return report_force(&src, format, color);
     if (strcmp(what, "disarmament") == 0) return report_disarmament(&src, format, color);
     json_t *rec;

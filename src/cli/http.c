@@ -118,9 +118,16 @@ int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body
     cm_error err;
     if (cli_http_get(h, path, body, &status, &err)) return cli_error(cmd, &err), -1;
     if (status == 200) return 0;
-    cli_errorf(cmd, "GET %s answered %ld%s: %.*s", path, status,
-               status == 401 ? " (give a read token: --token or CMCC_TOKEN)" : "", (int)body->len,
-               body->data ? body->data : "");
+    /* the protocol's error says it in a sentence: that, else the whole answer */
+    json_t *doc = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
+    const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+    const char *hint = status == 401 ? " (give a read token: --token or CMCC_TOKEN)" : "";
+    if (msg)
+        cli_errorf(cmd, "GET %s answered %ld%s: %s", path, status, hint, msg);
+    else
+        cli_errorf(cmd, "GET %s answered %ld%s: %.*s", path, status, hint, (int)body->len,
+                   body->data ? body->data : "");
+    json_decref(doc);
     return -1;
 }
 

@@ -24,6 +24,7 @@ static const struct {
     {"backup", cmd_backup, "copy a log consistently while it is served"},
     {"import", cmd_import, "declare consignments from a CSV manifest"},
     {"report", cmd_report, "print the reconciliation (terminal, CSV or JSON)"},
+    {"label", cmd_label, "print a consignment's label with its QR code (SVG)"},
     {"witness", cmd_witness, "run a witness that cosigns a log's checkpoints"},
     {"demo", cmd_demo, "build a realistic scenario and serve it"},
 };
