@@ -51,7 +51,9 @@ int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf 
                     " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR crossing = ?2)"
                     "  AND (?3 IS NULL OR declared_by = ?3 OR consignee = ?3 OR EXISTS ("
                     "   SELECT 1 FROM accounts a WHERE a.consignment = c.consignment"
-                    "   AND a.account IN ('held:' || ?3, 'unaccounted:' || ?3) AND a.qty > 0))"
+                    "   AND a.account IN ('held:' || ?3, 'unaccounted:' || ?3) AND a.qty > 0)"
+                    "  OR c.consignment IN (SELECT consignment FROM transfers"
+                    "   WHERE to_org = ?3 AND status = 'pending'))"
                     " ORDER BY time, consignment)",
         args, 3, out, err);
 }

@@ -753,8 +753,9 @@ class SupplyFlows(ct.LogTestCase):
                                               2: {"held:hum": 5}})
 
     def test_org_filter_follows_current_balances(self):
-        """?org=O: consignments O declared, is the consignee of, holds or owes
-        unaccounted quantities of (docs/protocol.md), now."""
+        """?org=O: consignments O declared, is the consignee of, holds, owes
+        unaccounted quantities of, or has a transfer pending to it
+        (docs/protocol.md), now."""
         L = self.log
         org = ct.new_id("o")
         self.k[org] = L.admit(org, ["transporter"])[0]
@@ -764,6 +765,20 @@ class SupplyFlows(ct.LogTestCase):
             return [c["consignment"] for c in L.consignments(org=org)]
 
         self.assertEqual(ids(), [cid])
+        # an org a transfer is pending to expects the consignment; once it
+        # has rejected it, it no longer does
+        rcv = ct.new_id("o")
+        self.k[rcv] = L.admit(rcv, ["humanitarian"])[0]
+
+        def expects():
+            return [c["consignment"] for c in L.consignments(org=rcv)]
+
+        self.assertEqual(expects(), [])
+        t0 = ct.new_id("t")
+        self.ok(org, "custody.transfer", ct.transfer_body(t0, cid, rcv, {1: 3}))
+        self.assertEqual(expects(), [cid], "a transfer is pending to it")
+        self.ok(rcv, "custody.reject", ct.reject_body(t0, "not ours"))
+        self.assertEqual(expects(), [], "rejected: nothing pending, nothing held")
         t = ct.new_id("t")
         self.ok(org, "custody.transfer", ct.transfer_body(t, cid, "hum", {1: 10, 2: 10}))
         self.assertEqual(ids(), [], "it holds nothing any more")
