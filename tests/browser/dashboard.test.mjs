@@ -125,6 +125,9 @@ before(async () => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
     viewport: { width: 1280, height: 900 },
+    // these tests intercept the page's requests (page.route), which a
+    // service worker's own fetches would bypass; record.test.mjs tests it
+    serviceWorkers: 'block',
   });
   for (const p of context.pages()) await p.close();
   console.log(`screenshots: ${SHOTS}`);
