@@ -2,7 +2,8 @@
 # run.sh: the dashboard's browser tests. Builds the demo scenario with the
 # real cmcc ($CMCC_BIN demo DIR --build-only), serves it on a free port with
 # this tree's web/, and drives Debian's chromium (headless) with
-# playwright-core through dashboard.test.mjs. Installs what is missing
+# playwright-core through dashboard.test.mjs, then label.test.mjs (a
+# consignment's label; zbarimg reads its QR code). Installs what is missing
 # first: the Debian packages (chromium, nodejs, npm) through
 # scripts/install-deps.sh, and playwright-core through `npm ci` here. No
 # browser is ever downloaded.
@@ -83,5 +84,8 @@ status=0
 CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots CMCC_DEMO_DIR="$work/demo" \
   CMCC_SHARED_DIR=${CMCC_SHARED_DIR:-$root/../shared} \
   node --test --test-concurrency=1 --test-reporter=spec "$here/dashboard.test.mjs" || status=$?
+# a consignment's label: its QR code read back by zbarimg, its printing
+CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots \
+  node --test --test-concurrency=1 --test-reporter=spec "$here/label.test.mjs" || status=$?
 echo "run.sh: screenshots in $shots"
 exit $status

@@ -246,6 +246,18 @@ export default {
     events_help: 'Each event is checked by this page: its bytes are read from the log, hashed, and proven to be in the signed checkpoint.',
     log_index: 'entry {n}',
     by_org: 'by {org}',
+    label: {
+      title: 'Label',
+      help: 'Print it and fix it to the consignment: the Record page scans its QR code to find this consignment.',
+      print: 'Print label',
+      qr_name: 'QR code of consignment {id}',
+      consignment: 'Consignment',
+      lines_head: 'Lines',
+      lines: { one: '1 line', other: '{n} lines' },
+      line: 'line {line}: {item}, {qty} {unit}',
+      text: 'Label text:',
+      no_qr: 'The QR code cannot be drawn: the server lacks the Debian package node-qrcode-generator. The label text below says the same.',
+    },
   },
 
   verify: {

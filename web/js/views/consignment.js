@@ -4,7 +4,11 @@
  * transfers; and each event with its log index and a "verified" mark the
  * page computes itself (verify.js): entry bytes, leaf hash, inclusion
  * proof, checkpoint root, checkpoint signature. A failure is shown in red
- * with the reason. */
+ * with the reason. Last, the consignment's label: a QR code of its label
+ * text, cmcc:consignment:<id> (docs/protocol.md, "Consignment labels"; the
+ * Record page scans it), with the id, crossing, declaring org and lines,
+ * and a Print button that prints the label alone (app.css, html.print-label).
+ * `cmcc label` prints the same code from the command line. */
 
 import { h, replace, id, entryLink } from '../dom.js';
 import { t, tn, num, ordinal, label, dateTime, timeEl } from '../i18n.js';
@@ -13,6 +17,43 @@ import { proportion, COLORS } from '../charts.js';
 import { makeVerifier } from '../checkpoint.js';
 import { accountLabel, accountColor, eventSummary } from '../accounts.js';
 import { b64encode, hashEngine } from '../verify.js';
+import { qrSvg } from '../qr.js';
+
+/** What a consignment's QR code holds (docs/protocol.md, "Consignment labels"). */
+export const labelText = (cid) => `cmcc:consignment:${cid}`;
+
+/** Prints the label alone: app.css hides the rest while html.print-label is set. */
+function printLabel() {
+  const root = document.documentElement;
+  root.classList.add('print-label');
+  window.addEventListener('afterprint', () => root.classList.remove('print-label'), { once: true });
+  window.print();
+}
+
+function labelPart(c) {
+  const text = labelText(c.consignment);
+  const lines = c.lines || [];
+  const qr = h('div', { class: 'label-qr', 'data-qr': 'loading' }, h('p', { class: 'loading' }, t('common.loading')));
+  qrSvg(text, { label: t('consignment.label.qr_name', { id: c.consignment }) })
+    .then((svg) => { qr.dataset.qr = 'ready'; replace(qr, svg); })
+    .catch(() => { qr.dataset.qr = 'unavailable'; replace(qr, h('p', { class: 'muted' }, t('consignment.label.no_qr'))); });
+  return h('section', { class: 'card', id: 'label' },
+    h('h2', {}, t('consignment.label.title')),
+    h('p', { class: 'muted' }, t('consignment.label.help')),
+    h('div', { class: 'label-sheet', 'data-label-text': text },
+      qr,
+      h('div', { class: 'label-body' },
+        h('p', { class: 'label-id' }, h('span', { class: 'sr-only' }, t('consignment.label.consignment'), ' '), id(c.consignment)),
+        h('dl', { class: 'facts small label-facts' },
+          h('dt', {}, t('consignment.crossing')), h('dd', { 'data-field': 'crossing' }, id(c.crossing)),
+          h('dt', {}, t('consignment.declared_by')), h('dd', { 'data-field': 'declared_by' }, id(c.declared_by)),
+          h('dt', {}, t('consignment.label.lines_head')),
+          h('dd', { 'data-field': 'lines', 'data-value': lines.length }, t('consignment.label.lines', { count: lines.length, n: num(lines.length) }))),
+        h('ul', { class: 'label-lines' }, lines.map((l) => h('li', { 'data-label-line': l.line },
+          tn('consignment.label.line', { line: ordinal(l.line), item: h('bdi', {}, l.item), qty: num(l.declared), unit: label('unit', l.unit) })))),
+        h('p', { class: 'label-text' }, h('span', { class: 'sr-only' }, t('consignment.label.text'), ' '), h('code', { dir: 'ltr' }, text)))),
+    h('p', {}, h('button', { type: 'button', class: 'print-label-button', onclick: printLabel }, t('consignment.label.print'))));
+}
 
 function lineCard(l) {
   const accts = Object.entries(l.accounts || {}).sort((a, b) => b[1] - a[1]);
@@ -204,5 +245,6 @@ export default async function consignment(ctx) {
       h('section', { class: 'card', id: 'events' },
         h('h2', {}, t('consignment.events')),
         h('p', { class: 'muted' }, t('consignment.events_help')),
-        eventsPart(ctx, c.events || []))));
+        eventsPart(ctx, c.events || []))),
+    labelPart(c));
 }
