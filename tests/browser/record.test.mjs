@@ -17,9 +17,11 @@
 // once when the network returns, and a server killed during a sync loses
 // nothing and appends nothing twice; every form at 390x844 in both
 // languages has no sideways scrolling and a label for every control; a log
-// written from the page verifies with `cmcc verify`.
+// written from the page verifies with `cmcc verify` and Go's tlog-verify;
+// the waiting events exported are a file `cmcc submit` takes, and another
+// device imports.
 //
-// Environment (run.sh sets it): CMCC_BIN, CHROMIUM, CMCC_SHOTS.
+// Environment (run.sh sets it): CMCC_BIN, CHROMIUM, CMCC_SHOTS, CMCC_SHARED_DIR.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,6 +38,7 @@ const root = join(here, '..', '..');
 const webDir = join(root, 'web');
 const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
 const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
+const SHARED = process.env.CMCC_SHARED_DIR || join(root, '..', 'shared');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -569,13 +572,69 @@ test('offline: the app opens with no network; 20 events of 5 types survive a clo
     assert.equal(ids.length, total);
     assert.equal(new Set(ids).size, ids.length, 'no event twice');
 
-    // the log written from the page verifies
+    // the log written from the page verifies: with cmcc verify, and served,
+    // with Go's own sumdb code
+    const tlog = execFileSync('sh', [join(SHARED, 'tools', 'tlog-verify.sh'), '-vkey',
+      readFileSync(join(srv.dir, 'log.vkey'), 'utf8').trim(), '-token', srv.token, srv.url], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.ok(tlog.length >= 0);
     await srv.stop();
     const v = cmcc(['verify', srv.dir]);
     assert.match(v, /ok|verified/i);
   } finally {
     await dev.close();
     dev.dispose();
+    await srv.stop();
+  }
+});
+
+/* ---- export and import ---- */
+
+test('export: the waiting events are a file cmcc submit takes; another device imports and relays it', async () => {
+  const srv = new Server('export', { tls: true });
+  const a = await new Device('exporter').launch();
+  const b = await new Device('importer').launch();
+  try {
+    const url = await srv.start();
+    const pa = await a.open(url);
+    const pb = await b.open(url);
+    srv.admin('key.add', 'coastal-relief', { 'body-org': 'coastal-relief', 'public-key': await makeKey(pa, 'coastal-relief') });
+    srv.admin('key.add', 'northern-aid', { 'body-org': 'northern-aid', 'public-key': await makeKey(pb, 'northern-aid') });
+    await waitDeviceState(pa, 'enrolled');
+    await waitDeviceState(pb, 'enrolled');
+    await a.context.setOffline(true);
+    for (let i = 0; i < 3; i++) {
+      await record(pa, 'incident', { '#rec-f-category': 'access_denial', '#rec-f-severity': 'medium', '#rec-f-description': `gate shut ${i}` });
+    }
+    const [download] = await Promise.all([pa.waitForEvent('download'), pa.click('[data-action="export"]')]);
+    const file = join(work, 'outbox.ndjson');
+    await download.saveAs(file);
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    assert.equal(lines.length, 3);
+    const size0 = await srv.size();
+    const out = execFileSync(CMCC, ['submit', '--server', srv.url, '--token', srv.token, file],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CMCC_CACERT: ca.cert } });
+    assert.equal(await srv.size(), size0 + 3, out);
+
+    // the other device imports the file (and a line that is no envelope), and
+    // relays it: each is answered as already in the log
+    const mixed = join(work, 'mixed.ndjson');
+    writeFileSync(mixed, `${lines.join('\n')}\nnot an envelope\n`);
+    await pb.setInputFiles('#rec-import', mixed);
+    await pb.waitForSelector('[data-import="3/0/1"]');
+    await pb.setInputFiles('#rec-import', file);
+    await pb.waitForSelector('[data-import="0/3/0"]');
+    await waitAllAccepted(pb, 3);
+    const dup = await pb.evaluate(async () => (await (await import('./js/record/outbox.js')).list()).map((r) => r.duplicate));
+    assert.deepEqual(dup, [true, true, true]);
+    // and the first device, back online, hears the same
+    await a.context.setOffline(false);
+    await waitAllAccepted(pa, 3);
+    assert.equal(await srv.size(), size0 + 3, 'nothing twice');
+  } finally {
+    await a.close();
+    await b.close();
+    a.dispose();
+    b.dispose();
     await srv.stop();
   }
 });

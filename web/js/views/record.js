@@ -402,9 +402,9 @@ function download(name, text) {
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 }
 
-async function outboxCard(dev) {
+/* msg: the import's report, one node kept across redraws of the card */
+async function outboxCard(dev, msg) {
   const recs = await outbox.list();
-  const msg = h('p', { class: 'note', role: 'status', 'data-import': '' });
   const file = h('input', {
     id: 'rec-import', type: 'file', accept: '.ndjson,.jsonl,.txt,application/x-ndjson', onchange: async (e) => {
       const f = e.target.files && e.target.files[0];
@@ -449,7 +449,8 @@ export default async function record(ctx) {
 
   let dev = await sync.device();
   const redrawBar = async () => { if (ctx.isCurrent()) replace(barSlot, await statusBar(dev)); };
-  const redrawBox = async () => { if (ctx.isCurrent()) replace(boxSlot, await outboxCard(dev)); };
+  const importMsg = h('p', { class: 'note', role: 'status', 'data-import': '' });
+  const redrawBox = async () => { if (ctx.isCurrent()) replace(boxSlot, await outboxCard(dev, importMsg)); };
   const redrawDev = async () => {
     dev = await sync.device();
     if (!ctx.isCurrent()) return;
