@@ -4,8 +4,11 @@
  *
  * Input: "<method> <url>" (everything before the first space is the
  * method; with no space, the whole input is a GET's URL), cut at the first
- * NUL as libmicrohttpd hands them over as C strings. srv_route_find picks
- * what answers. Properties:
+ * NUL as libmicrohttpd hands them over as C strings. The URL is first
+ * percent-decoded by srv_unescape (url.c), as libmicrohttpd has it do:
+ * the result is no longer than the URL, holds no NUL before its end (the
+ * length returned is its strlen), and is the URL itself when it has no
+ * '%'. srv_route_find then picks what answers. Properties:
  *   - ROUTE_FOUND names a route whose path is the URL (or, ending in '/',
  *     a prefix of it) and whose method is the request's (GET takes HEAD);
  *   - ROUTE_METHOD comes with the Allow list; ROUTE_STATIC only for a GET
@@ -36,13 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *in = xmalloc(size + 1);
     memcpy(in, data, size);
     in[size] = '\0';
-    const char *method = "GET", *url = in;
+    const char *method = "GET";
+    char *url = in;
     char *sp = strchr(in, ' ');
     if (sp) {
         *sp = '\0';
         method = in;
         url = sp + 1;
     }
+    size_t before = strlen(url);
+    int escapes = strchr(url, '%') != NULL;
+    char *copy = escapes ? NULL : xstrdup(url);
+    size_t after = srv_unescape(NULL, NULL, url);
+    FUZZ_CHECK(after == strlen(url) && after <= before);
+    FUZZ_CHECK(escapes || strcmp(copy, url) == 0);
+    free(copy);
 
     const srv_route *rt = NULL;
     const char *allow = NULL;

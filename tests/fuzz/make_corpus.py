@@ -187,6 +187,9 @@ ROUTES = [
     "GET /v1/reconciliation.csv", "PUT /v1/events", "GET /v1/events", "DELETE /v1/orgs",
     "POST /checkpoint", "GET /", "GET /index.html", "GET /../etc/passwd", "GET /v1/unknown",
     "OPTIONS *", "/healthz",
+    "GET /lib/qrcode-generator/qrcode.js", "GET /lib/leaflet/images/marker-icon.png",
+    "GET /lib/qrcode-generator/%2e%2e/%2E%2E/secret", "GET /index.html%00.png",
+    "GET /v1/consignments/c%2d1%zz%4",
 ]
 
 WIRE = [
