@@ -5,7 +5,10 @@
  * The first run makes the log in DIR (default ./demo-log) with demo.c's
  * scenario, signed by each fictional organization with its own key (kept
  * in DIR/keys/ so more events can be signed), issues a read token for the
- * coordinator, and serves it. Later runs serve the existing log.
+ * coordinator, and serves it. Later runs serve the existing log. Either
+ * way it prints how to record from the field: the Record page for one of
+ * the scenario's relief agencies, and the two commands with which that
+ * agency's administrator enrols the device the page made.
  */
 #include "cli/cli.h"
 
@@ -26,6 +29,28 @@ static const char help[] =
     "then serves it and prints the URL and a read token.\n\n"
     "  --listen HOST:PORT   where to serve (default 127.0.0.1:8080)\n"
     "  --build-only         build the log and stop\n";
+
+/* the relief agency whose field device the printed walk-through enrols */
+#define FIELD_ORG "coastal-relief"
+
+static void record_hint(const char *dir, const char *listen, const char *token)
+{
+    char self[4096];
+    const char *bin = "cmcc";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        bin = self;
+    }
+    printf("cmcc demo: record from the field at http://%s/#/record?org=" FIELD_ORG "\n"
+           "  (a secure context on this computer; phones need HTTPS: serve --tls-cert and\n"
+           "  --tls-key, docs/operations.md). The page makes its device's key and shows it;\n"
+           "  enrol it as " FIELD_ORG "'s administrator, with KEY the key the page shows:\n"
+           "  %s new key.add --org " FIELD_ORG " --key %s/keys/" FIELD_ORG
+           ".pem --body-org " FIELD_ORG " --public-key KEY --out enrol.ndjson\n"
+           "  %s submit --server http://%s --token %s enrol.ndjson\n",
+           listen, bin, dir, bin, listen, token ? token : "?");
+}
 
 int cmd_demo(int argc, char **argv)
 {
@@ -51,11 +76,13 @@ int cmd_demo(int argc, char **argv)
     free(tokpath);
     if (build_only) {
         printf("cmcc demo: built %s; read token: %s\n", dir, token ? token : "?");
+        record_hint(dir, listen, token);
         free(token);
         return 0;
     }
     printf("cmcc demo: open http://%s/ ; read token for the API: %s\n", listen,
            token ? token : "?");
+    record_hint(dir, listen, token);
     fflush(stdout);
     free(token);
     char *args[] = {"serve", (char *)dir, "--listen", (char *)listen, NULL};

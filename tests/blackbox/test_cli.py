@@ -246,12 +246,30 @@ class Serve(TempDir):
         r = ct.run("demo", d, "--build-only", timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(m.group(1), r.stdout)
+        # it says how to record from the field: the Record page, and the two
+        # commands that enrol the page's device key, which run as printed
+        self.assertIn("/#/record?org=coastal-relief", r.stdout)
+        cmds = [ln.strip().split() for ln in r.stdout.splitlines()
+                if ln.strip().startswith(ct.CMCC_BIN + " ")]
+        self.assertEqual([c[1] for c in cmds], ["new", "submit"], r.stdout)
+        device = ct.Key()
         s = ct.Server(d)
         try:
             o = ct.http_request(s.port, "GET", "/v1/orgs",
                                 headers={"Authorization": "Bearer " + m.group(1)})
             self.assertEqual(o.status, 200, o)
             self.assertGreater(len(o.json["orgs"]), 1)
+            for c in cmds:
+                args = [device.pub_b64 if a == "KEY" else a for a in c[1:]]
+                if "--server" in args:
+                    args[args.index("--server") + 1] = s.url
+                run = subprocess.run([ct.CMCC_BIN] + args, capture_output=True, text=True,
+                                     timeout=60, cwd=self.tmp)
+                self.assertEqual(run.returncode, 0, (c, run.stdout, run.stderr))
+            o = ct.http_request(s.port, "GET", "/v1/orgs",
+                                headers={"Authorization": "Bearer " + m.group(1)})
+            relief = [x for x in o.json["orgs"] if x["org"] == "coastal-relief"][0]
+            self.assertIn(device.keyid, [k["keyid"] for k in relief["keys"]])
         finally:
             status, out = s.stop()
             self.assertEqual(status, 0, out)

@@ -14,7 +14,6 @@ import { errorBox, tokenForm, loading } from './ui.js';
 
 const ROUTES = [
   { key: 'overview', re: /^\/?$/, mod: 'overview', open: true, nav: '#/' },
-  { key: 'record', re: /^\/record$/, mod: 'record', open: true, nav: '#/record' },
   { key: 'consignments', re: /^\/consignments$/, mod: 'consignments', nav: '#/consignments' },
   { key: 'consignments', re: /^\/consignments\/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})$/, mod: 'consignment' },
   { key: 'alerts', re: /^\/alerts$/, mod: 'alerts', nav: '#/alerts' },
@@ -23,6 +22,7 @@ const ROUTES = [
   { key: 'force', re: /^\/force$/, mod: 'force', nav: '#/force' },
   { key: 'disarmament', re: /^\/disarmament$/, mod: 'disarmament', nav: '#/disarmament' },
   { key: 'incidents', re: /^\/incidents$/, mod: 'incidents', nav: '#/incidents' },
+  { key: 'record', re: /^\/record$/, mod: 'record', open: true, nav: '#/record' },
   { key: 'entry', re: /^\/entries\/(\d{1,15})$/, mod: 'entry' },
   { key: 'token', re: /^\/token$/, open: true },
 ];
