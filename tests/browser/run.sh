@@ -3,7 +3,9 @@
 # real cmcc ($CMCC_BIN demo DIR --build-only), serves it on a free port with
 # this tree's web/, and drives Debian's chromium (headless) with
 # playwright-core through dashboard.test.mjs, then label.test.mjs (a
-# consignment's label; zbarimg reads its QR code). Installs what is missing
+# consignment's label; zbarimg reads its QR code), then record.test.mjs (the
+# Record page, which serves its own copies of the demo log, over HTTPS with a
+# throwaway CA and over HTTP on 127.0.0.1). Installs what is missing
 # first: the Debian packages (chromium, nodejs, npm) through
 # scripts/install-deps.sh, and playwright-core through `npm ci` here. No
 # browser is ever downloaded.
@@ -87,5 +89,9 @@ CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots CMCC_DEMO_DIR="$work/demo" \
 # a consignment's label: its QR code read back by zbarimg, its printing
 CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots \
   node --test --test-concurrency=1 --test-reporter=spec "$here/label.test.mjs" || status=$?
+# the Record page: its own served copies of the demo log, over HTTPS and
+# over HTTP on 127.0.0.1, one or two devices (browser profiles) each
+CMCC_BIN=$CMCC_BIN CMCC_SHOTS=$shots CMCC_SHARED_DIR=${CMCC_SHARED_DIR:-$root/../shared} \
+  node --test --test-concurrency=1 --test-reporter=spec "$here/record.test.mjs" || status=$?
 echo "run.sh: screenshots in $shots"
 exit $status
