@@ -39,8 +39,12 @@ const webDir = join(root, 'web');
 const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
 const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 const SHARED = process.env.CMCC_SHARED_DIR || join(root, '..', 'shared');
+// --ignore-certificate-errors: the throwaway CA is not in the profile's
+// store, and a service worker is only registered over HTTPS the browser
+// trusts (a phone in a deployment has the deployment's CA installed)
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--ignore-certificate-errors'];
 
 let work;
 let template;

@@ -205,7 +205,7 @@ function control(f, ctx, values, rerender) {
     }
     case 'enum': {
       const sel = h('select', {
-        id: fid, name: f.name, 'aria-describedby': `${fid}-msg`, onchange: (e) => { set(e.target.value); rerender(); },
+        id: fid, name: f.name, 'aria-describedby': `${fid}-msg`, onchange: (e) => set(e.target.value),
       }, h('option', { value: '' }, t('record.choose')), f.values.map((v) => h('option', { value: v, selected: values[f.name] === v }, label(f.group, v))));
       return wrap(sel);
     }
@@ -343,12 +343,16 @@ function formCard(form, ctx, dev, onSaved) {
   const values = {};
   for (const f of form.fields) if (f.preset !== undefined) values[f.name] = typeof f.preset === 'function' ? f.preset(ctx) : String(f.preset);
   const card = h('section', { class: 'card rec-form-card', 'data-form': form.key });
+  // drawn again when a field that others depend on changes; never from
+  // inside the change event itself, which a blur fires while the old form
+  // is being taken down
+  const redraw = () => setTimeout(() => { if (card.isConnected) draw(); });
   const draw = () => {
     const el = h('form', { class: 'rec-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(el); } },
       h('h2', { tabindex: '-1' }, t(`record.form.${form.key}`)),
       h('p', { class: 'hint' }, t(`record.help.${form.key}`)),
       h('div', { class: 'form-errors', role: 'alert', tabindex: '-1' }),
-      form.fields.map((f) => control(f, ctx, values, draw)),
+      form.fields.map((f) => control(f, ctx, values, redraw)),
       h('button', { type: 'submit', class: 'big primary' }, t('record.sign')));
     replace(card, el);
   };
