@@ -388,6 +388,19 @@ test('not enrolled: events wait; enrolled: sent and accepted; revoked: refused w
     await page.click('button.lang');
     await page.waitForFunction(() => document.documentElement.dir === 'ltr');
 
+    // a label's code, typed, names its consignment; what the device's own
+    // events took since its last sync counts against what is held
+    await record(page, 'distribute', { '#rec-f-consignment': 'cmcc:consignment:c-01-1', '#rec-f-place': 'dp-al-mawasi', '#rec-f-lines-1': String(held - 5) });
+    await waitAllAccepted(page, 2);
+    await page.evaluate(() => { location.hash = '#/record?form=loss'; });
+    await page.waitForSelector('[data-form="loss"] form');
+    await page.fill('#rec-f-consignment', 'c-01-1');
+    await page.dispatchEvent('#rec-f-consignment', 'change');
+    await page.selectOption('#rec-f-cause', 'damaged');
+    await page.fill('#rec-f-lines-1', '6');
+    await page.click('[data-form="loss"] button[type=submit]');
+    assert.equal(await page.textContent('[data-check="over_held"]'), 'Line 1: 6 is more than the 5 your organization holds.');
+
     // the server's own refusals come back with the protocol's code and sentence
     await record(page, 'transfer', { '#rec-f-consignment': 'c-01-1', '#rec-f-to': 'coastal-relief', '#rec-f-lines-1': '1' });
     await page.waitForSelector('.ob-item[data-state="refused"] [data-code]', { timeout: 30000 });
@@ -409,6 +422,7 @@ test('not enrolled: events wait; enrolled: sent and accepted; revoked: refused w
     assert.equal(await srv.size(), sizeRevoked, 'nothing of a revoked device is appended');
     const states = count(await outboxStates(page));
     assert.equal(states.refused, 3);
+    assert.equal(states.accepted, 2);
     await page.screenshot({ path: join(SHOTS, 'record-revoked.png'), fullPage: true });
   } finally {
     await dev.close();

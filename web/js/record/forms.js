@@ -15,7 +15,13 @@
  *                  [{line, item, unit, max, held?}]), or, for a consignment
  *                  the device does not know, "line:quantity" pairs typed
  * check(ctx, values) -> [{field, key, vars}] (i18n keys under record.check);
- * body(ctx, values) -> the event's body. ctx: {org, roles (Set), choices}. */
+ * body(ctx, values) -> the event's body. ctx: {org, roles (Set), choices,
+ * used, answered}: used and answered (outboxUse) are what this device's own
+ * events since the last sync took from its holdings and which handovers
+ * they answered, so that two distributions recorded offline cannot together
+ * spend more than is held. */
+
+import { eventOf } from './sign.js';
 
 export const LABEL_PREFIX = 'cmcc:consignment:';
 
@@ -29,7 +35,39 @@ const stamp = () => new Date().toISOString().slice(2, 16).replace(/[-:]/g, '').r
 export const newThingId = (prefix) => `${prefix}-${stamp()}-${rnd()}`;
 
 const consignment = (ctx, id) => ctx.choices.consignments.find((c) => c.consignment === id) || null;
-const held = (l, org) => (l.accounts && l.accounts[`held:${org}`]) || 0;
+const heldBy = (l, org) => (l.accounts && l.accounts[`held:${org}`]) || 0;
+/* what the org holds of line l of consignment c, less what its own
+ * unsynced events took */
+const held = (ctx, c, l) => Math.max(0, heldBy(l, ctx.org) - ((ctx.used && ctx.used.get(`${c.consignment}/${l.line}`)) || 0));
+
+const SPEND = new Set(['custody.transfer', 'distribution.record', 'loss.report']);
+
+/**
+ * What the device's own events took from its holdings and which handovers
+ * and movements they answered, for events not yet in the synced choices:
+ * waiting or sending, or accepted after choicesAt.
+ * records: the outbox. Returns {used: Map("<consignment>/<line>" -> qty), answered: Set}.
+ */
+export function outboxUse(records, choicesAt) {
+  const used = new Map();
+  const answered = new Set();
+  for (const r of records) {
+    const live = r.state === 'waiting' || r.state === 'sending' || (r.state === 'accepted' && (!choicesAt || (r.accepted || 0) > choicesAt));
+    if (!live) continue;
+    const ev = eventOf(r.envelope);
+    if (!ev || !ev.body) continue;
+    const b = ev.body;
+    if (SPEND.has(ev.type) && !(ev.type === 'loss.report' && b.from !== 'held')) {
+      for (const l of b.lines || []) {
+        const k = `${b.consignment}/${l.line}`;
+        used.set(k, (used.get(k) || 0) + (l.quantity || 0));
+      }
+    }
+    if (ev.type === 'custody.accept' || ev.type === 'custody.reject') answered.add(`transfer:${b.transfer}`);
+    if (ev.type === 'movement.respond') answered.add(`movement:${b.movement}`);
+  }
+  return { used, answered };
+}
 const placeOpts = (ctx, kinds) => ctx.choices.places
   .filter((p) => !kinds || kinds.includes(p.kind))
   .map((p) => ({ value: p.place, label: p.name }));
@@ -39,7 +77,7 @@ const orgOpts = (ctx, roles) => ctx.choices.orgs
 
 /* consignments this org holds something of */
 const heldOpts = (ctx) => ctx.choices.consignments
-  .filter((c) => c.lines.some((l) => held(l, ctx.org) > 0))
+  .filter((c) => c.lines.some((l) => held(ctx, c, l) > 0))
   .map((c) => ({ value: c.consignment, label: `${c.crossing} · ${c.declared_by}` }));
 
 /* transfers waiting for this org's answer */
@@ -47,7 +85,9 @@ export function pendingTo(ctx) {
   const out = [];
   for (const c of ctx.choices.consignments) {
     for (const t of c.transfers || []) {
-      if (t.status === 'pending' && t.to === ctx.org) out.push({ ...t, consignment: c.consignment, item: c });
+      if (t.status === 'pending' && t.to === ctx.org && !(ctx.answered && ctx.answered.has(`transfer:${t.transfer}`))) {
+        out.push({ ...t, consignment: c.consignment, item: c });
+      }
     }
   }
   return out;
@@ -59,8 +99,8 @@ const itemOf = (c, no) => (c ? c.lines.find((l) => l.line === no) : null);
 function heldLines(ctx, v) {
   const c = consignment(ctx, v.consignment);
   if (!c) return null;
-  return c.lines.filter((l) => held(l, ctx.org) > 0)
-    .map((l) => ({ line: l.line, item: l.item, unit: l.unit, max: held(l, ctx.org), held: true }));
+  return c.lines.filter((l) => held(ctx, c, l) > 0)
+    .map((l) => ({ line: l.line, item: l.item, unit: l.unit, max: held(ctx, c, l), held: true }));
 }
 
 /* the counts entered on a lines field, as [{line, quantity}] with quantity > 0 */
@@ -234,7 +274,7 @@ export const FORMS = [
     fields: [
       { name: 'movement', kind: 'pick', required: true,
         options: (ctx) => ctx.choices.movements
-          .filter((m) => !m.report && (m.waiting_for || []).includes(ctx.org))
+          .filter((m) => !m.report && (m.waiting_for || []).includes(ctx.org) && !(ctx.answered && ctx.answered.has(`movement:${m.movement}`)))
           .map((m) => ({ value: m.movement, label: `${m.org} · ${m.purpose}` })) },
       { name: 'decision', kind: 'enum', group: 'decision', required: true, values: ['acknowledged', 'denied', 'conditional'] },
       { name: 'reason', kind: 'textarea' },

@@ -23,7 +23,7 @@ import { title, empty } from '../ui.js';
 import { newKey, eventBytes, envelope, newId, nowIso, hasEd25519 } from '../record/sign.js';
 import * as outbox from '../record/outbox.js';
 import * as sync from '../record/sync.js';
-import { formsFor, FORMS, keyCode, parseKeyCode, consignmentOfCode } from '../record/forms.js';
+import { formsFor, FORMS, keyCode, consignmentOfCode, outboxUse } from '../record/forms.js';
 
 const ORG_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 let unsubscribe = [];
@@ -339,6 +339,14 @@ function requiredErrors(form, values) {
   return out;
 }
 
+/* What the forms choose from and check against: the synced choices, the
+ * org's roles, and what the device's own unsynced events already took. */
+async function formContext(dev) {
+  const choices = await sync.choices();
+  const me = choices.orgs.find((o) => o.org === dev.org);
+  return { org: dev.org, roles: new Set(me ? me.roles : []), choices, ...outboxUse(await outbox.list(), choices.at) };
+}
+
 function formCard(form, ctx, dev, onSaved) {
   const values = {};
   for (const f of form.fields) if (f.preset !== undefined) values[f.name] = typeof f.preset === 'function' ? f.preset(ctx) : String(f.preset);
@@ -357,6 +365,9 @@ function formCard(form, ctx, dev, onSaved) {
     replace(card, el);
   };
   async function submit(el) {
+    // checked against the choices and outbox as they are now: a sync may
+    // have brought new ones since the form was drawn
+    Object.assign(ctx, await formContext(dev));
     let errors = requiredErrors(form, values);
     if (!errors.length && form.check) errors = form.check(ctx, values);
     showErrors(el, errors);
@@ -464,12 +475,10 @@ export default async function record(ctx) {
   const redrawForms = async () => {
     if (!ctx.isCurrent()) return;
     if (!dev) { replace(pickSlot); replace(formSlot); return; }
-    const choices = await sync.choices();
-    const me = choices.orgs.find((o) => o.org === dev.org);
-    const roles = new Set(me ? me.roles : []);
+    const fctx = await formContext(dev);
+    const { choices, roles } = fctx;
     const forms = formsFor(roles);
     const chosen = forms.find((f) => f.key === ctx.query.form) || null;
-    const fctx = { org: dev.org, roles, choices };
     replace(pickSlot, h('nav', { class: 'card rec-pick', 'aria-label': t('record.pick') },
       h('h2', {}, t('record.pick')),
       choices.at ? h('p', { class: 'hint' }, t('record.synced'), ' ', timeEl(h, new Date(choices.at).toISOString())) : h('p', { class: 'hint' }, t('record.never_synced')),
