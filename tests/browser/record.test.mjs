@@ -219,6 +219,35 @@ async function waitDeviceState(page, state, timeout = 30000) {
   }, state, { timeout, polling: 1000 });
 }
 
+/**
+ * Runs fn({srv, url, pages, devices}) against a fresh served copy of the
+ * demo log, with one browser profile per entry of devices ({name, lang,
+ * org}: with org, its key is made and enrolled for that org); stops and
+ * removes them all afterwards.
+ */
+async function scenario(name, { tls = false, devices = [] }, fn) {
+  const srv = new Server(name, { tls });
+  const devs = [];
+  try {
+    const url = await srv.start();
+    const pages = [];
+    for (const d of devices) {
+      const dev = await new Device(d.name, d).launch();
+      devs.push(dev);
+      pages.push(await dev.open(url));
+    }
+    for (let i = 0; i < devices.length; i++) {
+      const org = devices[i].org;
+      if (org) srv.admin('key.add', org, { 'body-org': org, 'public-key': await makeKey(pages[i], org) });
+    }
+    for (let i = 0; i < devices.length; i++) if (devices[i].org) await waitDeviceState(pages[i], 'enrolled');
+    await fn({ srv, url, pages, devices: devs });
+  } finally {
+    for (const d of devs) { await d.close(); d.dispose(); }
+    await srv.stop();
+  }
+}
+
 /** Fills and signs one form; values: {selector: value}; picks are typed. */
 async function record(page, form, values) {
   await page.evaluate((f) => { location.hash = `#/record?form=${f}`; }, form);
@@ -433,61 +462,45 @@ test('not enrolled: events wait; enrolled: sent and accepted; revoked: refused w
 
 /* ---- two devices, two orgs ---- */
 
-test('a handover between two devices of two orgs: transfer, then acceptance with a shortfall', async () => {
-  const srv = new Server('handover', { tls: true });
-  const a = await new Device('sender').launch();
-  const b = await new Device('receiver', { lang: 'ar' }).launch();
-  try {
-    const url = await srv.start();
-    const pa = await a.open(url);
-    const pb = await b.open(url);
-    srv.admin('key.add', 'coastal-relief', { 'body-org': 'coastal-relief', 'public-key': await makeKey(pa, 'coastal-relief') });
-    srv.admin('key.add', 'northern-aid', { 'body-org': 'northern-aid', 'public-key': await makeKey(pb, 'northern-aid') });
-    await waitDeviceState(pa, 'enrolled');
-    await waitDeviceState(pb, 'enrolled');
-    const before = await srv.get('/v1/consignments/c-01-1');
-    const held = before.lines[0].accounts['held:coastal-relief'];
-    await record(pa, 'transfer', { '#rec-f-consignment': 'c-01-1', '#rec-f-to': 'northern-aid', '#rec-f-lines-1': '30' });
-    await waitAllAccepted(pa, 1);
-    const mid = await srv.get('/v1/consignments/c-01-1');
-    const t = mid.transfers.find((x) => x.status === 'pending' && x.to === 'northern-aid');
-    assert.ok(t, 'the pending transfer');
-    assert.equal(mid.lines[0].accounts[`pending:${t.transfer}`], 30);
+test('a handover between two devices of two orgs: transfer, then acceptance with a shortfall', () => scenario('handover', {
+  tls: true, devices: [{ name: 'sender', org: 'coastal-relief' }, { name: 'receiver', lang: 'ar', org: 'northern-aid' }],
+}, async ({ srv, pages: [pa, pb] }) => {
+  const before = await srv.get('/v1/consignments/c-01-1');
+  const held = before.lines[0].accounts['held:coastal-relief'];
+  await record(pa, 'transfer', { '#rec-f-consignment': 'c-01-1', '#rec-f-to': 'northern-aid', '#rec-f-lines-1': '30' });
+  await waitAllAccepted(pa, 1);
+  const mid = await srv.get('/v1/consignments/c-01-1');
+  const t = mid.transfers.find((x) => x.status === 'pending' && x.to === 'northern-aid');
+  assert.ok(t, 'the pending transfer');
+  assert.equal(mid.lines[0].accounts[`pending:${t.transfer}`], 30);
 
-    // the receiver syncs, sees the transfer waiting for it, counts 27 arrived
-    await pb.evaluate(async () => { const s = await import('./js/record/sync.js'); await s.syncNow({ refreshChoices: true }); });
-    await pb.evaluate(() => { location.hash = '#/record?form=accept'; });
-    await pb.waitForSelector('[data-form="accept"] form');
-    await pb.fill('#rec-f-transfer', t.transfer);
-    await pb.dispatchEvent('#rec-f-transfer', 'change');
-    await pb.fill('#rec-f-received-1', '27');
-    await pb.click('[data-form="accept"] button[type=submit]');
-    // a shortfall needs its reason, said in Arabic
-    assert.equal(await pb.textContent('[data-check="need_shortfall_reason"]'), 'وصل أقل مما أُرسل: اذكر السبب.');
-    await pb.fill('#rec-f-reason', 'three bags torn in the truck');
-    await pb.click('[data-form="accept"] button[type=submit]');
-    await waitAllAccepted(pb, 1);
-    const after = await srv.get('/v1/consignments/c-01-1');
-    const acc = after.lines[0].accounts;
-    assert.ok(acc['held:northern-aid'] !== undefined, JSON.stringify(after));
-    assert.equal(acc['held:coastal-relief'], held - 30);
-    assert.equal(acc['held:northern-aid'], 27);
-    assert.equal(acc['unaccounted:coastal-relief'], 3);
-    assert.equal(acc[`pending:${t.transfer}`], undefined);
-    const closed = after.transfers.find((x) => x.transfer === t.transfer);
-    assert.equal(closed.status, 'accepted');
-    assert.equal(closed.reason, 'three bags torn in the truck');
-    const sum = Object.values(acc).reduce((x, y) => x + y, 0);
-    assert.equal(sum, after.lines[0].entered, 'entered = the sum of the accounts');
-    await pb.screenshot({ path: join(SHOTS, 'record-accept-ar.png'), fullPage: true });
-  } finally {
-    await a.close();
-    await b.close();
-    a.dispose();
-    b.dispose();
-    await srv.stop();
-  }
-});
+  // the receiver syncs, sees the transfer waiting for it, counts 27 arrived
+  await pb.evaluate(async () => { const s = await import('./js/record/sync.js'); await s.syncNow({ refreshChoices: true }); });
+  await pb.evaluate(() => { location.hash = '#/record?form=accept'; });
+  await pb.waitForSelector('[data-form="accept"] form');
+  await pb.fill('#rec-f-transfer', t.transfer);
+  await pb.dispatchEvent('#rec-f-transfer', 'change');
+  await pb.fill('#rec-f-received-1', '27');
+  await pb.click('[data-form="accept"] button[type=submit]');
+  // a shortfall needs its reason, said in Arabic
+  assert.equal(await pb.textContent('[data-check="need_shortfall_reason"]'), 'وصل أقل مما أُرسل: اذكر السبب.');
+  await pb.fill('#rec-f-reason', 'three bags torn in the truck');
+  await pb.click('[data-form="accept"] button[type=submit]');
+  await waitAllAccepted(pb, 1);
+  const after = await srv.get('/v1/consignments/c-01-1');
+  const acc = after.lines[0].accounts;
+  assert.ok(acc['held:northern-aid'] !== undefined, JSON.stringify(after));
+  assert.equal(acc['held:coastal-relief'], held - 30);
+  assert.equal(acc['held:northern-aid'], 27);
+  assert.equal(acc['unaccounted:coastal-relief'], 3);
+  assert.equal(acc[`pending:${t.transfer}`], undefined);
+  const closed = after.transfers.find((x) => x.transfer === t.transfer);
+  assert.equal(closed.status, 'accepted');
+  assert.equal(closed.reason, 'three bags torn in the truck');
+  const sum = Object.values(acc).reduce((x, y) => x + y, 0);
+  assert.equal(sum, after.lines[0].entered, 'entered = the sum of the accounts');
+  await pb.screenshot({ path: join(SHOTS, 'record-accept-ar.png'), fullPage: true });
+}));
 
 /* ---- offline ---- */
 
@@ -607,55 +620,39 @@ test('offline: the app opens with no network; 20 events of 5 types survive a clo
 
 /* ---- export and import ---- */
 
-test('export: the waiting events are a file cmcc submit takes; another device imports and relays it', async () => {
-  const srv = new Server('export', { tls: true });
-  const a = await new Device('exporter').launch();
-  const b = await new Device('importer').launch();
-  try {
-    const url = await srv.start();
-    const pa = await a.open(url);
-    const pb = await b.open(url);
-    srv.admin('key.add', 'coastal-relief', { 'body-org': 'coastal-relief', 'public-key': await makeKey(pa, 'coastal-relief') });
-    srv.admin('key.add', 'northern-aid', { 'body-org': 'northern-aid', 'public-key': await makeKey(pb, 'northern-aid') });
-    await waitDeviceState(pa, 'enrolled');
-    await waitDeviceState(pb, 'enrolled');
-    await a.context.setOffline(true);
-    for (let i = 0; i < 3; i++) {
-      await record(pa, 'incident', { '#rec-f-category': 'access_denial', '#rec-f-severity': 'medium', '#rec-f-description': `gate shut ${i}` });
-    }
-    const [download] = await Promise.all([pa.waitForEvent('download'), pa.click('[data-action="export"]')]);
-    const file = join(work, 'outbox.ndjson');
-    await download.saveAs(file);
-    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    assert.equal(lines.length, 3);
-    const size0 = await srv.size();
-    const out = execFileSync(CMCC, ['submit', '--server', srv.url, '--token', srv.token, file],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CMCC_CACERT: ca.cert } });
-    assert.equal(await srv.size(), size0 + 3, out);
-
-    // the other device imports the file (and a line that is no envelope), and
-    // relays it: each is answered as already in the log
-    const mixed = join(work, 'mixed.ndjson');
-    writeFileSync(mixed, `${lines.join('\n')}\nnot an envelope\n`);
-    await pb.setInputFiles('#rec-import', mixed);
-    await pb.waitForSelector('[data-import="3/0/1"]');
-    await pb.setInputFiles('#rec-import', file);
-    await pb.waitForSelector('[data-import="0/3/0"]');
-    await waitAllAccepted(pb, 3);
-    const dup = await pb.evaluate(async () => (await (await import('./js/record/outbox.js')).list()).map((r) => r.duplicate));
-    assert.deepEqual(dup, [true, true, true]);
-    // and the first device, back online, hears the same
-    await a.context.setOffline(false);
-    await waitAllAccepted(pa, 3);
-    assert.equal(await srv.size(), size0 + 3, 'nothing twice');
-  } finally {
-    await a.close();
-    await b.close();
-    a.dispose();
-    b.dispose();
-    await srv.stop();
+test('export: the waiting events are a file cmcc submit takes; another device imports and relays it', () => scenario('export', {
+  tls: true, devices: [{ name: 'exporter', org: 'coastal-relief' }, { name: 'importer', org: 'northern-aid' }],
+}, async ({ srv, pages: [pa, pb], devices: [a] }) => {
+  await a.context.setOffline(true);
+  for (let i = 0; i < 3; i++) {
+    await record(pa, 'incident', { '#rec-f-category': 'access_denial', '#rec-f-severity': 'medium', '#rec-f-description': `gate shut ${i}` });
   }
-});
+  const [download] = await Promise.all([pa.waitForEvent('download'), pa.click('[data-action="export"]')]);
+  const file = join(work, 'outbox.ndjson');
+  await download.saveAs(file);
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.length, 3);
+  const size0 = await srv.size();
+  const out = execFileSync(CMCC, ['submit', '--server', srv.url, '--token', srv.token, file],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CMCC_CACERT: ca.cert } });
+  assert.equal(await srv.size(), size0 + 3, out);
+
+  // the other device imports the file (and a line that is no envelope), and
+  // relays it: each is answered as already in the log
+  const mixed = join(work, 'mixed.ndjson');
+  writeFileSync(mixed, `${lines.join('\n')}\nnot an envelope\n`);
+  await pb.setInputFiles('#rec-import', mixed);
+  await pb.waitForSelector('[data-import="3/0/1"]');
+  await pb.setInputFiles('#rec-import', file);
+  await pb.waitForSelector('[data-import="0/3/0"]');
+  await waitAllAccepted(pb, 3);
+  const dup = await pb.evaluate(async () => (await (await import('./js/record/outbox.js')).list()).map((r) => r.duplicate));
+  assert.deepEqual(dup, [true, true, true]);
+  // and the first device, back online, hears the same
+  await a.context.setOffline(false);
+  await waitAllAccepted(pa, 3);
+  assert.equal(await srv.size(), size0 + 3, 'nothing twice');
+}));
 
 /* ---- every form at phone width, in both languages ---- */
 

@@ -82,12 +82,7 @@ async function ensureToken(dev) {
     if (dev.state !== 'waiting') { dev.state = 'waiting'; await saveDevice(dev); }
     throw new Stop('not_enrolled', err);
   }
-  if (err.code === 'key_revoked') {
-    Object.assign(dev, { state: 'revoked', refusal: err });
-    await saveDevice(dev);
-    await refuseWaiting(err);
-    throw new Stop('revoked', err);
-  }
+  if (err.code === 'key_revoked') await revoked(dev, err);
   if (r.status === 429 || r.status === 503) throw new Stop('busy', { ...err, retryAfter: r.retryAfter });
   dev.refusal = err;
   await saveDevice(dev);
@@ -97,6 +92,15 @@ async function ensureToken(dev) {
 async function dropToken(dev) {
   Object.assign(dev, { token: null, tokenId: null });
   await saveDevice(dev);
+}
+
+/* The server said the device's key is revoked: the device keeps no token,
+ * and every waiting event is shown refused with the server's words. */
+async function revoked(dev, err) {
+  Object.assign(dev, { state: 'revoked', refusal: err, token: null, tokenId: null });
+  await saveDevice(dev);
+  await refuseWaiting(err);
+  throw new Stop('revoked', err);
 }
 
 async function sendWaiting(dev) {
@@ -125,12 +129,7 @@ async function sendWaiting(dev) {
       const err = errOf(r);
       if (r.status === 413 && size > 1) { size = Math.max(1, size >> 1); continue; }
       if (r.status === 401) { await dropToken(dev); throw new Stop('token_lost', err); }
-      if (err.code === 'key_revoked') {
-        Object.assign(dev, { state: 'revoked', refusal: err });
-        await dropToken(dev);
-        await refuseWaiting(err);
-        throw new Stop('revoked', err);
-      }
+      if (err.code === 'key_revoked') await revoked(dev, err);
       if (r.status === 429 || r.status === 503) throw new Stop('busy', { ...err, retryAfter: r.retryAfter });
       throw new Stop('server_error', { ...err, status: r.status });
     }
