@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch, openView } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = join(here, '..', '..', 'web');
@@ -39,25 +39,7 @@ async function api(path, { auth = true, as = 'json' } = {}) {
 }
 
 /** A new tab at route (hash path), with the language and token set before any script runs. */
-async function open(route, { lang = 'en', token = TOKEN, width = 1280, height = 900, wait = 'ready' } = {}) {
-  const page = await context.newPage();
-  await page.setViewportSize({ width, height });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`${route}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${route}: ${e.message}`));
-  await page.addInitScript(([l, t]) => {
-    if (!sessionStorage.getItem('cmcc.test.init')) {
-      sessionStorage.setItem('cmcc.test.init', '1');
-      localStorage.setItem('cmcc.lang', l);
-      if (t) sessionStorage.setItem('cmcc.token', t);
-      else sessionStorage.removeItem('cmcc.token');
-    }
-  }, [lang, token]);
-  await page.goto(new URL(`#${route}`, BASE).href);
-  if (wait) await ready(page, wait);
-  return page;
-}
+const open = (route, opts = {}) => openView(context, BASE, route, { token: TOKEN, ...opts, problems });
 
 /** A new tab with English set and no token, for tests that intercept requests first. */
 async function rawPage({ token = '' } = {}) {
@@ -117,19 +99,9 @@ async function waitVerified(page) {
 before(async () => {
   assert.ok(TOKEN, 'CMCC_TOKEN is set (run the tests through run.sh)');
   profile = mkdtempSync(join(tmpdir(), 'cmcc-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    // these tests intercept the page's requests (page.route), which a
-    // service worker's own fetches would bypass; record.test.mjs tests it
-    serviceWorkers: 'block',
-  });
-  for (const p of context.pages()) await p.close();
+  // these tests intercept the page's requests (page.route), which a
+  // service worker's own fetches would bypass; record.test.mjs tests it
+  context = await launch(profile, { serviceWorkers: 'block' });
   console.log(`screenshots: ${SHOTS}`);
 });
 

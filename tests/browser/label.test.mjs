@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, openView } from './harness.mjs';
 
 const BASE = process.env.CMCC_URL || 'http://127.0.0.1:8080/';
 const TOKEN = process.env.CMCC_TOKEN || '';
@@ -36,25 +36,8 @@ async function api(path) {
 }
 
 /** A new tab at route, language and token set before any script runs; waits for the view. */
-async function open(route, { lang = 'en', width = 1280, height = 900, before: prepare } = {}) {
-  const page = await context.newPage();
-  await page.setViewportSize({ width, height });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`${route}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${route}: ${e.message}`));
-  await page.addInitScript(([l, t]) => {
-    if (!sessionStorage.getItem('cmcc.test.init')) {
-      sessionStorage.setItem('cmcc.test.init', '1');
-      localStorage.setItem('cmcc.lang', l);
-      sessionStorage.setItem('cmcc.token', t);
-    }
-  }, [lang, TOKEN]);
-  if (prepare) await prepare(page);
-  await page.goto(new URL(`#${route}`, BASE).href);
-  await page.waitForSelector('main[data-state="ready"]', { timeout: 15000 });
-  return page;
-}
+const open = (route, { before: prepare, ...opts } = {}) =>
+  openView(context, BASE, route, { token: TOKEN, prepare, ...opts, problems });
 
 let shots = 0;
 /** What zbarimg reads in a screenshot of the element. */
@@ -80,17 +63,7 @@ before(async () => {
   execFileSync('zbarimg', ['--version']); // zbar-tools (scripts/install-deps.sh)
   work = mkdtempSync(join(tmpdir(), 'cmcc-label-'));
   profile = mkdtempSync(join(tmpdir(), 'cmcc-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    serviceWorkers: 'block', // page.route must see every request
-  });
-  for (const p of context.pages()) await p.close();
+  context = await launch(profile, { serviceWorkers: 'block' }); // page.route must see every request
 });
 
 after(async () => {

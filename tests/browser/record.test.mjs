@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { launch } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -39,13 +39,6 @@ const webDir = join(root, 'web');
 const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
 const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 const SHARED = process.env.CMCC_SHARED_DIR || join(root, '..', 'shared');
-// --ignore-certificate-errors: the throwaway CA is not in the profile's
-// store, and a service worker is only registered over HTTPS the browser
-// trusts (a phone in a deployment has the deployment's CA installed)
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--ignore-certificate-errors'];
-
 let work;
 let template;
 let ca;
@@ -166,15 +159,16 @@ class Device {
   }
 
   async launch() {
-    this.context = await chromium.launchPersistentContext(this.profile, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true, args: ARGS, viewport: this.viewport, ignoreHTTPSErrors: true,
+    // --ignore-certificate-errors: the throwaway CA is not in the profile's
+    // store, and a service worker is only registered over HTTPS the browser
+    // trusts (a phone in a deployment has the deployment's CA installed)
+    this.context = await launch(this.profile, {
+      args: ['--ignore-certificate-errors'], viewport: this.viewport, ignoreHTTPSErrors: true,
     });
     const lang = this.lang;
     await this.context.addInitScript((l) => {
       if (!localStorage.getItem('cmcc.lang')) localStorage.setItem('cmcc.lang', l);
     }, lang);
-    for (const p of this.context.pages()) await p.close();
     return this;
   }
 
