@@ -421,11 +421,12 @@ class Server:
             stdout=subprocess.PIPE, stderr=self.errlog, preexec_fn=_die_with_parent)
         _live.append(self.proc)
         line = self._readline(15)
-        m = re.match(rb"cmcc: serving (\S+) \((\d+) entries\) at (https?)://127\.0\.0\.1:(\d+)/",
+        m = re.match(rb"cmcc: serving (\S+) \((\d+) entr(?:y|ies)\) at (https?)://127\.0\.0\.1:(\d+)/",
                      line)
         if not m:
             self.kill()
             raise RuntimeError("cmcc serve did not start: %r; stderr: %s" % (line, self.stderr()))
+        self.start_line = line.decode()
         self.origin = m.group(1).decode()
         self.start_size = int(m.group(2))
         self.scheme = m.group(3).decode()
