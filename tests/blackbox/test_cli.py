@@ -404,6 +404,26 @@ class Tokens(unittest.TestCase):
         self.assertRegex(mine["revoked"], ct.RECEIVED_RE)
         self.assertGreaterEqual(ct.time_ms(mine["revoked"]), ct.time_ms(mine["created"]))
 
+    def test_revoke_by_the_token_itself(self):
+        """`cmcc token revoke DIR TOKEN` revokes the token given (its id is
+        the first 12 hex digits of its SHA-256), which list shows revoked;
+        an unknown or already revoked token is status 1."""
+        import hashlib
+        L = self.log
+        token = ct.run("token", "create", L.dir, "--org", "cell").stdout.strip()
+        tid = hashlib.sha256(token.encode()).hexdigest()[:12]
+        r = ct.run("token", "revoke", L.dir, token)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("revoked %s" % tid, r.stderr)
+        self.assertNotIn(token, r.stderr + r.stdout)
+        mine = [t for t in json.loads(ct.run("token", "list", L.dir).stdout) if t["id"] == tid]
+        self.assertIsNotNone(mine[0]["revoked"])
+        r = ct.run("token", "revoke", L.dir, token)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no active token has id %s" % tid, r.stderr)
+        r = ct.run("token", "revoke", L.dir, "cmcc_" + "A" * 43)
+        self.assertEqual(r.returncode, 1)
+
     def test_create_for_unknown_org(self):
         r = ct.run("token", "create", self.log.dir, "--org", "nobody")
         self.assertEqual(r.returncode, 1)
