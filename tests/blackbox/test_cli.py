@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The `cmcc` command line (PROTOCOL.md 6): --help of every subcommand,
+"""The `cmcc` command line (docs/protocol.md 6): --help of every subcommand,
 keys (cmcc keygen and openssl's), init, tokens, and the offline path
 `cmcc sign` then `cmcc submit` against a running server.
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Disarmament verification (PROTOCOL.md 3 "Disarmament verification") over
+"""Disarmament verification (docs/protocol.md 3 "Disarmament verification") over
 HTTP.
 
   DisarmamentCases  every case of cases/disarmament.json, one refused event

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Force generation (PROTOCOL.md 3 "Force generation") over HTTP.
+"""Force generation (docs/protocol.md 3 "Force generation") over HTTP.
 
   ForceCases   every case of cases/force.json, one refused event each,
                against one Fixture (below): status, code and field; the log
