@@ -10,7 +10,8 @@ wrong.
 
 Environment:
   CMCC_BIN         the cmcc binary (default: ../../build/cmcc)
-  CMCC_SHARED_DIR  the shared directory (design/, tools/; default ../../../shared)
+  CMCC_SHARED_DIR  the shared directory (design/, tools/, testvectors/; by default the
+                   directory "shared" beside the repository)
   CMCC_KEEP=1      keep the temporary log directories
 
 Only the standard library and Debian's python3-nacl are used.
