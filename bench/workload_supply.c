@@ -1,6 +1,6 @@
 /*
  * workload_supply.c: the supply workload of cmcc-bench, a realistic mix of
- * the supply events (PROTOCOL.md section 3, "Supply") in an order the rules
+ * the supply events (docs/protocol.md section 3, "Supply") in an order the rules
  * accept.
  *
  * The world: four relief agencies (humanitarian), a crossing authority

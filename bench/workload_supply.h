@@ -2,7 +2,7 @@
  * workload_supply.h: the supply workload of cmcc-bench (workload_supply.c):
  * a registry of relief agencies, an inspector, transporters and places, and
  * consignments that go through declaration, screening, entry, custody and
- * distribution (PROTOCOL.md section 3, "Supply"), as event JSON in an order
+ * distribution (docs/protocol.md section 3, "Supply"), as event JSON in an order
  * the rules accept. cmcc-bench signs and sends what this plans.
  */
 #ifndef CMCC_BENCH_WORKLOAD_SUPPLY_H

@@ -29,6 +29,7 @@ int cmd_backup(int argc, char **argv)
     int rc = store_backup(db, argv[2], &size, &err);
     free(db);
     if (rc) return cli_error("backup", &err), 1;
-    printf("cmcc backup: %s holds the log's %llu entries\n", argv[2], (unsigned long long)size);
+    printf("cmcc backup: %s holds the log's %llu %s\n", argv[2], (unsigned long long)size,
+           size == 1 ? "entry" : "entries");
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * cmd_init.c: `cmcc init DIR --origin ORIGIN --org ORG --name NAME
- * [--coordinator-key PEM] [--log-key PEM]` (PROTOCOL.md section 6).
+ * [--coordinator-key PEM] [--log-key PEM]` (docs/protocol.md section 6).
  * Prints the log's note verifier key on stdout; everything else on stderr.
  */
 #include "cli/cli.h"

@@ -1,18 +1,14 @@
 /*
  * cmd_new.c: `cmcc new TYPE --org ORG [--key PEM] --FIELD VALUE ...`:
- * writes an event of any type without writing JSON by hand, for a field
- * officer at a terminal (offline).
+ * writes an event of any type without writing JSON, for a field officer at
+ * a terminal (offline).
  *
  * The options are the type's body fields, read from the same field table
- * the server checks bodies with (`cmcc new TYPE --help` lists them), with
- * '_' written '-': --radius-m 150; --org is the signing org, and a body's
- * own "org" field is --body-org. Values are typed by the table:
- *   numbers and whole numbers     as written
- *   times                         RFC 3339, or now, or now+36h, now-2d, now+90m
- *   points ([lat, lon] lists)     "lat,lon;lat,lon;..."
- *   lists of values               "a,b,c"
- *   lists of objects (lines ...)  JSON, e.g. '[{"line":1,"quantity":40}]'
- *   true/false                    true or false
+ * the server checks bodies with (`cmcc new TYPE --help` lists them, with
+ * every fixed set of values), with '_' written '-': --radius-m 150; --org is
+ * the signing org, and a body's own "org" field is --body-org. How each
+ * value is written, and the repeated plain options of lists of objects
+ * (--line 1:40, --decision 2:380, --public-key B64), is in new_fields.c.
  * The event's id is made from its type and time unless --id gives one; its
  * time is now unless --time says otherwise. The event is checked as the
  * server will check it; with --key it is signed, and the envelope is
@@ -20,6 +16,7 @@
  * event JSON is printed.
  */
 #include "cli/cli.h"
+#include "cli/new_fields.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -30,120 +27,105 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Examples of the lists of objects, in --help. */
+static const struct {
+    const char *type, *text;
+} examples[] = {
+    {"org.admit", "--body-org relief-b --name \"Relief B\" --roles humanitarian\n"
+                  "      --public-key B64 [--public-key B64]..."},
+    {"consignment.declare", "--consignment c-1 --crossing kerem-shalom\n"
+                            "      --line \"1:400:wheat flour:food:bag\"\n"
+                            "      --line 2:120:tarpaulin:shelter:unit:3.5"},
+    {"consignment.screen", "--consignment c-1 --decision 1:400 --decision 2:100:damaged\n"
+                           "  (line 1 approved in full; 100 of line 2, the rest damaged;\n"
+                           "  --decision 1:approve:400 is the same as --decision 1:400)"},
+    {"consignment.enter", "--consignment c-1 --transfer t-1 --crossing kerem-shalom\n"
+                          "      --to ORG --line 1:400 --line 2:100"},
+    {"custody.transfer", "--transfer t-2 --consignment c-1 --to ORG --line 1:200"},
+    {"custody.accept", "--transfer t-2 --line 1:196 --reason \"4 bags torn\""},
+    {"distribution.record", "--distribution d-1 --consignment c-1 --place dp-1\n"
+                            "      --line 1:150 --households 150"},
+    {"loss.report", "--loss l-1 --consignment c-1 --cause damaged --from held --line 1:4"},
+};
+
 static void usage(FILE *f, const ev_type *t)
 {
     fprintf(f, "usage: cmcc new TYPE --org ORG [--key PEM] [--out FILE] [--id ID] [--time T]\n"
                "                [--FIELD VALUE]...\n\n"
-               "Writes an event without JSON by hand; with --key, signs it (offline).\n"
-               "Times: RFC 3339, now, now+36h, now-2d; points: \"lat,lon;lat,lon\";\n"
-               "lists: \"a,b\"; lists of objects: JSON.\n");
+               "Writes an event from options, no JSON needed; with --key, signs it (offline)\n"
+               "and prints the envelope, or appends it to --out FILE (for cmcc submit).\n"
+               "Times: RFC 3339 UTC, now, now+36h, now-2d, now+90m; points: \"lat,lon;lat,lon\";\n"
+               "lists: \"a,b\"; a list of objects: one option per object, repeated, its fields\n"
+               "joined by ':' (--line 1:40 --line 2:15), or all as JSON (--lines '[...]');\n"
+               "ids: 1 to 64 letters, digits, '.', '_', ':' or '-', starting with a letter or\n"
+               "digit.\n");
     if (!t) {
         fprintf(f, "\ntypes:");
         const ev_type *const *all = ev_types();
         for (size_t i = 0; all[i]; i++) fprintf(f, "%s %s", i % 4 ? "" : "\n ", all[i]->name);
-        fprintf(f, "\n\n`cmcc new TYPE --help` lists a type's fields.\n");
+        fprintf(f, "\n\n`cmcc new TYPE --help` lists a type's fields and the values each takes.\n");
         return;
     }
     fprintf(f, "\nfields of %s:\n", t->name);
-    for (const ev_field *fl = t->body; fl->name; fl++) {
+    for (const ev_field *fl = t->body; fl->name; fl++) new_field_help(f, fl);
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
+        if (strcmp(examples[i].type, t->name) == 0)
+            fprintf(f, "\nfor example:\n  cmcc new %s --org ORG --key PEM\n      %s\n", t->name,
+                    examples[i].text);
+}
+
+/* The body field an option names: a field by its name (a list of objects
+ * in its JSON form), or *one set when it names one object of a list. */
+static const ev_field *field_of(const ev_type *t, const char *name, int *one)
+{
+    *one = 0;
+    for (const ev_field *f = t->body; f->name; f++)
+        if (strcmp(f->name, name) == 0) return f;
+    for (const ev_field *f = t->body; f->name; f++) {
         char opt[64];
-        snprintf(opt, sizeof opt, "%s", strcmp(fl->name, "org") == 0 ? "body-org" : fl->name);
+        if (f->type != FT_OBJECTS) continue;
+        new_one_option(f, opt, sizeof opt);
         for (char *p = opt; *p; p++)
-            if (*p == '_') *p = '-';
-        fprintf(f, "  --%-16s %s", opt, (fl->flags & FF_REQUIRED) ? "required" : "optional");
-        if (fl->type == FT_ENUM) {
-            fprintf(f, ", one of:");
-            for (size_t i = 0; fl->values[i]; i++) fprintf(f, " %s", fl->values[i]);
-        }
-        fputc('\n', f);
+            if (*p == '-') *p = '_';
+        if (strcmp(opt, name) == 0) return *one = 1, f;
     }
-}
-
-/* "now", "now+36h", "now-2d", "now+90m", or RFC 3339. */
-static int parse_when(const char *s, int64_t now, int64_t *out)
-{
-    if (strncmp(s, "now", 3) == 0) {
-        if (!s[3]) return *out = now, 0;
-        char *end = NULL;
-        long long n = strtoll(s + 3, &end, 10);
-        long long unit = *end == 'd'   ? 86400000LL
-                         : *end == 'h' ? 3600000LL
-                         : *end == 'm' ? 60000LL
-                                       : 0;
-        if (!unit || end[1] || (s[3] != '+' && s[3] != '-')) return -1;
-        *out = now + n * unit;
-        return 0;
-    }
-    return time_parse(s, strlen(s), out);
-}
-
-static json_t *value_of(const ev_field *f, const char *v, int64_t now, cm_error *err)
-{
-    char *end = NULL;
-    switch (f->type) {
-    case FT_INT: {
-        long long n = strtoll(v, &end, 10);
-        if (*end || end == v) break;
-        return json_integer(n);
-    }
-    case FT_LAT:
-    case FT_LON:
-    case FT_NUMBER: {
-        double d = strtod(v, &end);
-        if (*end || end == v) break;
-        return json_real(d);
-    }
-    case FT_BOOL:
-        if (strcmp(v, "true") == 0) return json_true();
-        if (strcmp(v, "false") == 0) return json_false();
-        break;
-    case FT_TIME: {
-        int64_t t;
-        if (parse_when(v, now, &t)) break;
-        char ts[32];
-        time_format_s(t, ts, sizeof ts);
-        return json_string(ts);
-    }
-    case FT_POINTS: {
-        json_t *a = json_array();
-        const char *p = v;
-        while (*p) {
-            double lat = strtod(p, &end);
-            if (end == p || *end != ',') return json_decref(a), NULL;
-            p = end + 1;
-            double lon = strtod(p, &end);
-            if (end == p || (*end && *end != ';')) return json_decref(a), NULL;
-            json_array_append_new(a, json_pack("[f,f]", lat, lon));
-            p = *end ? end + 1 : end;
-        }
-        return a;
-    }
-    case FT_ARRAY: {
-        json_t *a = json_array();
-        const char *p = v;
-        while (*p) {
-            size_t n = strcspn(p, ",");
-            char *item = xstrndup(p, n);
-            json_t *x = value_of(&f->items[0], item, now, err);
-            free(item);
-            if (!x) return json_decref(a), NULL;
-            json_array_append_new(a, x);
-            p += n + (p[n] == ',');
-        }
-        return a;
-    }
-    case FT_OBJECTS: {
-        json_error_t je;
-        json_t *a = json_loads(v, JSON_REJECT_DUPLICATES, &je);
-        if (json_is_array(a)) return a;
-        json_decref(a);
-        break;
-    }
-    default:
-        return json_string(v);
-    }
-    cm_fail(err, CM_BAD_REQUEST, f->name, "--%s: \"%s\" is not a valid value", f->name, v);
     return NULL;
+}
+
+/* Sets (or, for lists, extends) body's field f from the option a's value
+ * v. The plain and JSON forms of one list are not mixed; a scalar is given
+ * once. 0, or -1 after saying why. */
+static int set_field(json_t *body, json_t *forms, const ev_field *f, int one, const char *a,
+                     const char *v, int64_t now)
+{
+    cm_error err;
+    const char *form = one ? "plain" : "json";
+    const char *had = json_string_value(json_object_get(forms, f->name));
+    json_t *old = json_object_get(body, f->name);
+    if (had && f->type == FT_OBJECTS && (strcmp(had, form) || !one)) {
+        char opt[64];
+        new_one_option(f, opt, sizeof opt);
+        cli_errorf("new", "give %s either as --%s, repeated, or once as JSON, not both", f->name,
+                   opt);
+        return -1;
+    }
+    if (old && f->type != FT_OBJECTS && f->type != FT_ARRAY) {
+        cli_errorf("new", "%s is given twice", a);
+        return -1;
+    }
+    json_t *x = one ? new_one_object(f, a + 2, v, now, &err) : new_value(f, a + 2, v, now, &err);
+    if (!x) return cli_error("new", &err), -1;
+    if (one) {
+        if (!old) json_object_set_new(body, f->name, old = json_array());
+        json_array_append_new(old, x);
+    } else if (old && f->type == FT_ARRAY) {
+        json_array_extend(old, x);
+        json_decref(x);
+    } else {
+        json_object_set_new(body, f->name, x);
+    }
+    json_object_set_new(forms, f->name, json_string(form));
+    return 0;
 }
 
 int cmd_new(int argc, char **argv)
@@ -160,7 +142,7 @@ int cmd_new(int argc, char **argv)
     }
     const char *org = NULL, *key = NULL, *out = NULL, *id = NULL, *when = "now";
     int64_t now = time_now_ms();
-    json_t *body = json_object();
+    json_t *body = json_object(), *forms = json_object();
     cm_error err;
     int rc = 2;
     for (int i = 2; i < argc; i++) {
@@ -194,19 +176,14 @@ int cmd_new(int argc, char **argv)
         else if (strcmp(name, "time") == 0)
             when = v;
         else {
-            const ev_field *f = t->body;
-            while (f->name && strcmp(f->name, name) != 0) f++;
-            if (!f->name) {
+            int one;
+            const ev_field *f = field_of(t, name, &one);
+            if (!f) {
                 cli_errorf("new", "%s has no field \"%s\" (cmcc new %s --help)", t->name, name,
                            t->name);
                 goto done;
             }
-            json_t *x = value_of(f, v, now, &err);
-            if (!x) {
-                cli_error("new", &err);
-                goto done;
-            }
-            json_object_set_new(body, f->name, x);
+            if (set_field(body, forms, f, one, a, v, now)) goto done;
         }
     }
     if (!org) {
@@ -214,8 +191,11 @@ int cmd_new(int argc, char **argv)
         goto done;
     }
     int64_t t_ms;
-    if (parse_when(when, now, &t_ms)) {
-        cli_errorf("new", "--time \"%s\" is not a time", when);
+    if (new_parse_when(when, now, &t_ms)) {
+        cli_errorf("new",
+                   "--time \"%s\" is not a time: give RFC 3339 UTC (2025-11-20T09:00:00Z), now, "
+                   "or now+36h, now-2d, now+90m",
+                   when);
         goto done;
     }
     char ts[32], made_id[EV_ID_MAX + 1];
@@ -285,5 +265,6 @@ int cmd_new(int argc, char **argv)
     rc = 0;
 done:
     json_decref(body);
+    json_decref(forms);
     return rc;
 }

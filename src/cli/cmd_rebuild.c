@@ -63,7 +63,8 @@ int cmd_rebuild(int argc, char **argv)
         fprintf(stderr, "cmcc rebuild: nothing was changed\n");
         goto done;
     }
-    printf("cmcc rebuild: the state was recomputed from %llu entries\n", (unsigned long long)size);
+    printf("cmcc rebuild: the state was recomputed from %llu %s\n", (unsigned long long)size,
+           size == 1 ? "entry" : "entries");
     rc = 0;
 done:
     srv_replay_free(&b->r);

@@ -7,8 +7,9 @@
  * The figures come from the log directory's store (the server may be
  * running) or from a server's GET /v1/reconciliation: the same query either
  * way. Each table is described below as a list of columns, so the text and
- * CSV forms cannot disagree. `report force` and `report disarmament` are in
- * report_force.c.
+ * CSV forms cannot disagree. CSV, like the server's CSV exports, has a header
+ * row then an HXL hashtag row (docs/protocol.md, "CSV exports"). `report force` and `report
+ * disarmament` are in report_force.c.
  */
 #include "cli/cli.h"
 
@@ -125,6 +126,8 @@ static void print_csv(const json_t *rec)
         "held",         "pending", "distributed", "lost",     "unaccounted", NULL};
     printf("group,name");
     for (size_t k = 0; all[k]; k++) printf(",%s", all[k]);
+    printf("\r\n#meta+group,#meta+name");
+    for (size_t k = 0; all[k]; k++) printf(",#output+num+%s", all[k]);
     printf("\r\n");
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         const json_t *rows = json_object_get(rec, tables[t].section);

@@ -2,7 +2,9 @@
  * cmd_token.c: read tokens, issued by the operator.
  *
  *   cmcc token create DIR --org ORG   prints a new token (shown once)
- *   cmcc token revoke DIR ID          revokes it by its id
+ *   cmcc token revoke DIR ID|TOKEN    revokes it by its id, or by the token
+ *                                     itself (its id is the first 12 hex
+ *                                     digits of the token's SHA-256)
  *   cmcc token list DIR               ids, orgs, device keys, creation and
  *                                     revocation
  *
@@ -14,21 +16,25 @@
  */
 #include "cli/cli.h"
 
+#include "common/codec.h"
 #include "common/timeutil.h"
 #include "server/server.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char help[] = "usage: cmcc token create DIR --org ORG\n"
-                           "       cmcc token revoke DIR ID\n"
-                           "       cmcc token list DIR\n\n"
-                           "Read tokens let an organization read the log's entries and figures "
-                           "over HTTP\n(\"Authorization: Bearer <token>\"). create prints the "
-                           "token once, and its id\non stderr; only its hash is kept. list "
-                           "shows the device key (keyid) a device's\nown token is bound to; "
-                           "revoke takes a device token's id too.\n";
+static const char help[] =
+    "usage: cmcc token create DIR --org ORG\n"
+    "       cmcc token revoke DIR (ID | TOKEN)\n"
+    "       cmcc token list DIR\n\n"
+    "Read tokens let an organization read the log's entries and figures "
+    "over HTTP\n(\"Authorization: Bearer <token>\"). create prints the "
+    "token once, and its id\non stderr; only its hash is kept. list "
+    "shows the device key (keyid) a device's\nown token is bound to; "
+    "revoke takes a token's id (as list shows it) or the token itself, a device\n"
+    "token's too.\n";
 
 static int create(store *s, const char *org)
 {
@@ -72,15 +78,25 @@ int cmd_token(int argc, char **argv)
     if (strcmp(verb, "create") == 0) {
         rc = create(s, org);
     } else if (strcmp(verb, "revoke") == 0) {
-        int r = store_token_revoke(s, argv[optind + 2], time_now_ms(), &err);
+        const char *id = argv[optind + 2];
+        char from_token[STORE_TOKEN_ID_LEN + 1];
+        if (strncmp(id, "cmcc_", 5) == 0) { /* the token itself: its id from its hash */
+            uint8_t hash[32];
+            char hex[65];
+            crypto_hash_sha256(hash, (const unsigned char *)id, strlen(id));
+            hex_encode(hash, 32, hex);
+            memcpy(from_token, hex, STORE_TOKEN_ID_LEN);
+            from_token[STORE_TOKEN_ID_LEN] = '\0';
+            id = from_token;
+        }
+        int r = store_token_revoke(s, id, time_now_ms(), &err);
         if (r < 0)
             cli_error("token", &err), rc = 1;
         else if (r == 0)
-            cli_errorf("token", "no active token has id %s", argv[optind + 2]), rc = 1;
+            cli_errorf("token", "no active token has id %s", id), rc = 1;
         else
             fprintf(stderr,
-                    "cmcc token: revoked %s (a running server refuses it within a second)\n",
-                    argv[optind + 2]);
+                    "cmcc token: revoked %s (a running server refuses it within a second)\n", id);
     } else {
         cm_buf out = CM_BUF_INIT;
         if (store_tokens_json(s, &out, &err))

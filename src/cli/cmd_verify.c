@@ -253,10 +253,10 @@ static int verify_dir(verifier *v, const char *dir)
         buf_free(&report);
     }
     if (!v->problems)
-        printf("cmcc verify: OK: %llu entries; %zu checkpoint(s) signed by %s; every leaf, "
+        printf("cmcc verify: OK: %llu %s; %zu checkpoint(s) signed by %s; every leaf, "
                "tree node and signature checks; the ledger balances; the replay reproduces the "
                "state\n",
-               (unsigned long long)size, v->nck, v->nv.name);
+               (unsigned long long)size, size == 1 ? "entry" : "entries", v->nck, v->nv.name);
     rc = v->problems ? 1 : 0;
 done:
     store_close(v->live);
@@ -425,10 +425,11 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
     if (!v->stopped) check_ledger(v, v->scratch);
     if (store_commit(v->scratch, &err)) goto done;
     if (!v->problems)
-        printf("cmcc verify: OK: %llu entries and %d hash tiles from %s check against the "
+        printf("cmcc verify: OK: %llu %s and %d hash tiles from %s check against the "
                "checkpoint signed by %s; every signature checks; the replay reproduces the "
                "served state\n",
-               (unsigned long long)v->r.f.size, tiles, url, v->nv.name);
+               (unsigned long long)v->r.f.size, v->r.f.size == 1 ? "entry" : "entries", tiles, url,
+               v->nv.name);
     rc = v->problems ? 1 : 0;
 done:
     cli_http_free(h);

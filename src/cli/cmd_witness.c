@@ -52,7 +52,7 @@ static int init(const char *dir, const char *name)
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_errorf("witness", "cannot make %s: %s", dir, strerror(errno)), 1;
     /* a key whose verifier string has no '+' in its base64: some verifiers
-     * (../shared/tools/tlog-verify among them) split the string on every
+     * (Go's tlog-verify among them) split the string on every
      * '+', not just the first two; any key is as good as another */
     log_key k = {0};
     char pem[LOG_PEM_MAX];

@@ -12,7 +12,8 @@
  *
  * The figures come from a server (GET /v1/requirements, /v1/weapons,
  * /v1/benchmarks) or from a log directory through the same views
- * (server/views.c), so both give the same answer.
+ * (server/views.c), so both give the same answer. CSV has a header row,
+ * then an HXL hashtag row (docs/protocol.md, "CSV exports").
  */
 #include "cli/cli.h"
 
@@ -95,7 +96,11 @@ int report_force(const report_source *src, const char *format, int color)
     }
     if (strcmp(format, "csv") == 0) {
         printf("requirement,capability,sector,needed_by,required,pledged,level1,level2,level3,"
-               "rapid,eligible_level2_or_above,deployed,gap\r\n");
+               "rapid,eligible_level2_or_above,deployed,gap\r\n"
+               "#meta+id,#capacity+type,#loc+name+sector,#date+needed,#capacity+num+required,"
+               "#capacity+num+pledged,#capacity+num+level1,#capacity+num+level2,"
+               "#capacity+num+level3,#capacity+num+rapid,#capacity+num+eligible,"
+               "#capacity+num+deployed,#capacity+num+gap\r\n");
         for (size_t i = 0; i < json_array_size(reqs); i++) {
             const json_t *r = json_array_get(reqs, i), *e = json_object_get(r, "eligible");
             printf("%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\r\n",
@@ -169,7 +174,10 @@ int report_disarmament(const report_source *src, const char *format, int color)
     int csv = strcmp(format, "csv") == 0;
     if (csv)
         printf("section,name,registered,verified,destroyed,decommissioned,discrepancies,target,"
-               "progress,due,overdue\r\n");
+               "progress,due,overdue\r\n"
+               "#meta+section,#meta+name,#output+num+registered,#output+num+verified,"
+               "#output+num+destroyed,#output+num+decommissioned,#output+num+discrepancies,"
+               "#targeted+num,#output+pct+progress,#date+due,#status+overdue\r\n");
     else
         printf("%sWeapon records%s (quantities by status)\n  %-14s %10s %10s %10s %14s %13s\n",
                color ? "\033[1m" : "", color ? "\033[0m" : "", "category", statuses[0], statuses[1],

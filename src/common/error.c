@@ -1,6 +1,6 @@
 /*
  * error.c: filling cm_error and mapping codes to protocol names and HTTP
- * statuses (PROTOCOL.md section 5).
+ * statuses (docs/protocol.md section 5).
  */
 #include "common/error.h"
 

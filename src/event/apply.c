@@ -1,7 +1,7 @@
 /*
  * apply.c: judging a signed, parsed event against the current state.
  *
- * Order (PROTOCOL.md section 2): the caller has checked the envelope, the
+ * Order (docs/protocol.md section 2): the caller has checked the envelope, the
  * signature (with ev_signer_key) and the payload; here come idempotency by
  * (org, id), authority (the key is the org's, the role may write the type,
  * the org is active, the key is active), then the type's rules. The first

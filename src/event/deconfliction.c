@@ -1,5 +1,5 @@
 /*
- * deconfliction.c: humanitarian notification (PROTOCOL.md section 3,
+ * deconfliction.c: humanitarian notification (docs/protocol.md section 3,
  * "Deconfliction"): sites notified by humanitarian orgs, zones declared by
  * military ones, and movements requested, answered and reported.
  *

@@ -1,5 +1,5 @@
 /*
- * disarmament.c: disarmament verification (PROTOCOL.md section 3,
+ * disarmament.c: disarmament verification (docs/protocol.md section 3,
  * "Disarmament verification"): weapon records, their attestations by a
  * second organization, their destruction, and benchmarks.
  *

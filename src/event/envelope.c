@@ -1,7 +1,7 @@
 /*
  * envelope.c: the DSSE envelope of a write and the log entry that keeps it.
  *
- * Envelope (PROTOCOL.md section 2), any JSON spacing accepted:
+ * Envelope (docs/protocol.md section 2), any JSON spacing accepted:
  *   {"payloadType":"application/vnd.cmcc.event+json",
  *    "payload":"<standard base64 of the event bytes>",
  *    "signatures":[{"keyid":"<16 lowercase hex>","sig":"<standard base64>"}]}

@@ -1,7 +1,7 @@
 /*
  * event.h: signed events, from envelope bytes to accepted effects.
  *
- * The path of one write (PROTOCOL.md section 2):
+ * The path of one write (docs/protocol.md section 2):
  *
  *   ev_envelope_parse   DSSE envelope shape, base64, sizes
  *   (key lookup)        the caller finds the public key of the keyid
@@ -275,7 +275,7 @@ typedef struct {
     int64_t time; /* the creating event's time */
 } ev_thing_state;
 
-/* Ledger accounts of a consignment line (PROTOCOL.md section 3, Supply). */
+/* Ledger accounts of a consignment line (docs/protocol.md section 3, Supply). */
 #define EV_ACCOUNT_MAX 80
 #define EV_LINES_MAX   500 /* lines of a consignment, and of any one movement */
 

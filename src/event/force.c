@@ -1,5 +1,5 @@
 /*
- * force.c: force generation (PROTOCOL.md section 3, "Force generation"):
+ * force.c: force generation (docs/protocol.md section 3, "Force generation"):
  * requirements the coordinator defines, pledges contributing nations offer
  * with their caveats, their deployments, and the gap analysis.
  *
@@ -48,7 +48,7 @@ const char *const ev_tasks[] = {"patrol",
                                 NULL};
 const char *const ev_readiness[] = {"level1", "level2", "level3", "rapid", NULL};
 
-/* The caveats (PROTOCOL.md), and beside each, in the same order, the tasks
+/* The caveats (docs/protocol.md), and beside each, in the same order, the tasks
  * it excludes; sector_restricted excludes requirements outside the pledge's
  * sectors instead. */
 static const char *const caveat_names[] = {"no_direct_confrontation",

@@ -1,5 +1,5 @@
 /*
- * incidents.c: incidents (PROTOCOL.md section 3, "Incidents").
+ * incidents.c: incidents (docs/protocol.md section 3, "Incidents").
  *
  *   incident.report  any admitted org: what happened (category, severity,
  *                    when, a description), where (lat and lon together, or

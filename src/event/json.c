@@ -1,5 +1,5 @@
 /*
- * json.c: the strict JSON the protocol asks for (PROTOCOL.md section 2).
+ * json.c: the strict JSON the protocol asks for (docs/protocol.md section 2).
  *
  * jansson parses with JSON_REJECT_DUPLICATES; it already refuses invalid
  * UTF-8 and "\u0000" (JSON_ALLOW_NUL is not given). Depth is checked after

@@ -4,7 +4,7 @@
  * orgs are active, which zones are in force). Pure functions over the JSON
  * the store gives (store_things_json).
  *
- * A movement's status (PROTOCOL.md section 3): its reported outcome once
+ * A movement's status (docs/protocol.md section 3): its reported outcome once
  * reported; otherwise "denied" if any active military org's latest answer
  * denies it, "pending" until every active military org has answered, and
  * then "acknowledged". Once reported, the military orgs that count are those

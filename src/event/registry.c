@@ -1,5 +1,5 @@
 /*
- * registry.c: who may write and where things are (PROTOCOL.md section 3,
+ * registry.c: who may write and where things are (docs/protocol.md section 3,
  * "Registry"): org.admit, org.suspend, org.reinstate, key.add, key.revoke,
  * place.define, place.status.
  *

@@ -1,5 +1,5 @@
 /*
- * roles.c: the eight roles of PROTOCOL.md section 1, as bits. The order of
+ * roles.c: the eight roles of docs/protocol.md section 1, as bits. The order of
  * the table is the protocol's, and is the order names are written in.
  */
 #include "event/event.h"

@@ -1,5 +1,5 @@
 /*
- * supply.c: consignments as a double-entry ledger (PROTOCOL.md section 3,
+ * supply.c: consignments as a double-entry ledger (docs/protocol.md section 3,
  * "Supply").
  *
  * Each consignment line is an account book. Quantity enters the book once,

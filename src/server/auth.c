@@ -1,5 +1,5 @@
 /*
- * auth.c: bearer tokens for reads (PROTOCOL.md section 5).
+ * auth.c: bearer tokens for reads (docs/protocol.md section 5).
  *
  * A request names its token in "Authorization: Bearer <token>". The store
  * keeps only SHA-256(token); a token is valid while it is not revoked and

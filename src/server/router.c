@@ -1,6 +1,6 @@
 /*
  * router.c: which handler answers which request. The table is the API's map
- * (PROTOCOL.md section 5); a path ending in '/' matches as a prefix. A path
+ * (docs/protocol.md section 5); a path ending in '/' matches as a prefix. A path
  * that matches with another method is answered 405 with the methods it
  * takes; any other GET outside /v1/ is a static file of the dashboard.
  * GET routes take HEAD too.

@@ -231,8 +231,8 @@ int srv_run(const srv_config *cfg, cm_error *err)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (!cfg->quiet) {
-        printf("cmcc: serving %s (%llu entries) at %s://%s:%u/\n", s.origin,
-               (unsigned long long)s.size, https ? "https" : "http", cfg->host,
+        printf("cmcc: serving %s (%llu %s) at %s://%s:%u/\n", s.origin, (unsigned long long)s.size,
+               s.size == 1 ? "entry" : "entries", https ? "https" : "http", cfg->host,
                info ? info->port : cfg->port);
         fflush(stdout);
     }
@@ -242,6 +242,8 @@ int srv_run(const srv_config *cfg, cm_error *err)
     cleanup(&s);
     close(lock);
     srv_tls_free(&tls);
-    if (!cfg->quiet) printf("cmcc: stopped cleanly (%llu entries)\n", (unsigned long long)s.size);
+    if (!cfg->quiet)
+        printf("cmcc: stopped cleanly (%llu %s)\n", (unsigned long long)s.size,
+               s.size == 1 ? "entry" : "entries");
     return 0;
 }

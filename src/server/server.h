@@ -52,7 +52,7 @@ typedef struct {
     const char *web_dir;      /* static files served at / */
     const char *lib_dir;      /* Debian's browser libraries, served at /lib/ (SRV_LIB_DIR) */
     int quiet;                /* no start-up banner */
-    /* alert thresholds (PROTOCOL.md section 3, Supply) */
+    /* alert thresholds (docs/protocol.md section 3, Supply) */
     int alert_pending_hours;   /* a transfer pending longer (24) */
     int alert_idle_hours;      /* a holding with no movement for longer (72) */
     double alert_loss_percent; /* lost + unaccounted over this share of receipts (5) */
@@ -83,7 +83,7 @@ int srv_run(const srv_config *cfg, cm_error *err);
 
 /* ---- logdir.c: the log directory ---------------------------------------- */
 
-/* Creates a new log in dir (PROTOCOL.md section 6): the store, the log key
+/* Creates a new log in dir (docs/protocol.md section 6): the store, the log key
  * (log_key_pem, or generated), and entry 0, the org.admit of the
  * coordinator org signed with the coordinator key (coordinator_pem, or
  * generated into dir/coordinator.pem), and a first checkpoint. OUT: vkey,

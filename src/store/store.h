@@ -129,7 +129,8 @@ int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err);
  * bound to ("" for an operator's token). OUT: org, keyid. */
 int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
                      char keyid[LOG_KEYID_LEN + 1], cm_error *err);
-/* Appends the tokens as a JSON array (id, org, keyid, created, revoked). */
+/* Appends the tokens as a JSON array (id, org, keyid, created, revoked; the
+ * times RFC 3339 UTC with milliseconds, revoked null while active). */
 int store_tokens_json(store *s, cm_buf *out, cm_error *err);
 
 /* ---- store_state.c: the state events are judged against ----------------- */

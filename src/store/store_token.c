@@ -93,11 +93,16 @@ int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
     return 1;
 }
 
+/* A column of milliseconds since the epoch as RFC 3339 UTC with milliseconds
+ * ("2025-11-20T09:15:00.123Z"); NULL stays NULL. */
+#define RFC3339_OF(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1000.0, 'unixepoch')"
+
 int store_tokens_json(store *s, cm_buf *out, cm_error *err)
 {
     return store_json(s,
                       "SELECT json_group_array(json_object('id', id, 'org', org, 'keyid', keyid, "
-                      "'created', created, 'revoked', revoked)) FROM (SELECT * FROM tokens ORDER "
-                      "BY created, rowid)",
+                      "'created', " RFC3339_OF("created") ", 'revoked', " RFC3339_OF(
+                          "revoked") ")) "
+                                     "FROM (SELECT * FROM tokens ORDER BY created, rowid)",
                       NULL, 0, out, err);
 }

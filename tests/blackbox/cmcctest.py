@@ -3,14 +3,15 @@
 Every test drives the real `cmcc` binary: `cmcc init` makes a log in a
 temporary directory, `cmcc serve DIR --listen 127.0.0.1:0` serves it, and
 the test talks HTTP to it and checks what comes back against the protocol
-(design/PROTOCOL.md). Nothing here links to or imports cmcc's code: keys,
+(docs/protocol.md). Nothing here links to or imports cmcc's code: keys,
 DSSE envelopes, Merkle trees, proofs and signed notes are all recomputed in
 Python from the protocol text, so that a test can tell when the server is
 wrong.
 
 Environment:
   CMCC_BIN         the cmcc binary (default: ../../build/cmcc)
-  CMCC_SHARED_DIR  the shared directory (design/, tools/; default ../../../shared)
+  CMCC_SHARED_DIR  the shared directory (design/, tools/, testvectors/; by default the
+                   directory "shared" beside the repository)
   CMCC_KEEP=1      keep the temporary log directories
 
 Only the standard library and Debian's python3-nacl are used.
@@ -95,7 +96,7 @@ def new_id(prefix="e") -> str:
 
 
 def keyid_of(pub: bytes) -> str:
-    """PROTOCOL.md 2: lowercase hex of the first 8 bytes of SHA-256(public key)."""
+    """docs/protocol.md 2: lowercase hex of the first 8 bytes of SHA-256(public key)."""
     return hashlib.sha256(pub).digest()[:8].hex()
 
 
@@ -175,7 +176,7 @@ def signed(key: Key, ev) -> bytes:
 
 
 def entry_bytes(received: str, env: dict) -> bytes:
-    """PROTOCOL.md 4: the exact bytes of a log entry."""
+    """docs/protocol.md 4: the exact bytes of a log entry."""
     s = env["signatures"][0]
     return (b'{"v":1,"received":"%s","envelope":{"payloadType":"%s","payload":"%s",'
             b'"signatures":[{"keyid":"%s","sig":"%s"}]}}'
@@ -421,11 +422,12 @@ class Server:
             stdout=subprocess.PIPE, stderr=self.errlog, preexec_fn=_die_with_parent)
         _live.append(self.proc)
         line = self._readline(15)
-        m = re.match(rb"cmcc: serving (\S+) \((\d+) entries\) at (https?)://127\.0\.0\.1:(\d+)/",
+        m = re.match(rb"cmcc: serving (\S+) \((\d+) entr(?:y|ies)\) at (https?)://127\.0\.0\.1:(\d+)/",
                      line)
         if not m:
             self.kill()
             raise RuntimeError("cmcc serve did not start: %r; stderr: %s" % (line, self.stderr()))
+        self.start_line = line.decode()
         self.origin = m.group(1).decode()
         self.start_size = int(m.group(2))
         self.scheme = m.group(3).decode()
@@ -692,7 +694,7 @@ class Log:
         return r.json
 
 
-# ---- supply (PROTOCOL.md 3 "Supply") ----------------------------------------
+# ---- supply (docs/protocol.md 3 "Supply") ----------------------------------------
 #
 # Body builders: quantities are given as {line: quantity}; the lines are
 # written in line order. Optional fields are left out unless given.
@@ -810,7 +812,7 @@ def balances(c):
     return {l["line"]: dict(l["accounts"]) for l in c["lines"]}
 
 
-# ---- deconfliction and incidents (PROTOCOL.md 3) ---------------------------
+# ---- deconfliction and incidents (docs/protocol.md 3) ---------------------------
 #
 # Body builders: optional fields are left out unless given; points are
 # [lat, lon] as events carry them. Polygon builders give counter-clockwise

@@ -1,6 +1,6 @@
 """forcetest: what test_force.py and test_disarmament.py share.
 
-Body builders for the force generation and disarmament events (PROTOCOL.md 3
+Body builders for the force generation and disarmament events (docs/protocol.md 3
 "Force generation", "Disarmament verification"), readers of their
 projections (GET /v1/requirements, /v1/pledges, /v1/weapons,
 /v1/benchmarks, /v1/stats), a runner for refusal cases given as data
@@ -213,7 +213,7 @@ class FlowMixin:
 def rebuilt_state_is_the_same(test):
     """Stops test.log's server, runs `cmcc rebuild DIR`, starts it again and
     checks that every force and disarmament projection and the stats are as
-    they were (PROTOCOL.md 4: the state is a pure function of the entries)."""
+    they were (docs/protocol.md 4: the state is a pure function of the entries)."""
     L = test.log
     before = snapshot(L)
     status, out = L.stop()

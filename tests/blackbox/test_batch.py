@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""NDJSON batches (PROTOCOL.md 5): POST /v1/events with
+"""NDJSON batches (docs/protocol.md 5): POST /v1/events with
 application/x-ndjson, at most 1,000 envelopes; 200 {"results":[...]}, one
 receipt or {"error":{...}} per line, in order; every valid line appended
 even when others fail; each line judged against the state the lines

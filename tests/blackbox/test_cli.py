@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""The `cmcc` command line (PROTOCOL.md 6): --help of every subcommand,
+"""The `cmcc` command line (docs/protocol.md 6): --help of every subcommand,
 keys (cmcc keygen and openssl's), init, tokens, and the offline path
 `cmcc sign` then `cmcc submit` against a running server.
 """
+import csv
+import io
 import json
 import os
 import re
@@ -292,6 +294,50 @@ class Serve(TempDir):
             status, out = s.stop()
             self.assertEqual(status, 0, out)
 
+    def test_serve_says_entry_or_entries(self):
+        """A fresh log has one entry: the start and stop lines say "1 entry";
+        later, "N entries"."""
+        d = self.path("log")
+        ct.run("init", d, "--origin", "o/log", "--org", "hq", "--name", "HQ")
+        s = ct.Server(d)
+        self.assertIn("(1 entry) at http://", s.start_line)
+        status, out = s.stop()
+        self.assertEqual(status, 0, out)
+        self.assertIn("stopped cleanly (1 entry)", out)
+        r = ct.run("verify", d)
+        self.assertIn("OK: 1 entry;", r.stdout)
+        d = self.path("demo")
+        self.assertEqual(ct.run("demo", d, "--build-only", timeout=120).returncode, 0)
+        s = ct.Server(d)
+        self.assertRegex(s.start_line, r"\((\d\d+) entries\) at http://")
+        status, out = s.stop()
+        self.assertEqual(status, 0, out)
+
+    def test_report_csv_has_the_hxl_row(self):
+        """`cmcc report DIR --format csv`: a header row, the HXL hashtag row,
+        then one row per crossing, org and category with the figures of
+        --format json."""
+        d = self.path("demo")
+        self.assertEqual(ct.run("demo", d, "--build-only", timeout=120).returncode, 0)
+        r = ct.run("report", d, "--format", "csv")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
+        header, hxl = rows[0], rows[1]
+        self.assertEqual(header[:3], ["group", "name", "consignments"])
+        self.assertEqual(hxl[:3], ["#meta+group", "#meta+name", "#output+num+consignments"])
+        self.assertEqual(hxl[2:], ["#output+num+" + h for h in header[2:]])
+        rec = json.loads(ct.run("report", d, "--format", "json").stdout)
+        want = {}
+        for section, key in (("by_crossing", "crossing"), ("by_org", "org"),
+                             ("by_category", "category")):
+            for x in rec[section]:
+                want[(key, x[key])] = {k: str(v) for k, v in x.items() if k != key}
+        got = {}
+        for row in rows[2:]:
+            got[(row[0], row[1])] = {h: v for h, v in zip(header[2:], row[2:]) if v != ""}
+        self.assertEqual(got, want)
+        self.assertGreater(len(got), 5)
+
     def test_serve_a_missing_directory(self):
         r = ct.run("serve", self.path("nothing"), "--listen", "127.0.0.1:0", timeout=20)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
@@ -340,6 +386,43 @@ class Tokens(unittest.TestCase):
         # twice, or an unknown id: refused
         self.assertEqual(ct.run("token", "revoke", L.dir, tid).returncode, 1)
         self.assertEqual(ct.run("token", "revoke", L.dir, "nosuchid").returncode, 1)
+
+    def test_list_shows_rfc3339_times(self):
+        """`cmcc token list`: created and revoked are RFC 3339 UTC times with
+        milliseconds (not epoch numbers); revoked is null while active."""
+        L = self.log
+        before = ct.time_ms(ct.rfc3339())
+        r = ct.run("token", "create", L.dir, "--org", "cell")
+        tid = re.search(r"created token (\S+)", r.stderr).group(1)
+        mine = [t for t in json.loads(ct.run("token", "list", L.dir).stdout) if t["id"] == tid][0]
+        self.assertRegex(mine["created"], ct.RECEIVED_RE)
+        self.assertLessEqual(before, ct.time_ms(mine["created"]))
+        self.assertLess(ct.time_ms(mine["created"]) - before, 60000)
+        self.assertIsNone(mine["revoked"])
+        ct.run("token", "revoke", L.dir, tid)
+        mine = [t for t in json.loads(ct.run("token", "list", L.dir).stdout) if t["id"] == tid][0]
+        self.assertRegex(mine["revoked"], ct.RECEIVED_RE)
+        self.assertGreaterEqual(ct.time_ms(mine["revoked"]), ct.time_ms(mine["created"]))
+
+    def test_revoke_by_the_token_itself(self):
+        """`cmcc token revoke DIR TOKEN` revokes the token given (its id is
+        the first 12 hex digits of its SHA-256), which list shows revoked;
+        an unknown or already revoked token is status 1."""
+        import hashlib
+        L = self.log
+        token = ct.run("token", "create", L.dir, "--org", "cell").stdout.strip()
+        tid = hashlib.sha256(token.encode()).hexdigest()[:12]
+        r = ct.run("token", "revoke", L.dir, token)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("revoked %s" % tid, r.stderr)
+        self.assertNotIn(token, r.stderr + r.stdout)
+        mine = [t for t in json.loads(ct.run("token", "list", L.dir).stdout) if t["id"] == tid]
+        self.assertIsNotNone(mine[0]["revoked"])
+        r = ct.run("token", "revoke", L.dir, token)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no active token has id %s" % tid, r.stderr)
+        r = ct.run("token", "revoke", L.dir, "cmcc_" + "A" * 43)
+        self.assertEqual(r.returncode, 1)
 
     def test_create_for_unknown_org(self):
         r = ct.run("token", "create", self.log.dir, "--org", "nobody")

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The deconfliction and incident rules (PROTOCOL.md 3 "Deconfliction" and
+"""The deconfliction and incident rules (docs/protocol.md 3 "Deconfliction" and
 "Incidents"), each refusal with its code, over HTTP.
 
   DeconflictionCases  every case of cases/deconfliction.json, one refused

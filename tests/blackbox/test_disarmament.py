@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Disarmament verification (PROTOCOL.md 3 "Disarmament verification") over
+"""Disarmament verification (docs/protocol.md 3 "Disarmament verification") over
 HTTP.
 
   DisarmamentCases  every case of cases/disarmament.json, one refused event
@@ -553,6 +553,9 @@ class Register(ft.FlowMixin, ct.LogTestCase):
         for source in ("dir", "server"):
             out = ft.report(L, "disarmament", "csv", source)
             rows = list(csv.DictReader(io.StringIO(out, newline="")))
+            hxl = rows.pop(0)  # the HXL hashtag row, after the header
+            self.assertEqual((hxl["section"], hxl["target"]), ("#meta+section", "#targeted+num"))
+            self.assertTrue(all(v.startswith("#") for v in hxl.values()), hxl)
             cats = {r["name"]: r for r in rows if r["section"] == "category"}
             self.assertEqual(sorted(cats), sorted(want))
             for c, row in want.items():

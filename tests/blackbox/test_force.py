@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Force generation (PROTOCOL.md 3 "Force generation") over HTTP.
+"""Force generation (docs/protocol.md 3 "Force generation") over HTTP.
 
   ForceCases   every case of cases/force.json, one refused event each,
                against one Fixture (below): status, code and field; the log
@@ -399,6 +399,9 @@ class GapTable(ft.FlowMixin, ct.LogTestCase):
         for source in ("dir", "server"):
             out = ft.report(L, "force", "csv", source)
             rows = list(csv.DictReader(io.StringIO(out, newline="")))
+            hxl = rows.pop(0)  # the HXL hashtag row, after the header
+            self.assertEqual((hxl["requirement"], hxl["gap"]), ("#meta+id", "#capacity+num+gap"))
+            self.assertTrue(all(v.startswith("#") for v in hxl.values()), hxl)
             self.assertEqual([r["requirement"] for r in rows], list(self.after))
             for row in rows:
                 r = self.after[row["requirement"]]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The log over HTTP (PROTOCOL.md 4, 5): the signed checkpoint, hash tiles,
+"""The log over HTTP (docs/protocol.md 4, 5): the signed checkpoint, hash tiles,
 entry bundles, /v1/entries, inclusion and consistency proofs; the public
 /v1/stats kept while the log does not grow.
 

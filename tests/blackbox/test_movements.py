@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Movements (PROTOCOL.md 3 "Deconfliction"): the status machine, warnings,
+"""Movements (docs/protocol.md 3 "Deconfliction"): the status machine, warnings,
 and the movement stats, over HTTP.
 
   StatusMachine  each test on a log of its own, since a movement's status

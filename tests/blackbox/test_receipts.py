@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Receipts and idempotency (PROTOCOL.md 2 "Idempotency", 4, 5).
+"""Receipts and idempotency (docs/protocol.md 2 "Idempotency", 4, 5).
 
 A valid event is answered {"index","leaf_hash","duplicate":false}; the
 leaf hash is SHA-256(0x00 || entry) of the exact entry bytes, which the

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The registry as flows (PROTOCOL.md 3 "Registry", 5 GET /v1/orgs, /v1/places).
+"""The registry as flows (docs/protocol.md 3 "Registry", 5 GET /v1/orgs, /v1/places).
 
 Who may add and revoke keys, what suspension and reinstatement do to
 signing and to reading, what the registry endpoints show. The single bad

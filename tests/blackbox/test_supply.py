@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The supply rules (PROTOCOL.md 3 "Supply"), each refusal with its code.
+"""The supply rules (docs/protocol.md 3 "Supply"), each refusal with its code.
 
 Two parts:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The full life of a consignment (PROTOCOL.md 3 "Supply", 5), every account
+"""The full life of a consignment (docs/protocol.md 3 "Supply", 5), every account
 checked at every step, then every read of the supply picture.
 
 The story, with event times days in the past ("events captured offline may

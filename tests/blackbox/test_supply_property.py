@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A property test of the supply ledger (PROTOCOL.md 3 "Supply", 4).
+"""A property test of the supply ledger (docs/protocol.md 3 "Supply", 4).
 
 A generator driven by a seeded random.Random writes thousands of random
 event sequences, valid and invalid mixed, and sends them to a real server in

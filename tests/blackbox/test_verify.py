@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Durability and audit (PROTOCOL.md 4, 6): a restarted server serves the
+"""Durability and audit (docs/protocol.md 4, 6): a restarted server serves the
 same log and state; `cmcc verify` (directory and URL) and Go's
 tlog-verify accept a served log; a changed byte in a stored entry is found
 and named; `cmcc rebuild` recomputes the state from the entries.

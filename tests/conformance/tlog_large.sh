@@ -5,7 +5,7 @@
 # Makes a log, serves it, and appends CMCC_CONFORMANCE_N events (default
 # 100,000) signed with `cmcc sign` and sent with `cmcc submit`, in two halves.
 # Then:
-#   - Go's sumdb code (../shared/tools/tlog-verify.sh) checks the served log
+#   - Go's sumdb code ($CMCC_SHARED_DIR/tools/tlog-verify.sh) checks the served log
 #     over HTTP: checkpoint signature, every hash tile, every entry bundle,
 #     and consistency with the checkpoint taken after the first half (-old);
 #   - `cmcc verify URL` and `cmcc verify DIR` pass;

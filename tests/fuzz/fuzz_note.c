@@ -5,7 +5,7 @@
  *
  * The same input is given to each reader:
  *   - note_open, against two fixed verifiers: the log key and the witness
- *     (cosignature/v1) key of ../shared/testvectors/tlog-1000/keys.txt,
+ *     (cosignature/v1) key of $CMCC_SHARED_DIR/testvectors/tlog-1000/keys.txt,
  *     so that seeds signed by them reach the signature checks; when a
  *     note opens, its text is a checkpoint body for checkpoint_parse;
  *   - checkpoint_parse of the whole input; property: a parsed body

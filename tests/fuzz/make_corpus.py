@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """make_corpus.py: writes the seed corpora of the fuzz targets.
 
-    tests/fuzz/make_corpus.py [--cmcc build/cmcc] [--shared ../shared]
+    tests/fuzz/make_corpus.py [--cmcc build/cmcc] [--shared DIR]
 
 Envelopes are made by the real `cmcc sign` with a key from `cmcc keygen`
 (a new key each run, so the signed seeds change when this is run again);
-the note seeds are the checkpoints of ../shared/testvectors/tlog-1000,
+the note seeds are the checkpoints of $CMCC_SHARED_DIR/testvectors/tlog-1000,
 whose keys fuzz_note.c knows. Every file of corpus/<target>/ is rewritten;
 files of regressions/ are never touched. fuzz_body.dict and the body seeds'
 type bytes come from src/event/*.c. Each seed is small: the fuzzer grows its

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The authority matrix: every event type against every role, a suspended
-org and a revoked key, from the table in authority.json (PROTOCOL.md
+org and a revoked key, from the table in authority.json (docs/protocol.md
 section 3's role column as data).
 
 Signers: one org per role (r-coordinator, r-humanitarian, ...), each holding
@@ -27,7 +27,7 @@ append nothing.
 Types the server does not implement yet (it answers bad_request "... is not
 an event type") are skipped with that message; their bodies are written
 from the protocol's tables so that the matrix covers them once they are.
-The table itself is checked against PROTOCOL.md (every type of section 3,
+The table itself is checked against docs/protocol.md (every type of section 3,
 role cells verbatim), and every type the server's source defines must be
 covered and not skipped. At the end, the log verifies (`cmcc verify`).
 """
@@ -388,8 +388,9 @@ def load_table():
 
 
 def protocol_roles():
-    """{type: role cell} from PROTOCOL.md section 3."""
-    with open(os.path.join(ct.SHARED_DIR, "design", "PROTOCOL.md")) as f:
+    """{type: role cell} from docs/protocol.md section 3."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(rl.HERE)), "docs",
+                           "protocol.md")) as f:
         text = f.read()
     sec = text[text.index("## 3."):text.index("## 4.")]
     return {m.group(1): m.group(2).strip()
@@ -441,7 +442,7 @@ def expected_field(spec, label, variant, expect):
     """The error's field of a refused cell: the key for a revoked key, the
     org for a suspended one; for forbidden, "type" when the signer's role
     may not write the type at all, "org" when it may but the thing is
-    another org's (PROTOCOL.md 2)."""
+    another org's (docs/protocol.md 2)."""
     if expect == "key_revoked":
         return "signatures[0].keyid"
     if expect == "org_suspended":
@@ -465,7 +466,7 @@ class TableTest(unittest.TestCase):
         self.assertGreater(len(proto), 30)
         mine = {t["type"]: t for t in table["types"]}
         self.assertEqual(len(mine), len(table["types"]), "a type twice in authority.json")
-        self.assertEqual(sorted(mine), sorted(proto), "authority.json and PROTOCOL.md 3 differ")
+        self.assertEqual(sorted(mine), sorted(proto), "authority.json and docs/protocol.md 3 differ")
         for name, spec in mine.items():
             self.assertEqual(spec["protocol_role"], proto[name], name)
             self.assertIn(name, GENERATORS, "no body generator for " + name)

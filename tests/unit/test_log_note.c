@@ -2,7 +2,7 @@
  * test_log_note.c: signed notes, checkpoints and witness cosignatures
  * (log/note.c, log/checkpoint.c, log/cosig.c).
  *
- * Against ../shared/testvectors/tlog-1000, made by Go's sumdb/note: the log's
+ * Against $CMCC_SHARED_DIR/testvectors/tlog-1000, made by Go's sumdb/note: the log's
  * key from keys.txt signs checkpoint.logonly byte for byte; the witness key,
  * derived as tools/tlog-vectors/main.go derives it, cosigns it into
  * `checkpoint` byte for byte; both open with the verifier keys of keys.txt.

@@ -2,7 +2,7 @@
  * test_log_tile.c: C2SP tlog-tiles paths, hash tiles and entry bundles
  * (log/tile.c).
  *
- * Every file under ../shared/testvectors/tlog-1000/tile (made by Go's
+ * Every file under $CMCC_SHARED_DIR/testvectors/tlog-1000/tile (made by Go's
  * sumdb/tlog) is found by walking the directory, its path parsed and
  * formatted back, and its bytes regenerated from entries.txt; tile_width_in
  * names exactly the tiles that are there. Then the path grammar: canonical

@@ -1,7 +1,7 @@
 /*
  * test_log_tree.c: RFC 6962 hashes, roots, proofs and appends (log/tree.c).
  *
- * Against ../shared/testvectors/tlog-1000, made by Go's sumdb/tlog: the tree
+ * Against $CMCC_SHARED_DIR/testvectors/tlog-1000, made by Go's sumdb/tlog: the tree
  * built by log_frontier_append from entries.txt has the checkpoint's root,
  * and every proof of proofs.json is reproduced byte for byte and checks.
  * Against a naive RFC 6962 MTH/PATH/SUBPROOF written here: every inclusion

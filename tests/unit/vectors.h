@@ -1,5 +1,5 @@
 /*
- * vectors.h: what the unit tests that read ../shared/testvectors/tlog-1000
+ * vectors.h: what the unit tests that read $CMCC_SHARED_DIR/testvectors/tlog-1000
  * share: where it is, and reading one of its files whole. Include after
  * cmocka.h.
  */
