@@ -12,7 +12,7 @@
 
 import { h, replace, id, entryLink } from '../dom.js';
 import { t, tn, num, ordinal, label, dateTime, timeEl } from '../i18n.js';
-import { title, figure, figures, facts, badge, section, verifyMark, verifyWhy, errorBox } from '../ui.js';
+import { title, figure, figures, facts, badge, section, table, verifyMark, verifyWhy, errorBox } from '../ui.js';
 import { proportion, COLORS } from '../charts.js';
 import { makeVerifier } from '../checkpoint.js';
 import { accountLabel, accountColor, eventSummary } from '../accounts.js';
@@ -53,6 +53,39 @@ function labelPart(c) {
           tn('consignment.label.line', { line: ordinal(l.line), item: h('bdi', {}, l.item), qty: num(l.declared), unit: label('unit', l.unit) })))),
         h('p', { class: 'label-text' }, h('span', { class: 'sr-only' }, t('consignment.label.text'), ' '), h('code', { dir: 'ltr' }, text)))),
     h('p', {}, h('button', { type: 'button', class: 'print-label-button', onclick: printLabel }, t('consignment.label.print'))));
+}
+
+const FIG_KEYS = ['declared', 'approved', 'entered', 'distributed', 'held', 'pending', 'lost', 'unaccounted'];
+const TONE = { entered: 'entered', distributed: 'distributed', held: 'held', pending: 'pending', lost: 'lost', unaccounted: 'unaccounted' };
+
+/** The consignment's lines summed per unit: [{unit, declared, ..., unaccounted}]. */
+function byUnit(lines) {
+  const out = new Map();
+  for (const l of lines) {
+    const u = out.get(l.unit) || Object.fromEntries([['unit', l.unit], ...FIG_KEYS.map((k) => [k, 0])]);
+    u.declared += l.declared || 0;
+    u.approved += l.approved || 0;
+    u.entered += l.entered || 0;
+    for (const [a, q] of Object.entries(l.accounts || {})) {
+      const k = a === 'distributed' ? a : a.slice(0, a.indexOf(':'));
+      if (k in u && k !== 'unit') u[k] += q;
+    }
+    out.set(l.unit, u);
+  }
+  return [...out.values()];
+}
+
+/** The consignment's figures, in its unit; one row per unit when its lines have several (never added together). */
+function unitFigures(c) {
+  const units = byUnit(c.lines || []);
+  if (units.length <= 1) {
+    const unit = units[0] ? label('unit', units[0].unit) : '';
+    return figures(FIG_KEYS.map((k) => figure(`c-${k}`, c[k], t(`acct.${k}`), { tone: TONE[k] || '', hint: unit })));
+  }
+  return table([
+    { key: 'unit', label: t('consignment.unit'), cell: (u) => label('unit', u.unit) },
+    ...FIG_KEYS.map((k) => ({ key: k, label: t(`acct.${k}`), num: true })),
+  ], units, { caption: t('consignment.by_unit'), cls: 'c-units', rowAttrs: (u) => ({ 'data-unit': u.unit }) });
 }
 
 function lineCard(l) {
@@ -222,15 +255,7 @@ export default async function consignment(ctx) {
         [t('consignment.declared_on'), dateTime(c.time)],
         [t('consignment.screened'), c.screened ? t('common.yes') : t('common.no')],
       ]),
-      figures(
-        figure('c-declared', c.declared, t('acct.declared')),
-        figure('c-approved', c.approved, t('acct.approved')),
-        figure('c-entered', c.entered, t('acct.entered'), { tone: 'entered' }),
-        figure('c-distributed', c.distributed, t('acct.distributed'), { tone: 'distributed' }),
-        figure('c-held', c.held, t('acct.held'), { tone: 'held' }),
-        figure('c-pending', c.pending, t('acct.pending'), { tone: 'pending' }),
-        figure('c-lost', c.lost, t('acct.lost'), { tone: 'lost' }),
-        figure('c-unaccounted', c.unaccounted, t('acct.unaccounted'), { tone: 'unaccounted' })),
+      unitFigures(c),
       proportion([
         { label: t('acct.distributed'), value: c.distributed, color: COLORS.distributed },
         { label: t('acct.held'), value: c.held, color: COLORS.held },

@@ -6,7 +6,7 @@
 
 import { h, replace, id, hashWith } from '../dom.js';
 import { t, num, date, label } from '../i18n.js';
-import { title, table, badge, empty, figures, figure } from '../ui.js';
+import { title, table, badge, empty } from '../ui.js';
 import { proportion, legend, COLORS } from '../charts.js';
 
 const STATUSES = ['declared', 'refused', 'screened', 'entering', 'in_transit', 'in_custody', 'completed'];
@@ -77,7 +77,6 @@ export default async function consignments(ctx) {
       : empty(t('consignments.none')));
   }
 
-  const sum = (k) => all.reduce((a, c) => a + (c[k] || 0), 0);
   replace(ctx.main,
     title(t('consignments.title'), t('consignments.sub')),
     h('section', { class: 'card' },
@@ -92,13 +91,9 @@ export default async function consignments(ctx) {
         (q.status || q.crossing || q.org || q.q)
           ? h('a', { href: '#/consignments', class: 'button secondary' }, t('consignments.clear')) : null),
       (q.org ? h('p', { class: 'muted' }, t('consignments.org_note')) : null),
-      figures(
-        figure('list-entered', sum('entered'), t('acct.entered'), { tone: 'entered' }),
-        figure('list-distributed', sum('distributed'), t('acct.distributed'), { tone: 'distributed' }),
-        figure('list-held', sum('held'), t('acct.held'), { tone: 'held' }),
-        figure('list-pending', sum('pending'), t('acct.pending'), { tone: 'pending' }),
-        figure('list-lost', sum('lost'), t('acct.lost'), { tone: 'lost' }),
-        figure('list-unaccounted', sum('unaccounted'), t('acct.unaccounted'), { tone: 'unaccounted' })),
+      // no sum over consignments: their lines are in different units (the
+      // overview has the figures by commodity and unit)
+      h('p', { class: 'muted' }, t('consignments.units_note'), ' ', h('a', { href: '#/' }, t('consignments.units_link'))),
       legend(['distributed', 'held', 'pending', 'lost', 'unaccounted'].map((k) => ({ label: t(`acct.${k}`), color: COLORS[k] }))),
       count,
       tbodyHolder));
