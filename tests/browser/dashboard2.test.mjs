@@ -111,3 +111,39 @@ test('overview: one row per commodity and unit, equal to /v1/stats by_unit; the 
   await noMissingStrings(page, 'overview by unit');
   await page.close();
 });
+
+/* ---- what happened to a consignment ---- */
+
+/** The outcome the badge must say, from the consignment's accounts. */
+function outcomeOf(c) {
+  if (c.status === 'refused') return 'refused';
+  if (c.status !== 'completed' || !c.entered) return 'open';
+  if (c.distributed === c.entered) return 'delivered';
+  return c.distributed > 0 ? 'delivered_losses' : 'lost';
+}
+
+test('badges: c-06-3 (464 lost, 6 unaccounted, nothing distributed) says Lost, not Completed; every badge follows its accounts', async () => {
+  const all = (await api('/v1/consignments')).consignments;
+  const c = all.find((x) => x.consignment === 'c-06-3');
+  assert.deepEqual([c.entered, c.distributed, c.lost, c.unaccounted, c.status], [470, 0, 464, 6, 'completed']);
+  const page = await open('/consignments');
+  const badges = await page.$$eval('table.consignments tbody tr', (trs) => Object.fromEntries(trs.map((tr) => {
+    const b = tr.querySelector('.badge');
+    return [tr.dataset.id, { outcome: b.dataset.outcome, text: b.textContent, red: getComputedStyle(b).color }];
+  })));
+  for (const x of all) assert.equal(badges[x.consignment].outcome, outcomeOf(x), x.consignment);
+  assert.equal(badges['c-06-3'].text, 'Lost');
+  const kinds = new Set(Object.values(badges).map((b) => b.outcome));
+  for (const k of ['delivered_losses', 'lost', 'open']) assert.ok(kinds.has(k), `the demo has a consignment ${k}`);
+  await page.goto(new URL('#/consignments/c-06-3', BASE).href);
+  await ready(page);
+  const b = await page.$eval('.status-line .badge', (e) => ({ o: e.dataset.outcome, text: e.textContent, bg: getComputedStyle(e).backgroundColor }));
+  assert.equal(b.o, 'lost');
+  assert.equal(b.text, 'Lost');
+  assert.doesNotMatch(await page.$eval('.status-line', (e) => e.textContent), /Completed/);
+  assert.match(await page.$eval('.status-line', (e) => e.textContent), /464/);
+  const [r, g] = b.bg.match(/\d+/g).map(Number);
+  assert.ok(r > g, `the badge is red, not green (${b.bg})`);
+  await shot(page, 'badge-c-06-3');
+  await page.close();
+});

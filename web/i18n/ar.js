@@ -223,6 +223,11 @@ export default {
     declared_on: 'تاريخ الإعلان',
     screened: 'فُحصت',
     where_label: 'أين توجد الآن الكمية التي دخلت',
+    outcome_help: {
+      delivered: 'وُزّع كل ما دخل ({entered})',
+      delivered_losses: 'من {entered} دخلت، وُزّع {distributed}؛ فُقد {lost} ولم يُعلم مصير {unaccounted}',
+      lost: 'لم يُوزَّع شيء: من {entered} دخلت، فُقد {lost} ولم يُعلم مصير {unaccounted}',
+    },
     status_help: {
       declared: 'مُعلنة، لم تُفحص بعد عند المعبر',
       refused: 'لم يُوافق على شيء منها عند الفحص',
@@ -710,6 +715,7 @@ export default {
   },
 
   enum: {
+    consignment_outcome: { delivered: 'سُلّمت', delivered_losses: 'سُلّمت مع خسائر', lost: 'فُقدت' },
     consignment_status: {
       declared: 'مُعلنة', refused: 'مرفوضة', screened: 'مفحوصة', entering: 'قيد الإدخال',
       in_transit: 'قيد النقل', in_custody: 'في العهدة', completed: 'مكتملة',

@@ -219,6 +219,11 @@ export default {
     declared_on: 'Declared',
     screened: 'Screened',
     where_label: 'Where the entered quantity is now',
+    outcome_help: {
+      delivered: 'all {entered} that entered were distributed',
+      delivered_losses: 'of {entered} that entered, {distributed} were distributed; {lost} lost, {unaccounted} unaccounted for',
+      lost: 'nothing was distributed: of {entered} that entered, {lost} were lost and {unaccounted} are unaccounted for',
+    },
     status_help: {
       declared: 'declared, not yet screened at the crossing',
       refused: 'nothing was approved at screening',
@@ -686,6 +691,7 @@ export default {
   },
 
   enum: {
+    consignment_outcome: { delivered: 'Delivered', delivered_losses: 'Delivered with losses', lost: 'Lost' },
     consignment_status: {
       declared: 'Declared', refused: 'Refused', screened: 'Screened', entering: 'Entering',
       in_transit: 'In transit', in_custody: 'In custody', completed: 'Completed',

@@ -12,7 +12,7 @@
 
 import { h, replace, id, entryLink } from '../dom.js';
 import { t, tn, num, ordinal, label, dateTime, timeEl } from '../i18n.js';
-import { title, figure, figures, facts, badge, section, table, verifyMark, verifyWhy, errorBox } from '../ui.js';
+import { title, figure, figures, facts, badge, section, table, consignmentBadge, outcome, verifyMark, verifyWhy, errorBox } from '../ui.js';
 import { proportion, COLORS } from '../charts.js';
 import { makeVerifier } from '../checkpoint.js';
 import { accountLabel, accountColor, eventSummary } from '../accounts.js';
@@ -243,8 +243,11 @@ export default async function consignment(ctx) {
   replace(ctx.main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/consignments' }, t('consignment.back'))),
     title(tn('consignment.title', { id: id(c.consignment) })),
-    h('div', { class: 'status-line' }, badge('consignment_status', c.status),
-      ' ', h('span', { class: 'muted' }, t(`consignment.status_help.${c.status}`))),
+    h('div', { class: 'status-line' }, consignmentBadge(c),
+      ' ', h('span', { class: 'muted' }, outcome(c) === 'open' || outcome(c) === 'refused'
+        ? t(`consignment.status_help.${c.status}`) : t(`consignment.outcome_help.${outcome(c)}`, {
+          entered: num(c.entered), distributed: num(c.distributed), lost: num(c.lost), unaccounted: num(c.unaccounted),
+        }))),
     h('section', { class: 'card' },
       facts([
         [t('consignment.declared_by'), id(c.declared_by)],

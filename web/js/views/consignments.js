@@ -6,7 +6,7 @@
 
 import { h, replace, id, hashWith } from '../dom.js';
 import { t, num, date, label } from '../i18n.js';
-import { title, table, badge, empty } from '../ui.js';
+import { title, table, empty, consignmentBadge } from '../ui.js';
 import { proportion, legend, COLORS } from '../charts.js';
 
 const STATUSES = ['declared', 'refused', 'screened', 'entering', 'in_transit', 'in_custody', 'completed'];
@@ -56,7 +56,7 @@ export default async function consignments(ctx) {
     count.dataset.shown = rows.length;
     replace(tbodyHolder, rows.length ? table([
       { key: 'consignment', label: t('consignments.col.id'), cell: (c) => h('a', { href: `#/consignments/${encodeURIComponent(c.consignment)}` }, id(c.consignment)) },
-      { key: 'status', label: t('consignments.col.status'), cell: (c) => badge('consignment_status', c.status) },
+      { key: 'status', label: t('consignments.col.status'), cell: (c) => consignmentBadge(c) },
       { key: 'split', label: t('consignments.col.where'), cell: (c) => proportion([
         { label: t('acct.distributed'), value: c.distributed, color: COLORS.distributed },
         { label: t('acct.held'), value: c.held, color: COLORS.held },
