@@ -147,3 +147,28 @@ test('badges: c-06-3 (464 lost, 6 unaccounted, nothing distributed) says Lost, n
   await shot(page, 'badge-c-06-3');
   await page.close();
 });
+
+/* ---- names in the page's language, data text isolated ---- */
+
+test('names: orgs and places by their Arabic names in Arabic, English names in English, each in a <bdi>; a screenshot in each language', async () => {
+  const places = Object.fromEntries((await api('/v1/places')).places.map((p) => [p.place, p]));
+  const orgs = Object.fromEntries((await api('/v1/orgs')).orgs.map((o) => [o.org, o]));
+  assert.equal(places['kerem-shalom'].names.ar, 'معبر كرم أبو سالم');
+  for (const lang of ['en', 'ar']) {
+    const page = await open('/consignments/c-06-3', { lang });
+    const shown = await page.$$eval('[data-org], [data-place]', (els) => els.map((e) => ({
+      tag: e.tagName, org: e.dataset.org, place: e.dataset.place, text: e.textContent,
+    })));
+    assert.ok(shown.length >= 6, `${lang}: names shown`);
+    for (const x of shown) {
+      assert.equal(x.tag, 'BDI', `${lang}: ${x.org || x.place} is isolated from the page's direction`);
+      const entry = x.org ? orgs[x.org] : places[x.place];
+      const want = (lang !== 'en' && entry.names && entry.names[lang]) || entry.name;
+      assert.equal(x.text, want, `${lang}: the name of ${x.org || x.place}`);
+    }
+    if (lang === 'ar') assert.ok(shown.some((x) => /[\u0600-\u06FF]/.test(x.text)), 'Arabic names');
+    await noMissingStrings(page, `consignment (${lang})`);
+    await shot(page, `names-consignment-${lang}`);
+    await page.close();
+  }
+});

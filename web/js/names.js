@@ -6,6 +6,7 @@
  * {"ar": "...", "he": "..."}), else the English `name`, else the id. */
 
 import { lang } from './i18n.js';
+import { h } from './dom.js';
 import { getToken } from './api.js';
 
 let loadedFor = null;
@@ -35,3 +36,8 @@ export function nameOf(entry, fallback) {
 
 export const orgName = (id) => nameOf(orgs.get(id), id);
 export const placeName = (id) => nameOf(places.get(id), id);
+
+/** An org's name as a node, isolated from the text's direction (<bdi>), its id in the title. */
+export const orgEl = (id) => (id ? h('bdi', { class: 'name', title: id, 'data-org': id }, orgName(id)) : '—');
+/** A place's name as a node, likewise. */
+export const placeEl = (id) => (id ? h('bdi', { class: 'name', title: id, 'data-place': id }, placeName(id)) : '—');

@@ -18,6 +18,7 @@ import { makeVerifier } from '../checkpoint.js';
 import { accountLabel, accountColor, eventSummary } from '../accounts.js';
 import { b64encode, hashEngine } from '../verify.js';
 import { qrSvg } from '../qr.js';
+import { loadNames, orgEl, placeEl } from '../names.js';
 
 /** What a consignment's QR code holds (docs/protocol.md, "Consignment labels"). */
 export const labelText = (cid) => `cmcc:consignment:${cid}`;
@@ -122,12 +123,12 @@ function timeline(transfers) {
       h('div', { class: 'tl-when' }, timeEl(h, tr.time)),
       h('div', { class: 'tl-what' },
         h('p', {}, h('strong', {}, label('transfer_kind', tr.kind)), ' ',
-          tn('consignment.transfer_from_to', { from: id(tr.from), to: id(tr.to) }),
-          tr.place ? [' ', tn('consignment.at_place', { place: id(tr.place) })] : null, ' ',
+          tn('consignment.transfer_from_to', { from: orgEl(tr.from), to: orgEl(tr.to) }),
+          tr.place ? [' ', tn('consignment.at_place', { place: placeEl(tr.place) })] : null, ' ',
           badge('transfer_status', tr.status)),
         h('p', { class: 'muted' }, t('consignment.transfer_id'), ' ', id(tr.transfer),
           tr.closed ? [' · ', t(`consignment.closed_${tr.status}`, {}), ' ', timeEl(h, tr.closed)] : null),
-        tr.reason ? h('p', {}, t('consignment.reject_reason'), ' ', h('q', {}, tr.reason)) : null,
+        tr.reason ? h('p', {}, t('consignment.reject_reason'), ' ', h('q', {}, h('bdi', {}, tr.reason))) : null,
         h('ul', { class: 'tl-lines' }, (tr.lines || []).map((l) => h('li', {},
           tn('consignment.tl_line', {
             line: ordinal(l.line), sent: num(l.sent),
@@ -135,7 +136,7 @@ function timeline(transfers) {
           }),
           l.received != null && l.received < l.sent
             ? h('span', { class: 'short' }, ' ', t('consignment.shortfall', { n: num(l.sent - l.received) })) : null))),
-        short.length ? h('p', { class: 'note' }, t('consignment.shortfall_note', { from: tr.from })) : null));
+        short.length ? h('p', { class: 'note' }, tn('consignment.shortfall_note', { from: orgEl(tr.from) })) : null));
   }));
 }
 
@@ -150,7 +151,7 @@ function eventsPart(ctx, events) {
       h('div', { class: 'ev-head' },
         entryLink(e.index, t('consignment.log_index', { n: ordinal(e.index) })),
         h('span', { class: 'ev-type' }, label('event_type', e.type)),
-        h('span', { class: 'muted' }, tn('consignment.by_org', { org: id(e.org) })),
+        h('span', { class: 'muted' }, tn('consignment.by_org', { org: orgEl(e.org) })),
         mark),
       what, why);
     rows.set(e.index, { li, mark, what, why, e });
@@ -240,6 +241,7 @@ export default async function consignment(ctx) {
       errorBox(err), h('p', {}, h('a', { href: '#/consignments' }, t('consignment.back'))));
     return;
   }
+  await loadNames(ctx);
   replace(ctx.main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/consignments' }, t('consignment.back'))),
     title(tn('consignment.title', { id: id(c.consignment) })),
@@ -250,11 +252,11 @@ export default async function consignment(ctx) {
         }))),
     h('section', { class: 'card' },
       facts([
-        [t('consignment.declared_by'), id(c.declared_by)],
-        [t('consignment.consignee'), id(c.consignee)],
-        [t('consignment.crossing'), id(c.crossing)],
-        [t('consignment.donor'), c.donor],
-        [t('consignment.reference'), c.reference],
+        [t('consignment.declared_by'), orgEl(c.declared_by)],
+        [t('consignment.consignee'), orgEl(c.consignee)],
+        [t('consignment.crossing'), placeEl(c.crossing)],
+        [t('consignment.donor'), c.donor ? h('bdi', {}, c.donor) : null],
+        [t('consignment.reference'), c.reference ? h('bdi', {}, c.reference) : null],
         [t('consignment.declared_on'), dateTime(c.time)],
         [t('consignment.screened'), c.screened ? t('common.yes') : t('common.no')],
       ]),
