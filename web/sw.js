@@ -20,7 +20,7 @@ const SHELL = [
   './', 'index.html', 'app.css', 'favicon.svg', 'manifest.webmanifest', 'data/gaza-strip.json',
   'i18n/en.js', 'i18n/ar.js',
   'js/accounts.js', 'js/api.js', 'js/app.js', 'js/charts.js', 'js/checkpoint.js', 'js/dom.js',
-  'js/i18n.js', 'js/qr.js', 'js/sha256.js', 'js/ui.js', 'js/verify.js',
+  'js/i18n.js', 'js/names.js', 'js/qr.js', 'js/sha256.js', 'js/ui.js', 'js/verify.js',
   'js/record/db.js', 'js/record/forms.js', 'js/record/outbox.js', 'js/record/sign.js', 'js/record/sync.js',
   'js/views/alerts.js', 'js/views/consignment.js', 'js/views/consignments.js', 'js/views/disarmament.js',
   'js/views/entry.js', 'js/views/force.js', 'js/views/incidents.js', 'js/views/map.js',

@@ -163,6 +163,52 @@ static int write_key(const char *path, const log_key *k, cm_error *err)
     return ok ? 0 : cm_fail(err, CM_INTERNAL, "", "cannot write %s", path);
 }
 
+/* The Arabic names of the demo's orgs and places: org.admit and
+ * place.define carry them as {"names": {"ar": ...}} (docs/protocol.md). */
+static const struct {
+    const char *id, *ar;
+} ar_names[] = {
+    {"coastal-relief", "تحالف الإغاثة الساحلي"},
+    {"northern-aid", "اتحاد المعونة الشمالي"},
+    {"med-health", "شركاء الصحة المتوسطيون"},
+    {"crossing-authority", "الهيئة المشتركة لتفتيش المعابر"},
+    {"swift-haulage", "سويفت للنقل"},
+    {"desert-line", "خط الصحراء للنقل"},
+    {"force-liaison", "خلية اتصال قوة الاستقرار"},
+    {"party-liaison", "مكتب تنسيق الطرف الشمالي"},
+    {"joint-monitoring", "بعثة المراقبة المشتركة للوسطاء"},
+    {"nordland-mod", "وزارة دفاع نوردلاند"},
+    {"austral-mod", "القوات المسلحة الأسترالية الجنوبية"},
+    {"meridia-mod", "هيئة أركان الدفاع الميريدية"},
+    {"isthmia-mod", "وزارة الداخلية الإستمية"},
+    {"verif-alpha", "فريق التحقق الدولي ألفا"},
+    {"verif-beta", "فريق التحقق الدولي بيتا"},
+    {"kerem-shalom", "معبر كرم أبو سالم"},
+    {"kissufim", "معبر كيسوفيم"},
+    {"zikim", "معبر زيكيم"},
+    {"rafah", "معبر رفح"},
+    {"wh-khan-younis", "مركز خان يونس اللوجستي"},
+    {"wh-deir-al-balah", "مستودع دير البلح"},
+    {"wh-gaza-city", "المستودع المركزي في مدينة غزة"},
+    {"dp-al-mawasi", "نقطة توزيع المواصي"},
+    {"dp-rafah-west", "نقطة توزيع تل السلطان"},
+    {"dp-nuseirat", "نقطة توزيع النصيرات"},
+    {"dp-jabalia", "نقطة توزيع جباليا"},
+    {"dp-beit-lahia", "نقطة توزيع بيت لاهيا"},
+    {"cp-khan-younis", "نقطة جمع الأسلحة في خان يونس"},
+    {"cp-gaza-city", "نقطة جمع الأسلحة في مدينة غزة"},
+    {"depot-south", "مستودع التحقق الجنوبي"},
+    {"depot-north", "مستودع التحقق الشمالي"},
+};
+
+/* Sets body's "names" to the Arabic name of id, when it has one. */
+static void add_names(json_t *body, const char *id)
+{
+    for (size_t i = 0; i < sizeof ar_names / sizeof ar_names[0]; i++)
+        if (strcmp(ar_names[i].id, id) == 0)
+            json_object_set_new(body, "names", json_pack("{s:s}", "ar", ar_names[i].ar));
+}
+
 static void registry(demo *d)
 {
     int64_t t = d->start - DEMO_DAY_MS; /* the day before the first consignment */
@@ -174,6 +220,7 @@ static void registry(demo *d)
         json_t *body = json_pack("{s:s,s:s,s:[s],s:[{s:s}]}", "org", o->org, "name", o->name,
                                  "roles", o->roles, "keys", "public_key", pub);
         if (o->country) json_object_set_new(body, "country", json_string(o->country));
+        add_names(body, o->org);
         demo_emit(d, DEMO_COORD, "org.admit", t += 600000, body);
     }
     for (size_t i = 0; i < N_PLACES; i++) {
@@ -181,6 +228,7 @@ static void registry(demo *d)
         json_t *body =
             json_pack("{s:s,s:s,s:s,s:f,s:f,s:s}", "place", p->place, "kind", p->kind, "name",
                       p->name, "lat", p->lat, "lon", p->lon, "sector", p->sector);
+        add_names(body, p->place);
         demo_emit(d, DEMO_COORD, "place.define", t += 300000, body);
     }
     demo_emit(d, DEMO_COORD, "place.status", d->start + 9 * DEMO_DAY_MS,

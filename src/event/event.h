@@ -140,6 +140,7 @@ typedef enum {
     FT_ARRAY,   /* array of min..max items, each as items[0] (a scalar) */
     FT_OBJECTS, /* array of min..max objects with the fields items[] */
     FT_POINTS,  /* array of min..max [lat, lon] pairs */
+    FT_NAMES,   /* object of 1..16 language tags ("ar", "he", "pt-br") -> text 1..max bytes */
 } ev_ftype;
 
 #define FF_REQUIRED 1u
@@ -356,6 +357,7 @@ typedef struct {
     union {
         struct {
             const char *org, *name, *country;
+            const json_t *names; /* NULL, or the body's "names" object */
             unsigned roles;
         } org_admit;
         struct {
@@ -372,6 +374,7 @@ typedef struct {
         } key_revoke;
         struct {
             const char *place, *kind, *name, *sector;
+            const json_t *names; /* NULL, or the body's "names" object */
             double lat, lon;
         } place_define;
         struct {

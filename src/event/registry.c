@@ -4,9 +4,9 @@
  * place.define, place.status.
  *
  * State kept (through effects):
- *   org    roles, name, country, active | suspended
+ *   org    roles, name, names (by language), country, active | suspended
  *   key    keyid -> (org, public key), active | revoked
- *   place  kind, name, lat, lon, sector, open | closed
+ *   place  kind, name, names (by language), lat, lon, sector, open | closed
  *
  * Rules:
  *   org.admit      the org is new; every key is new anywhere (else conflict)
@@ -51,6 +51,7 @@ static const ev_field admit_body[] = {
      .max = 16,
      .items = key_item},
     {.name = "country", .type = FT_TEXT, .max = 100},
+    {.name = "names", .type = FT_NAMES, .max = 200},
     {0}};
 static const ev_field suspend_body[] = {{.name = "org", .type = FT_ID, .flags = FF_REQUIRED},
                                         {.name = "reason", .type = FT_TEXT, .flags = FF_REQUIRED},
@@ -73,6 +74,7 @@ static const ev_field place_define_body[] = {
     {.name = "lat", .type = FT_LAT, .flags = FF_REQUIRED},
     {.name = "lon", .type = FT_LON, .flags = FF_REQUIRED},
     {.name = "sector", .type = FT_ID},
+    {.name = "names", .type = FT_NAMES, .max = 200},
     {0}};
 static const ev_field place_status_body[] = {
     {.name = "place", .type = FT_ID, .flags = FF_REQUIRED},
@@ -137,6 +139,7 @@ static int apply_admit(const ev_ctx *c, ev_effects *fx, cm_error *err)
     f->u.org_admit.org = org;
     f->u.org_admit.name = ev_str(b, "name");
     f->u.org_admit.country = ev_str(b, "country");
+    f->u.org_admit.names = json_object_get(b, "names");
     f->u.org_admit.roles = roles;
     const json_t *keys = json_object_get(b, "keys");
     for (size_t i = 0; i < json_array_size(keys); i++) {
@@ -227,6 +230,7 @@ static int apply_place_define(const ev_ctx *c, ev_effects *fx, cm_error *err)
     f->u.place_define.kind = ev_str(b, "kind");
     f->u.place_define.name = ev_str(b, "name");
     f->u.place_define.sector = ev_str(b, "sector");
+    f->u.place_define.names = json_object_get(b, "names");
     f->u.place_define.lat = ev_num(b, "lat");
     f->u.place_define.lon = ev_num(b, "lon");
     return 0;

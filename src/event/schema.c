@@ -70,6 +70,49 @@ static int check_array(const json_t *v, const ev_field *f, const char *path, cm_
     return 0;
 }
 
+/* A language tag as names keys it: 2 or 3 lowercase letters, then
+ * optionally '-' and 2 to 8 lowercase letters or digits ("ar", "pt-br"). */
+static int is_lang_tag(const char *t)
+{
+    size_t n = 0;
+    while (t[n] >= 'a' && t[n] <= 'z') n++;
+    if (n < 2 || n > 3) return 0;
+    if (!t[n]) return 1;
+    if (t[n] != '-') return 0;
+    size_t m = 0;
+    for (const char *p = t + n + 1; *p; p++, m++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) return 0;
+    return m >= 2 && m <= 8;
+}
+
+static int check_names(const json_t *v, const ev_field *f, const char *path, cm_error *err)
+{
+    if (!json_is_object(v) || json_object_size(v) < 1 || json_object_size(v) > 16)
+        return cm_fail(err, CM_BAD_REQUEST, path,
+                       "%s must be an object of 1 to 16 names by language, such as "
+                       "{\"ar\": \"...\", \"he\": \"...\"}",
+                       path);
+    const char *k;
+    const json_t *name;
+    char sub[CM_FIELD_MAX];
+    json_object_foreach((json_t *)v, k, name)
+    {
+        snprintf(sub, sizeof sub, "%s.%s", path, k);
+        if (!is_lang_tag(k))
+            return cm_fail(err, CM_BAD_REQUEST, path,
+                           "%s has the key \"%.40s\", which is not a language tag: use 2 or 3 "
+                           "lowercase letters, optionally followed by '-' and a region (\"ar\", "
+                           "\"pt-br\")",
+                           path, k);
+        long long max = f->max ? f->max : TEXT_MAX_DEFAULT;
+        if (!json_is_string(name) || json_string_length(name) < 1 ||
+            (long long)json_string_length(name) > max)
+            return cm_fail(err, CM_BAD_REQUEST, sub, "%s must be a string of 1 to %lld bytes", sub,
+                           max);
+    }
+    return 0;
+}
+
 static int check_value(const json_t *v, const ev_field *f, const char *path, cm_error *err)
 {
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
@@ -161,6 +204,8 @@ static int check_value(const json_t *v, const ev_field *f, const char *path, cm_
     case FT_OBJECTS:
     case FT_POINTS:
         return check_array(v, f, path, err);
+    case FT_NAMES:
+        return check_names(v, f, path, err);
     }
     return cm_fail(err, CM_INTERNAL, path, "unknown field kind");
 }

@@ -174,8 +174,9 @@ typedef struct {
 } store_alert_config;
 
 int store_alerts_json(store *s, const store_alert_config *c, cm_buf *out, cm_error *err);
-/* The public supply aggregates {"by_day":[...], "totals":{...}}: flows per
- * day and crossing, and the balances. */
+/* The public supply aggregates {"by_day":[...], "by_day_unit":[...],
+ * "by_unit":[...], "totals":{...}}: flows per day and crossing (and per
+ * category and unit), and the balances (and per category and unit). */
 int store_stats_json(store *s, cm_buf *out, cm_error *err);
 /* By crossing, by org and by category. */
 int store_reconciliation_json(store *s, cm_buf *out, cm_error *err);

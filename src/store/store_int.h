@@ -163,8 +163,8 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
 int store_line_invariant(store *s, const char *consignment, long long line, cm_error *err);
 
 /* The schema of a new store (store_schema.c). */
-#define STORE_SCHEMA_VERSION 3
-/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "3" */
+#define STORE_SCHEMA_VERSION 4
+/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "4" */
 #define STORE_QUOTE_(x) #x
 #define STORE_QUOTE(x)  STORE_QUOTE_(x)
 extern const char store_schema_sql[];

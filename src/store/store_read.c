@@ -41,7 +41,8 @@ int store_orgs_json(store *s, cm_buf *out, cm_error *err)
     return store_json(
         s,
         "SELECT coalesce(json_group_array(json(o)), '[]') FROM ("
-        " SELECT json_object('org', org, 'name', name, 'roles', json(roles), 'country', country,"
+        " SELECT json_object('org', org, 'name', name, 'names', json(names), 'roles',"
+        "  json(roles), 'country', country,"
         "  'status', status, 'reason', reason, 'admitted', admitted, 'keys', json(("
         "   SELECT json_group_array(json_object('keyid', keyid, 'public_key', public_key,"
         "    'status', status)) FROM (SELECT * FROM keys k WHERE k.org = orgs.org"
@@ -54,7 +55,8 @@ int store_places_json(store *s, cm_buf *out, cm_error *err)
 {
     return store_json(s,
                       "SELECT coalesce(json_group_array(json(p)), '[]') FROM ("
-                      " SELECT json_object('place', place, 'kind', kind, 'name', name, 'lat', lat,"
+                      " SELECT json_object('place', place, 'kind', kind, 'name', name,"
+                      "  'names', json(names), 'lat', lat,"
                       "  'lon', lon, 'sector', sector, 'status', status, 'reason', reason,"
                       "  'defined', defined) AS p FROM places ORDER BY place)",
                       NULL, 0, out, err);

@@ -62,14 +62,14 @@ const char store_schema_sql[] =
     "  PRIMARY KEY(org, id)) WITHOUT ROWID;\n"
     "CREATE TABLE orgs(org TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL,\n"
     "  role_bits INTEGER NOT NULL, country TEXT, status TEXT NOT NULL, reason TEXT,\n"
-    "  admitted INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "  admitted INTEGER NOT NULL, updated INTEGER NOT NULL, names TEXT) WITHOUT ROWID;\n"
     "CREATE TABLE keys(keyid TEXT PRIMARY KEY, org TEXT NOT NULL, public_key TEXT NOT NULL,\n"
     "  status TEXT NOT NULL, reason TEXT, added INTEGER NOT NULL, updated INTEGER NOT NULL)\n"
     "  WITHOUT ROWID;\n"
     "CREATE INDEX keys_org ON keys(org, status);\n"
     "CREATE TABLE places(place TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,\n"
     "  lat REAL NOT NULL, lon REAL NOT NULL, sector TEXT, status TEXT NOT NULL, reason TEXT,\n"
-    "  defined INTEGER NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;\n"
+    "  defined INTEGER NOT NULL, updated INTEGER NOT NULL, names TEXT) WITHOUT ROWID;\n"
     "CREATE TABLE consignments(consignment TEXT PRIMARY KEY, declared_by TEXT NOT NULL,\n"
     "  consignee TEXT NOT NULL, crossing TEXT NOT NULL, donor TEXT, reference TEXT,\n"
     "  time INTEGER NOT NULL, screened INTEGER NOT NULL DEFAULT 0, first_entry INTEGER NOT NULL,\n"
@@ -148,7 +148,11 @@ const char *const store_upgrades[] = {
     /* 1 -> 2: the weapons' serial numbers are indexed */
     WEAPON_SERIAL_INDEX,
     /* 2 -> 3: a token may be bound to a device's key */
-    "ALTER TABLE tokens ADD COLUMN keyid TEXT;\n" TOKENS_KEYID_INDEX, NULL};
+    "ALTER TABLE tokens ADD COLUMN keyid TEXT;\n" TOKENS_KEYID_INDEX,
+    /* 3 -> 4: orgs and places may have names by language (JSON text) */
+    "ALTER TABLE orgs ADD COLUMN names TEXT;\n"
+    "ALTER TABLE places ADD COLUMN names TEXT;\n",
+    NULL};
 
 const char *const store_state_tables[] = {
     "event_ids",          "orgs",           "keys",          "places",

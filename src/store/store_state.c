@@ -13,6 +13,7 @@
 #include "common/mem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int v_org(void *ctx, const char *org, ev_org_state *out)
@@ -120,6 +121,16 @@ void store_view(store *s, ev_view *v)
     store_things_view(s, v);
 }
 
+/* Binds an org's or place's names by language (a JSON object, or NULL) as
+ * JSON text with sorted keys, or NULL. 0, or -1 when it cannot. */
+static int bind_names(sqlite3_stmt *st, int col, const json_t *names)
+{
+    if (!names) return sqlite3_bind_null(st, col) == SQLITE_OK ? 0 : -1;
+    char *text = json_dumps(names, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) return -1;
+    return sqlite3_bind_text(st, col, text, -1, free) == SQLITE_OK ? 0 : -1;
+}
+
 static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
 {
     sqlite3_stmt *st;
@@ -128,7 +139,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
     case FX_ORG_ADMIT: {
         st = store_stmt(s, SQ_ORG_ADMIT,
                         "INSERT INTO orgs(org, name, roles, role_bits, country, status, admitted, "
-                        "updated) VALUES(?,?,?,?,?,'active',?,?)",
+                        "updated, names) VALUES(?,?,?,?,?,'active',?,?,?)",
                         err);
         if (!st) return -1;
         cm_buf roles = CM_BUF_INIT;
@@ -141,7 +152,8 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         sqlite3_bind_int64(st, 6, at);
         sqlite3_bind_int64(st, 7, at);
         buf_free(&roles);
-        return store_step_done(s, st, err);
+        int rc = bind_names(st, 8, f->u.org_admit.names);
+        return rc ? store_fail(s, err, "org names") : store_step_done(s, st, err);
     }
     case FX_ORG_STATUS:
         st = store_stmt(s, SQ_ORG_STATUS,
@@ -178,7 +190,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
     case FX_PLACE_DEFINE:
         st = store_stmt(s, SQ_PLACE_DEFINE,
                         "INSERT INTO places(place, kind, name, lat, lon, sector, status, defined, "
-                        "updated) VALUES(?,?,?,?,?,?,'open',?,?)",
+                        "updated, names) VALUES(?,?,?,?,?,?,'open',?,?,?)",
                         err);
         if (!st) return -1;
         store_bind_text(st, 1, f->u.place_define.place);
@@ -189,6 +201,7 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
         store_bind_text(st, 6, f->u.place_define.sector);
         sqlite3_bind_int64(st, 7, at);
         sqlite3_bind_int64(st, 8, at);
+        if (bind_names(st, 9, f->u.place_define.names)) return store_fail(s, err, "place names");
         return store_step_done(s, st, err);
     case FX_PLACE_STATUS:
         st = store_stmt(s, SQ_PLACE_STATUS,

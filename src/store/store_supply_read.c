@@ -10,11 +10,14 @@
  *                  and the entries that concern it
  *   alerts         transfers pending too long, unaccounted balances, holdings
  *                  with no movement for too long, orgs losing too much
- *   stats          public flows per day and crossing, and the balances
+ *   stats          public flows per day and crossing, and the balances; the
+ *                  same per commodity (category) and unit, which are never
+ *                  added together
  *   reconciliation by crossing, by org and by category
  *
- * Totals add quantities across lines whatever their unit; per-line figures
- * keep the unit. Times are RFC 3339 UTC.
+ * Totals add quantities across lines whatever their unit (the count of
+ * things moved, for checks); per-line figures, and the stats' by_unit and
+ * by_day_unit, keep the unit. Times are RFC 3339 UTC.
  */
 #include "store/store_int.h"
 
@@ -212,12 +215,33 @@ int store_stats_json(store *s, cm_buf *out, cm_error *err)
         "  FROM consignments),"
         " days AS (SELECT day, crossing, sum(consignments) AS consignments,"
         "  sum(entered) AS entered, sum(distributed) AS distributed, sum(lost) AS lost,"
-        "  sum(unaccounted) AS unaccounted FROM flows GROUP BY day, crossing)"
+        "  sum(unaccounted) AS unaccounted FROM flows GROUP BY day, crossing),"
+        /* the same flows per commodity and unit: a line's category and unit */
+        " unit_days AS (SELECT date(m.time / 1000, 'unixepoch') AS day, c.crossing AS crossing,"
+        "  l.category AS category, l.unit AS unit,"
+        "  sum(CASE WHEN m.from_account = '' THEN m.qty WHEN m.to_account = '' THEN -m.qty"
+        "   ELSE 0 END) AS entered,"
+        "  sum(CASE WHEN m.to_account = 'distributed' THEN m.qty ELSE 0 END) AS distributed,"
+        "  sum(CASE WHEN substr(m.to_account, 1, 5) = 'lost:' THEN m.qty ELSE 0 END) AS lost,"
+        "  sum(CASE WHEN substr(m.to_account, 1, 12) = 'unaccounted:' THEN m.qty ELSE 0 END)"
+        "   AS unaccounted"
+        "  FROM movements m JOIN consignments c ON c.consignment = m.consignment"
+        "  JOIN lines l ON l.consignment = m.consignment AND l.line = m.line"
+        "  GROUP BY day, crossing, category, unit)"
         "SELECT json_object("
         " 'by_day', json((SELECT coalesce(json_group_array(json_object('day', day,"
         "  'crossing', crossing, 'consignments', consignments, 'entered', entered,"
         "  'distributed', distributed, 'lost', lost, 'unaccounted', unaccounted)), '[]')"
         "  FROM (SELECT * FROM days ORDER BY day, crossing))),"
+        " 'by_day_unit', json((SELECT coalesce(json_group_array(json_object('day', day,"
+        "  'crossing', crossing, 'category', category, 'unit', unit, 'entered', entered,"
+        "  'distributed', distributed, 'lost', lost, 'unaccounted', unaccounted)), '[]')"
+        "  FROM (SELECT * FROM unit_days WHERE entered != 0 OR distributed != 0 OR lost != 0"
+        "   OR unaccounted != 0 ORDER BY day, crossing, category, unit))),"
+        " 'by_unit', json((SELECT coalesce(json_group_array(json_object('category', category,"
+        "  'unit', unit, 'consignments', nc, 'lines', n, " TOTALS ")), '[]') FROM ("
+        "  SELECT category, unit, count(DISTINCT consignment) AS nc, count(*) AS n, " SUMS
+        "  FROM line_balances GROUP BY category, unit ORDER BY category, unit))),"
         " 'totals', json(" ALL_TOTALS "))",
         NULL, 0, out, err);
 }

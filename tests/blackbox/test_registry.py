@@ -67,6 +67,32 @@ class Registry(ct.LogTestCase):
                                            "name": "I", "lat": 0, "lon": 0})
         self.assertEqual(L.places()["indexed-place"]["defined"], r["index"])
 
+    def test_names_by_language_are_kept_and_shown(self):
+        """The optional names of org.admit and place.define come back from
+        /v1/orgs and /v1/places as given (null when there are none), and
+        an org or place admitted without them is unchanged."""
+        L = self.log
+        names = {"ar": "إغاثة الساحل", "he": "סיוע החוף"}
+        L.ok(L.coord, "org.admit", {"org": "named-org", "name": "Coastal Relief",
+                                    "roles": ["humanitarian"],
+                                    "keys": [{"public_key": ct.Key().pub_b64}], "names": names})
+        self.assertEqual(L.orgs()["named-org"]["names"], names)
+        self.assertEqual(L.orgs()["named-org"]["name"], "Coastal Relief")
+        self.assertIsNone(L.orgs()["cell"]["names"])
+        L.define_place("named-place", names={"ar": "كرم أبو سالم", "pt-br": "Kerem"})
+        self.assertEqual(L.places()["named-place"]["names"], {"ar": "كرم أبو سالم", "pt-br": "Kerem"})
+        L.define_place("unnamed-place")
+        self.assertIsNone(L.places()["unnamed-place"]["names"])
+        # refused names change nothing: the place stays undefined
+        size = L.size()
+        r = L.post(ct.signed(L.coord, ct.event("place.define", {
+            "place": "bad-names", "kind": "depot", "name": "B", "lat": 0, "lon": 0,
+            "names": {"AR": "x"}}, ct.COORD_ORG)))
+        self.assertError(r, 400, "bad_request", "body.names")
+        self.assertIn("language tag", r.json["error"]["message"])
+        self.assertEqual(L.size(), size)
+        self.assertNotIn("bad-names", L.places())
+
     def test_key_add_by_the_org_itself(self):
         L = self.log
         k1 = L.admit("self-adder", ["humanitarian"])[0]

@@ -374,6 +374,43 @@ class Life(unittest.TestCase):
             "consignments": 3, "declared": 1500 + 100 + 47, "approved": 1450 + 100,
             "entered": 1450, "held": 350, "pending": 100, "distributed": 900, "lost": 90,
             "unaccounted": 10})
+        # per commodity and unit: never two units in one figure; they add up
+        # to the totals, to by_category of /v1/reconciliation, and per day to by_day
+        sup = j["supply"]
+        keys = [(u["category"], u["unit"]) for u in sup["by_unit"]]
+        self.assertEqual(keys, sorted(set(keys)))
+        lines = set()
+        for c in L.get("/v1/consignments").json["consignments"]:
+            for ln in L.get("/v1/consignments/" + c["consignment"]).json["lines"]:
+                lines.add((ln["category"], ln["unit"]))
+        self.assertEqual(set(keys), lines)
+        u = {(x["category"], x["unit"]): x for x in sup["by_unit"]}
+        self.assertEqual((u["food", "bag"]["entered"], u["food", "bag"]["lost"]), (1000, 90))
+        self.assertEqual((u["wash", "kit"]["entered"], u["wash", "kit"]["pending"]), (250, 100))
+        measures = ("declared", "approved", "entered", "held", "pending", "distributed",
+                    "lost", "unaccounted")
+        for m in measures:
+            self.assertEqual(sum(u[m] for u in sup["by_unit"]), sup["totals"][m], m)
+        by_cat = {}
+        for u in sup["by_unit"]:
+            row = by_cat.setdefault(u["category"], dict(category=u["category"], lines=0,
+                                                        **{m: 0 for m in measures}))
+            row["lines"] += u["lines"]
+            for m in measures:
+                row[m] += u[m]
+        self.assertEqual(sorted(by_cat.values(), key=lambda r: r["category"]),
+                         L.get("/v1/reconciliation").json["by_category"])
+        flows = ("entered", "distributed", "lost", "unaccounted")
+        per_day = {}
+        for d in sup["by_day_unit"]:
+            self.assertTrue(any(d[m] for m in flows), d)
+            self.assertIn((d["category"], d["unit"]), lines)
+            acc = per_day.setdefault((d["day"], d["crossing"]), [0] * 4)
+            for i, m in enumerate(flows):
+                acc[i] += d[m]
+        self.assertEqual(per_day, {k: list(v[1:]) for k, v in rows.items() if any(v[1:])})
+        order = [(d["day"], d["crossing"], d["category"], d["unit"]) for d in sup["by_day_unit"]]
+        self.assertEqual(order, sorted(order))
 
     def test_5_reconciliation(self):
         L = self.log

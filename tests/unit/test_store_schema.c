@@ -81,10 +81,12 @@ static void add_weapon(store *s, const char *id, const char *serial, int created
     free(sql);
 }
 
-/* Takes the store back to what version 2 made: tokens had no keyid. */
+/* Takes the store back to what version 2 made: tokens had no keyid, and
+ * (as in version 3) orgs and places had no names. */
 static void make_version_2(store *s)
 {
     exec(s, "DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
+            "ALTER TABLE orgs DROP COLUMN names; ALTER TABLE places DROP COLUMN names;"
             "UPDATE meta SET value = '2' WHERE key = 'schema'");
 }
 

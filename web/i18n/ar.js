@@ -90,8 +90,14 @@ export default {
       pending: 'قيد النقل',
       lost: 'فُقدت',
       unaccounted: 'غير معلوم مصيرها',
+      commodities: 'سلعة ووحدة',
     },
-    totals_note: 'تُجمع الكميات من كل البنود بصرف النظر عن الوحدة. المُعلن: {declared}؛ الموافَق عليه عند الفحص: {approved}.',
+    by_unit: 'حسب السلعة والوحدة',
+    by_unit_caption: 'الأرصدة الحالية حسب السلعة والوحدة',
+    by_unit_note: 'كل صف سلعة واحدة بوحدة واحدة: لا تُجمع الأكياس والحقائب واللترات معاً أبداً. «دخلت» هو ما عبر المعبر؛ وهو الآن موزَّع أو في العهدة أو قيد النقل أو مفقود أو غير معلوم المصير.',
+    commodity: '{category} ({unit})',
+    split_of: 'أين أصبح ما دخل من {what}',
+    pick_unit: 'السلعة والوحدة',
     per_day: 'حسب اليوم والمعبر',
     measure: {
       entered: 'ما دخل',
@@ -99,11 +105,11 @@ export default {
       lost: 'ما فُقد',
       unaccounted: 'ما لم يُعلم مصيره',
     },
-    in_period: '{n} خلال الفترة',
-    chart_label: '{measure} في كل يوم، مكدّساً حسب المعبر',
+    in_period_unit: '{n} {unit} خلال الفترة',
+    chart_label_unit: '{measure} من {what} في كل يوم، مكدّساً حسب المعبر',
     as_table: 'اعرض هذه الأرقام في جدول',
-    table_caption: 'الكميات حسب اليوم والمعبر',
-    col: { day: 'اليوم (UTC)', crossing: 'المعبر', consignments: 'الشحنات المُعلنة' },
+    table_caption_unit: 'كميات {what} حسب اليوم والمعبر',
+    col: { day: 'اليوم (UTC)', crossing: 'المعبر', commodity: 'السلعة', split: 'أين هي' },
     no_flows: 'لم يدخل شيء بعد.',
     flows_note: 'تعرض الرسوم التدفقات في كل يوم (بتوقيت UTC، حسب وقت الحدث)؛ أما الأرقام أعلاه فهي الأرصدة الحالية. النقص الذي يُشطب لاحقاً كمفقود يُحسب مرة كغير معلوم المصير ومرة كمفقود.',
     movements: 'التحركات حسب النتيجة',
@@ -178,6 +184,8 @@ export default {
   },
 
   consignments: {
+    units_note: 'الكميات لكل شحنة على حدة؛ لا تُجمع بين الشحنات لأن بنودها قد تكون بوحدات مختلفة.',
+    units_link: 'الأرقام حسب السلعة والوحدة',
     title: 'الشحنات',
     sub: 'كل شحنة مُعلنة، وأين توجد كمياتها الآن، وحالتها.',
     search: 'بحث',
@@ -202,6 +210,8 @@ export default {
   },
 
   consignment: {
+    unit: 'الوحدة',
+    by_unit: 'كميات الشحنة حسب الوحدة',
     title: 'الشحنة {id}',
     back: '→ كل الشحنات',
     not_found: 'لا توجد شحنة {id}',
@@ -213,6 +223,11 @@ export default {
     declared_on: 'تاريخ الإعلان',
     screened: 'فُحصت',
     where_label: 'أين توجد الآن الكمية التي دخلت',
+    outcome_help: {
+      delivered: 'وُزّع كل ما دخل ({entered})',
+      delivered_losses: 'من {entered} دخلت، وُزّع {distributed}؛ فُقد {lost} ولم يُعلم مصير {unaccounted}',
+      lost: 'لم يُوزَّع شيء: من {entered} دخلت، فُقد {lost} ولم يُعلم مصير {unaccounted}',
+    },
     status_help: {
       declared: 'مُعلنة، لم تُفحص بعد عند المعبر',
       refused: 'لم يُوافق على شيء منها عند الفحص',
@@ -700,6 +715,7 @@ export default {
   },
 
   enum: {
+    consignment_outcome: { delivered: 'سُلّمت', delivered_losses: 'سُلّمت مع خسائر', lost: 'فُقدت' },
     consignment_status: {
       declared: 'مُعلنة', refused: 'مرفوضة', screened: 'مفحوصة', entering: 'قيد الإدخال',
       in_transit: 'قيد النقل', in_custody: 'في العهدة', completed: 'مكتملة',

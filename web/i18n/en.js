@@ -86,8 +86,14 @@ export default {
       pending: 'in transfer',
       lost: 'lost',
       unaccounted: 'unaccounted for',
+      commodities: 'commodities and units',
     },
-    totals_note: 'Quantities add every line regardless of unit. Declared: {declared}; approved at screening: {approved}.',
+    by_unit: 'By commodity and unit',
+    by_unit_caption: 'Current balances by commodity and unit',
+    by_unit_note: 'Each row is one commodity in one unit: bags, kits and litres are never added together. Entered is what crossed; it is now distributed, held, in transfer, lost or unaccounted for.',
+    commodity: '{category} ({unit})',
+    split_of: 'Where {what} that entered is now',
+    pick_unit: 'Commodity and unit',
     per_day: 'Per day and crossing',
     measure: {
       entered: 'Entered',
@@ -95,11 +101,11 @@ export default {
       lost: 'Lost',
       unaccounted: 'Unaccounted for',
     },
-    in_period: '{n} in the period',
-    chart_label: '{measure} per day, stacked by crossing',
+    in_period_unit: '{n} {unit} in the period',
+    chart_label_unit: '{measure} of {what} per day, stacked by crossing',
     as_table: 'Show these figures as a table',
-    table_caption: 'Quantities per day and crossing',
-    col: { day: 'Day (UTC)', crossing: 'Crossing', consignments: 'Consignments declared' },
+    table_caption_unit: 'Quantities of {what} per day and crossing',
+    col: { day: 'Day (UTC)', crossing: 'Crossing', commodity: 'Commodity', split: 'Where it is' },
     no_flows: 'Nothing has entered yet.',
     flows_note: 'Charts show flows on each day (UTC, by event time); the figures above are current balances. A shortfall later written off as lost counts once as unaccounted and once as lost.',
     movements: 'Movements by outcome',
@@ -174,6 +180,8 @@ export default {
   },
 
   consignments: {
+    units_note: 'Quantities are per consignment; they are not added across consignments, whose lines may be in different units.',
+    units_link: 'Figures by commodity and unit',
     title: 'Consignments',
     sub: 'Every consignment declared, where its quantity is now, and its status.',
     search: 'Search',
@@ -198,6 +206,8 @@ export default {
   },
 
   consignment: {
+    unit: 'Unit',
+    by_unit: 'The consignment’s quantities by unit',
     title: 'Consignment {id}',
     back: '← All consignments',
     not_found: 'No consignment {id}',
@@ -209,6 +219,11 @@ export default {
     declared_on: 'Declared',
     screened: 'Screened',
     where_label: 'Where the entered quantity is now',
+    outcome_help: {
+      delivered: 'all {entered} that entered were distributed',
+      delivered_losses: 'of {entered} that entered, {distributed} were distributed; {lost} lost, {unaccounted} unaccounted for',
+      lost: 'nothing was distributed: of {entered} that entered, {lost} were lost and {unaccounted} are unaccounted for',
+    },
     status_help: {
       declared: 'declared, not yet screened at the crossing',
       refused: 'nothing was approved at screening',
@@ -676,6 +691,7 @@ export default {
   },
 
   enum: {
+    consignment_outcome: { delivered: 'Delivered', delivered_losses: 'Delivered with losses', lost: 'Lost' },
     consignment_status: {
       declared: 'Declared', refused: 'Refused', screened: 'Screened', entering: 'Entering',
       in_transit: 'In transit', in_custody: 'In custody', completed: 'Completed',

@@ -38,7 +38,7 @@ export function stackedDays({ days, series, width, height, label }) {
   const rtl = dir() === 'rtl';
   const totals = days.map((_, i) => series.reduce((a, sr) => a + (sr.values[i] || 0), 0));
   const max = Math.max(1, ...totals);
-  const step = niceStep(max, 4);
+  const step = Math.max(1, niceStep(max, 4)); // quantities are whole: no 0.25 steps
   const top = Math.ceil(max / step) * step;
   const fs = Math.round(parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.7) || 11;
   const padY = 8, padBottom = fs * 2;

@@ -27,6 +27,27 @@ export function badge(group, value, extra = '') {
   return h('span', { class: `badge b-${group}-${value} ${extra}`, 'data-value': value }, label(group, value));
 }
 
+/**
+ * What happened to a consignment, from its accounts: 'delivered' (all that
+ * entered was distributed), 'delivered_losses' (some distributed, some
+ * lost or unaccounted for), 'lost' (nothing distributed), once nothing is
+ * held or in transfer and all that was approved entered (status
+ * completed); 'refused' when nothing was approved; else 'open'.
+ */
+export function outcome(c) {
+  if (c.status === 'refused') return 'refused';
+  if (c.status !== 'completed' || !c.entered) return 'open';
+  if (c.distributed === c.entered) return 'delivered';
+  return c.distributed > 0 ? 'delivered_losses' : 'lost';
+}
+
+/** A consignment's badge: its outcome, or while open its status. */
+export function consignmentBadge(c) {
+  const o = outcome(c);
+  const text = o === 'open' || o === 'refused' ? label('consignment_status', c.status) : label('consignment_outcome', o);
+  return h('span', { class: `badge b-outcome-${o}`, 'data-value': c.status, 'data-outcome': o }, text);
+}
+
 export function section(titleText, ...kids) {
   return h('section', { class: 'card' }, h('h2', {}, titleText), kids);
 }

@@ -6,6 +6,7 @@
 import { h, replace, id, hashWith } from '../dom.js';
 import { t, tn, num, ordinal, pct, hours, label, timeEl } from '../i18n.js';
 import { title, figure, figures, empty } from '../ui.js';
+import { loadNames, orgEl } from '../names.js';
 
 const KINDS = ['transfer_pending', 'unaccounted', 'idle_holding', 'loss_rate'];
 
@@ -13,20 +14,20 @@ function sentence(a) {
   const c = a.consignment ? h('a', { href: `#/consignments/${encodeURIComponent(a.consignment)}` }, id(a.consignment)) : '';
   switch (a.kind) {
     case 'transfer_pending':
-      return tn('alerts.msg.transfer_pending', { transfer: id(a.transfer), from: id(a.from), to: id(a.to), c, hours: hours(a.hours) });
+      return tn('alerts.msg.transfer_pending', { transfer: id(a.transfer), from: orgEl(a.from), to: orgEl(a.to), c, hours: hours(a.hours) });
     case 'unaccounted':
-      return tn('alerts.msg.unaccounted', { qty: num(a.quantity), line: ordinal(a.line), c, org: id(a.org) });
+      return tn('alerts.msg.unaccounted', { qty: num(a.quantity), line: ordinal(a.line), c, org: orgEl(a.org) });
     case 'idle_holding':
-      return tn('alerts.msg.idle_holding', { org: id(a.org), qty: num(a.quantity), line: ordinal(a.line), c, hours: hours(a.hours) });
+      return tn('alerts.msg.idle_holding', { org: orgEl(a.org), qty: num(a.quantity), line: ordinal(a.line), c, hours: hours(a.hours) });
     case 'loss_rate':
-      return tn('alerts.msg.loss_rate', { org: id(a.org), lost: num(a.lost), received: num(a.received), pct: pct((a.percent || 0) / 100) });
+      return tn('alerts.msg.loss_rate', { org: orgEl(a.org), lost: num(a.lost), received: num(a.received), pct: pct((a.percent || 0) / 100) });
     default:
       return [h('span', { lang: 'en', dir: 'ltr' }, a.message || a.kind)];
   }
 }
 
 export default async function alerts(ctx) {
-  const data = await ctx.authed('/v1/alerts');
+  const [data] = await Promise.all([ctx.authed('/v1/alerts'), loadNames(ctx)]);
   const list = data.alerts || [];
   const th = data.thresholds || {};
   const only = ctx.query.kind || '';

@@ -12,12 +12,13 @@
 
 import { h, replace, id, entryLink } from '../dom.js';
 import { t, tn, num, ordinal, label, dateTime, timeEl } from '../i18n.js';
-import { title, figure, figures, facts, badge, section, verifyMark, verifyWhy, errorBox } from '../ui.js';
+import { title, figure, figures, facts, badge, section, table, consignmentBadge, outcome, verifyMark, verifyWhy, errorBox } from '../ui.js';
 import { proportion, COLORS } from '../charts.js';
 import { makeVerifier } from '../checkpoint.js';
 import { accountLabel, accountColor, eventSummary } from '../accounts.js';
 import { b64encode, hashEngine } from '../verify.js';
 import { qrSvg } from '../qr.js';
+import { loadNames, orgEl, placeEl } from '../names.js';
 
 /** What a consignment's QR code holds (docs/protocol.md, "Consignment labels"). */
 export const labelText = (cid) => `cmcc:consignment:${cid}`;
@@ -55,6 +56,39 @@ function labelPart(c) {
     h('p', {}, h('button', { type: 'button', class: 'print-label-button', onclick: printLabel }, t('consignment.label.print'))));
 }
 
+const FIG_KEYS = ['declared', 'approved', 'entered', 'distributed', 'held', 'pending', 'lost', 'unaccounted'];
+const TONE = { entered: 'entered', distributed: 'distributed', held: 'held', pending: 'pending', lost: 'lost', unaccounted: 'unaccounted' };
+
+/** The consignment's lines summed per unit: [{unit, declared, ..., unaccounted}]. */
+function byUnit(lines) {
+  const out = new Map();
+  for (const l of lines) {
+    const u = out.get(l.unit) || Object.fromEntries([['unit', l.unit], ...FIG_KEYS.map((k) => [k, 0])]);
+    u.declared += l.declared || 0;
+    u.approved += l.approved || 0;
+    u.entered += l.entered || 0;
+    for (const [a, q] of Object.entries(l.accounts || {})) {
+      const k = a === 'distributed' ? a : a.slice(0, a.indexOf(':'));
+      if (k in u && k !== 'unit') u[k] += q;
+    }
+    out.set(l.unit, u);
+  }
+  return [...out.values()];
+}
+
+/** The consignment's figures, in its unit; one row per unit when its lines have several (never added together). */
+function unitFigures(c) {
+  const units = byUnit(c.lines || []);
+  if (units.length <= 1) {
+    const unit = units[0] ? label('unit', units[0].unit) : '';
+    return figures(FIG_KEYS.map((k) => figure(`c-${k}`, c[k], t(`acct.${k}`), { tone: TONE[k] || '', hint: unit })));
+  }
+  return table([
+    { key: 'unit', label: t('consignment.unit'), cell: (u) => label('unit', u.unit) },
+    ...FIG_KEYS.map((k) => ({ key: k, label: t(`acct.${k}`), num: true })),
+  ], units, { caption: t('consignment.by_unit'), cls: 'c-units', rowAttrs: (u) => ({ 'data-unit': u.unit }) });
+}
+
 function lineCard(l) {
   const accts = Object.entries(l.accounts || {}).sort((a, b) => b[1] - a[1]);
   const sum = accts.reduce((a, [, q]) => a + q, 0);
@@ -89,12 +123,12 @@ function timeline(transfers) {
       h('div', { class: 'tl-when' }, timeEl(h, tr.time)),
       h('div', { class: 'tl-what' },
         h('p', {}, h('strong', {}, label('transfer_kind', tr.kind)), ' ',
-          tn('consignment.transfer_from_to', { from: id(tr.from), to: id(tr.to) }),
-          tr.place ? [' ', tn('consignment.at_place', { place: id(tr.place) })] : null, ' ',
+          tn('consignment.transfer_from_to', { from: orgEl(tr.from), to: orgEl(tr.to) }),
+          tr.place ? [' ', tn('consignment.at_place', { place: placeEl(tr.place) })] : null, ' ',
           badge('transfer_status', tr.status)),
         h('p', { class: 'muted' }, t('consignment.transfer_id'), ' ', id(tr.transfer),
           tr.closed ? [' · ', t(`consignment.closed_${tr.status}`, {}), ' ', timeEl(h, tr.closed)] : null),
-        tr.reason ? h('p', {}, t('consignment.reject_reason'), ' ', h('q', {}, tr.reason)) : null,
+        tr.reason ? h('p', {}, t('consignment.reject_reason'), ' ', h('q', {}, h('bdi', {}, tr.reason))) : null,
         h('ul', { class: 'tl-lines' }, (tr.lines || []).map((l) => h('li', {},
           tn('consignment.tl_line', {
             line: ordinal(l.line), sent: num(l.sent),
@@ -102,7 +136,7 @@ function timeline(transfers) {
           }),
           l.received != null && l.received < l.sent
             ? h('span', { class: 'short' }, ' ', t('consignment.shortfall', { n: num(l.sent - l.received) })) : null))),
-        short.length ? h('p', { class: 'note' }, t('consignment.shortfall_note', { from: tr.from })) : null));
+        short.length ? h('p', { class: 'note' }, tn('consignment.shortfall_note', { from: orgEl(tr.from) })) : null));
   }));
 }
 
@@ -117,7 +151,7 @@ function eventsPart(ctx, events) {
       h('div', { class: 'ev-head' },
         entryLink(e.index, t('consignment.log_index', { n: ordinal(e.index) })),
         h('span', { class: 'ev-type' }, label('event_type', e.type)),
-        h('span', { class: 'muted' }, tn('consignment.by_org', { org: id(e.org) })),
+        h('span', { class: 'muted' }, tn('consignment.by_org', { org: orgEl(e.org) })),
         mark),
       what, why);
     rows.set(e.index, { li, mark, what, why, e });
@@ -207,30 +241,26 @@ export default async function consignment(ctx) {
       errorBox(err), h('p', {}, h('a', { href: '#/consignments' }, t('consignment.back'))));
     return;
   }
+  await loadNames(ctx);
   replace(ctx.main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/consignments' }, t('consignment.back'))),
     title(tn('consignment.title', { id: id(c.consignment) })),
-    h('div', { class: 'status-line' }, badge('consignment_status', c.status),
-      ' ', h('span', { class: 'muted' }, t(`consignment.status_help.${c.status}`))),
+    h('div', { class: 'status-line' }, consignmentBadge(c),
+      ' ', h('span', { class: 'muted' }, outcome(c) === 'open' || outcome(c) === 'refused'
+        ? t(`consignment.status_help.${c.status}`) : t(`consignment.outcome_help.${outcome(c)}`, {
+          entered: num(c.entered), distributed: num(c.distributed), lost: num(c.lost), unaccounted: num(c.unaccounted),
+        }))),
     h('section', { class: 'card' },
       facts([
-        [t('consignment.declared_by'), id(c.declared_by)],
-        [t('consignment.consignee'), id(c.consignee)],
-        [t('consignment.crossing'), id(c.crossing)],
-        [t('consignment.donor'), c.donor],
-        [t('consignment.reference'), c.reference],
+        [t('consignment.declared_by'), orgEl(c.declared_by)],
+        [t('consignment.consignee'), orgEl(c.consignee)],
+        [t('consignment.crossing'), placeEl(c.crossing)],
+        [t('consignment.donor'), c.donor ? h('bdi', {}, c.donor) : null],
+        [t('consignment.reference'), c.reference ? h('bdi', {}, c.reference) : null],
         [t('consignment.declared_on'), dateTime(c.time)],
         [t('consignment.screened'), c.screened ? t('common.yes') : t('common.no')],
       ]),
-      figures(
-        figure('c-declared', c.declared, t('acct.declared')),
-        figure('c-approved', c.approved, t('acct.approved')),
-        figure('c-entered', c.entered, t('acct.entered'), { tone: 'entered' }),
-        figure('c-distributed', c.distributed, t('acct.distributed'), { tone: 'distributed' }),
-        figure('c-held', c.held, t('acct.held'), { tone: 'held' }),
-        figure('c-pending', c.pending, t('acct.pending'), { tone: 'pending' }),
-        figure('c-lost', c.lost, t('acct.lost'), { tone: 'lost' }),
-        figure('c-unaccounted', c.unaccounted, t('acct.unaccounted'), { tone: 'unaccounted' })),
+      unitFigures(c),
       proportion([
         { label: t('acct.distributed'), value: c.distributed, color: COLORS.distributed },
         { label: t('acct.held'), value: c.held, color: COLORS.held },

@@ -6,8 +6,9 @@
 
 import { h, replace, id, hashWith } from '../dom.js';
 import { t, num, date, label } from '../i18n.js';
-import { title, table, badge, empty, figures, figure } from '../ui.js';
+import { title, table, empty, consignmentBadge } from '../ui.js';
 import { proportion, legend, COLORS } from '../charts.js';
+import { loadNames, orgEl, placeEl, orgName, placeName, nameOf } from '../names.js';
 
 const STATUSES = ['declared', 'refused', 'screened', 'entering', 'in_transit', 'in_custody', 'completed'];
 
@@ -30,6 +31,7 @@ export default async function consignments(ctx) {
     ctx.authed('/v1/places').catch(() => ({ places: [] })),
     ctx.authed('/v1/orgs').catch(() => ({ orgs: [] })),
   ]);
+  await loadNames(ctx);
   const all = list.consignments || [];
   const crossings = (places.places || []).filter((p) => p.kind === 'crossing');
   const state = { q: q.q || '' };
@@ -46,7 +48,7 @@ export default async function consignments(ctx) {
   function matches(c) {
     const needle = state.q.trim().toLowerCase();
     if (!needle) return true;
-    return [c.consignment, c.donor, c.reference, c.declared_by, c.consignee, c.crossing]
+    return [c.consignment, c.donor, c.reference, c.declared_by, c.consignee, c.crossing, orgName(c.declared_by), placeName(c.crossing)]
       .some((x) => x && String(x).toLowerCase().includes(needle));
   }
 
@@ -56,7 +58,7 @@ export default async function consignments(ctx) {
     count.dataset.shown = rows.length;
     replace(tbodyHolder, rows.length ? table([
       { key: 'consignment', label: t('consignments.col.id'), cell: (c) => h('a', { href: `#/consignments/${encodeURIComponent(c.consignment)}` }, id(c.consignment)) },
-      { key: 'status', label: t('consignments.col.status'), cell: (c) => badge('consignment_status', c.status) },
+      { key: 'status', label: t('consignments.col.status'), cell: (c) => consignmentBadge(c) },
       { key: 'split', label: t('consignments.col.where'), cell: (c) => proportion([
         { label: t('acct.distributed'), value: c.distributed, color: COLORS.distributed },
         { label: t('acct.held'), value: c.held, color: COLORS.held },
@@ -70,14 +72,13 @@ export default async function consignments(ctx) {
       { key: 'pending', label: t('acct.pending'), num: true },
       { key: 'lost', label: t('acct.lost'), num: true },
       { key: 'unaccounted', label: t('acct.unaccounted'), num: true },
-      { key: 'declared_by', label: t('consignments.col.declared_by'), cell: (c) => id(c.declared_by) },
-      { key: 'crossing', label: t('consignments.col.crossing'), cell: (c) => id(c.crossing) },
+      { key: 'declared_by', label: t('consignments.col.declared_by'), cell: (c) => orgEl(c.declared_by) },
+      { key: 'crossing', label: t('consignments.col.crossing'), cell: (c) => placeEl(c.crossing) },
       { key: 'time', label: t('consignments.col.date'), cell: (c) => h('time', { datetime: c.time }, date(c.time)) },
     ], rows, { caption: t('consignments.caption'), cls: 'consignments', rowAttrs: (c) => ({ 'data-id': c.consignment }) })
       : empty(t('consignments.none')));
   }
 
-  const sum = (k) => all.reduce((a, c) => a + (c[k] || 0), 0);
   replace(ctx.main,
     title(t('consignments.title'), t('consignments.sub')),
     h('section', { class: 'card' },
@@ -85,20 +86,16 @@ export default async function consignments(ctx) {
         h('div', { class: 'field grow' }, h('label', { for: 'f-q' }, t('consignments.search')), search),
         select('status', t('consignments.f_status'), STATUSES.map((s) => [s, label('consignment_status', s)]), q.status,
           (e) => go({ status: e.target.value })),
-        select('crossing', t('consignments.f_crossing'), crossings.map((p) => [p.place, p.name]), q.crossing,
+        select('crossing', t('consignments.f_crossing'), crossings.map((p) => [p.place, nameOf(p, p.place)]), q.crossing,
           (e) => go({ crossing: e.target.value })),
         select('org', t('consignments.f_org'), (orgs.orgs || []).filter((o) => o.roles.some((r) => ['humanitarian', 'transporter', 'inspector'].includes(r)))
-          .map((o) => [o.org, o.name]), q.org, (e) => go({ org: e.target.value })),
+          .map((o) => [o.org, nameOf(o, o.org)]), q.org, (e) => go({ org: e.target.value })),
         (q.status || q.crossing || q.org || q.q)
           ? h('a', { href: '#/consignments', class: 'button secondary' }, t('consignments.clear')) : null),
       (q.org ? h('p', { class: 'muted' }, t('consignments.org_note')) : null),
-      figures(
-        figure('list-entered', sum('entered'), t('acct.entered'), { tone: 'entered' }),
-        figure('list-distributed', sum('distributed'), t('acct.distributed'), { tone: 'distributed' }),
-        figure('list-held', sum('held'), t('acct.held'), { tone: 'held' }),
-        figure('list-pending', sum('pending'), t('acct.pending'), { tone: 'pending' }),
-        figure('list-lost', sum('lost'), t('acct.lost'), { tone: 'lost' }),
-        figure('list-unaccounted', sum('unaccounted'), t('acct.unaccounted'), { tone: 'unaccounted' })),
+      // no sum over consignments: their lines are in different units (the
+      // overview has the figures by commodity and unit)
+      h('p', { class: 'muted' }, t('consignments.units_note'), ' ', h('a', { href: '#/' }, t('consignments.units_link'))),
       legend(['distributed', 'held', 'pending', 'lost', 'unaccounted'].map((k) => ({ label: t(`acct.${k}`), color: COLORS[k] }))),
       count,
       tbodyHolder));

@@ -10,6 +10,7 @@ import { h, s, replace, id, entryLink, hashWith } from '../dom.js';
 import { t, tn, num, label, dateTime } from '../i18n.js';
 import { title, badge, table, facts } from '../ui.js';
 import { legend, COLORS } from '../charts.js';
+import { loadNames, orgEl, nameOf } from '../names.js';
 
 const LAT0 = 31.41;
 const K = Math.cos((LAT0 * Math.PI) / 180);
@@ -50,6 +51,7 @@ export default async function map(ctx) {
     ctx.authed('/v1/movements.geojson'),
     ctx.authed('/v1/incidents'),
   ]);
+  await loadNames(ctx);
   const strip = outline.features.find((f) => f.id === 'gaza-strip');
   const sea = outline.features.find((f) => f.id === 'sea');
   const feats = {
@@ -87,29 +89,29 @@ export default async function map(ctx) {
     const p = f.properties || {};
     switch (layer) {
       case 'zones': return [h('h2', {}, label('zone_kind', p.kind), ': ', id(f.id)), facts([
-        [t('map.declared_by'), id(p.org)], [t('map.status'), label('zone_status', p.status)],
+        [t('map.declared_by'), orgEl(p.org)], [t('map.status'), label('zone_status', p.status)],
         [t('map.from'), dateTime(p.from)], [t('map.until'), p.until ? dateTime(p.until) : t('map.open_ended')],
         [t('map.log_index'), entryLink(p.index)]])];
       case 'movements': return [h('h2', {}, t('map.movement'), ' ', id(f.id)),
-        h('p', {}, badge('movement_status', p.status)), h('p', {}, h('bdi', {}, p.purpose)), facts([
-          [t('map.by'), id(p.org)], [t('map.window'), [dateTime(p.window_start), ' – ', dateTime(p.window_end)]],
+        h('p', {}, badge('movement_status', p.status)), h('p', {}, h('bdi', { dir: 'auto' }, p.purpose)), facts([
+          [t('map.by'), orgEl(p.org)], [t('map.window'), [dateTime(p.window_start), ' – ', dateTime(p.window_end)]],
           [t('map.vehicles'), num(p.vehicles)], [t('map.warnings'), num((p.warnings || []).length)],
           [t('map.log_index'), entryLink(p.index)]]),
         h('p', {}, h('a', { href: hashWith('/movements', { focus: f.id }) }, t('map.open_movement')))];
       case 'sites': return [h('h2', {}, h('bdi', {}, p.name)), facts([
-        [t('map.kind'), label('site_kind', p.kind)], [t('map.notified_by'), id(p.org)],
+        [t('map.kind'), label('site_kind', p.kind)], [t('map.notified_by'), orgEl(p.org)],
         [t('map.radius'), p.radius_m != null ? t('map.metres', { n: num(p.radius_m) }) : '—'],
         [t('map.status'), label('site_status', p.status)],
         [t('map.warnings'), (p.warnings || []).length ? h('span', { class: 'bad-text' }, (p.warnings || []).map((w) => tn('map.site_in_zone', { zone: id(w.zone) }))) : t('map.none')],
         [t('map.log_index'), entryLink(p.index)]])];
-      case 'places': return [h('h2', {}, h('bdi', {}, p.name)), facts([
+      case 'places': return [h('h2', {}, h('bdi', {}, nameOf(p, p.place))), facts([
         [t('map.kind'), label('place_kind', p.kind)], [t('map.sector'), p.sector ? label('sector', p.sector) : '—'],
-        [t('map.status'), label('place_status', p.status)], p.reason ? [t('map.reason'), p.reason] : null,
+        [t('map.status'), label('place_status', p.status)], p.reason ? [t('map.reason'), h('bdi', {}, p.reason)] : null,
         [t('map.log_index'), entryLink(p.defined)]])];
       case 'incidents': return [h('h2', {}, label('incident_category', p.category)),
         h('p', {}, badge('severity', p.severity), ' ', badge('incident_status', p.status)),
-        h('p', {}, h('bdi', {}, p.description)), facts([
-          [t('map.occurred'), dateTime(p.occurred)], [t('map.reported_by'), id(p.org)],
+        h('p', {}, h('bdi', { dir: 'auto' }, p.description)), facts([
+          [t('map.occurred'), dateTime(p.occurred)], [t('map.reported_by'), orgEl(p.org)],
           [t('map.log_index'), entryLink(p.index)]]),
         h('p', {}, h('a', { href: '#/incidents' }, t('map.open_incidents')))];
       default: return [];
@@ -201,8 +203,8 @@ export default async function map(ctx) {
       const [x, y] = proj.p(f.geometry.coordinates);
       const kids = [marker(st.shape, x, y, p.kind === 'crossing' ? 6 : 4.5, st.color)];
       if (p.status === 'closed') kids.push(s('path', { d: `M${x - 6},${y - 6}L${x + 6},${y + 6}M${x + 6},${y - 6}L${x - 6},${y + 6}`, class: 'closed-x' }));
-      if (p.kind === 'crossing') kids.push(s('text', { x: x + 9, y: y + 4, class: 'place-label' }, p.name.replace(/ crossing$/i, '')));
-      layerG.places.appendChild(featureGroup('places', f, `${label('place_kind', p.kind)}: ${p.name}`, kids));
+      if (p.kind === 'crossing') kids.push(s('text', { x: x + 9, y: y + 4, class: 'place-label' }, nameOf(p, p.place).replace(/ crossing$/i, '')));
+      layerG.places.appendChild(featureGroup('places', f, `${label('place_kind', p.kind)}: ${nameOf(p, p.place)}`, kids));
     }
     for (const f of feats.incidents) {
       const p = f.properties;
@@ -265,7 +267,7 @@ export default async function map(ctx) {
       h('summary', {}, t('map.features_n', { n: num(rows.length) })),
       table([
         { key: 'layer', label: t('map.col.layer'), cell: (r) => t(`map.layer.${r.l}`) },
-        { key: 'id', label: t('map.col.name'), cell: (r) => h('button', { type: 'button', class: 'linklike', onclick: () => { select(`${r.l}:${r.f.id}`); holder.scrollIntoView({ block: 'nearest' }); } }, h('bdi', {}, r.f.properties.name || r.f.id)) },
+        { key: 'id', label: t('map.col.name'), cell: (r) => h('button', { type: 'button', class: 'linklike', onclick: () => { select(`${r.l}:${r.f.id}`); holder.scrollIntoView({ block: 'nearest' }); } }, h('bdi', {}, r.l === 'places' ? nameOf(r.f.properties, r.f.id) : r.f.properties.name || r.f.id)) },
         { key: 'kind', label: t('map.col.kind'), cell: (r) => {
           const p = r.f.properties;
           return r.l === 'zones' ? label('zone_kind', p.kind) : r.l === 'movements' ? label('movement_status', p.status)

@@ -1,49 +1,81 @@
 /* views/overview.js: the public overview (no token), from GET /v1/stats:
- * supply totals; per day and crossing, quantity entered, distributed, lost
- * and unaccounted as charts (and as a table); movements by outcome; force
- * generation and disarmament figures with benchmark progress; then the
- * log's current checkpoint, its signature and its witnesses. Figures are
- * drawn as soon as /v1/stats answers; the checkpoint follows. */
+ * supply figures by commodity and unit (stats.supply.by_unit: bags are
+ * never added to kits), one row each; per day and crossing, quantity
+ * entered, distributed, lost and unaccounted of one commodity and unit at a
+ * time (by_day_unit, chosen in a list kept in the hash: #/?unit=food|bag)
+ * as charts and as a table; movements by outcome; force generation and
+ * disarmament figures with benchmark progress; then the log's current
+ * checkpoint, its signature and its witnesses. Figures are drawn as soon
+ * as /v1/stats answers; the checkpoint follows. */
 
-import { h, replace, id } from '../dom.js';
+import { h, replace, id, hashWith } from '../dom.js';
 import { t, num, pct, day, date, dateTime, hours, label } from '../i18n.js';
 import { title, figure, figures, section, table } from '../ui.js';
-import { stackedDays, responsive, hbars, progress, legend, COLORS } from '../charts.js';
+import { stackedDays, responsive, hbars, progress, legend, proportion, COLORS } from '../charts.js';
+import { placeName, loadNames } from '../names.js';
 
 const MEASURES = ['entered', 'distributed', 'lost', 'unaccounted'];
 
-function supplyCharts(byDay) {
+/** The key of a commodity and unit, as the hash and data attributes write it. */
+const unitKey = (r) => `${r.category}|${r.unit}`;
+/** "food (bags)": a commodity and its unit, in the page's language. */
+export const unitName = (r) => t('overview.commodity', { category: label('category', r.category), unit: label('unit', r.unit) });
+
+const UNIT_COLS = ['entered', 'distributed', 'held', 'pending', 'lost', 'unaccounted'];
+
+/** The headline: one row per commodity and unit, its balances and where they are. */
+function unitTable(byUnit) {
+  return table([
+    { key: 'commodity', label: t('overview.col.commodity'), cell: (r) => [h('strong', {}, label('category', r.category)), ' ', h('span', { class: 'muted' }, label('unit', r.unit))] },
+    ...UNIT_COLS.map((m) => ({ key: m, label: t(`overview.fig.${m}`), num: true })),
+    { key: 'split', label: t('overview.col.split'), cell: (r) => proportion(
+      ['distributed', 'held', 'pending', 'lost', 'unaccounted'].map((k) => ({ label: t(`acct.${k}`), value: r[k], color: COLORS[k] })),
+      r.entered, t('overview.split_of', { what: unitName(r) })) },
+  ], byUnit, { caption: t('overview.by_unit_caption'), cls: 'by-unit', rowAttrs: (r) => ({ 'data-unit': unitKey(r) }) });
+}
+
+function supplyCharts(ctx, byDayUnit, byUnit) {
+  const flowing = byUnit.filter((u) => byDayUnit.some((r) => unitKey(r) === unitKey(u)));
+  if (!flowing.length) return h('p', { class: 'empty' }, t('overview.no_flows'));
+  // the commodity in the most consignments first, unless the hash chose one
+  const chosen = flowing.find((u) => unitKey(u) === ctx.query.unit) || [...flowing].sort((a, b) => b.consignments - a.consignments)[0];
+  const byDay = byDayUnit.filter((r) => unitKey(r) === unitKey(chosen));
   const days = [...new Set(byDay.map((r) => r.day))].sort();
-  const crossings = [...new Set(byDay.map((r) => r.crossing))].sort();
+  const crossings = [...new Set(byDayUnit.map((r) => r.crossing))].sort();
   const color = (c) => COLORS.crossings[crossings.indexOf(c) % COLORS.crossings.length];
   const at = new Map(byDay.map((r) => [`${r.day}|${r.crossing}`, r]));
+  const here = [...new Set(byDay.map((r) => r.crossing))].sort();
   const charts = MEASURES.map((m) => {
-    const series = crossings.map((c) => ({
-      label: c, color: color(c), values: days.map((d) => at.get(`${d}|${c}`)?.[m] || 0),
+    const series = here.map((c) => ({
+      label: placeName(c), color: color(c), values: days.map((d) => at.get(`${d}|${c}`)?.[m] || 0),
     }));
     const total = byDay.reduce((a, r) => a + (r[m] || 0), 0);
     const box = h('div', { class: 'chart-box' });
-    const fig = h('figure', { class: 'chart-fig', 'data-chart': m },
+    const fig = h('figure', { class: 'chart-fig', 'data-chart': m, 'data-unit': unitKey(chosen) },
       h('figcaption', {}, h('strong', {}, t(`overview.measure.${m}`)), ' ',
-        h('span', { class: 'muted' }, t('overview.in_period', { n: num(total) }))),
+        h('span', { class: 'muted' }, t('overview.in_period_unit', { n: num(total), unit: label('unit', chosen.unit) }))),
       box);
     queueMicrotask(() => responsive(box, (w) => stackedDays({
-      days, series, width: w, label: t('overview.chart_label', { measure: t(`overview.measure.${m}`) }),
+      days, series, width: w, label: t('overview.chart_label_unit', { measure: t(`overview.measure.${m}`), what: unitName(chosen) }),
     })));
     return fig;
   });
   const rows = [...byDay].sort((a, b) => (a.day === b.day ? a.crossing.localeCompare(b.crossing) : a.day < b.day ? -1 : 1));
+  const pick = h('select', {
+    id: 'f-unit', name: 'unit',
+    onchange: (e) => { location.hash = hashWith('/', { ...ctx.query, unit: e.target.value }); },
+  }, flowing.map((u) => h('option', { value: unitKey(u), selected: u === chosen ? true : null }, unitName(u))));
   return [
-    legend(crossings.map((c) => ({ label: c, color: color(c) }))),
+    h('div', { class: 'field unit-pick' }, h('label', { for: 'f-unit' }, t('overview.pick_unit')), pick),
+    legend(here.map((c) => ({ label: placeName(c), color: color(c) }))),
     h('div', { class: 'chart-grid' }, charts),
     h('details', { class: 'data-table' },
       h('summary', {}, t('overview.as_table')),
       table([
         { key: 'day', label: t('overview.col.day'), cell: (r) => h('time', { datetime: r.day }, day(r.day)) },
-        { key: 'crossing', label: t('overview.col.crossing'), cell: (r) => id(r.crossing) },
-        { key: 'consignments', label: t('overview.col.consignments'), num: true },
+        { key: 'crossing', label: t('overview.col.crossing'), cell: (r) => h('bdi', {}, placeName(r.crossing)) },
         ...MEASURES.map((m) => ({ key: m, label: t(`overview.measure.${m}`), num: true })),
-      ], rows, { caption: t('overview.table_caption'), rowAttrs: (r) => ({ 'data-row': `${r.day}|${r.crossing}` }) })),
+      ], rows, { caption: t('overview.table_caption_unit', { what: unitName(chosen) }), rowAttrs: (r) => ({ 'data-row': `${r.day}|${r.crossing}` }) })),
   ];
 }
 
@@ -96,25 +128,23 @@ export default async function overview(ctx) {
   const { main } = ctx;
   const cpEl = h('div', { id: 'checkpoint' });
   const stats = await ctx.get('/v1/stats');
+  await loadNames(ctx);
   const s = stats.supply || {};
   const tot = s.totals || {};
+  const byUnit = s.by_unit || [];
   replace(main,
     title(t('overview.title'), t('overview.sub', { count: stats.size, time: dateTime(stats.as_of), size: num(stats.size) })),
     h('section', { class: 'card', 'aria-labelledby': 'h-supply' },
       h('h2', { id: 'h-supply' }, t('overview.supply')),
       figures(
         figure('consignments', tot.consignments, t('overview.fig.consignments')),
-        figure('entered', tot.entered, t('overview.fig.entered'), { tone: 'entered' }),
-        figure('distributed', tot.distributed, t('overview.fig.distributed'), { tone: 'distributed' }),
-        figure('held', tot.held, t('overview.fig.held'), { tone: 'held' }),
-        figure('pending', tot.pending, t('overview.fig.pending'), { tone: 'pending' }),
-        figure('lost', tot.lost, t('overview.fig.lost'), { tone: 'lost' }),
-        figure('unaccounted', tot.unaccounted, t('overview.fig.unaccounted'), { tone: 'unaccounted' })),
-      h('p', { class: 'muted' }, t('overview.totals_note', {
-        declared: num(tot.declared), approved: num(tot.approved),
-      })),
+        figure('commodities', byUnit.length, t('overview.fig.commodities'))),
+      h('h3', {}, t('overview.by_unit')),
+      byUnit.length ? unitTable(byUnit) : h('p', { class: 'empty' }, t('overview.no_flows')),
+      h('p', { class: 'muted' }, t('overview.by_unit_note')),
+      legend(['distributed', 'held', 'pending', 'lost', 'unaccounted'].map((k) => ({ label: t(`acct.${k}`), color: COLORS[k] }))),
       h('h3', {}, t('overview.per_day')),
-      (s.by_day || []).length ? supplyCharts(s.by_day) : h('p', { class: 'empty' }, t('overview.no_flows')),
+      supplyCharts(ctx, s.by_day_unit || [], byUnit),
       h('p', { class: 'muted small' }, t('overview.flows_note'))),
     h('div', { class: 'cols' },
       stats.movements ? section(t('overview.movements'), movementsPart(stats.movements)) : null,
