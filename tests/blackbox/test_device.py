@@ -268,13 +268,15 @@ class Upgrade(unittest.TestCase):
         self.addCleanup(L.close)
         device = ct.Key()
         db = sqlite3.connect(L.db)
+        # back to version 2: no device tokens (3), no names by language (4)
         db.executescript("DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
+                         "ALTER TABLE orgs DROP COLUMN names; ALTER TABLE places DROP COLUMN names;"
                          "UPDATE meta SET value = '2' WHERE key = 'schema';")
         db.close()
         L.start()
         db = sqlite3.connect(L.db)
         self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone(),
-                         ("3",))
+                         ("4",))
         db.close()
         # the operator's token of before still works, and a device gets one
         self.assertEqual(L.get("/v1/orgs").status, 200)
