@@ -687,6 +687,8 @@ export default {
       export: 'Export waiting events',
       import: 'Import events',
       help: 'The export is a file of signed events (one a line) that another device or “cmcc submit” can send.',
+      show_all: 'Show all {count}',
+      show_fewer: 'Show the newest only',
     },
   },
 

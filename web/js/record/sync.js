@@ -103,13 +103,15 @@ async function revoked(dev, err) {
   throw new Stop('revoked', err);
 }
 
+/* Sends what waited when the sync began, oldest first; what is recorded
+ * meanwhile goes with the next sync, which recording asks for. */
 async function sendWaiting(dev) {
   let size = BATCH;
   let sent = 0;
+  const queue = (await outbox.list()).filter((r) => r.state === 'waiting');
   for (;;) {
-    const waiting = (await outbox.list()).filter((r) => r.state === 'waiting');
-    if (!waiting.length) return sent;
-    const batch = waiting.slice(0, size);
+    if (!queue.length) return sent;
+    const batch = queue.slice(0, size);
     for (const r of batch) { r.state = 'sending'; r.attempts = (r.attempts || 0) + 1; }
     await outbox.update(batch);
     setStatus('sending', { count: batch.length });
@@ -145,6 +147,7 @@ async function sendWaiting(dev) {
     });
     await outbox.update(batch);
     sent += batch.length;
+    queue.splice(0, batch.length);
     if (batch.some((x) => x.state === 'waiting')) throw new Stop('busy', { retryAfter: r.retryAfter });
   }
 }

@@ -417,8 +417,13 @@ function download(name, text) {
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 }
 
-/* msg: the import's report, one node kept across redraws of the card */
-async function outboxCard(dev, msg) {
+const SHOWN = 30;
+let showAll = false;
+
+/* msg: the import's report, one node kept across redraws of the card;
+ * redraw draws the card again. Refused events are always listed (they need
+ * the user), then the newest others up to SHOWN unless all are asked for. */
+async function outboxCard(dev, msg, redraw) {
   const recs = await outbox.list();
   const file = h('input', {
     id: 'rec-import', type: 'file', accept: '.ndjson,.jsonl,.txt,application/x-ndjson', onchange: async (e) => {
@@ -432,9 +437,20 @@ async function outboxCard(dev, msg) {
   });
   const counts = {};
   for (const r of recs) counts[r.state] = (counts[r.state] || 0) + 1;
+  const newest = recs.slice().reverse();
+  const refused = newest.filter((r) => r.state === 'refused');
+  const others = newest.filter((r) => r.state !== 'refused');
+  const shown = showAll ? newest : [...refused, ...others.slice(0, Math.max(0, SHOWN - refused.length))];
+  const more = recs.length - shown.length;
   return h('section', { class: 'card rec-outbox', 'data-outbox': recs.length },
     h('h2', {}, t('record.outbox.title'), ' ', h('span', { class: 'n' }, num(recs.length))),
-    recs.length ? h('ul', { class: 'outbox' }, recs.slice().reverse().map((r) => outboxItem(r, dev))) : empty(t('record.outbox.empty')),
+    recs.length ? h('p', { class: 'muted', 'data-counts': JSON.stringify(counts) },
+      ['waiting', 'sending', 'accepted', 'refused'].filter((k) => counts[k])
+        .map((k) => `${t(`record.state.${k}`)}: ${num(counts[k])}`).join(' · ')) : null,
+    recs.length ? h('ul', { class: 'outbox' }, shown.map((r) => outboxItem(r, dev))) : empty(t('record.outbox.empty')),
+    more > 0 || showAll ? h('button', {
+      type: 'button', class: 'linklike', 'data-action': 'show-all', onclick: () => { showAll = !showAll; redraw(); },
+    }, showAll ? t('record.outbox.show_fewer') : t('record.outbox.show_all', { count: recs.length })) : null,
     h('div', { class: 'row wrap' },
       h('button', {
         type: 'button', 'data-action': 'export', disabled: !recs.some((r) => r.state !== 'accepted'),
@@ -464,8 +480,10 @@ export default async function record(ctx) {
 
   let dev = await sync.device();
   const redrawBar = async () => { if (ctx.isCurrent()) replace(barSlot, await statusBar(dev)); };
+  // nodes kept across redraws: the import's report, the last save's message
   const importMsg = h('p', { class: 'note', role: 'status', 'data-import': '' });
-  const redrawBox = async () => { if (ctx.isCurrent()) replace(boxSlot, await outboxCard(dev, importMsg)); };
+  const saved = h('p', { class: 'ok-box', role: 'status', 'data-saved': '' });
+  const redrawBox = async () => { if (ctx.isCurrent()) replace(boxSlot, await outboxCard(dev, importMsg, redrawBox)); };
   const redrawDev = async () => {
     dev = await sync.device();
     if (!ctx.isCurrent()) return;
@@ -485,12 +503,10 @@ export default async function record(ctx) {
       h('ul', { class: 'pick-grid' }, forms.map((f) => h('li', {},
         h('a', { href: `#/record?form=${f.key}`, class: `pick${chosen === f ? ' on' : ''}`, 'data-pick': f.key, 'aria-current': chosen === f ? 'true' : null }, t(`record.form.${f.key}`)))))));
     if (!chosen) { replace(formSlot); return; }
-    const saved = h('p', { class: 'ok-box', role: 'status', 'data-saved': '' });
     replace(formSlot, saved, formCard(chosen, fctx, dev, async (ev) => {
       saved.dataset.saved = ev.id;
       saved.textContent = t('record.saved', { type: label('event_type', ev.type) });
       await redrawForms();
-      formSlot.prepend(saved);
       sync.kick();
     }));
     if (FORMS.indexOf(chosen) >= 0 && ctx.query.form) formSlot.querySelector('h2')?.focus();
@@ -501,7 +517,9 @@ export default async function record(ctx) {
   const stateOf = (d) => (d ? (d.token ? 'enrolled' : d.state) : 'none');
   let lastState = stateOf(dev);
   let synced = (await sync.choices()).at;
-  unsubscribe.push(outbox.onChange(() => { redrawBar(); redrawBox(); }));
+  // a sync changes many records in a row: the list is drawn once they settle
+  const settled = (f) => { let timer = null; return () => { clearTimeout(timer); timer = setTimeout(f, 150); }; };
+  unsubscribe.push(outbox.onChange(settled(() => { redrawBar(); redrawBox(); })));
   unsubscribe.push(sync.onStatus(async () => {
     redrawBar();
     const d = await sync.device();
