@@ -2,6 +2,9 @@
  * http.c: the libmicrohttpd front: reading a request, routing it, and
  * sending the response (with an ETag and gzip where they help: wire.c).
  *
+ * A path with a control byte (raw or percent-encoded) is refused before
+ * anything else, from what on_uri saw of the target as written.
+ *
  * Routes are in router.c. libmicrohttpd calls on_request several times per
  * request: once with the
  * headers (a Content-Length over the limit is answered 413 at once), once
@@ -23,6 +26,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,14 +205,73 @@ static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r
     return 0;
 }
 
+/* What on_uri hands on_request as its first *con_cls: an odd number, never
+ * a srv_req (those are aligned), so nothing is allocated for a request
+ * libmicrohttpd may still refuse on its own. BAD_PATH: the path holds a
+ * control byte; otherwise (len << 1 | 1) with len the raw target's length
+ * as a C string, or NULL when that is not known. */
+#define BAD_PATH ((uintptr_t)1)
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int srv_path_has_control(const char *uri)
+{
+    for (const char *p = uri; *p && *p != '?'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7F) return 1;
+        int hi, lo;
+        if (c == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
+            int b = hi << 4 | lo;
+            if (b < 0x20 || b == 0x7F) return 1;
+        }
+    }
+    return 0;
+}
+
+/* libmicrohttpd 0.9 splits the request line in place: the target, then
+ * the NUL that replaced the space before the version, then the version. */
+static int lib_splits_in_place(void)
+{
+    const char *v = MHD_get_version();
+    return v && strncmp(v, "0.9.", 4) == 0;
+}
+
+/* libmicrohttpd's MHD_OPTION_URI_LOG_CALLBACK: sees the request target as
+ * the client wrote it, before it is split and percent-decoded, so that a
+ * path with a control byte is refused rather than cut short or decoded. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    if (!uri) return NULL;
+    if (srv_path_has_control(uri)) return (void *)BAD_PATH;
+    if (!*(const int *)cls) return NULL;
+    return (void *)((uintptr_t)strlen(uri) << 1 | 1);
+}
+
+/* 1 when the request's path held a control byte: marked by on_uri, or a
+ * raw NUL, which ended the C string on_uri saw before the version's place:
+ * the version then starts further on than just past it. */
+static int bad_path(uintptr_t mark, const char *url, const char *version)
+{
+    if (mark == BAD_PATH) return 1;
+    size_t len = mark >> 1;
+    return version && version[0] && version != url + len + 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)version;
     srv *s = cls;
     srv_req *q = *con_cls;
-    if (!q) {
+    if (!q || ((uintptr_t)q & 1)) {
+        int refuse = q && bad_path((uintptr_t)q, url, version);
         q = xcalloc(1, sizeof *q);
         q->s = s;
         q->conn = conn;
@@ -219,6 +282,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
         q->limit = q->batch ? s->cfg.max_batch_body : s->cfg.max_body;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (refuse) {
+            srv_errorf(&q->resp, CM_BAD_REQUEST, "",
+                       "the path holds a control character (a byte below 0x20 or 0x7F, "
+                       "or %%00 to %%1F or %%7F): remove it");
+            return send_response(q);
+        }
         if (cl && strtoull(cl, NULL, 10) > q->limit) return too_large(q);
         return MHD_YES;
     }
@@ -318,6 +387,9 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     pthread_mutex_unlock(&start_log.mu);
 }
 
+/* whether on_uri hands on the target's length (lib_splits_in_place) */
+static int splits_in_place;
+
 /* TLS 1.2 and 1.3 only, GnuTLS's defaults otherwise */
 #define SRV_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -335,6 +407,7 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         flags |= MHD_USE_TLS;
     else
         https[0].option = MHD_OPTION_END;
+    splits_in_place = lib_splits_in_place();
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 1;
     start_log.msg[0] = 0;
@@ -344,9 +417,9 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL,
-        MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, (void *)&splits_in_place, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 0;
     if (!d && tls)
