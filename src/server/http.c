@@ -209,7 +209,7 @@ static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r
  * a srv_req (those are aligned), so nothing is allocated for a request
  * libmicrohttpd may still refuse on its own. BAD_PATH: the path holds a
  * control byte; otherwise (len << 1 | 1) with len the raw target's length
- * as a C string, or NULL when that is not known. */
+ * as a C string. */
 #define BAD_PATH ((uintptr_t)1)
 
 static int hex_digit(char c)
@@ -242,15 +242,18 @@ static int lib_splits_in_place(void)
     return v && strncmp(v, "0.9.", 4) == 0;
 }
 
+/* whether a raw NUL can be told from the version's place (set at start) */
+static int splits_in_place;
+
 /* libmicrohttpd's MHD_OPTION_URI_LOG_CALLBACK: sees the request target as
  * the client wrote it, before it is split and percent-decoded, so that a
  * path with a control byte is refused rather than cut short or decoded. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    (void)cls;
     (void)conn;
     if (!uri) return NULL;
     if (srv_path_has_control(uri)) return (void *)BAD_PATH;
-    if (!*(const int *)cls) return NULL;
     return (void *)((uintptr_t)strlen(uri) << 1 | 1);
 }
 
@@ -260,8 +263,54 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static int bad_path(uintptr_t mark, const char *url, const char *version)
 {
     if (mark == BAD_PATH) return 1;
+    if (!splits_in_place) return 0;
     size_t len = mark >> 1;
     return version && version[0] && version != url + len + 1;
+}
+
+/* What a request's head may hold; past it, 431 (414 for the target) in the
+ * protocol's JSON. Under libmicrohttpd's own room for a request's head
+ * (about 32 KiB a connection: a bigger MHD_OPTION_CONNECTION_MEMORY_LIMIT
+ * did not raise it with 0.9.75), so that a head over these limits but
+ * within that room reaches on_request; a bigger one the library refuses
+ * itself (docs/protocol.md, "Errors libmicrohttpd answers itself"). */
+#define SRV_TARGET_MAX       8192
+#define SRV_HEADERS_MAX      100
+#define SRV_HEADER_BYTES_MAX 16384
+
+typedef struct {
+    size_t n, bytes;
+} head_count;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    head_count *c = cls;
+    c->n++;
+    c->bytes += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* 1 (resp filled: 414 or 431) when the request's head is over the limits. */
+static int head_too_large(struct MHD_Connection *conn, size_t target_len, srv_resp *r)
+{
+    if (target_len > SRV_TARGET_MAX) {
+        srv_errorf(r, CM_TOO_LARGE, "",
+                   "the request target is %zu bytes, over %d: send a shorter URL", target_len,
+                   SRV_TARGET_MAX);
+        r->status = 414;
+        return 1;
+    }
+    head_count c = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &c);
+    if (c.n <= SRV_HEADERS_MAX && c.bytes <= SRV_HEADER_BYTES_MAX) return 0;
+    srv_errorf(r, CM_TOO_LARGE, "",
+               "the request has %zu header fields of %zu bytes, over %d fields or %d bytes: "
+               "send fewer or shorter headers",
+               c.n, c.bytes, SRV_HEADERS_MAX, SRV_HEADER_BYTES_MAX);
+    r->status = 431;
+    return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -272,6 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     srv_req *q = *con_cls;
     if (!q || ((uintptr_t)q & 1)) {
         int refuse = q && bad_path((uintptr_t)q, url, version);
+        size_t target_len = q ? (uintptr_t)q >> 1 : strlen(url);
         q = xcalloc(1, sizeof *q);
         q->s = s;
         q->conn = conn;
@@ -288,6 +338,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                        "or %%00 to %%1F or %%7F): remove it");
             return send_response(q);
         }
+        if (head_too_large(conn, target_len, &q->resp)) return send_response(q);
         if (cl && strtoull(cl, NULL, 10) > q->limit) return too_large(q);
         return MHD_YES;
     }
@@ -345,14 +396,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     srv_req *q = *con_cls;
-    if (!q) return;
+    *con_cls = NULL;
+    /* NULL, or on_uri's mark of a request the library refused itself */
+    if (!q || ((uintptr_t)q & 1)) return;
     for (size_t i = 0; i < q->job.n; i++) item_free(&q->job.items[i]);
     free(q->job.items);
     atomic_fetch_sub(&((srv *)cls)->buffered, q->held);
     buf_free(&q->body);
     buf_free(&q->resp.body);
     free(q);
-    *con_cls = NULL;
 }
 
 int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err)
@@ -387,9 +439,6 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     pthread_mutex_unlock(&start_log.mu);
 }
 
-/* whether on_uri hands on the target's length (lib_splits_in_place) */
-static int splits_in_place;
-
 /* TLS 1.2 and 1.3 only, GnuTLS's defaults otherwise */
 #define SRV_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -418,8 +467,8 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, (void *)&splits_in_place, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        on_uri, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK,
+        srv_unescape, NULL, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 0;
     if (!d && tls)
