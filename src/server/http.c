@@ -5,6 +5,13 @@
  * A path with a control byte (raw or percent-encoded) is refused before
  * anything else, from what on_uri saw of the target as written.
  *
+ * Two timeouts: a connection has head_timeout_s (5 s) of silence to send a
+ * request's head, and the same between requests on a kept-alive connection
+ * (the daemon's timeout); once the head has arrived, on_request's first
+ * call gives the connection timeout_s (30 s) for the body and the answer,
+ * and on_completed takes it back. Connections that send nothing so hold a
+ * place for seconds only (docs/operations.md, "Connections and timeouts").
+ *
  * Routes are in router.c. libmicrohttpd calls on_request several times per
  * request: once with the
  * headers (a Content-Length over the limit is answered 413 at once), once
@@ -326,6 +333,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->s = s;
         q->conn = conn;
         *con_cls = q;
+        if (s->cfg.timeout_s != s->cfg.head_timeout_s) /* the head is in: a request's time */
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.timeout_s);
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         q->batch = media_type_is(ct, "application/x-ndjson");
         q->json = !ct || media_type_is(ct, "application/json");
@@ -393,15 +402,17 @@ void srv_resume(srv_req *q)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
-    (void)toe;
+    srv *s = cls;
     srv_req *q = *con_cls;
     *con_cls = NULL;
     /* NULL, or on_uri's mark of a request the library refused itself */
     if (!q || ((uintptr_t)q & 1)) return;
+    /* answered: until the next request's head, the head's timeout again */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && s->cfg.timeout_s != s->cfg.head_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.head_timeout_s);
     for (size_t i = 0; i < q->job.n; i++) item_free(&q->job.items[i]);
     free(q->job.items);
-    atomic_fetch_sub(&((srv *)cls)->buffered, q->held);
+    atomic_fetch_sub(&s->buffered, q->held);
     buf_free(&q->body);
     buf_free(&q->resp.body);
     free(q);
@@ -466,9 +477,9 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK,
-        srv_unescape, NULL, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        s->cfg.head_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 0;
     if (!d && tls)
