@@ -37,7 +37,12 @@ class AuthorityBeforeIdempotency(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.L.close()
+        # SIGTERM: the server must stop cleanly, with no sanitizer report
+        try:
+            err = cls.L.server.stderr
+            ct.check_clean_exit(*cls.L.stop(), err())
+        finally:
+            cls.L.close()
 
     def refused(self, key, type_, body, org, id_, status, code, field):
         L = self.L

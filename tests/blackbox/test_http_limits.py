@@ -51,7 +51,12 @@ class HeadLimits(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.L.close()
+        # SIGTERM: the server must stop cleanly, with no sanitizer report
+        try:
+            err = cls.L.server.stderr
+            ct.check_clean_exit(*cls.L.stop(), err())
+        finally:
+            cls.L.close()
 
     def assertJsonError(self, got, status, code):
         st, head, body = got

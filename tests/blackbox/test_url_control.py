@@ -43,7 +43,12 @@ class ControlBytesInPath(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.L.close()
+        # SIGTERM: the server must stop cleanly, with no sanitizer report
+        try:
+            err = cls.L.server.stderr
+            ct.check_clean_exit(*cls.L.stop(), err())
+        finally:
+            cls.L.close()
 
     def assertRefused(self, status, head, body):
         self.assertEqual(status, 400, (head, body))
