@@ -24,7 +24,10 @@ static const char help[] =
     "  --threads N          HTTP worker threads (default: 2 per core)\n"
     "  --max-connections N  open connections in all (default 1024)\n"
     "  --per-ip N           open connections per client address (default 64)\n"
-    "  --timeout S          seconds an idle connection is kept (default 30)\n"
+    "  --head-timeout S     seconds of silence allowed before a request's head has\n"
+    "                       arrived, and between requests (default 5)\n"
+    "  --timeout S          seconds of silence allowed once a request's head has\n"
+    "                       arrived: its body, its answer (default 30)\n"
     "  --max-queue N        events waiting to be written before answering 503 (20000)\n"
     "  --max-buffered MIB   MiB of request bodies held at once, in all, before answering\n"
     "                       503 (default 256); a batch body is at most that (and 16)\n"
@@ -36,10 +39,16 @@ static const char help[] =
     "                       /usr/share/javascript, where Debian's packages put them)\n"
     "  --quiet              print nothing on start and stop\n";
 
-static int num(const char *s, unsigned *out)
+/* A whole number from 1 to 1,000,000 for the option named opt; says so on
+ * stderr when it is not. */
+static int num(const char *opt, const char *s, unsigned *out)
 {
     long v;
-    if (cli_number(s, 1, 1000000, 0, &v)) return -1;
+    if (cli_number(s, 1, 1000000, 0, &v)) {
+        fprintf(stderr, "cmcc serve: --%s must be a whole number from 1 to 1000000, not \"%s\"\n",
+                opt, s);
+        return -1;
+    }
     *out = (unsigned)v;
     return 0;
 }
@@ -51,6 +60,7 @@ int cmd_serve(int argc, char **argv)
                                          {"max-connections", required_argument, 0, 'c'},
                                          {"per-ip", required_argument, 0, 'p'},
                                          {"timeout", required_argument, 0, 'o'},
+                                         {"head-timeout", required_argument, 0, 'H'},
                                          {"max-queue", required_argument, 0, 'q'},
                                          {"max-buffered", required_argument, 0, 'm'},
                                          {"rate", required_argument, 0, 'r'},
@@ -66,39 +76,42 @@ int cmd_serve(int argc, char **argv)
     srv_config_init(&cfg);
     cfg.web_dir = CMCC_WEB_DIR;
     char host[256];
-    int c, bad = 0;
+    int c, li = 0, bad = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 'l':
             if (cli_parse_listen(optarg, host, sizeof host, &cfg.port)) bad = 1;
             cfg.host = host;
             break;
         case 't':
-            bad |= num(optarg, &cfg.threads) != 0;
+            bad |= num(opts[li].name, optarg, &cfg.threads) != 0;
             break;
         case 'c':
-            bad |= num(optarg, &cfg.conn_limit) != 0;
+            bad |= num(opts[li].name, optarg, &cfg.conn_limit) != 0;
             break;
         case 'p':
-            bad |= num(optarg, &cfg.per_ip_limit) != 0;
+            bad |= num(opts[li].name, optarg, &cfg.per_ip_limit) != 0;
             break;
         case 'o':
-            bad |= num(optarg, &cfg.timeout_s) != 0;
+            bad |= num(opts[li].name, optarg, &cfg.timeout_s) != 0;
+            break;
+        case 'H':
+            bad |= num(opts[li].name, optarg, &cfg.head_timeout_s) != 0;
             break;
         case 'q':
-            bad |= num(optarg, &cfg.max_queue) != 0;
+            bad |= num(opts[li].name, optarg, &cfg.max_queue) != 0;
             break;
         case 'm': {
             unsigned mib = 0;
-            bad |= num(optarg, &mib) != 0;
+            bad |= num(opts[li].name, optarg, &mib) != 0;
             cfg.max_buffered = (size_t)mib << 20;
             break;
         }
         case 'r':
         case 'B': {
             unsigned v = 0;
-            bad |= num(optarg, &v) != 0;
+            bad |= num(opts[li].name, optarg, &v) != 0;
             *(c == 'r' ? &cfg.rate : &cfg.burst) = v;
             break;
         }

@@ -72,7 +72,8 @@ int cmd_token(int argc, char **argv)
     if (strcmp(verb, "create") && strcmp(verb, "revoke") && strcmp(verb, "list"))
         return fputs(help, stderr), 2;
     cm_error err;
-    store *s = srv_open_store(dir, STORE_ADMIN, &err);
+    /* list only reads: it works on a read-only copy of a log too */
+    store *s = srv_open_store(dir, strcmp(verb, "list") == 0 ? STORE_READER : STORE_ADMIN, &err);
     if (!s) return cli_error("token", &err), 1;
     int rc = 0;
     if (strcmp(verb, "create") == 0) {

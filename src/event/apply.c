@@ -1,11 +1,16 @@
 /*
  * apply.c: judging a signed, parsed event against the current state.
  *
- * Order (docs/protocol.md section 2): the caller has checked the envelope, the
- * signature (with ev_signer_key) and the payload; here come idempotency by
- * (org, id), authority (the key is the org's, the role may write the type,
- * the org is active, the key is active), then the type's rules. The first
- * failure answers. Nothing here writes: an accepted event returns effects.
+ * Order (docs/protocol.md, "Order of checks"): the caller has checked the
+ * envelope, the signature (with ev_signer_key) and the payload; here come
+ * the signer's right to speak (the key is the event's org's, the org's
+ * roles may write the type), idempotency by (org, id), the signer's
+ * standing (the org is active, the key is active), then the type's rules.
+ * The first failure answers. The right to speak comes before idempotency so
+ * that a signer of another org learns nothing of the ids an org has used;
+ * standing comes after it, so that the org's own client retrying after a
+ * lost answer gets its receipt even once its key is revoked or its org
+ * suspended. Nothing here writes: an accepted event returns effects.
  *
  * Genesis: entry 0 is the coordinator's org.admit, signed by one of the keys
  * it admits; before it, nothing else is accepted.
@@ -109,31 +114,33 @@ static int genesis(const ev_view *v, const ev_event *e, ev_effects *fx, cm_error
     return e->type->apply(&c, fx, err);
 }
 
-static int authority(const ev_view *v, const ev_event *e, unsigned *roles, cm_error *err)
+/* The signer may speak for the event's org: its key is one of the org's,
+ * and the org's roles may write the type. Depends on nothing but the
+ * signer's own org, so it may answer before idempotency. */
+static int speaks_for(const ev_view *v, const ev_event *e, ev_key_state *ks, ev_org_state *os,
+                      cm_error *err)
 {
-    ev_key_state ks;
-    int r = v->key(v->ctx, e->env.keyid, &ks);
+    int r = v->key(v->ctx, e->env.keyid, ks);
     if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_UNKNOWN_KEY, "signatures[0].keyid", "no registered key has keyid %s",
                        e->env.keyid);
-    if (strcmp(ks.org, e->org) != 0)
+    if (strcmp(ks->org, e->org) != 0)
         return cm_fail(err, CM_FORBIDDEN, "org",
                        "the signing key %s belongs to \"%s\", not to \"%s\": sign with a key of "
                        "the event's org",
-                       e->env.keyid, ks.org, e->org);
-    ev_org_state os;
-    r = v->org(v->ctx, e->org, &os);
+                       e->env.keyid, ks->org, e->org);
+    r = v->org(v->ctx, e->org, os);
     if (r < 0) return ev_store_failed(err);
     if (r == 0)
         return cm_fail(err, CM_FORBIDDEN, "org", "organization \"%s\" is not admitted", e->org);
     const ev_type *t = e->type;
     const char *target = ev_str(e->body, "org");
-    int allowed = (os.roles & t->roles) || (t->auth & EV_AUTH_ANY) ||
+    int allowed = (os->roles & t->roles) || (t->auth & EV_AUTH_ANY) ||
                   ((t->auth & EV_AUTH_SELF) && target && strcmp(target, e->org) == 0);
     if (!allowed) {
         cm_buf have = CM_BUF_INIT, need = CM_BUF_INIT;
-        ev_roles_text(os.roles, &have);
+        ev_roles_text(os->roles, &have);
         ev_roles_text(t->roles, &need);
         cm_fail(err, CM_FORBIDDEN, "type", "\"%s\" (roles: %s) may not write %s; it takes: %s%s",
                 e->org, have.data ? have.data : "none", t->name, need.data,
@@ -142,14 +149,20 @@ static int authority(const ev_view *v, const ev_event *e, unsigned *roles, cm_er
         buf_free(&need);
         return -1;
     }
-    if (os.suspended)
+    return 0;
+}
+
+/* The signer's standing: its org is active and its key is not revoked. */
+static int standing(const ev_event *e, const ev_key_state *ks, const ev_org_state *os,
+                    cm_error *err)
+{
+    if (os->suspended)
         return cm_fail(err, CM_ORG_SUSPENDED, "org",
                        "organization \"%s\" is suspended and cannot sign events", e->org);
-    if (ks.revoked)
+    if (ks->revoked)
         return cm_fail(err, CM_KEY_REVOKED, "signatures[0].keyid",
                        "key %s was revoked: sign with an active key of \"%s\"", e->env.keyid,
                        e->org);
-    *roles = os.roles;
     return 0;
 }
 
@@ -157,6 +170,9 @@ ev_verdict ev_apply(const ev_view *v, const ev_event *e, ev_effects *fx, uint64_
                     cm_error *err)
 {
     size_t mark = fx->n;
+    ev_key_state ks;
+    ev_org_state os;
+    if (v->size > 0 && speaks_for(v, e, &ks, &os, err)) return EV_REFUSED;
     uint64_t idx = 0;
     ev_envelope prev = {0};
     int r = v->event_id(v->ctx, e->org, e->id, &idx, &prev);
@@ -179,10 +195,9 @@ ev_verdict ev_apply(const ev_view *v, const ev_event *e, ev_effects *fx, uint64_
     if (v->size == 0) {
         rc = genesis(v, e, fx, err);
     } else {
-        unsigned roles = 0;
-        rc = authority(v, e, &roles, err);
+        rc = standing(e, &ks, &os, err);
         if (rc == 0) {
-            ev_ctx c = {v, e, roles};
+            ev_ctx c = {v, e, os.roles};
             rc = e->type->apply(&c, fx, err);
         }
     }

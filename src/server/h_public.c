@@ -15,11 +15,12 @@
  *
  * A path is served only when every segment is made of letters, digits, '-',
  * '_' and '.', and does not start with '.', so no path can leave its
- * directory (libmicrohttpd has decoded %2e already; %00 it leaves as
- * written: http.c), and only a regular file is read: a directory is never
- * listed. Every file is sent with Cache-Control: no-cache and an ETag
- * (wire.c), so the browser revalidates before using it: a service worker
- * script (/sw.js) must, or an old one would keep control of the page.
+ * directory (libmicrohttpd has decoded %2e already; a path with a control
+ * byte, %00 included, never gets here: http.c), and only a regular file
+ * is read: a directory is never listed. Every file is sent with
+ * Cache-Control: no-cache and an ETag (wire.c), so the browser revalidates
+ * before using it: a service worker script (/sw.js) must, or an old one
+ * would keep control of the page.
  */
 #include "server/srv_int.h"
 

@@ -2,6 +2,16 @@
  * http.c: the libmicrohttpd front: reading a request, routing it, and
  * sending the response (with an ETag and gzip where they help: wire.c).
  *
+ * A path with a control byte (raw or percent-encoded) is refused before
+ * anything else, from what on_uri saw of the target as written.
+ *
+ * Two timeouts: a connection has head_timeout_s (5 s) of silence to send a
+ * request's head, and the same between requests on a kept-alive connection
+ * (the daemon's timeout); once the head has arrived, on_request's first
+ * call gives the connection timeout_s (30 s) for the body and the answer,
+ * and on_completed takes it back. Connections that send nothing so hold a
+ * place for seconds only (docs/operations.md, "Connections and timeouts").
+ *
  * Routes are in router.c. libmicrohttpd calls on_request several times per
  * request: once with the
  * headers (a Content-Length over the limit is answered 413 at once), once
@@ -23,6 +33,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,24 +212,142 @@ static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r
     return 0;
 }
 
+/* What on_uri hands on_request as its first *con_cls: an odd number, never
+ * a srv_req (those are aligned), so nothing is allocated for a request
+ * libmicrohttpd may still refuse on its own. BAD_PATH: the path holds a
+ * control byte; otherwise (len << 1 | 1) with len the raw target's length
+ * as a C string. */
+#define BAD_PATH ((uintptr_t)1)
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int srv_path_has_control(const char *uri)
+{
+    for (const char *p = uri; *p && *p != '?'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7F) return 1;
+        int hi, lo;
+        if (c == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
+            int b = hi << 4 | lo;
+            if (b < 0x20 || b == 0x7F) return 1;
+        }
+    }
+    return 0;
+}
+
+/* libmicrohttpd 0.9 splits the request line in place: the target, then
+ * the NUL that replaced the space before the version, then the version. */
+static int lib_splits_in_place(void)
+{
+    const char *v = MHD_get_version();
+    return v && strncmp(v, "0.9.", 4) == 0;
+}
+
+/* whether a raw NUL can be told from the version's place (set at start) */
+static int splits_in_place;
+
+/* libmicrohttpd's MHD_OPTION_URI_LOG_CALLBACK: sees the request target as
+ * the client wrote it, before it is split and percent-decoded, so that a
+ * path with a control byte is refused rather than cut short or decoded. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    if (!uri) return NULL;
+    if (srv_path_has_control(uri)) return (void *)BAD_PATH;
+    return (void *)((uintptr_t)strlen(uri) << 1 | 1);
+}
+
+/* 1 when the request's path held a control byte: marked by on_uri, or a
+ * raw NUL, which ended the C string on_uri saw before the version's place:
+ * the version then starts further on than just past it. */
+static int bad_path(uintptr_t mark, const char *url, const char *version)
+{
+    if (mark == BAD_PATH) return 1;
+    if (!splits_in_place) return 0;
+    size_t len = mark >> 1;
+    return version && version[0] && version != url + len + 1;
+}
+
+/* What a request's head may hold; past it, 431 (414 for the target) in the
+ * protocol's JSON. Under libmicrohttpd's own room for a request's head
+ * (about 32 KiB a connection: a bigger MHD_OPTION_CONNECTION_MEMORY_LIMIT
+ * did not raise it with 0.9.75), so that a head over these limits but
+ * within that room reaches on_request; a bigger one the library refuses
+ * itself (docs/protocol.md, "Errors libmicrohttpd answers itself"). */
+#define SRV_TARGET_MAX       8192
+#define SRV_HEADERS_MAX      100
+#define SRV_HEADER_BYTES_MAX 16384
+
+typedef struct {
+    size_t n, bytes;
+} head_count;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    head_count *c = cls;
+    c->n++;
+    c->bytes += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* 1 (resp filled: 414 or 431) when the request's head is over the limits. */
+static int head_too_large(struct MHD_Connection *conn, size_t target_len, srv_resp *r)
+{
+    if (target_len > SRV_TARGET_MAX) {
+        srv_errorf(r, CM_TOO_LARGE, "",
+                   "the request target is %zu bytes, over %d: send a shorter URL", target_len,
+                   SRV_TARGET_MAX);
+        r->status = 414;
+        return 1;
+    }
+    head_count c = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &c);
+    if (c.n <= SRV_HEADERS_MAX && c.bytes <= SRV_HEADER_BYTES_MAX) return 0;
+    srv_errorf(r, CM_TOO_LARGE, "",
+               "the request has %zu header fields of %zu bytes, over %d fields or %d bytes: "
+               "send fewer or shorter headers",
+               c.n, c.bytes, SRV_HEADERS_MAX, SRV_HEADER_BYTES_MAX);
+    r->status = 431;
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)version;
     srv *s = cls;
     srv_req *q = *con_cls;
-    if (!q) {
+    if (!q || ((uintptr_t)q & 1)) {
+        int refuse = q && bad_path((uintptr_t)q, url, version);
+        size_t target_len = q ? (uintptr_t)q >> 1 : strlen(url);
         q = xcalloc(1, sizeof *q);
         q->s = s;
         q->conn = conn;
         *con_cls = q;
+        if (s->cfg.timeout_s != s->cfg.head_timeout_s) /* the head is in: a request's time */
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.timeout_s);
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         q->batch = media_type_is(ct, "application/x-ndjson");
         q->json = !ct || media_type_is(ct, "application/json");
         q->get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
         q->limit = q->batch ? s->cfg.max_batch_body : s->cfg.max_body;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (refuse) {
+            srv_errorf(&q->resp, CM_BAD_REQUEST, "",
+                       "the path holds a control character (a byte below 0x20 or 0x7F, "
+                       "or %%00 to %%1F or %%7F): remove it");
+            return send_response(q);
+        }
+        if (head_too_large(conn, target_len, &q->resp)) return send_response(q);
         if (cl && strtoull(cl, NULL, 10) > q->limit) return too_large(q);
         return MHD_YES;
     }
@@ -273,17 +402,20 @@ void srv_resume(srv_req *q)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
-    (void)toe;
+    srv *s = cls;
     srv_req *q = *con_cls;
-    if (!q) return;
+    *con_cls = NULL;
+    /* NULL, or on_uri's mark of a request the library refused itself */
+    if (!q || ((uintptr_t)q & 1)) return;
+    /* answered: until the next request's head, the head's timeout again */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && s->cfg.timeout_s != s->cfg.head_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.head_timeout_s);
     for (size_t i = 0; i < q->job.n; i++) item_free(&q->job.items[i]);
     free(q->job.items);
-    atomic_fetch_sub(&((srv *)cls)->buffered, q->held);
+    atomic_fetch_sub(&s->buffered, q->held);
     buf_free(&q->body);
     buf_free(&q->resp.body);
     free(q);
-    *con_cls = NULL;
 }
 
 int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err)
@@ -335,6 +467,7 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         flags |= MHD_USE_TLS;
     else
         https[0].option = MHD_OPTION_END;
+    splits_in_place = lib_splits_in_place();
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 1;
     start_log.msg[0] = 0;
@@ -344,9 +477,9 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
         on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL,
-        MHD_OPTION_ARRAY, https, MHD_OPTION_END);
+        s->cfg.head_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_UNESCAPE_CALLBACK, srv_unescape, NULL, MHD_OPTION_ARRAY, https, MHD_OPTION_END);
     pthread_mutex_lock(&start_log.mu);
     start_log.starting = 0;
     if (!d && tls)

@@ -53,6 +53,11 @@ int srv_lock_dir(const char *dir, cm_error *err)
     char *path = xasprintf("%s/%s", dir, SRV_LOCK_FILE);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(path);
+    if (fd < 0 && (errno == EROFS || errno == EACCES))
+        return cm_fail(err, CM_FORBIDDEN, "",
+                       "the log directory %s cannot be written (%s): serve a writable copy of "
+                       "it (cp -a), or read it where it is with cmcc verify, report or token list",
+                       dir, strerror(errno));
     if (fd < 0)
         return cm_fail(err, CM_NOT_FOUND, "", "cannot use the log directory %s: %s", dir,
                        strerror(errno));

@@ -33,6 +33,7 @@ void srv_config_init(srv_config *cfg)
     cfg->threads = 2 * srv_cores();
     cfg->conn_limit = 1024;
     cfg->per_ip_limit = 64;
+    cfg->head_timeout_s = 5;
     cfg->timeout_s = 30;
     cfg->max_body = 64 * 1024;
     cfg->max_batch_body = 16 * 1024 * 1024;

@@ -41,7 +41,10 @@ typedef struct {
     unsigned threads;         /* HTTP worker threads (default: 2 per core) */
     unsigned conn_limit;      /* open connections in all (default 1024) */
     unsigned per_ip_limit;    /* open connections per client address (default 64) */
-    unsigned timeout_s;       /* idle connection timeout (default 30) */
+    unsigned head_timeout_s;  /* seconds a connection has for a request's head, and may
+                               * wait idle for its next request (default 5) */
+    unsigned timeout_s;       /* seconds a request under way (its head has arrived) may go
+                               * without traffic (default 30) */
     size_t max_body;          /* bytes of a single-envelope request (default 64 KiB) */
     size_t max_batch_body;    /* bytes of an NDJSON request (default 16 MiB) */
     size_t max_buffered;      /* bytes of request bodies held at once, in all (256 MiB);

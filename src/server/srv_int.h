@@ -378,6 +378,9 @@ int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, c
  * %00 as written; returns its new length (url.c). libmicrohttpd's
  * MHD_OPTION_UNESCAPE_CALLBACK; cls and conn are not used. */
 size_t srv_unescape(void *cls, struct MHD_Connection *conn, char *s);
+/* 1 when a raw request target's path (before '?') holds a control byte,
+ * as it is or percent-encoded (http.c). */
+int srv_path_has_control(const char *uri);
 /* Blocks SIGINT and SIGTERM in this thread and the threads it starts, and
  * fills sigs with them, for sigwait to take them (run.c). */
 void srv_block_stop_signals(sigset_t *sigs);

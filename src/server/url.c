@@ -5,7 +5,9 @@
  * Each %HH (two hex digits, either case) is the byte it names, except
  * %00, which stays as the three characters written: libmicrohttpd hands
  * the path to the handlers as a C string, so a NUL would cut it short and
- * /index.html%00.png would be answered as /index.html. A '%' that starts
+ * /index.html%00.png would be answered as /index.html. (A path with %00,
+ * or any control byte, is refused before a handler sees it: http.c; a
+ * query's %00 stays, and no parameter accepts it.) A '%' that starts
  * no such escape is left as it is. The result is never longer than the
  * input.
  */

@@ -86,11 +86,12 @@ long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_er
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "ATTACH ? AS other", -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, "attach");
-    char uri[4200];
-    snprintf(uri, sizeof uri, "file:%s?mode=ro", other_path);
+    /* immutable for a read-only copy of a cleanly stopped log (store_open) */
+    char *uri = store_read_uri(other_path, store_immutable(other_path));
     sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    free(uri);
     if (rc != SQLITE_DONE) return store_fail(s, err, "attach");
     long total = 0;
     static const char *const log_tables[] = {"hashes", NULL};

@@ -174,4 +174,11 @@ extern const char *const store_upgrades[];
 /* The projection tables, which a rebuild empties and a diff compares. */
 extern const char *const store_state_tables[];
 
+/* The URI that opens path read-only ("file:...?mode=ro", the path
+ * percent-encoded), with immutable=1 when immutable is set. malloc'ed. */
+char *store_read_uri(const char *path, int immutable);
+/* 1 when path can be read only as an immutable file: its directory may not
+ * be written, and its WAL is absent or empty (store_sqlite.c). */
+int store_immutable(const char *path);
+
 #endif

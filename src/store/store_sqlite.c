@@ -20,6 +20,14 @@
  * and never syncs.
  * Readers and admin connections also skip the checkpoint SQLite would run
  * when the last connection closes: only the writer checkpoints the WAL.
+ *
+ * A reader of a log it cannot write (a read-only mount of a backup): SQLite
+ * cannot make the -shm file that reading a WAL database takes, so when the
+ * first read fails and the WAL is absent or empty (the log was stopped
+ * cleanly: every commit is in the database file), the reader opens the
+ * file again as immutable (file:PATH?immutable=1), which needs no -shm and
+ * takes no lock. A WAL that still holds commits is not skipped: the reader
+ * says so and how to make a copy it can read.
  */
 #include "store/store_int.h"
 
@@ -29,6 +37,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int store_fail(store *s, cm_error *err, const char *what)
@@ -168,6 +177,50 @@ static int schema_version(const char *v)
     return v && *v && *end == '\0' && n > 0 && n <= 1000 ? (int)n : 0;
 }
 
+/* 1 when path's WAL is absent or empty: the database file holds it all. */
+static int wal_empty(const char *path)
+{
+    char *wal = xasprintf("%s-wal", path);
+    struct stat st;
+    int r = stat(wal, &st);
+    free(wal);
+    return r != 0 ? errno == ENOENT : st.st_size == 0;
+}
+
+/* 1 when the directory of path may not be written (a read-only mount). */
+static int dir_unwritable(const char *path)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else
+        strcpy(dir, ".");
+    int r = access(dir, W_OK) != 0;
+    free(dir);
+    return r;
+}
+
+int store_immutable(const char *path)
+{
+    return dir_unwritable(path) && wal_empty(path);
+}
+
+char *store_read_uri(const char *path, int immutable)
+{
+    cm_buf uri = CM_BUF_INIT;
+    buf_puts(&uri, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/._-~", *p))
+            buf_putc(&uri, (char)*p);
+        else
+            buf_printf(&uri, "%%%02X", *p);
+    }
+    buf_puts(&uri, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+    return buf_take(&uri);
+}
+
 store *store_open(const char *path, store_mode mode, cm_error *err)
 {
     if (access(path, F_OK) != 0) {
@@ -176,9 +229,25 @@ store *store_open(const char *path, store_mode mode, cm_error *err)
     }
     int flags = mode == STORE_READER ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     store *s = open_db(path, mode, flags, err);
-    if (!s) return NULL;
     char *v = NULL;
-    int r = store_meta_get(s, "schema", &v, err);
+    int r = s ? store_meta_get(s, "schema", &v, err) : -1;
+    if (r < 0 && mode == STORE_READER && dir_unwritable(path)) {
+        if (wal_empty(path)) { /* a read-only copy of a cleanly stopped log */
+            store_close(s);
+            char *uri = store_read_uri(path, 1);
+            s = open_db(uri, STORE_READER, SQLITE_OPEN_READONLY, err);
+            free(uri);
+            r = s ? store_meta_get(s, "schema", &v, err) : -1;
+        } else {
+            cm_fail(err, CM_INTERNAL, "",
+                    "%s cannot be read where it is: its directory is read-only and its WAL "
+                    "(%s-wal) holds commits not yet in the database: copy the directory "
+                    "somewhere writable and read the copy, or stop its server cleanly before "
+                    "copying it",
+                    path, path);
+        }
+    }
+    if (!s) return NULL;
     int version = r == 1 ? schema_version(v) : 0, current = STORE_SCHEMA_VERSION;
     free(v);
     if (r >= 0 && (version < 1 || version > current))

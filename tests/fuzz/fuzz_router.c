@@ -9,6 +9,10 @@
  * the result is no longer than the URL, holds no NUL before its end (the
  * length returned is its strlen), and is the URL itself when it has no
  * '%'. srv_route_find then picks what answers. Properties:
+ *   - srv_path_has_control (http.c) refuses exactly the paths (the URL up
+ *     to its first '?') that, decoded by srv_unescape, hold a control byte
+ *     (below 0x20, or 0x7F), or hold %00 (which srv_unescape leaves as
+ *     written);
  *   - ROUTE_FOUND names a route whose path is the URL (or, ending in '/',
  *     a prefix of it) and whose method is the request's (GET takes HEAD);
  *   - ROUTE_METHOD comes with the Allow list; ROUTE_STATIC only for a GET
@@ -26,6 +30,14 @@
 #include "server/srv_int.h"
 
 #include <string.h>
+
+/* 1 when s holds a control byte (below 0x20, or 0x7F) */
+static int has_control_byte(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F) return 1;
+    return 0;
+}
 
 static int path_matches(const char *pattern, const char *url)
 {
@@ -47,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         method = in;
         url = sp + 1;
     }
+    char *path = xstrndup(url, strcspn(url, "?"));
+    int nul_escape = strstr(path, "%00") != NULL;
+    srv_unescape(NULL, NULL, path);
+    FUZZ_CHECK(srv_path_has_control(url) == (nul_escape || has_control_byte(path)));
+    free(path);
+
     size_t before = strlen(url);
     int escapes = strchr(url, '%') != NULL;
     char *copy = escapes ? NULL : xstrdup(url);

@@ -190,6 +190,8 @@ ROUTES = [
     "GET /lib/qrcode-generator/qrcode.js", "GET /lib/leaflet/images/marker-icon.png",
     "GET /lib/qrcode-generator/%2e%2e/%2E%2E/secret", "GET /index.html%00.png",
     "GET /v1/consignments/c%2d1%zz%4",
+    "GET /checkpoint%00x", "GET /v1/orgs%1F?x=%00", "GET /check\tpoint", "GET /checkpoint%2500",
+    "GET /v1/orgs%7f", "GET /%%01%2%0A%", "GET /healthz?%00",
 ]
 
 WIRE = [

@@ -14,10 +14,10 @@ under AddressSanitizer, whose quarantine keeps freed memory).
                    Retry-After is enough; another address is not limited;
                    requests paced under the rate all pass; a batch larger than
                    the burst is not refused forever.
-  SlowClients      --timeout 2 --threads 2: 60 connections idle, stalled in the
-                   headers or in the body do not hold the workers (a normal
-                   request is answered within seconds) and are closed by the
-                   server after the timeout.
+  SlowClients      --head-timeout 2 --timeout 2 --threads 2: 60 connections
+                   idle, stalled in the headers or in the body do not hold the
+                   workers (a normal request is answered within seconds) and
+                   are closed by the server after the timeouts.
   HugeBodies       100 MiB NDJSON with Content-Length and chunked (and 100 MiB
                    JSON) are cut off (413 or closed) while a normal client
                    keeps getting answers; bodies held under the limit cost at
@@ -338,7 +338,7 @@ def is_closed(s):
 
 
 class SlowClients(ServerCase):
-    ARGS = ("--timeout", "2", "--threads", "2")
+    ARGS = ("--head-timeout", "2", "--timeout", "2", "--threads", "2")
 
     def test_slow_clients_hold_no_worker_and_are_closed(self):
         port = self.port
@@ -563,7 +563,8 @@ def settle_open(socks, wait=2.0):
 
 
 class ManyConnections(ServerCase):
-    ARGS = ("--max-connections", "300", "--per-ip", "64", "--timeout", "60")
+    ARGS = ("--max-connections", "300", "--per-ip", "64", "--head-timeout", "60",
+            "--timeout", "60")
 
     @classmethod
     def setUpClass(cls):
