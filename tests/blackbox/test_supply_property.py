@@ -749,7 +749,10 @@ class SupplyProperty(unittest.TestCase):
                         else s.declare()
                     ev = ct.event(type_, body, org, id_=eid)
                     lines.append(ct.signed(self.keys[org], ev))
-                    plan.append((s, org, type_, body, CONFLICT, None))
+                    # the signer's right to write the type is judged before
+                    # its ids are looked at (docs/protocol.md, order of checks)
+                    expect = CONFLICT if ORGS[org] & TYPE_ROLES[type_] else FB
+                    plan.append((s, org, type_, body, expect, None))
                     continue
                 signer, type_, body = g[:3]
                 expect = g[3] if len(g) > 3 else w.judge(signer, type_, body)
