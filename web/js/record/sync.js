@@ -192,6 +192,9 @@ async function refresh(dev, force = false) {
 }
 
 async function syncLocked({ refreshChoices }) {
+  // the browser knows it has no network: nothing is tried, nothing marked
+  // sending; the 'online' event starts the next sync
+  if (navigator.onLine === false) throw new Stop('offline');
   await outbox.recover();
   let dev = await device();
   if (!dev || !dev.org) throw new Stop('no_device');
