@@ -263,6 +263,7 @@ typedef enum {
     THING_PLEDGE,
     THING_WEAPON,
     THING_BENCHMARK,
+    THING_ALERT, /* an alert's follow-up, by its key (alerts.c) */
     THING_KINDS
 } ev_thing_kind;
 
@@ -522,6 +523,25 @@ void ev_weapon_derive(json_t *weapon);
 /* Adds to a benchmark "decommissioned", "progress" (0..1), "overdue" (due
  * before now_ms and not reached) and "assessments". */
 void ev_benchmark_derive(json_t *benchmark, const json_t *weapons, int64_t now_ms);
+
+/* ---- alerts.c: following up alerts ------------------------------------------ */
+
+extern const ev_type ev_alert_acknowledge, ev_alert_assign, ev_alert_resolve;
+/* The kinds of alert, in the order of ev_alert_key.kind, NULL-terminated. */
+extern const char *const ev_alert_kinds[];
+enum { EV_ALERT_TRANSFER_PENDING, EV_ALERT_UNACCOUNTED, EV_ALERT_IDLE_HOLDING, EV_ALERT_LOSS_RATE };
+
+/* An alert key, "kind/subject...", read back (docs/protocol.md 3, "Alert
+ * follow-up"). */
+typedef struct {
+    int kind;                    /* EV_ALERT_* */
+    char subject[EV_ID_MAX + 1]; /* the transfer, the consignment, or the org */
+    long long line;              /* unaccounted, idle_holding; else 0 */
+    char org[EV_ID_MAX + 1];     /* unaccounted, idle_holding, loss_rate; else "" */
+} ev_alert_key;
+
+/* Parses key: bad_request on body.alert naming what is wrong. */
+int ev_alert_key_parse(const char *key, ev_alert_key *out, cm_error *err);
 
 /* ---- things.c: helpers for the rules of things ------------------------------ */
 

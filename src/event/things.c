@@ -24,6 +24,7 @@ static const char *const names[THING_KINDS] = {
     [THING_PLEDGE] = "pledge",
     [THING_WEAPON] = "weapon",
     [THING_BENCHMARK] = "benchmark",
+    [THING_ALERT] = "alert",
 };
 
 const char *ev_thing_name(ev_thing_kind kind)

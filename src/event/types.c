@@ -45,6 +45,10 @@ static const ev_type *const all[] = {
     &ev_weapon_destroy,
     &ev_benchmark_define,
     &ev_benchmark_assess,
+    /* alert follow-up */
+    &ev_alert_acknowledge,
+    &ev_alert_assign,
+    &ev_alert_resolve,
     NULL,
 };
 

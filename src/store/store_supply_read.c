@@ -61,6 +61,15 @@ int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf 
         args, 3, out, err);
 }
 
+/* One of a consignment's events (the entries row E): its index, type, org
+ * and id; for an alert's follow-up (src/event/alerts.c) also the alert's
+ * key and the follow-up's `to` and `note` when it has them. */
+#define EVENT_OF(E)                                                                                \
+    "json_patch(json_object('index', " E ".idx, 'type', " E ".type, 'org', " E ".org, 'id', " E    \
+    ".id), coalesce((SELECT json_object('alert', n.id, 'to', json_extract(n.body, '$.to'),"        \
+    " 'note', json_extract(n.body, '$.note')) FROM thing_notes n WHERE n.kind = 'alert'"           \
+    " AND n.idx = " E ".idx), '{}'))"
+
 int store_consignment_json(store *s, const char *id, cm_buf *out, cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(id)};
@@ -100,101 +109,1618 @@ int store_consignment_json(store *s, const char *id, cm_buf *out, cm_error *err)
                                            "  FROM transfers t WHERE t.consignment = c.consignment "
                                            "ORDER BY t.opened))),"
                                            " 'events', json((SELECT "
-                                           "coalesce(json_group_array(json_object('index', e.idx,"
-                                           "  'type', e.type, 'org', e.org, 'id', e.id)), '[]') "
-                                           "FROM ("
-                                           "  SELECT en.idx, en.type, en.org, en.id FROM "
-                                           "consignment_events ce"
-                                           "  JOIN entries en ON en.idx = ce.idx WHERE "
-                                           "ce.consignment = c.consignment"
-                                           "  ORDER BY en.idx) e)))"
-                                           " FROM consignment_summary c WHERE c.consignment = ?1",
+                                           "coalesce(json_group_array(" EVENT_OF(
+                                               "e") "), '[]') "
+                                                    "FROM ("
+                                                    "  SELECT en.idx, en.type, en.org, en.id FROM "
+                                                    "consignment_events ce"
+                                                    "  JOIN entries en ON en.idx = ce.idx WHERE "
+                                                    "ce.consignment = c.consignment"
+                                                    "  ORDER BY en.idx) e)))"
+                                                    " FROM consignment_summary c WHERE "
+                                                    "c.consignment = ?1",
         args, 1, out, err);
     if (rc) return -1;
     return out->len > before;
 }
+
+/* Times as RFC 3339, for the queries below. */
+#define T_TIME ISO("time")
+#define T_LAST ISO("last_time")
+#define T_NOTE ISO("n.time")
+#define T_HIST ISO("h.time")
+
+/* The follow-up of the alert whose key is the column K (alert follow-up,
+ * src/event/alerts.c): its status, who did the latest follow-up, when, in
+ * which entry, with what note, the org it was last assigned to, and every
+ * follow-up in log order; status "open" and nulls when there is none. */
+#define FOLLOW_UP(K)                                                                               \
+    "coalesce((SELECT json_object('status', th.status, 'by', n.org, 'time', " T_NOTE ","           \
+    "  'index', n.idx, 'note', json_extract(n.body, '$.note'),"                                    \
+    "  'assigned_to', (SELECT json_extract(x.body, '$.to') FROM thing_notes x"                     \
+    "   WHERE x.kind = 'alert' AND x.id = th.id AND x.note = 'assign'"                             \
+    "   ORDER BY x.idx DESC LIMIT 1),"                                                             \
+    "  'history', json((SELECT json_group_array(json_object('action', h.note,"                     \
+    "   'org', h.org, 'time', " T_HIST ", 'index', h.idx, 'to', json_extract(h.body, '$.to'),"     \
+    "   'note', json_extract(h.body, '$.note'))) FROM (SELECT * FROM thing_notes h"                \
+    "   WHERE h.kind = 'alert' AND h.id = th.id ORDER BY h.idx, h.seq) h)))"                       \
+    " FROM things th JOIN thing_notes n ON n.kind = th.kind AND n.id = th.id"                      \
+    "  AND n.idx = th.updated WHERE th.kind = 'alert' AND th.id = " K "),"                         \
+    " json_object('status', 'open', 'by', NULL, 'time', NULL, 'index', NULL, 'note', NULL,"        \
+    "  'assigned_to', NULL, 'history', json('[]')))"
+
+/* The keys of the alerts of accounts: kind/consignment/line/org. */
+#define LINE_KEY(KIND, ORG) "'" KIND "/' || consignment || '/' || line || '/' || " ORG
+
+/* The alerts as rows (key, a, k, t), each object with its key first
+ * (`alert`): k orders the kinds, t the alerts of a kind. In turn: transfers
+ * pending too long; every unaccounted balance; holdings that have not
+ * moved; orgs whose losses and shortfalls exceed a share of what they
+ * received (what an inspector let enter counting as what it received). */
+#define ALERTS                                                                                            \
+    " SELECT 'transfer_pending/' || transfer AS key, json_object("                                        \
+    "  'alert', 'transfer_pending/' || transfer, 'kind', 'transfer_pending',"                             \
+    "  'transfer', transfer, 'consignment', consignment, 'from', from_org, 'to', to_org,"                 \
+    "  'since', " T_TIME ", 'hours', (?1 - time) / 3600000,"                                              \
+    "  'message', printf('transfer %s from %s to %s has been pending for %d hours',"                      \
+    "   transfer, from_org, to_org, (?1 - time) / 3600000)) AS a, 1 AS k, time AS t"                      \
+    " FROM transfers WHERE status = 'pending' AND time < ?1 - ?2"                                         \
+    " UNION ALL"                                                                                          \
+    " SELECT " LINE_KEY(                                                                                  \
+        "unaccounted",                                                                                    \
+        "substr(account, 13)") ","                                                                        \
+                               "  json_object('alert', " LINE_KEY(                                        \
+                                   "unaccounted",                                                         \
+                                   "substr(account, 13)") ","                                             \
+                                                          "  'kind', 'unaccounted', "                     \
+                                                          "'consignment', consignment, 'line', "          \
+                                                          "line,"                                         \
+                                                          "  'org', substr(account, 13), "                \
+                                                          "'quantity', qty, 'since', " T_LAST ","         \
+                                                          "  'message', printf('%d of line %d of "        \
+                                                          "%s are unaccounted for by %s', qty, "          \
+                                                          "line,"                                         \
+                                                          "   consignment, substr(account, "              \
+                                                          "13))), 2, last_time"                           \
+                                                          " FROM accounts WHERE substr(account, "         \
+                                                          "1, 12) = 'unaccounted:' AND qty > 0"           \
+                                                          " UNION ALL"                                    \
+                                                          " SELECT " LINE_KEY(                            \
+                                                              "idle_holding",                             \
+                                                              "substr(account, 6)") ","                   \
+                                                                                    "  "                  \
+                                                                                    "json_object("        \
+                                                                                    "'alert',"            \
+                                                                                    " " LINE_KEY(         \
+                                                                                        "idle_"           \
+                                                                                        "holding",        \
+                                                                                        "substr("         \
+                                                                                        "account,"        \
+                                                                                        " 6)") ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "k"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "d"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "i"        \
+                                                                                               "d"        \
+                                                                                               "l"        \
+                                                                                               "e"        \
+                                                                                               "_"        \
+                                                                                               "h"        \
+                                                                                               "o"        \
+                                                                                               "l"        \
+                                                                                               "d"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "g"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "n"        \
+                                                                                               "s"        \
+                                                                                               "i"        \
+                                                                                               "g"        \
+                                                                                               "n"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "n"        \
+                                                                                               "s"        \
+                                                                                               "i"        \
+                                                                                               "g"        \
+                                                                                               "n"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "l"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "e"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "e"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "6"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "q"        \
+                                                                                               "u"        \
+                                                                                               "a"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "s"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "c"        \
+                                                                                               "e"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " " T_LAST \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "h"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "r"        \
+                                                                                               "s"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "("        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "a"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "_"        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "/"        \
+                                                                                               " "        \
+                                                                                               "3"        \
+                                                                                               "6"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "s"        \
+                                                                                               "s"        \
+                                                                                               "a"        \
+                                                                                               "g"        \
+                                                                                               "e"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "p"        \
+                                                                                               "r"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "f"        \
+                                                                                               "("        \
+                                                                                               "'"        \
+                                                                                               "%"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "h"        \
+                                                                                               "a"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "h"        \
+                                                                                               "e"        \
+                                                                                               "l"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "%"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "f"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "%"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "f"        \
+                                                                                               " "        \
+                                                                                               "%"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "w"        \
+                                                                                               "i"        \
+                                                                                               "t"        \
+                                                                                               "h"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "o"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "f"        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               " "        \
+                                                                                               "%"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "h"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "r"        \
+                                                                                               "s"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "6"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "e"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "n"        \
+                                                                                               "s"        \
+                                                                                               "i"        \
+                                                                                               "g"        \
+                                                                                               "n"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "("        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "a"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "_"        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "/"        \
+                                                                                               " "        \
+                                                                                               "3"        \
+                                                                                               "6"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               ")"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "3"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "a"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "_"        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "R"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "5"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "h"        \
+                                                                                               "e"        \
+                                                                                               "l"        \
+                                                                                               "d"        \
+                                                                                               ":"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "a"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "_"        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "<"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "3"        \
+                                                                                               " "        \
+                                                                                               "U"        \
+                                                                                               "N"        \
+                                                                                               "I"        \
+                                                                                               "O"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "L"        \
+                                                                                               "L"        \
+                                                                                               " "        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               "L"        \
+                                                                                               "E"        \
+                                                                                               "C"        \
+                                                                                               "T"        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "s"        \
+                                                                                               "_"        \
+                                                                                               "r"        \
+                                                                                               "a"        \
+                                                                                               "t"        \
+                                                                                               "e"        \
+                                                                                               "/"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               "|"        \
+                                                                                               "|"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "j"        \
+                                                                                               "s"        \
+                                                                                               "o"        \
+                                                                                               "n"        \
+                                                                                               "_"        \
+                                                                                               "o"        \
+                                                                                               "b"        \
+                                                                                               "j"        \
+                                                                                               "e"        \
+                                                                                               "c"        \
+                                                                                               "t"        \
+                                                                                               "("        \
+                                                                                               "'"        \
+                                                                                               "a"        \
+                                                                                               "l"        \
+                                                                                               "e"        \
+                                                                                               "r"        \
+                                                                                               "t"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "s"        \
+                                                                                               "_"        \
+                                                                                               "r"        \
+                                                                                               "a"        \
+                                                                                               "t"        \
+                                                                                               "e"        \
+                                                                                               "/"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               "|"        \
+                                                                                               "|"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "k"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "d"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "s"        \
+                                                                                               "_"        \
+                                                                                               "r"        \
+                                                                                               "a"        \
+                                                                                               "t"        \
+                                                                                               "e"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "r"        \
+                                                                                               "e"        \
+                                                                                               "c"        \
+                                                                                               "e"        \
+                                                                                               "i"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "d"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "p"        \
+                                                                                               "e"        \
+                                                                                               "r"        \
+                                                                                               "c"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "d"        \
+                                                                                               "("        \
+                                                                                               "C"        \
+                                                                                               "A"        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               "T"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               " "        \
+                                                                                               "*"        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "."        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               "/"        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               " "        \
+                                                                                               "E"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "s"        \
+                                                                                               "s"        \
+                                                                                               "a"        \
+                                                                                               "g"        \
+                                                                                               "e"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "p"        \
+                                                                                               "r"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "f"        \
+                                                                                               "("        \
+                                                                                               "'"        \
+                                                                                               "%"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "e"        \
+                                                                                               "f"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "e"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "%"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "f"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "h"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "%"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "i"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               "e"        \
+                                                                                               "c"        \
+                                                                                               "e"        \
+                                                                                               "i"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "d"        \
+                                                                                               " "        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "h"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "w"        \
+                                                                                               "i"        \
+                                                                                               "n"        \
+                                                                                               "d"        \
+                                                                                               "o"        \
+                                                                                               "w"        \
+                                                                                               "'"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               ")"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "4"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "("        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               "L"        \
+                                                                                               "E"        \
+                                                                                               "C"        \
+                                                                                               "T"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "m"        \
+                                                                                               "("        \
+                                                                                               "r"        \
+                                                                                               "e"        \
+                                                                                               "c"        \
+                                                                                               "v"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "S"        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "m"        \
+                                                                                               "("        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "S"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "("        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               "L"        \
+                                                                                               "E"        \
+                                                                                               "C"        \
+                                                                                               "T"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "t"        \
+                                                                                               "o"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "6"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "S"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "S"        \
+                                                                                               " "        \
+                                                                                               "r"        \
+                                                                                               "e"        \
+                                                                                               "c"        \
+                                                                                               "v"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "S"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "o"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "R"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "t"        \
+                                                                                               "o"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "5"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "h"        \
+                                                                                               "e"        \
+                                                                                               "l"        \
+                                                                                               "d"        \
+                                                                                               ":"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "5"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "<"        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "U"        \
+                                                                                               "N"        \
+                                                                                               "I"        \
+                                                                                               "O"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "L"        \
+                                                                                               "L"        \
+                                                                                               " "        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               "L"        \
+                                                                                               "E"        \
+                                                                                               "C"        \
+                                                                                               "T"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "."        \
+                                                                                               "f"        \
+                                                                                               "r"        \
+                                                                                               "o"        \
+                                                                                               "m"        \
+                                                                                               "_"        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "."        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "o"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               " "        \
+                                                                                               "J"        \
+                                                                                               "O"        \
+                                                                                               "I"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "a"        \
+                                                                                               "n"        \
+                                                                                               "s"        \
+                                                                                               "f"        \
+                                                                                               "e"        \
+                                                                                               "r"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "O"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "."        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "a"        \
+                                                                                               "n"        \
+                                                                                               "s"        \
+                                                                                               "f"        \
+                                                                                               "e"        \
+                                                                                               "r"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "m"        \
+                                                                                               "."        \
+                                                                                               "t"        \
+                                                                                               "o"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "9"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "R"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "."        \
+                                                                                               "f"        \
+                                                                                               "r"        \
+                                                                                               "o"        \
+                                                                                               "m"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "."        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "5"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "."        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "<"        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "U"        \
+                                                                                               "N"        \
+                                                                                               "I"        \
+                                                                                               "O"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "L"        \
+                                                                                               "L"        \
+                                                                                               " "        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               "L"        \
+                                                                                               "E"        \
+                                                                                               "C"        \
+                                                                                               "T"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "f"        \
+                                                                                               "r"        \
+                                                                                               "o"        \
+                                                                                               "m"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "6"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "o"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "R"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "f"        \
+                                                                                               "r"        \
+                                                                                               "o"        \
+                                                                                               "m"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "5"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "h"        \
+                                                                                               "e"        \
+                                                                                               "l"        \
+                                                                                               "d"        \
+                                                                                               ":"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "t"        \
+                                                                                               "o"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "5"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "l"        \
+                                                                                               "o"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               ":"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "5"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "<"        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "U"        \
+                                                                                               "N"        \
+                                                                                               "I"        \
+                                                                                               "O"        \
+                                                                                               "N"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "L"        \
+                                                                                               "L"        \
+                                                                                               " "        \
+                                                                                               "S"        \
+                                                                                               "E"        \
+                                                                                               "L"        \
+                                                                                               "E"        \
+                                                                                               "C"        \
+                                                                                               "T"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "t"        \
+                                                                                               "o"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               "3"        \
+                                                                                               ")"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "q"        \
+                                                                                               "t"        \
+                                                                                               "y"        \
+                                                                                               " "        \
+                                                                                               "F"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "M"        \
+                                                                                               " "        \
+                                                                                               "m"        \
+                                                                                               "o"        \
+                                                                                               "v"        \
+                                                                                               "e"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "s"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "R"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "s"        \
+                                                                                               "u"        \
+                                                                                               "b"        \
+                                                                                               "s"        \
+                                                                                               "t"        \
+                                                                                               "r"        \
+                                                                                               "("        \
+                                                                                               "t"        \
+                                                                                               "o"        \
+                                                                                               "_"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               ","        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               "2"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "'"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "a"        \
+                                                                                               "c"        \
+                                                                                               "c"        \
+                                                                                               "o"        \
+                                                                                               "u"        \
+                                                                                               "n"        \
+                                                                                               "t"        \
+                                                                                               "e"        \
+                                                                                               "d"        \
+                                                                                               ":"        \
+                                                                                               "'"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               " "        \
+                                                                                               "-"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "5"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "t"        \
+                                                                                               "i"        \
+                                                                                               "m"        \
+                                                                                               "e"        \
+                                                                                               " "        \
+                                                                                               "<"        \
+                                                                                               "="        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "1"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               " "        \
+                                                                                               "G"        \
+                                                                                               "R"        \
+                                                                                               "O"        \
+                                                                                               "U"        \
+                                                                                               "P"        \
+                                                                                               " "        \
+                                                                                               "B"        \
+                                                                                               "Y"        \
+                                                                                               " "        \
+                                                                                               "o"        \
+                                                                                               "r"        \
+                                                                                               "g"        \
+                                                                                               ")"        \
+                                                                                               " "        \
+                                                                                               "W"        \
+                                                                                               "H"        \
+                                                                                               "E"        \
+                                                                                               "R"        \
+                                                                                               "E"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               "A"        \
+                                                                                               "N"        \
+                                                                                               "D"        \
+                                                                                               " "        \
+                                                                                               "l"        \
+                                                                                               " "        \
+                                                                                               "*"        \
+                                                                                               " "        \
+                                                                                               "1"        \
+                                                                                               "0"        \
+                                                                                               "0"        \
+                                                                                               "."        \
+                                                                                               "0"        \
+                                                                                               " "        \
+                                                                                               ">"        \
+                                                                                               " "        \
+                                                                                               "?"        \
+                                                                                               "4"        \
+                                                                                               " "        \
+                                                                                               "*"        \
+                                                                                               " "        \
+                                                                                               "r"
 
 int store_alerts_json(store *s, const store_alert_config *c, cm_buf *out, cm_error *err)
 {
     store_arg args[] = {STORE_INT(c->as_of_ms), STORE_INT((int64_t)c->pending_hours * 3600000),
                         STORE_INT((int64_t)c->idle_hours * 3600000), STORE_REAL(c->loss_percent),
                         STORE_INT((int64_t)c->window_days * 86400000)};
-    return store_json(
-        s,
-        "SELECT coalesce(json_group_array(json(a)), '[]') FROM ("
-        /* transfers pending too long */
-        " SELECT json_object('kind', 'transfer_pending', 'transfer', transfer,"
-        "  'consignment', consignment, 'from', from_org, 'to', to_org,"
-        "  'since', " ISO(
-            "time") ", 'hours', (?1 - time) / 3600000,"
-                    "  'message', printf('transfer %s from %s to %s has been pending for %d hours',"
-                    "   transfer, from_org, to_org, (?1 - time) / 3600000)) AS a, 1 AS k, time AS t"
-                    " FROM transfers WHERE status = 'pending' AND time < ?1 - ?2"
-                    " UNION ALL"
-                    /* every unaccounted balance */
-                    " SELECT json_object('kind', 'unaccounted', 'consignment', consignment, "
-                    "'line', line,"
-                    "  'org', substr(account, 13), 'quantity', qty, 'since', " ISO(
-                        "last_time") ","
-                                     "  'message', printf('%d of line %d of %s are unaccounted for "
-                                     "by %s', qty, line,"
-                                     "   consignment, substr(account, 13))), 2, last_time"
-                                     " FROM accounts WHERE substr(account, 1, 12) = 'unaccounted:' "
-                                     "AND qty > 0"
-                                     " UNION ALL"
-                                     /* holdings that have not moved */
-                                     " SELECT json_object('kind', 'idle_holding', 'consignment', "
-                                     "consignment, 'line', line,"
-                                     "  'org', substr(account, 6), 'quantity', qty, 'since', " ISO(
-                                         "last_time") ","
-                                                      "  'hours', (?1 - last_time) / 3600000,"
-                                                      "  'message', printf('%s has held %d of line "
-                                                      "%d of %s without movement for %d hours',"
-                                                      "   substr(account, 6), qty, line, "
-                                                      "consignment, (?1 - last_time) / 3600000)), "
-                                                      "3,"
-                                                      "  last_time"
-                                                      " FROM accounts WHERE substr(account, 1, 5) "
-                                                      "= 'held:' AND qty > 0"
-                                                      "  AND last_time < ?1 - ?3"
-                                                      " UNION ALL"
-                                                      /* orgs whose losses and shortfalls exceed a
-                                                         share of what they received */
-                                                      " SELECT json_object('kind', 'loss_rate', "
-                                                      "'org', org, 'received', r, 'lost', l,"
-                                                      "  'percent', round(CASE WHEN r > 0 THEN l * "
-                                                      "100.0 / r END, 1),"
-                                                      "  'message', printf('%s lost or left "
-                                                      "unaccounted %d of the %d it received in the"
-                                                      " window', org, l, r)), 4, 0"
-                                                      " FROM (SELECT org, sum(recv) AS r, "
-                                                      "sum(lost) AS l FROM ("
-                                                      "   SELECT substr(to_account, 6) AS org, qty "
-                                                      "AS recv, 0 AS lost FROM movements"
-                                                      "   WHERE substr(to_account, 1, 5) = 'held:' "
-                                                      "AND time > ?1 - ?5 AND time <= ?1"
-                                                      /* what an inspector let enter counts as what
-                                                         it received */
-                                                      "   UNION ALL SELECT t.from_org, m.qty, 0 "
-                                                      "FROM movements m JOIN transfers t"
-                                                      "   ON t.transfer = substr(m.to_account, 9)"
-                                                      "   WHERE m.from_account = ''"
-                                                      "   AND m.time > ?1 - ?5 AND m.time <= ?1"
-                                                      "   UNION ALL SELECT substr(from_account, "
-                                                      "6), 0, qty FROM movements"
-                                                      "   WHERE substr(from_account, 1, 5) = "
-                                                      "'held:' AND substr(to_account, 1, 5) = "
-                                                      "'lost:'"
-                                                      "   AND time > ?1 - ?5 AND time <= ?1"
-                                                      "   UNION ALL SELECT substr(to_account, 13), "
-                                                      "0, qty FROM movements"
-                                                      "   WHERE substr(to_account, 1, 12) = "
-                                                      "'unaccounted:' AND time > ?1 - ?5 AND time "
-                                                      "<= ?1)"
-                                                      "  GROUP BY org) WHERE l > 0 AND l * 100.0 > "
-                                                      "?4 * r"
-                                                      " ORDER BY k, t)",
-        args, 5, out, err);
+    return store_json(s,
+                      "SELECT coalesce(json_group_array(json(o)), '[]') FROM ("
+                      " SELECT json_set(a, '$.follow_up', json(" FOLLOW_UP(
+                          "key") ")) AS o FROM (" ALERTS ") ORDER BY k, t)",
+                      args, 5, out, err);
 }
 
 int store_stats_json(store *s, cm_buf *out, cm_error *err)

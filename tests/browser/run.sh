@@ -5,7 +5,8 @@
 # playwright-core through dashboard.test.mjs and dashboard2.test.mjs, then label.test.mjs (a
 # consignment's label; zbarimg reads its QR code), then record.test.mjs (the
 # Record page, which serves its own copies of the demo log, over HTTPS with a
-# throwaway CA and over HTTP on 127.0.0.1). Installs what is missing
+# throwaway CA and over HTTP on 127.0.0.1), then alerts.test.mjs (alert
+# follow-up from one browser context seen in another, its own served copy). Installs what is missing
 # first: the Debian packages (chromium, nodejs, npm) through
 # scripts/install-deps.sh, and playwright-core through `npm ci` here. No
 # browser is ever downloaded.
@@ -97,5 +98,9 @@ CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots \
 # over HTTP on 127.0.0.1, one or two devices (browser profiles) each
 CMCC_BIN=$CMCC_BIN CMCC_SHOTS=$shots CMCC_SHARED_DIR=${CMCC_SHARED_DIR:-$root/../shared} \
   node --test --test-concurrency=1 --test-reporter=spec "$here/record.test.mjs" || status=$?
+# alert follow-up: acknowledged from one browser context (a Record device),
+# seen in another (its own served copy of the demo log)
+CMCC_BIN=$CMCC_BIN CMCC_SHOTS=$shots \
+  node --test --test-concurrency=1 --test-reporter=spec "$here/alerts.test.mjs" || status=$?
 echo "run.sh: screenshots in $shots"
 exit $status

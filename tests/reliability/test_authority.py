@@ -17,6 +17,10 @@ Cells, per type:
     signer is that org (allowed; for each role such an org can have) and
     "other" cells where another org is (forbidden for every role);
   - weapon.attest: also the record's own org (forbidden);
+  - alert.acknowledge / alert.resolve ("or an org the alert concerns"):
+    also as "own", about an alert of the signer's own (allowed for every
+    role); a role cell not listed, about another org's alert, is forbidden
+    on `org` (the rule, not the role, refuses it);
   - the suspended org: org_suspended; the revoked key: key_revoked.
 Every allowed cell's event is otherwise valid in the state the cell sets up
 first (a fresh consignment declared and screened before an entry, a holding
@@ -375,6 +379,33 @@ def g_benchmark_assess(M, s, v):
     return {"benchmark": b["benchmark"], "note": "on track"}
 
 
+def alert_of_another(M):
+    """The key of a new alert that concerns h-insp and h-hum only: a
+    transfer entered to h-hum."""
+    _, t = M.entered("h-hum")
+    return "transfer_pending/" + t
+
+
+def alert_body(M, s, v, **extra):
+    """An alert about the signer ("own": its loss rate, which need not be
+    raised) or about other orgs."""
+    b = {"alert": "loss_rate/" + s if v == "own" else alert_of_another(M)}
+    b.update(extra)
+    return b
+
+
+def g_alert_acknowledge(M, s, v):
+    return alert_body(M, s, v, note="looking into it")
+
+
+def g_alert_assign(M, s, v):
+    return alert_body(M, s, v, to="h-hum")
+
+
+def g_alert_resolve(M, s, v):
+    return alert_body(M, s, v, note="counted again: all there")
+
+
 GENERATORS = {name[2:].replace("_", ".", 1): f for name, f in globals().items()
               if name.startswith("g_")}
 
@@ -435,6 +466,9 @@ def cells_of(spec):
         out += [("suspended", "self", "org_suspended"), ("revoked key", "self", "key_revoked")]
     if spec.get("not_own"):
         out.append(("the record's org", "own", "forbidden"))
+    if spec.get("concerned"):
+        for role in ROLES:
+            out.append((role, "own", "ok"))
     return out
 
 
@@ -446,6 +480,8 @@ def expected_field(spec, label, variant, expect):
     if expect == "key_revoked":
         return "signatures[0].keyid"
     if expect == "org_suspended":
+        return "org"
+    if spec.get("concerned"):
         return "org"
     if variant == "own" or (variant == "other" and label in spec["one_org_roles"]):
         return "org"

@@ -3,7 +3,7 @@
  * unaccounted:<org>) and summarises a logged event in one line, in the
  * reader's language. Shared by the consignment and entry views. */
 
-import { id } from './dom.js';
+import { h, id } from './dom.js';
 import { t, tn, num, label } from './i18n.js';
 import { COLORS } from './charts.js';
 
@@ -54,6 +54,12 @@ export function eventSummary(ev) {
       });
     case 'loss.report':
       return tn('event.loss', { qty: num(qty(b.lines)), cause: label('loss_cause', b.cause), from: label('loss_from', b.from) });
+    case 'alert.acknowledge':
+    case 'alert.assign':
+    case 'alert.resolve':
+      // a follow-up of one of the consignment's alerts: its key, whom to, the note
+      return [label('event_type', ev.type), ' ', id(b.alert), b.to ? [' → ', id(b.to)] : '',
+        b.note ? [' — ', h('bdi', { dir: 'auto' }, b.note)] : ''];
     default:
       return [label('event_type', ev.type)];
   }

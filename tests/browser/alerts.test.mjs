@@ -1,0 +1,184 @@
+// alerts.test.mjs: following up an alert from the dashboard's alerts page
+// (#/alerts) in Debian's chromium, headless, driven by playwright-core,
+// against the real cmcc serving its own copy of the demo log (plain HTTP on
+// 127.0.0.1, a secure context).
+//
+// Two browser contexts, each a profile of its own: in the first, a Record
+// device is made for the coordinator's org and enrolled as an administrator
+// does it (`cmcc new key.add` + `cmcc submit`); there, on the alerts page, a
+// resolution without a note is refused by the page (nothing appended), then
+// an open alert is acknowledged with a note: the event is signed by the
+// device and sent through the Record outbox, the server's /v1/alerts shows
+// it acknowledged by the coordinator, and the page is drawn again with it.
+// The second context, with no device (it shows the `cmcc new` command
+// instead of buttons), opens the alerts page and sees the alert acknowledged,
+// with its note, in English and in Arabic; the consignment's page lists the
+// follow-up among its events.
+//
+// Environment (run.sh sets it): CMCC_BIN, CHROMIUM, CMCC_SHOTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, openView } from './harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const webDir = join(root, 'web');
+const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
+const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
+const COORD = 'cmcc-cell';
+let work;
+let proc;
+let url;
+let token;
+const problems = [];
+
+function cmcc(args) {
+  return execFileSync(CMCC, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+async function api(path) {
+  const res = await fetch(new URL(path, url), { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+async function until(what, check, timeout = 30000, every = 500) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'cmcc-alerts-'));
+  const dir = join(work, 'demo');
+  execFileSync(CMCC, ['demo', dir, '--build-only'], { stdio: 'pipe' });
+  token = readFileSync(join(dir, 'demo-token.txt'), 'utf8').trim();
+  proc = spawn(CMCC, ['serve', dir, '--listen', '127.0.0.1:0', '--web', webDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cmcc serve did not start: ${out}`)), 20000);
+    const look = (d) => {
+      out += d;
+      const m = out.match(/ at (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    proc.stdout.on('data', look);
+    proc.stderr.on('data', look);
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`cmcc serve exited ${code}: ${out}`)); });
+  });
+  proc.removeAllListeners('exit');
+});
+
+after(async () => {
+  if (proc && proc.exitCode === null) {
+    const done = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await done;
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Makes the Record device's key for org on page; resolves with its public key. */
+async function makeKey(page, org) {
+  await page.fill('#rec-org', org);
+  await page.click('[data-form="setup"] button[type=submit]');
+  await page.waitForSelector('[data-key-code]');
+  const code = await page.getAttribute('[data-key-code]', 'data-key-code');
+  const m = code.match(/^cmcc:key:([^:]+):(.+)$/);
+  assert.ok(m, `key code ${code}`);
+  return m[2];
+}
+
+test('an alert acknowledged in one browser context appears in another', async () => {
+  const dir = join(work, 'demo');
+  const profA = mkdtempSync(join(tmpdir(), 'cmcc-alerts-a-'));
+  const profB = mkdtempSync(join(tmpdir(), 'cmcc-alerts-b-'));
+  const a = await launch(profA);
+  const b = await launch(profB);
+  try {
+    // context A: a Record device for the coordinator's org, enrolled
+    const pa = await openView(a, url, '/record', { token, problems });
+    const pub = await makeKey(pa, COORD);
+    const enrol = join(work, 'enrol.ndjson');
+    cmcc(['new', 'key.add', '--org', COORD, '--key', join(dir, 'coordinator.pem'), '--body-org', COORD,
+      '--public-key', pub, '--out', enrol]);
+    cmcc(['submit', '--server', url, '--token', token, enrol]);
+    await pa.waitForFunction(() => {
+      const el = document.querySelector('[data-device-state]');
+      if (el && el.dataset.deviceState === 'enrolled') return true;
+      document.querySelector('[data-action="check-enrolment"], [data-action="sync"]')?.click();
+      return false;
+    }, null, { timeout: 30000, polling: 1000 });
+
+    // the alerts page in A: buttons, signed by the device
+    await pa.evaluate(() => { location.hash = '#/alerts'; });
+    await pa.waitForSelector('main[data-state="ready"] li.alert');
+    assert.equal(await pa.getAttribute('[data-device-org]', 'data-device-org'), COORD);
+    const before = await api('/v1/alerts');
+    const target = before.alerts.find((x) => x.follow_up.status === 'open' && x.consignment);
+    assert.ok(target, 'the demo has an open alert about a consignment');
+    const li = pa.locator(`li.alert[data-alert="${target.alert}"]`);
+    assert.equal(await li.getAttribute('data-status'), 'open');
+
+    // resolving needs a note: the page says so and nothing is appended
+    const size0 = (await api('/healthz')).size;
+    await li.locator('[data-act="resolve"]').click();
+    await li.locator('form[data-action="resolve"] button[type=submit]').click();
+    assert.match(await li.locator('.field-msg').textContent(), /note is needed/);
+    assert.equal((await api('/healthz')).size, size0);
+
+    // acknowledge with a note
+    const note = 'Checking with the driver — السائق';
+    await li.locator('[data-act="acknowledge"]').click();
+    await li.locator('form[data-action="acknowledge"] textarea').fill(note);
+    await li.locator('form[data-action="acknowledge"] button[type=submit]').click();
+    await pa.waitForSelector(`li.alert[data-alert="${target.alert}"][data-status="acknowledged"]`, { timeout: 30000 });
+    const fu = (await api('/v1/alerts')).alerts.find((x) => x.alert === target.alert).follow_up;
+    assert.equal(fu.status, 'acknowledged');
+    assert.equal(fu.by, COORD);
+    assert.equal(fu.note, note);
+    assert.equal((await api('/healthz')).size, size0 + 1);
+    const ev = (await api(`/v1/entries/${fu.index}`)).event;
+    assert.equal(ev.type, 'alert.acknowledge');
+    assert.deepEqual(ev.body, { alert: target.alert, note });
+    await pa.screenshot({ path: join(SHOTS, 'alerts-acknowledged-a.png'), fullPage: true });
+
+    // context B, no device: the same alert, acknowledged, in English then Arabic
+    for (const lang of ['en', 'ar']) {
+      const pb = await openView(b, url, '/alerts', { token, lang, problems });
+      const lb = pb.locator(`li.alert[data-alert="${target.alert}"]`);
+      await lb.waitFor();
+      assert.equal(await lb.getAttribute('data-status'), 'acknowledged');
+      const text = await lb.locator('.follow-up').textContent();
+      assert.ok(text.includes(lang === 'en' ? 'Acknowledged' : 'تم الاطلاع'), text);
+      assert.ok(text.includes(note), text);
+      assert.equal(await lb.locator('.follow-up [data-org]').first().getAttribute('data-org'), COORD);
+      assert.equal(await lb.locator('[data-act]').count(), 0, 'no device: no buttons');
+      assert.ok((await lb.locator('.fu-cmd code').textContent()).includes(`--alert '${target.alert}'`));
+      await pb.screenshot({ path: join(SHOTS, `alerts-acknowledged-b-${lang}.png`), fullPage: true });
+      await pb.close();
+    }
+
+    // and in the consignment's timeline
+    const pc = await openView(b, url, `/consignments/${encodeURIComponent(target.consignment)}`, { token, problems });
+    await pc.waitForSelector('#events');
+    const events = await pc.locator('#events').textContent();
+    assert.ok(events.includes('Alert acknowledged'), events);
+    await pc.close();
+    assert.deepEqual(problems, []);
+  } finally {
+    await a.close();
+    await b.close();
+    rmSync(profA, { recursive: true, force: true });
+    rmSync(profB, { recursive: true, force: true });
+  }
+});
