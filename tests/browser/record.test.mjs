@@ -573,22 +573,28 @@ test('offline: the app opens with no network; 20 events of 5 types survive a clo
     assert.deepEqual(again, new Array(20).fill(true));
     assert.equal(await srv.size(), size0 + 20);
 
-    // the server dies during a sync, twice: once stopped before it could read
-    // the request, once killed as soon as the page is sending; restarted on
-    // the same port, the page sends again and nothing is lost or doubled
+    // the server dies during a sync, twice: stopped (SIGSTOP) before the
+    // page's request reaches it, then SIGKILLed either still stopped, or a
+    // few milliseconds after it was let go on (SIGCONT), when it may have
+    // appended what the page will never hear of; restarted on the same
+    // port, the page sends again and nothing is lost or doubled
     await page.evaluate(async () => { const s = await import('./js/record/sync.js'); await s.syncNow({ refreshChoices: true }); });
     let total = 20;
-    for (const round of ['stopped', 'sending']) {
+    for (const round of ['stopped', 'resumed']) {
       await dev.context.setOffline(true);
       for (let i = 0; i < 30; i++) {
         await record(page, 'incident', { '#rec-f-category': 'other', '#rec-f-severity': 'low', '#rec-f-description': `patrol note ${round} ${i}` });
       }
       total += 30;
       const sizeBefore = await srv.size();
-      if (round === 'stopped') srv.proc.kill('SIGSTOP');
+      srv.proc.kill('SIGSTOP');
       await dev.context.setOffline(false);
       await page.evaluate(() => { document.querySelector('[data-action="sync"]').click(); });
       await until('a sync under way', async () => (await outboxStates(page)).includes('sending'), 20000, 2);
+      if (round === 'resumed') {
+        srv.proc.kill('SIGCONT');
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
+      }
       await srv.stop('SIGKILL');
       const midway = count(await outboxStates(page));
       await srv.start();

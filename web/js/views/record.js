@@ -504,9 +504,11 @@ export default async function record(ctx) {
         h('a', { href: `#/record?form=${f.key}`, class: `pick${chosen === f ? ' on' : ''}`, 'data-pick': f.key, 'aria-current': chosen === f ? 'true' : null }, t(`record.form.${f.key}`)))))));
     if (!chosen) { replace(formSlot); return; }
     replace(formSlot, saved, formCard(chosen, fctx, dev, async (ev) => {
+      // a fresh form first, then the message: once it says saved, the
+      // next event can be entered
+      await redrawForms();
       saved.dataset.saved = ev.id;
       saved.textContent = t('record.saved', { type: label('event_type', ev.type) });
-      await redrawForms();
       sync.kick();
     }));
     if (FORMS.indexOf(chosen) >= 0 && ctx.query.form) formSlot.querySelector('h2')?.focus();
