@@ -131,7 +131,7 @@ test('English and Arabic have the same strings', async () => {
 
 test('verify.js checks the shared test vectors (checkpoint signature, every inclusion proof)', async (t) => {
   const dir = join(SHARED, 'testvectors', 'tlog-1000');
-  if (!existsSync(join(dir, 'checkpoint'))) return t.skip('no ../shared/testvectors');
+  if (!existsSync(join(dir, 'checkpoint'))) return t.skip('no shared test vectors ($CMCC_SHARED_DIR/testvectors)');
   const v = await import(pathToFileURL(join(webDir, 'js', 'verify.js')).href);
   const cp = v.parseCheckpoint(readFileSync(join(dir, 'checkpoint'), 'utf8'));
   const key = await v.parseVkey(readFileSync(join(dir, 'keys.txt'), 'utf8').match(/^verifier (\S+)/m)[1]);
