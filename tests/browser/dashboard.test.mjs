@@ -451,22 +451,36 @@ test('map: every place, site, zone, movement and incident is drawn; features ope
     api('/v1/places'), api('/v1/sites.geojson'), api('/v1/zones.geojson'), api('/v1/movements.geojson'), api('/v1/incidents'),
   ]);
   const page = await open('/map');
-  await page.waitForSelector('svg.map');
-  const counts = await page.$eval('svg.map', (s) => JSON.parse(s.dataset.counts));
-  assert.deepEqual(counts, {
+  await page.waitForSelector('#map[data-ready="1"]');
+  const want = {
     zones: zones.features.length, movements: mvs.features.length, sites: sites.features.length,
     places: places.places.length, incidents: inc.incidents.filter((i) => i.lat != null).length,
-  });
-  assert.ok(await page.$('svg.map path.strip'), 'the outline of the strip is drawn');
+  };
+  // every feature is on the map (points in their clusters until zoomed in)
+  assert.deepEqual(await page.$eval('#map', (m) => JSON.parse(m.dataset.counts)), want);
+  assert.deepEqual(await page.$eval('#map', (m) => JSON.parse(m.dataset.drawn)), want);
+  // zones and routes are elements of their own, each focusable and named
+  for (const l of ['zones', 'movements']) {
+    const els = await page.$$eval(`#map [data-layer="${l}"]`, (es) => es.map((e) => [e.dataset.feature, e.getAttribute('tabindex'), !!e.getAttribute('aria-label')]));
+    assert.equal(els.length, want[l], `${l} drawn`);
+    assert.ok(els.every(([, tab, named]) => tab === '0' && named), `${l} focusable and named`);
+  }
+  // every point is drawn or inside a cluster that counts it
+  const shown = await page.$$eval('#map .map-icon[data-feature]', (es) => es.length);
+  const inClusters = await page.$$eval('#map .marker-cluster', (cs) => cs.reduce((a, c) => a + Number(c.textContent), 0));
+  assert.equal(shown + inClusters, want.places + want.sites + want.incidents, 'points drawn or clustered');
+  assert.ok(await page.$('#map path.strip'), 'the outline of the strip is drawn');
   // keyboard: focus a zone and press Enter
   const zone = zones.features[0].id;
-  await page.focus(`svg.map [data-layer="zones"] [data-feature="${zone}"]`);
+  await page.focus(`#map [data-layer="zones"][data-feature="${zone}"]`);
   await page.keyboard.press('Enter');
   await page.waitForFunction((z) => document.querySelector('#map-detail').textContent.includes(z), zone);
   // a layer switched off disappears
   await page.uncheck('[data-layer-toggle="movements"]');
-  assert.equal(await page.$eval('svg.map [data-layer="movements"]', (g) => getComputedStyle(g).display), 'none');
+  assert.equal(await page.$$eval('#map [data-layer="movements"]', (g) => g.length), 0);
+  assert.equal(await page.$eval('#map', (m) => JSON.parse(m.dataset.drawn).movements), 0);
   await page.check('[data-layer-toggle="movements"]');
+  assert.equal(await page.$$eval('#map [data-layer="movements"]', (g) => g.length), want.movements);
   await noMissingStrings(page, 'map');
   await shot(page, 'map');
   await page.close();

@@ -377,7 +377,13 @@ export default {
 
   map: {
     title: 'Map',
-    sub: 'Places, notified sites, zones, movement routes and incidents. Drawn by this page: no map service is used.',
+    sub: 'Places, notified sites, zones, movement routes and incidents. Drag or use the arrow keys to pan; the + and − buttons, the wheel or the + and − keys zoom.',
+    zoom_in: 'Zoom in',
+    zoom_out: 'Zoom out',
+    no_library: 'The map cannot be drawn: the server lacks the Debian package {pkg}. Every feature is still listed below.',
+    no_basemap: 'No basemap: nothing is fetched from another server.',
+    basemap_note: 'The basemap comes from {host}, set by the operator.',
+    routes_side_by_side: 'Routes on the same path are drawn side by side; points close together are grouped until you zoom in.',
     aria: 'Map of the Gaza Strip with the features of the log',
     strip: 'Gaza Strip (approximate outline)',
     sea: 'Mediterranean Sea',
