@@ -9,7 +9,7 @@
 
 import { h, replace, hashQuery } from './dom.js';
 import { t, setLang, preferredLang, lang, LANGS } from './i18n.js';
-import { get, getToken, clearToken } from './api.js';
+import { get, getToken, clearToken, tokenRemembered } from './api.js';
 import { errorBox, tokenForm, loading } from './ui.js';
 
 const ROUTES = [
@@ -81,7 +81,8 @@ function renderChrome() {
 function renderTokenState() {
   if (getToken()) {
     replace(els.tokenState,
-      h('span', { class: 'tok-on', 'data-token': 'set' }, t('token.state_set')),
+      h('span', { class: 'tok-on', 'data-token': tokenRemembered() ? 'remembered' : 'set' },
+        t(tokenRemembered() ? 'token.state_remembered' : 'token.state_set')),
       h('button', {
         type: 'button', class: 'linklike', onclick: () => {
           clearToken();

@@ -20,6 +20,7 @@ import { title, badge, facts, table } from '../ui.js';
 import { legend, COLORS } from '../charts.js';
 import { loadNames, orgEl, nameOf } from '../names.js';
 import { leaflet } from '../leaflet.js';
+import { exportsCard } from '../exports.js';
 
 const ZONE_COLOR = { closed: '#dc2626', restricted: '#ea580c', hazard: '#ca8a04' };
 const PLACE_STYLE = {
@@ -218,7 +219,8 @@ export default async function map(ctx) {
           const c = g.type === 'Point' ? g.coordinates : g.type === 'LineString' ? g.coordinates[0] : g.coordinates[0][0];
           return h('bdi', { dir: 'ltr', class: 'coord' }, `${c[1].toFixed(4)}, ${c[0].toFixed(4)}`);
         } },
-      ], rows, { caption: t('map.features') })));
+      ], rows, { caption: t('map.features') })),
+    exportsCard(['sites.geojson', 'zones.geojson', 'movements.geojson']));
   const focus = ctx.query.focus ? [...byId.keys()].find((k) => k.endsWith(`:${ctx.query.focus}`)) || '' : '';
   if (L) draw = drawMap(L);
   if (focus && draw) draw.show(focus, { scroll: false });
