@@ -1,5 +1,5 @@
-/* i18n/en.js: every string of the dashboard in English. ar.js has the same
- * keys in Arabic. {name} marks a value put in by the page; enum.* names the
+/* i18n/en.js: every string of the dashboard in English. ar.js and he.js
+ * have the same keys in Arabic and Hebrew. {name} marks a value put in by the page; enum.* names the
  * values the API sends (statuses, kinds, categories, ...). */
 
 export default {
@@ -12,6 +12,7 @@ export default {
     switch_lang: 'Switch language',
     lang_name_en: 'English',
     lang_name_ar: 'العربية',
+    lang_name_he: 'עברית',
     footer: 'Every figure comes from a signed, append-only log: anyone admitted can replay it and get the same numbers.',
     footer_verify: 'Audit the whole log with “cmcc verify” and the log’s verifier key.',
   },
