@@ -236,7 +236,11 @@ test('map: every route of the demo can be clicked where it is drawn (none hides 
   for (const key of keys) {
     await page.click(`[data-show="${key}"]`);
     await page.waitForFunction((k) => document.querySelector('#map-detail').dataset.key === k
-      && document.querySelector(`#map [data-key="${CSS.escape(k)}"].sel`), key, { timeout: 10000 });
+      && document.querySelector(`#map [data-key="${CSS.escape(k)}"].sel`), key, { timeout: 10000 })
+      .catch(async (e) => {
+        const why = await page.evaluate((k) => [document.querySelector('#map-detail').dataset.key, !!document.querySelector(`#map [data-key="${CSS.escape(k)}"]`), document.querySelector('#map').dataset.zoom], key);
+        throw new Error(`${key} not shown from the list (detail, drawn, zoom: ${why}): ${e.message}`);
+      });
   }
   // no basemap: nothing was fetched from another origin
   const origin = new URL(BASE).origin;
@@ -390,6 +394,7 @@ test('first run: an empty log\'s overview says what to do next, with the command
   for (const lang of ['en', 'ar', 'he']) {
     const page = await open('/', { base: own.url, token: '', lang });
     assert.ok(await page.$('[data-first-run]'), `${lang}: the first-run page`);
+    await page.waitForSelector('[data-figure="checkpoint-size"]');
     assert.equal(await page.$$eval('[data-chart], table.by-unit, [data-figure]:not([data-figure="checkpoint-size"])', (e) => e.length), 0, 'no empty charts or figures');
     assert.equal(await page.$eval('[data-figure="checkpoint-size"]', (e) => e.dataset.value), '1', 'the signed checkpoint of the one entry');
     const steps = await page.$$eval('[data-first-run] [data-step]', (s) => s.map((x) => x.dataset.step));

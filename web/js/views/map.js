@@ -55,12 +55,16 @@ let live = null; // the Leaflet map last drawn: removed when the view is drawn a
 
 /** Removes the map drawn last (its listeners on the window go with it). */
 function forget() {
-  if (live && !document.body.contains(live.getContainer())) {
-    try { live.remove(); } catch { /* already gone */ }
+  if (live && !live.getContainer().isConnected) {
+    const m = live;
     live = null;
+    // not during a zoom: Leaflet's and the clusters' animations end on
+    // timers that would find the map gone
+    const drop = () => { try { m.remove(); } catch { /* already gone */ } };
+    if (m._animatingZoom) m.once('zoomend', () => setTimeout(drop, 400));
+    else setTimeout(drop, 400);
   }
 }
-window.addEventListener('hashchange', () => setTimeout(forget, 0));
 
 /**
  * latlngs moved sideways by off pixels at zoom z (left of the direction of
@@ -413,14 +417,39 @@ export default async function map(ctx) {
       layers();
       if (scroll) mapEl.scrollIntoView({ block: 'nearest' });
       if (CLUSTERED.includes(it.layer)) {
-        groups[it.layer].zoomToShowLayer(it.obj, () => select(key));
+        const el = it.obj.getElement();
+        if (el && el.isConnected) {
+          // drawn already (perhaps just off the view): brought into it
+          if (!lmap.getBounds().contains(it.obj.getLatLng())) lmap.panTo(it.obj.getLatLng());
+          select(key);
+          return;
+        }
+        // inside a cluster: the plugin zooms to it (or spiderfies it); should
+        // the map not move for it, the point is shown at the closest zoom
+        let done = false;
+        const finish = () => { if (!done) { done = true; select(key); } };
+        groups[it.layer].zoomToShowLayer(it.obj, finish);
+        setTimeout(() => {
+          if (done) return;
+          lmap.once('moveend', finish);
+          lmap.setView(it.obj.getLatLng(), lmap.getMaxZoom());
+        }, 1500);
       } else {
         lmap.fitBounds(it.obj.getBounds().pad(0.2), { maxZoom: 15 });
         select(key);
       }
     }
 
-    if ('ResizeObserver' in window) new ResizeObserver(() => lmap.invalidateSize()).observe(mapEl);
+    if ('ResizeObserver' in window) {
+      // it also sees the map taken off the page (the view left): the map is
+      // then removed with its listeners, and nothing calls it again
+      const ro = new ResizeObserver(() => {
+        if (!mapEl.isConnected) { ro.disconnect(); forget(); return; }
+        lmap.invalidateSize();
+      });
+      ro.observe(mapEl);
+      lmap.on('unload', () => ro.disconnect());
+    }
     mapEl.dataset.ready = '1';
     live = lmap;
     return { show, layers, map: lmap };
