@@ -13,7 +13,8 @@
 # fonts-dejavu-core gives it Latin and Arabic glyphs. The dashboard's
 # browser libraries come from Debian, never copied into web/: `cmcc serve`
 # serves them at /lib/<name>/ from /usr/share/javascript/, where
-# node-qrcode-generator (QR codes) and libjs-leaflet (maps) install them.
+# node-qrcode-generator (QR codes), libjs-leaflet (maps) and
+# libjs-leaflet.markercluster (clustered points, in leaflet's directory) install them.
 # libqrencode-dev draws the QR code of `cmcc label`; tests/blackbox/test_label.py
 # reads it back with tools that share nothing with cmcc: librsvg2-bin's
 # rsvg-convert draws the SVG as a PNG, and zbar-tools' zbarimg decodes that.
@@ -27,7 +28,7 @@ libcurl4-openssl-dev libssl-dev zlib1g-dev libcmocka-dev libcsv-dev
 python3 python3-nacl openssl sqlite3 curl
 golang-go golang-golang-x-mod-dev
 chromium fonts-dejavu-core
-node-qrcode-generator libjs-leaflet
+node-qrcode-generator libjs-leaflet libjs-leaflet.markercluster
 libqrencode-dev librsvg2-bin zbar-tools"
 
 missing=""

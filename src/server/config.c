@@ -15,6 +15,8 @@
  *   tls.cert = FILE                HTTPS with this PEM certificate (chain) and
  *   tls.key = FILE                 key, both or neither; a relative path is
  *                                  relative to DIR; --tls-cert/--tls-key win
+ *   map.tiles = URL-template       the dashboard map's basemap and its credit
+ *   map.attribution = TEXT         (none by default; checked by mapconf.c)
  *
  * An unknown key or a bad value stops the server from starting, with the
  * line named: a typo must not silently leave a default in force.
@@ -76,8 +78,11 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
         double d = 0;
-        int bad = 0;
-        if (strcmp(key, "alerts.pending_hours") == 0)
+        int bad = 0, m;
+        char why[320];
+        if ((m = srv_map_setting(cfg, key, val, why, sizeof why)) <= 0) {
+            if (m < 0) rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: %s", path, no, why);
+        } else if (strcmp(key, "alerts.pending_hours") == 0)
             bad = number(val, 1, 24 * 365, &d), cfg->alert_pending_hours = (int)d;
         else if (strcmp(key, "alerts.idle_hours") == 0)
             bad = number(val, 1, 24 * 365, &d), cfg->alert_idle_hours = (int)d;
@@ -112,6 +117,11 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: \"%s\" is not a valid value for %s", path,
                          no, val, key);
     }
+    if (!rc && cfg->map_attribution[0] && !cfg->map_tiles[0])
+        rc = cm_fail(err, CM_BAD_REQUEST, "",
+                     "%s: map.attribution is set without map.tiles: it credits the tiles of "
+                     "map.tiles, so set both or neither",
+                     path);
     if (!rc && !cfg->tls_cert[0] != !cfg->tls_key[0])
         rc = cm_fail(err, CM_BAD_REQUEST, "",
                      "%s: %s is set without %s: set both for HTTPS, or neither for HTTP", path,

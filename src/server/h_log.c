@@ -2,7 +2,8 @@
  * h_log.c: the log itself over HTTP.
  *
  *   GET /v1/log                       public: origin, note verifier key, size,
- *                                     witnesses
+ *                                     witnesses, the map's basemap (cmcc.conf's
+ *                                     map.tiles and map.attribution, or null)
  *   GET /checkpoint                   newest signed checkpoint (text/plain)
  *   GET /tile/<L>/<N>[.p/<W>]         hash tiles (public)
  *   GET /tile/entries/<N>[.p/<W>]     entry bundles (participants only)
@@ -39,7 +40,19 @@ int h_log_info(srv_req *q, const char *path, srv_resp *r)
         buf_json_str(&r->body, s->cfg.witnesses[i].vkey);
         buf_puts(&r->body, "}");
     }
-    buf_puts(&r->body, "]}\n");
+    buf_puts(&r->body, "],\"map\":");
+    if (s->cfg.map_tiles[0]) {
+        buf_puts(&r->body, "{\"tiles\":");
+        buf_json_str(&r->body, s->cfg.map_tiles);
+        buf_puts(&r->body, ",\"attribution\":");
+        if (s->cfg.map_attribution[0])
+            buf_json_str(&r->body, s->cfg.map_attribution);
+        else
+            buf_puts(&r->body, "null");
+        buf_puts(&r->body, "}");
+    } else
+        buf_puts(&r->body, "null");
+    buf_puts(&r->body, "}\n");
     r->cache = "no-cache";
     return 0;
 }

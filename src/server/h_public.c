@@ -38,7 +38,7 @@ static const struct {
     const char *name, *package;
 } libraries[] = {
     {"qrcode-generator", "node-qrcode-generator"},
-    {"leaflet", "libjs-leaflet"},
+    {"leaflet", "libjs-leaflet"}, /* with libjs-leaflet.markercluster's files */
 };
 
 int h_healthz(srv_req *q, const char *path, srv_resp *r)

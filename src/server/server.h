@@ -33,6 +33,8 @@
 #define SRV_PATH_MAX        1024 /* a path in srv_config */
 #define SRV_WITNESS_MAX     16
 #define SRV_WITNESS_URL_MAX 256
+#define SRV_MAP_TILES_MAX   384 /* map.tiles: a tile URL template */
+#define SRV_MAP_ATTR_MAX    256 /* map.attribution: its credit line */
 
 typedef struct {
     const char *dir;          /* the log directory */
@@ -72,12 +74,21 @@ typedef struct {
      * --tls-cert/--tls-key, or tls.cert/tls.key in cmcc.conf (tls.c) */
     char tls_cert[SRV_PATH_MAX];
     char tls_key[SRV_PATH_MAX];
+    /* the dashboard map's basemap (map.tiles, map.attribution in cmcc.conf):
+     * empty, none; given to the page by GET /v1/log */
+    char map_tiles[SRV_MAP_TILES_MAX];
+    char map_attribution[SRV_MAP_ATTR_MAX];
 } srv_config;
 
 /* Fills the defaults. */
 void srv_config_init(srv_config *cfg);
 /* Reads DIR/cmcc.conf, if there is one, over the defaults (config.c). */
 int srv_config_load(srv_config *cfg, const char *dir, cm_error *err);
+
+/* A map.* setting of cmcc.conf (mapconf.c): 0 when key is one and val is
+ * good, -1 with a sentence in why when val is bad, 1 when key is no map
+ * setting. */
+int srv_map_setting(srv_config *cfg, const char *key, const char *val, char *why, size_t whylen);
 
 /* Serves the log until SIGINT or SIGTERM, then stops cleanly (no request
  * lost: what was acknowledged is on disk). Prints the listening address on

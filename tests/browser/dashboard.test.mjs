@@ -113,20 +113,39 @@ after(async () => {
 
 /* ---- without a browser: the language files and the verifier ---- */
 
-test('English and Arabic have the same strings', async () => {
-  const en = (await import(pathToFileURL(join(webDir, 'i18n', 'en.js')).href)).default;
-  const ar = (await import(pathToFileURL(join(webDir, 'i18n', 'ar.js')).href)).default;
+test('English and Arabic have the same strings (and Hebrew)', async () => {
+  const load = async (l) => (await import(pathToFileURL(join(webDir, 'i18n', `${l}.js`)).href)).default;
+  const en = await load('en');
+  const ar = await load('ar');
+  const he = await load('he');
   // a string with plural forms ({one, other, ...}) is one key: each language has its own forms
   const FORMS = ['zero', 'one', 'two', 'few', 'many', 'other'];
   const isPlural = (v) => typeof v === 'object' && typeof v.other === 'string' && Object.keys(v).every((k) => FORMS.includes(k));
   const keys = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && !isPlural(v) ? keys(v, `${p}${k}.`) : [`${p}${k}`]));
-  const a = keys(en), b = new Set(keys(ar));
-  assert.deepEqual(a.filter((k) => !b.has(k)), [], 'keys missing in ar.js');
-  assert.deepEqual([...b].filter((k) => !a.includes(k)), [], 'keys missing in en.js');
-  assert.equal(ar.meta.dir, 'rtl');
-  // every plural form an Arabic string needs, where one has forms
+  // each string with its path (a key may hold a dot: enum.event_type['org.admit'])
+  const leaves = (o, p = []) => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && !isPlural(v) ? leaves(v, [...p, k]) : [[[...p, k], v]]));
+  const at = (o, path) => path.reduce((v, k) => (v == null ? undefined : v[k]), o);
+  const placeholders = (v) => [...new Set(JSON.stringify(v).match(/\{\w+\}/g) || [])].sort();
+  const a = keys(en);
+  for (const [name, other] of [['ar', ar], ['he', he]]) {
+    const b = new Set(keys(other));
+    assert.deepEqual(a.filter((k) => !b.has(k)), [], `keys missing in ${name}.js`);
+    assert.deepEqual([...b].filter((k) => !a.includes(k)), [], `keys missing in en.js (${name}.js has them)`);
+    assert.equal(other.meta.dir, 'rtl', `${name} is right to left`);
+    for (const [path, v] of leaves(en)) {
+      if (path[0] === 'meta') continue;
+      assert.deepEqual(placeholders(at(other, path)), placeholders(v), `${name}.js ${path.join('.')}: the same {placeholders} as en.js`);
+    }
+  }
+  // Hebrew for real: every string with English words in en.js has Hebrew letters in he.js
+  assert.equal(he.meta.locale, 'he-IL');
+  const untranslated = leaves(en).filter(([path, v]) => path[0] !== 'meta' && !['brand', 'lang_name_en', 'lang_name_ar'].includes(path.at(-1))
+    && /[A-Za-z]{3}/.test(JSON.stringify(v).replace(/\{\w+\}/g, '')) && !/[\u05D0-\u05EA]/.test(JSON.stringify(at(he, path))));
+  assert.deepEqual(untranslated.map(([p]) => p.join('.')), [], 'strings of he.js not in Hebrew');
+  // every plural form an Arabic string needs, where one has forms; Hebrew's one, two, other
   const forms = (o) => Object.values(o).flatMap((v) => (typeof v === 'object' ? (isPlural(v) ? [v] : forms(v)) : []));
   for (const f of forms(ar)) assert.deepEqual(Object.keys(f).sort(), ['few', 'many', 'one', 'other', 'two'].concat('zero' in f ? ['zero'] : []).sort());
+  for (const f of forms(he)) assert.deepEqual(Object.keys(f).sort(), ['one', 'other', 'two']);
 });
 
 test('verify.js checks the shared test vectors (checkpoint signature, every inclusion proof)', async (t) => {
@@ -451,22 +470,36 @@ test('map: every place, site, zone, movement and incident is drawn; features ope
     api('/v1/places'), api('/v1/sites.geojson'), api('/v1/zones.geojson'), api('/v1/movements.geojson'), api('/v1/incidents'),
   ]);
   const page = await open('/map');
-  await page.waitForSelector('svg.map');
-  const counts = await page.$eval('svg.map', (s) => JSON.parse(s.dataset.counts));
-  assert.deepEqual(counts, {
+  await page.waitForSelector('#map[data-ready="1"]');
+  const want = {
     zones: zones.features.length, movements: mvs.features.length, sites: sites.features.length,
     places: places.places.length, incidents: inc.incidents.filter((i) => i.lat != null).length,
-  });
-  assert.ok(await page.$('svg.map path.strip'), 'the outline of the strip is drawn');
+  };
+  // every feature is on the map (points in their clusters until zoomed in)
+  assert.deepEqual(await page.$eval('#map', (m) => JSON.parse(m.dataset.counts)), want);
+  assert.deepEqual(await page.$eval('#map', (m) => JSON.parse(m.dataset.drawn)), want);
+  // zones and routes are elements of their own, each focusable and named
+  for (const l of ['zones', 'movements']) {
+    const els = await page.$$eval(`#map [data-layer="${l}"]`, (es) => es.map((e) => [e.dataset.feature, e.getAttribute('tabindex'), !!e.getAttribute('aria-label')]));
+    assert.equal(els.length, want[l], `${l} drawn`);
+    assert.ok(els.every(([, tab, named]) => tab === '0' && named), `${l} focusable and named`);
+  }
+  // every point is drawn or inside a cluster that counts it
+  const shown = await page.$$eval('#map .map-icon[data-feature]', (es) => es.length);
+  const inClusters = await page.$$eval('#map .marker-cluster', (cs) => cs.reduce((a, c) => a + Number(c.textContent), 0));
+  assert.equal(shown + inClusters, want.places + want.sites + want.incidents, 'points drawn or clustered');
+  assert.ok(await page.$('#map path.strip'), 'the outline of the strip is drawn');
   // keyboard: focus a zone and press Enter
   const zone = zones.features[0].id;
-  await page.focus(`svg.map [data-layer="zones"] [data-feature="${zone}"]`);
+  await page.focus(`#map [data-layer="zones"][data-feature="${zone}"]`);
   await page.keyboard.press('Enter');
   await page.waitForFunction((z) => document.querySelector('#map-detail').textContent.includes(z), zone);
   // a layer switched off disappears
   await page.uncheck('[data-layer-toggle="movements"]');
-  assert.equal(await page.$eval('svg.map [data-layer="movements"]', (g) => getComputedStyle(g).display), 'none');
+  assert.equal(await page.$$eval('#map [data-layer="movements"]', (g) => g.length), 0);
+  assert.equal(await page.$eval('#map', (m) => JSON.parse(m.dataset.drawn).movements), 0);
   await page.check('[data-layer-toggle="movements"]');
+  assert.equal(await page.$$eval('#map [data-layer="movements"]', (g) => g.length), want.movements);
   await noMissingStrings(page, 'map');
   await shot(page, 'map');
   await page.close();
@@ -553,7 +586,7 @@ test('Arabic: the switch sets dir=rtl, changes the text, formats numbers in Arab
   const stats = await api('/v1/stats', { auth: false });
   const page = await open('/');
   const before = await page.$eval('nav [data-nav="overview"]', (e) => e.textContent);
-  await page.click('button.lang');
+  await page.click('button.lang[data-lang="ar"]');
   await page.waitForFunction(() => document.documentElement.dir === 'rtl');
   await ready(page);
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'ar');
@@ -583,7 +616,7 @@ test('Arabic: the switch sets dir=rtl, changes the text, formats numbers in Arab
   assert.match(await page.$eval('li.event [data-verify]', (e) => e.textContent), /تم التحقق/);
   await shot(page, 'ar-consignment');
   // and back
-  await page.click('button.lang');
+  await page.click('button.lang[data-lang="en"]');
   await page.waitForFunction(() => document.documentElement.dir === 'ltr');
   await page.close();
 });

@@ -3,10 +3,8 @@
 // figures by commodity and unit equal /v1/stats; a consignment's badge says
 // what happened to it (c-06-3: lost); org and place names in the page's
 // language with data text isolated from the page's direction, and a
-// screenshot in each language; the map's zoom, pan and every route reachable
-// by a click; the exports downloaded by the page parse (CSV with its HXL
-// row; GeoJSON valid by tests/geojson's validator); the token kept across a
-// reload only when remembered; the first-run page of an empty log.
+// screenshot in each language. The map, the downloads, the remembered token,
+// the first-run page and Hebrew are dashboard3.test.mjs's.
 //
 // Environment (run.sh sets it): CMCC_URL, CMCC_TOKEN, CMCC_SHOTS, CMCC_BIN,
 // CMCC_WEB, CHROMIUM.

@@ -394,7 +394,7 @@ test('not enrolled: events wait; enrolled: sent and accepted; revoked: refused w
     await page.click('[data-form="distribute"] button[type=submit]');
     const en = await page.textContent('[data-check="over_held"]');
     assert.equal(en, `Line 1: ${held + 1} is more than the ${held} your organization holds.`);
-    await page.click('button.lang');
+    await page.click('button.lang[data-lang="ar"]');
     await page.waitForFunction(() => document.documentElement.dir === 'rtl');
     await page.waitForSelector('[data-form="distribute"] form');
     await page.fill('#rec-f-consignment', 'c-01-1');
@@ -408,7 +408,7 @@ test('not enrolled: events wait; enrolled: sent and accepted; revoked: refused w
     assert.ok(ar.includes(nf(held)), `${ar} names ${nf(held)}`);
     assert.equal((await outboxStates(page)).length, outbox0, 'nothing signed');
     await page.screenshot({ path: join(SHOTS, 'record-over-held-ar.png'), fullPage: true });
-    await page.click('button.lang');
+    await page.click('button.lang[data-lang="en"]');
     await page.waitForFunction(() => document.documentElement.dir === 'ltr');
 
     // a label's code, typed, names its consignment; what the device's own

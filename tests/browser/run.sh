@@ -2,7 +2,8 @@
 # run.sh: the dashboard's browser tests. Builds the demo scenario with the
 # real cmcc ($CMCC_BIN demo DIR --build-only), serves it on a free port with
 # this tree's web/, and drives Debian's chromium (headless) with
-# playwright-core through dashboard.test.mjs and dashboard2.test.mjs, then label.test.mjs (a
+# playwright-core through dashboard.test.mjs, dashboard2.test.mjs and
+# dashboard3.test.mjs (which also serves an empty log of its own), then label.test.mjs (a
 # consignment's label; zbarimg reads its QR code), then record.test.mjs (the
 # Record page, which serves its own copies of the demo log, over HTTPS with a
 # throwaway CA and over HTTP on 127.0.0.1), then alerts.test.mjs (alert
@@ -87,10 +88,13 @@ status=0
 CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots CMCC_DEMO_DIR="$work/demo" \
   CMCC_SHARED_DIR=${CMCC_SHARED_DIR:-$root/../shared} \
   node --test --test-concurrency=1 --test-reporter=spec "$here/dashboard.test.mjs" || status=$?
-# what the dashboard shows its readers: units, badges, names, the map,
-# exports, the remembered token, the first-run page (its own empty log)
+# what the dashboard shows its readers: units, badges, names
 CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots CMCC_BIN=$CMCC_BIN \
   node --test --test-concurrency=1 --test-reporter=spec "$here/dashboard2.test.mjs" || status=$?
+# the map, the downloads, the remembered token, the first-run page (its own
+# empty log) and the three languages
+CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots CMCC_BIN=$CMCC_BIN \
+  node --test --test-concurrency=1 --test-reporter=spec "$here/dashboard3.test.mjs" || status=$?
 # a consignment's label: its QR code read back by zbarimg, its printing
 CMCC_URL=$url CMCC_TOKEN=$token CMCC_SHOTS=$shots \
   node --test --test-concurrency=1 --test-reporter=spec "$here/label.test.mjs" || status=$?

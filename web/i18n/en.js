@@ -1,5 +1,5 @@
-/* i18n/en.js: every string of the dashboard in English. ar.js has the same
- * keys in Arabic. {name} marks a value put in by the page; enum.* names the
+/* i18n/en.js: every string of the dashboard in English. ar.js and he.js
+ * have the same keys in Arabic and Hebrew. {name} marks a value put in by the page; enum.* names the
  * values the API sends (statuses, kinds, categories, ...). */
 
 export default {
@@ -12,6 +12,7 @@ export default {
     switch_lang: 'Switch language',
     lang_name_en: 'English',
     lang_name_ar: 'العربية',
+    lang_name_he: 'עברית',
     footer: 'Every figure comes from a signed, append-only log: anyone admitted can replay it and get the same numbers.',
     footer_verify: 'Audit the whole log with “cmcc verify” and the log’s verifier key.',
   },
@@ -47,12 +48,55 @@ export default {
     rejected: 'The server rejected the token: it is unknown, revoked or expired. Enter a valid token again.',
     forbidden: 'The server refused this token for this view (its organization may be suspended). Enter another token.',
     malformed: 'That is not a cmcc token: a token is “cmcc_” followed by 43 letters, digits, “-” or “_”.',
-    help: 'The token is kept only for this browser tab and is forgotten when the tab closes. The public overview needs no token.',
+    help: 'The token is kept only for this browser tab and is forgotten when the tab closes, unless you ask for it to be remembered. The public overview needs no token.',
+    remember: 'Remember on this device',
+    remember_help: 'Only on a device nobody else uses: the token stays in this browser, for every tab, until you choose “Forget token”.',
+    state_remembered: 'Participant token remembered on this device',
     label: 'Read token',
     submit: 'Continue',
     enter: 'Enter participant token',
     state_set: 'Participant token set',
     forget: 'Forget token',
+  },
+
+  first: {
+    title: 'A new log',
+    sub: 'The log holds only its first entry: the coordination cell, admitted by cmcc init. Nothing has been recorded yet.',
+    heading: 'What to do next',
+    intro: 'Run these where the log lives (DIR is its directory, CELL the cell’s org id given to cmcc init), in this order. Each command’s --help lists its options and allowed values.',
+    admit: {
+      title: 'Admit the organizations',
+      text: 'Each organization makes its own key and sends the cell its public key; the cell signs its org.admit with its own key.',
+    },
+    places: {
+      title: 'Define the places',
+      text: 'Crossings, warehouses and distribution points, signed by the cell, then everything waiting is sent to the server.',
+    },
+    tokens: {
+      title: 'Give each organization its read token',
+      text: 'The token is printed once; the organization enters it on this page to see its consignments, alerts and the map.',
+    },
+    record: {
+      title: 'Record from the field',
+      text: 'Storekeepers, crossing officers and distribution teams record on a phone, online or not.',
+      open: 'Open {link} on the phone: it makes its own key and shows it. The organization adds that key, and the phone then gets its token by itself:',
+      link: 'the Record page',
+    },
+    docs: 'The README’s walk-through, docs/operations.md and docs/protocol.md in the repository say the rest.',
+  },
+
+  exports: {
+    title: 'Downloads',
+    note: 'The same figures as files, for a spreadsheet or a GIS. CSV files carry HXL hashtags in their second row.',
+    fetching: 'Downloading {file}…',
+    done: 'Saved as {file}.',
+    file: {
+      consignments_csv: 'Consignments (CSV)',
+      reconciliation_csv: 'Reconciliation (CSV)',
+      sites_geojson: 'Notified sites (GeoJSON)',
+      zones_geojson: 'Zones (GeoJSON)',
+      movements_geojson: 'Movements (GeoJSON)',
+    },
   },
 
   error: {
@@ -398,7 +442,13 @@ export default {
 
   map: {
     title: 'Map',
-    sub: 'Places, notified sites, zones, movement routes and incidents. Drawn by this page: no map service is used.',
+    sub: 'Places, notified sites, zones, movement routes and incidents. Drag or use the arrow keys to pan; the + and − buttons, the wheel or the + and − keys zoom.',
+    zoom_in: 'Zoom in',
+    zoom_out: 'Zoom out',
+    no_library: 'The map cannot be drawn: the server lacks the Debian package {pkg}. Every feature is still listed below.',
+    no_basemap: 'No basemap: nothing is fetched from another server.',
+    basemap_note: 'The basemap comes from {host}, set by the operator.',
+    routes_side_by_side: 'Routes on the same path are drawn side by side; points close together are grouped until you zoom in.',
     aria: 'Map of the Gaza Strip with the features of the log',
     strip: 'Gaza Strip (approximate outline)',
     sea: 'Mediterranean Sea',

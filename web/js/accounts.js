@@ -6,6 +6,7 @@
 import { h, id } from './dom.js';
 import { t, tn, num, label } from './i18n.js';
 import { COLORS } from './charts.js';
+import { orgEl, placeEl } from './names.js';
 
 export function accountKind(acct) {
   return acct.split(':')[0];
@@ -16,10 +17,10 @@ export function accountLabel(acct) {
   const kind = i < 0 ? acct : acct.slice(0, i);
   const what = i < 0 ? '' : acct.slice(i + 1);
   switch (kind) {
-    case 'held': return tn('acct.named.held', { org: id(what) });
+    case 'held': return tn('acct.named.held', { org: orgEl(what) });
     case 'pending': return tn('acct.named.pending', { transfer: id(what) });
     case 'lost': return tn('acct.named.lost', { cause: label('loss_cause', what) });
-    case 'unaccounted': return tn('acct.named.unaccounted', { org: id(what) });
+    case 'unaccounted': return tn('acct.named.unaccounted', { org: orgEl(what) });
     case 'distributed': return [t('acct.distributed')];
     default: return [id(acct)];
   }
@@ -34,22 +35,22 @@ export function eventSummary(ev) {
   const b = ev.body || {};
   switch (ev.type) {
     case 'consignment.declare':
-      return tn('event.declare', { count: (b.lines || []).length, n: num((b.lines || []).length), qty: num(qty(b.lines)), crossing: id(b.crossing) });
+      return tn('event.declare', { count: (b.lines || []).length, n: num((b.lines || []).length), qty: num(qty(b.lines)), crossing: placeEl(b.crossing) });
     case 'consignment.screen': {
       const refused = (b.decisions || []).filter((d) => d.reason).length;
       return tn('event.screen', { count: (b.decisions || []).length, n: num((b.decisions || []).length), reduced: num(refused) });
     }
     case 'consignment.enter':
-      return tn('event.enter', { qty: num(qty(b.lines)), to: id(b.to), crossing: id(b.crossing) });
+      return tn('event.enter', { qty: num(qty(b.lines)), to: orgEl(b.to), crossing: placeEl(b.crossing) });
     case 'custody.transfer':
-      return tn('event.transfer', { qty: num(qty(b.lines)), to: id(b.to), transfer: id(b.transfer) });
+      return tn('event.transfer', { qty: num(qty(b.lines)), to: orgEl(b.to), transfer: id(b.transfer) });
     case 'custody.accept':
       return tn('event.accept', { qty: num(qty(b.lines, 'received')), transfer: id(b.transfer) });
     case 'custody.reject':
       return tn('event.reject', { transfer: id(b.transfer) });
     case 'distribution.record':
       return tn('event.distribute', {
-        qty: num(qty(b.lines)), place: id(b.place),
+        qty: num(qty(b.lines)), place: placeEl(b.place),
         households: b.households != null ? num(b.households) : '—',
       });
     case 'loss.report':

@@ -1,20 +1,36 @@
 /* api.js: every request the dashboard makes to cmcc's HTTP API, with the
- * participant token (kept in sessionStorage for the browser tab's session)
- * and one error type that says what went wrong in terms a view can show:
- * server unreachable, token missing or rejected, not found, busy, other. */
+ * participant token, and one error type that says what went wrong in terms
+ * a view can show: server unreachable, token missing or rejected, not
+ * found, busy, other.
+ *
+ * The token is kept in sessionStorage (this tab, until it closes), or, when
+ * the reader asks to be remembered on this device, in localStorage (every
+ * tab, until forgotten); never in both. Forgetting clears both. */
 
 const TOKEN_KEY = 'cmcc.token';
 const TIMEOUT_MS = 30000;
 
+const read = (store) => { try { return store.getItem(TOKEN_KEY) || ''; } catch { return ''; } };
+const drop = (store) => { try { store.removeItem(TOKEN_KEY); } catch { /* private mode */ } };
+
 export function getToken() {
-  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+  return read(sessionStorage) || read(localStorage);
 }
-export function setToken(tok) {
-  try { sessionStorage.setItem(TOKEN_KEY, tok.trim()); } catch { /* private mode */ }
+/** Whether the token in use is remembered on this device (localStorage). */
+export function tokenRemembered() {
+  return !read(sessionStorage) && !!read(localStorage);
+}
+/** Keeps tok for this tab, or on this device when remember is true. */
+export function setToken(tok, { remember = false } = {}) {
+  drop(sessionStorage);
+  drop(localStorage);
+  try { (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, tok.trim()); } catch { /* private mode */ }
   window.dispatchEvent(new CustomEvent('cmcc:token'));
 }
+/** Forgets the token, in this tab and on this device. */
 export function clearToken() {
-  try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* private mode */ }
+  drop(sessionStorage);
+  drop(localStorage);
   window.dispatchEvent(new CustomEvent('cmcc:token'));
 }
 
@@ -48,7 +64,7 @@ function withTimeout(signal) {
 
 /**
  * GET path; auth: send the token (and fail with kind 'token' when there is
- * none); as: 'json', 'text' or 'bytes'.
+ * none); as: 'json', 'text', 'bytes' or 'blob'.
  */
 export async function get(path, { auth = false, as = 'json', signal } = {}) {
   const headers = {};
@@ -90,6 +106,7 @@ export async function get(path, { auth = false, as = 'json', signal } = {}) {
     }
     if (as === 'text') return await res.text();
     if (as === 'bytes') return new Uint8Array(await res.arrayBuffer());
+    if (as === 'blob') return await res.blob();
     try {
       return await res.json();
     } catch (e) {

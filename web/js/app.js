@@ -8,8 +8,8 @@
  * the service worker (sw.js) so that the app opens with no network. */
 
 import { h, replace, hashQuery } from './dom.js';
-import { t, setLang, preferredLang, lang, LANGS } from './i18n.js';
-import { get, getToken, clearToken } from './api.js';
+import { t, setLang, preferredLang, lang, LANGS, LANG_NAMES } from './i18n.js';
+import { get, getToken, clearToken, tokenRemembered } from './api.js';
 import { errorBox, tokenForm, loading } from './ui.js';
 
 const ROUTES = [
@@ -50,7 +50,10 @@ function buildShell() {
   els.skip = skip;
   els.brand = h('a', { href: '#/', class: 'brand-link' });
   els.tagline = h('span', { class: 'tagline' });
-  els.langBtn = h('button', { type: 'button', class: 'lang', onclick: switchLang });
+  // the language switch: one button per language, each named in itself
+  els.langs = h('div', { class: 'langs', role: 'group' }, LANGS.map((l) => h('button', {
+    type: 'button', class: 'lang', lang: l, 'data-lang': l, onclick: () => switchLang(l),
+  }, LANG_NAMES[l])));
   els.tokenState = h('div', { class: 'token-state' });
   els.nav = h('nav', { class: 'nav' });
   els.banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
@@ -58,7 +61,7 @@ function buildShell() {
   els.footer = h('footer', { class: 'foot' });
   const header = h('header', { class: 'top' },
     h('div', { class: 'brand' }, els.brand, els.tagline),
-    h('div', { class: 'tools' }, els.tokenState, els.langBtn));
+    h('div', { class: 'tools' }, els.tokenState, els.langs));
   replace(document.body, skip, header, els.nav, els.banner, els.main, els.footer);
 }
 
@@ -66,11 +69,10 @@ function renderChrome() {
   els.skip.textContent = t('shell.skip');
   els.brand.textContent = t('shell.brand');
   els.tagline.textContent = t('shell.tagline');
-  const other = LANGS.find((l) => l !== lang());
-  els.langBtn.textContent = t(`shell.lang_name_${other}`);
-  els.langBtn.setAttribute('lang', other);
-  els.langBtn.setAttribute('aria-label', t('shell.switch_lang'));
-  els.langBtn.dataset.switchTo = other;
+  els.langs.setAttribute('aria-label', t('shell.switch_lang'));
+  for (const b of els.langs.querySelectorAll('button.lang')) {
+    b.setAttribute('aria-pressed', b.dataset.lang === lang() ? 'true' : 'false');
+  }
   renderTokenState();
   renderNav();
   replace(els.footer,
@@ -81,7 +83,8 @@ function renderChrome() {
 function renderTokenState() {
   if (getToken()) {
     replace(els.tokenState,
-      h('span', { class: 'tok-on', 'data-token': 'set' }, t('token.state_set')),
+      h('span', { class: 'tok-on', 'data-token': tokenRemembered() ? 'remembered' : 'set' },
+        t(tokenRemembered() ? 'token.state_remembered' : 'token.state_set')),
       h('button', {
         type: 'button', class: 'linklike', onclick: () => {
           clearToken();
@@ -120,12 +123,13 @@ function currentRoute() {
   return null;
 }
 
-async function switchLang() {
-  const other = LANGS.find((l) => l !== lang());
-  await setLang(other);
+/** The reader chose language l: shown, and kept as their choice. */
+async function switchLang(l) {
+  await setLang(l);
   renderChrome();
   await route({ keepFocus: true });
-  els.langBtn.focus();
+  const b = els.langs.querySelector(`[data-lang="${l}"]`);
+  if (b) b.focus();
 }
 
 export function banner(kind, text) {
@@ -226,7 +230,7 @@ function showError(err) {
 }
 
 async function start() {
-  await setLang(preferredLang());
+  await setLang(preferredLang(), { keep: false });
   buildShell();
   renderChrome();
   window.addEventListener('hashchange', () => route());

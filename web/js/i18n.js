@@ -1,12 +1,21 @@
 /* i18n.js: the language of the page. Strings live in one file per language
- * (web/i18n/en.js, web/i18n/ar.js); t() looks a key up, tn() builds a
- * sentence whose parts may be links; a string may have plural forms
- * ({one, other}, and Arabic's zero, two, few, many) chosen by vars.count; numbers, percentages, dates and
- * durations go through Intl for the language. A missing key shows as
- * ⟦key⟧ so that tests and readers notice. */
+ * (web/i18n/en.js, ar.js, he.js; adding a language is adding its file and
+ * its code to LANGS); t() looks a key up, tn() builds a sentence whose parts
+ * may be links; a string may have plural forms ({one, other}, Arabic's
+ * zero, two, few, many, Hebrew's two) chosen by vars.count; numbers,
+ * percentages, dates and durations go through Intl for the language's
+ * locale (en-GB, ar, he-IL). A missing key shows as ⟦key⟧ so that tests
+ * and readers notice.
+ *
+ * The page's language: the reader's choice when there is one (kept in
+ * localStorage), else the first of the browser's languages
+ * (navigator.languages, in the reader's order) that the page has, else
+ * English. */
 
 const LANG_KEY = 'cmcc.lang';
-export const LANGS = ['en', 'ar'];
+export const LANGS = ['en', 'ar', 'he'];
+/** Each language named in itself, for the language switch. */
+export const LANG_NAMES = { en: 'English', ar: 'العربية', he: 'עברית' };
 
 let current = 'en';
 let dict = {};
@@ -25,16 +34,24 @@ export function preferredLang() {
   let l = '';
   try { l = localStorage.getItem(LANG_KEY) || ''; } catch { /* private mode */ }
   if (LANGS.includes(l)) return l;
-  return (navigator.language || '').toLowerCase().startsWith('ar') ? 'ar' : 'en';
+  const wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
+  for (const tag of wanted) {
+    const primary = String(tag).toLowerCase().split('-')[0];
+    // "iw" is Hebrew's old code, still sent by some systems
+    const code = primary === 'iw' ? 'he' : primary;
+    if (LANGS.includes(code)) return code;
+  }
+  return 'en';
 }
 
-export async function setLang(l) {
+/** Shows the page in l; keep: remember it as the reader's choice. */
+export async function setLang(l, { keep = true } = {}) {
   if (!LANGS.includes(l)) l = 'en';
   // only the language shown is loaded: the tests check that both files
   // have every key, so there is no need to fetch English as a fallback
   dict = (await import(`../i18n/${l}.js`)).default;
   current = l;
-  try { localStorage.setItem(LANG_KEY, l); } catch { /* private mode */ }
+  if (keep) { try { localStorage.setItem(LANG_KEY, l); } catch { /* private mode */ } }
   const loc = dict.meta.locale;
   nf = new Intl.NumberFormat(loc);
   plural = new Intl.PluralRules(loc);

@@ -4,7 +4,7 @@
 
 import { h, id } from './dom.js';
 import { t, num, label } from './i18n.js';
-import { setToken, getToken } from './api.js';
+import { setToken, getToken, tokenRemembered } from './api.js';
 
 /** The view's heading (focus lands here after navigation). */
 export function title(text, sub) {
@@ -108,6 +108,7 @@ export function tokenForm(reason, onDone) {
     id: 'token-input', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false',
     placeholder: 'cmcc_…', dir: 'ltr', required: true, 'aria-describedby': 'token-help token-msg',
   });
+  const remember = h('input', { type: 'checkbox', id: 'token-remember', checked: tokenRemembered(), 'aria-describedby': 'token-remember-help' });
   const msg = h('p', { id: 'token-msg', class: reason === 'needed' ? 'note' : 'error', role: 'alert' },
     reason === 'rejected' ? t('token.rejected') : reason === 'forbidden' ? t('token.forbidden') : t('token.needed'));
   const form = h('form', {
@@ -120,12 +121,14 @@ export function tokenForm(reason, onDone) {
         input.focus();
         return;
       }
-      setToken(v);
+      setToken(v, { remember: remember.checked });
       onDone();
     },
   },
   h('label', { for: 'token-input' }, t('token.label')),
-  h('div', { class: 'row' }, input, h('button', { type: 'submit' }, t('token.submit'))));
+  h('div', { class: 'row' }, input, h('button', { type: 'submit' }, t('token.submit'))),
+  h('label', { class: 'check remember' }, remember, ' ', t('token.remember')),
+  h('p', { class: 'muted small', id: 'token-remember-help' }, t('token.remember_help')));
   const box = h('section', { class: 'card token-panel', 'data-token-reason': reason },
     h('h1', { tabindex: '-1', id: 'view-title' }, t('token.title')),
     msg,

@@ -8,6 +8,7 @@ import { h, replace, id, hashWith } from '../dom.js';
 import { t, num, date, label } from '../i18n.js';
 import { title, table, empty, consignmentBadge } from '../ui.js';
 import { proportion, legend, COLORS } from '../charts.js';
+import { exportsCard } from '../exports.js';
 import { loadNames, orgEl, placeEl, orgName, placeName, nameOf } from '../names.js';
 
 const STATUSES = ['declared', 'refused', 'screened', 'entering', 'in_transit', 'in_custody', 'completed'];
@@ -98,6 +99,7 @@ export default async function consignments(ctx) {
       h('p', { class: 'muted' }, t('consignments.units_note'), ' ', h('a', { href: '#/' }, t('consignments.units_link'))),
       legend(['distributed', 'held', 'pending', 'lost', 'unaccounted'].map((k) => ({ label: t(`acct.${k}`), color: COLORS[k] }))),
       count,
-      tbodyHolder));
+      tbodyHolder),
+    exportsCard(['consignments.csv', 'reconciliation.csv']));
   draw();
 }

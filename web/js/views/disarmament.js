@@ -7,12 +7,13 @@ import { h, replace, id, entryLink, hashWith } from '../dom.js';
 import { t, num, pct, label, date, timeEl } from '../i18n.js';
 import { title, figure, figures, badge, section, table, empty } from '../ui.js';
 import { hbars, progress, COLORS } from '../charts.js';
+import { loadNames, orgEl, placeEl, orgName } from '../names.js';
 
 const STATUSES = ['registered', 'verified', 'destroyed', 'decommissioned'];
 const PAGE = 50;
 
 export default async function disarmament(ctx) {
-  const [w, bm] = await Promise.all([ctx.authed('/v1/weapons'), ctx.authed('/v1/benchmarks')]);
+  const [w, bm] = await Promise.all([ctx.authed('/v1/weapons'), ctx.authed('/v1/benchmarks'), loadNames(ctx)]);
   const all = w.weapons || [];
   const benchmarks = bm.benchmarks || [];
   const q = ctx.query;
@@ -45,11 +46,11 @@ export default async function disarmament(ctx) {
         { key: 'status', label: t('disarmament.col.status'), cell: (r) => [badge('weapon_status', r.status), r.discrepancy ? [' ', h('span', { class: 'badge b-discrepancy' }, t('disarmament.discrepancy'))] : null] },
         { key: 'item', label: t('disarmament.col.item'), cell: (r) => [h('bdi', {}, r.description), h('br'), h('span', { class: 'muted small' }, label('weapon_category', r.category))] },
         { key: 'quantity', label: t('disarmament.col.quantity'), num: true },
-        { key: 'ident', label: t('disarmament.col.ident'), cell: (r) => h('span', { dir: 'ltr', class: 'ident' }, [r.make, r.model, r.calibre].filter(Boolean).join(' '),
+        { key: 'ident', label: t('disarmament.col.ident'), cell: (r) => h('bdi', { dir: 'ltr', class: 'ident' }, [r.make, r.model, r.calibre].filter(Boolean).join(' '),
           r.serial ? [h('br'), `#${r.serial}`] : null, r.lot ? [h('br'), `lot ${r.lot}`] : null) },
-        { key: 'place', label: t('disarmament.col.place'), cell: (r) => [id(r.place), r.current_place && r.current_place !== r.place ? [` ${t('common.arrow')} `, id(r.current_place)] : null] },
+        { key: 'place', label: t('disarmament.col.place'), cell: (r) => [placeEl(r.place), r.current_place && r.current_place !== r.place ? [` ${t('common.arrow')} `, placeEl(r.current_place)] : null] },
         { key: 'attest', label: t('disarmament.col.attestations'), cell: (r) => (r.attestations || []).length
-          ? (r.attestations || []).map((a) => h('span', { class: `tag ${a.result === 'confirmed' ? 'ok' : 'bad'}`, title: `${label('result', a.result)} · ${a.org}` }, a.result === 'confirmed' ? '✓ ' : '✗ ', label('stage', a.stage)))
+          ? (r.attestations || []).map((a) => h('span', { class: `tag ${a.result === 'confirmed' ? 'ok' : 'bad'}`, title: `${label('result', a.result)} · ${orgName(a.org)}` }, a.result === 'confirmed' ? '✓ ' : '✗ ', label('stage', a.stage)))
           : '—' },
         { key: 'handed', label: t('disarmament.col.handed_over'), cell: (r) => [timeEl(h, r.handed_over, true), ' ', entryLink(r.index)] },
       ], rows.slice(0, state.limit), { caption: t('disarmament.register'), cls: 'register', rowAttrs: (r) => ({ 'data-record': r.record, 'data-status': r.status }) })
@@ -78,7 +79,7 @@ export default async function disarmament(ctx) {
         t('disarmament.bm_line', { done: num(b.decommissioned), target: num(b.target), due: date(b.due) }), ' · ',
         (b.categories || []).map((c) => label('weapon_category', c)).join(', '), ' · ', entryLink(b.index)),
       (b.assessments || []).length ? h('ul', { class: 'assessments' }, b.assessments.map((a) => h('li', {},
-        id(a.org), ' ', h('span', { class: 'muted' }, timeEl(h, a.time, true)), ': ', h('q', {}, h('bdi', {}, a.note))))) : null)))
+        orgEl(a.org), ' ', h('span', { class: 'muted' }, timeEl(h, a.time, true)), ': ', h('q', {}, h('bdi', {}, a.note))))) : null)))
       : empty(t('disarmament.no_benchmarks'))),
     h('section', { class: 'card' },
       h('h2', {}, t('disarmament.register')),

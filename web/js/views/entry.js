@@ -9,10 +9,11 @@ import { title, facts, verifyMark, verifyWhy, section } from '../ui.js';
 import { renderCheckpoint } from '../checkpoint.js';
 import { eventSummary } from '../accounts.js';
 import { b64encode } from '../verify.js';
+import { loadNames, orgEl } from '../names.js';
 
 export default async function entry(ctx) {
   const index = Number(ctx.params[0]);
-  const server = await ctx.authed(`/v1/entries/${index}`);
+  const [server] = await Promise.all([ctx.authed(`/v1/entries/${index}`), loadNames(ctx)]);
   const markSlot = h('span', { class: 'mark-slot' }, verifyMark('checking'));
   const body = h('div', { class: 'entry-body' }, h('p', { class: 'loading' }, t('verify.loading_checkpoint')));
   const cpEl = h('div');
@@ -26,7 +27,7 @@ export default async function entry(ctx) {
         h('code', { class: 'muted', dir: 'ltr' }, server.event?.type), markSlot),
       facts([
         [t('entry.received'), dateTime(server.received)],
-        [t('entry.org'), id(server.event?.org)],
+        [t('entry.org'), orgEl(server.event?.org)],
         [t('entry.event_id'), id(server.event?.id)],
         [t('entry.time'), dateTime(server.event?.time)],
       ]),

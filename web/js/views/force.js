@@ -8,6 +8,7 @@ import { h, replace, id, entryLink } from '../dom.js';
 import { t, tn, num, label, date } from '../i18n.js';
 import { title, figure, figures, badge, section, table } from '../ui.js';
 import { progress } from '../charts.js';
+import { loadNames, orgEl } from '../names.js';
 
 const LEVELS = ['level1', 'level2', 'level3', 'rapid'];
 
@@ -25,7 +26,7 @@ export function exclusionText(x) {
     case 'available_until': return tn('force.why.until', { date: date(x.date) });
     default: break;
   }
-  return [h('span', { lang: 'en', dir: 'ltr' }, x.reason)];
+  return [h('bdi', { lang: 'en', dir: 'ltr' }, x.reason)];
 }
 
 function reqCard(r) {
@@ -51,7 +52,7 @@ function reqCard(r) {
       : h('p', { class: 'empty' }, t('force.none_counted')),
     (r.excluded || []).length ? [h('h4', {}, t('force.excluded')),
       h('ul', { class: 'excluded' }, r.excluded.map((x) => h('li', { 'data-pledge': x.pledge },
-        '✗ ', id(x.pledge), ' (', id(x.org), '): ', exclusionText(x))))] : null);
+        '✗ ', id(x.pledge), ' (', orgEl(x.org), '): ', exclusionText(x))))] : null);
 }
 
 function matrix(reqs, pledges) {
@@ -72,7 +73,7 @@ function matrix(reqs, pledges) {
 }
 
 export default async function force(ctx) {
-  const [rq, pl] = await Promise.all([ctx.authed('/v1/requirements'), ctx.authed('/v1/pledges')]);
+  const [rq, pl] = await Promise.all([ctx.authed('/v1/requirements'), ctx.authed('/v1/pledges'), loadNames(ctx)]);
   const reqs = rq.requirements || [];
   const pledges = pl.pledges || [];
   const sum = (k) => reqs.reduce((a, r) => a + (r[k] || 0), 0);
@@ -91,7 +92,7 @@ export default async function force(ctx) {
     section(t('force.matrix'), h('p', { class: 'muted' }, t('force.matrix_help')), matrix(reqs, pledges)),
     section(t('force.pledges'), table([
       { key: 'pledge', label: t('force.pledge'), cell: (p) => id(p.pledge) },
-      { key: 'org', label: t('force.org'), cell: (p) => id(p.org) },
+      { key: 'org', label: t('force.org'), cell: (p) => orgEl(p.org) },
       { key: 'status', label: t('force.status'), cell: (p) => badge('pledge_status', p.status) },
       { key: 'capability', label: t('force.capability'), cell: (p) => label('capability', p.capability) },
       { key: 'quantity', label: t('force.quantity'), num: true },

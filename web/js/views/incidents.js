@@ -5,11 +5,12 @@
 import { h, replace, id, entryLink, hashWith } from '../dom.js';
 import { t, label, timeEl } from '../i18n.js';
 import { title, figure, figures, badge, empty, facts } from '../ui.js';
+import { loadNames, orgEl, placeEl } from '../names.js';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
 
 export default async function incidents(ctx) {
-  const data = await ctx.authed('/v1/incidents');
+  const [data] = await Promise.all([ctx.authed('/v1/incidents'), loadNames(ctx)]);
   const all = (data.incidents || []).slice().sort((a, b) => (a.occurred < b.occurred ? 1 : -1));
   const count = (k) => all.filter((i) => i.severity === k).length;
   const unassessed = all.filter((i) => !(i.assessments || []).length).length;
@@ -26,10 +27,10 @@ export default async function incidents(ctx) {
       h('p', {}, h('bdi', {}, i.description)),
       facts([
         [t('incidents.occurred'), timeEl(h, i.occurred)],
-        [t('incidents.reported'), [timeEl(h, i.reported), ' · ', id(i.org), ' · ', entryLink(i.index)]],
-        i.lat != null ? [t('incidents.where'), [h('span', { dir: 'ltr', class: 'coord' }, `${i.lat}, ${i.lon}`), ' ',
+        [t('incidents.reported'), [timeEl(h, i.reported), ' · ', orgEl(i.org), ' · ', entryLink(i.index)]],
+        i.lat != null ? [t('incidents.where'), [h('bdi', { dir: 'ltr', class: 'coord' }, `${i.lat}, ${i.lon}`), ' ',
           h('a', { href: hashWith('/map', { focus: i.incident }) }, t('incidents.on_map'))]] : null,
-        i.place ? [t('incidents.place'), id(i.place)] : null,
+        i.place ? [t('incidents.place'), placeEl(i.place)] : null,
         i.consignment ? [t('incidents.consignment'), h('a', { href: `#/consignments/${encodeURIComponent(i.consignment)}` }, id(i.consignment))] : null,
         i.movement ? [t('incidents.movement'), h('a', { href: hashWith('/movements', { focus: i.movement }) }, id(i.movement))] : null,
         i.site ? [t('incidents.site'), id(i.site)] : null,
@@ -37,7 +38,7 @@ export default async function incidents(ctx) {
       ]),
       h('h3', {}, t('incidents.assessments')),
       (i.assessments || []).length ? h('ul', { class: 'assessments' }, i.assessments.map((a) => h('li', {},
-        badge('incident_status', a.status), ' ', id(a.org), ' ', h('span', { class: 'muted' }, timeEl(h, a.time)),
+        badge('incident_status', a.status), ' ', orgEl(a.org), ' ', h('span', { class: 'muted' }, timeEl(h, a.time)),
         a.note ? [': ', h('q', {}, h('bdi', {}, a.note))] : null)))
         : h('p', { class: 'empty' }, t('incidents.not_assessed')))))
       : empty(t('incidents.none')));

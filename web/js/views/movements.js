@@ -7,14 +7,15 @@
 import { h, replace, id, entryLink, hashWith } from '../dom.js';
 import { t, tn, num, label, hours, timeEl } from '../i18n.js';
 import { title, badge, figures, figure, empty } from '../ui.js';
+import { loadNames, orgEl, placeEl } from '../names.js';
 
 const STATUSES = ['pending', 'acknowledged', 'denied', 'completed', 'impeded', 'aborted', 'cancelled'];
 
 function warning(w) {
   switch (w.kind) {
-    case 'zone': return tn('movements.warn.zone', { kind: label('zone_kind', w.zone_kind), zone: id(w.zone), org: id(w.declared_by) });
+    case 'zone': return tn('movements.warn.zone', { kind: label('zone_kind', w.zone_kind), zone: id(w.zone), org: orgEl(w.declared_by) });
     case 'short_notice': return tn('movements.warn.short_notice', { hours: hours(w.notice_hours) });
-    default: return [h('span', { lang: 'en', dir: 'ltr' }, w.message || w.kind)];
+    default: return [h('bdi', { lang: 'en', dir: 'ltr' }, w.message || w.kind)];
   }
 }
 
@@ -26,10 +27,10 @@ function card(m, focus) {
       (m.warnings || []).length ? h('span', { class: 'badge b-warn' }, t('movements.n_warnings', { n: num(m.warnings.length) })) : null),
     h('p', { class: 'purpose' }, h('bdi', {}, m.purpose)),
     h('dl', { class: 'facts' },
-      h('dt', {}, t('movements.by')), h('dd', {}, id(m.org)),
+      h('dt', {}, t('movements.by')), h('dd', {}, orgEl(m.org)),
       h('dt', {}, t('movements.window')), h('dd', {}, timeEl(h, m.window_start), ' – ', timeEl(h, m.window_end)),
       h('dt', {}, t('movements.route')), h('dd', {},
-        m.from_place ? id(m.from_place) : t('movements.route_start'), ` ${t('common.arrow')} `, m.to_place ? id(m.to_place) : t('movements.route_end'),
+        m.from_place ? placeEl(m.from_place) : t('movements.route_start'), ` ${t('common.arrow')} `, m.to_place ? placeEl(m.to_place) : t('movements.route_end'),
         ' ', h('span', { class: 'muted' }, t('movements.points', { n: num((m.route || []).length) }))),
       h('dt', {}, t('movements.vehicles')), h('dd', {}, num(m.vehicles)),
       h('dt', {}, t('movements.requested')), h('dd', {}, timeEl(h, m.requested), ' · ', entryLink(m.index)),
@@ -37,10 +38,10 @@ function card(m, focus) {
     h('h3', {}, t('movements.answers')),
     (m.answers || []).length || (m.waiting_for || []).length ? h('ul', { class: 'answers' },
       (m.answers || []).map((a) => h('li', { 'data-decision': a.decision },
-        id(a.org), ': ', badge('decision', a.decision), ' ', h('span', { class: 'muted' }, timeEl(h, a.time)),
+        orgEl(a.org), ': ', badge('decision', a.decision), ' ', h('span', { class: 'muted' }, timeEl(h, a.time)),
         a.reason ? h('p', { class: 'reason' }, t('movements.reason'), ' ', h('q', {}, h('bdi', {}, a.reason))) : null,
         a.conditions ? h('p', { class: 'reason' }, t('movements.conditions'), ' ', h('q', {}, h('bdi', {}, a.conditions))) : null)),
-      (m.waiting_for || []).map((o) => h('li', { class: 'waiting', 'data-decision': 'waiting' }, id(o), ': ', h('span', { class: 'badge b-waiting' }, t('movements.waiting')))))
+      (m.waiting_for || []).map((o) => h('li', { class: 'waiting', 'data-decision': 'waiting' }, orgEl(o), ': ', h('span', { class: 'badge b-waiting' }, t('movements.waiting')))))
       : h('p', { class: 'empty' }, t('movements.no_answers')),
     (m.warnings || []).length ? [h('h3', {}, t('movements.warnings')),
       h('ul', { class: 'warnings' }, m.warnings.map((w) => h('li', { 'data-warning': w.kind }, '⚠ ', warning(w))))] : null,
@@ -52,7 +53,7 @@ function card(m, focus) {
 }
 
 export default async function movements(ctx) {
-  const data = await ctx.authed('/v1/movements');
+  const [data] = await Promise.all([ctx.authed('/v1/movements'), loadNames(ctx)]);
   const all = data.movements || [];
   const only = ctx.query.status || '';
   const focus = ctx.query.focus || '';

@@ -6,13 +6,15 @@
  * as charts and as a table; movements by outcome; force generation and
  * disarmament figures with benchmark progress; then the log's current
  * checkpoint, its signature and its witnesses. Figures are drawn as soon
- * as /v1/stats answers; the checkpoint follows. */
+ * as /v1/stats answers; the checkpoint follows. A log with only its first
+ * entry shows what to do next instead (firstrun.js), not empty charts. */
 
 import { h, replace, id, hashWith } from '../dom.js';
 import { t, num, pct, day, date, dateTime, hours, label } from '../i18n.js';
 import { title, figure, figures, section, table } from '../ui.js';
 import { stackedDays, responsive, hbars, progress, legend, proportion, COLORS } from '../charts.js';
 import { placeName, loadNames } from '../names.js';
+import { firstRun } from './firstrun.js';
 
 const MEASURES = ['entered', 'distributed', 'lost', 'unaccounted'];
 
@@ -132,6 +134,17 @@ export default async function overview(ctx) {
   const s = stats.supply || {};
   const tot = s.totals || {};
   const byUnit = s.by_unit || [];
+  if (stats.size <= 1) {
+    replace(main,
+      title(t('first.title'), t('first.sub')),
+      firstRun(location.origin),
+      h('section', { class: 'card', 'aria-labelledby': 'h-log' },
+        h('h2', { id: 'h-log' }, t('checkpoint.title')),
+        h('p', { class: 'muted' }, t('checkpoint.explain')),
+        cpEl));
+    import('../checkpoint.js').then((m) => m.renderCheckpoint(ctx, cpEl));
+    return;
+  }
   replace(main,
     title(t('overview.title'), t('overview.sub', { count: stats.size, time: dateTime(stats.as_of), size: num(stats.size) })),
     h('section', { class: 'card', 'aria-labelledby': 'h-supply' },
