@@ -67,7 +67,7 @@ static int build(const char *dir, uint64_t n)
     char *cpath = xasprintf("%s/coordinator.pem", dir), *lpath = xasprintf("%s/log.pem", dir);
     log_key coord = {0}, logk = {0};
     store *w = NULL;
-    if (srv_load_key(cpath, &coord, &err) || srv_load_key(lpath, &logk, &err) ||
+    if (log_key_load(cpath, &coord, &err) || log_key_load(lpath, &logk, &err) ||
         !(w = srv_open_store(dir, STORE_WRITER, &err))) {
         fprintf(stderr, "biglog: %s\n", err.message);
         return 1;

@@ -884,7 +884,7 @@ static int cmd_ingest(int argc, char **argv)
         return fputs("cmcc-bench ingest: --workload is registry or supply\n", stderr), 2;
     log_key k = {0};
     cm_error err;
-    if (srv_load_key(keyfile, &k, &err)) return fprintf(stderr, "cmcc-bench: %s\n", err.message), 1;
+    if (log_key_load(keyfile, &k, &err)) return fprintf(stderr, "cmcc-bench: %s\n", err.message), 1;
     o.key = &k;
     /* ids unique across runs against the same log */
     char run[24];

@@ -418,15 +418,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(q);
 }
 
-int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err)
-{
-    memset(addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &addr->sin_addr) == 1) return 0;
-    return cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", host);
-}
-
 /* What libmicrohttpd says while it starts (why it cannot: a port in use, a
  * certificate GnuTLS refuses), kept for the error. Once it has started, its
  * messages (a client's failed TLS handshake, a reset connection) are
@@ -456,7 +447,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
 {
     struct sockaddr_in addr;
-    if (srv_listen_addr(s->cfg.host, s->cfg.port, &addr, err)) return NULL;
+    if (cm_listen_addr(s->cfg.host, s->cfg.port, &addr, err)) return NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_TURBO | MHD_USE_ERROR_LOG;
     struct MHD_OptionItem https[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->cert : NULL},

@@ -51,7 +51,7 @@ void srv_config_init(srv_config *cfg)
 static int load(srv *s, cm_error *err)
 {
     char *path = xasprintf("%s/%s", s->cfg.dir, SRV_LOG_KEY_FILE);
-    int rc = srv_load_key(path, &s->log_key, err);
+    int rc = log_key_load(path, &s->log_key, err);
     free(path);
     if (rc) return -1;
     s->db_path = xasprintf("%s/%s", s->cfg.dir, SRV_DB_FILE);
@@ -166,14 +166,6 @@ static void cleanup(srv *s)
     seq_free(s); /* when load failed before the sequencer started */
 }
 
-void srv_block_stop_signals(sigset_t *sigs)
-{
-    sigemptyset(sigs);
-    sigaddset(sigs, SIGINT);
-    sigaddset(sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, sigs, NULL);
-}
-
 int srv_run(const srv_config *cfg, cm_error *err)
 {
     srv s;
@@ -210,7 +202,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
         return -1;
     }
     sigset_t sigs;
-    srv_block_stop_signals(&sigs);
+    cm_block_stop_signals(&sigs);
     signal(SIGPIPE, SIG_IGN);
     s.pool = srv_pool_new(srv_cores()); /* one thread a core */
     s.keys = srv_keycache_new();

@@ -107,9 +107,6 @@ store *srv_open_store(const char *dir, store_mode mode, cm_error *err);
  * time). Returns the lock's file descriptor, or -1 with err. */
 int srv_lock_dir(const char *dir, cm_error *err);
 
-/* Reads an Ed25519 PKCS#8 PEM key file into *k (free with log_key_free). */
-int srv_load_key(const char *path, log_key *k, cm_error *err);
-
 /* ---- append.c: keeping tree nodes --------------------------------------- */
 
 /* A log_node_fn context that stores each completed node in `store`;
@@ -184,12 +181,6 @@ void srv_pool_finish(srv_pool *p, srv_pool_job *j);
  * costs less than two thread hops). */
 void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
                     void (*then)(void *ctx));
-
-/* ---- witness.c: a C2SP tlog-witness --------------------------------------- */
-
-/* Serves POST /add-checkpoint for the witness in dir until SIGINT or
- * SIGTERM. */
-int srv_witness_serve(const char *dir, const char *host, unsigned port, int quiet, cm_error *err);
 
 /* ---- views.c: things as the read API shows them ------------------------- */
 

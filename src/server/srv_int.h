@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
+#include "common/net.h"
 #include "event/event.h"
 #include "log/log.h"
 #include "server/server.h"
@@ -371,9 +372,6 @@ void srv_answer_json(srv_resp *r, const json_t *doc);
  * store could not be read). Returns 0, for a handler to return. */
 int srv_answer_list(srv_resp *r, const char *key, json_t *items);
 
-/* The IPv4 socket address host:port (http.c); -1 (err) when host is not an
- * IPv4 address. */
-int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err);
 /* Percent-decodes s (a path, or a query's name or value) in place, leaving
  * %00 as written; returns its new length (url.c). libmicrohttpd's
  * MHD_OPTION_UNESCAPE_CALLBACK; cls and conn are not used. */
@@ -381,9 +379,6 @@ size_t srv_unescape(void *cls, struct MHD_Connection *conn, char *s);
 /* 1 when a raw request target's path (before '?') holds a control byte,
  * as it is or percent-encoded (http.c). */
 int srv_path_has_control(const char *uri);
-/* Blocks SIGINT and SIGTERM in this thread and the threads it starts, and
- * fills sigs with them, for sigwait to take them (run.c). */
-void srv_block_stop_signals(sigset_t *sigs);
 /* ---- tls.c: the certificate and key of HTTPS ---------------------------- */
 
 typedef struct {
