@@ -16,7 +16,7 @@
  * bench/run-large.sh runs them, then measures the server's resident memory
  * and `cmcc verify` of the log.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "bench_util.h"
 

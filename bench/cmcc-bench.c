@@ -42,9 +42,9 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
+#include "engine/engine.h"
 #include "event/event.h"
 #include "log/log.h"
-#include "server/server.h"
 #include "workload_supply.h"
 
 #include <curl/curl.h>

@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/mem.h"
 #include "common/net.h"
+#include "engine/engine.h"
 #include "event/event.h"
 #include "log/log.h"
 #include "server/server.h"
@@ -21,119 +22,6 @@
 #include <stdatomic.h>
 
 typedef struct srv srv;
-
-/* ---- one envelope on its way through the sequencer ---------------------- */
-
-typedef enum {
-    ITEM_FAILED,   /* refused before the sequencer: err says why */
-    ITEM_VERIFIED, /* parsed, signature checked: the sequencer judges it */
-    ITEM_UNKEYED,  /* envelope parsed, key not yet known: the sequencer
-                      looks the key up, verifies and parses */
-} item_state;
-
-typedef struct {
-    item_state state;
-    ev_event ev;
-    cm_error err;
-    /* the outcome, set by the sequencer */
-    int judged;   /* the sequencer looked at it */
-    int accepted; /* 1 with a receipt, 0 with err */
-    int duplicate;
-    uint64_t index;
-    log_hash leaf;
-} item;
-
-/* Checks one envelope as far as a worker can without the sequencer: its
- * shape, the key (from the key cache, or the reader's registry), the
- * signature and the payload. Leaves it ITEM_FAILED, ITEM_VERIFIED or
- * ITEM_UNKEYED. */
-void item_prepare(item *it, srv_keycache *keys, store *reader, const char *json, size_t len,
-                  int64_t now_ms);
-/* Finishes an ITEM_UNKEYED item against the sequencer's view. 0 or -1. */
-int item_finish_unkeyed(item *it, const ev_view *v, int64_t now_ms);
-void item_free(item *it);
-
-/* ---- append.c: judging and appending one event ------------------------- */
-
-typedef struct {
-    uint64_t index;
-    log_hash leaf;
-    int duplicate;
-} srv_receipt;
-
-/* Judges the verified event e against the writer's state (in an open
- * transaction) and appends it at f->size with `received` as its time, or
- * finds it a duplicate. f advances past an appended entry. -1 with err
- * when refused; err->code CM_INTERNAL means the store failed. */
-int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, ev_effects *fx,
-               cm_buf *scratch, srv_receipt *out, cm_error *err);
-
-/* ---- jobs: what the workers queue for the sequencer ----------------------- */
-
-typedef enum { JOB_EVENTS, JOB_CHECKPOINT } job_kind;
-
-typedef struct job job;
-struct job {
-    job *next;
-    job_kind kind;
-    item *items; /* JOB_EVENTS */
-    size_t n;
-    char *note; /* JOB_CHECKPOINT: the signed note of tree size `size` */
-    uint64_t size;
-    /* called (by the syncer) once the job's outcome is durable */
-    void (*done)(job *j, void *ctx);
-    void *ctx;
-};
-
-/* Calls each job's done, in order (the jobs may be freed by it). */
-void srv_jobs_done(job *jobs);
-/* Queues a job. -1 when the queue is full or the server is stopping (try
- * again), -2 when the job alone holds more events than the queue can. */
-int seq_submit(srv *s, job *j);
-/* Loads the tree's frontier and last entry time from the writer. */
-int seq_init(srv *s, cm_error *err);
-/* Frees what seq_init made, when the sequencer never ran. */
-void seq_free(srv *s);
-void *seq_main(void *arg);
-
-/* syncer.c: makes committed batches durable, then publishes and answers
- * them. The sequencer hands each batch it committed: its jobs, the tree's
- * size and root after it, the checkpoint note it kept (or NULL). */
-typedef struct srv_synced srv_synced;
-void srv_syncer_hand(srv *s, job *jobs, uint64_t size, const log_hash *root, const char *note,
-                     uint64_t note_size, int registry_changed);
-void *srv_syncer_main(void *arg);
-void *ckpt_main(void *arg);
-/* A checkpoint of (size, root) signed with the log key (malloc'ed). */
-char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
-                          const log_hash *root);
-
-/* ---- pool.c: a parallel for -------------------------------------------- */
-
-/* Runs fn(ctx, i) for every i in [0, n) on the pool and the calling thread,
- * and returns when all are done. */
-void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
-
-/* ---- keycache.c: public keys by keyid ------------------------------------ */
-
-srv_keycache *srv_keycache_new(void);
-void srv_keycache_free(srv_keycache *c);
-/* The public key of keyid: from memory, else from reader (and then kept).
- * 1 found, 0 not registered (as far as reader sees). */
-int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
-                     uint8_t pub[LOG_PUBKEY_SIZE]);
-/* Records a key found elsewhere. */
-void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE]);
-
-/* ---- cosign.c: gathering witness cosignatures ------------------------------ */
-
-typedef struct srv_witness_peer srv_witness_peer;
-/* Prepares the witnesses of the configuration. */
-int srv_cosign_init(srv *s, cm_error *err);
-void srv_cosign_free(srv *s);
-/* The signed note of a checkpoint of size, with every witness's checked
- * cosignature line appended (malloc'ed). */
-char *srv_cosign(srv *s, const char *note, uint64_t size);
 
 /* ---- ratelimit.c: events per second per client address ------------------ */
 
@@ -212,18 +100,6 @@ struct srv {
     size_t n_readers;
     pthread_key_t rd_key;
 };
-
-/* The calling thread's read-only connection (opened on first use). Inside
- * a read scope it is in a read snapshot, begun by the first srv_reader. */
-store *srv_reader(srv *s);
-void srv_readers_close(srv *s);
-/* A read scope on the calling thread: every srv_reader between the two
- * calls reads one snapshot (the HTTP request's), ended by the second. */
-void srv_read_scope_begin(void);
-void srv_read_scope_end(srv *s);
-
-/* A snapshot of the published tree. */
-void srv_published(srv *s, uint64_t *size, log_hash *root);
 
 /* ---- requests and responses --------------------------------------------- */
 

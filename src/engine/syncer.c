@@ -13,7 +13,7 @@
  * acknowledged before it is durable. A sync that fails stops the server at
  * once: what is on disk is then unknown, and nobody must hear otherwise.
  */
-#include "server/srv_int.h"
+#include "server/srv_int.h" /* struct srv */
 
 #include "common/mem.h"
 

@@ -10,7 +10,7 @@
  * the interval (checkpoint_ms, one second by default), so that a growing
  * tree gets at most one checkpoint a second.
  */
-#include "server/srv_int.h"
+#include "server/srv_int.h" /* struct srv */
 
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -24,21 +24,6 @@ static void done(job *j, void *ctx)
     (void)ctx;
     free(j->note);
     free(j);
-}
-
-char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size, const log_hash *root)
-{
-    log_checkpoint c = {.size = size, .root = *root};
-    snprintf(c.origin, sizeof c.origin, "%s", origin);
-    cm_buf body = CM_BUF_INIT, note = CM_BUF_INIT;
-    checkpoint_body(&c, &body);
-    cm_error err;
-    if (note_sign(body.data, body.len, k, origin, &note, &err)) {
-        fprintf(stderr, "cmcc: cannot sign a checkpoint: %s\n", err.message);
-        abort();
-    }
-    buf_free(&body);
-    return buf_take(&note);
 }
 
 static void wait_until(srv *s, int64_t deadline_mono)

@@ -12,7 +12,7 @@
  * that is down or refuses costs the checkpoint its cosignature, never the
  * checkpoint: it is tried again with the next one.
  */
-#include "server/srv_int.h"
+#include "server/srv_int.h" /* struct srv */
 
 #include "common/mem.h"
 

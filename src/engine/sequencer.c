@@ -13,7 +13,7 @@
  *
  * `received` is the sequencer's clock, never going backwards.
  */
-#include "server/srv_int.h"
+#include "server/srv_int.h" /* struct srv */
 
 #include "common/mem.h"
 #include "common/timeutil.h"

@@ -13,7 +13,7 @@
  * admitted by the last batch must be seen by the next, and a snapshot would
  * only add its BEGIN and COMMIT.
  */
-#include "server/srv_int.h"
+#include "server/srv_int.h" /* struct srv */
 
 #include "common/mem.h"
 

@@ -11,7 +11,7 @@
  * coordinator's key, through the same judging and appending code the
  * sequencer runs, and signs a first checkpoint of it.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/codec.h"
 #include "common/file.h"
