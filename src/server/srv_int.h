@@ -151,12 +151,40 @@ struct srv_req {
     job job;
 };
 
+/* ---- answer.c: errors and answers -------------------------------------- */
+
 /* Fills resp with {"error":{...}} and the code's HTTP status. */
 void srv_error(srv_resp *r, const cm_error *e);
 void srv_errorf(srv_resp *r, cm_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Appends the error object {"code","message","field"} to out. */
 void srv_error_json(cm_buf *out, const cm_error *e);
+
+/* Fills r with 503 unavailable (the store cannot be read); returns 0, for
+ * a handler to return. */
+int srv_unavailable(srv_resp *r);
+/* Answers doc as JSON and a newline, not to be cached without asking. */
+void srv_answer_json(srv_resp *r, const json_t *doc);
+/* Answers {"<key>": items}, taking items; 503 when items is NULL (the
+ * store could not be read). Returns 0, for a handler to return. */
+int srv_answer_list(srv_resp *r, const char *key, json_t *items);
+
+/* ---- query.c: query parameters ------------------------------------------ */
+
+/* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
+ * -1 malformed (r filled with bad_request). */
+int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
+/* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
+ * with bad_request) when it is not an identifier (ev_is_id). */
+int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r);
+/* The same, with -1 when it is not one of values (a NULL-terminated list). */
+int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
+                     srv_resp *r);
+/* An optional RFC 3339 UTC time parameter into *out (left as it is when
+ * absent): 0, or -1 (r filled with bad_request) when malformed. */
+int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r);
+
+/* ---- http.c, auth.c: the request's way ---------------------------------- */
 
 /* Counts a request handed to the pool (-1: the server is closing, hand
  * nothing), and its return; srv_checking_close waits for none left. */
@@ -226,27 +254,6 @@ typedef enum { ROUTE_FOUND, ROUTE_METHOD, ROUTE_STATIC, ROUTE_NONE } srv_route_k
  * file; ROUTE_NONE. */
 srv_route_kind srv_route_find(const char *method, const char *url, const srv_route **rt,
                               const char **allow);
-
-/* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
- * -1 malformed (r filled with bad_request). */
-int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
-/* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
- * with bad_request) when it is not an identifier (ev_is_id). */
-int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r);
-/* The same, with -1 when it is not one of values (a NULL-terminated list). */
-int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
-                     srv_resp *r);
-/* An optional RFC 3339 UTC time parameter into *out (left as it is when
- * absent): 0, or -1 (r filled with bad_request) when malformed. */
-int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r);
-/* Fills r with 503 unavailable (the store cannot be read); returns 0, for
- * a handler to return. */
-int srv_unavailable(srv_resp *r);
-/* Answers doc as JSON and a newline, not to be cached without asking. */
-void srv_answer_json(srv_resp *r, const json_t *doc);
-/* Answers {"<key>": items}, taking items; 503 when items is NULL (the
- * store could not be read). Returns 0, for a handler to return. */
-int srv_answer_list(srv_resp *r, const char *key, json_t *items);
 
 /* Percent-decodes s (a path, or a query's name or value) in place, leaving
  * %00 as written; returns its new length (url.c). libmicrohttpd's
