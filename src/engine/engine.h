@@ -6,11 +6,12 @@
  * `cmcc rebuild` (replay.c), and the thread pool and key cache they share
  * (pool.c, keycache.c).
  *
- * The first part uses no server state, and is its own library
- * (cmcc_engine): `cmcc init`, `verify`, `rebuild`, the demo and the
- * benchmarks use it without the HTTP server. The second part (the write
- * pipeline and the readers) still works on the HTTP server's state,
- * struct srv (server/srv_int.h), and is built with the server.
+ * It is its own library (cmcc_engine), which knows nothing of HTTP:
+ * `cmcc init`, `verify`, `rebuild` and the benchmarks use its first part
+ * (the log directory, append, replay) directly; `cmcc serve` runs a
+ * struct engine (the second part: the queue, the published tree and the
+ * durability state) and reaches it through engine_submit, engine_reader,
+ * engine_published and engine_checkpoint.
  *
  * A log directory holds cmcc.db (the store), log.pem (the log's signing key),
  * log.vkey (its note verifier key) and, when init made it, coordinator.pem.
@@ -24,6 +25,7 @@
 #include "log/log.h"
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -199,9 +201,16 @@ void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_
 char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
                           const log_hash *root);
 
-/* ==== the write pipeline and the readers, on the HTTP server's state ===== */
+/* ==== the write pipeline and the readers: struct engine ================= */
 
-struct srv; /* the HTTP server's state: server/srv_int.h */
+#define SRV_WITNESS_MAX     16
+#define SRV_WITNESS_URL_MAX 256
+
+/* A witness that cosigns the checkpoints (witness = URL VKEY in cmcc.conf). */
+typedef struct {
+    char url[SRV_WITNESS_URL_MAX];
+    char vkey[NOTE_NAME_MAX + 64];
+} srv_witness_cfg;
 
 /* ---- jobs: what the workers queue for the sequencer ----------------------- */
 
@@ -220,48 +229,110 @@ struct job {
     void *ctx;
 };
 
+typedef struct srv_synced srv_synced;             /* syncer.c */
+typedef struct srv_witness_peer srv_witness_peer; /* cosign.c */
+
+/* The engine of a running log: its writer, its queue, the published tree
+ * and what makes batches durable. The owner (the HTTP server, run.c) fills
+ * the settings, opens the writer and starts the threads; the HTTP side
+ * reaches the rest only through the functions below (engine_submit,
+ * engine_reader, engine_published, engine_checkpoint). */
+typedef struct engine {
+    /* settings */
+    unsigned max_queue;     /* events waiting for the sequencer before 503 */
+    unsigned checkpoint_ms; /* least time between checkpoints */
+    const srv_witness_cfg *witnesses;
+    size_t n_witnesses;
+    /* called by the syncer after a published batch changed the registry */
+    void (*registry_changed)(void *ctx);
+    void *owner;
+
+    char *db_path;
+    store *writer; /* the sequencer's */
+    void *seq;     /* the sequencer's own state (sequencer.c) */
+    log_key log_key;
+    char origin[NOTE_NAME_MAX];
+    char *vkey;              /* the log's note verifier key */
+    srv_pool *pool;          /* checks a request's envelopes on every core */
+    srv_keycache *keys;      /* public keys by keyid */
+    srv_witness_peer *peers; /* the witnesses (cosign.c) */
+    size_t n_peers;
+
+    /* what readers may rely on: committed size and root, newest checkpoint */
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv; /* signalled when the tree grows or on stop */
+    uint64_t size;
+    log_hash root;
+    char *checkpoint; /* the signed note served at /checkpoint */
+    uint64_t checkpoint_size;
+    int ckpt_stop;
+
+    /* the sequencer's queue */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    job *q_head, *q_tail;
+    unsigned q_items;
+    int stopping;
+    pthread_t seq_thread, ckpt_thread, sync_thread;
+
+    /* committed batches waiting for the syncer */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    srv_synced *sync_head, *sync_tail;
+    int sync_stop;
+
+    /* read-only store connections, one per thread that reads */
+    pthread_mutex_t rd_mu;
+    store **readers;
+    size_t n_readers;
+    pthread_key_t rd_key;
+} engine;
+
+/* Initialises the engine's locks (engine.c). */
+void engine_init_sync(engine *e);
+
 /* Calls each job's done, in order (the jobs may be freed by it). */
 void srv_jobs_done(job *jobs);
 /* Queues a job. -1 when the queue is full or the server is stopping (try
  * again), -2 when the job alone holds more events than the queue can. */
-int seq_submit(struct srv *s, job *j);
+int engine_submit(engine *e, job *j);
 /* Loads the tree's frontier and last entry time from the writer. */
-int seq_init(struct srv *s, cm_error *err);
+int seq_init(engine *e, cm_error *err);
 /* Frees what seq_init made, when the sequencer never ran. */
-void seq_free(struct srv *s);
+void seq_free(engine *e);
 void *seq_main(void *arg);
 
 /* syncer.c: makes committed batches durable, then publishes and answers
  * them. The sequencer hands each batch it committed: its jobs, the tree's
  * size and root after it, the checkpoint note it kept (or NULL). */
-typedef struct srv_synced srv_synced;
-void srv_syncer_hand(struct srv *s, job *jobs, uint64_t size, const log_hash *root,
-                     const char *note, uint64_t note_size, int registry_changed);
+void srv_syncer_hand(engine *e, job *jobs, uint64_t size, const log_hash *root, const char *note,
+                     uint64_t note_size, int registry_changed);
 void *srv_syncer_main(void *arg);
 void *ckpt_main(void *arg);
 
 /* ---- cosign.c: gathering witness cosignatures ------------------------------ */
 
-typedef struct srv_witness_peer srv_witness_peer;
-/* Prepares the witnesses of the configuration. */
-int srv_cosign_init(struct srv *s, cm_error *err);
-void srv_cosign_free(struct srv *s);
+/* Prepares the witnesses of the settings. */
+int srv_cosign_init(engine *e, cm_error *err);
+void srv_cosign_free(engine *e);
 /* The signed note of a checkpoint of size, with every witness's checked
  * cosignature line appended (malloc'ed). */
-char *srv_cosign(struct srv *s, const char *note, uint64_t size);
+char *srv_cosign(engine *e, const char *note, uint64_t size);
 
 /* ---- readers.c: read-only connections and the published tree ----------- */
 
 /* The calling thread's read-only connection (opened on first use). Inside
- * a read scope it is in a read snapshot, begun by the first srv_reader. */
-store *srv_reader(struct srv *s);
-void srv_readers_close(struct srv *s);
-/* A read scope on the calling thread: every srv_reader between the two
+ * a read scope it is in a read snapshot, begun by the first engine_reader. */
+store *engine_reader(engine *e);
+void engine_readers_close(engine *e);
+/* A read scope on the calling thread: every engine_reader between the two
  * calls reads one snapshot (the HTTP request's), ended by the second. */
-void srv_read_scope_begin(void);
-void srv_read_scope_end(struct srv *s);
+void engine_read_scope_begin(void);
+void engine_read_scope_end(engine *e);
 
 /* A snapshot of the published tree. */
-void srv_published(struct srv *s, uint64_t *size, log_hash *root);
+void engine_published(engine *e, uint64_t *size, log_hash *root);
+/* Appends the newest published checkpoint, if there is one, to out. */
+void engine_checkpoint(engine *e, cm_buf *out);
 
 #endif

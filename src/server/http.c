@@ -281,9 +281,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_response(q);
     }
     if (q->too_large) return too_large(q);
-    if (q->get) srv_read_scope_begin(); /* one snapshot for a GET's answer: readers.c */
+    if (q->get) engine_read_scope_begin(); /* one snapshot for a GET's answer: readers.c */
     int suspended = dispatch(q, url, method, &q->resp) == 1;
-    if (q->get) srv_read_scope_end(s);
+    if (q->get) engine_read_scope_end(&s->eng);
     if (suspended) return MHD_YES;
     return send_response(q);
 }

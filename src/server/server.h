@@ -27,9 +27,7 @@
 
 #define SRV_LIB_DIR "/usr/share/javascript" /* where Debian puts browser libraries */
 
-#define SRV_PATH_MAX        1024 /* a path in srv_config */
-#define SRV_WITNESS_MAX     16
-#define SRV_WITNESS_URL_MAX 256
+#define SRV_PATH_MAX 1024 /* a path in srv_config */
 
 typedef struct {
     const char *dir;          /* the log directory */
@@ -60,10 +58,7 @@ typedef struct {
     double rate;               /* events a second per client address; 0 = no limit */
     double burst;              /* events a client may send at once (default max(rate, 1000)) */
     /* witnesses that cosign the checkpoints (witness = URL VKEY in cmcc.conf) */
-    struct {
-        char url[SRV_WITNESS_URL_MAX];
-        char vkey[NOTE_NAME_MAX + 64];
-    } witnesses[SRV_WITNESS_MAX];
+    srv_witness_cfg witnesses[SRV_WITNESS_MAX];
     size_t n_witnesses;
     /* HTTPS: PEM certificate and key files, both set or both empty (HTTP);
      * --tls-cert/--tls-key, or tls.cert/tls.key in cmcc.conf (tls.c) */

@@ -43,37 +43,11 @@ void srv_authcache_clear(srv_authcache *c); /* after a change of the registry */
 
 struct srv {
     srv_config cfg;
-    char *db_path;
     struct MHD_Daemon *daemon;
-    store *writer; /* the sequencer's */
-    void *seq;     /* the sequencer's own state (sequencer.c) */
-    log_key log_key;
-    char origin[NOTE_NAME_MAX];
-    char *vkey;              /* the log's note verifier key */
-    srv_limiter *limiter;    /* NULL when no rate is configured */
-    srv_pool *pool;          /* checks a request's envelopes on every core */
-    atomic_size_t buffered;  /* bytes of request bodies held in memory, in all */
-    srv_keycache *keys;      /* public keys by keyid */
-    srv_authcache *auth;     /* valid tokens (auth.c) */
-    srv_witness_peer *peers; /* the witnesses (cosign.c) */
-    size_t n_peers;
-
-    /* what readers may rely on: committed size and root, newest checkpoint */
-    pthread_mutex_t pub_mu;
-    pthread_cond_t pub_cv; /* signalled when the tree grows or on stop */
-    uint64_t size;
-    log_hash root;
-    char *checkpoint; /* the signed note served at /checkpoint */
-    uint64_t checkpoint_size;
-    int ckpt_stop;
-
-    /* the sequencer's queue */
-    pthread_mutex_t q_mu;
-    pthread_cond_t q_cv;
-    job *q_head, *q_tail;
-    unsigned q_items;
-    int stopping;
-    pthread_t seq_thread, ckpt_thread, sync_thread;
+    engine eng;             /* the log's engine (engine/engine.h) */
+    srv_limiter *limiter;   /* NULL when no rate is configured */
+    atomic_size_t buffered; /* bytes of request bodies held in memory, in all */
+    srv_authcache *auth;    /* valid tokens (auth.c) */
 
     /* requests whose envelopes the pool is checking (h_events.c); none
      * starts once closing is set */
@@ -82,24 +56,24 @@ struct srv {
     unsigned checking;
     int closing;
 
-    /* committed batches waiting for the syncer */
-    pthread_mutex_t sync_mu;
-    pthread_cond_t sync_cv;
-    srv_synced *sync_head, *sync_tail;
-    int sync_stop;
-
     /* the last answer of the public GET /v1/stats (h_stats.c) */
     pthread_mutex_t stats_mu;
     cm_buf stats;        /* its body; empty until the first */
     uint64_t stats_size; /* the tree's size it was made for */
     int64_t stats_at;    /* when it was made, ms */
-
-    /* read-only store connections, one per worker thread */
-    pthread_mutex_t rd_mu;
-    store **readers;
-    size_t n_readers;
-    pthread_key_t rd_key;
 };
+
+/* The engine's read side, as the handlers use it (engine/readers.c): the
+ * calling thread's read-only connection, in the request's snapshot, and
+ * the published tree. */
+static inline store *srv_reader(srv *s)
+{
+    return engine_reader(&s->eng);
+}
+static inline void srv_published(srv *s, uint64_t *size, log_hash *root)
+{
+    engine_published(&s->eng, size, root);
+}
 
 /* ---- requests and responses --------------------------------------------- */
 
