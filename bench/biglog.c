@@ -16,7 +16,7 @@
  * bench/run-large.sh runs them, then measures the server's resident memory
  * and `cmcc verify` of the log.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "bench_util.h"
 
@@ -67,7 +67,7 @@ static int build(const char *dir, uint64_t n)
     char *cpath = xasprintf("%s/coordinator.pem", dir), *lpath = xasprintf("%s/log.pem", dir);
     log_key coord = {0}, logk = {0};
     store *w = NULL;
-    if (srv_load_key(cpath, &coord, &err) || srv_load_key(lpath, &logk, &err) ||
+    if (log_key_load(cpath, &coord, &err) || log_key_load(lpath, &logk, &err) ||
         !(w = srv_open_store(dir, STORE_WRITER, &err))) {
         fprintf(stderr, "biglog: %s\n", err.message);
         return 1;

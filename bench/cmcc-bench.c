@@ -42,9 +42,9 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
+#include "engine/engine.h"
 #include "event/event.h"
 #include "log/log.h"
-#include "server/server.h"
 #include "workload_supply.h"
 
 #include <curl/curl.h>
@@ -884,7 +884,7 @@ static int cmd_ingest(int argc, char **argv)
         return fputs("cmcc-bench ingest: --workload is registry or supply\n", stderr), 2;
     log_key k = {0};
     cm_error err;
-    if (srv_load_key(keyfile, &k, &err)) return fprintf(stderr, "cmcc-bench: %s\n", err.message), 1;
+    if (log_key_load(keyfile, &k, &err)) return fprintf(stderr, "cmcc-bench: %s\n", err.message), 1;
     o.key = &k;
     /* ids unique across runs against the same log */
     char run[24];

@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 
 #include "common/mem.h"
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <stdlib.h>
 

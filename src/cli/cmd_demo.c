@@ -14,7 +14,7 @@
 
 #include "common/file.h"
 #include "common/mem.h"
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "log/log.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ int cmd_import(int argc, char **argv)
         return 2;
     }
     free(data);
-    if (srv_load_key(keyfile, &k, &err)) {
+    if (log_key_load(keyfile, &k, &err)) {
         cli_error("import", &err);
         cli_manifest_free(&m);
         return 2;

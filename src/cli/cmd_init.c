@@ -5,7 +5,7 @@
  */
 #include "cli/cli.h"
 
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  */
 #include "cli/cli.h"
 
-#include "server/server.h"
+#include "log/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@ int cmd_keygen(int argc, char **argv)
     log_key k = {0};
     cm_error err;
     if (showing) {
-        if (srv_load_key(path, &k, &err)) return cli_error("keygen", &err), 1;
+        if (log_key_load(path, &k, &err)) return cli_error("keygen", &err), 1;
         show(&k);
         log_key_free(&k);
         return 0;

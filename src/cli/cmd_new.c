@@ -20,7 +20,7 @@
 
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "log/log.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -235,7 +235,7 @@ int cmd_new(int argc, char **argv)
         goto done;
     }
     log_key k = {0};
-    if (srv_load_key(key, &k, &err)) {
+    if (log_key_load(key, &k, &err)) {
         cli_error("new", &err);
         free(json);
         rc = 1;

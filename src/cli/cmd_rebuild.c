@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 
 #include "common/mem.h"
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "log/log.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -70,7 +70,7 @@ int cmd_sign(int argc, char **argv)
     if (!keyfile) return fputs(help, stderr), 2;
     log_key k = {0};
     cm_error err;
-    if (srv_load_key(keyfile, &k, &err)) return cli_error("sign", &err), 1;
+    if (log_key_load(keyfile, &k, &err)) return cli_error("sign", &err), 1;
     sign_ctx ctx = {&k, stdout, "-", check, 0, 0};
     if (outfile && !(ctx.out = fopen(outfile, "a"))) {
         log_key_free(&k);

@@ -18,7 +18,7 @@
 
 #include "common/codec.h"
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <getopt.h>
 #include <sodium.h>

@@ -15,7 +15,7 @@
 #include "cli/cli.h"
 
 #include "common/mem.h"
-#include "server/server.h"
+#include "witness/witness.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +75,7 @@ static int init(const char *dir, const char *name)
     cm_error err;
     int rc = write_new(p1, pem, 0600) || write_new(p2, namel, 0644) || write_new(p3, vk.data, 0644)
                  ? (cli_errorf("witness", "cannot write the witness's files in %s", dir), 1)
-             : store_witness_create(p4, &err) ? (cli_error("witness", &err), 1)
+             : witness_store_create(p4, &err) ? (cli_error("witness", &err), 1)
                                               : 0;
     sodium_memzero(pem, sizeof pem);
     log_key_free(&k);
@@ -112,11 +112,11 @@ int cmd_witness(int argc, char **argv)
         char host[256];
         unsigned port;
         if (cli_parse_listen(listen, host, sizeof host, &port)) return fputs(help, stderr), 2;
-        if (srv_witness_serve(dir, host, port, 0, &err)) return cli_error("witness", &err), 1;
+        if (witness_serve(dir, host, port, 0, &err)) return cli_error("witness", &err), 1;
         return 0;
     }
     char *db = xasprintf("%s/witness.db", dir);
-    store *s = store_witness_open(db, &err);
+    store *s = witness_store_open(db, &err);
     free(db);
     if (!s) return cli_error("witness", &err), 1;
     int rc = 0;
@@ -125,7 +125,7 @@ int cmd_witness(int argc, char **argv)
         if (!vkey || note_verifier_parse(vkey, &v, &err) || v.type != NOTE_KEY_ED25519) {
             cli_errorf("witness", "give the log's Ed25519 note verifier key with --vkey");
             rc = 2;
-        } else if (store_witness_add_log(s, v.name, vkey, &err)) {
+        } else if (witness_store_add_log(s, v.name, vkey, &err)) {
             cli_error("witness", &err);
             rc = 1;
         } else {
@@ -133,7 +133,7 @@ int cmd_witness(int argc, char **argv)
         }
     } else { /* LIST */
         cm_buf out = CM_BUF_INIT;
-        if (store_witness_logs_json(s, &out, &err))
+        if (witness_store_logs_json(s, &out, &err))
             cli_error("witness", &err), rc = 1;
         else
             printf("%s\n", out.data);

@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "common/mem.h"
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -299,7 +299,7 @@ int demo_build(const char *dir, cm_error *err)
         goto done;
     }
     char *cpath = xasprintf("%s/coordinator.pem", dir);
-    int bad = srv_load_key(cpath, &d.keys[N_ORGS], err);
+    int bad = log_key_load(cpath, &d.keys[N_ORGS], err);
     free(cpath);
     if (bad) goto done;
     for (size_t i = 0; i < N_ORGS; i++) {

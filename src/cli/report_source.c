@@ -8,7 +8,7 @@
  */
 #include "cli/cli.h"
 
-#include "server/server.h"
+#include "engine/engine.h"
 
 int report_fetch(const report_source *src, const char *path, report_local local, const void *ctx,
                  json_t **doc)

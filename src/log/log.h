@@ -155,6 +155,10 @@ void log_key_free(log_key *k);
 int log_key_from_pem(log_key *k, const char *pem, size_t len, cm_error *err);
 /* Writes that PEM (NUL-terminated) into out; the caller wipes it. */
 void log_key_to_pem(const log_key *k, char out[LOG_PEM_MAX]);
+/* Reads the PEM key file at path into *k (key_file.c); the file's text is
+ * wiped once read. -1 with err, prefixed with path, when it cannot be read
+ * or is not such a key. */
+int log_key_load(const char *path, log_key *k, cm_error *err);
 /* keyid = lowercase hex of the first 8 bytes of SHA-256(public key). */
 void log_keyid(const uint8_t pub[LOG_PUBKEY_SIZE], char out[LOG_KEYID_LEN + 1]);
 void log_sign(const log_key *k, const void *msg, size_t len, uint8_t sig[LOG_SIG_SIZE]);

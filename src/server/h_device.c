@@ -134,7 +134,7 @@ int h_device_token(srv_req *q, const char *path, srv_resp *r)
         return 0;
     }
     char token[STORE_TOKEN_MAX], id[STORE_TOKEN_ID_LEN + 1];
-    store *adm = store_open(q->s->db_path, STORE_ADMIN, &err);
+    store *adm = store_open(q->s->eng.db_path, STORE_ADMIN, &err);
     int rc = adm ? store_token_new(adm, req.org, req.keyid, now, token, id, &err) : -1;
     store_close(adm);
     if (rc) {

@@ -101,7 +101,7 @@ static void prepare_one(void *ctx, size_t i)
 {
     prepare_ctx *c = ctx;
     srv_req *q = c->q;
-    item_prepare(&q->job.items[i], q->s->keys, srv_reader(q->s), c->line[i], c->len[i], c->now);
+    item_prepare(&q->job.items[i], q->s->eng.keys, srv_reader(q->s), c->line[i], c->len[i], c->now);
 }
 
 /* Queues a checked request for the sequencer, or answers it at once if
@@ -118,7 +118,7 @@ static void enqueue(srv_req *q)
     q->job.kind = JOB_EVENTS;
     q->job.done = done;
     q->job.ctx = q;
-    int queued = seq_submit(q->s, &q->job);
+    int queued = engine_submit(&q->s->eng, &q->job);
     if (queued == -2) {
         srv_errorf(&q->resp, CM_TOO_LARGE, "", "this server takes at most %u events at a time",
                    q->s->cfg.max_queue);
@@ -220,6 +220,6 @@ int h_events(srv_req *q, const char *path, srv_resp *r)
     /* the pool checks the envelopes; the connection waits, suspended */
     MHD_suspend_connection(q->conn);
     q->suspended = 1;
-    srv_pool_async(q->s->pool, q->job.n, prepare_one, c, prepared);
+    srv_pool_async(q->s->eng.pool, q->job.n, prepare_one, c, prepared);
     return 1;
 }

@@ -31,9 +31,9 @@ int h_log_info(srv_req *q, const char *path, srv_resp *r)
     uint64_t size;
     srv_published(s, &size, NULL);
     buf_puts(&r->body, "{\"origin\":");
-    buf_json_str(&r->body, s->origin);
+    buf_json_str(&r->body, s->eng.origin);
     buf_puts(&r->body, ",\"vkey\":");
-    buf_json_str(&r->body, s->vkey ? s->vkey : "");
+    buf_json_str(&r->body, s->eng.vkey ? s->eng.vkey : "");
     buf_printf(&r->body, ",\"size\":%llu,\"witnesses\":[", (unsigned long long)size);
     for (size_t i = 0; i < s->cfg.n_witnesses; i++) {
         buf_puts(&r->body, i ? ",{\"vkey\":" : "{\"vkey\":");
@@ -60,10 +60,7 @@ int h_log_info(srv_req *q, const char *path, srv_resp *r)
 int h_checkpoint(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    srv *s = q->s;
-    pthread_mutex_lock(&s->pub_mu);
-    if (s->checkpoint) buf_puts(&r->body, s->checkpoint);
-    pthread_mutex_unlock(&s->pub_mu);
+    engine_checkpoint(&q->s->eng, &r->body);
     if (!r->body.len) return srv_unavailable(r);
     r->type = "text/plain; charset=utf-8";
     r->cache = "no-cache";

@@ -12,15 +12,16 @@
  * and on_completed takes it back. Connections that send nothing so hold a
  * place for seconds only (docs/operations.md, "Connections and timeouts").
  *
- * Routes are in router.c. libmicrohttpd calls on_request several times per
- * request: once with the
- * headers (a Content-Length over the limit is answered 413 at once), once
- * per chunk of body (accumulated up to the limit; a body that keeps going
- * past four times the limit without a Content-Length is cut off), and once
- * at the end, when the route's handler runs, a GET's inside a read scope
- * (one snapshot of the store for the whole answer: readers.c). All bodies held at once share a
- * memory budget (max_buffered): past it, a request is answered 503. A handler either fills the
- * response or suspends the connection (POST /v1/events waits for the
+ * Routes are in router.c; answers and errors are filled by answer.c, query
+ * parameters read by query.c. libmicrohttpd calls on_request several times
+ * per request: once with the headers (a Content-Length over the limit is
+ * answered 413 at once), once per chunk of body (accumulated up to the
+ * limit; a body that keeps going past four times the limit without a
+ * Content-Length is cut off), and once at the end, when the route's handler
+ * runs, a GET's inside a read scope (one snapshot of the store for the whole
+ * answer: engine/readers.c). All bodies held at once share a memory budget
+ * (max_buffered): past it, a request is answered 503. A handler either fills
+ * the response or suspends the connection (POST /v1/events waits for the
  * sequencer); the syncer's answer (or the pool's, for a request refused
  * before it reaches the sequencer) resumes it, and the next call sends it.
  */
@@ -38,112 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-void srv_error_json(cm_buf *out, const cm_error *e)
-{
-    buf_puts(out, "{\"code\":");
-    buf_json_str(out, cm_code_name(e->code));
-    buf_puts(out, ",\"message\":");
-    buf_json_str(out, e->message);
-    if (e->field[0]) {
-        buf_puts(out, ",\"field\":");
-        buf_json_str(out, e->field);
-    }
-    buf_putc(out, '}');
-}
-
-void srv_error(srv_resp *r, const cm_error *e)
-{
-    buf_reset(&r->body);
-    r->status = cm_code_http(e->code);
-    r->type = NULL;
-    r->cache = "no-store";
-    buf_puts(&r->body, "{\"error\":");
-    srv_error_json(&r->body, e);
-    buf_puts(&r->body, "}\n");
-    if (e->code == CM_UNAVAILABLE || e->code == CM_RATE_LIMITED) r->retry_after = 1;
-}
-
-void srv_errorf(srv_resp *r, cm_code code, const char *field, const char *fmt, ...)
-{
-    cm_error e;
-    e.code = code;
-    snprintf(e.field, sizeof e.field, "%s", field ? field : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e.message, sizeof e.message, fmt, ap);
-    va_end(ap);
-    srv_error(r, &e);
-}
-
-int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r)
-{
-    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!v) return 0;
-    char *end = NULL;
-    if (*v < '0' || *v > '9' || strlen(v) > 19) goto bad;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (*end || (v[0] == '0' && v[1])) goto bad;
-    *out = n;
-    return 1;
-bad:
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be a whole number without leading zeros", name);
-    return -1;
-}
-
-int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r)
-{
-    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!*out || ev_is_id(*out)) return 0;
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an identifier", name);
-    return -1;
-}
-
-int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
-                     srv_resp *r)
-{
-    *out = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!*out) return 0;
-    for (size_t i = 0; values[i]; i++)
-        if (strcmp(values[i], *out) == 0) return 0;
-    cm_buf list = CM_BUF_INIT; /* only for the error */
-    for (size_t i = 0; values[i]; i++) buf_printf(&list, "%s%s", i ? ", " : "", values[i]);
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be one of: %s", name, list.data);
-    buf_free(&list);
-    return -1;
-}
-
-int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r)
-{
-    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!v || time_parse(v, strlen(v), out) == 0) return 0;
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be an RFC 3339 UTC time", name);
-    return -1;
-}
-
-int srv_unavailable(srv_resp *r)
-{
-    srv_errorf(r, CM_UNAVAILABLE, "", "the store cannot be read just now: try again");
-    return 0;
-}
-
-void srv_answer_json(srv_resp *r, const json_t *doc)
-{
-    char *s = json_dumps(doc, EV_JSON_OUT);
-    buf_puts(&r->body, s);
-    buf_putc(&r->body, '\n');
-    free(s);
-    r->cache = "no-cache";
-}
-
-int srv_answer_list(srv_resp *r, const char *key, json_t *items)
-{
-    if (!items) return srv_unavailable(r);
-    json_t *doc = json_pack("{s:o}", key, items);
-    srv_answer_json(r, doc);
-    json_decref(doc);
-    return 0;
-}
 
 static enum MHD_Result send_response(srv_req *q)
 {
@@ -386,9 +281,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_response(q);
     }
     if (q->too_large) return too_large(q);
-    if (q->get) srv_read_scope_begin(); /* one snapshot for a GET's answer: readers.c */
+    if (q->get) engine_read_scope_begin(); /* one snapshot for a GET's answer: readers.c */
     int suspended = dispatch(q, url, method, &q->resp) == 1;
-    if (q->get) srv_read_scope_end(s);
+    if (q->get) engine_read_scope_end(&s->eng);
     if (suspended) return MHD_YES;
     return send_response(q);
 }
@@ -416,15 +311,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     buf_free(&q->body);
     buf_free(&q->resp.body);
     free(q);
-}
-
-int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err)
-{
-    memset(addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &addr->sin_addr) == 1) return 0;
-    return cm_fail(err, CM_BAD_REQUEST, "", "listen address %s is not an IPv4 address", host);
 }
 
 /* What libmicrohttpd says while it starts (why it cannot: a port in use, a
@@ -456,7 +342,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err)
 {
     struct sockaddr_in addr;
-    if (srv_listen_addr(s->cfg.host, s->cfg.port, &addr, err)) return NULL;
+    if (cm_listen_addr(s->cfg.host, s->cfg.port, &addr, err)) return NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_TURBO | MHD_USE_ERROR_LOG;
     struct MHD_OptionItem https[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->cert : NULL},

@@ -51,42 +51,41 @@ void srv_config_init(srv_config *cfg)
 static int load(srv *s, cm_error *err)
 {
     char *path = xasprintf("%s/%s", s->cfg.dir, SRV_LOG_KEY_FILE);
-    int rc = srv_load_key(path, &s->log_key, err);
+    int rc = log_key_load(path, &s->eng.log_key, err);
     free(path);
     if (rc) return -1;
-    s->db_path = xasprintf("%s/%s", s->cfg.dir, SRV_DB_FILE);
-    if (!(s->writer = store_open(s->db_path, STORE_WRITER, err))) return -1;
+    s->eng.db_path = xasprintf("%s/%s", s->cfg.dir, SRV_DB_FILE);
+    if (!(s->eng.writer = store_open(s->eng.db_path, STORE_WRITER, err))) return -1;
     char *origin = NULL;
-    if (store_meta_get(s->writer, "origin", &origin, err) != 1)
+    if (store_meta_get(s->eng.writer, "origin", &origin, err) != 1)
         return cm_fail(err, CM_INTERNAL, "", "the store has no origin: is it a cmcc log?");
-    snprintf(s->origin, sizeof s->origin, "%s", origin);
+    snprintf(s->eng.origin, sizeof s->eng.origin, "%s", origin);
     free(origin);
-    if (store_meta_get(s->writer, "vkey", &s->vkey, err) != 1)
+    if (store_meta_get(s->eng.writer, "vkey", &s->eng.vkey, err) != 1)
         return cm_fail(err, CM_INTERNAL, "", "the store has no verifier key: is it a cmcc log?");
-    if (seq_init(s, err) || srv_cosign_init(s, err)) return -1;
+    if (seq_init(&s->eng, err) || srv_cosign_init(&s->eng, err)) return -1;
     /* commits only write the WAL: the syncer thread syncs it */
-    if (store_sync_commits(s->writer, 0, err)) return -1;
-    if (store_latest_checkpoint(s->writer, &s->checkpoint, &s->checkpoint_size, err) < 0) return -1;
+    if (store_sync_commits(s->eng.writer, 0, err)) return -1;
+    if (store_latest_checkpoint(s->eng.writer, &s->eng.checkpoint, &s->eng.checkpoint_size, err) <
+        0)
+        return -1;
     return 0;
 }
 
 static void init_sync(srv *s)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&s->pub_mu, NULL);
-    pthread_cond_init(&s->pub_cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&s->q_mu, NULL);
-    pthread_cond_init(&s->q_cv, NULL);
-    pthread_mutex_init(&s->rd_mu, NULL);
+    engine_init_sync(&s->eng);
     pthread_mutex_init(&s->stats_mu, NULL);
-    pthread_mutex_init(&s->sync_mu, NULL);
     pthread_mutex_init(&s->chk_mu, NULL);
     pthread_cond_init(&s->chk_cv, NULL);
-    pthread_cond_init(&s->sync_cv, NULL);
-    pthread_key_create(&s->rd_key, NULL);
+}
+
+/* The engine's hook: a batch changed the registry, so tokens are checked
+ * afresh. */
+static void registry_changed(void *ctx)
+{
+    srv *s = ctx;
+    srv_authcache_clear(s->auth);
 }
 
 int srv_checking_begin(srv *s)
@@ -117,61 +116,53 @@ void srv_checking_close(srv *s)
 static void stop(srv *s)
 {
     if (s->daemon) MHD_quiesce_daemon(s->daemon);
-    pthread_mutex_lock(&s->q_mu);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->q_cv);
-    pthread_mutex_unlock(&s->q_mu);
-    pthread_join(s->seq_thread, NULL);
+    pthread_mutex_lock(&s->eng.q_mu);
+    s->eng.stopping = 1;
+    pthread_cond_broadcast(&s->eng.q_cv);
+    pthread_mutex_unlock(&s->eng.q_mu);
+    pthread_join(s->eng.seq_thread, NULL);
     /* the syncer answers what the sequencer committed last, then ends */
-    pthread_mutex_lock(&s->sync_mu);
-    s->sync_stop = 1;
-    pthread_cond_broadcast(&s->sync_cv);
-    pthread_mutex_unlock(&s->sync_mu);
-    pthread_join(s->sync_thread, NULL);
+    pthread_mutex_lock(&s->eng.sync_mu);
+    s->eng.sync_stop = 1;
+    pthread_cond_broadcast(&s->eng.sync_cv);
+    pthread_mutex_unlock(&s->eng.sync_mu);
+    pthread_join(s->eng.sync_thread, NULL);
     cm_error serr;
-    if (store_sync_commits(s->writer, 1, &serr)) fprintf(stderr, "cmcc: %s\n", serr.message);
-    pthread_mutex_lock(&s->pub_mu);
-    s->ckpt_stop = 1;
-    pthread_cond_broadcast(&s->pub_cv);
-    pthread_mutex_unlock(&s->pub_mu);
-    pthread_join(s->ckpt_thread, NULL);
-    if (s->size > s->checkpoint_size) {
-        char *note = srv_sign_checkpoint(&s->log_key, s->origin, s->size, &s->root);
+    if (store_sync_commits(s->eng.writer, 1, &serr)) fprintf(stderr, "cmcc: %s\n", serr.message);
+    pthread_mutex_lock(&s->eng.pub_mu);
+    s->eng.ckpt_stop = 1;
+    pthread_cond_broadcast(&s->eng.pub_cv);
+    pthread_mutex_unlock(&s->eng.pub_mu);
+    pthread_join(s->eng.ckpt_thread, NULL);
+    if (s->eng.size > s->eng.checkpoint_size) {
+        char *note = srv_sign_checkpoint(&s->eng.log_key, s->eng.origin, s->eng.size, &s->eng.root);
         cm_error err;
-        if (store_put_checkpoint(s->writer, s->size, note, time_now_ms(), &err))
+        if (store_put_checkpoint(s->eng.writer, s->eng.size, note, time_now_ms(), &err))
             fprintf(stderr, "cmcc: could not keep the last checkpoint: %s\n", err.message);
         free(note);
     }
     /* no request may still be in the pool's hands when its connection goes */
     srv_checking_close(s);
     if (s->daemon) MHD_stop_daemon(s->daemon);
-    srv_pool_free(s->pool);
-    s->pool = NULL;
+    srv_pool_free(s->eng.pool);
+    s->eng.pool = NULL;
 }
 
 static void cleanup(srv *s)
 {
-    srv_readers_close(s);
-    store_wal_checkpoint(s->writer);
-    store_close(s->writer);
-    log_key_free(&s->log_key);
-    free(s->checkpoint);
+    engine_readers_close(&s->eng);
+    store_wal_checkpoint(s->eng.writer);
+    store_close(s->eng.writer);
+    log_key_free(&s->eng.log_key);
+    free(s->eng.checkpoint);
     buf_free(&s->stats);
-    free(s->vkey);
-    free(s->db_path);
+    free(s->eng.vkey);
+    free(s->eng.db_path);
     srv_limiter_free(s->limiter);
-    srv_keycache_free(s->keys);
+    srv_keycache_free(s->eng.keys);
     srv_authcache_free(s->auth);
-    srv_cosign_free(s);
-    seq_free(s); /* when load failed before the sequencer started */
-}
-
-void srv_block_stop_signals(sigset_t *sigs)
-{
-    sigemptyset(sigs);
-    sigaddset(sigs, SIGINT);
-    sigaddset(sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    srv_cosign_free(&s->eng);
+    seq_free(&s->eng); /* when load failed before the sequencer started */
 }
 
 int srv_run(const srv_config *cfg, cm_error *err)
@@ -202,6 +193,12 @@ int srv_run(const srv_config *cfg, cm_error *err)
         srv_tls_free(&tls);
         return -1;
     }
+    s.eng.max_queue = s.cfg.max_queue;
+    s.eng.checkpoint_ms = s.cfg.checkpoint_ms;
+    s.eng.witnesses = s.cfg.witnesses;
+    s.eng.n_witnesses = s.cfg.n_witnesses;
+    s.eng.registry_changed = registry_changed;
+    s.eng.owner = &s;
     init_sync(&s);
     if (load(&s, err)) {
         cleanup(&s);
@@ -210,18 +207,18 @@ int srv_run(const srv_config *cfg, cm_error *err)
         return -1;
     }
     sigset_t sigs;
-    srv_block_stop_signals(&sigs);
+    cm_block_stop_signals(&sigs);
     signal(SIGPIPE, SIG_IGN);
-    s.pool = srv_pool_new(srv_cores()); /* one thread a core */
-    s.keys = srv_keycache_new();
+    s.eng.pool = srv_pool_new(srv_cores()); /* one thread a core */
+    s.eng.keys = srv_keycache_new();
     s.auth = srv_authcache_new();
-    pthread_create(&s.seq_thread, NULL, seq_main, &s);
-    pthread_create(&s.sync_thread, NULL, srv_syncer_main, &s);
-    pthread_create(&s.ckpt_thread, NULL, ckpt_main, &s);
+    pthread_create(&s.eng.seq_thread, NULL, seq_main, &s.eng);
+    pthread_create(&s.eng.sync_thread, NULL, srv_syncer_main, &s.eng);
+    pthread_create(&s.eng.ckpt_thread, NULL, ckpt_main, &s.eng);
     /* names for ps, top and perf (at most 15 characters) */
-    pthread_setname_np(s.seq_thread, "cmcc-sequencer");
-    pthread_setname_np(s.sync_thread, "cmcc-syncer");
-    pthread_setname_np(s.ckpt_thread, "cmcc-checkpoint");
+    pthread_setname_np(s.eng.seq_thread, "cmcc-sequencer");
+    pthread_setname_np(s.eng.sync_thread, "cmcc-syncer");
+    pthread_setname_np(s.eng.ckpt_thread, "cmcc-checkpoint");
     s.daemon = srv_http_start(&s, https ? &tls : NULL, err);
     if (!s.daemon) {
         stop(&s);
@@ -232,9 +229,9 @@ int srv_run(const srv_config *cfg, cm_error *err)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (!cfg->quiet) {
-        printf("cmcc: serving %s (%llu %s) at %s://%s:%u/\n", s.origin, (unsigned long long)s.size,
-               s.size == 1 ? "entry" : "entries", https ? "https" : "http", cfg->host,
-               info ? info->port : cfg->port);
+        printf("cmcc: serving %s (%llu %s) at %s://%s:%u/\n", s.eng.origin,
+               (unsigned long long)s.eng.size, s.eng.size == 1 ? "entry" : "entries",
+               https ? "https" : "http", cfg->host, info ? info->port : cfg->port);
         fflush(stdout);
     }
     int sig = 0;
@@ -244,7 +241,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     close(lock);
     srv_tls_free(&tls);
     if (!cfg->quiet)
-        printf("cmcc: stopped cleanly (%llu %s)\n", (unsigned long long)s.size,
-               s.size == 1 ? "entry" : "entries");
+        printf("cmcc: stopped cleanly (%llu %s)\n", (unsigned long long)s.eng.size,
+               s.eng.size == 1 ? "entry" : "entries");
     return 0;
 }

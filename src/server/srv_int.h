@@ -8,6 +8,8 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
+#include "common/net.h"
+#include "engine/engine.h"
 #include "event/event.h"
 #include "log/log.h"
 #include "server/server.h"
@@ -20,119 +22,6 @@
 #include <stdatomic.h>
 
 typedef struct srv srv;
-
-/* ---- one envelope on its way through the sequencer ---------------------- */
-
-typedef enum {
-    ITEM_FAILED,   /* refused before the sequencer: err says why */
-    ITEM_VERIFIED, /* parsed, signature checked: the sequencer judges it */
-    ITEM_UNKEYED,  /* envelope parsed, key not yet known: the sequencer
-                      looks the key up, verifies and parses */
-} item_state;
-
-typedef struct {
-    item_state state;
-    ev_event ev;
-    cm_error err;
-    /* the outcome, set by the sequencer */
-    int judged;   /* the sequencer looked at it */
-    int accepted; /* 1 with a receipt, 0 with err */
-    int duplicate;
-    uint64_t index;
-    log_hash leaf;
-} item;
-
-/* Checks one envelope as far as a worker can without the sequencer: its
- * shape, the key (from the key cache, or the reader's registry), the
- * signature and the payload. Leaves it ITEM_FAILED, ITEM_VERIFIED or
- * ITEM_UNKEYED. */
-void item_prepare(item *it, srv_keycache *keys, store *reader, const char *json, size_t len,
-                  int64_t now_ms);
-/* Finishes an ITEM_UNKEYED item against the sequencer's view. 0 or -1. */
-int item_finish_unkeyed(item *it, const ev_view *v, int64_t now_ms);
-void item_free(item *it);
-
-/* ---- append.c: judging and appending one event ------------------------- */
-
-typedef struct {
-    uint64_t index;
-    log_hash leaf;
-    int duplicate;
-} srv_receipt;
-
-/* Judges the verified event e against the writer's state (in an open
- * transaction) and appends it at f->size with `received` as its time, or
- * finds it a duplicate. f advances past an appended entry. -1 with err
- * when refused; err->code CM_INTERNAL means the store failed. */
-int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, ev_effects *fx,
-               cm_buf *scratch, srv_receipt *out, cm_error *err);
-
-/* ---- jobs: what the workers queue for the sequencer ----------------------- */
-
-typedef enum { JOB_EVENTS, JOB_CHECKPOINT } job_kind;
-
-typedef struct job job;
-struct job {
-    job *next;
-    job_kind kind;
-    item *items; /* JOB_EVENTS */
-    size_t n;
-    char *note; /* JOB_CHECKPOINT: the signed note of tree size `size` */
-    uint64_t size;
-    /* called (by the syncer) once the job's outcome is durable */
-    void (*done)(job *j, void *ctx);
-    void *ctx;
-};
-
-/* Calls each job's done, in order (the jobs may be freed by it). */
-void srv_jobs_done(job *jobs);
-/* Queues a job. -1 when the queue is full or the server is stopping (try
- * again), -2 when the job alone holds more events than the queue can. */
-int seq_submit(srv *s, job *j);
-/* Loads the tree's frontier and last entry time from the writer. */
-int seq_init(srv *s, cm_error *err);
-/* Frees what seq_init made, when the sequencer never ran. */
-void seq_free(srv *s);
-void *seq_main(void *arg);
-
-/* syncer.c: makes committed batches durable, then publishes and answers
- * them. The sequencer hands each batch it committed: its jobs, the tree's
- * size and root after it, the checkpoint note it kept (or NULL). */
-typedef struct srv_synced srv_synced;
-void srv_syncer_hand(srv *s, job *jobs, uint64_t size, const log_hash *root, const char *note,
-                     uint64_t note_size, int registry_changed);
-void *srv_syncer_main(void *arg);
-void *ckpt_main(void *arg);
-/* A checkpoint of (size, root) signed with the log key (malloc'ed). */
-char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
-                          const log_hash *root);
-
-/* ---- pool.c: a parallel for -------------------------------------------- */
-
-/* Runs fn(ctx, i) for every i in [0, n) on the pool and the calling thread,
- * and returns when all are done. */
-void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
-
-/* ---- keycache.c: public keys by keyid ------------------------------------ */
-
-srv_keycache *srv_keycache_new(void);
-void srv_keycache_free(srv_keycache *c);
-/* The public key of keyid: from memory, else from reader (and then kept).
- * 1 found, 0 not registered (as far as reader sees). */
-int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
-                     uint8_t pub[LOG_PUBKEY_SIZE]);
-/* Records a key found elsewhere. */
-void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE]);
-
-/* ---- cosign.c: gathering witness cosignatures ------------------------------ */
-
-typedef struct srv_witness_peer srv_witness_peer;
-/* Prepares the witnesses of the configuration. */
-int srv_cosign_init(srv *s, cm_error *err);
-void srv_cosign_free(srv *s);
-/* The signed note of a checkpoint of size, with every witness's checked
- * cosignature line appended (malloc'ed). */
-char *srv_cosign(srv *s, const char *note, uint64_t size);
 
 /* ---- ratelimit.c: events per second per client address ------------------ */
 
@@ -154,37 +43,11 @@ void srv_authcache_clear(srv_authcache *c); /* after a change of the registry */
 
 struct srv {
     srv_config cfg;
-    char *db_path;
     struct MHD_Daemon *daemon;
-    store *writer; /* the sequencer's */
-    void *seq;     /* the sequencer's own state (sequencer.c) */
-    log_key log_key;
-    char origin[NOTE_NAME_MAX];
-    char *vkey;              /* the log's note verifier key */
-    srv_limiter *limiter;    /* NULL when no rate is configured */
-    srv_pool *pool;          /* checks a request's envelopes on every core */
-    atomic_size_t buffered;  /* bytes of request bodies held in memory, in all */
-    srv_keycache *keys;      /* public keys by keyid */
-    srv_authcache *auth;     /* valid tokens (auth.c) */
-    srv_witness_peer *peers; /* the witnesses (cosign.c) */
-    size_t n_peers;
-
-    /* what readers may rely on: committed size and root, newest checkpoint */
-    pthread_mutex_t pub_mu;
-    pthread_cond_t pub_cv; /* signalled when the tree grows or on stop */
-    uint64_t size;
-    log_hash root;
-    char *checkpoint; /* the signed note served at /checkpoint */
-    uint64_t checkpoint_size;
-    int ckpt_stop;
-
-    /* the sequencer's queue */
-    pthread_mutex_t q_mu;
-    pthread_cond_t q_cv;
-    job *q_head, *q_tail;
-    unsigned q_items;
-    int stopping;
-    pthread_t seq_thread, ckpt_thread, sync_thread;
+    engine eng;             /* the log's engine (engine/engine.h) */
+    srv_limiter *limiter;   /* NULL when no rate is configured */
+    atomic_size_t buffered; /* bytes of request bodies held in memory, in all */
+    srv_authcache *auth;    /* valid tokens (auth.c) */
 
     /* requests whose envelopes the pool is checking (h_events.c); none
      * starts once closing is set */
@@ -193,36 +56,24 @@ struct srv {
     unsigned checking;
     int closing;
 
-    /* committed batches waiting for the syncer */
-    pthread_mutex_t sync_mu;
-    pthread_cond_t sync_cv;
-    srv_synced *sync_head, *sync_tail;
-    int sync_stop;
-
     /* the last answer of the public GET /v1/stats (h_stats.c) */
     pthread_mutex_t stats_mu;
     cm_buf stats;        /* its body; empty until the first */
     uint64_t stats_size; /* the tree's size it was made for */
     int64_t stats_at;    /* when it was made, ms */
-
-    /* read-only store connections, one per worker thread */
-    pthread_mutex_t rd_mu;
-    store **readers;
-    size_t n_readers;
-    pthread_key_t rd_key;
 };
 
-/* The calling thread's read-only connection (opened on first use). Inside
- * a read scope it is in a read snapshot, begun by the first srv_reader. */
-store *srv_reader(srv *s);
-void srv_readers_close(srv *s);
-/* A read scope on the calling thread: every srv_reader between the two
- * calls reads one snapshot (the HTTP request's), ended by the second. */
-void srv_read_scope_begin(void);
-void srv_read_scope_end(srv *s);
-
-/* A snapshot of the published tree. */
-void srv_published(srv *s, uint64_t *size, log_hash *root);
+/* The engine's read side, as the handlers use it (engine/readers.c): the
+ * calling thread's read-only connection, in the request's snapshot, and
+ * the published tree. */
+static inline store *srv_reader(srv *s)
+{
+    return engine_reader(&s->eng);
+}
+static inline void srv_published(srv *s, uint64_t *size, log_hash *root)
+{
+    engine_published(&s->eng, size, root);
+}
 
 /* ---- requests and responses --------------------------------------------- */
 
@@ -274,12 +125,40 @@ struct srv_req {
     job job;
 };
 
+/* ---- answer.c: errors and answers -------------------------------------- */
+
 /* Fills resp with {"error":{...}} and the code's HTTP status. */
 void srv_error(srv_resp *r, const cm_error *e);
 void srv_errorf(srv_resp *r, cm_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Appends the error object {"code","message","field"} to out. */
 void srv_error_json(cm_buf *out, const cm_error *e);
+
+/* Fills r with 503 unavailable (the store cannot be read); returns 0, for
+ * a handler to return. */
+int srv_unavailable(srv_resp *r);
+/* Answers doc as JSON and a newline, not to be cached without asking. */
+void srv_answer_json(srv_resp *r, const json_t *doc);
+/* Answers {"<key>": items}, taking items; 503 when items is NULL (the
+ * store could not be read). Returns 0, for a handler to return. */
+int srv_answer_list(srv_resp *r, const char *key, json_t *items);
+
+/* ---- query.c: query parameters ------------------------------------------ */
+
+/* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
+ * -1 malformed (r filled with bad_request). */
+int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
+/* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
+ * with bad_request) when it is not an identifier (ev_is_id). */
+int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r);
+/* The same, with -1 when it is not one of values (a NULL-terminated list). */
+int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
+                     srv_resp *r);
+/* An optional RFC 3339 UTC time parameter into *out (left as it is when
+ * absent): 0, or -1 (r filled with bad_request) when malformed. */
+int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r);
+
+/* ---- http.c, auth.c: the request's way ---------------------------------- */
 
 /* Counts a request handed to the pool (-1: the server is closing, hand
  * nothing), and its return; srv_checking_close waits for none left. */
@@ -350,30 +229,6 @@ typedef enum { ROUTE_FOUND, ROUTE_METHOD, ROUTE_STATIC, ROUTE_NONE } srv_route_k
 srv_route_kind srv_route_find(const char *method, const char *url, const srv_route **rt,
                               const char **allow);
 
-/* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
- * -1 malformed (r filled with bad_request). */
-int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
-/* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
- * with bad_request) when it is not an identifier (ev_is_id). */
-int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r);
-/* The same, with -1 when it is not one of values (a NULL-terminated list). */
-int srv_query_choice(srv_req *q, const char *name, const char *const *values, const char **out,
-                     srv_resp *r);
-/* An optional RFC 3339 UTC time parameter into *out (left as it is when
- * absent): 0, or -1 (r filled with bad_request) when malformed. */
-int srv_query_time(srv_req *q, const char *name, int64_t *out, srv_resp *r);
-/* Fills r with 503 unavailable (the store cannot be read); returns 0, for
- * a handler to return. */
-int srv_unavailable(srv_resp *r);
-/* Answers doc as JSON and a newline, not to be cached without asking. */
-void srv_answer_json(srv_resp *r, const json_t *doc);
-/* Answers {"<key>": items}, taking items; 503 when items is NULL (the
- * store could not be read). Returns 0, for a handler to return. */
-int srv_answer_list(srv_resp *r, const char *key, json_t *items);
-
-/* The IPv4 socket address host:port (http.c); -1 (err) when host is not an
- * IPv4 address. */
-int srv_listen_addr(const char *host, unsigned port, struct sockaddr_in *addr, cm_error *err);
 /* Percent-decodes s (a path, or a query's name or value) in place, leaving
  * %00 as written; returns its new length (url.c). libmicrohttpd's
  * MHD_OPTION_UNESCAPE_CALLBACK; cls and conn are not used. */
@@ -381,9 +236,6 @@ size_t srv_unescape(void *cls, struct MHD_Connection *conn, char *s);
 /* 1 when a raw request target's path (before '?') holds a control byte,
  * as it is or percent-encoded (http.c). */
 int srv_path_has_control(const char *uri);
-/* Blocks SIGINT and SIGTERM in this thread and the threads it starts, and
- * fills sigs with them, for sigwait to take them (run.c). */
-void srv_block_stop_signals(sigset_t *sigs);
 /* ---- tls.c: the certificate and key of HTTPS ---------------------------- */
 
 typedef struct {

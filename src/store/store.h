@@ -196,23 +196,6 @@ long store_check_ledger(store *s, cm_buf *report, cm_error *err);
  *   "notes":[{"org","note","time","latest","index","body":{...}}]}]. */
 int store_things_json(store *s, ev_thing_kind kind, const char *id, cm_buf *out, cm_error *err);
 
-/* ---- store_witness.c: a witness's own store ------------------------------ */
-
-int store_witness_create(const char *path, cm_error *err);
-store *store_witness_open(const char *path, cm_error *err);
-/* Adds (or re-keys) a log to witness, by its origin and note verifier key. */
-int store_witness_add_log(store *s, const char *origin, const char *vkey, cm_error *err);
-/* The log of origin: its vkey (malloc'ed), the size and root last cosigned.
- * 1 found, 0 not witnessed. */
-int store_witness_get(store *s, const char *origin, char **vkey, uint64_t *size, log_hash *root,
-                      cm_error *err);
-/* Records a newly cosigned checkpoint, if the stored size is still
- * old_size (else CM_CONFLICT): durable when it returns. */
-int store_witness_advance(store *s, const char *origin, uint64_t old_size, uint64_t size,
-                          const log_hash *root, const char *note, int64_t now_ms, cm_error *err);
-/* [{"origin","vkey","size"}] */
-int store_witness_logs_json(store *s, cm_buf *out, cm_error *err);
-
 /* ---- store_diff.c: comparing the state of two stores -------------------- */
 
 /* Compares every projection of s (and with log set, the tree's nodes too)

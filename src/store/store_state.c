@@ -217,6 +217,46 @@ static int apply_one(store *s, const ev_fx *f, uint64_t idx, cm_error *err)
     }
 }
 
+/* A registry effect, with the appliers' common signature. */
+static int apply_registry(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq,
+                          cm_error *err)
+{
+    (void)e, (void)seq;
+    return apply_one(s, f, idx, err);
+}
+
+/* Which code writes each kind of effect, and whether it takes a number in
+ * the event's sequence of moves and notes (seq: their order within one
+ * entry). A new kind gets its row here; one without is refused. */
+typedef struct {
+    int (*apply)(store *s, const ev_fx *f, const ev_event *e, uint64_t idx, int seq, cm_error *err);
+    int numbered;
+} fx_applier;
+
+static const fx_applier appliers[] = {
+    [FX_ORG_ADMIT] = {apply_registry, 0},
+    [FX_ORG_STATUS] = {apply_registry, 0},
+    [FX_KEY_ADD] = {apply_registry, 0},
+    [FX_KEY_REVOKE] = {apply_registry, 0},
+    [FX_PLACE_DEFINE] = {apply_registry, 0},
+    [FX_PLACE_STATUS] = {apply_registry, 0},
+    [FX_CONSIGNMENT_DECLARE] = {store_supply_apply, 0},
+    [FX_LINE_DECLARE] = {store_supply_apply, 0},
+    [FX_LINE_SCREEN] = {store_supply_apply, 0},
+    [FX_CONSIGNMENT_SCREENED] = {store_supply_apply, 0},
+    [FX_TRANSFER_OPEN] = {store_supply_apply, 0},
+    [FX_TRANSFER_LINE] = {store_supply_apply, 0},
+    [FX_TRANSFER_RECEIVED] = {store_supply_apply, 0},
+    [FX_TRANSFER_CLOSE] = {store_supply_apply, 0},
+    [FX_MOVE] = {store_supply_apply, 1},
+    [FX_DISTRIBUTION] = {store_supply_apply, 0},
+    [FX_LOSS] = {store_supply_apply, 0},
+    [FX_TOUCH] = {store_supply_apply, 0},
+    [FX_THING_PUT] = {store_things_apply, 0},
+    [FX_THING_STATUS] = {store_things_apply, 0},
+    [FX_THING_NOTE] = {store_things_apply, 1},
+};
+
 int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx, cm_error *err)
 {
     const char *org = e->org, *id = e->id;
@@ -230,11 +270,11 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
     int seq = 0;
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];
-        int rc = f->kind >= FX_THING_PUT             ? store_things_apply(s, f, e, idx, seq, err)
-                 : f->kind >= FX_CONSIGNMENT_DECLARE ? store_supply_apply(s, f, e, idx, seq, err)
-                                                     : apply_one(s, f, idx, err);
-        if (rc) return -1;
-        seq += f->kind == FX_MOVE || f->kind == FX_THING_NOTE;
+        size_t k = (size_t)f->kind;
+        if (k >= sizeof appliers / sizeof *appliers || !appliers[k].apply)
+            return cm_fail(err, CM_INTERNAL, "", "store: no applier for effect %zu", k);
+        if (appliers[k].apply(s, f, e, idx, seq, err)) return -1;
+        seq += appliers[k].numbered;
     }
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];

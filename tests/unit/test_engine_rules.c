@@ -1,12 +1,12 @@
 /*
- * test_server_rules.c: the registry's rules and authority, idempotency and
+ * test_engine_rules.c: the registry's rules and authority, idempotency and
  * the genesis, through the append path the sequencer runs (srv_append) on a
  * real SQLite store in a temporary file; and store_diff naming the entry
  * behind a changed row.
  */
 #include "common/codec.h"
 #include "common/mem.h"
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include <setjmp.h>
 #include <sodium.h>

@@ -16,7 +16,11 @@
  * one-by-one replay; and the first pass of one batch overlaps the second
  * pass of the batch before it.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
+
+#include "common/mem.h"
+
+#include <pthread.h>
 
 #include <string.h>
 

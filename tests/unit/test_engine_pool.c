@@ -1,5 +1,5 @@
 /*
- * test_server_pool.c: the parallel for (server/pool.c) under stress: many
+ * test_engine_pool.c: the parallel for (engine/pool.c) under stress: many
  * threads run loops of every size at once; every index of every loop must
  * run exactly once, and a loop's memory (the caller's stack) must be free
  * to go when srv_pool_for returns (ASan catches a thread still using it).
@@ -7,8 +7,9 @@
  * each continuation runs exactly once, after every index of its loop, and
  * the pool frees each loop only once no thread holds it.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>

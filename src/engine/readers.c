@@ -4,7 +4,7 @@
  * and closed when the server stops. SQLite's WAL lets them all read while
  * the sequencer writes.
  *
- * A GET is answered inside a read scope: its first srv_reader begins a
+ * A GET is answered inside a read scope: its first engine_reader begins a
  * read snapshot, and the scope's end closes it. So every figure of one
  * answer comes from the same committed state, and SQLite takes its read
  * locks once a request rather than once a statement. A POST (of events),
@@ -13,7 +13,7 @@
  * admitted by the last batch must be seen by the next, and a snapshot would
  * only add its BEGIN and COMMIT.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/mem.h"
 
@@ -34,50 +34,57 @@ static store *scoped(store *r)
     return r;
 }
 
-void srv_read_scope_begin(void)
+void engine_read_scope_begin(void)
 {
     in_scope = 1;
 }
 
-void srv_read_scope_end(srv *s)
+void engine_read_scope_end(engine *e)
 {
     in_scope = 0;
-    store *r = pthread_getspecific(s->rd_key);
+    store *r = pthread_getspecific(e->rd_key);
     if (r) store_read_end(r);
 }
 
-store *srv_reader(srv *s)
+store *engine_reader(engine *e)
 {
-    store *r = pthread_getspecific(s->rd_key);
+    store *r = pthread_getspecific(e->rd_key);
     if (r) return scoped(r);
     cm_error err;
-    r = store_open(s->db_path, STORE_READER, &err);
+    r = store_open(e->db_path, STORE_READER, &err);
     if (!r) {
         fprintf(stderr, "cmcc: cannot open a reader: %s\n", err.message);
         return NULL;
     }
-    pthread_setspecific(s->rd_key, r);
-    pthread_mutex_lock(&s->rd_mu);
-    s->readers = xrealloc(s->readers, (s->n_readers + 1) * sizeof *s->readers);
-    s->readers[s->n_readers++] = r;
-    pthread_mutex_unlock(&s->rd_mu);
+    pthread_setspecific(e->rd_key, r);
+    pthread_mutex_lock(&e->rd_mu);
+    e->readers = xrealloc(e->readers, (e->n_readers + 1) * sizeof *e->readers);
+    e->readers[e->n_readers++] = r;
+    pthread_mutex_unlock(&e->rd_mu);
     return scoped(r);
 }
 
-void srv_readers_close(srv *s)
+void engine_readers_close(engine *e)
 {
-    pthread_mutex_lock(&s->rd_mu);
-    for (size_t i = 0; i < s->n_readers; i++) store_close(s->readers[i]);
-    free(s->readers);
-    s->readers = NULL;
-    s->n_readers = 0;
-    pthread_mutex_unlock(&s->rd_mu);
+    pthread_mutex_lock(&e->rd_mu);
+    for (size_t i = 0; i < e->n_readers; i++) store_close(e->readers[i]);
+    free(e->readers);
+    e->readers = NULL;
+    e->n_readers = 0;
+    pthread_mutex_unlock(&e->rd_mu);
 }
 
-void srv_published(srv *s, uint64_t *size, log_hash *root)
+void engine_published(engine *e, uint64_t *size, log_hash *root)
 {
-    pthread_mutex_lock(&s->pub_mu);
-    *size = s->size;
-    if (root) *root = s->root;
-    pthread_mutex_unlock(&s->pub_mu);
+    pthread_mutex_lock(&e->pub_mu);
+    *size = e->size;
+    if (root) *root = e->root;
+    pthread_mutex_unlock(&e->pub_mu);
+}
+
+void engine_checkpoint(engine *e, cm_buf *out)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    if (e->checkpoint) buf_puts(out, e->checkpoint);
+    pthread_mutex_unlock(&e->pub_mu);
 }

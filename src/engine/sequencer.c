@@ -13,7 +13,7 @@
  *
  * `received` is the sequencer's clock, never going backwards.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -24,54 +24,54 @@
 
 #define SEQ_BATCH 4096
 
-int seq_submit(srv *s, job *j)
+int engine_submit(engine *e, job *j)
 {
-    pthread_mutex_lock(&s->q_mu);
+    pthread_mutex_lock(&e->q_mu);
     unsigned n = j->kind == JOB_EVENTS ? (unsigned)j->n : 0;
-    if (n > s->cfg.max_queue) {
-        pthread_mutex_unlock(&s->q_mu);
+    if (n > e->max_queue) {
+        pthread_mutex_unlock(&e->q_mu);
         return -2;
     }
-    if (s->stopping || (n && s->q_items + n > s->cfg.max_queue)) {
-        pthread_mutex_unlock(&s->q_mu);
+    if (e->stopping || (n && e->q_items + n > e->max_queue)) {
+        pthread_mutex_unlock(&e->q_mu);
         return -1;
     }
     j->next = NULL;
-    if (s->q_tail)
-        s->q_tail->next = j;
+    if (e->q_tail)
+        e->q_tail->next = j;
     else
-        s->q_head = j;
-    s->q_tail = j;
-    s->q_items += n;
-    pthread_cond_signal(&s->q_cv);
-    pthread_mutex_unlock(&s->q_mu);
+        e->q_head = j;
+    e->q_tail = j;
+    e->q_items += n;
+    pthread_cond_signal(&e->q_cv);
+    pthread_mutex_unlock(&e->q_mu);
     return 0;
 }
 
 /* Takes the jobs of the next batch; NULL when stopping with nothing left. */
-static job *take(srv *s)
+static job *take(engine *e)
 {
-    pthread_mutex_lock(&s->q_mu);
-    while (!s->q_head && !s->stopping) pthread_cond_wait(&s->q_cv, &s->q_mu);
-    job *first = s->q_head, *last = NULL;
+    pthread_mutex_lock(&e->q_mu);
+    while (!e->q_head && !e->stopping) pthread_cond_wait(&e->q_cv, &e->q_mu);
+    job *first = e->q_head, *last = NULL;
     size_t events = 0;
-    for (job *j = s->q_head; j; j = j->next) {
+    for (job *j = e->q_head; j; j = j->next) {
         if (last && events + j->n > SEQ_BATCH) break;
         events += j->kind == JOB_EVENTS ? j->n : 0;
         last = j;
     }
     if (last) {
-        s->q_head = last->next;
-        if (!s->q_head) s->q_tail = NULL;
+        e->q_head = last->next;
+        if (!e->q_head) e->q_tail = NULL;
         last->next = NULL;
-        s->q_items -= (unsigned)events;
+        e->q_items -= (unsigned)events;
     }
-    pthread_mutex_unlock(&s->q_mu);
+    pthread_mutex_unlock(&e->q_mu);
     return first;
 }
 
 typedef struct {
-    srv *s;
+    engine *e;
     log_frontier f; /* f.size is the tree's size */
     int64_t last_received;
     ev_effects fx;
@@ -89,12 +89,12 @@ static int one(seq *q, item *it)
     int64_t received = now > q->last_received ? now : q->last_received;
     if (it->state == ITEM_UNKEYED) {
         ev_view v;
-        store_view(q->s->writer, &v);
+        store_view(q->e->writer, &v);
         v.size = q->f.size;
         if (item_finish_unkeyed(it, &v, received)) return it->err.code == CM_INTERNAL ? -1 : 0;
     }
     srv_receipt rc;
-    if (srv_append(q->s->writer, &q->f, &it->ev, received, &q->fx, &q->entry, &rc, &it->err))
+    if (srv_append(q->e->writer, &q->f, &it->ev, received, &q->fx, &q->entry, &rc, &it->err))
         return it->err.code == CM_INTERNAL ? -1 : 0;
     it->accepted = 1;
     /* an org suspended or reinstated, a key revoked: tokens are judged afresh */
@@ -135,16 +135,16 @@ void srv_jobs_done(job *jobs)
  * fails, answers it at once). */
 static void batch(seq *q, job *jobs)
 {
-    srv *s = q->s;
+    engine *e = q->e;
     log_frontier saved = q->f;
     int64_t received0 = q->last_received;
     const char *note = NULL;
     uint64_t note_size = 0;
     cm_error err;
-    int failed = store_begin(s->writer, &err) != 0;
+    int failed = store_begin(e->writer, &err) != 0;
     for (job *j = jobs; j && !failed; j = j->next) {
         if (j->kind == JOB_CHECKPOINT) {
-            failed = store_put_checkpoint(s->writer, j->size, j->note, time_now_ms(), &err) != 0;
+            failed = store_put_checkpoint(e->writer, j->size, j->note, time_now_ms(), &err) != 0;
             note = j->note;
             note_size = j->size;
             continue;
@@ -154,10 +154,10 @@ static void batch(seq *q, job *jobs)
             if (failed) err = j->items[i].err;
         }
     }
-    if (!failed) failed = store_commit(s->writer, &err) != 0;
+    if (!failed) failed = store_commit(e->writer, &err) != 0;
     if (failed) {
         fprintf(stderr, "cmcc: the batch was rolled back: %s\n", err.message);
-        store_rollback(s->writer);
+        store_rollback(e->writer);
         q->f = saved;
         q->last_received = received0;
         fail_all(jobs, "the log could not be written");
@@ -167,25 +167,25 @@ static void batch(seq *q, job *jobs)
     }
     log_hash root;
     log_frontier_root(&q->f, &root);
-    srv_syncer_hand(s, jobs, q->f.size, &root, note, note_size, q->registry_changed);
+    srv_syncer_hand(e, jobs, q->f.size, &root, note, note_size, q->registry_changed);
     q->registry_changed = 0;
 }
 
-int seq_init(srv *s, cm_error *err)
+int seq_init(engine *e, cm_error *err)
 {
     seq *q = xcalloc(1, sizeof *q);
-    q->s = s;
-    s->seq = q;
+    q->e = e;
+    e->seq = q;
     uint64_t size = 0;
-    if (store_size(s->writer, &size, err)) return -1;
-    if (log_frontier_load(&q->f, size, store_read_hash, s->writer))
+    if (store_size(e->writer, &size, err)) return -1;
+    if (log_frontier_load(&q->f, size, store_read_hash, e->writer))
         return cm_fail(err, CM_INTERNAL, "", "the stored tree is incomplete: run `cmcc verify`");
     q->last_received = 0;
     if (size > 0) {
         char *entry = NULL;
         size_t len = 0;
         ev_envelope env;
-        if (store_entry(s->writer, size - 1, &entry, &len, err) != 1 ||
+        if (store_entry(e->writer, size - 1, &entry, &len, err) != 1 ||
             ev_entry_parse(entry, len, &env, &q->last_received, err)) {
             free(entry);
             return cm_fail(err, CM_INTERNAL, "",
@@ -194,34 +194,34 @@ int seq_init(srv *s, cm_error *err)
         ev_envelope_free(&env);
         free(entry);
     }
-    log_frontier_root(&q->f, &s->root);
-    s->size = size;
+    log_frontier_root(&q->f, &e->root);
+    e->size = size;
     return 0;
 }
 
 void *seq_main(void *arg)
 {
-    srv *s = arg;
-    seq *q = s->seq;
+    engine *e = arg;
+    seq *q = e->seq;
     job *jobs;
-    while ((jobs = take(s))) {
+    while ((jobs = take(e))) {
         batch(q, jobs);
         /* the WAL is checkpointed between batches, when idle */
-        pthread_mutex_lock(&s->q_mu);
-        int idle = s->q_head == NULL;
-        pthread_mutex_unlock(&s->q_mu);
-        store_wal_tend(s->writer, idle);
+        pthread_mutex_lock(&e->q_mu);
+        int idle = e->q_head == NULL;
+        pthread_mutex_unlock(&e->q_mu);
+        store_wal_tend(e->writer, idle);
     }
-    seq_free(s);
+    seq_free(e);
     return NULL;
 }
 
-void seq_free(srv *s)
+void seq_free(engine *e)
 {
-    seq *q = s->seq;
+    seq *q = e->seq;
     if (!q) return;
     ev_effects_free(&q->fx);
     buf_free(&q->entry);
     free(q);
-    s->seq = NULL;
+    e->seq = NULL;
 }

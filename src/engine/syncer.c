@@ -13,7 +13,7 @@
  * acknowledged before it is durable. A sync that fails stops the server at
  * once: what is on disk is then unknown, and nobody must hear otherwise.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/mem.h"
 
@@ -31,7 +31,7 @@ struct srv_synced {
     int registry_changed;
 };
 
-void srv_syncer_hand(srv *s, job *jobs, uint64_t size, const log_hash *root, const char *note,
+void srv_syncer_hand(engine *e, job *jobs, uint64_t size, const log_hash *root, const char *note,
                      uint64_t note_size, int registry_changed)
 {
     srv_synced *b = xcalloc(1, sizeof *b);
@@ -41,50 +41,51 @@ void srv_syncer_hand(srv *s, job *jobs, uint64_t size, const log_hash *root, con
     b->note = note;
     b->note_size = note_size;
     b->registry_changed = registry_changed;
-    pthread_mutex_lock(&s->sync_mu);
-    if (s->sync_tail)
-        s->sync_tail->next = b;
+    pthread_mutex_lock(&e->sync_mu);
+    if (e->sync_tail)
+        e->sync_tail->next = b;
     else
-        s->sync_head = b;
-    s->sync_tail = b;
-    pthread_cond_signal(&s->sync_cv);
-    pthread_mutex_unlock(&s->sync_mu);
+        e->sync_head = b;
+    e->sync_tail = b;
+    pthread_cond_signal(&e->sync_cv);
+    pthread_mutex_unlock(&e->sync_mu);
 }
 
-static void publish(srv *s, srv_synced *b)
+static void publish(engine *e, srv_synced *b)
 {
-    pthread_mutex_lock(&s->pub_mu);
-    s->size = b->size;
-    s->root = b->root;
-    if (b->note && b->note_size >= s->checkpoint_size) {
-        free(s->checkpoint);
-        s->checkpoint = xstrdup(b->note);
-        s->checkpoint_size = b->note_size;
+    pthread_mutex_lock(&e->pub_mu);
+    e->size = b->size;
+    e->root = b->root;
+    if (b->note && b->note_size >= e->checkpoint_size) {
+        free(e->checkpoint);
+        e->checkpoint = xstrdup(b->note);
+        e->checkpoint_size = b->note_size;
     }
-    pthread_cond_broadcast(&s->pub_cv);
-    pthread_mutex_unlock(&s->pub_mu);
-    if (b->registry_changed) srv_authcache_clear(s->auth);
+    pthread_cond_broadcast(&e->pub_cv);
+    pthread_mutex_unlock(&e->pub_mu);
+    if (b->registry_changed)
+        if (e->registry_changed) e->registry_changed(e->owner);
     srv_jobs_done(b->jobs);
 }
 
 void *srv_syncer_main(void *arg)
 {
-    srv *s = arg;
+    engine *e = arg;
     for (;;) {
-        pthread_mutex_lock(&s->sync_mu);
-        while (!s->sync_head && !s->sync_stop) pthread_cond_wait(&s->sync_cv, &s->sync_mu);
-        srv_synced *b = s->sync_head;
-        s->sync_head = s->sync_tail = NULL;
-        pthread_mutex_unlock(&s->sync_mu);
+        pthread_mutex_lock(&e->sync_mu);
+        while (!e->sync_head && !e->sync_stop) pthread_cond_wait(&e->sync_cv, &e->sync_mu);
+        srv_synced *b = e->sync_head;
+        e->sync_head = e->sync_tail = NULL;
+        pthread_mutex_unlock(&e->sync_mu);
         if (!b) break; /* stopping, and nothing left */
         cm_error err;
-        if (store_sync_wal(s->writer, &err)) {
+        if (store_sync_wal(e->writer, &err)) {
             fprintf(stderr, "cmcc: %s: stopping, nothing more is acknowledged\n", err.message);
             _exit(1);
         }
         while (b) {
             srv_synced *next = b->next;
-            publish(s, b);
+            publish(e, b);
             free(b);
             b = next;
         }

@@ -10,7 +10,7 @@
  * the interval (checkpoint_ms, one second by default), so that a growing
  * tree gets at most one checkpoint a second.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"
@@ -26,66 +26,51 @@ static void done(job *j, void *ctx)
     free(j);
 }
 
-char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size, const log_hash *root)
-{
-    log_checkpoint c = {.size = size, .root = *root};
-    snprintf(c.origin, sizeof c.origin, "%s", origin);
-    cm_buf body = CM_BUF_INIT, note = CM_BUF_INIT;
-    checkpoint_body(&c, &body);
-    cm_error err;
-    if (note_sign(body.data, body.len, k, origin, &note, &err)) {
-        fprintf(stderr, "cmcc: cannot sign a checkpoint: %s\n", err.message);
-        abort();
-    }
-    buf_free(&body);
-    return buf_take(&note);
-}
-
-static void wait_until(srv *s, int64_t deadline_mono)
+static void wait_until(engine *e, int64_t deadline_mono)
 {
     for (;;) {
         int64_t left = deadline_mono - time_mono_ms();
-        if (left <= 0 || s->ckpt_stop) return;
+        if (left <= 0 || e->ckpt_stop) return;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += left / 1000;
         ts.tv_nsec += (long)(left % 1000) * 1000000L;
         if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&s->pub_cv, &s->pub_mu, &ts);
+        pthread_cond_timedwait(&e->pub_cv, &e->pub_mu, &ts);
     }
 }
 
 void *ckpt_main(void *arg)
 {
-    srv *s = arg;
-    pthread_mutex_lock(&s->pub_mu);
-    uint64_t signed_size = s->checkpoint_size;
-    while (!s->ckpt_stop) {
-        while (s->size <= signed_size && !s->ckpt_stop) pthread_cond_wait(&s->pub_cv, &s->pub_mu);
-        if (s->ckpt_stop) break;
-        uint64_t size = s->size;
-        log_hash root = s->root;
-        pthread_mutex_unlock(&s->pub_mu);
+    engine *e = arg;
+    pthread_mutex_lock(&e->pub_mu);
+    uint64_t signed_size = e->checkpoint_size;
+    while (!e->ckpt_stop) {
+        while (e->size <= signed_size && !e->ckpt_stop) pthread_cond_wait(&e->pub_cv, &e->pub_mu);
+        if (e->ckpt_stop) break;
+        uint64_t size = e->size;
+        log_hash root = e->root;
+        pthread_mutex_unlock(&e->pub_mu);
 
         int64_t started = time_mono_ms();
         job *j = xcalloc(1, sizeof *j);
         j->kind = JOB_CHECKPOINT;
         j->size = size;
-        j->note = srv_sign_checkpoint(&s->log_key, s->origin, size, &root);
-        if (s->n_peers) {
-            char *cosigned = srv_cosign(s, j->note, size);
+        j->note = srv_sign_checkpoint(&e->log_key, e->origin, size, &root);
+        if (e->n_peers) {
+            char *cosigned = srv_cosign(e, j->note, size);
             free(j->note);
             j->note = cosigned;
         }
         j->done = done;
-        if (seq_submit(s, j) == 0)
+        if (engine_submit(e, j) == 0)
             signed_size = size;
         else
             done(j, NULL);
 
-        pthread_mutex_lock(&s->pub_mu);
-        wait_until(s, started + s->cfg.checkpoint_ms);
+        pthread_mutex_lock(&e->pub_mu);
+        wait_until(e, started + e->checkpoint_ms);
     }
-    pthread_mutex_unlock(&s->pub_mu);
+    pthread_mutex_unlock(&e->pub_mu);
     return NULL;
 }

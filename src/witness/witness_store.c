@@ -1,5 +1,5 @@
 /*
- * store_witness.c: a witness's own store (not a log's): the logs it
+ * witness_store.c: a witness's own store (not a log's): the logs it
  * witnesses and, for each, the newest checkpoint it cosigned.
  *
  *   witness_logs(origin, vkey, size, root, note, updated)
@@ -9,7 +9,9 @@
  * and records the new one (synchronously, in a transaction with the check)
  * before answering.
  */
-#include "store/store_int.h"
+#include "witness/witness.h"
+
+#include "store/store_int.h" /* the store's SQLite helpers */
 
 #include "common/mem.h"
 
@@ -23,7 +25,7 @@ static const char schema[] =
     "  WITHOUT ROWID;\n"
     "INSERT INTO meta VALUES('schema', 'witness-1');\n";
 
-int store_witness_create(const char *path, cm_error *err)
+int witness_store_create(const char *path, cm_error *err)
 {
     if (access(path, F_OK) == 0) return cm_fail(err, CM_CONFLICT, "", "%s already exists", path);
     sqlite3 *db = NULL;
@@ -39,7 +41,7 @@ int store_witness_create(const char *path, cm_error *err)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-store *store_witness_open(const char *path, cm_error *err)
+store *witness_store_open(const char *path, cm_error *err)
 {
     if (access(path, F_OK) != 0) {
         cm_fail(err, CM_NOT_FOUND, "", "no witness store at %s: run `cmcc witness init`", path);
@@ -58,7 +60,7 @@ store *store_witness_open(const char *path, cm_error *err)
     return s;
 }
 
-int store_witness_add_log(store *s, const char *origin, const char *vkey, cm_error *err)
+int witness_store_add_log(store *s, const char *origin, const char *vkey, cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(origin), STORE_TEXT(vkey)};
     sqlite3_stmt *st = store_query(
@@ -72,7 +74,7 @@ int store_witness_add_log(store *s, const char *origin, const char *vkey, cm_err
     return rc == SQLITE_DONE ? 0 : store_fail(s, err, "add log");
 }
 
-int store_witness_get(store *s, const char *origin, char **vkey, uint64_t *size, log_hash *root,
+int witness_store_get(store *s, const char *origin, char **vkey, uint64_t *size, log_hash *root,
                       cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(origin)};
@@ -94,7 +96,7 @@ int store_witness_get(store *s, const char *origin, char **vkey, uint64_t *size,
     return found;
 }
 
-int store_witness_advance(store *s, const char *origin, uint64_t old_size, uint64_t size,
+int witness_store_advance(store *s, const char *origin, uint64_t old_size, uint64_t size,
                           const log_hash *root, const char *note, int64_t now_ms, cm_error *err)
 {
     store_arg args[] = {STORE_INT((int64_t)size), STORE_TEXT(note), STORE_INT(now_ms),
@@ -111,7 +113,7 @@ int store_witness_advance(store *s, const char *origin, uint64_t old_size, uint6
     return sqlite3_changes(s->db) == 1 ? 0 : cm_fail(err, CM_CONFLICT, "", "the witness moved on");
 }
 
-int store_witness_logs_json(store *s, cm_buf *out, cm_error *err)
+int witness_store_logs_json(store *s, cm_buf *out, cm_error *err)
 {
     return store_json(s,
                       "SELECT coalesce(json_group_array(json_object('origin', origin, 'vkey', "

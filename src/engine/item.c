@@ -9,7 +9,9 @@
  * That keeps the protocol's order of checks: envelope, key and signature,
  * payload, then (in the sequencer) authority and rules.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
+
+#include "common/mem.h"
 
 #include <string.h>
 

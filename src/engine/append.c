@@ -8,7 +8,7 @@
  *   store         the entry, the (org, id) key, the effects, every tree node
  *                 the new leaf completes
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h)
 {

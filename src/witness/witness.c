@@ -25,16 +25,20 @@
  * are served one at a time; each is recorded, synced, before the answer.
  *
  * It speaks plain HTTP only (unlike `cmcc serve`, which takes a certificate:
- * tls.c): HTTPS for a witness comes from a reverse proxy in front of it
+ * server/tls.c): HTTPS for a witness comes from a reverse proxy in front of it
  * (docs/operations.md). Its answers are signed, so TLS guards the log's
  * requests rather than the cosignatures.
  */
-#include "server/srv_int.h"
+#include "witness/witness.h"
 
+#include "common/buf.h"
 #include "common/codec.h"
 #include "common/file.h"
+#include "common/mem.h"
+#include "common/net.h"
 #include "common/timeutil.h"
 
+#include <microhttpd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +101,7 @@ static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf 
     char *vkey = NULL;
     uint64_t size = 0;
     log_hash root;
-    int found = store_witness_get(w->db, origin, &vkey, &size, &root, &err);
+    int found = witness_store_get(w->db, origin, &vkey, &size, &root, &err);
     if (found < 0) return buf_puts(out, "store failure\n"), 500;
     if (!found) return buf_puts(out, "unknown log\n"), 404;
     note_verifier v;
@@ -120,11 +124,11 @@ static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf 
         return buf_puts(out, "the consistency proof does not verify\n"), 422;
     }
     char *text = xstrndup(note, o.text_len);
-    if (store_witness_advance(w->db, origin, old, c.size, &c.root, text, time_now_ms(), &err)) {
+    if (witness_store_advance(w->db, origin, old, c.size, &c.root, text, time_now_ms(), &err)) {
         free(text);
         /* another process on this witness's store moved it on: its size now */
         if (err.code != CM_CONFLICT ||
-            store_witness_get(w->db, origin, &vkey, &size, &root, &err) != 1) {
+            witness_store_get(w->db, origin, &vkey, &size, &root, &err) != 1) {
             free(vkey);
             return buf_puts(out, "store failure\n"), 500;
         }
@@ -182,7 +186,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-int srv_witness_serve(const char *dir, const char *host, unsigned port, int quiet, cm_error *err)
+int witness_serve(const char *dir, const char *host, unsigned port, int quiet, cm_error *err)
 {
     witness w;
     memset(&w, 0, sizeof w);
@@ -190,15 +194,15 @@ int srv_witness_serve(const char *dir, const char *host, unsigned port, int quie
     char *namefile = xasprintf("%s/witness.name", dir), *name = NULL;
     int rc = -1;
     struct MHD_Daemon *d = NULL;
-    if (srv_load_key(pem, &w.key, err) || cm_read_line_file(namefile, &name, err) ||
-        !(w.db = store_witness_open(db, err)))
+    if (log_key_load(pem, &w.key, err) || cm_read_line_file(namefile, &name, err) ||
+        !(w.db = witness_store_open(db, err)))
         goto done;
     snprintf(w.name, sizeof w.name, "%s", name);
     w.hash = note_key_hash(w.name, NOTE_KEY_COSIGNATURE, w.key.pub);
     struct sockaddr_in addr;
-    if (srv_listen_addr(host, port, &addr, err)) goto done;
+    if (cm_listen_addr(host, port, &addr, err)) goto done;
     sigset_t sigs;
-    srv_block_stop_signals(&sigs);
+    cm_block_stop_signals(&sigs);
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, on_request,
                          &w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, on_done,

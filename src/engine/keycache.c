@@ -8,7 +8,11 @@
  * fill the cache. The table is open-addressed, grows by doubling, and is
  * read under a read lock: many threads look keys up at once.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
+
+#include "common/mem.h"
+
+#include <pthread.h>
 
 #include <string.h>
 

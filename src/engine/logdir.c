@@ -11,7 +11,7 @@
  * coordinator's key, through the same judging and appending code the
  * sequencer runs, and signs a first checkpoint of it.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/codec.h"
 #include "common/file.h"
@@ -69,22 +69,10 @@ int srv_lock_dir(const char *dir, cm_error *err)
     return fd;
 }
 
-int srv_load_key(const char *path, log_key *k, cm_error *err)
-{
-    char *pem = NULL;
-    size_t len = 0;
-    if (cm_read_file(path, &pem, &len, err)) return -1;
-    int rc = log_key_from_pem(k, pem, len, err);
-    sodium_memzero(pem, len);
-    free(pem);
-    if (rc) cm_error_prefix(err, "%s", path);
-    return rc;
-}
-
 /* Loads the key at pem_path, or generates one and writes it to gen_path. */
 static int key_or_new(const char *pem_path, const char *gen_path, log_key *k, cm_error *err)
 {
-    if (pem_path) return srv_load_key(pem_path, k, err);
+    if (pem_path) return log_key_load(pem_path, k, err);
     if (log_key_generate(k)) return cm_fail(err, CM_INTERNAL, "", "cannot generate a key");
     char pem[LOG_PEM_MAX];
     log_key_to_pem(k, pem);
@@ -181,7 +169,7 @@ int srv_ingest(const char *dir, const ev_envelope *envs, size_t n, cm_error *err
     uint64_t size = 0;
     int rc = -1;
     store *w = srv_open_store(dir, STORE_WRITER, err);
-    if (!w || srv_load_key(keypath, &k, err) || store_meta_get(w, "origin", &origin, err) != 1 ||
+    if (!w || log_key_load(keypath, &k, err) || store_meta_get(w, "origin", &origin, err) != 1 ||
         store_size(w, &size, err))
         goto done;
     if (log_frontier_load(&f, size, store_read_hash, w)) {
@@ -239,7 +227,7 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     if (log_key_pem) {
         char *pem = NULL;
         size_t len = 0;
-        if (srv_load_key(log_key_pem, &logk, err) || cm_read_file(log_key_pem, &pem, &len, err))
+        if (log_key_load(log_key_pem, &logk, err) || cm_read_file(log_key_pem, &pem, &len, err))
             goto done;
         int wr = write_new(logpath, pem, len, 0600, err);
         sodium_memzero(pem, len);

@@ -12,7 +12,7 @@
  * that is down or refuses costs the checkpoint its cosignature, never the
  * checkpoint: it is tried again with the next one.
  */
-#include "server/srv_int.h"
+#include "engine/engine.h"
 
 #include "common/mem.h"
 
@@ -28,17 +28,17 @@ struct srv_witness_peer {
     CURL *curl;
 };
 
-int srv_cosign_init(srv *s, cm_error *err)
+int srv_cosign_init(engine *e, cm_error *err)
 {
-    s->n_peers = s->cfg.n_witnesses;
-    s->peers = xcalloc(s->n_peers ? s->n_peers : 1, sizeof *s->peers);
-    for (size_t i = 0; i < s->n_peers; i++) {
-        srv_witness_peer *p = &s->peers[i];
-        const char *url = s->cfg.witnesses[i].url;
+    e->n_peers = e->n_witnesses;
+    e->peers = xcalloc(e->n_peers ? e->n_peers : 1, sizeof *e->peers);
+    for (size_t i = 0; i < e->n_peers; i++) {
+        srv_witness_peer *p = &e->peers[i];
+        const char *url = e->witnesses[i].url;
         size_t n = strlen(url);
         while (n && url[n - 1] == '/') n--;
         snprintf(p->url, sizeof p->url, "%.*s/add-checkpoint", (int)n, url);
-        if (note_verifier_parse(s->cfg.witnesses[i].vkey, &p->v, err) ||
+        if (note_verifier_parse(e->witnesses[i].vkey, &p->v, err) ||
             p->v.type != NOTE_KEY_COSIGNATURE)
             return cm_fail(err, CM_BAD_REQUEST, "",
                            "cmcc.conf: witness %s: not a cosignature/v1 verifier key", url);
@@ -48,12 +48,12 @@ int srv_cosign_init(srv *s, cm_error *err)
     return 0;
 }
 
-void srv_cosign_free(srv *s)
+void srv_cosign_free(engine *e)
 {
-    for (size_t i = 0; i < s->n_peers; i++) curl_easy_cleanup(s->peers[i].curl);
-    free(s->peers);
-    s->peers = NULL;
-    s->n_peers = 0;
+    for (size_t i = 0; i < e->n_peers; i++) curl_easy_cleanup(e->peers[i].curl);
+    free(e->peers);
+    e->peers = NULL;
+    e->n_peers = 0;
 }
 
 /* Finds the peer's line in a witness's answer and checks it: the note of
@@ -86,14 +86,14 @@ static int accept_line(const srv_witness_peer *p, const char *answer, const char
 }
 
 /* One add-checkpoint request. Returns the HTTP status (0 when unreachable). */
-static long post(srv *s, srv_witness_peer *p, const char *note, uint64_t size, cm_buf *answer)
+static long post(engine *e, srv_witness_peer *p, const char *note, uint64_t size, cm_buf *answer)
 {
     cm_buf req = CM_BUF_INIT;
     buf_printf(&req, "old %llu\n", (unsigned long long)p->known);
     if (p->known > 0 && p->known < size) {
         log_hash path[LOG_MAX_PROOF];
         size_t n = 0;
-        store *rd = srv_reader(s);
+        store *rd = engine_reader(e);
         if (!rd || log_prove_consistency(p->known, size, store_read_hash, rd, path, &n)) {
             buf_free(&req);
             return 0;
@@ -122,18 +122,18 @@ static long post(srv *s, srv_witness_peer *p, const char *note, uint64_t size, c
     return status;
 }
 
-char *srv_cosign(srv *s, const char *note, uint64_t size)
+char *srv_cosign(engine *e, const char *note, uint64_t size)
 {
     cm_buf out = CM_BUF_INIT, answer = CM_BUF_INIT;
     buf_puts(&out, note);
     const char *blank = strstr(note, "\n\n");
     size_t body_len = blank ? (size_t)(blank - note) + 1 : strlen(note);
-    for (size_t i = 0; i < s->n_peers; i++) {
-        srv_witness_peer *p = &s->peers[i];
-        long status = post(s, p, note, size, &answer);
+    for (size_t i = 0; i < e->n_peers; i++) {
+        srv_witness_peer *p = &e->peers[i];
+        long status = post(e, p, note, size, &answer);
         if (status == 409) { /* it is elsewhere: start from its size */
             p->known = strtoull(answer.data ? answer.data : "0", NULL, 10);
-            status = p->known <= size ? post(s, p, note, size, &answer) : status;
+            status = p->known <= size ? post(e, p, note, size, &answer) : status;
         }
         if (status == 200 && accept_line(p, answer.data, note, body_len, &out) == 0) {
             p->known = size;

@@ -1,0 +1,338 @@
+/*
+ * engine.h: the engine of a log, apart from HTTP: the log directory
+ * (logdir.c), judging and appending events (item.c, append.c), the write
+ * pipeline (sequencer.c, syncer.c, checkpointer.c, cosign.c), the readers
+ * of the published state (readers.c), the replay of `cmcc verify` and
+ * `cmcc rebuild` (replay.c), and the thread pool and key cache they share
+ * (pool.c, keycache.c).
+ *
+ * It is its own library (cmcc_engine), which knows nothing of HTTP:
+ * `cmcc init`, `verify`, `rebuild` and the benchmarks use its first part
+ * (the log directory, append, replay) directly; `cmcc serve` runs a
+ * struct engine (the second part: the queue, the published tree and the
+ * durability state) and reaches it through engine_submit, engine_reader,
+ * engine_published and engine_checkpoint.
+ *
+ * A log directory holds cmcc.db (the store), log.pem (the log's signing key),
+ * log.vkey (its note verifier key) and, when init made it, coordinator.pem.
+ */
+#ifndef CMCC_ENGINE_H
+#define CMCC_ENGINE_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "event/event.h"
+#include "log/log.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_DB_FILE      "cmcc.db"
+#define SRV_LOG_KEY_FILE "log.pem"
+#define SRV_VKEY_FILE    "log.vkey"
+#define SRV_LOCK_FILE    "cmcc.lock"
+
+/* ---- logdir.c: the log directory ---------------------------------------- */
+
+/* Creates a new log in dir (docs/protocol.md section 6): the store, the log key
+ * (log_key_pem, or generated), and entry 0, the org.admit of the
+ * coordinator org signed with the coordinator key (coordinator_pem, or
+ * generated into dir/coordinator.pem), and a first checkpoint. OUT: vkey,
+ * the note verifier key (malloc'ed). */
+int srv_init_log(const char *dir, const char *origin, const char *org, const char *name,
+                 const char *coordinator_pem, const char *log_key_pem, char **vkey, cm_error *err);
+
+/* Appends signed envelopes to the log in dir directly (the server must not
+ * be running), in one transaction: each is judged exactly as the sequencer
+ * would, and the first refusal appends none. Signs a checkpoint after. */
+int srv_ingest(const char *dir, const ev_envelope *envs, size_t n, cm_error *err);
+
+/* The store of the log in dir (dir/cmcc.db), opened in mode, for the caller
+ * to store_close. NULL and err on failure. */
+store *srv_open_store(const char *dir, store_mode mode, cm_error *err);
+
+/* Takes the log directory's exclusive lock (one server or rebuild at a
+ * time). Returns the lock's file descriptor, or -1 with err. */
+int srv_lock_dir(const char *dir, cm_error *err);
+
+/* ---- append.c: keeping tree nodes --------------------------------------- */
+
+/* A log_node_fn context that stores each completed node in `store`;
+ * failed is set (and later nodes skipped) if a write fails. */
+typedef struct {
+    struct store *store;
+    int failed;
+} srv_node_sink;
+void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h);
+
+/* ---- replay.c: recomputing the state from the entries ------------------- */
+
+typedef struct srv_pool srv_pool;         /* pool.c: a parallel for */
+typedef struct srv_keycache srv_keycache; /* keycache.c */
+
+typedef struct srv_replay_batch srv_replay_batch; /* replay.c */
+typedef struct srv_replay srv_replay;
+/* Called after each entry is replayed (r->f is the tree up to it). */
+typedef void (*srv_replay_after_fn)(void *ctx, srv_replay *r);
+
+struct srv_replay {
+    struct store *target; /* the state (and with mirror, the log) is written here */
+    int mirror;           /* also append the entries and tree nodes to target */
+    log_frontier f;
+    ev_effects fx;
+    uint64_t next;      /* the index of the next entry to judge */
+    srv_keycache *keys; /* keys seen so far, for the parallel pass */
+    /* when set, every tree node the entries make is compared with the one
+     * this store holds: a leaf that differs fails the replay at its entry,
+     * the first other node that differs is recorded */
+    struct store *check;
+    int node_mismatch;
+    int bad_level;
+    uint64_t bad_index;
+    /* the pipeline (srv_replay_stream) */
+    srv_pool *pool;
+    srv_replay_after_fn after;
+    void *after_ctx;
+    srv_replay_batch *filling, *flight;
+    int failed;
+    cm_error error;
+};
+
+void srv_replay_init(srv_replay *r, struct store *target, int mirror);
+void srv_replay_free(srv_replay *r);
+/* Entries are given in log order with srv_replay_add, and srv_replay_end
+ * after the last. Each is checked and applied as the sequencer did: its
+ * exact form, its signature by a key registered at that point, and the
+ * rules, which must accept it again. The work is pipelined over pool
+ * (which may be NULL): an entry may be judged only some calls after it was
+ * added, and `after` (if set) runs once it has been. The first failure is
+ * returned, with err naming the entry, by that call or a later one. */
+void srv_replay_stream(srv_replay *r, srv_pool *pool, srv_replay_after_fn after, void *ctx);
+int srv_replay_add(srv_replay *r, uint64_t idx, const char *entry, size_t len, cm_error *err);
+int srv_replay_end(srv_replay *r, cm_error *err);
+/* A pool of `threads` threads for srv_pool_for and the replay. */
+srv_pool *srv_pool_new(unsigned threads);
+/* The cores online (at least 1). */
+unsigned srv_cores(void);
+/* A pool that, with the calling thread helping, uses every core: one
+ * thread fewer than the cores (none on one core). */
+srv_pool *srv_pool_new_helped(void);
+void srv_pool_free(srv_pool *p);
+/* Starts fn(ctx, i) for i in [0, n) on the pool and returns at once;
+ * srv_pool_finish helps with what is left, waits, and frees the job. */
+typedef struct srv_pool_job srv_pool_job;
+srv_pool_job *srv_pool_start(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+void srv_pool_finish(srv_pool *p, srv_pool_job *j);
+/* Runs fn(ctx, i) for i in [0, n) on the pool's threads alone and returns
+ * at once; then(ctx) runs on a pool thread once every index is done (at
+ * once, on this thread, with a pool of no threads or for one index, which
+ * costs less than two thread hops). */
+void srv_pool_async(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
+                    void (*then)(void *ctx));
+
+/* ---- one envelope on its way through the sequencer ---------------------- */
+
+typedef enum {
+    ITEM_FAILED,   /* refused before the sequencer: err says why */
+    ITEM_VERIFIED, /* parsed, signature checked: the sequencer judges it */
+    ITEM_UNKEYED,  /* envelope parsed, key not yet known: the sequencer
+                      looks the key up, verifies and parses */
+} item_state;
+
+typedef struct {
+    item_state state;
+    ev_event ev;
+    cm_error err;
+    /* the outcome, set by the sequencer */
+    int judged;   /* the sequencer looked at it */
+    int accepted; /* 1 with a receipt, 0 with err */
+    int duplicate;
+    uint64_t index;
+    log_hash leaf;
+} item;
+
+/* Checks one envelope as far as a worker can without the sequencer: its
+ * shape, the key (from the key cache, or the reader's registry), the
+ * signature and the payload. Leaves it ITEM_FAILED, ITEM_VERIFIED or
+ * ITEM_UNKEYED. */
+void item_prepare(item *it, srv_keycache *keys, store *reader, const char *json, size_t len,
+                  int64_t now_ms);
+/* Finishes an ITEM_UNKEYED item against the sequencer's view. 0 or -1. */
+int item_finish_unkeyed(item *it, const ev_view *v, int64_t now_ms);
+void item_free(item *it);
+
+/* ---- append.c: judging and appending one event ------------------------- */
+
+typedef struct {
+    uint64_t index;
+    log_hash leaf;
+    int duplicate;
+} srv_receipt;
+
+/* Judges the verified event e against the writer's state (in an open
+ * transaction) and appends it at f->size with `received` as its time, or
+ * finds it a duplicate. f advances past an appended entry. -1 with err
+ * when refused; err->code CM_INTERNAL means the store failed. */
+int srv_append(store *w, log_frontier *f, const ev_event *e, int64_t received, ev_effects *fx,
+               cm_buf *scratch, srv_receipt *out, cm_error *err);
+
+/* ---- pool.c: a parallel for -------------------------------------------- */
+
+/* Runs fn(ctx, i) for every i in [0, n) on the pool and the calling thread,
+ * and returns when all are done. */
+void srv_pool_for(srv_pool *p, size_t n, void (*fn)(void *ctx, size_t i), void *ctx);
+
+/* ---- keycache.c: public keys by keyid ------------------------------------ */
+
+srv_keycache *srv_keycache_new(void);
+void srv_keycache_free(srv_keycache *c);
+/* The public key of keyid: from memory, else from reader (and then kept).
+ * 1 found, 0 not registered (as far as reader sees). */
+int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
+                     uint8_t pub[LOG_PUBKEY_SIZE]);
+/* Records a key found elsewhere. */
+void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE]);
+
+/* ---- checkpoint_sign.c: a checkpoint signed ----------------------------- */
+
+/* A checkpoint of (size, root) signed with the log key (malloc'ed). */
+char *srv_sign_checkpoint(const log_key *k, const char *origin, uint64_t size,
+                          const log_hash *root);
+
+/* ==== the write pipeline and the readers: struct engine ================= */
+
+#define SRV_WITNESS_MAX     16
+#define SRV_WITNESS_URL_MAX 256
+
+/* A witness that cosigns the checkpoints (witness = URL VKEY in cmcc.conf). */
+typedef struct {
+    char url[SRV_WITNESS_URL_MAX];
+    char vkey[NOTE_NAME_MAX + 64];
+} srv_witness_cfg;
+
+/* ---- jobs: what the workers queue for the sequencer ----------------------- */
+
+typedef enum { JOB_EVENTS, JOB_CHECKPOINT } job_kind;
+
+typedef struct job job;
+struct job {
+    job *next;
+    job_kind kind;
+    item *items; /* JOB_EVENTS */
+    size_t n;
+    char *note; /* JOB_CHECKPOINT: the signed note of tree size `size` */
+    uint64_t size;
+    /* called (by the syncer) once the job's outcome is durable */
+    void (*done)(job *j, void *ctx);
+    void *ctx;
+};
+
+typedef struct srv_synced srv_synced;             /* syncer.c */
+typedef struct srv_witness_peer srv_witness_peer; /* cosign.c */
+
+/* The engine of a running log: its writer, its queue, the published tree
+ * and what makes batches durable. The owner (the HTTP server, run.c) fills
+ * the settings, opens the writer and starts the threads; the HTTP side
+ * reaches the rest only through the functions below (engine_submit,
+ * engine_reader, engine_published, engine_checkpoint). */
+typedef struct engine {
+    /* settings */
+    unsigned max_queue;     /* events waiting for the sequencer before 503 */
+    unsigned checkpoint_ms; /* least time between checkpoints */
+    const srv_witness_cfg *witnesses;
+    size_t n_witnesses;
+    /* called by the syncer after a published batch changed the registry */
+    void (*registry_changed)(void *ctx);
+    void *owner;
+
+    char *db_path;
+    store *writer; /* the sequencer's */
+    void *seq;     /* the sequencer's own state (sequencer.c) */
+    log_key log_key;
+    char origin[NOTE_NAME_MAX];
+    char *vkey;              /* the log's note verifier key */
+    srv_pool *pool;          /* checks a request's envelopes on every core */
+    srv_keycache *keys;      /* public keys by keyid */
+    srv_witness_peer *peers; /* the witnesses (cosign.c) */
+    size_t n_peers;
+
+    /* what readers may rely on: committed size and root, newest checkpoint */
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv; /* signalled when the tree grows or on stop */
+    uint64_t size;
+    log_hash root;
+    char *checkpoint; /* the signed note served at /checkpoint */
+    uint64_t checkpoint_size;
+    int ckpt_stop;
+
+    /* the sequencer's queue */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    job *q_head, *q_tail;
+    unsigned q_items;
+    int stopping;
+    pthread_t seq_thread, ckpt_thread, sync_thread;
+
+    /* committed batches waiting for the syncer */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    srv_synced *sync_head, *sync_tail;
+    int sync_stop;
+
+    /* read-only store connections, one per thread that reads */
+    pthread_mutex_t rd_mu;
+    store **readers;
+    size_t n_readers;
+    pthread_key_t rd_key;
+} engine;
+
+/* Initialises the engine's locks (engine.c). */
+void engine_init_sync(engine *e);
+
+/* Calls each job's done, in order (the jobs may be freed by it). */
+void srv_jobs_done(job *jobs);
+/* Queues a job. -1 when the queue is full or the server is stopping (try
+ * again), -2 when the job alone holds more events than the queue can. */
+int engine_submit(engine *e, job *j);
+/* Loads the tree's frontier and last entry time from the writer. */
+int seq_init(engine *e, cm_error *err);
+/* Frees what seq_init made, when the sequencer never ran. */
+void seq_free(engine *e);
+void *seq_main(void *arg);
+
+/* syncer.c: makes committed batches durable, then publishes and answers
+ * them. The sequencer hands each batch it committed: its jobs, the tree's
+ * size and root after it, the checkpoint note it kept (or NULL). */
+void srv_syncer_hand(engine *e, job *jobs, uint64_t size, const log_hash *root, const char *note,
+                     uint64_t note_size, int registry_changed);
+void *srv_syncer_main(void *arg);
+void *ckpt_main(void *arg);
+
+/* ---- cosign.c: gathering witness cosignatures ------------------------------ */
+
+/* Prepares the witnesses of the settings. */
+int srv_cosign_init(engine *e, cm_error *err);
+void srv_cosign_free(engine *e);
+/* The signed note of a checkpoint of size, with every witness's checked
+ * cosignature line appended (malloc'ed). */
+char *srv_cosign(engine *e, const char *note, uint64_t size);
+
+/* ---- readers.c: read-only connections and the published tree ----------- */
+
+/* The calling thread's read-only connection (opened on first use). Inside
+ * a read scope it is in a read snapshot, begun by the first engine_reader. */
+store *engine_reader(engine *e);
+void engine_readers_close(engine *e);
+/* A read scope on the calling thread: every engine_reader between the two
+ * calls reads one snapshot (the HTTP request's), ended by the second. */
+void engine_read_scope_begin(void);
+void engine_read_scope_end(engine *e);
+
+/* A snapshot of the published tree. */
+void engine_published(engine *e, uint64_t *size, log_hash *root);
+/* Appends the newest published checkpoint, if there is one, to out. */
+void engine_checkpoint(engine *e, cm_buf *out);
+
+#endif
