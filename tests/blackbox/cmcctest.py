@@ -903,6 +903,16 @@ def check_clean_exit(status, out, err):
             raise AssertionError("cmcc serve reported: %s" % err)
 
 
+def stop_clean(log):
+    """Stops log's server with SIGTERM: it must exit 0 and report no
+    sanitizer error; then removes the log, whatever happened."""
+    try:
+        err = log.server.stderr
+        check_clean_exit(*log.stop(), err())
+    finally:
+        log.close()
+
+
 class LogTestCase(unittest.TestCase):
     """A test class with one log and one server for all its tests
     (setUpClass), stopped and removed whatever happens."""

@@ -37,12 +37,7 @@ class AuthorityBeforeIdempotency(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # SIGTERM: the server must stop cleanly, with no sanitizer report
-        try:
-            err = cls.L.server.stderr
-            ct.check_clean_exit(*cls.L.stop(), err())
-        finally:
-            cls.L.close()
+        ct.stop_clean(cls.L)
 
     def refused(self, key, type_, body, org, id_, status, code, field):
         L = self.L

@@ -51,12 +51,7 @@ class HeadLimits(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # SIGTERM: the server must stop cleanly, with no sanitizer report
-        try:
-            err = cls.L.server.stderr
-            ct.check_clean_exit(*cls.L.stop(), err())
-        finally:
-            cls.L.close()
+        ct.stop_clean(cls.L)
 
     def assertJsonError(self, got, status, code):
         st, head, body = got

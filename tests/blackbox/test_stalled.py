@@ -178,12 +178,7 @@ class StalledConnections(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # SIGTERM: the server must stop cleanly, with no sanitizer report
-        try:
-            err = cls.L.server.stderr
-            ct.check_clean_exit(*cls.L.stop(), err())
-        finally:
-            cls.L.close()
+        ct.stop_clean(cls.L)
 
     def test_fresh_client_answered_within_bound(self):
         port = self.L.server.port
@@ -225,12 +220,7 @@ class HeadTimeout(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # SIGTERM: the server must stop cleanly, with no sanitizer report
-        try:
-            err = cls.L.server.stderr
-            ct.check_clean_exit(*cls.L.stop(), err())
-        finally:
-            cls.L.close()
+        ct.stop_clean(cls.L)
 
     def connect(self):
         s = socket.create_connection(("127.0.0.1", self.L.server.port), timeout=10)

@@ -98,12 +98,7 @@ class TextLimits(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # SIGTERM: the server must stop cleanly, with no sanitizer report
-        try:
-            err = cls.L.server.stderr
-            ct.check_clean_exit(*cls.L.stop(), err())
-        finally:
-            cls.L.close()
+        ct.stop_clean(cls.L)
 
     def send(self, type_, field, n):
         body = copy.deepcopy(bodies()[type_])

@@ -43,12 +43,7 @@ class ControlBytesInPath(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # SIGTERM: the server must stop cleanly, with no sanitizer report
-        try:
-            err = cls.L.server.stderr
-            ct.check_clean_exit(*cls.L.stop(), err())
-        finally:
-            cls.L.close()
+        ct.stop_clean(cls.L)
 
     def assertRefused(self, status, head, body):
         self.assertEqual(status, 400, (head, body))
