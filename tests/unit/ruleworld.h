@@ -45,8 +45,8 @@ static inline const log_key *rw_key(int n)
 
 /* Submits {type, org, body} signed by k: CM_OK when accepted, else the
  * refusal's code (RW.err says more). */
-static inline cm_code rw_submit(const log_key *k, const char *org, const char *type,
-                                const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static inline cm_code
+rw_submit(const log_key *k, const char *org, const char *type, const char *fmt, ...)
 {
     char body[4096];
     va_list ap;

@@ -45,8 +45,9 @@ static int setup(void **state)
 static void test_site(void **state)
 {
     (void)state;
-    const char *site = "{\"site\":\"s1\",\"kind\":\"clinic\",\"name\":\"Clinic\",\"lat\":31.5,"
-                       "\"lon\":34.45,\"from\":\"2025-11-20T00:00:00Z\"%s}";
+    const char *const site =
+        "{\"site\":\"s1\",\"kind\":\"clinic\",\"name\":\"Clinic\",\"lat\":31.5,"
+        "\"lon\":34.45,\"from\":\"2025-11-20T00:00:00Z\"%s}";
     rw_refused(rw_submit(rw_key(MIL), "army", "site.notify", site, ""), CM_FORBIDDEN, "type");
     rw_refused(rw_submit(rw_key(HUM_A), "relief", "site.notify", site,
                          ",\"until\":\"2025-11-19T00:00:00Z\""),
@@ -71,8 +72,8 @@ static void test_site(void **state)
 static void test_zone(void **state)
 {
     (void)state;
-    const char *zone = "{\"zone\":\"%s\",\"kind\":\"closed\",\"polygon\":%s,"
-                       "\"from\":\"2025-11-20T00:00:00Z\"}";
+    const char *const zone = "{\"zone\":\"%s\",\"kind\":\"closed\",\"polygon\":%s,"
+                             "\"from\":\"2025-11-20T00:00:00Z\"}";
     /* a bow tie: its edges cross */
     assert_int_equal(rw_submit(rw_key(MIL), "army", "zone.declare", zone, "z1",
                                "[[31.0,34.0],[31.1,34.1],[31.0,34.1],[31.1,34.0]]"),
@@ -95,9 +96,9 @@ static void test_zone(void **state)
 static void test_movement(void **state)
 {
     (void)state;
-    const char *request = "{\"movement\":\"m1\",\"purpose\":\"water\",\"route\":[[31.0,34.0],"
-                          "[31.2,34.2]],\"window_start\":\"2025-11-23T06:00:00Z\","
-                          "\"window_end\":\"%s\",\"vehicles\":4%s}";
+    const char *const request = "{\"movement\":\"m1\",\"purpose\":\"water\",\"route\":[[31.0,34.0],"
+                                "[31.2,34.2]],\"window_start\":\"2025-11-23T06:00:00Z\","
+                                "\"window_end\":\"%s\",\"vehicles\":4%s}";
     rw_refused(
         rw_submit(rw_key(HUM_A), "relief", "movement.request", request, "2025-11-23T05:00:00Z", ""),
         CM_RULE_VIOLATION, "body.window_end");
@@ -113,7 +114,7 @@ static void test_movement(void **state)
     assert_string_equal(rw_fx(FX_THING_PUT, 0)->u.thing.status, "requested");
     status_is(THING_MOVEMENT, "m1", "requested");
 
-    const char *respond = "{\"movement\":\"%s\",\"decision\":\"%s\"%s}";
+    const char *const respond = "{\"movement\":\"%s\",\"decision\":\"%s\"%s}";
     rw_refused(
         rw_submit(rw_key(HUM_B), "aid", "movement.respond", respond, "m1", "acknowledged", ""),
         CM_FORBIDDEN, "type");
@@ -132,7 +133,7 @@ static void test_movement(void **state)
     assert_int_equal(rw_fx_count(FX_THING_STATUS), 0);
     status_is(THING_MOVEMENT, "m1", "requested");
 
-    const char *report = "{\"movement\":\"m1\",\"outcome\":\"completed\"}";
+    const char *const report = "{\"movement\":\"m1\",\"outcome\":\"completed\"}";
     rw_refused(rw_submit(rw_key(HUM_B), "aid", "movement.report", "%s", report), CM_FORBIDDEN,
                "org");
     assert_int_equal(rw_submit(rw_key(HUM_A), "relief", "movement.report", "%s", report), CM_OK);

@@ -85,7 +85,7 @@ static void test_recycled_serial(void **state)
 static void test_destroy_before_confirmation(void **state)
 {
     (void)state;
-    const char *destroy = "{\"record\":\"w1\",\"method\":\"cutting\",\"place\":\"depot1\"}";
+    const char *const destroy = "{\"record\":\"w1\",\"method\":\"cutting\",\"place\":\"depot1\"}";
     rw_refused(rw_submit(rw_key(VER_A), "vera", "weapon.destroy", "%s", destroy), CM_RULE_VIOLATION,
                "body.record");
     assert_non_null(strstr(RW.err.message, "not verified"));
@@ -104,7 +104,7 @@ static void test_destroy_before_confirmation(void **state)
 static void test_attestation(void **state)
 {
     (void)state;
-    const char *attest = "{\"record\":\"w1\",\"stage\":\"%s\",\"result\":\"confirmed\"}";
+    const char *const attest = "{\"record\":\"w1\",\"stage\":\"%s\",\"result\":\"confirmed\"}";
     /* its own org may not attest it */
     rw_refused(rw_submit(rw_key(VER_A), "vera", "weapon.attest", attest, "handover"), CM_FORBIDDEN,
                "org");
@@ -120,7 +120,7 @@ static void test_attestation(void **state)
     assert_string_equal(rw_fx(FX_THING_NOTE, 0)->u.thing.note, "attestation");
     status_is("w1", "verified");
     /* now it may be destroyed, once, and its destruction attested */
-    const char *destroy = "{\"record\":\"w1\",\"method\":\"cutting\",\"place\":\"%s\"}";
+    const char *const destroy = "{\"record\":\"w1\",\"method\":\"cutting\",\"place\":\"%s\"}";
     rw_refused(rw_submit(rw_key(VER_A), "vera", "weapon.destroy", destroy, "nowhere"),
                CM_RULE_VIOLATION, "body.place");
     assert_int_equal(rw_submit(rw_key(VER_A), "vera", "weapon.destroy", destroy, "depot1"), CM_OK);

@@ -113,8 +113,8 @@ static void test_declare(void **state)
 static void test_screen(void **state)
 {
     (void)state;
-    const char *enter = "{\"consignment\":\"c1\",\"transfer\":\"t0\",\"crossing\":\"kerem\","
-                        "\"to\":\"relief\",\"lines\":[{\"line\":1,\"quantity\":1}]}";
+    const char *const enter = "{\"consignment\":\"c1\",\"transfer\":\"t0\",\"crossing\":\"kerem\","
+                              "\"to\":\"relief\",\"lines\":[{\"line\":1,\"quantity\":1}]}";
     rw_refused(rw_submit(rw_key(INSPECT), "inspect", "consignment.enter", "%s", enter),
                CM_RULE_VIOLATION, "body.consignment");
     rw_refused(rw_submit(rw_key(INSPECT), "inspect", "consignment.screen",
@@ -128,8 +128,9 @@ static void test_screen(void **state)
     rw_refused(rw_submit(rw_key(INSPECT), "inspect", "consignment.screen",
                          "{\"consignment\":\"c1\",\"decisions\":[{\"line\":1,\"approved\":100}]}"),
                CM_RULE_VIOLATION, "body.decisions");
-    const char *screen = "{\"consignment\":\"c1\",\"decisions\":[{\"line\":1,\"approved\":100},"
-                         "{\"line\":2,\"approved\":40,\"reason\":\"damaged\"}]}";
+    const char *const screen =
+        "{\"consignment\":\"c1\",\"decisions\":[{\"line\":1,\"approved\":100},"
+        "{\"line\":2,\"approved\":40,\"reason\":\"damaged\"}]}";
     assert_int_equal(rw_submit(rw_key(INSPECT), "inspect", "consignment.screen", "%s", screen),
                      CM_OK);
     assert_int_equal(rw_fx_count(FX_LINE_SCREEN), 2);
@@ -145,9 +146,9 @@ static void test_screen(void **state)
 static void test_enter(void **state)
 {
     (void)state;
-    const char *fmt = "{\"consignment\":\"c1\",\"transfer\":\"t1\",\"crossing\":\"kerem\","
-                      "\"to\":\"%s\",\"lines\":[{\"line\":1,\"quantity\":100},"
-                      "{\"line\":2,\"quantity\":%d}]}";
+    const char *const fmt = "{\"consignment\":\"c1\",\"transfer\":\"t1\",\"crossing\":\"kerem\","
+                            "\"to\":\"%s\",\"lines\":[{\"line\":1,\"quantity\":100},"
+                            "{\"line\":2,\"quantity\":%d}]}";
     rw_refused(rw_submit(rw_key(INSPECT), "inspect", "consignment.enter", fmt, "relief", 41),
                CM_RULE_VIOLATION, "body.lines[1].quantity");
     rw_refused(rw_submit(rw_key(INSPECT), "inspect", "consignment.enter", fmt, "inspect", 40),
@@ -168,8 +169,8 @@ static void test_enter(void **state)
 static void test_accept_with_shortfall(void **state)
 {
     (void)state;
-    const char *fmt = "{\"transfer\":\"t1\",\"lines\":[{\"line\":1,\"received\":%d},"
-                      "{\"line\":2,\"received\":40}],\"reason\":\"torn sacks\"}";
+    const char *const fmt = "{\"transfer\":\"t1\",\"lines\":[{\"line\":1,\"received\":%d},"
+                            "{\"line\":2,\"received\":40}],\"reason\":\"torn sacks\"}";
     rw_refused(rw_submit(rw_key(OTHER), "other", "custody.accept", fmt, 90), CM_FORBIDDEN, "org");
     rw_refused(rw_submit(rw_key(RELIEF), "relief", "custody.accept", fmt, 101), CM_RULE_VIOLATION,
                "body.lines[0].received");
@@ -192,8 +193,8 @@ static void test_accept_with_shortfall(void **state)
 static void test_transfer_and_reject(void **state)
 {
     (void)state;
-    const char *fmt = "{\"transfer\":\"%s\",\"consignment\":\"c1\",\"to\":\"%s\","
-                      "\"lines\":[{\"line\":1,\"quantity\":%d}]}";
+    const char *const fmt = "{\"transfer\":\"%s\",\"consignment\":\"c1\",\"to\":\"%s\","
+                            "\"lines\":[{\"line\":1,\"quantity\":%d}]}";
     /* over-spending: relief holds 90 of line 1 */
     rw_refused(rw_submit(rw_key(RELIEF), "relief", "custody.transfer", fmt, "t2", "truck", 91),
                CM_RULE_VIOLATION, "body.lines[0].quantity");
@@ -237,8 +238,8 @@ static void test_transfer_and_reject(void **state)
 static void test_distribute(void **state)
 {
     (void)state;
-    const char *fmt = "{\"distribution\":\"d1\",\"consignment\":\"c1\",\"place\":\"%s\","
-                      "\"lines\":[{\"line\":1,\"quantity\":%d}],\"households\":12}";
+    const char *const fmt = "{\"distribution\":\"d1\",\"consignment\":\"c1\",\"place\":\"%s\","
+                            "\"lines\":[{\"line\":1,\"quantity\":%d}],\"households\":12}";
     rw_refused(rw_submit(rw_key(RELIEF), "relief", "distribution.record", fmt, "dp1", 61),
                CM_RULE_VIOLATION, "body.lines[0].quantity");
     rw_refused(rw_submit(rw_key(RELIEF), "relief", "distribution.record", fmt, "kerem", 50),
@@ -259,8 +260,8 @@ static void test_distribute(void **state)
 static void test_loss(void **state)
 {
     (void)state;
-    const char *fmt = "{\"loss\":\"%s\",\"consignment\":\"c1\",\"cause\":\"looted\","
-                      "\"from\":\"%s\",\"lines\":[{\"line\":1,\"quantity\":%d}]%s}";
+    const char *const fmt = "{\"loss\":\"%s\",\"consignment\":\"c1\",\"cause\":\"looted\","
+                            "\"from\":\"%s\",\"lines\":[{\"line\":1,\"quantity\":%d}]%s}";
     rw_refused(rw_submit(rw_key(TRUCK), "truck", "loss.report", fmt, "l1", "held", 31, ""),
                CM_RULE_VIOLATION, "body.lines[0].quantity");
     /* another org's unaccounted quantity: a coordinator's to settle */
