@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "event/event.h"
+#include "event/schema.h"
 
 #include <jansson.h>
 #include <stdint.h>

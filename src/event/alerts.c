@@ -37,6 +37,8 @@
  * acknowledgement or assignment of a resolved alert reopens it.
  */
 #include "event/event.h"
+#include "event/schema.h"
+#include "event/things.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,6 +16,7 @@
  * it admits; before it, nothing else is accepted.
  */
 #include "event/event.h"
+#include "event/schema.h"
 
 #include "common/codec.h"
 

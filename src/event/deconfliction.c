@@ -19,6 +19,9 @@
  * force, which later events change.
  */
 #include "event/event.h"
+#include "event/geo.h"
+#include "event/schema.h"
+#include "event/things.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,7 +22,10 @@
  * shows as open (ev_weapon_derive) until a later confirmation of that stage.
  * Benchmark progress = decommissioned quantity in its categories / target.
  */
+#include "event/disarmament.h"
 #include "event/event.h"
+#include "event/schema.h"
+#include "event/things.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * A plain growable array; entries borrow their strings from the event, but
  * for consignment ids, which accept and reject read from the store: copied.
  */
+#include "event/effects.h"
 #include "event/event.h"
 
 #include "common/mem.h"

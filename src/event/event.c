@@ -9,6 +9,7 @@
  * twice: id and org point into the parsed payload.
  */
 #include "event/event.h"
+#include "event/schema.h"
 
 #include "common/timeutil.h"
 

@@ -15,6 +15,16 @@
  * that the caller (the sequencer, or a replay) applies. The server,
  * `cmcc verify` and `cmcc rebuild` all run this same code.
  *
+ * Beside this core (the envelope, the event, the view, ev_apply):
+ *
+ *   limits.h, thing.h   sizes, and the kinds of generic things
+ *   effects.h           what an accepted event changes (included here)
+ *   schema.h            body validation from field tables, body accessors
+ *   geo.h               geometry on WGS 84 coordinates
+ *   things.h            helpers the rules of things share
+ *   movements.h, force.h, disarmament.h
+ *                       what is derived from stored things when they are read
+ *
  * No I/O here. Errors are cm_error with the protocol's code and the field.
  */
 #ifndef CMCC_EVENT_H
@@ -22,22 +32,14 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "event/effects.h"
+#include "event/limits.h"
+#include "event/thing.h"
 #include "log/log.h"
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define EV_PAYLOAD_MAX  32768              /* bytes of event JSON */
-#define EV_ENTRY_MAX    65535              /* bytes of one log entry */
-#define EV_ID_MAX       64                 /* characters of an identifier */
-#define EV_MAX_DEPTH    16                 /* JSON nesting */
-#define EV_FUTURE_MS    300000             /* how far ahead of the server an event may be */
-#define EV_QUANTITY_MAX 9007199254740992LL /* 2^53 */
-/* How cmcc writes JSON it builds: compact, and numbers with 15 significant
- * digits, which gives back the decimals people write (31.2286, not
- * 31.228599999999997). */
-#define EV_JSON_OUT (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* ---- json.c: strict JSON ------------------------------------------------ */
 
@@ -123,73 +125,6 @@ void ev_roles_text(unsigned roles, cm_buf *out);
 /* Parses that comma list back. */
 unsigned ev_roles_from_text(const char *text);
 
-/* ---- schema.c: body validation from field tables ------------------------ */
-
-typedef enum {
-    FT_ID,      /* identifier */
-    FT_TEXT,    /* UTF-8 text, length min..max bytes (default 1..1000) */
-    FT_ENUM,    /* one of values[] */
-    FT_INT,     /* integer min..max (default 0..2^53) */
-    FT_LAT,     /* number -90..90 */
-    FT_LON,     /* number -180..180 */
-    FT_NUMBER,  /* number min..max (default 0..1e12) */
-    FT_TIME,    /* RFC 3339 UTC */
-    FT_BOOL,    /* true or false */
-    FT_PUBKEY,  /* base64 of a 32-byte Ed25519 public key */
-    FT_KEYID,   /* 16 lowercase hex digits */
-    FT_ARRAY,   /* array of min..max items, each as items[0] (a scalar) */
-    FT_OBJECTS, /* array of min..max objects with the fields items[] */
-    FT_POINTS,  /* array of min..max [lat, lon] pairs */
-    FT_NAMES,   /* object of 1..16 language tags ("ar", "he", "pt-br") -> text 1..max bytes */
-} ev_ftype;
-
-#define FF_REQUIRED 1u
-#define FF_UNIQUE   2u /* FT_ARRAY: no value twice */
-
-typedef struct ev_field {
-    const char *name;
-    ev_ftype type;
-    unsigned flags;
-    const char *const *values;    /* FT_ENUM: NULL-terminated */
-    long long min, max;           /* lengths, counts or integer range; 0,0 = default */
-    const struct ev_field *items; /* FT_ARRAY, FT_OBJECTS: NULL-name-terminated */
-} ev_field;
-
-/* Checks obj against fields (NULL-name-terminated): every required field
- * present, every present field known and valid. path is the object's field
- * path ("body"). */
-int ev_schema_check(const json_t *obj, const ev_field *fields, const char *path, cm_error *err);
-
-/* Accessors for validated bodies: NULL / the default when absent. */
-const char *ev_str(const json_t *obj, const char *key);
-long long ev_int(const json_t *obj, const char *key, long long dflt);
-double ev_num(const json_t *obj, const char *key);
-
-/* ---- geo.c: geometry on WGS 84 coordinates ------------------------------- */
-
-typedef struct {
-    double lat, lon;
-} geo_point;
-
-/* 1 when a -> b -> c turns left (counter-clockwise), -1 right, 0 collinear. */
-int geo_orient(geo_point a, geo_point b, geo_point c);
-/* Whether the closed segments a-b and c-d share a point. */
-int geo_segments_meet(geo_point a, geo_point b, geo_point c, geo_point d);
-/* Whether q is inside the polygon of n points or on its boundary. */
-int geo_point_in(geo_point q, const geo_point *poly, size_t n);
-/* Whether the segment a-b has a point inside the polygon or on it. */
-int geo_segment_enters(geo_point a, geo_point b, const geo_point *poly, size_t n);
-/* Whether a route of n points (n-1 legs) has a point inside the polygon. */
-int geo_route_enters(const geo_point *route, size_t n, const geo_point *poly, size_t m);
-/* Whether the polygon is simple: 3+ vertices, no repeated vertex, no edge
- * meeting another but its neighbours at their shared vertex, some area.
- * OUT: *bad_edge, an edge at fault. */
-int geo_polygon_simple(const geo_point *poly, size_t n, size_t *bad_edge);
-/* Whether the ring turns counter-clockwise in (lon, lat). */
-int geo_ring_ccw(const geo_point *poly, size_t n);
-/* The great-circle distance in metres (haversine, mean Earth radius). */
-double geo_distance_m(geo_point a, geo_point b);
-
 /* ---- event.c: the event and its common fields --------------------------- */
 
 typedef struct ev_type ev_type;
@@ -251,35 +186,12 @@ typedef struct {
     ev_transfer_status status;
 } ev_transfer_state;
 
-/* Things with an owner, a status, a body and a history: sites, zones,
- * movements, incidents, requirements, pledges, weapon records, benchmarks.
- * The view and effects for them are generic (see things.c). */
-typedef enum {
-    THING_SITE,
-    THING_ZONE,
-    THING_MOVEMENT,
-    THING_INCIDENT,
-    THING_REQUIREMENT,
-    THING_PLEDGE,
-    THING_WEAPON,
-    THING_BENCHMARK,
-    THING_ALERT, /* an alert's follow-up, by its key (alerts.c) */
-    THING_KINDS
-} ev_thing_kind;
-
-/* The kind's name ("site", "zone", ...). */
-const char *ev_thing_name(ev_thing_kind kind);
-
 typedef struct {
     char org[EV_ID_MAX + 1]; /* who created it */
     char status[32];
     json_t *body; /* its body as last set (a new reference, or NULL) */
     int64_t time; /* the creating event's time */
 } ev_thing_state;
-
-/* Ledger accounts of a consignment line (docs/protocol.md section 3, Supply). */
-#define EV_ACCOUNT_MAX 80
-#define EV_LINES_MAX   500 /* lines of a consignment, and of any one movement */
 
 /*
  * Read-only access to the current state. Each lookup returns 1 and fills
@@ -326,124 +238,6 @@ typedef struct {
                           size_t *n);
 } ev_view;
 
-/* ---- effects: what an accepted event changes ---------------------------- */
-
-typedef enum {
-    FX_ORG_ADMIT,
-    FX_ORG_STATUS,
-    FX_KEY_ADD,
-    FX_KEY_REVOKE,
-    FX_PLACE_DEFINE,
-    FX_PLACE_STATUS,
-    FX_CONSIGNMENT_DECLARE,
-    FX_LINE_DECLARE,
-    FX_LINE_SCREEN,
-    FX_CONSIGNMENT_SCREENED,
-    FX_TRANSFER_OPEN,
-    FX_TRANSFER_LINE,
-    FX_TRANSFER_RECEIVED,
-    FX_TRANSFER_CLOSE,
-    FX_MOVE,
-    FX_DISTRIBUTION,
-    FX_LOSS,
-    FX_TOUCH,
-    FX_THING_PUT,    /* create or replace a thing: owner, status, body */
-    FX_THING_STATUS, /* a thing's new status */
-    FX_THING_NOTE,   /* a note in a thing's history (a response, an assessment, ...) */
-} ev_fx_kind;
-
-/* Strings are borrowed from the event and live as long as it does. */
-typedef struct {
-    ev_fx_kind kind;
-    union {
-        struct {
-            const char *org, *name, *country;
-            const json_t *names; /* NULL, or the body's "names" object */
-            unsigned roles;
-        } org_admit;
-        struct {
-            const char *org, *reason;
-            int suspended;
-        } org_status;
-        struct {
-            const char *org;
-            char keyid[LOG_KEYID_LEN + 1];
-            uint8_t pub[LOG_PUBKEY_SIZE];
-        } key_add;
-        struct {
-            const char *keyid, *reason;
-        } key_revoke;
-        struct {
-            const char *place, *kind, *name, *sector;
-            const json_t *names; /* NULL, or the body's "names" object */
-            double lat, lon;
-        } place_define;
-        struct {
-            const char *place, *reason;
-            int closed;
-        } place_status;
-        struct {
-            const char *consignment, *crossing, *consignee, *donor, *reference;
-        } consignment_declare;
-        struct {
-            const char *consignment, *item, *category, *unit;
-            long long line, quantity;
-            double weight_kg; /* < 0 when not given */
-        } line_declare;
-        struct {
-            const char *consignment, *reason;
-            long long line, approved;
-        } line_screen;
-        struct {
-            /* a copy: accept and reject read it from the store, not the event */
-            char consignment[EV_ID_MAX + 1];
-        } consignment; /* FX_CONSIGNMENT_SCREENED, FX_TOUCH */
-        struct {
-            const char *transfer, *consignment, *from, *to, *place;
-            int entry;
-        } transfer_open;
-        struct {
-            const char *transfer;
-            long long line, qty; /* sent (FX_TRANSFER_LINE) or received */
-        } transfer_line;
-        struct {
-            const char *transfer, *reason;
-            int accepted;
-        } transfer_close;
-        struct {
-            char consignment[EV_ID_MAX + 1]; /* a copy, as for FX_TOUCH */
-            long long line, qty;
-            /* "" is outside the ledger: from "" is an entry, to "" its return */
-            char from[EV_ACCOUNT_MAX], to[EV_ACCOUNT_MAX];
-        } move;
-        struct {
-            const char *distribution, *consignment, *place;
-            long long households, individuals; /* -1 when not given */
-        } distribution;
-        struct {
-            const char *loss, *consignment, *cause, *source, *org, *incident;
-        } loss;
-        struct {
-            ev_thing_kind kind;
-            const char *id, *status;
-            const json_t *body; /* FX_THING_PUT, FX_THING_NOTE */
-            const char *note;   /* FX_THING_NOTE: what kind of note ("response", ...) */
-            int latest_per_org; /* FX_THING_NOTE: replaces this org's earlier note */
-            json_t *owned;      /* a body made by the rule, released with the effects */
-        } thing;
-    } u;
-} ev_fx;
-
-typedef struct {
-    ev_fx *v;
-    size_t n, cap;
-} ev_effects;
-
-/* Appends a zeroed effect of kind and returns it. */
-ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind);
-void ev_effects_reset(ev_effects *fx);
-void ev_effects_free(ev_effects *fx);
-
 /* ---- types.c: the table of event types ---------------------------------- */
 
 /* Authority beyond roles. */
@@ -458,9 +252,9 @@ typedef struct {
 
 struct ev_type {
     const char *name;
-    unsigned roles; /* roles that may write it */
-    unsigned auth;  /* EV_AUTH_* */
-    const ev_field *body;
+    unsigned roles;              /* roles that may write it */
+    unsigned auth;               /* EV_AUTH_* */
+    const struct ev_field *body; /* event/schema.h */
     int (*apply)(const ev_ctx *c, ev_effects *fx, cm_error *err);
 };
 
@@ -491,17 +285,6 @@ extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_
 extern const char *const ev_incident_categories[], *const ev_incident_severities[],
                                                        *const ev_incident_statuses[];
 
-/* ---- movements.c: what is derived when movements and sites are read ------ */
-
-/* Adds to a movement (an element of store_things_json) "movement_status",
- * "answers", "waiting_for", "conditional", "time_to_acknowledge_s" and
- * "warnings", given the zones (store_things_json of THING_ZONE) and the
- * active military orgs. */
-void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_MAX + 1],
-                        size_t nmil);
-/* Adds "warnings" to a site: inside an active closed zone in force. */
-void ev_site_derive(json_t *site, const json_t *zones);
-
 /* ---- force.c, disarmament.c ---------------------------------------------- */
 
 extern const ev_type ev_requirement_define, ev_pledge_offer, ev_pledge_update, ev_pledge_withdraw,
@@ -509,20 +292,6 @@ extern const ev_type ev_requirement_define, ev_pledge_offer, ev_pledge_update, e
     ev_benchmark_define, ev_benchmark_assess;
 extern const char *const ev_capabilities[], *const ev_tasks[], *const ev_readiness[],
                                                                    *const ev_weapon_categories[];
-
-/* Adds the gap analysis to a requirement (an element of store_things_json
- * of THING_REQUIREMENT) from every pledge (store_things_json of
- * THING_PLEDGE): "pledged", "eligible" by readiness level,
- * "eligible_level2_or_above", "deployed", "gap", "counted" (pledge ids) and
- * "excluded" ([{pledge, org, reason}]: the caveat, sector, date or
- * withdrawal that keeps a pledge of the right capability out). */
-void ev_gap_analysis(json_t *requirement, const json_t *pledges);
-/* Adds to a weapon record "current_place", "attestations", "destruction"
- * and "discrepancy" (one not since confirmed). */
-void ev_weapon_derive(json_t *weapon);
-/* Adds to a benchmark "decommissioned", "progress" (0..1), "overdue" (due
- * before now_ms and not reached) and "assessments". */
-void ev_benchmark_derive(json_t *benchmark, const json_t *weapons, int64_t now_ms);
 
 /* ---- alerts.c: following up alerts ------------------------------------------ */
 
@@ -542,30 +311,6 @@ typedef struct {
 
 /* Parses key: bad_request on body.alert naming what is wrong. */
 int ev_alert_key_parse(const char *key, ev_alert_key *out, cm_error *err);
-
-/* ---- things.c: helpers for the rules of things ------------------------------ */
-
-/* Looks a thing up: 1 found (release out->body), 0 absent, -1 with err. */
-int ev_thing_get(const ev_ctx *c, ev_thing_kind kind, const char *id, ev_thing_state *out,
-                 cm_error *err);
-/* Fails with rule_violation on `field` unless the thing is new. */
-int ev_thing_new(const ev_ctx *c, ev_thing_kind kind, const char *id, const char *field,
-                 cm_error *err);
-/* The thing must exist (rule_violation) and belong to the signer's org
- * (forbidden: "the notifying org", "the declaring org", ...). */
-int ev_thing_mine(const ev_ctx *c, ev_thing_kind kind, const char *id, const char *field,
-                  ev_thing_state *out, cm_error *err);
-void ev_fx_thing_put(ev_effects *fx, ev_thing_kind kind, const char *id, const char *status,
-                     const json_t *body);
-void ev_fx_thing_status(ev_effects *fx, ev_thing_kind kind, const char *id, const char *status);
-void ev_fx_thing_note(ev_effects *fx, ev_thing_kind kind, const char *id, const char *note,
-                      const json_t *body, int latest_per_org);
-/* Parses body[key] (an array of [lat, lon]) into points (malloc'ed). */
-geo_point *ev_points(const json_t *body, const char *key, size_t *n);
-/* Checks optional "from"/"until" style times: until after from. */
-int ev_time_order(const json_t *body, const char *from, const char *until, cm_error *err);
-/* A time field in ms (it was checked by the schema); dflt when absent. */
-int64_t ev_time_of(const json_t *body, const char *key, int64_t dflt);
 
 /* ---- apply.c: judging an event against the state ------------------------ */
 

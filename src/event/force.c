@@ -22,7 +22,10 @@
  * pledge counts toward every requirement it is eligible for; which
  * requirement it goes to is the force generators' decision.
  */
+#include "event/force.h"
 #include "event/event.h"
+#include "event/schema.h"
+#include "event/things.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -23,7 +23,7 @@
  * A polygon is n points, implicitly closed (the last joins the first); a
  * repeated closing point is allowed and ignored.
  */
-#include "event/event.h"
+#include "event/geo.h"
 
 #include <math.h>
 #include <stddef.h>

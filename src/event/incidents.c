@@ -10,6 +10,8 @@
  *                    is the incident's status ("reported" until the first)
  */
 #include "event/event.h"
+#include "event/schema.h"
+#include "event/things.h"
 
 #include <stdio.h>
 #include <string.h>

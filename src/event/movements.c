@@ -18,7 +18,11 @@
  * Passing near a notified site is fine. A warning on a site (not withdrawn):
  * it lies inside an active closed zone that overlaps its time.
  */
+#include "event/movements.h"
 #include "event/event.h"
+#include "event/geo.h"
+#include "event/schema.h"
+#include "event/things.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"

@@ -18,6 +18,7 @@
  *   place.status   the place exists
  */
 #include "event/event.h"
+#include "event/schema.h"
 
 #include "common/codec.h"
 

@@ -8,6 +8,7 @@
  * ("body.lines[2].quantity"). Absent limits take these defaults:
  *   FT_TEXT 1..1000 bytes; FT_INT 0..2^53; arrays 0..1000 items.
  */
+#include "event/schema.h"
 #include "event/event.h"
 
 #include "common/codec.h"

@@ -32,6 +32,7 @@
  *   loss.report          held:me or unaccounted:me (a coordinator: anyone's) -> lost:cause
  */
 #include "event/event.h"
+#include "event/schema.h"
 
 #include <stdio.h>
 #include <string.h>

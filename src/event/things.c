@@ -8,7 +8,9 @@
  * read them through the view's thing lookup and change them through three
  * generic effects: put, status, note.
  */
+#include "event/things.h"
 #include "event/event.h"
+#include "event/schema.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"

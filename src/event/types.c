@@ -4,6 +4,7 @@
  * of them, searched by name.
  */
 #include "event/event.h"
+#include "event/schema.h"
 
 #include <string.h>
 

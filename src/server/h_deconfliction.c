@@ -15,6 +15,10 @@
  */
 #include "server/srv_int.h"
 
+#include "event/geo.h"
+#include "event/schema.h"
+#include "event/things.h"
+
 #include <stdlib.h>
 #include <string.h>
 

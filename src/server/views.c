@@ -8,6 +8,11 @@
  */
 #include "server/srv_int.h"
 
+#include "event/disarmament.h"
+#include "event/force.h"
+#include "event/movements.h"
+#include "event/schema.h"
+
 #include "common/timeutil.h"
 
 #include <stdlib.h>

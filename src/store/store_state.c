@@ -9,6 +9,8 @@
  */
 #include "store/store_int.h"
 
+#include "event/effects.h"
+
 #include "common/codec.h"
 #include "common/mem.h"
 

@@ -11,6 +11,8 @@
  */
 #include "store/store_int.h"
 
+#include "event/effects.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -8,6 +8,8 @@
  */
 #include "store/store_int.h"
 
+#include "event/effects.h"
+
 #include "common/mem.h"
 
 #include <stdio.h>

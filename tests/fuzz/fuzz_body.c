@@ -19,6 +19,7 @@
 
 #include "common/buf.h"
 #include "event/event.h"
+#include "event/schema.h"
 
 #include <string.h>
 

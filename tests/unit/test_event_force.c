@@ -6,7 +6,9 @@
  * pledges, other capabilities ignored, latest deployments in the sector;
  * and the weapon record's derived discrepancy and benchmark progress.
  */
+#include "event/disarmament.h"
 #include "event/event.h"
+#include "event/force.h"
 
 #include <math.h>
 #include <setjmp.h>

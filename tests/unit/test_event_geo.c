@@ -7,6 +7,7 @@
  * and haversine distances.
  */
 #include "event/event.h"
+#include "event/geo.h"
 
 #include <math.h>
 #include <setjmp.h>
