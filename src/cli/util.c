@@ -76,7 +76,7 @@ int cli_options(int argc, char **argv, const cli_option *opts, const char *help)
 int cli_token_add(store *s, const char *org, char token[CLI_TOKEN_MAX],
                   char id[STORE_TOKEN_ID_LEN + 1], cm_error *err)
 {
-    return store_token_new(s, org, NULL, time_now_ms(), token, id, err);
+    return store_token_new(s, org, NULL, 0, time_now_ms(), token, id, err);
 }
 
 int cli_number(const char *s, long min, long max, long dflt, long *out)

@@ -135,8 +135,14 @@ int h_device_token(srv_req *q, const char *path, srv_resp *r)
     }
     char token[STORE_TOKEN_MAX], id[STORE_TOKEN_ID_LEN + 1];
     store *adm = store_open(q->s->eng.db_path, STORE_ADMIN, &err);
-    int rc = adm ? store_token_new(adm, req.org, req.keyid, now, token, id, &err) : -1;
+    int rc = adm ? store_token_new(adm, req.org, req.keyid, req.time_ms, now, token, id, &err) : -1;
     store_close(adm);
+    if (rc == 1) {
+        srv_errorf(r, CM_BAD_REQUEST, "time",
+                   "this key was already answered a request of this time or later: a request "
+                   "is used once; sign a new one (with the time now)");
+        return 0;
+    }
     if (rc) {
         fprintf(stderr, "cmcc: a device token could not be stored: %s\n", err.message);
         srv_errorf(r, CM_UNAVAILABLE, "", "the token could not be stored just now: ask again");

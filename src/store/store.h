@@ -118,10 +118,13 @@ int store_each_checkpoint(store *s, store_checkpoint_fn fn, void *ctx, cm_error 
 
 /* Makes a new token for org, bound to the device key keyid (NULL for an
  * operator's token), and records its SHA-256 in one transaction; a device
- * key's tokens past its newest STORE_DEVICE_TOKENS are deleted. OUT: token
+ * key's tokens past its newest STORE_DEVICE_TOKENS are deleted. asked_ms is
+ * the time of the device's signed request: it must be later than that of
+ * every request the key was answered before (a request replayed, or one
+ * older than the last, is refused: returns 1, nothing stored). OUT: token
  * (to show once), id (STORE_TOKEN_ID_LEN hex digits of the hash), the
- * name it is listed and revoked by. */
-int store_token_new(store *s, const char *org, const char *keyid, int64_t now_ms,
+ * name it is listed and revoked by. 0 made, 1 refused, -1 error. */
+int store_token_new(store *s, const char *org, const char *keyid, int64_t asked_ms, int64_t now_ms,
                     char token[STORE_TOKEN_MAX], char id[STORE_TOKEN_ID_LEN + 1], cm_error *err);
 /* Revokes the token with this id. 1 revoked, 0 no such active token. */
 int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err);

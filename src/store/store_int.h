@@ -32,6 +32,7 @@ enum {
     SQ_TOKEN_REVOKE,
     SQ_TOKEN_ORG,
     SQ_TOKEN_PRUNE,
+    SQ_TOKEN_ASKED,
     SQ_ORG_GET,
     SQ_KEY_GET,
     SQ_KEYS_ACTIVE,
@@ -163,8 +164,8 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
 int store_line_invariant(store *s, const char *consignment, long long line, cm_error *err);
 
 /* The schema of a new store (store_schema.c). */
-#define STORE_SCHEMA_VERSION 4
-/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "4" */
+#define STORE_SCHEMA_VERSION 5
+/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "5" */
 #define STORE_QUOTE_(x) #x
 #define STORE_QUOTE(x)  STORE_QUOTE_(x)
 extern const char store_schema_sql[];

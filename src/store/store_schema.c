@@ -8,7 +8,7 @@
  *   checkpoints(size, note, created)     signed checkpoints, newest last
  * Operator data, not in the log:
  *   meta(key, value)                     origin, log verifier key, version
- *   tokens(id, hash, org, created, revoked, keyid)  read tokens by SHA-256
+ *   tokens(id, hash, org, created, revoked, keyid, asked)  read tokens by SHA-256
  *                                        only; keyid is the device key a
  *                                        device token is bound to (NULL for
  *                                        the operator's)
@@ -57,7 +57,7 @@ const char store_schema_sql[] =
     "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL,\n"
     "  created INTEGER NOT NULL);\n"
     "CREATE TABLE tokens(id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, org TEXT NOT NULL,\n"
-    "  created INTEGER NOT NULL, revoked INTEGER, keyid TEXT);\n" TOKENS_KEYID_INDEX
+    "  created INTEGER NOT NULL, revoked INTEGER, keyid TEXT, asked INTEGER);\n" TOKENS_KEYID_INDEX
     "CREATE TABLE event_ids(org TEXT NOT NULL, id TEXT NOT NULL, idx INTEGER NOT NULL,\n"
     "  PRIMARY KEY(org, id)) WITHOUT ROWID;\n"
     "CREATE TABLE orgs(org TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL,\n"
@@ -152,7 +152,8 @@ const char *const store_upgrades[] = {
     /* 3 -> 4: orgs and places may have names by language (JSON text) */
     "ALTER TABLE orgs ADD COLUMN names TEXT;\n"
     "ALTER TABLE places ADD COLUMN names TEXT;\n",
-    NULL};
+    /* 4 -> 5: a device token keeps the time of the request it answered */
+    "ALTER TABLE tokens ADD COLUMN asked INTEGER;\n", NULL};
 
 const char *const store_state_tables[] = {
     "event_ids",          "orgs",           "keys",          "places",

@@ -8,7 +8,9 @@
  * (POST /v1/device/token) also names the device key it was issued to
  * (keyid), and a key keeps at most STORE_DEVICE_TOKENS of them: issuing
  * another deletes the oldest, so that a device asking again and again
- * cannot grow the table.
+ * cannot grow the table. A device token also keeps the time of the signed
+ * request it answered (asked): a key's next request must be later, so that
+ * a request seen on the wire cannot be sent again for a token of its own.
  */
 #include "store/store_int.h"
 
@@ -17,20 +19,38 @@
 #include <sodium.h>
 #include <string.h>
 
+/* 1 when keyid was answered a request at asked_ms or later, else 0. */
+static int asked_before(store *s, const char *keyid, int64_t asked_ms, cm_error *err)
+{
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_TOKEN_ASKED, "SELECT 1 FROM tokens WHERE keyid = ? AND asked >= ? LIMIT 1", err);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, keyid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, asked_ms);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, err, "read a key's tokens");
+    return rc == SQLITE_ROW;
+}
+
 /* Inserts the token's hash; with keyid, then keeps that key's newest
  * STORE_DEVICE_TOKENS only. Inside the caller's transaction. */
 static int put(store *s, const uint8_t hash[32], const char *id, const char *org, const char *keyid,
-               int64_t now_ms, cm_error *err)
+               int64_t asked_ms, int64_t now_ms, cm_error *err)
 {
-    sqlite3_stmt *st =
-        store_stmt(s, SQ_TOKEN_PUT,
-                   "INSERT INTO tokens(id, hash, org, created, keyid) VALUES(?,?,?,?,?)", err);
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_TOKEN_PUT,
+        "INSERT INTO tokens(id, hash, org, created, keyid, asked) VALUES(?,?,?,?,?,?)", err);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now_ms);
     store_bind_text(st, 5, keyid);
+    if (keyid)
+        sqlite3_bind_int64(st, 6, asked_ms);
+    else
+        sqlite3_bind_null(st, 6);
     if (store_step_done_as(s, st, "add token", err)) return -1;
     if (!keyid) return 0;
     st = store_stmt(s, SQ_TOKEN_PRUNE,
@@ -43,7 +63,7 @@ static int put(store *s, const uint8_t hash[32], const char *id, const char *org
     return store_step_done_as(s, st, "prune device tokens", err);
 }
 
-int store_token_new(store *s, const char *org, const char *keyid, int64_t now_ms,
+int store_token_new(store *s, const char *org, const char *keyid, int64_t asked_ms, int64_t now_ms,
                     char token[STORE_TOKEN_MAX], char id[STORE_TOKEN_ID_LEN + 1], cm_error *err)
 {
     uint8_t raw[32], hash[32];
@@ -58,7 +78,12 @@ int store_token_new(store *s, const char *org, const char *keyid, int64_t now_ms
     memcpy(id, hex, STORE_TOKEN_ID_LEN);
     id[STORE_TOKEN_ID_LEN] = '\0';
     if (store_begin(s, err)) return -1;
-    if (put(s, hash, id, org, keyid, now_ms, err) || store_commit(s, err)) {
+    int used = keyid ? asked_before(s, keyid, asked_ms, err) : 0;
+    if (used) {
+        store_rollback(s);
+        return used;
+    }
+    if (put(s, hash, id, org, keyid, asked_ms, now_ms, err) || store_commit(s, err)) {
         store_rollback(s);
         return -1;
     }

@@ -30,8 +30,19 @@ PATH = "/v1/device/token"
 TOKENS_PER_KEY = 4  # STORE_DEVICE_TOKENS
 
 
+_last_ms = [0]
+
+
+def now_ms_rfc3339():
+    """Now, RFC 3339 UTC with milliseconds, later than any time it gave
+    before: a key's requests are answered once each, in time order."""
+    ms = max(int(time.time() * 1000), _last_ms[0] + 1)
+    _last_ms[0] = ms
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
 def request_payload(org, keyid, t=None, extra=None, drop=()):
-    p = {"v": 1, "org": org, "keyid": keyid, "time": t or ct.rfc3339()}
+    p = {"v": 1, "org": org, "keyid": keyid, "time": t or now_ms_rfc3339()}
     for k in drop:
         del p[k]
     p.update(extra or {})
@@ -167,6 +178,24 @@ class Enrolment(ct.LogTestCase):
         self.assertError(r, 401, "unauthorized", "")
         self.assertEqual(L.get("/v1/orgs", token=issued[-1]["token"]).status, 200)
 
+    def test_a_request_is_answered_once(self):
+        """A request seen on the wire cannot be sent again for a token of
+        its own, nor can an older one: bad_request on time, nothing issued."""
+        L = self.log
+        device = L.add_key("relief", signer=self.admin)
+        first = token_request(device, "relief")
+        r = ask(L, first)
+        self.assertEqual(r.status, 200, r)
+        older = token_request(device, "relief", t=ct.rfc3339(time.time() - 60))
+        before = tokens(L)
+        for body in (first, older):
+            r = ask(L, body)
+            self.assertError(r, 400, "bad_request", "time")
+            self.assertIn("used once", r.error["message"])
+            self.assertEqual(tokens(L), before)
+        # a new request, signed now, is answered
+        self.assertEqual(ask(L, token_request(device, "relief")).status, 200)
+
     def test_suspended_org(self):
         L = self.log
         device = L.admit("paused", ["humanitarian"])[0]
@@ -268,15 +297,17 @@ class Upgrade(unittest.TestCase):
         self.addCleanup(L.close)
         device = ct.Key()
         db = sqlite3.connect(L.db)
-        # back to version 2: no device tokens (3), no names by language (4)
+        # back to version 2: no device tokens (3), no names by language (4),
+        # no request times (5)
         db.executescript("DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
+                         "ALTER TABLE tokens DROP COLUMN asked;"
                          "ALTER TABLE orgs DROP COLUMN names; ALTER TABLE places DROP COLUMN names;"
                          "UPDATE meta SET value = '2' WHERE key = 'schema';")
         db.close()
         L.start()
         db = sqlite3.connect(L.db)
         self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone(),
-                         ("4",))
+                         ("5",))
         db.close()
         # the operator's token of before still works, and a device gets one
         self.assertEqual(L.get("/v1/orgs").status, 200)

@@ -81,11 +81,13 @@ static void add_weapon(store *s, const char *id, const char *serial, int created
     free(sql);
 }
 
-/* Takes the store back to what version 2 made: tokens had no keyid, and
- * (as in version 3) orgs and places had no names. */
+/* Takes the store back to what version 2 made: tokens had no keyid (nor,
+ * as in version 4, the time of a device's request), and (as in version 3)
+ * orgs and places had no names. */
 static void make_version_2(store *s)
 {
     exec(s, "DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
+            "ALTER TABLE tokens DROP COLUMN asked;"
             "ALTER TABLE orgs DROP COLUMN names; ALTER TABLE places DROP COLUMN names;"
             "UPDATE meta SET value = '2' WHERE key = 'schema'");
 }
@@ -190,7 +192,8 @@ static void test_version_2_is_upgraded_with_its_tokens(void **state)
     /* a device token is bound to its key; the key keeps its newest ones */
     char token[STORE_TOKEN_MAX], id[STORE_DEVICE_TOKENS + 2][STORE_TOKEN_ID_LEN + 1];
     for (int i = 0; i < STORE_DEVICE_TOKENS + 2; i++)
-        assert_int_equal(store_token_new(s, "ops", "3bec125c913ed1b2", 10, token, id[i], &err), 0);
+        assert_int_equal(
+            store_token_new(s, "ops", "3bec125c913ed1b2", 1000 + i, 10, token, id[i], &err), 0);
     assert_int_equal(strncmp(token, "cmcc_", 5), 0);
     assert_int_equal(strlen(token), 48);
     uint8_t h[32];
@@ -202,6 +205,16 @@ static void test_version_2_is_upgraded_with_its_tokens(void **state)
     char *sql = xasprintf("SELECT count(*) FROM tokens WHERE id IN ('%s', '%s')", id[0], id[1]);
     assert_query(s, sql, "0"); /* the two oldest went */
     free(sql);
+    char other[STORE_TOKEN_MAX], oid[STORE_TOKEN_ID_LEN + 1];
+    /* a request is answered once: the same time again, or an older one, is
+     * refused and stores nothing; another key is not concerned */
+    assert_int_equal(store_token_new(s, "ops", "3bec125c913ed1b2", 1000 + STORE_DEVICE_TOKENS + 1,
+                                     11, other, oid, &err),
+                     1);
+    assert_int_equal(store_token_new(s, "ops", "3bec125c913ed1b2", 999, 11, other, oid, &err), 1);
+    assert_query(s, "SELECT count(*) FROM tokens WHERE created = 11", "0");
+    assert_int_equal(store_token_new(s, "ops", "0000000000000001", 999, 12, other, oid, &err), 0);
+    exec(s, "DELETE FROM tokens WHERE keyid = '0000000000000001'");
     assert_query(s, "SELECT count(*) FROM tokens WHERE keyid IS NULL", "1");
     store_close(s);
 }

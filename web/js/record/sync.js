@@ -21,7 +21,7 @@
  * failure (2 s to 5 min, with jitter) while anything waits. */
 
 import { get, put } from './db.js';
-import { tokenRequest, nowIso } from './sign.js';
+import { tokenRequest } from './sign.js';
 import * as outbox from './outbox.js';
 
 const BATCH = 200;
@@ -70,7 +70,9 @@ async function refuseWaiting(err) {
 
 async function ensureToken(dev) {
   if (dev.token) return dev;
-  const body = await tokenRequest(dev, dev.org, nowIso());
+  // to the millisecond: the server answers each of a key's requests once,
+  // in time order
+  const body = await tokenRequest(dev, dev.org, new Date().toISOString());
   const r = await post('/v1/device/token', body, { 'Content-Type': 'application/json' });
   if (r.status === 200 && r.json && r.json.token) {
     Object.assign(dev, { token: r.json.token, tokenId: r.json.id || null, state: 'enrolled', refusal: null });
@@ -152,8 +154,16 @@ async function sendWaiting(dev) {
   }
 }
 
-async function getJson(path, token) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, cache: 'no-cache' });
+/* A read with the device's token; a token the server no longer takes is
+ * dropped (a new one is asked for), a revoked key handled as when sending. */
+async function getJson(path, dev) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${dev.token}`, Accept: 'application/json' }, cache: 'no-cache' });
+  if (res.status === 401 || res.status === 403) {
+    let err = { code: `http_${res.status}`, message: '' };
+    try { err = (await res.json()).error || err; } catch { /* not JSON */ }
+    if (err.code === 'key_revoked') await revoked(dev, err);
+    if (res.status === 401) { await dropToken(dev); throw new Stop('token_lost', err); }
+  }
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
   return res.json();
 }
@@ -164,23 +174,22 @@ const OPEN = new Set(['declared', 'screened', 'entering', 'in_transit', 'in_cust
 async function refresh(dev, force = false) {
   const last = await get('cache', 'orgs');
   if (!force && last && Date.now() - last.at < REFRESH_MS) return;
-  const tok = dev.token;
   const [orgs, places, movements] = await Promise.all([
-    getJson('/v1/orgs', tok), getJson('/v1/places', tok), getJson('/v1/movements', tok)]);
+    getJson('/v1/orgs', dev), getJson('/v1/places', dev), getJson('/v1/movements', dev)]);
   const me = (orgs.orgs || []).find((o) => o.org === dev.org);
   const roles = new Set(me ? me.roles : []);
   const lists = [];
-  if (roles.has('humanitarian') || roles.has('transporter')) lists.push(getJson(`/v1/consignments?org=${encodeURIComponent(dev.org)}`, tok));
+  if (roles.has('humanitarian') || roles.has('transporter')) lists.push(getJson(`/v1/consignments?org=${encodeURIComponent(dev.org)}`, dev));
   if (roles.has('inspector')) {
-    for (const st of ['declared', 'screened', 'entering']) lists.push(getJson(`/v1/consignments?status=${st}`, tok));
+    for (const st of ['declared', 'screened', 'entering']) lists.push(getJson(`/v1/consignments?status=${st}`, dev));
   }
   const seen = new Map();
   for (const l of await Promise.all(lists)) for (const c of l.consignments || []) if (OPEN.has(c.status)) seen.set(c.consignment, c);
   const details = [];
   for (const id of Array.from(seen.keys()).slice(0, 300)) {
-    details.push(await getJson(`/v1/consignments/${encodeURIComponent(id)}`, tok));
+    details.push(await getJson(`/v1/consignments/${encodeURIComponent(id)}`, dev));
   }
-  const weapons = roles.has('verifier') ? (await getJson('/v1/weapons', tok)).weapons || [] : [];
+  const weapons = roles.has('verifier') ? (await getJson('/v1/weapons', dev)).weapons || [] : [];
   const at = Date.now();
   await Promise.all([
     put('cache', { name: 'orgs', data: orgs.orgs || [], at }),
@@ -207,6 +216,7 @@ async function syncLocked({ refreshChoices }) {
   try {
     await refresh(dev, refreshChoices);
   } catch (e) {
+    if (e instanceof Stop) throw e;
     if (sent === 0) throw new Stop('offline', { message: String(e.message || e) });
   }
   return sent;

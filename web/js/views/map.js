@@ -351,7 +351,8 @@ export default async function map(ctx) {
       if (p.status === 'closed') kids.push(s('path', { d: 'M3,3L15,15M15,3L3,15', stroke: '#dc2626', 'stroke-width': 2.5 }));
       const m = L.marker(swap(f.geometry.coordinates), { keyboard: false, icon: pointIcon(`place place-${p.kind}`, 18, kids) });
       if (p.kind === 'crossing') {
-        m.bindTooltip(nameOf(p, p.place).replace(/ crossing$/i, ''), { permanent: true, direction: 'right', className: 'place-label', offset: [8, 0] });
+        // a node, never a string: Leaflet sets a string as HTML
+        m.bindTooltip(h('span', { dir: 'auto' }, nameOf(p, p.place).replace(/ crossing$/i, '')), { permanent: true, direction: 'right', className: 'place-label', offset: [8, 0] });
       }
       add('places', f, m, `${label('place_kind', p.kind)}: ${nameOf(p, p.place)}`);
     }

@@ -364,7 +364,22 @@ function formCard(form, ctx, dev, onSaved) {
       h('button', { type: 'submit', class: 'big primary' }, t('record.sign')));
     replace(card, el);
   };
+  let busy = false;
   async function submit(el) {
+    // one signature per form: a second tap while the first is signed and
+    // kept would record the event twice, under another id
+    if (busy) return;
+    busy = true;
+    const button = el.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      await sign(el);
+    } finally {
+      busy = false;
+      button.disabled = false;
+    }
+  }
+  async function sign(el) {
     // checked against the choices and outbox as they are now: a sync may
     // have brought new ones since the form was drawn
     Object.assign(ctx, await formContext(dev));
