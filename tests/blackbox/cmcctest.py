@@ -28,6 +28,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -901,6 +902,32 @@ def check_clean_exit(status, out, err):
     for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
         if bad in err:
             raise AssertionError("cmcc serve reported: %s" % err)
+
+
+def raw_exchange(port, data, timeout=20):
+    """Sends data, bytes written as given, on a fresh connection to port
+    and reads until the server closes it: (status, head text, body bytes).
+    For requests no HTTP client would send (any byte in a target, oversized
+    heads); a reset while sending or reading ends what was read."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        got = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), head.decode(errors="replace"), body
 
 
 def stop_clean(log):

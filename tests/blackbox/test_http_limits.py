@@ -7,7 +7,6 @@ HTTP library refuses itself ("Errors libmicrohttpd answers itself") get the
 status documented there, and the server keeps serving after each.
 """
 import os
-import socket
 import sys
 import unittest
 
@@ -17,25 +16,7 @@ import cmcctest as ct  # noqa: E402
 
 def raw(port, data):
     """Sends data on a fresh connection: (status, head text, body bytes)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        got = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            got += chunk
-    finally:
-        s.close()
-    head, _, body = got.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), head.decode(errors="replace"), body
+    return ct.raw_exchange(port, data)
 
 
 def get(target=b"/healthz", headers=b""):

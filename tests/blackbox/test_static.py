@@ -20,7 +20,6 @@
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import unittest
@@ -39,19 +38,9 @@ MANIFEST = b'{"name":"CMCC","start_url":"/","display":"standalone"}\n'
 def raw_get(port, target: bytes):
     """GET target written as given (any byte) on a fresh connection:
     (status, body)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    try:
-        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
+    status, _, body = ct.raw_exchange(
+        port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    return status, body
 
 
 class DebianLibrary(ct.LogTestCase):

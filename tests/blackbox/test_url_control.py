@@ -7,7 +7,6 @@ Each answer is the protocol's JSON, without `field`, and a POST so refused
 appends nothing.
 """
 import os
-import socket
 import sys
 import unittest
 
@@ -18,21 +17,10 @@ import cmcctest as ct  # noqa: E402
 def raw(port, method, target: bytes, body=b"", token=None):
     """One request with the target written byte for byte: (status, headers
     text, body)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    try:
-        auth = b"Authorization: Bearer %s\r\n" % token.encode() if token else b""
-        s.sendall(method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
-                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), head.decode(errors="replace"), rest
+    auth = b"Authorization: Bearer %s\r\n" % token.encode() if token else b""
+    return ct.raw_exchange(port, method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                           auth + b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) +
+                           body)
 
 
 class ControlBytesInPath(unittest.TestCase):
