@@ -1,7 +1,8 @@
 // bench/record.mjs: how fast the Record page (#/record) signs, stores and
 // sends events, in Debian's chromium (headless, driven by playwright-core)
 // against the real `cmcc serve` on 127.0.0.1. Run by bench/record.sh, which
-// finds playwright-core (NODE_PATH) and cmcc (CMCC_BIN).
+// finds playwright-core (NODE_PATH) and cmcc (CMCC_BIN); `cmcc serve` is
+// started by tests/browser/harness.mjs's serveLog, as the browser tests start it.
 //
 // Set-up: a copy of the demo log (`cmcc demo DIR --build-only`) served with
 // this tree's web/; the page makes its device key for coastal-relief, the
@@ -38,11 +39,12 @@
 // server stopped and the browser closed. Exit status 1 if any check fails.
 
 import { createRequire } from 'node:module';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveLog } from '../tests/browser/harness.mjs';
 
 const { chromium } = createRequire(import.meta.url)('playwright-core');
 
@@ -67,37 +69,10 @@ const say = (s) => process.stderr.write(`${s}\n`);
 
 /* ---- the server ---- */
 
-function serve(dir) {
-  const proc = spawn(CMCC, ['serve', dir, '--listen', '127.0.0.1:0', '--web', join(root, 'web')],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`cmcc serve did not start: ${out}`)), 20000);
-    const look = (d) => {
-      out += d;
-      const m = out.match(/ at (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      proc.stdout.off('data', look);
-      proc.stderr.off('data', look);
-      proc.stdout.resume();
-      proc.stderr.resume();
-      ok({ proc, url: m[1] });
-    };
-    proc.stdout.on('data', look);
-    proc.stderr.on('data', look);
-    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`cmcc serve exited ${code}: ${out}`)); });
-  });
-}
-
 async function stopServer() {
-  const p = server && server.proc;
+  const srv = server;
   server = null;
-  if (!p || p.exitCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await done;
+  if (srv) await srv.stop();
 }
 
 async function logSize() {
@@ -325,7 +300,7 @@ async function main() {
   work = mkdtempSync(join(process.env.TMPDIR || tmpdir(), 'cmcc-bench-record-'));
   const dir = join(work, 'demo');
   cmcc(['demo', dir, '--build-only']);
-  server = await serve(dir);
+  server = await serveLog(CMCC, dir, { args: ['--web', join(root, 'web')] });
   console.log(machine());
   console.log(`server:   ${server.url} (cmcc serve, pid ${server.proc.pid}), the demo log\n`);
 

@@ -19,12 +19,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, openView } from './harness.mjs';
+import { launch, openView, serveLog, makeKey, waitDeviceState } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -33,7 +33,7 @@ const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
 const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 const COORD = 'cmcc-cell';
 let work;
-let proc;
+let served;
 let url;
 let token;
 const problems = [];
@@ -48,55 +48,19 @@ async function api(path) {
   return res.json();
 }
 
-async function until(what, check, timeout = 30000, every = 500) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'cmcc-alerts-'));
   const dir = join(work, 'demo');
   execFileSync(CMCC, ['demo', dir, '--build-only'], { stdio: 'pipe' });
   token = readFileSync(join(dir, 'demo-token.txt'), 'utf8').trim();
-  proc = spawn(CMCC, ['serve', dir, '--listen', '127.0.0.1:0', '--web', webDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cmcc serve did not start: ${out}`)), 20000);
-    const look = (d) => {
-      out += d;
-      const m = out.match(/ at (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    };
-    proc.stdout.on('data', look);
-    proc.stderr.on('data', look);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`cmcc serve exited ${code}: ${out}`)); });
-  });
-  proc.removeAllListeners('exit');
+  served = await serveLog(CMCC, dir, { args: ['--web', webDir] });
+  url = served.url;
 });
 
 after(async () => {
-  if (proc && proc.exitCode === null) {
-    const done = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await done;
-  }
+  if (served) await served.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
-
-/** Makes the Record device's key for org on page; resolves with its public key. */
-async function makeKey(page, org) {
-  await page.fill('#rec-org', org);
-  await page.click('[data-form="setup"] button[type=submit]');
-  await page.waitForSelector('[data-key-code]');
-  const code = await page.getAttribute('[data-key-code]', 'data-key-code');
-  const m = code.match(/^cmcc:key:([^:]+):(.+)$/);
-  assert.ok(m, `key code ${code}`);
-  return m[2];
-}
 
 test('an alert acknowledged in one browser context appears in another', async () => {
   const dir = join(work, 'demo');
@@ -112,12 +76,7 @@ test('an alert acknowledged in one browser context appears in another', async ()
     cmcc(['new', 'key.add', '--org', COORD, '--key', join(dir, 'coordinator.pem'), '--body-org', COORD,
       '--public-key', pub, '--out', enrol]);
     cmcc(['submit', '--server', url, '--token', token, enrol]);
-    await pa.waitForFunction(() => {
-      const el = document.querySelector('[data-device-state]');
-      if (el && el.dataset.deviceState === 'enrolled') return true;
-      document.querySelector('[data-action="check-enrolment"], [data-action="sync"]')?.click();
-      return false;
-    }, null, { timeout: 30000, polling: 1000 });
+    await waitDeviceState(pa, 'enrolled');
 
     // the alerts page in A: buttons, signed by the device
     await pa.evaluate(() => { location.hash = '#/alerts'; });

@@ -26,8 +26,8 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { launch, openView } from './harness.mjs';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { launch, openView, serveLog } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -69,25 +69,6 @@ async function noMissingStrings(page, where) {
   assert.equal(missing, null, `${where}: strings missing from the language file: ${missing}`);
 }
 
-/** `cmcc serve DIR` on a free port with this tree's web/: {proc, url}. */
-async function serve(dir) {
-  const proc = spawn(BIN, ['serve', dir, '--listen', '127.0.0.1:0', '--web', webDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cmcc serve did not start: ${out}`)), 20000);
-    const look = (d) => {
-      out += d;
-      const m = out.match(/ at (https?:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    };
-    proc.stdout.on('data', look);
-    proc.stderr.on('data', look);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`cmcc serve exited ${code}: ${out}`)); });
-  });
-  proc.removeAllListeners('exit');
-  return { proc, url };
-}
-
 /** RFC 4180: rows of fields, quoted fields with "" and line breaks inside. */
 function parseCsv(text) {
   const rows = [];
@@ -123,16 +104,12 @@ before(async () => {
   execFileSync(BIN, ['init', dir, '--origin', 'empty.cmcc.example/log', '--org', 'cell', '--name', 'Coordination cell'], { stdio: 'pipe' });
   writeFileSync(join(dir, 'cmcc.conf'), `map.tiles = ${TILES}\nmap.attribution = ${ATTRIBUTION}\n`);
   const token = execFileSync(BIN, ['token', 'create', dir, '--org', 'cell'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
-  own = { ...(await serve(dir)), token, dir };
+  own = { ...(await serveLog(BIN, dir, { args: ['--web', webDir] })), token, dir };
 });
 
 after(async () => {
   if (context) await context.close();
-  if (own && own.proc.exitCode === null) {
-    const done = new Promise((r) => own.proc.once('exit', r));
-    own.proc.kill('SIGTERM');
-    await done;
-  }
+  if (own) await own.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -1,8 +1,10 @@
 // harness.mjs: what the browser tests share: Debian's chromium launched
-// headless with a profile of its own (playwright-core), and a tab opened at
-// one of the app's hash routes with its language and read token set before
-// any of the page's scripts runs, its console errors collected.
+// headless with a profile of its own (playwright-core); a tab opened at one
+// of the app's hash routes with its language and read token set before any
+// of the page's scripts runs, its console errors collected; `cmcc serve`
+// started on a free port; the Record page's device made and waited for.
 
+import { spawn } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 /** Chromium's flags here: no sandbox (root), no GPU, and no traffic of its own. */
@@ -46,4 +48,72 @@ export async function openView(context, base, route, {
   await page.goto(new URL(`#${route}`, base).href);
   if (wait) await page.waitForSelector(`main[data-state="${wait}"]`, { timeout: 15000 });
   return page;
+}
+
+/**
+ * `BIN serve DIR --listen LISTEN [args...]` started and waited for: its
+ * start line says where it listens. Resolves {proc, url, port, stop};
+ * stop(signal = 'SIGTERM') resolves once the process has exited. Its
+ * output is read and dropped, so that a full pipe never stops it.
+ */
+export function serveLog(bin, dir, { listen = '127.0.0.1:0', args = [] } = {}) {
+  const proc = spawn(bin, ['serve', dir, '--listen', listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`cmcc serve did not start: ${out}`)), 20000);
+    const look = (d) => {
+      out += d;
+      const m = out.match(/ at (https?:\/\/127\.0\.0\.1:(\d+)\/)/);
+      if (!m) return;
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      proc.stdout.off('data', look);
+      proc.stderr.off('data', look);
+      proc.stdout.resume();
+      proc.stderr.resume();
+      const stop = async (signal = 'SIGTERM') => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        const done = new Promise((r) => proc.once('exit', r));
+        proc.kill(signal);
+        await done;
+      };
+      ok({ proc, url: m[1], port: Number(m[2]), stop });
+    };
+    proc.stdout.on('data', look);
+    proc.stderr.on('data', look);
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`cmcc serve exited ${code}: ${out}`)); });
+  });
+}
+
+/* ---- the Record page's device ---- */
+
+/** Makes the Record page's device key for org; resolves with its public key (base64). */
+export async function makeKey(page, org) {
+  await page.fill('#rec-org', org);
+  await page.click('[data-form="setup"] button[type=submit]');
+  await page.waitForSelector('[data-key-code]');
+  const code = await page.getAttribute('[data-key-code]', 'data-key-code');
+  const m = code.match(/^cmcc:key:([^:]+):(.+)$/);
+  if (!m || m[1] !== org) throw new Error(`key code ${code} is not one of ${org}`);
+  return m[2];
+}
+
+/** Waits until the Record page says its device is in state, asking the server again each second. */
+export async function waitDeviceState(page, state, timeout = 30000) {
+  await page.waitForFunction((s) => {
+    const el = document.querySelector('[data-device-state]');
+    if (el && el.dataset.deviceState === s) return true;
+    document.querySelector('[data-action="check-enrolment"], [data-action="sync"]')?.click();
+    return false;
+  }, state, { timeout, polling: 1000 });
+}
+
+/** Polls check() (async, on the test's side) until it is true; fails after timeout ms. */
+export async function until(what, check, timeout = 30000, every = 500) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
 }

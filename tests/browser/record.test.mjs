@@ -25,13 +25,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, cpSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { launch } from './harness.mjs';
+import { launch, serveLog, makeKey, waitDeviceState, until } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -78,33 +78,19 @@ class Server {
   }
 
   async start() {
-    const args = ['serve', this.dir, '--listen', `127.0.0.1:${this.port}`, '--web', webDir];
+    const args = ['--web', webDir];
     if (this.tls) args.push('--tls-cert', ca.serverCert, '--tls-key', ca.serverKey);
-    const proc = spawn(CMCC, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = proc;
-    let out = '';
-    const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cmcc serve did not start: ${out}`)), 20000);
-      const look = (d) => {
-        out += d;
-        const m = out.match(/ at (https?:\/\/127\.0\.0\.1:(\d+)\/)/);
-        if (m) { clearTimeout(timer); this.port = Number(m[2]); resolve(m[1]); }
-      };
-      proc.stdout.on('data', look);
-      proc.stderr.on('data', look);
-      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`cmcc serve exited ${code}: ${out}`)); });
-    });
-    proc.removeAllListeners('exit');
-    this.url = url;
-    return url;
+    this.served = await serveLog(CMCC, this.dir, { listen: `127.0.0.1:${this.port}`, args });
+    this.proc = this.served.proc;
+    this.port = this.served.port;
+    this.url = this.served.url;
+    return this.url;
   }
 
   async stop(signal = 'SIGTERM') {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const done = new Promise((r) => p.once('exit', r));
-    p.kill(signal);
-    await done;
+    if (!this.served) return;
+    await this.served.stop(signal);
+    this.served = null;
     this.proc = null;
   }
 
@@ -192,26 +178,7 @@ class Device {
   dispose() { rmSync(this.profile, { recursive: true, force: true }); }
 }
 
-/** Makes the device's key for org; resolves with its key code's public key. */
-async function makeKey(page, org) {
-  await page.fill('#rec-org', org);
-  await page.click('[data-form="setup"] button[type=submit]');
-  await page.waitForSelector('[data-key-code]');
-  const code = await page.getAttribute('[data-key-code]', 'data-key-code');
-  const m = code.match(/^cmcc:key:([^:]+):(.+)$/);
-  assert.ok(m, `key code ${code}`);
-  assert.equal(m[1], org);
-  return m[2];
-}
 
-async function waitDeviceState(page, state, timeout = 30000) {
-  await page.waitForFunction((s) => {
-    const el = document.querySelector('[data-device-state]');
-    if (el && el.dataset.deviceState === s) return true;
-    document.querySelector('[data-action="check-enrolment"], [data-action="sync"]')?.click();
-    return false;
-  }, state, { timeout, polling: 1000 });
-}
 
 /**
  * Runs fn({srv, url, pages, devices}) against a fresh served copy of the
@@ -272,15 +239,6 @@ async function outboxStates(page) {
   });
 }
 
-/** Polls check() (node side, async) until it is true, or fails after timeout ms. */
-async function until(what, check, timeout = 30000, every = 500) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
 
 async function waitAllAccepted(page, n, timeout = 60000) {
   let last = [];
