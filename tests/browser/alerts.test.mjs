@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, openView, serveLog, makeKey, waitDeviceState } from './harness.mjs';
+import { launch, openView, serveLog, makeKey, waitDeviceState, apiGet } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -42,11 +42,7 @@ function cmcc(args) {
   return execFileSync(CMCC, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-async function api(path) {
-  const res = await fetch(new URL(path, url), { headers: { Authorization: `Bearer ${token}` } });
-  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status}`);
-  return res.json();
-}
+const api = (path) => apiGet(url, path, { token });
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'cmcc-alerts-'));

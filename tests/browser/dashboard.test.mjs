@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { launch, openView } from './harness.mjs';
+import { launch, openView, apiGet, ready, noMissingStrings, shot as harnessShot } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = join(here, '..', '..', 'web');
@@ -32,13 +32,10 @@ const problems = []; // console errors and uncaught exceptions, from every page
 
 /* ---- helpers ---- */
 
-async function api(path, { auth = true, as = 'json' } = {}) {
-  const res = await fetch(new URL(path, BASE), { headers: auth ? { Authorization: `Bearer ${TOKEN}` } : {} });
-  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status}`);
-  return as === 'text' ? res.text() : res.json();
-}
+const api = (path, { auth = true, as = 'json' } = {}) => apiGet(BASE, path, { token: auth ? TOKEN : '', as });
 
 /** A new tab at route (hash path), with the language and token set before any script runs. */
+const shot = (page, name, opts) => harnessShot(page, SHOTS, name, opts);
 const open = (route, opts = {}) => openView(context, BASE, route, { token: TOKEN, ...opts, problems });
 
 /** A new tab with English set and no token, for tests that intercept requests first. */
@@ -52,14 +49,6 @@ async function rawPage({ token = '' } = {}) {
     }
   }, [token]);
   return page;
-}
-
-async function ready(page, state = 'ready') {
-  await page.waitForSelector(`main[data-state="${state}"]`, { timeout: 15000 });
-}
-
-async function shot(page, name, { full = true } = {}) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: full });
 }
 
 /** Every [data-figure] in scope: {key: {value (number), text}}. */
@@ -76,11 +65,6 @@ async function expectFigure(page, figs, key, value) {
   assert.equal(figs[key].value, value, `figure ${key}: the page has ${figs[key].value}, the API ${value}`);
   const want = await page.evaluate((v) => new Intl.NumberFormat(document.documentElement.lang === 'ar' ? 'ar' : 'en-GB').format(v), value);
   assert.equal(figs[key].text, want, `figure ${key} is written ${want}`);
-}
-
-async function noMissingStrings(page, where) {
-  const missing = await page.evaluate(() => document.body.innerText.match(/⟦[^⟧]+⟧/g));
-  assert.equal(missing, null, `${where}: strings missing from the language file: ${missing}`);
 }
 
 async function verifyStates(page) {

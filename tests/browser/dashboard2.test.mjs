@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
-import { launch, openView } from './harness.mjs';
+import { launch, openView, apiGet, ready, noMissingStrings, shot as harnessShot } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -30,26 +30,10 @@ let context;
 let profile;
 const problems = []; // console errors and uncaught exceptions, from every page
 
-async function api(path, { auth = true, as = 'json', base = BASE } = {}) {
-  const res = await fetch(new URL(path, base), { headers: auth ? { Authorization: `Bearer ${TOKEN}` } : {} });
-  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status}`);
-  return as === 'text' ? res.text() : res.json();
-}
+const api = (path, { auth = true, as = 'json', base = BASE } = {}) => apiGet(base, path, { token: auth ? TOKEN : '', as });
 
+const shot = (page, name, opts) => harnessShot(page, SHOTS, name, opts);
 const open = (route, opts = {}) => openView(context, BASE, route, { token: TOKEN, ...opts, problems });
-
-async function ready(page, state = 'ready') {
-  await page.waitForSelector(`main[data-state="${state}"]`, { timeout: 15000 });
-}
-
-async function shot(page, name, { full = true } = {}) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: full });
-}
-
-async function noMissingStrings(page, where) {
-  const missing = await page.evaluate(() => document.body.innerText.match(/⟦[^⟧]+⟧/g));
-  assert.equal(missing, null, `${where}: strings missing from the language file: ${missing}`);
-}
 
 /** The cells of a table's rows: [{row: rowAttr, col: value}] for data-value cells. */
 async function tableRows(page, sel, attr) {

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { launch, openView, serveLog } from './harness.mjs';
+import { launch, openView, serveLog, apiGet, ready, noMissingStrings, shot as harnessShot } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -48,26 +48,10 @@ let work;
 let own; // {proc, url, token, dir}: the empty log served here
 const problems = []; // console errors and uncaught exceptions, from every page
 
-async function api(path, { auth = true, as = 'json', base = BASE, token = TOKEN } = {}) {
-  const res = await fetch(new URL(path, base), { headers: auth ? { Authorization: `Bearer ${token}` } : {} });
-  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status}`);
-  return as === 'text' ? res.text() : res.json();
-}
+const api = (path, { auth = true, as = 'json', base = BASE, token = TOKEN } = {}) => apiGet(base, path, { token: auth ? token : '', as });
 
+const shot = (page, name, opts) => harnessShot(page, SHOTS, name, opts);
 const open = (route, opts = {}) => openView(opts.ctx || context, opts.base || BASE, route, { token: TOKEN, ...opts, problems });
-
-async function ready(page, state = 'ready') {
-  await page.waitForSelector(`main[data-state="${state}"]`, { timeout: 15000 });
-}
-
-async function shot(page, name, { full = true } = {}) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: full });
-}
-
-async function noMissingStrings(page, where) {
-  const missing = await page.evaluate(() => document.body.innerText.match(/⟦[^⟧]+⟧/g));
-  assert.equal(missing, null, `${where}: strings missing from the language file: ${missing}`);
-}
 
 /** RFC 4180: rows of fields, quoted fields with "" and line breaks inside. */
 function parseCsv(text) {

@@ -117,3 +117,31 @@ export async function until(what, check, timeout = 30000, every = 500) {
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/* ---- reading the server, checking a page ---- */
+
+/**
+ * GET base+path with the read token (none when empty): the answer as JSON,
+ * or text with as: 'text'; anything but 200 throws, naming the path.
+ */
+export async function apiGet(base, path, { token = '', as = 'json' } = {}) {
+  const res = await fetch(new URL(path, base), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return as === 'text' ? res.text() : res.json();
+}
+
+/** Waits until the view's main says state. */
+export async function ready(page, state = 'ready') {
+  await page.waitForSelector(`main[data-state="${state}"]`, { timeout: 15000 });
+}
+
+/** A full-page (or not) screenshot named name.png in dir. */
+export async function shot(page, dir, name, { full = true } = {}) {
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: full });
+}
+
+/** Throws when the page shows a string missing from its language file (⟦key⟧). */
+export async function noMissingStrings(page, where) {
+  const missing = await page.evaluate(() => document.body.innerText.match(/⟦[^⟧]+⟧/g));
+  if (missing) throw new Error(`${where}: strings missing from the language file: ${missing}`);
+}

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, openView } from './harness.mjs';
+import { launch, openView, apiGet } from './harness.mjs';
 
 const BASE = process.env.CMCC_URL || 'http://127.0.0.1:8080/';
 const TOKEN = process.env.CMCC_TOKEN || '';
@@ -29,11 +29,7 @@ let profile;
 let work;
 const problems = [];
 
-async function api(path) {
-  const res = await fetch(new URL(path, BASE), { headers: { Authorization: `Bearer ${TOKEN}` } });
-  assert.equal(res.status, 200, `GET ${path}: HTTP ${res.status}`);
-  return res.json();
-}
+const api = (path) => apiGet(BASE, path, { token: TOKEN });
 
 /** A new tab at route, language and token set before any script runs; waits for the view. */
 const open = (route, { before: prepare, ...opts } = {}) =>
