@@ -169,6 +169,9 @@ async function getJson(path, dev) {
 }
 
 const OPEN = new Set(['declared', 'screened', 'entering', 'in_transit', 'in_custody']);
+/* the fields a consignment's list summary and its full answer share: when
+ * none moved, the copy kept is still the consignment's */
+const SUMMARY = ['status', 'declared', 'approved', 'entered', 'held', 'pending', 'distributed', 'lost', 'unaccounted'];
 
 /* The choices the forms offer, read with the device's token. */
 async function refresh(dev, force = false) {
@@ -185,9 +188,14 @@ async function refresh(dev, force = false) {
   }
   const seen = new Map();
   for (const l of await Promise.all(lists)) for (const c of l.consignments || []) if (OPEN.has(c.status)) seen.set(c.consignment, c);
+  // a consignment is read again only when its summary moved since the copy
+  // kept (a phone on a bad link pays for every request)
+  const kept = new Map(((await get('cache', 'consignments'))?.data || []).map((c) => [c.consignment, c]));
   const details = [];
-  for (const id of Array.from(seen.keys()).slice(0, 300)) {
-    details.push(await getJson(`/v1/consignments/${encodeURIComponent(id)}`, dev));
+  for (const [id, sum] of Array.from(seen).slice(0, 300)) {
+    const old = kept.get(id);
+    const same = old && SUMMARY.every((k) => old[k] === sum[k]);
+    details.push(same ? old : await getJson(`/v1/consignments/${encodeURIComponent(id)}`, dev));
   }
   const weapons = roles.has('verifier') ? (await getJson('/v1/weapons', dev)).weapons || [] : [];
   const at = Date.now();
