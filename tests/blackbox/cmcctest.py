@@ -904,6 +904,19 @@ def check_clean_exit(status, out, err):
             raise AssertionError("cmcc serve reported: %s" % err)
 
 
+def map_strings(v, fn):
+    """v (a case's JSON value) with every string s in it, at any depth of
+    lists and objects, replaced by fn(s), which may be any value: the one
+    walker the test cases' placeholders are expanded with."""
+    if isinstance(v, str):
+        return fn(v)
+    if isinstance(v, list):
+        return [map_strings(x, fn) for x in v]
+    if isinstance(v, dict):
+        return {k: map_strings(x, fn) for k, x in v.items()}
+    return v
+
+
 def raw_exchange(port, data, timeout=20):
     """Sends data, bytes written as given, on a fresh connection to port
     and reads until the server closes it: (status, head text, body bytes).

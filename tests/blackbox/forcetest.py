@@ -151,19 +151,13 @@ PLACEHOLDER = re.compile(r"\$(ID|H\(([+-]?\d+)\)|REPEAT\((.),(\d+)\))")
 
 
 def substitute(v, fresh, now):
-    if isinstance(v, str):
-        def one(m):
-            if m.group(1) == "ID":
-                return fresh
-            if m.group(2) is not None:
-                return ct.hours(int(m.group(2)), now)
-            return m.group(3) * int(m.group(4))
-        return PLACEHOLDER.sub(one, v)
-    if isinstance(v, list):
-        return [substitute(x, fresh, now) for x in v]
-    if isinstance(v, dict):
-        return {k: substitute(x, fresh, now) for k, x in v.items()}
-    return v
+    def one(m):
+        if m.group(1) == "ID":
+            return fresh
+        if m.group(2) is not None:
+            return ct.hours(int(m.group(2)), now)
+        return m.group(3) * int(m.group(4))
+    return ct.map_strings(v, lambda s: PLACEHOLDER.sub(one, s))
 
 
 class CaseMixin:

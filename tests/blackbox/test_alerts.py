@@ -101,11 +101,7 @@ PLACEHOLDER = re.compile(r"\$REPEAT\((.),(\d+)\)")
 
 
 def substitute(v):
-    if isinstance(v, str):
-        return PLACEHOLDER.sub(lambda m: m.group(1) * int(m.group(2)), v)
-    if isinstance(v, dict):
-        return {k: substitute(x) for k, x in v.items()}
-    return v
+    return ct.map_strings(v, lambda s: PLACEHOLDER.sub(lambda m: m.group(1) * int(m.group(2)), s))
 
 
 class AlertCases(ct.LogTestCase):

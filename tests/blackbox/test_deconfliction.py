@@ -109,28 +109,24 @@ PLACEHOLDER = re.compile(r"\$(ID|H\(([+-]?\d+)\)|POLY\((\d+)\)|ROUTE\((\d+)\)|RE
 def substitute(v, fresh, now):
     """The case's value with its placeholders replaced. A placeholder that is
     the whole string may become a list ($POLY, $ROUTE)."""
-    if isinstance(v, str):
-        m = PLACEHOLDER.fullmatch(v)
+    def one(m):
+        if m.group(1) == "ID":
+            return fresh
+        if m.group(2):
+            return ct.hours(int(m.group(2)), now)
+        if m.group(5):
+            return m.group(5) * int(m.group(6))
+        raise ValueError("placeholder %s cannot stand inside a string" % m.group(0))
+
+    def string(s):
+        m = PLACEHOLDER.fullmatch(s)
         if m and m.group(3):
             return ct.circle(31.0, 34.0, 0.2, int(m.group(3)))
         if m and m.group(4):
             n = int(m.group(4))
             return [[round(31.0 + i * 0.0005, 6), round(34.0 + i * 0.0005, 6)] for i in range(n)]
-
-        def one(m):
-            if m.group(1) == "ID":
-                return fresh
-            if m.group(2):
-                return ct.hours(int(m.group(2)), now)
-            if m.group(5):
-                return m.group(5) * int(m.group(6))
-            raise ValueError("placeholder %s cannot stand inside a string" % m.group(0))
-        return PLACEHOLDER.sub(one, v)
-    if isinstance(v, list):
-        return [substitute(x, fresh, now) for x in v]
-    if isinstance(v, dict):
-        return {k: substitute(x, fresh, now) for k, x in v.items()}
-    return v
+        return PLACEHOLDER.sub(one, s)
+    return ct.map_strings(v, string)
 
 
 class DeconflictionCases(ct.LogTestCase):

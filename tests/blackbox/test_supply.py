@@ -130,17 +130,13 @@ LINES_RE = re.compile(r"^\$LINES\((\d+)\)$")
 
 
 def substitute(v, fresh):
-    if isinstance(v, str):
-        m = LINES_RE.match(v)
+    def one(s):
+        m = LINES_RE.match(s)
         if m:
             return [{"line": n, "item": "item", "category": "food", "quantity": 1, "unit": "bag"}
                     for n in range(1, int(m.group(1)) + 1)]
-        return v.replace("$ID", fresh)
-    if isinstance(v, list):
-        return [substitute(x, fresh) for x in v]
-    if isinstance(v, dict):
-        return {k: substitute(x, fresh) for k, x in v.items()}
-    return v
+        return s.replace("$ID", fresh)
+    return ct.map_strings(v, one)
 
 
 class SupplyCases(ct.LogTestCase):
