@@ -42,6 +42,8 @@ typedef struct {
 
 struct srv_authcache {
     pthread_mutex_t mu;
+    uint64_t clears; /* how many times it was cleared: an answer read from
+                        the store before a clear is not remembered after it */
     auth_slot slot[AUTH_SLOTS];
 };
 
@@ -64,6 +66,7 @@ void srv_authcache_clear(srv_authcache *c)
     if (!c) return;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < AUTH_SLOTS; i++) c->slot[i].until = 0;
+    c->clears++;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -73,9 +76,12 @@ typedef struct {
     int key_revoked;
 } standing;
 
-/* 1 with what was remembered of hash, 0 when nothing (or too old). */
-static int remembered(srv_authcache *c, const uint8_t *hash, char *org, standing *st)
+/* 1 with what was remembered of hash, 0 when nothing (or too old); OUT:
+ * *clears, the count of clears so far, to give back to remember(). */
+static int remembered(srv_authcache *c, const uint8_t *hash, char *org, standing *st,
+                      uint64_t *clears)
 {
+    *clears = 0;
     if (!c) return 0;
     auth_slot *sl = &c->slot[hash[0]];
     int found = 0;
@@ -86,15 +92,23 @@ static int remembered(srv_authcache *c, const uint8_t *hash, char *org, standing
         st->key_revoked = sl->key_revoked;
         found = 1;
     }
+    *clears = c->clears;
     pthread_mutex_unlock(&c->mu);
     return found;
 }
 
-static void remember(srv_authcache *c, const uint8_t *hash, const char *org, const standing *st)
+/* Remembers what the store said of hash, unless the cache was cleared since
+ * clears was read (a suspension or revocation made durable meanwhile). */
+static void remember(srv_authcache *c, const uint8_t *hash, const char *org, const standing *st,
+                     uint64_t clears)
 {
     if (!c) return;
     auth_slot *sl = &c->slot[hash[0]];
     pthread_mutex_lock(&c->mu);
+    if (c->clears != clears) {
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
     memcpy(sl->hash, hash, sizeof sl->hash);
     snprintf(sl->org, sizeof sl->org, "%s", org);
     sl->suspended = st->suspended;
@@ -106,7 +120,8 @@ static void remember(srv_authcache *c, const uint8_t *hash, const char *org, con
 /* Whom the token is for: 1 (org, st set), 0 unknown, -1 no store. */
 static int lookup(srv *s, const uint8_t *hash, char *org, standing *st)
 {
-    if (remembered(s->auth, hash, org, st)) return 1;
+    uint64_t clears;
+    if (remembered(s->auth, hash, org, st, &clears)) return 1;
     store *rd = srv_reader(s);
     cm_error err;
     char keyid[LOG_KEYID_LEN + 1];
@@ -125,7 +140,7 @@ static int lookup(srv *s, const uint8_t *hash, char *org, standing *st)
         if (r < 0) return -1;
         st->key_revoked = r == 0 || ks.revoked;
     }
-    remember(s->auth, hash, org, st);
+    remember(s->auth, hash, org, st, clears);
     return 1;
 }
 
