@@ -75,7 +75,7 @@ static int init(const char *dir, const char *name)
     cm_error err;
     int rc = write_new(p1, pem, 0600) || write_new(p2, namel, 0644) || write_new(p3, vk.data, 0644)
                  ? (cli_errorf("witness", "cannot write the witness's files in %s", dir), 1)
-             : witness_store_create(p4, &err) ? (cli_error("witness", &err), 1)
+             : store_witness_create(p4, &err) ? (cli_error("witness", &err), 1)
                                               : 0;
     sodium_memzero(pem, sizeof pem);
     log_key_free(&k);
@@ -87,6 +87,14 @@ static int init(const char *dir, const char *name)
     free(p4);
     free(namel);
     return rc;
+}
+
+/* One log witnessed, as `list` prints it: {"origin","vkey","size"}. */
+static int list_one(void *ctx, const char *origin, const char *vkey, uint64_t size)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:I}", "origin", origin, "vkey", vkey, "size",
+                                         (json_int_t)size));
+    return 0;
 }
 
 int cmd_witness(int argc, char **argv)
@@ -116,7 +124,7 @@ int cmd_witness(int argc, char **argv)
         return 0;
     }
     char *db = xasprintf("%s/witness.db", dir);
-    store *s = witness_store_open(db, &err);
+    store *s = store_witness_open(db, &err);
     free(db);
     if (!s) return cli_error("witness", &err), 1;
     int rc = 0;
@@ -125,19 +133,23 @@ int cmd_witness(int argc, char **argv)
         if (!vkey || note_verifier_parse(vkey, &v, &err) || v.type != NOTE_KEY_ED25519) {
             cli_errorf("witness", "give the log's Ed25519 note verifier key with --vkey");
             rc = 2;
-        } else if (witness_store_add_log(s, v.name, vkey, &err)) {
+        } else if (store_witness_add_log(s, v.name, vkey, &err)) {
             cli_error("witness", &err);
             rc = 1;
         } else {
             fprintf(stderr, "cmcc witness: now witnessing %s\n", v.name);
         }
     } else { /* LIST */
-        cm_buf out = CM_BUF_INIT;
-        if (witness_store_logs_json(s, &out, &err))
-            cli_error("witness", &err), rc = 1;
-        else
-            printf("%s\n", out.data);
-        buf_free(&out);
+        json_t *logs = json_array();
+        if (store_witness_each(s, list_one, logs, &err) < 0) {
+            cli_error("witness", &err);
+            rc = 1;
+        } else {
+            char *text = json_dumps(logs, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", text);
+            free(text);
+        }
+        json_decref(logs);
     }
     store_close(s);
     return rc;

@@ -1,7 +1,7 @@
 /*
  * logdir.c: the log directory, and `cmcc init`.
  *
- *   DIR/cmcc.db          the store (SQLite, WAL)
+ *   DIR/cmcc.db          the store (store.h)
  *   DIR/log.pem          the log's Ed25519 key, PKCS#8 PEM, mode 0600
  *   DIR/log.vkey         its note verifier key, origin+hash+base64
  *   DIR/coordinator.pem  the coordinator's key, when init generated it
@@ -253,12 +253,7 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
 done:
     store_close(w);
     if (rc) {
-        const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-        for (size_t i = 0; (made & 8) && i < sizeof sfx / sizeof sfx[0]; i++) {
-            char *p = xasprintf("%s%s", db, sfx[i]);
-            unlink(p);
-            free(p);
-        }
+        if (made & 8) store_destroy(db);
         if (made & 4) unlink(vkpath);
         if (made & 2) unlink(logpath);
         if (made & 1) unlink(coordpath);

@@ -1,12 +1,12 @@
 /*
  * readers.c: one read-only store connection per thread that reads (HTTP
  * threads, pool threads, the checkpointer), opened on a thread's first read
- * and closed when the server stops. SQLite's WAL lets them all read while
- * the sequencer writes.
+ * and closed when the server stops. The store lets them all read while the
+ * sequencer writes (store.h: STORE_READER).
  *
  * A GET is answered inside a read scope: its first engine_reader begins a
  * read snapshot, and the scope's end closes it. So every figure of one
- * answer comes from the same committed state, and SQLite takes its read
+ * answer comes from the same committed state, and the store takes its read
  * locks once a request rather than once a statement. A POST (of events),
  * the pool threads and the checkpointer read outside any scope, statement
  * by statement: their reads are single lookups (a token, a key), a key

@@ -210,7 +210,7 @@ void *seq_main(void *arg)
         pthread_mutex_lock(&e->q_mu);
         int idle = e->q_head == NULL;
         pthread_mutex_unlock(&e->q_mu);
-        store_wal_tend(e->writer, idle);
+        store_tend(e->writer, idle);
     }
     seq_free(e);
     return NULL;

@@ -2,9 +2,9 @@
  * syncer.c: the thread that makes committed batches durable and answers
  * them.
  *
- * The sequencer's commits only write the WAL (store_sync_commits off): it
+ * The sequencer's commits only write the WAL (store_lazy_commits on): it
  * hands each committed batch here and goes on with the next. This thread
- * takes every batch handed so far, syncs the WAL once (store_sync_wal: all
+ * takes every batch handed so far, syncs the WAL once (store_sync: all
  * of them are then on disk), and only then, batch by batch in order,
  * publishes the tree's new size and root (and a checkpoint the batch
  * kept), forgets remembered tokens if the registry changed, and answers
@@ -79,7 +79,7 @@ void *srv_syncer_main(void *arg)
         pthread_mutex_unlock(&e->sync_mu);
         if (!b) break; /* stopping, and nothing left */
         cm_error err;
-        if (store_sync_wal(e->writer, &err)) {
+        if (store_sync(e->writer, &err)) {
             fprintf(stderr, "cmcc: %s: stopping, nothing more is acknowledged\n", err.message);
             _exit(1);
         }

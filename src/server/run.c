@@ -64,8 +64,8 @@ static int load(srv *s, cm_error *err)
     if (store_meta_get(s->eng.writer, "vkey", &s->eng.vkey, err) != 1)
         return cm_fail(err, CM_INTERNAL, "", "the store has no verifier key: is it a cmcc log?");
     if (seq_init(&s->eng, err) || srv_cosign_init(&s->eng, err)) return -1;
-    /* commits only write the WAL: the syncer thread syncs it */
-    if (store_sync_commits(s->eng.writer, 0, err)) return -1;
+    /* commits return once written: the syncer thread makes them durable */
+    if (store_lazy_commits(s->eng.writer, 1, err)) return -1;
     if (store_latest_checkpoint(s->eng.writer, &s->eng.checkpoint, &s->eng.checkpoint_size, err) <
         0)
         return -1;
@@ -128,7 +128,7 @@ static void stop(srv *s)
     pthread_mutex_unlock(&s->eng.sync_mu);
     pthread_join(s->eng.sync_thread, NULL);
     cm_error serr;
-    if (store_sync_commits(s->eng.writer, 1, &serr)) fprintf(stderr, "cmcc: %s\n", serr.message);
+    if (store_lazy_commits(s->eng.writer, 0, &serr)) fprintf(stderr, "cmcc: %s\n", serr.message);
     pthread_mutex_lock(&s->eng.pub_mu);
     s->eng.ckpt_stop = 1;
     pthread_cond_broadcast(&s->eng.pub_cv);
@@ -151,7 +151,7 @@ static void stop(srv *s)
 static void cleanup(srv *s)
 {
     engine_readers_close(&s->eng);
-    store_wal_checkpoint(s->eng.writer);
+    store_settle(s->eng.writer);
     store_close(s->eng.writer);
     log_key_free(&s->eng.log_key);
     free(s->eng.checkpoint);

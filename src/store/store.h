@@ -1,19 +1,32 @@
 /*
- * store.h: where the log and its state are kept.
+ * store.h: where the log and its state are kept, and what a backend must
+ * do to keep them.
  *
  * One interface for the entries, the stored hashes of the tree, the signed
- * checkpoints, the read tokens and the projections (the state every event
- * is judged against and every read is answered from). The implementation is
- * SQLite (store_sqlite*.c); everything above this header sees only store_*.
+ * checkpoints, the read tokens, the projections (the state every event is
+ * judged against and the rows every figure is computed from, by
+ * src/views/), and a witness's own state. Everything above this header
+ * sees only store_*; the one backend today is SQLite (store_sqlite.c and
+ * its siblings, sharing store_int.h). What a backend must give:
+ *
+ *   - transactions: one writer (STORE_WRITER) appends a batch of entries
+ *     with their effects between store_begin and store_commit, atomically;
+ *     readers (STORE_READER) see committed data only, and a read snapshot
+ *     (store_read_begin/_end) spans the reads of one answer;
+ *   - durability: a commit is durable when it returns, or, with lazy
+ *     commits, once store_sync returns (from another thread);
+ *   - entries by index, tree nodes by (level, index) and runs of them (a
+ *     tile), checkpoints by size;
+ *   - the lookups of an ev_view (store_view) and the writes of each effect
+ *     (store_apply), the ledger's invariant, and rows for the read model;
+ *   - tokens, metadata, a schema it creates and upgrades itself.
  *
  * Connections: a process has at most one STORE_WRITER on a log. It alone
- * appends, applies effects and checkpoints the WAL; writes happen between
- * store_begin (BEGIN IMMEDIATE) and store_commit, which is durable when it
- * returns (WAL, synchronous=FULL). STORE_READER connections see committed
- * data only and never write. STORE_ADMIN is for short operator writes
- * (tokens) while a server may be running: it writes but never checkpoints.
- * STORE_SCRATCH is a writer for a temporary store that need not survive a
- * crash (the copy a verification replays into).
+ * appends, applies effects and tends the store (store_tend); its commits
+ * are durable when they return unless lazy. STORE_ADMIN is for short
+ * operator writes (tokens) while a server may be running: it writes but
+ * never tends. STORE_SCRATCH is a writer for a temporary store that need
+ * not survive a crash (the copy a verification replays into).
  *
  * Lookups return 1 (found), 0 (not found) or -1 (failure, with err).
  * Strings returned through OUT parameters are the caller's to free.
@@ -43,6 +56,8 @@ typedef enum {
 int store_create(const char *path, cm_error *err);
 /* The same, for a store to be opened in mode (STORE_SCRATCH: no WAL). */
 int store_create_mode(const char *path, store_mode mode, cm_error *err);
+/* Deletes the store at path, which must be closed (a creation undone). */
+void store_destroy(const char *path);
 /* Opens an existing store. NULL and err on failure. */
 store *store_open(const char *path, store_mode mode, cm_error *err);
 void store_close(store *s);
@@ -58,16 +73,20 @@ int store_read_begin(store *s, cm_error *err);
 void store_read_end(store *s);
 /* 1 while a transaction (read or write) is open on s. */
 int store_in_transaction(store *s);
-/* Runs a PASSIVE checkpoint of the WAL (writer only). */
-void store_wal_checkpoint(store *s);
-/* The writer's commits sync the WAL (on, the default) or only write it
- * (off): then store_sync_wal, callable from any thread while the writer
- * goes on, makes every commit before the call durable. */
-int store_sync_commits(store *s, int on, cm_error *err);
-int store_sync_wal(store *s, cm_error *err);
-/* The writer's WAL policy, called after each commit: checkpoint when idle
- * and the WAL holds over ~4 MiB, or whatever the load past ~256 MiB. */
-void store_wal_tend(store *s, int idle);
+/* Durability. By default store_commit returns once the commit is durable.
+ * With lazy commits on (the server's writer), a commit returns once it is
+ * written, and store_sync, callable from any thread while the writer goes
+ * on, makes every commit before the call durable (SQLite: one fdatasync of
+ * the WAL). A backend whose commits are always durable makes store_sync a
+ * no-op. */
+int store_lazy_commits(store *s, int lazy, cm_error *err);
+int store_sync(store *s, cm_error *err);
+/* The writer's housekeeping, called after each batch (idle: nothing is
+ * queued). SQLite: checkpoint the WAL when idle and it holds over ~4 MiB,
+ * or whatever the load past ~256 MiB. */
+void store_tend(store *s, int idle);
+/* The same housekeeping now, whatever the load (a server stopping). */
+void store_settle(store *s);
 
 /* Metadata: origin, the log's verifier key, the schema version. */
 int store_meta_get(store *s, const char *key, char **value, cm_error *err);
@@ -206,5 +225,26 @@ int store_things_json(store *s, ev_thing_kind kind, const char *id, cm_buf *out,
  * line per difference to report, naming the entry that last wrote the row
  * (or the tree node), and returns how many there were, or -1. */
 long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err);
+
+/* ---- store_witness.c: a witness's own state ----------------------------- */
+
+/* A witness keeps, in a store of its own (not a log's), the logs it
+ * witnesses and for each the newest checkpoint it cosigned. */
+int store_witness_create(const char *path, cm_error *err);
+store *store_witness_open(const char *path, cm_error *err);
+/* Adds (or re-keys) a log to witness, by its origin and note verifier key. */
+int store_witness_add_log(store *s, const char *origin, const char *vkey, cm_error *err);
+/* The log of origin: its vkey (malloc'ed), the size and root last cosigned.
+ * 1 found, 0 not witnessed. */
+int store_witness_get(store *s, const char *origin, char **vkey, uint64_t *size, log_hash *root,
+                      cm_error *err);
+/* Records a newly cosigned checkpoint, if the stored size is still
+ * old_size (else CM_CONFLICT): durable when it returns. */
+int store_witness_advance(store *s, const char *origin, uint64_t old_size, uint64_t size,
+                          const log_hash *root, const char *note, int64_t now_ms, cm_error *err);
+/* Calls fn for each log witnessed, by origin; stops when fn returns
+ * nonzero (and returns that). */
+typedef int (*store_witness_fn)(void *ctx, const char *origin, const char *vkey, uint64_t size);
+int store_witness_each(store *s, store_witness_fn fn, void *ctx, cm_error *err);
 
 #endif

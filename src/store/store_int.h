@@ -83,7 +83,7 @@ struct store {
     store_mode mode;
     sqlite3_stmt *st[SQ_COUNT];
     int wal_frames; /* the writer's WAL length after its last commit */
-    int wal_fd;     /* the writer's own descriptor of its WAL, for store_sync_wal; -1 */
+    int wal_fd;     /* the writer's own descriptor of its WAL, for store_sync; -1 */
 };
 
 /* The statement of slot, prepared from sql on first use, reset and with

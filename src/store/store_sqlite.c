@@ -5,14 +5,14 @@
  * Every pragma is set explicitly when a connection opens:
  *   journal_mode=WAL      readers never block the writer, nor it them
  *   synchronous=FULL      a commit is on disk when it returns; or, for the
- *                         server's writer (store_sync_commits off), NORMAL:
+ *                         server's writer (store_lazy_commits on), NORMAL:
  *                         a commit only writes the WAL, and the server makes
- *                         it durable with store_sync_wal on another thread
+ *                         it durable with store_sync on another thread
  *                         before anyone hears of it; checkpoints still sync
  *                         the WAL before copying it and the database after
  *   busy_timeout=5000     short waits on the write lock instead of errors
  *   foreign_keys=OFF, temp_store=MEMORY, cache_size per role
- *   wal_autocheckpoint    never: the writer checkpoints itself (store_wal_tend),
+ *   wal_autocheckpoint    never: the writer checkpoints itself (store_tend),
  *                         when it is idle, so no commit waits for one, and
  *                         regardless once the WAL passes 64,000 frames
  *                         (about 256 MiB)
@@ -221,6 +221,16 @@ char *store_read_uri(const char *path, int immutable)
     return buf_take(&uri);
 }
 
+void store_destroy(const char *path)
+{
+    const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        char *p = xasprintf("%s%s", path, sfx[i]);
+        unlink(p);
+        free(p);
+    }
+}
+
 store *store_open(const char *path, store_mode mode, cm_error *err)
 {
     if (access(path, F_OK) != 0) {
@@ -271,12 +281,12 @@ void store_close(store *s)
     free(s);
 }
 
-int store_sync_commits(store *s, int on, cm_error *err)
+int store_lazy_commits(store *s, int lazy, cm_error *err)
 {
-    return store_exec(s, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+    return store_exec(s, lazy ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", err);
 }
 
-int store_sync_wal(store *s, cm_error *err)
+int store_sync(store *s, cm_error *err)
 {
     if (s->wal_fd < 0) {
         const char *db = sqlite3_db_filename(s->db, "main");
@@ -332,7 +342,7 @@ int store_in_transaction(store *s)
     return !sqlite3_get_autocommit(s->db);
 }
 
-void store_wal_checkpoint(store *s)
+void store_settle(store *s)
 {
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     s->wal_frames = 0;
@@ -341,10 +351,10 @@ void store_wal_checkpoint(store *s)
 #define WAL_IDLE_FRAMES  1000  /* checkpoint when idle past this (~4 MiB) */
 #define WAL_FORCE_FRAMES 64000 /* and regardless past this (~256 MiB) */
 
-void store_wal_tend(store *s, int idle)
+void store_tend(store *s, int idle)
 {
     if (s->wal_frames > WAL_FORCE_FRAMES || (idle && s->wal_frames > WAL_IDLE_FRAMES))
-        store_wal_checkpoint(s);
+        store_settle(s);
 }
 
 int store_meta_get(store *s, const char *key, char **value, cm_error *err)

@@ -101,7 +101,7 @@ static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf 
     char *vkey = NULL;
     uint64_t size = 0;
     log_hash root;
-    int found = witness_store_get(w->db, origin, &vkey, &size, &root, &err);
+    int found = store_witness_get(w->db, origin, &vkey, &size, &root, &err);
     if (found < 0) return buf_puts(out, "store failure\n"), 500;
     if (!found) return buf_puts(out, "unknown log\n"), 404;
     note_verifier v;
@@ -124,11 +124,11 @@ static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf 
         return buf_puts(out, "the consistency proof does not verify\n"), 422;
     }
     char *text = xstrndup(note, o.text_len);
-    if (witness_store_advance(w->db, origin, old, c.size, &c.root, text, time_now_ms(), &err)) {
+    if (store_witness_advance(w->db, origin, old, c.size, &c.root, text, time_now_ms(), &err)) {
         free(text);
         /* another process on this witness's store moved it on: its size now */
         if (err.code != CM_CONFLICT ||
-            witness_store_get(w->db, origin, &vkey, &size, &root, &err) != 1) {
+            store_witness_get(w->db, origin, &vkey, &size, &root, &err) != 1) {
             free(vkey);
             return buf_puts(out, "store failure\n"), 500;
         }
@@ -195,7 +195,7 @@ int witness_serve(const char *dir, const char *host, unsigned port, int quiet, c
     int rc = -1;
     struct MHD_Daemon *d = NULL;
     if (log_key_load(pem, &w.key, err) || cm_read_line_file(namefile, &name, err) ||
-        !(w.db = witness_store_open(db, err)))
+        !(w.db = store_witness_open(db, err)))
         goto done;
     snprintf(w.name, sizeof w.name, "%s", name);
     w.hash = note_key_hash(w.name, NOTE_KEY_COSIGNATURE, w.key.pub);

@@ -1,5 +1,5 @@
 /*
- * witness_store.c: a witness's own store (not a log's): the logs it
+ * store_witness.c: a witness's own store (not a log's): the logs it
  * witnesses and, for each, the newest checkpoint it cosigned.
  *
  *   witness_logs(origin, vkey, size, root, note, updated)
@@ -9,9 +9,7 @@
  * and records the new one (synchronously, in a transaction with the check)
  * before answering.
  */
-#include "witness/witness.h"
-
-#include "store/store_int.h" /* the store's SQLite helpers */
+#include "store/store_int.h"
 
 #include "common/mem.h"
 
@@ -25,7 +23,7 @@ static const char schema[] =
     "  WITHOUT ROWID;\n"
     "INSERT INTO meta VALUES('schema', 'witness-1');\n";
 
-int witness_store_create(const char *path, cm_error *err)
+int store_witness_create(const char *path, cm_error *err)
 {
     if (access(path, F_OK) == 0) return cm_fail(err, CM_CONFLICT, "", "%s already exists", path);
     sqlite3 *db = NULL;
@@ -41,7 +39,7 @@ int witness_store_create(const char *path, cm_error *err)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-store *witness_store_open(const char *path, cm_error *err)
+store *store_witness_open(const char *path, cm_error *err)
 {
     if (access(path, F_OK) != 0) {
         cm_fail(err, CM_NOT_FOUND, "", "no witness store at %s: run `cmcc witness init`", path);
@@ -60,7 +58,7 @@ store *witness_store_open(const char *path, cm_error *err)
     return s;
 }
 
-int witness_store_add_log(store *s, const char *origin, const char *vkey, cm_error *err)
+int store_witness_add_log(store *s, const char *origin, const char *vkey, cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(origin), STORE_TEXT(vkey)};
     sqlite3_stmt *st = store_query(
@@ -74,7 +72,7 @@ int witness_store_add_log(store *s, const char *origin, const char *vkey, cm_err
     return rc == SQLITE_DONE ? 0 : store_fail(s, err, "add log");
 }
 
-int witness_store_get(store *s, const char *origin, char **vkey, uint64_t *size, log_hash *root,
+int store_witness_get(store *s, const char *origin, char **vkey, uint64_t *size, log_hash *root,
                       cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(origin)};
@@ -96,7 +94,7 @@ int witness_store_get(store *s, const char *origin, char **vkey, uint64_t *size,
     return found;
 }
 
-int witness_store_advance(store *s, const char *origin, uint64_t old_size, uint64_t size,
+int store_witness_advance(store *s, const char *origin, uint64_t old_size, uint64_t size,
                           const log_hash *root, const char *note, int64_t now_ms, cm_error *err)
 {
     store_arg args[] = {STORE_INT((int64_t)size), STORE_TEXT(note), STORE_INT(now_ms),
@@ -113,10 +111,16 @@ int witness_store_advance(store *s, const char *origin, uint64_t old_size, uint6
     return sqlite3_changes(s->db) == 1 ? 0 : cm_fail(err, CM_CONFLICT, "", "the witness moved on");
 }
 
-int witness_store_logs_json(store *s, cm_buf *out, cm_error *err)
+int store_witness_each(store *s, store_witness_fn fn, void *ctx, cm_error *err)
 {
-    return store_json(s,
-                      "SELECT coalesce(json_group_array(json_object('origin', origin, 'vkey', "
-                      "vkey, 'size', size)), '[]') FROM witness_logs",
-                      NULL, 0, out, err);
+    sqlite3_stmt *st =
+        store_query(s, "SELECT origin, vkey, size FROM witness_logs ORDER BY origin", NULL, 0, err);
+    if (!st) return -1;
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), (uint64_t)sqlite3_column_int64(st, 2));
+    sqlite3_finalize(st);
+    if (!stop && rc != SQLITE_DONE) return store_fail(s, err, "witness logs");
+    return stop;
 }
