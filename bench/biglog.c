@@ -105,7 +105,7 @@ static int build(const char *dir, uint64_t n)
         if (store_put_checkpoint(w, f.size, note, time_now_ms(), &err) || store_commit(w, &err))
             return 1;
         free(note);
-        store_wal_tend(w, 1);
+        store_tend(w, 1);
         done += m;
         int64_t el = time_mono_ms() - t0;
         fprintf(stderr, "\rbiglog: %llu entries, %.0f/s   ", (unsigned long long)f.size,
@@ -114,7 +114,7 @@ static int build(const char *dir, uint64_t n)
     fprintf(stderr, "\n");
     printf("built %llu entries in %.1f s\n", (unsigned long long)f.size,
            (double)(time_mono_ms() - t0) / 1000.0);
-    store_wal_checkpoint(w);
+    store_settle(w);
     store_close(w);
     srv_pool_free(pool);
     ev_effects_free(&fx);

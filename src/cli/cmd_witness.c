@@ -92,8 +92,8 @@ static int init(const char *dir, const char *name)
 /* One log witnessed, as `list` prints it: {"origin","vkey","size"}. */
 static int list_one(void *ctx, const char *origin, const char *vkey, uint64_t size)
 {
-    json_array_append_new(ctx, json_pack("{s:s,s:s,s:I}", "origin", origin, "vkey", vkey, "size",
-                                         (json_int_t)size));
+    json_array_append_new(
+        ctx, json_pack("{s:s,s:s,s:I}", "origin", origin, "vkey", vkey, "size", (json_int_t)size));
     return 0;
 }
 
