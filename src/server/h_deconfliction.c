@@ -13,7 +13,7 @@
  * follows RFC 7946: positions are [lon, lat], polygons are closed rings
  * turning counter-clockwise (the right-hand rule), one Feature per thing.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "event/geo.h"
 #include "event/schema.h"

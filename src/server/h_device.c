@@ -26,7 +26,7 @@
  * A key keeps its newest STORE_DEVICE_TOKENS tokens; the oldest goes when
  * another is issued. auth.c refuses the token once its key is revoked.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/timeutil.h"
 

@@ -17,7 +17,7 @@
  * than the two thread hops to the pool and back. A full queue is answered 503
  * with Retry-After.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"

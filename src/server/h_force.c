@@ -6,7 +6,7 @@
  *   GET /v1/weapons[?status=&category=&place=]   the register
  *   GET /v1/benchmarks     progress, overdue flag, assessments
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/timeutil.h"
 

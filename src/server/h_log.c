@@ -15,7 +15,7 @@
  * the committed one; a tile's bytes never change once it exists, so every
  * tile is served as immutable.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"

@@ -22,7 +22,7 @@
  * before using it: a service worker script (/sw.js) must, or an old one
  * would keep control of the page.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/file.h"
 #include "common/mem.h"

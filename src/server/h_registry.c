@@ -2,7 +2,7 @@
  * h_registry.c: GET /v1/orgs and GET /v1/places, the registry as it stands
  * after the committed entries: {"orgs":[...]} and {"places":[...]}.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 typedef int (*render_fn)(store *s, cm_buf *out, cm_error *err);
 

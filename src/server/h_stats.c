@@ -12,7 +12,7 @@
  * overdue benchmarks, open movements); its as_of says when it was made.
  * An answer made for a larger tree, or later, replaces the kept one.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/timeutil.h"
 

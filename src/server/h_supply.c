@@ -10,7 +10,7 @@
  *
  * GET /v1/stats, the public summary of supply and the rest, is in h_stats.c.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/timeutil.h"
 

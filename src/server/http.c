@@ -25,7 +25,7 @@
  * sequencer); the syncer's answer (or the pool's, for a request refused
  * before it reaches the sequencer) resumes it, and the next call sends it.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include "common/mem.h"
 #include "common/timeutil.h"

@@ -5,7 +5,7 @@
  * takes; any other GET outside /v1/ is a static file of the dashboard.
  * GET routes take HEAD too.
  */
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include <string.h>
 

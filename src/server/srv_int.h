@@ -169,37 +169,6 @@ void srv_checking_close(srv *s);
 /* Checks the bearer token; on failure fills resp and returns -1. */
 int srv_auth(srv_req *q, srv_resp *r);
 
-/* A route's handler: fills r, or suspends the request (returns 1). */
-typedef int (*srv_handler)(srv_req *q, const char *path, srv_resp *r);
-
-int h_events(srv_req *q, const char *path, srv_resp *r);
-int h_device_token(srv_req *q, const char *path, srv_resp *r);
-int h_checkpoint(srv_req *q, const char *path, srv_resp *r);
-int h_log_info(srv_req *q, const char *path, srv_resp *r);
-int h_tile(srv_req *q, const char *path, srv_resp *r);
-int h_entry(srv_req *q, const char *path, srv_resp *r);
-int h_proof_inclusion(srv_req *q, const char *path, srv_resp *r);
-int h_proof_consistency(srv_req *q, const char *path, srv_resp *r);
-int h_orgs(srv_req *q, const char *path, srv_resp *r);
-int h_places(srv_req *q, const char *path, srv_resp *r);
-int h_healthz(srv_req *q, const char *path, srv_resp *r);
-int h_consignments(srv_req *q, const char *path, srv_resp *r);
-int h_consignments_csv(srv_req *q, const char *path, srv_resp *r);
-int h_consignment(srv_req *q, const char *path, srv_resp *r);
-int h_alerts(srv_req *q, const char *path, srv_resp *r);
-int h_reconciliation(srv_req *q, const char *path, srv_resp *r);
-int h_reconciliation_csv(srv_req *q, const char *path, srv_resp *r);
-int h_stats(srv_req *q, const char *path, srv_resp *r);
-int h_sites(srv_req *q, const char *path, srv_resp *r);
-int h_zones(srv_req *q, const char *path, srv_resp *r);
-int h_movements(srv_req *q, const char *path, srv_resp *r);
-int h_movement(srv_req *q, const char *path, srv_resp *r);
-int h_incidents(srv_req *q, const char *path, srv_resp *r);
-int h_requirements(srv_req *q, const char *path, srv_resp *r);
-int h_pledges(srv_req *q, const char *path, srv_resp *r);
-int h_weapons(srv_req *q, const char *path, srv_resp *r);
-int h_benchmarks(srv_req *q, const char *path, srv_resp *r);
-
 /* ---- views.c: things as the API shows them (NULL when the store fails) -- */
 
 /* The things of kind (only id, if not NULL) as store_things_json gives them. */
@@ -208,26 +177,8 @@ json_t *srv_view_load(store *rd, ev_thing_kind kind, const char *id);
 json_t *srv_force_stats(store *rd, int64_t now_ms);
 /* A thing flat: {<idkey>: id, "org", "status", <when>: time, body fields}. */
 json_t *srv_view_flatten(const json_t *thing, const char *idkey, const char *when);
-int h_static(srv_req *q, const char *path, srv_resp *r);
-/* GET /lib/<name>/<file>: a browser library Debian installs (h_public.c). */
-int h_lib(srv_req *q, const char *path, srv_resp *r);
 
-/* ---- router.c: which handler answers ------------------------------------ */
-
-typedef struct {
-    const char *method;
-    const char *path; /* exact path, or a prefix when it ends in '/' */
-    int public_;      /* no token needed */
-    srv_handler handler;
-} srv_route;
-
-typedef enum { ROUTE_FOUND, ROUTE_METHOD, ROUTE_STATIC, ROUTE_NONE } srv_route_kind;
-
-/* Finds what answers (method, url): ROUTE_FOUND with *rt; ROUTE_METHOD when
- * the path takes other methods, listed in *allow; ROUTE_STATIC for a static
- * file; ROUTE_NONE. */
-srv_route_kind srv_route_find(const char *method, const char *url, const srv_route **rt,
-                              const char **allow);
+/* ---- url.c, http.c: the request target --------------------------------- */
 
 /* Percent-decodes s (a path, or a query's name or value) in place, leaving
  * %00 as written; returns its new length (url.c). libmicrohttpd's

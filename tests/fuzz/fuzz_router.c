@@ -27,7 +27,7 @@
 #include "fuzz.h"
 
 #include "common/mem.h"
-#include "server/srv_int.h"
+#include "server/handlers.h"
 
 #include <string.h>
 
