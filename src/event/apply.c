@@ -203,9 +203,7 @@ ev_verdict ev_apply(const ev_view *v, const ev_event *e, ev_effects *fx, uint64_
         }
     }
     if (rc) {
-        for (size_t i = mark; i < fx->n; i++)
-            if (fx->v[i].kind >= FX_THING_PUT) json_decref(fx->v[i].u.thing.owned);
-        fx->n = mark;
+        ev_effects_truncate(fx, mark);
         return EV_REFUSED;
     }
     return EV_ACCEPTED;

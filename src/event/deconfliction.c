@@ -197,7 +197,7 @@ static int apply_movement_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(list, json_string(mil[i]));
     ev_fx_thing_note(fx, THING_MOVEMENT, id, "military", list, 0);
-    fx->v[fx->n - 1].u.thing.owned = list;
+    fx->v[fx->n - 1].owned = list;
     return 0;
 }
 

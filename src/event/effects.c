@@ -23,11 +23,15 @@ ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind)
     return f;
 }
 
+void ev_effects_truncate(ev_effects *fx, size_t mark)
+{
+    for (size_t i = mark; i < fx->n; i++) json_decref(fx->v[i].owned);
+    if (mark < fx->n) fx->n = mark;
+}
+
 void ev_effects_reset(ev_effects *fx)
 {
-    for (size_t i = 0; i < fx->n; i++)
-        if (fx->v[i].kind >= FX_THING_PUT) json_decref(fx->v[i].u.thing.owned);
-    fx->n = 0;
+    ev_effects_truncate(fx, 0);
 }
 
 void ev_effects_free(ev_effects *fx)

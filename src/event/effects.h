@@ -115,9 +115,9 @@ typedef struct {
             const json_t *body; /* FX_THING_PUT, FX_THING_NOTE */
             const char *note;   /* FX_THING_NOTE: what kind of note ("response", ...) */
             int latest_per_org; /* FX_THING_NOTE: replaces this org's earlier note */
-            json_t *owned;      /* a body made by the rule, released with the effects */
         } thing;
     } u;
+    json_t *owned; /* what the rule made for this effect (a body), released with it */
 } ev_fx;
 
 typedef struct {
@@ -128,6 +128,8 @@ typedef struct {
 /* Appends a zeroed effect of kind and returns it. */
 ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind);
 void ev_effects_reset(ev_effects *fx);
+/* Drops the effects from mark on (those of a refused event). */
+void ev_effects_truncate(ev_effects *fx, size_t mark);
 void ev_effects_free(ev_effects *fx);
 
 #endif
