@@ -12,48 +12,32 @@
  *
  * The figures come from a server (GET /v1/requirements, /v1/weapons,
  * /v1/benchmarks) or from a log directory through the same views
- * (server/views.c), so both give the same answer. CSV has a header row,
+ * (src/views/), so both give the same answer. CSV has a header row,
  * then an HXL hashtag row (docs/protocol.md, "CSV exports").
  */
 #include "cli/cli.h"
 
 #include "common/timeutil.h"
-#include "server/server.h"
+#include "views/views.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A list the server answers as {key: list}, and the view making it. */
-typedef struct {
-    const char *key;
-    json_t *(*view)(store *rd);
-} list_view;
-
-static json_t *weapons_all(store *rd)
+/* The document the server answers at the path (ctx), made from the log's
+ * store by the same read model. */
+static json_t *local_doc(store *s, const void *ctx, cm_error *err)
 {
-    return srv_view_weapons(rd, NULL, NULL, NULL);
-}
-
-static json_t *benchmarks_now(store *rd)
-{
-    return srv_view_benchmarks(rd, time_now_ms());
-}
-
-static json_t *local_list(store *s, const void *ctx, cm_error *err)
-{
-    const list_view *lv = ctx;
-    json_t *list = lv->view(s);
-    if (!list) return cm_fail(err, CM_INTERNAL, "", "the log cannot be read"), NULL;
-    return json_pack("{s:o}", lv->key, list);
+    json_t *doc;
+    if (views_things_doc(s, ctx, NULL, time_now_ms(), &doc, err) == 0) return doc;
+    cm_fail(err, CM_INTERNAL, "", "the log cannot be read");
+    return NULL;
 }
 
 /* The list under key in the document at path, from the server or the log. */
-static json_t *fetch_list(const report_source *src, const char *path, const char *key,
-                          json_t *(*view)(store *rd))
+static json_t *fetch_list(const report_source *src, const char *path, const char *key)
 {
-    const list_view lv = {key, view};
     json_t *doc;
-    if (report_fetch(src, path, local_list, &lv, &doc)) return NULL;
+    if (report_fetch(src, path, local_doc, path, &doc)) return NULL;
     json_t *list = json_incref(json_object_get(doc, key));
     json_decref(doc);
     if (!json_is_array(list)) {
@@ -86,7 +70,7 @@ static void dump(json_t *doc)
 
 int report_force(const report_source *src, const char *format, int color)
 {
-    json_t *reqs = fetch_list(src, "/v1/requirements", "requirements", srv_view_requirements);
+    json_t *reqs = fetch_list(src, "/v1/requirements", "requirements");
     if (!reqs) return 1;
     if (strcmp(format, "json") == 0) {
         json_t *doc = json_pack("{s:o}", "requirements", reqs);
@@ -144,8 +128,8 @@ static const char *const statuses[] = {"registered", "verified", "destroyed", "d
 
 int report_disarmament(const report_source *src, const char *format, int color)
 {
-    json_t *ws = fetch_list(src, "/v1/weapons", "weapons", weapons_all);
-    json_t *bs = ws ? fetch_list(src, "/v1/benchmarks", "benchmarks", benchmarks_now) : NULL;
+    json_t *ws = fetch_list(src, "/v1/weapons", "weapons");
+    json_t *bs = ws ? fetch_list(src, "/v1/benchmarks", "benchmarks") : NULL;
     if (!ws || !bs) {
         json_decref(ws);
         return 1;

@@ -14,7 +14,8 @@
  *   movement.report   the requesting org, once: completed, impeded, aborted,
  *                     cancelled
  *
- * A movement's status and warnings are derived when read (movements.c):
+ * A movement's status and warnings, and a site's warnings, are derived
+ * when read (src/views/movements.c, deconfliction.c):
  * they depend on which military orgs are active and which zones are in
  * force, which later events change.
  */

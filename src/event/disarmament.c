@@ -19,10 +19,10 @@
  *   destroyed --attest destruction confirmed--> decommissioned
  *
  * A discrepancy changes no status: it holds the record where it is, and
- * shows as open (ev_weapon_derive) until a later confirmation of that stage.
- * Benchmark progress = decommissioned quantity in its categories / target.
+ * shows as open until a later confirmation of that stage. What is derived
+ * when records and benchmarks are read (a record's place, attestations and
+ * open discrepancy; a benchmark's progress) is src/views/disarmament.c's.
  */
-#include "event/disarmament.h"
 #include "event/event.h"
 #include "event/schema.h"
 #include "event/things.h"
@@ -210,74 +210,6 @@ static int apply_assess(const ev_ctx *c, ev_effects *fx, cm_error *err)
                        id);
     ev_fx_thing_note(fx, THING_BENCHMARK, id, "assessment", c->ev->body, 0);
     return 0;
-}
-
-/* ---- derived when read ----------------------------------------------------- */
-
-void ev_weapon_derive(json_t *w)
-{
-    const json_t *b = json_object_get(w, "body"), *notes = json_object_get(w, "notes");
-    json_t *place = json_incref(json_object_get(b, "place"));
-    json_t *attestations = json_array(), *destruction = json_null();
-    int open[2] = {0, 0}; /* a discrepancy not since confirmed, per stage */
-    for (size_t i = 0; i < json_array_size(notes); i++) {
-        const json_t *n = json_array_get(notes, i), *nb = json_object_get(n, "body");
-        const char *kind = json_string_value(json_object_get(n, "note"));
-        if (strcmp(kind, "move") == 0) {
-            json_decref(place);
-            place = json_incref(json_object_get(nb, "to_place"));
-        } else if (strcmp(kind, "destruction") == 0) {
-            json_decref(destruction);
-            destruction = json_pack("{s:O,s:O,s:O,s:O}", "method", json_object_get(nb, "method"),
-                                    "place", json_object_get(nb, "place"), "org",
-                                    json_object_get(n, "org"), "time", json_object_get(n, "time"));
-        } else if (strcmp(kind, "attestation") == 0) {
-            int st = strcmp(ev_str(nb, "stage"), "destruction") == 0;
-            open[st] = strcmp(ev_str(nb, "result"), "discrepancy") == 0;
-            json_t *a =
-                json_pack("{s:O,s:O,s:O,s:O}", "org", json_object_get(n, "org"), "stage",
-                          json_object_get(nb, "stage"), "result", json_object_get(nb, "result"),
-                          "time", json_object_get(n, "time"));
-            if (json_object_get(nb, "note"))
-                json_object_set(a, "note", json_object_get(nb, "note"));
-            json_array_append_new(attestations, a);
-        }
-    }
-    json_object_set_new(w, "current_place", place);
-    json_object_set_new(w, "attestations", attestations);
-    json_object_set_new(w, "destruction", destruction);
-    json_object_set_new(w, "discrepancy", json_boolean(open[0] || open[1]));
-}
-
-void ev_benchmark_derive(json_t *bm, const json_t *weapons, int64_t now_ms)
-{
-    const json_t *b = json_object_get(bm, "body");
-    const json_t *cats = json_object_get(b, "categories");
-    long long done = 0;
-    for (size_t i = 0; i < json_array_size(weapons); i++) {
-        const json_t *w = json_array_get(weapons, i), *wb = json_object_get(w, "body");
-        if (strcmp(json_string_value(json_object_get(w, "status")), "decommissioned") != 0)
-            continue;
-        for (size_t k = 0; k < json_array_size(cats); k++)
-            if (strcmp(json_string_value(json_array_get(cats, k)), ev_str(wb, "category")) == 0)
-                done += ev_int(wb, "quantity", 0);
-    }
-    long long target = ev_int(b, "target", 1);
-    double progress = (double)done / (double)(target ? target : 1);
-    json_object_set_new(bm, "decommissioned", json_integer(done));
-    json_object_set_new(bm, "progress", json_real(progress > 1 ? 1 : progress));
-    json_object_set_new(bm, "overdue",
-                        json_boolean(done < target && ev_time_of(b, "due", INT64_MAX) < now_ms));
-    json_t *assessments = json_array();
-    const json_t *notes = json_object_get(bm, "notes");
-    for (size_t i = 0; i < json_array_size(notes); i++) {
-        const json_t *n = json_array_get(notes, i);
-        json_array_append_new(assessments,
-                              json_pack("{s:O,s:O,s:O}", "org", json_object_get(n, "org"), "note",
-                                        json_object_get(json_object_get(n, "body"), "note"), "time",
-                                        json_object_get(n, "time")));
-    }
-    json_object_set_new(bm, "assessments", assessments);
 }
 
 #define VER ROLE_VERIFIER

@@ -22,8 +22,10 @@
  *   schema.h            body validation from field tables, body accessors
  *   geo.h               geometry on WGS 84 coordinates
  *   things.h            helpers the rules of things share
- *   movements.h, force.h, disarmament.h
- *                       what is derived from stored things when they are read
+ *   force.h             the caveat table, which the read model reads too
+ *
+ * What is derived from stored things when they are read (movement status
+ * and warnings, gap analysis, ...) is the read model's, src/views/.
  *
  * No I/O here. Errors are cm_error with the protocol's code and the field.
  */

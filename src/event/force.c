@@ -12,15 +12,9 @@
  *                       quantity) in a sector, as of a time; the latest counts,
  *                       and no pledge.update may lower the quantity below it
  *
- * The vocabularies and the caveat table are here and nowhere else. The gap
- * analysis of a requirement (ev_gap_analysis) counts a pledge as eligible
- * when its capability matches, it is not withdrawn, no caveat of it
- * excludes a task or the sector of the requirement, and it is available by
- * needed_by (available_from at or before it, available_until, if any, not
- * before it). gap = required - eligible at level2 or above (level2, level3,
- * rapid: the UN PCRS levels above a bare pledge), never below zero. A
- * pledge counts toward every requirement it is eligible for; which
- * requirement it goes to is the force generators' decision.
+ * The vocabularies and the caveat table are here and nowhere else; the
+ * gap analysis, which reads the caveat table (force.h), is derived when
+ * requirements are read (src/views/force.c).
  */
 #include "event/force.h"
 #include "event/event.h"
@@ -54,14 +48,14 @@ const char *const ev_readiness[] = {"level1", "level2", "level3", "rapid", NULL}
 /* The caveats (docs/protocol.md), and beside each, in the same order, the tasks
  * it excludes; sector_restricted excludes requirements outside the pledge's
  * sectors instead. */
-static const char *const caveat_names[] = {"no_direct_confrontation",
-                                           "no_offensive_operations",
-                                           "no_weapons_collection",
-                                           "no_crowd_control",
-                                           "static_only",
-                                           "sector_restricted",
-                                           NULL};
-static const char *const caveat_excludes[][3] = {
+const char *const ev_caveats[] = {"no_direct_confrontation",
+                                  "no_offensive_operations",
+                                  "no_weapons_collection",
+                                  "no_crowd_control",
+                                  "static_only",
+                                  "sector_restricted",
+                                  NULL};
+const char *const ev_caveat_excludes[][3] = {
     {"crowd_control", "disarmament_enforcement", NULL},
     {"disarmament_enforcement", NULL, NULL},
     {"weapons_collection", "disarmament_enforcement", NULL},
@@ -69,11 +63,11 @@ static const char *const caveat_excludes[][3] = {
     {"patrol", "convoy_escort", NULL},
     {NULL, NULL, NULL},
 };
-#define N_CAVEATS (sizeof caveat_excludes / sizeof caveat_excludes[0])
+#define N_CAVEATS (sizeof ev_caveat_excludes / sizeof ev_caveat_excludes[0])
 
 static const ev_field task_item[] = {{.name = "task", .type = FT_ENUM, .values = ev_tasks}, {0}};
 static const ev_field sector_item[] = {{.name = "sector", .type = FT_ID}, {0}};
-static const ev_field caveat_item[] = {{.name = "caveat", .type = FT_ENUM, .values = caveat_names},
+static const ev_field caveat_item[] = {{.name = "caveat", .type = FT_ENUM, .values = ev_caveats},
                                        {0}};
 
 static const ev_field requirement_body[] = {
@@ -197,114 +191,6 @@ static int apply_deployment(const ev_ctx *c, ev_effects *fx, cm_error *err)
                        "%lld deployed is more than the %lld pledged", deployed, pledged);
     ev_fx_thing_note(fx, THING_PLEDGE, ev_str(c->ev->body, "pledge"), "deployment", c->ev->body, 1);
     return 0;
-}
-
-/* ---- the gap analysis ------------------------------------------------------ */
-
-static int in_list(const json_t *list, const char *s)
-{
-    for (size_t i = 0; i < json_array_size(list); i++)
-        if (strcmp(json_string_value(json_array_get(list, i)), s) == 0) return 1;
-    return 0;
-}
-
-/* Whether a pledge counts toward a requirement: -1 for another capability,
- * 0 when it counts, 1 when it does not, with *why set to why: {"cause",
- * its particulars, "reason" (the same in an English sentence)}. Causes:
- * withdrawn; caveat (with "caveat" and the "task" it excludes, or "sector"
- * for sector_restricted); available_from and available_until (with "date"). */
-static int exclusion(const json_t *req, const json_t *pledge_status, const json_t *pledge,
-                     json_t **why)
-{
-    if (strcmp(ev_str(pledge, "capability"), ev_str(req, "capability")) != 0) return -1;
-    if (strcmp(json_string_value(pledge_status), "withdrawn") == 0) {
-        *why = json_pack("{s:s,s:s}", "cause", "withdrawn", "reason", "withdrawn");
-        return 1;
-    }
-    const json_t *tasks = json_object_get(req, "tasks");
-    const json_t *cvs = json_object_get(pledge, "caveats");
-    char text[200];
-    for (size_t k = 0; k < N_CAVEATS; k++) {
-        if (!in_list(cvs, caveat_names[k])) continue;
-        if (strcmp(caveat_names[k], "sector_restricted") == 0) {
-            const char *sector = ev_str(req, "sector");
-            if (in_list(json_object_get(pledge, "sectors"), sector)) continue;
-            snprintf(text, sizeof text,
-                     "caveat sector_restricted: sector %s is not among its sectors", sector);
-            *why = json_pack("{s:s,s:s,s:s,s:s}", "cause", "caveat", "caveat", caveat_names[k],
-                             "sector", sector, "reason", text);
-            return 1;
-        }
-        for (size_t t = 0; t < 3 && caveat_excludes[k][t]; t++)
-            if (in_list(tasks, caveat_excludes[k][t])) {
-                snprintf(text, sizeof text, "caveat %s excludes the task %s", caveat_names[k],
-                         caveat_excludes[k][t]);
-                *why = json_pack("{s:s,s:s,s:s,s:s}", "cause", "caveat", "caveat", caveat_names[k],
-                                 "task", caveat_excludes[k][t], "reason", text);
-                return 1;
-            }
-    }
-    int64_t needed = ev_time_of(req, "needed_by", 0);
-    const char *field, *date;
-    if (ev_time_of(pledge, "available_from", 0) > needed) {
-        field = "available_from";
-        date = ev_str(pledge, field);
-        snprintf(text, sizeof text, "available only from %s, after needed_by", date);
-    } else if (ev_time_of(pledge, "available_until", INT64_MAX) < needed) {
-        field = "available_until";
-        date = ev_str(pledge, field);
-        snprintf(text, sizeof text, "available only until %s, before needed_by", date);
-    } else {
-        return 0;
-    }
-    *why = json_pack("{s:s,s:s,s:s}", "cause", field, "date", date, "reason", text);
-    return 1;
-}
-
-void ev_gap_analysis(json_t *req, const json_t *pledges)
-{
-    const json_t *rb = json_object_get(req, "body");
-    long long pledged = 0, deployed = 0, by_level[4] = {0};
-    json_t *counted = json_array(), *excluded = json_array();
-    for (size_t i = 0; i < json_array_size(pledges); i++) {
-        const json_t *p = json_array_get(pledges, i), *pb = json_object_get(p, "body");
-        json_t *why = NULL;
-        int ex = exclusion(rb, json_object_get(p, "status"), pb, &why);
-        if (ex < 0) continue; /* another capability */
-        long long q = ev_int(pb, "quantity", 0);
-        if (strcmp(json_string_value(json_object_get(p, "status")), "withdrawn") != 0) pledged += q;
-        if (ex) {
-            json_t *x = json_pack("{s:O,s:O}", "pledge", json_object_get(p, "id"), "org",
-                                  json_object_get(p, "org"));
-            json_object_update(x, why);
-            json_decref(why);
-            json_array_append_new(excluded, x);
-            continue;
-        }
-        for (size_t l = 0; ev_readiness[l]; l++)
-            if (strcmp(ev_str(pb, "readiness"), ev_readiness[l]) == 0) by_level[l] += q;
-        json_array_append(counted, json_object_get(p, "id"));
-        const json_t *notes = json_object_get(p, "notes");
-        for (size_t k = 0; k < json_array_size(notes); k++) {
-            const json_t *n = json_array_get(notes, k);
-            if (json_integer_value(json_object_get(n, "latest")) == 1 &&
-                strcmp(json_string_value(json_object_get(n, "note")), "deployment") == 0 &&
-                strcmp(ev_str(json_object_get(n, "body"), "sector"), ev_str(rb, "sector")) == 0)
-                deployed += ev_int(json_object_get(n, "body"), "deployed", 0);
-        }
-    }
-    long long required = ev_int(rb, "quantity", 0);
-    long long ready = by_level[1] + by_level[2] + by_level[3];
-    json_object_set_new(req, "pledged", json_integer(pledged));
-    json_object_set_new(req, "eligible",
-                        json_pack("{s:I,s:I,s:I,s:I}", "level1", (json_int_t)by_level[0], "level2",
-                                  (json_int_t)by_level[1], "level3", (json_int_t)by_level[2],
-                                  "rapid", (json_int_t)by_level[3]));
-    json_object_set_new(req, "eligible_level2_or_above", json_integer(ready));
-    json_object_set_new(req, "deployed", json_integer(deployed));
-    json_object_set_new(req, "gap", json_integer(required > ready ? required - ready : 0));
-    json_object_set_new(req, "counted", counted);
-    json_object_set_new(req, "excluded", excluded);
 }
 
 #define CONTRIB ROLE_CONTRIBUTOR

@@ -1,19 +1,16 @@
 /*
- * force.h: what is derived when force requirements are read (force.c):
- * the gap analysis of a requirement against every pledge. Computed from
- * the things the store returns, never stored.
+ * force.h: the caveat table of force generation (force.c), which the rules
+ * keep and the gap analysis reads when requirements are read
+ * (src/views/force.c): the caveats a pledge may carry and, beside each in
+ * the same order, the tasks it excludes (sector_restricted excludes
+ * requirements outside the pledge's sectors instead).
  */
 #ifndef CMCC_EVENT_FORCE_H
 #define CMCC_EVENT_FORCE_H
 
-#include <jansson.h>
-
-/* Adds the gap analysis to a requirement (an element of store_things_json
- * of THING_REQUIREMENT) from every pledge (store_things_json of
- * THING_PLEDGE): "pledged", "eligible" by readiness level,
- * "eligible_level2_or_above", "deployed", "gap", "counted" (pledge ids) and
- * "excluded" ([{pledge, org, reason}]: the caveat, sector, date or
- * withdrawal that keeps a pledge of the right capability out). */
-void ev_gap_analysis(json_t *requirement, const json_t *pledges);
+/* The caveat names, NULL-ended (docs/protocol.md section 3). */
+extern const char *const ev_caveats[];
+/* Beside each caveat, the tasks it excludes, NULL-ended (at most 2). */
+extern const char *const ev_caveat_excludes[][3];
 
 #endif

@@ -15,6 +15,7 @@
 #include "server/handlers.h"
 
 #include "common/timeutil.h"
+#include "views/views.h"
 
 #include <stdlib.h>
 
@@ -46,12 +47,6 @@ static void stats_keep(srv *s, uint64_t size, int64_t now, const cm_buf *body)
     pthread_mutex_unlock(&s->stats_mu);
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Makes the answer for a tree of size at now in r. 0, or -1 with r a 503. */
 static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r)
 {
@@ -62,32 +57,13 @@ static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r)
     store *rd = srv_reader(q->s);
     cm_error err;
     if (!rd || store_stats_json(rd, &r->body, &err)) return srv_unavailable(r), -1;
-    json_t *ms = srv_view_movements(rd, NULL);
-    if (!ms) return srv_unavailable(r), -1;
-    json_t *by = json_object();
-    long long *ack = xcalloc(json_array_size(ms) + 1, sizeof *ack);
-    size_t nack = 0;
-    for (size_t i = 0; i < json_array_size(ms); i++) {
-        const json_t *m = json_array_get(ms, i);
-        const char *st = json_string_value(json_object_get(m, "status"));
-        json_object_set_new(by, st, json_integer(json_integer_value(json_object_get(by, st)) + 1));
-        const json_t *tta = json_object_get(m, "time_to_acknowledge_s");
-        if (json_is_integer(tta)) ack[nack++] = json_integer_value(tta);
-    }
-    qsort(ack, nack, sizeof *ack, cmp_ll);
-    json_t *mv =
-        json_pack("{s:I,s:o}", "requested", (json_int_t)json_array_size(ms), "by_status", by);
-    json_object_set_new(
-        mv, "median_time_to_acknowledge_s",
-        nack ? json_integer(nack % 2 ? ack[nack / 2] : (ack[nack / 2 - 1] + ack[nack / 2]) / 2)
-             : json_null());
+    json_t *mv = views_movement_stats(rd);
+    if (!mv) return srv_unavailable(r), -1;
     char *mvs = json_dumps(mv, EV_JSON_OUT);
     buf_printf(&r->body, ",\"movements\":%s", mvs);
     free(mvs);
-    free(ack);
     json_decref(mv);
-    json_decref(ms);
-    json_t *fs = srv_force_stats(rd, now);
+    json_t *fs = views_force_stats(rd, now);
     if (!fs) return srv_unavailable(r), -1;
     char *fss = json_dumps(fs, EV_JSON_OUT);
     buf_printf(&r->body, ",%s\n", fss + 1); /* its members (and its closing brace) */

@@ -87,18 +87,4 @@ int srv_map_setting(srv_config *cfg, const char *key, const char *val, char *why
  * stdout unless quiet. -1 with err if it cannot start. */
 int srv_run(const srv_config *cfg, cm_error *err);
 
-/* ---- views.c: things as the read API shows them ------------------------- */
-
-/* Each returns a new JSON array of flat objects, or NULL when the store
- * cannot be read. */
-json_t *srv_view_movements(struct store *rd, const char *id);
-json_t *srv_view_sites(struct store *rd);
-json_t *srv_view_zones(struct store *rd);
-json_t *srv_view_requirements(struct store *rd);
-json_t *srv_view_pledges(struct store *rd);
-/* status, category, place: filters, NULL for any */
-json_t *srv_view_weapons(struct store *rd, const char *status, const char *category,
-                         const char *place);
-json_t *srv_view_benchmarks(struct store *rd, int64_t now_ms);
-
 #endif

@@ -143,6 +143,15 @@ void srv_answer_json(srv_resp *r, const json_t *doc);
  * store could not be read). Returns 0, for a handler to return. */
 int srv_answer_list(srv_resp *r, const char *key, json_t *items);
 
+/* ---- things_answer.c: the things endpoints' documents ------------------- */
+
+struct views_query;
+/* Answers the read model's document for GET path (views_things_doc) with
+ * the query's filters (NULL: none), GeoJSON's media type for a .geojson
+ * path; a 503 when the store cannot be read. 0, or 1 (r untouched) when
+ * path names no movement, for h_movement to answer not_found. */
+int srv_answer_things(srv_req *q, const char *path, const struct views_query *vq, srv_resp *r);
+
 /* ---- query.c: query parameters ------------------------------------------ */
 
 /* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
@@ -169,14 +178,6 @@ void srv_checking_close(srv *s);
 /* Checks the bearer token; on failure fills resp and returns -1. */
 int srv_auth(srv_req *q, srv_resp *r);
 
-/* ---- views.c: things as the API shows them (NULL when the store fails) -- */
-
-/* The things of kind (only id, if not NULL) as store_things_json gives them. */
-json_t *srv_view_load(store *rd, ev_thing_kind kind, const char *id);
-/* {"force":{...},"disarmament":{...}}: the public summaries in /v1/stats. */
-json_t *srv_force_stats(store *rd, int64_t now_ms);
-/* A thing flat: {<idkey>: id, "org", "status", <when>: time, body fields}. */
-json_t *srv_view_flatten(const json_t *thing, const char *idkey, const char *when);
 
 /* ---- url.c, http.c: the request target --------------------------------- */
 

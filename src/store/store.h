@@ -211,12 +211,38 @@ int store_csv_export(store *s, store_csv which, cm_buf *out, cm_error *err);
  * line that breaks it and returns how many, or -1. */
 long store_check_ledger(store *s, cm_buf *report, cm_error *err);
 
-/* ---- store_things_read.c: sites, zones, movements, incidents, ... ------- */
+/* ---- store_things_read.c: the rows of things for the read model -------- */
 
-/* Appends the things of kind (only `id` when not NULL) as a JSON array:
- * [{"id","org","status","time","index","updated","body":{...},
- *   "notes":[{"org","note","time","latest","index","body":{...}}]}]. */
-int store_things_json(store *s, ev_thing_kind kind, const char *id, cm_buf *out, cm_error *err);
+/* A note of a thing: the signer's org, the note's kind, the time of its
+ * event (ms), whether it is the latest of its kind from that org, the
+ * entry that added it, and its body as stored JSON text. */
+typedef struct {
+    const char *org, *note;
+    int64_t time_ms;
+    int latest;
+    int64_t index;
+    const char *body;
+} store_thing_note;
+
+/* A thing: its id, owning org, status, the time of the event that made it
+ * (ms), the entry that made it (index) and last changed it (updated), its
+ * body as stored JSON text, and its notes in log order. */
+typedef struct {
+    const char *id, *org, *status;
+    int64_t time_ms, index, updated;
+    const char *body;
+    const store_thing_note *notes;
+    size_t nnotes;
+} store_thing_row;
+
+/* Called for each thing; the row is valid during the call only. Nonzero
+ * (with err) stops the walk. */
+typedef int (*store_thing_fn)(void *ctx, const store_thing_row *t, cm_error *err);
+
+/* Calls fn for each thing of kind (only `id` when not NULL), oldest first.
+ * How many there were, or -1 with err. */
+long store_things_each(store *s, ev_thing_kind kind, const char *id, store_thing_fn fn, void *ctx,
+                       cm_error *err);
 
 /* ---- store_diff.c: comparing the state of two stores -------------------- */
 

@@ -1,8 +1,8 @@
 /*
- * movements.c: what is derived about movements and sites when they are
- * read, because it depends on things later events change (which military
- * orgs are active, which zones are in force). Pure functions over the JSON
- * the store gives (store_things_json).
+ * movements.c: movements as the read API shows them (GET /v1/movements,
+ * /v1/movements/<id>), with what is derived when they are read, because
+ * it depends on things later events change (which military orgs are
+ * active, which zones are in force).
  *
  * A movement's status (docs/protocol.md section 3): its reported outcome once
  * reported; otherwise "denied" if any active military org's latest answer
@@ -15,50 +15,34 @@
  * Warnings on a movement: its route enters an active closed or restricted
  * zone whose time overlaps its window (a leg crossing a zone with no route
  * point inside counts); it was requested less than 48 h before its window.
- * Passing near a notified site is fine. A warning on a site (not withdrawn):
- * it lies inside an active closed zone that overlaps its time.
+ * Passing near a notified site is fine (a site's own warnings are
+ * deconfliction.c's).
  */
-#include "event/movements.h"
-#include "event/event.h"
-#include "event/geo.h"
-#include "event/schema.h"
-#include "event/things.h"
+#include "views/things.h"
 
 #include "common/mem.h"
-#include "common/timeutil.h"
+#include "event/geo.h"
+#include "event/limits.h"
+#include "event/things.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NOTICE_MS (48LL * 3600 * 1000)
+#define NOTICE_MS    (48LL * 3600 * 1000)
+#define MAX_MILITARY 256
 
-static int64_t ms(const json_t *obj, const char *key, int64_t dflt)
-{
-    return ev_time_of(obj, key, dflt);
-}
-
-/* Whether [a0, a1) and [b0, b1) overlap; an absent end is open. */
-static int overlap(int64_t a0, int64_t a1, int64_t b0, int64_t b1)
-{
-    return a0 < b1 && b0 < a1;
-}
-
-static void warn(json_t *list, const char *kind, json_t *fields, const char *message)
-{
-    json_object_set_new(fields, "kind", json_string(kind));
-    json_object_set_new(fields, "message", json_string(message));
-    json_array_append_new(list, fields);
-}
-
-void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_MAX + 1],
-                        size_t nmil)
+/* Adds to a movement (an element of views_things) "movement_status",
+ * "answers", "waiting_for", "conditional", "time_to_acknowledge_s" and
+ * "warnings", given the zones and the active military orgs. */
+static void movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_MAX + 1],
+                            size_t nmil)
 {
     const json_t *body = json_object_get(m, "body");
     const char *thing_status = json_string_value(json_object_get(m, "status"));
-    int64_t requested = ms(m, "time", 0);
-    int64_t w0 = ms(body, "window_start", 0), w1 = ms(body, "window_end", 0);
+    int64_t requested = views_ms(m, "time", 0);
+    int64_t w0 = views_ms(body, "window_start", 0), w1 = views_ms(body, "window_end", 0);
 
     /* a reported movement is judged by the military orgs of its report */
     const json_t *notes_all = json_object_get(m, "notes");
@@ -98,7 +82,7 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
         denied |= strcmp(d, "denied") == 0;
         conditional |= strcmp(d, "conditional") == 0;
         answered++;
-        int64_t t = ms(mine, "time", 0);
+        int64_t t = views_ms(mine, "time", 0);
         if (t > last) last = t;
         json_t *a = json_pack("{s:O,s:s,s:O}", "org", json_object_get(mine, "org"), "decision", d,
                               "time", json_object_get(mine, "time"));
@@ -131,8 +115,9 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
     if (w0 - requested < NOTICE_MS) {
         snprintf(msg, sizeof msg, "requested %lld h before its window: less than the 48 h notice",
                  (long long)((w0 - requested) / 3600000));
-        warn(warnings, "short_notice",
-             json_pack("{s:I}", "notice_hours", (json_int_t)((w0 - requested) / 3600000)), msg);
+        views_warn(warnings, "short_notice",
+                   json_pack("{s:I}", "notice_hours", (json_int_t)((w0 - requested) / 3600000)),
+                   msg);
     }
     size_t nroute;
     geo_point *route = ev_points(body, "route", &nroute);
@@ -141,7 +126,8 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
         const char *kind = json_string_value(json_object_get(zb, "kind"));
         if (strcmp(json_string_value(json_object_get(z, "status")), "active") != 0) continue;
         if (strcmp(kind, "closed") != 0 && strcmp(kind, "restricted") != 0) continue;
-        if (!overlap(w0, w1, ms(zb, "from", 0), ms(zb, "until", INT64_MAX))) continue;
+        if (!views_overlap(w0, w1, views_ms(zb, "from", 0), views_ms(zb, "until", INT64_MAX)))
+            continue;
         size_t npoly;
         geo_point *poly = ev_points(zb, "polygon", &npoly);
         int enters = geo_route_enters(route, nroute, poly, npoly);
@@ -150,10 +136,10 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
         const char *zid = json_string_value(json_object_get(z, "id"));
         snprintf(msg, sizeof msg, "the route enters %s zone %s, in force during the window", kind,
                  zid);
-        warn(warnings, "zone",
-             json_pack("{s:s,s:s,s:O}", "zone", zid, "zone_kind", kind, "declared_by",
-                       json_object_get(z, "org")),
-             msg);
+        views_warn(warnings, "zone",
+                   json_pack("{s:s,s:s,s:O}", "zone", zid, "zone_kind", kind, "declared_by",
+                             json_object_get(z, "org")),
+                   msg);
     }
     free(route);
     json_object_set_new(m, "warnings", warnings);
@@ -161,32 +147,45 @@ void ev_movement_derive(json_t *m, const json_t *zones, char (*military)[EV_ID_M
     free(frozen);
 }
 
-void ev_site_derive(json_t *site, const json_t *zones)
+json_t *views_movements(store *s, const char *id)
 {
-    const json_t *body = json_object_get(site, "body");
-    geo_point p = {json_number_value(json_object_get(body, "lat")),
-                   json_number_value(json_object_get(body, "lon"))};
-    int64_t s0 = ms(body, "from", 0), s1 = ms(body, "until", INT64_MAX);
-    json_t *warnings = json_array();
-    /* a withdrawn site is no longer notified: nothing to warn about */
-    const char *status = json_string_value(json_object_get(site, "status"));
-    size_t nzones = status && strcmp(status, "withdrawn") == 0 ? 0 : json_array_size(zones);
-    for (size_t i = 0; i < nzones; i++) {
-        const json_t *z = json_array_get(zones, i), *zb = json_object_get(z, "body");
-        if (strcmp(json_string_value(json_object_get(z, "status")), "active") != 0 ||
-            strcmp(json_string_value(json_object_get(zb, "kind")), "closed") != 0)
-            continue;
-        if (!overlap(s0, s1, ms(zb, "from", 0), ms(zb, "until", INT64_MAX))) continue;
-        size_t npoly;
-        geo_point *poly = ev_points(zb, "polygon", &npoly);
-        int inside = geo_point_in(p, poly, npoly);
-        free(poly);
-        if (!inside) continue;
-        const char *zid = json_string_value(json_object_get(z, "id"));
-        char msg[300];
-        snprintf(msg, sizeof msg, "the site lies inside closed zone %s", zid);
-        warn(warnings, "inside_closed_zone",
-             json_pack("{s:s,s:O}", "zone", zid, "declared_by", json_object_get(z, "org")), msg);
+    json_t *ms = views_things(s, THING_MOVEMENT, id), *zones = views_things(s, THING_ZONE, NULL);
+    if (!ms || !zones) {
+        json_decref(ms);
+        json_decref(zones);
+        return NULL;
     }
-    json_object_set_new(site, "warnings", warnings);
+    size_t nmil = 0;
+    ev_view v;
+    store_view(s, &v);
+    char(*mil)[EV_ID_MAX + 1] = xcalloc(MAX_MILITARY, sizeof *mil);
+    v.orgs_with_role(v.ctx, ROLE_MILITARY, mil, MAX_MILITARY, &nmil);
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        movement_derive(m, zones, mil, nmil);
+        json_t *o = views_flatten(m, "movement", "requested");
+        const char *st = json_string_value(json_object_get(m, "status"));
+        json_object_set(o, "status", json_object_get(m, "movement_status"));
+        json_object_set_new(o, "outcome", strcmp(st, "requested") ? json_string(st) : json_null());
+        static const char *const derived[] = {
+            "answers", "waiting_for", "conditional", "time_to_acknowledge_s", "warnings", NULL};
+        views_copy_keys(o, m, derived);
+        json_t *report = json_null();
+        const json_t *notes = json_object_get(m, "notes");
+        for (size_t k = 0; k < json_array_size(notes); k++) {
+            const json_t *n = json_array_get(notes, k);
+            if (strcmp(json_string_value(json_object_get(n, "note")), "report") != 0) continue;
+            json_decref(report);
+            report = json_deep_copy(json_object_get(n, "body"));
+            json_object_del(report, "movement");
+            json_object_set(report, "time", json_object_get(n, "time"));
+        }
+        json_object_set_new(o, "report", report);
+        json_array_append_new(out, o);
+    }
+    free(mil);
+    json_decref(ms);
+    json_decref(zones);
+    return out;
 }

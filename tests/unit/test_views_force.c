@@ -1,14 +1,12 @@
 /*
- * test_event_force.c: the gap analysis of force generation (event/force.c)
+ * test_views_force.c: the gap analysis of force generation (views/force.c)
  * on hand-worked tables: every caveat against the tasks it excludes (and
  * does not), sector restriction, readiness levels (only level2, level3 and
  * rapid close the gap), availability dates against needed_by, withdrawn
  * pledges, other capabilities ignored, latest deployments in the sector;
  * and the weapon record's derived discrepancy and benchmark progress.
  */
-#include "event/disarmament.h"
-#include "event/event.h"
-#include "event/force.h"
+#include "views/views.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -89,7 +87,7 @@ static void test_caveats(void **state)
         json_t *r = requirement("infantry_company", tasks, "south", 1);
         json_t *ps = json_pack("[o]", pledge("p", "infantry_company", 1, "level2", caveats, NULL,
                                              EARLY, NULL, "offered"));
-        ev_gap_analysis(r, ps);
+        views_gap_analysis(r, ps);
         if (table[i].excluded) {
             if (!why(r, "p")) fail_msg("%s should exclude %s", table[i].caveat, table[i].task);
             assert_non_null(strstr(why(r, "p"), table[i].caveat));
@@ -115,7 +113,7 @@ static void test_sectors(void **state)
                                   "[\"south\"]", EARLY, NULL, "offered"),
                            pledge("none", "infantry_company", 1, "level2",
                                   "[\"sector_restricted\"]", NULL, EARLY, NULL, "offered"));
-    ev_gap_analysis(r, ps);
+    views_gap_analysis(r, ps);
     assert_null(why(r, "in"));
     assert_non_null(strstr(why(r, "out"), "sector_restricted"));
     assert_non_null(why(r, "none"));
@@ -134,7 +132,7 @@ static void test_readiness(void **state)
         pledge("b", "medical_role1", 2, "level2", "[]", NULL, EARLY, NULL, "offered"),
         pledge("c", "medical_role1", 3, "level3", "[]", NULL, EARLY, NULL, "offered"),
         pledge("d", "medical_role1", 4, "rapid", "[]", NULL, EARLY, NULL, "offered"));
-    ev_gap_analysis(r, ps);
+    views_gap_analysis(r, ps);
     const json_t *e = json_object_get(r, "eligible");
     assert_int_equal(get(e, "level1"), 1);
     assert_int_equal(get(e, "level2"), 2);
@@ -163,7 +161,7 @@ static void test_dates_withdrawal_capability(void **state)
                "offered"),
         pledge("withdrawn", "eod_team", 1, "rapid", "[]", NULL, EARLY, NULL, "withdrawn"),
         pledge("other", "engineer_company", 9, "rapid", "[]", NULL, EARLY, NULL, "offered"));
-    ev_gap_analysis(r, ps);
+    views_gap_analysis(r, ps);
     assert_null(why(r, "on-time"));
     assert_non_null(strstr(why(r, "late"), "after needed_by"));
     assert_non_null(strstr(why(r, "gone"), "before needed_by"));
@@ -189,7 +187,7 @@ static void test_deployed(void **state)
     json_array_append_new(notes, json_pack("{s:s,s:i,s:{s:i,s:s}}", "note", "deployment", "latest",
                                            1, "body", "deployed", 2, "sector", "south"));
     json_t *ps = json_pack("[o]", p);
-    ev_gap_analysis(r, ps);
+    views_gap_analysis(r, ps);
     assert_int_equal(get(r, "deployed"), 2); /* the latest report counts */
     assert_int_equal(get(r, "gap"), 0);
     json_decref(r);
@@ -204,7 +202,7 @@ static void test_weapons_and_benchmarks(void **state)
                   "registered", "body", "category", "small_arm", "quantity", 1, "place", "cp-1",
                   "notes", "note", "attestation", "body", "stage", "handover", "result",
                   "discrepancy", "record", "w", "note", "move", "body", "to_place", "depot-1");
-    ev_weapon_derive(w);
+    views_weapon_derive(w);
     assert_true(json_is_true(json_object_get(w, "discrepancy")));
     assert_string_equal(json_string_value(json_object_get(w, "current_place")), "depot-1");
     json_decref(w);
@@ -215,7 +213,7 @@ static void test_weapons_and_benchmarks(void **state)
                            "status", "decommissioned", "body", "category", "rocket", "quantity", 7);
     json_t *bm = json_pack("{s:{s:[s],s:i,s:s},s:[]}", "body", "categories", "small_arm", "target",
                            60, "due", "2025-12-01T00:00:00Z", "notes");
-    ev_benchmark_derive(bm, ws, 1767225600000LL); /* 2026-01-01: past due */
+    views_benchmark_derive(bm, ws, 1767225600000LL); /* 2026-01-01: past due */
     assert_int_equal(get(bm, "decommissioned"), 30);
     assert_true(fabs(json_real_value(json_object_get(bm, "progress")) - 0.5) < 1e-9);
     assert_true(json_is_true(json_object_get(bm, "overdue")));
