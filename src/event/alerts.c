@@ -267,8 +267,12 @@ static int apply_resolve(const ev_ctx *c, ev_effects *fx, cm_error *err)
     return 0;
 }
 
-const ev_type ev_alert_acknowledge = {"alert.acknowledge", 0, EV_AUTH_ANY, acknowledge_body,
-                                      apply_acknowledge};
-const ev_type ev_alert_assign = {"alert.assign", ROLE_COORDINATOR | ROLE_MONITOR, 0, assign_body,
-                                 apply_assign};
-const ev_type ev_alert_resolve = {"alert.resolve", 0, EV_AUTH_ANY, resolve_body, apply_resolve};
+static const ev_type ev_alert_acknowledge = {"alert.acknowledge", 0, EV_AUTH_ANY, acknowledge_body,
+                                             apply_acknowledge};
+static const ev_type ev_alert_assign = {"alert.assign", ROLE_COORDINATOR | ROLE_MONITOR, 0,
+                                        assign_body, apply_assign};
+static const ev_type ev_alert_resolve = {"alert.resolve", 0, EV_AUTH_ANY, resolve_body,
+                                         apply_resolve};
+
+const ev_type *const ev_alerts_types[] = {&ev_alert_acknowledge, &ev_alert_assign,
+                                          &ev_alert_resolve, NULL};

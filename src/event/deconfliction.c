@@ -205,12 +205,18 @@ static int apply_movement_report(const ev_ctx *c, ev_effects *fx, cm_error *err)
 #define HUM ROLE_HUMANITARIAN
 #define MIL ROLE_MILITARY
 
-const ev_type ev_site_notify = {"site.notify", HUM, 0, site_body, apply_site_notify};
-const ev_type ev_site_withdraw = {"site.withdraw", HUM, 0, site_withdraw_body, apply_site_withdraw};
-const ev_type ev_zone_declare = {"zone.declare", MIL, 0, zone_body, apply_zone_declare};
-const ev_type ev_zone_lift = {"zone.lift", MIL, 0, zone_lift_body, apply_zone_lift};
-const ev_type ev_movement_request = {"movement.request", HUM, 0, request_body,
-                                     apply_movement_request};
-const ev_type ev_movement_respond = {"movement.respond", MIL, 0, respond_body,
-                                     apply_movement_respond};
-const ev_type ev_movement_report = {"movement.report", HUM, 0, report_body, apply_movement_report};
+static const ev_type ev_site_notify = {"site.notify", HUM, 0, site_body, apply_site_notify};
+static const ev_type ev_site_withdraw = {"site.withdraw", HUM, 0, site_withdraw_body,
+                                         apply_site_withdraw};
+static const ev_type ev_zone_declare = {"zone.declare", MIL, 0, zone_body, apply_zone_declare};
+static const ev_type ev_zone_lift = {"zone.lift", MIL, 0, zone_lift_body, apply_zone_lift};
+static const ev_type ev_movement_request = {"movement.request", HUM, 0, request_body,
+                                            apply_movement_request};
+static const ev_type ev_movement_respond = {"movement.respond", MIL, 0, respond_body,
+                                            apply_movement_respond};
+static const ev_type ev_movement_report = {"movement.report", HUM, 0, report_body,
+                                           apply_movement_report};
+
+const ev_type *const ev_deconfliction_types[] = {
+    &ev_site_notify,      &ev_site_withdraw,    &ev_zone_declare,    &ev_zone_lift,
+    &ev_movement_request, &ev_movement_respond, &ev_movement_report, NULL};

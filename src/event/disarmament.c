@@ -214,11 +214,20 @@ static int apply_assess(const ev_ctx *c, ev_effects *fx, cm_error *err)
 
 #define VER ROLE_VERIFIER
 
-const ev_type ev_weapon_handover = {"weapon.handover", VER, 0, handover_body, apply_handover};
-const ev_type ev_weapon_attest = {"weapon.attest", VER, 0, attest_body, apply_attest};
-const ev_type ev_weapon_move = {"weapon.move", VER, 0, move_body, apply_move};
-const ev_type ev_weapon_destroy = {"weapon.destroy", VER, 0, destroy_body, apply_destroy};
-const ev_type ev_benchmark_define = {"benchmark.define", ROLE_COORDINATOR, 0, benchmark_body,
-                                     apply_benchmark};
-const ev_type ev_benchmark_assess = {"benchmark.assess", VER | ROLE_MONITOR, 0, assess_body,
-                                     apply_assess};
+static const ev_type ev_weapon_handover = {"weapon.handover", VER, 0, handover_body,
+                                           apply_handover};
+static const ev_type ev_weapon_attest = {"weapon.attest", VER, 0, attest_body, apply_attest};
+static const ev_type ev_weapon_move = {"weapon.move", VER, 0, move_body, apply_move};
+static const ev_type ev_weapon_destroy = {"weapon.destroy", VER, 0, destroy_body, apply_destroy};
+static const ev_type ev_benchmark_define = {"benchmark.define", ROLE_COORDINATOR, 0, benchmark_body,
+                                            apply_benchmark};
+static const ev_type ev_benchmark_assess = {"benchmark.assess", VER | ROLE_MONITOR, 0, assess_body,
+                                            apply_assess};
+
+const ev_type *const ev_disarmament_types[] = {&ev_weapon_handover,
+                                               &ev_weapon_attest,
+                                               &ev_weapon_move,
+                                               &ev_weapon_destroy,
+                                               &ev_benchmark_define,
+                                               &ev_benchmark_assess,
+                                               NULL};

@@ -267,20 +267,16 @@ const ev_type *const *ev_types(void);
 
 /* ---- registry.c: org, key and place types ------------------------------- */
 
-extern const ev_type ev_org_admit, ev_org_suspend, ev_org_reinstate, ev_key_add, ev_key_revoke,
-    ev_place_define, ev_place_status;
+extern const ev_type *const ev_registry_types[];
+extern const ev_type ev_org_admit; /* entry 0's type */
 
 /* ---- supply.c: consignments, custody, distributions, losses ------------- */
 
-extern const ev_type ev_consignment_declare, ev_consignment_screen, ev_consignment_enter,
-    ev_custody_transfer, ev_custody_accept, ev_custody_reject, ev_distribution_record,
-    ev_loss_report;
+extern const ev_type *const ev_supply_types[];
 
 /* ---- deconfliction.c, incidents.c --------------------------------------- */
 
-extern const ev_type ev_site_notify, ev_site_withdraw, ev_zone_declare, ev_zone_lift,
-    ev_movement_request, ev_movement_respond, ev_movement_report, ev_incident_report,
-    ev_incident_assess;
+extern const ev_type *const ev_deconfliction_types[], *const ev_incidents_types[];
 /* The values of incident.report's category and severity, and of an
  * incident's status (incident.assess takes all but the first, "reported"),
  * NULL-terminated (the read API filters on them too). */
@@ -289,15 +285,13 @@ extern const char *const ev_incident_categories[], *const ev_incident_severities
 
 /* ---- force.c, disarmament.c ---------------------------------------------- */
 
-extern const ev_type ev_requirement_define, ev_pledge_offer, ev_pledge_update, ev_pledge_withdraw,
-    ev_deployment_report, ev_weapon_handover, ev_weapon_attest, ev_weapon_move, ev_weapon_destroy,
-    ev_benchmark_define, ev_benchmark_assess;
+extern const ev_type *const ev_force_types[], *const ev_disarmament_types[];
 extern const char *const ev_capabilities[], *const ev_tasks[], *const ev_readiness[],
                                                                    *const ev_weapon_categories[];
 
 /* ---- alerts.c: following up alerts ------------------------------------------ */
 
-extern const ev_type ev_alert_acknowledge, ev_alert_assign, ev_alert_resolve;
+extern const ev_type *const ev_alerts_types[];
 /* The kinds of alert, in the order of ev_alert_key.kind, NULL-terminated. */
 extern const char *const ev_alert_kinds[];
 enum { EV_ALERT_TRANSFER_PENDING, EV_ALERT_UNACCOUNTED, EV_ALERT_IDLE_HOLDING, EV_ALERT_LOSS_RATE };

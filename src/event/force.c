@@ -195,10 +195,15 @@ static int apply_deployment(const ev_ctx *c, ev_effects *fx, cm_error *err)
 
 #define CONTRIB ROLE_CONTRIBUTOR
 
-const ev_type ev_requirement_define = {"requirement.define", ROLE_COORDINATOR, 0, requirement_body,
-                                       apply_requirement};
-const ev_type ev_pledge_offer = {"pledge.offer", CONTRIB, 0, pledge_body, apply_offer};
-const ev_type ev_pledge_update = {"pledge.update", CONTRIB, 0, pledge_body, apply_update};
-const ev_type ev_pledge_withdraw = {"pledge.withdraw", CONTRIB, 0, withdraw_body, apply_withdraw};
-const ev_type ev_deployment_report = {"deployment.report", CONTRIB, 0, deployment_body,
-                                      apply_deployment};
+static const ev_type ev_requirement_define = {"requirement.define", ROLE_COORDINATOR, 0,
+                                              requirement_body, apply_requirement};
+static const ev_type ev_pledge_offer = {"pledge.offer", CONTRIB, 0, pledge_body, apply_offer};
+static const ev_type ev_pledge_update = {"pledge.update", CONTRIB, 0, pledge_body, apply_update};
+static const ev_type ev_pledge_withdraw = {"pledge.withdraw", CONTRIB, 0, withdraw_body,
+                                           apply_withdraw};
+static const ev_type ev_deployment_report = {"deployment.report", CONTRIB, 0, deployment_body,
+                                             apply_deployment};
+
+const ev_type *const ev_force_types[] = {&ev_requirement_define, &ev_pledge_offer,
+                                         &ev_pledge_update,      &ev_pledge_withdraw,
+                                         &ev_deployment_report,  NULL};

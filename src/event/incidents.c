@@ -98,7 +98,10 @@ static int apply_assess(const ev_ctx *c, ev_effects *fx, cm_error *err)
     return 0;
 }
 
-const ev_type ev_incident_report = {"incident.report", 0, EV_AUTH_ANY, report_body, apply_report};
-const ev_type ev_incident_assess = {"incident.assess",
-                                    ROLE_COORDINATOR | ROLE_MONITOR | ROLE_VERIFIER, 0, assess_body,
-                                    apply_assess};
+static const ev_type ev_incident_report = {"incident.report", 0, EV_AUTH_ANY, report_body,
+                                           apply_report};
+static const ev_type ev_incident_assess = {"incident.assess",
+                                           ROLE_COORDINATOR | ROLE_MONITOR | ROLE_VERIFIER, 0,
+                                           assess_body, apply_assess};
+
+const ev_type *const ev_incidents_types[] = {&ev_incident_report, &ev_incident_assess, NULL};

@@ -250,13 +250,19 @@ static int apply_place_status(const ev_ctx *c, ev_effects *fx, cm_error *err)
 }
 
 const ev_type ev_org_admit = {"org.admit", ROLE_COORDINATOR, 0, admit_body, apply_admit};
-const ev_type ev_org_suspend = {"org.suspend", ROLE_COORDINATOR, 0, suspend_body, apply_suspend};
-const ev_type ev_org_reinstate = {"org.reinstate", ROLE_COORDINATOR, 0, reinstate_body,
-                                  apply_reinstate};
-const ev_type ev_key_add = {"key.add", ROLE_COORDINATOR, EV_AUTH_SELF, key_add_body, apply_key_add};
-const ev_type ev_key_revoke = {"key.revoke", ROLE_COORDINATOR, EV_AUTH_SELF, key_revoke_body,
-                               apply_key_revoke};
-const ev_type ev_place_define = {"place.define", ROLE_COORDINATOR, 0, place_define_body,
-                                 apply_place_define};
-const ev_type ev_place_status = {"place.status", ROLE_COORDINATOR, 0, place_status_body,
-                                 apply_place_status};
+static const ev_type ev_org_suspend = {"org.suspend", ROLE_COORDINATOR, 0, suspend_body,
+                                       apply_suspend};
+static const ev_type ev_org_reinstate = {"org.reinstate", ROLE_COORDINATOR, 0, reinstate_body,
+                                         apply_reinstate};
+static const ev_type ev_key_add = {"key.add", ROLE_COORDINATOR, EV_AUTH_SELF, key_add_body,
+                                   apply_key_add};
+static const ev_type ev_key_revoke = {"key.revoke", ROLE_COORDINATOR, EV_AUTH_SELF, key_revoke_body,
+                                      apply_key_revoke};
+static const ev_type ev_place_define = {"place.define", ROLE_COORDINATOR, 0, place_define_body,
+                                        apply_place_define};
+static const ev_type ev_place_status = {"place.status", ROLE_COORDINATOR, 0, place_status_body,
+                                        apply_place_status};
+
+const ev_type *const ev_registry_types[] = {
+    &ev_org_admit,  &ev_org_suspend,  &ev_org_reinstate, &ev_key_add,
+    &ev_key_revoke, &ev_place_define, &ev_place_status,  NULL};

@@ -552,16 +552,24 @@ static int apply_loss(const ev_ctx *c, ev_effects *fx, cm_error *err)
 #define HUM   ROLE_HUMANITARIAN
 #define TRANS ROLE_TRANSPORTER
 
-const ev_type ev_consignment_declare = {"consignment.declare", HUM, 0, declare_body, apply_declare};
-const ev_type ev_consignment_screen = {"consignment.screen", ROLE_INSPECTOR, 0, screen_body,
-                                       apply_screen};
-const ev_type ev_consignment_enter = {"consignment.enter", ROLE_INSPECTOR, 0, enter_body,
-                                      apply_enter};
-const ev_type ev_custody_transfer = {"custody.transfer", HUM | TRANS, 0, transfer_body,
-                                     apply_transfer};
-const ev_type ev_custody_accept = {"custody.accept", HUM | TRANS, 0, accept_body, apply_accept};
-const ev_type ev_custody_reject = {"custody.reject", HUM | TRANS, 0, reject_body, apply_reject};
-const ev_type ev_distribution_record = {"distribution.record", HUM, 0, distribution_body,
-                                        apply_distribution};
-const ev_type ev_loss_report = {"loss.report", HUM | TRANS | ROLE_COORDINATOR, 0, loss_body,
-                                apply_loss};
+static const ev_type ev_consignment_declare = {"consignment.declare", HUM, 0, declare_body,
+                                               apply_declare};
+static const ev_type ev_consignment_screen = {"consignment.screen", ROLE_INSPECTOR, 0, screen_body,
+                                              apply_screen};
+static const ev_type ev_consignment_enter = {"consignment.enter", ROLE_INSPECTOR, 0, enter_body,
+                                             apply_enter};
+static const ev_type ev_custody_transfer = {"custody.transfer", HUM | TRANS, 0, transfer_body,
+                                            apply_transfer};
+static const ev_type ev_custody_accept = {"custody.accept", HUM | TRANS, 0, accept_body,
+                                          apply_accept};
+static const ev_type ev_custody_reject = {"custody.reject", HUM | TRANS, 0, reject_body,
+                                          apply_reject};
+static const ev_type ev_distribution_record = {"distribution.record", HUM, 0, distribution_body,
+                                               apply_distribution};
+static const ev_type ev_loss_report = {"loss.report", HUM | TRANS | ROLE_COORDINATOR, 0, loss_body,
+                                       apply_loss};
+
+const ev_type *const ev_supply_types[] = {
+    &ev_consignment_declare, &ev_consignment_screen, &ev_consignment_enter,
+    &ev_custody_transfer,    &ev_custody_accept,     &ev_custody_reject,
+    &ev_distribution_record, &ev_loss_report,        NULL};

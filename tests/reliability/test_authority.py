@@ -429,18 +429,22 @@ def protocol_roles():
 
 
 def source_types():
-    """The type names the server's source lists in src/event/types.c (None
+    """The type names the server's source lists: the domains' tables
+    (`ev_<domain>_types[] = {...}`) that src/event/types.c joins (None
     when the source is not beside the tests)."""
     src = os.path.join(os.path.dirname(os.path.dirname(rl.HERE)), "src", "event")
     try:
         with open(os.path.join(src, "types.c")) as f:
-            listed = set(re.findall(r"&(ev_\w+)", f.read()))
-        defs = {}
+            domains = set(re.findall(r"\b(ev_\w+_types)\b", f.read()))
+        listed, defs = set(), {}
         for name in os.listdir(src):
             if name.endswith(".c"):
                 with open(os.path.join(src, name)) as f:
-                    defs.update(re.findall(r"const ev_type (ev_\w+)\s*=\s*\{\s*\"([a-z.]+)\"",
-                                           f.read()))
+                    text = f.read()
+                defs.update(re.findall(r"const ev_type (ev_\w+)\s*=\s*\{\s*\"([a-z.]+)\"", text))
+                for table, body in re.findall(r"const ev_type \*const (ev_\w+_types)\[\]\s*=\s*\{([^}]*)\}", text):
+                    if table in domains:
+                        listed.update(re.findall(r"&(ev_\w+)", body))
     except OSError:
         return None
     return {defs.get(v, v) for v in listed}
