@@ -56,6 +56,10 @@ struct srv {
     unsigned checking;
     int closing;
 
+    /* the policy file's text served at GET /policy (h_proof.c), or NULL */
+    char *policy;
+    size_t policy_len;
+
     /* the last answer of the public GET /v1/stats (h_stats.c) */
     pthread_mutex_t stats_mu;
     cm_buf stats;        /* its body; empty until the first */
@@ -180,6 +184,8 @@ int h_tile(srv_req *q, const char *path, srv_resp *r);
 int h_entry(srv_req *q, const char *path, srv_resp *r);
 int h_proof_inclusion(srv_req *q, const char *path, srv_resp *r);
 int h_proof_consistency(srv_req *q, const char *path, srv_resp *r);
+int h_proof_entry(srv_req *q, const char *path, srv_resp *r);
+int h_policy(srv_req *q, const char *path, srv_resp *r);
 int h_orgs(srv_req *q, const char *path, srv_resp *r);
 int h_places(srv_req *q, const char *path, srv_resp *r);
 int h_healthz(srv_req *q, const char *path, srv_resp *r);
@@ -199,6 +205,17 @@ int h_requirements(srv_req *q, const char *path, srv_resp *r);
 int h_pledges(srv_req *q, const char *path, srv_resp *r);
 int h_weapons(srv_req *q, const char *path, srv_resp *r);
 int h_benchmarks(srv_req *q, const char *path, srv_resp *r);
+
+/* ---- h_proof.c: receipts that are proofs --------------------------------- */
+
+/* Appends the C2SP tlog-proof of entry index against the checkpoint note
+ * (the newest published one, of tree size `size`, engine_checkpoint_sized):
+ * 1, 0 when that checkpoint does not hold the entry yet, -1 when the store
+ * cannot be read. */
+int srv_entry_proof(srv *s, const cm_buf *note, uint64_t size, uint64_t index, cm_buf *out);
+/* Reads and checks the policy file of the settings, if any, into s->policy:
+ * 0, or -1 with err naming the file (and the line at fault). */
+int srv_policy_load(srv *s, cm_error *err);
 
 /* ---- views.c: things as the API shows them (NULL when the store fails) -- */
 
