@@ -71,8 +71,7 @@ static int try_envelope(void *ctx, const char *doc, size_t len, unsigned line)
     log_leaf_hash(entry.data, entry.len, &leaf);
     buf_free(&entry);
     ev_envelope_free(&env);
-    if (!m->matched_line && proof_check_leaf(m->p, m->cp, &leaf, &err) == 0)
-        m->matched_line = line;
+    if (!m->matched_line && proof_check_leaf(m->p, m->cp, &leaf, &err) == 0) m->matched_line = line;
     return 0; /* on to the end: how many the file holds is part of the answer */
 }
 
