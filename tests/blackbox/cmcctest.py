@@ -992,7 +992,8 @@ class LogTestCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         j = r.json
         # "proof" comes with an entry a published checkpoint already holds
-        self.assertEqual(sorted(k for k in j if k != "proof"), ["duplicate", "index", "leaf_hash"], r)
+        self.assertEqual(sorted(k for k in j if k != "proof"),
+                         ["duplicate", "index", "leaf_hash"], r)
         if "proof" in j:
             self.assertTrue(j["proof"].startswith("c2sp.org/tlog-proof@v1\n"), r)
             self.assertIn("\nindex %d\n" % j["index"], j["proof"], r)
