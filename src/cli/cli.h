@@ -35,6 +35,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
 int cmd_label(int argc, char **argv);
+int cmd_proof(int argc, char **argv);
 
 /* ---- send.c: envelopes to a server, retrying safely -------------------- */
 
@@ -44,6 +45,10 @@ typedef struct {
     char *text;        /* the envelope JSON (owned by the caller) */
     size_t len;
     int done; /* answered: a receipt or a refusal */
+    /* its receipt, once answered with one */
+    int accepted;
+    uint64_t index;
+    char *proof; /* the receipt's C2SP tlog-proof (malloc'ed), or NULL */
 } cli_envelope;
 
 typedef struct {
@@ -64,6 +69,14 @@ typedef struct {
 /* Sends v[0..n) to POST /v1/events, batch by batch, retrying safely; sets
  * each envelope's done and counts the outcomes in *t. */
 void cli_send(cli_http *h, cli_envelope *v, size_t n, const cli_send_opts *o, cli_tally *t);
+
+/* ---- submit_proofs.c: a proof beside each envelope --------------------- */
+
+/* Writes the C2SP tlog-proof of each accepted envelope beside its file
+ * (FILE.proof, or FILE.<line>.proof for a file of several), fetching those
+ * the receipts did not carry from GET /v1/proof/entry for at most wait_s
+ * seconds; says on stderr how many it saved and which are missing. */
+void cli_save_proofs(cli_http *h, cli_envelope *v, size_t n, long wait_s);
 
 /* ---- manifest.c: CSV manifests into consignment.declare events ----------- */
 

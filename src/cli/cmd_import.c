@@ -128,7 +128,7 @@ int cmd_import(int argc, char **argv)
         fprintf(stderr, "; %u bad row(s): %zu consignment(s) not sent", m.bad_rows, m.skipped);
     fputc('\n', stderr);
     if (rc == 0 && (m.bad_rows || tally.refused)) rc = 1;
-    for (size_t i = 0; i < n; i++) free(envs[i].text);
+    for (size_t i = 0; i < n; i++) free(envs[i].text), free(envs[i].proof);
     free(envs);
     cli_manifest_free(&m);
     log_key_free(&k);

@@ -3,7 +3,8 @@
  *
  * Envelopes (one a line, or one per file) go out in NDJSON batches through
  * send.c, which retries safely (the log is idempotent by (org, id)). Each
- * refusal is printed with its file and line.
+ * refusal is printed with its file and line. Then each accepted envelope's
+ * proof is kept beside its file (submit_proofs.c).
  *
  * Exit status: 0 all appended (or already there), 1 some refused, 2 some
  * could not be delivered.
@@ -19,9 +20,14 @@
 
 static const char help[] =
     "usage: cmcc submit --server URL [--token T] [--cacert FILE] [--batch N]\n"
-    "                   [--max-wait S] [--receipts FILE] FILE...\n\n"
+    "                   [--max-wait S] [--receipts FILE] [--proof-wait S] [--no-proofs]\n"
+    "                   FILE...\n\n"
     "Sends envelopes (from `cmcc sign`) to a cmcc server in batches, retrying on\n"
-    "network errors, 429 and 503 without ever appending one twice.\n\n"
+    "network errors, 429 and 503 without ever appending one twice. Then keeps, beside\n"
+    "each file, the proof that its envelope is in the log (a C2SP tlog-proof, to check\n"
+    "offline with `cmcc proof verify`): FILE.proof, or FILE.<line>.proof for a file of\n"
+    "several envelopes. A new entry's proof exists once the log signs its next\n"
+    "checkpoint (within a second or a few, with witnesses): submit waits for it.\n\n"
     "  --server URL      the server, e.g. http://127.0.0.1:8080\n"
     "  --token T         read token (default: $CMCC_TOKEN)\n"
     "  --cacert FILE     trust an https server whose certificate this PEM CA signed\n"
@@ -29,7 +35,12 @@ static const char help[] =
     "  --batch N         envelopes per request, 1..1000 (default 500)\n"
     "  --max-wait S      give up after waiting S seconds in all (default 600)\n"
     "  --receipts FILE   append one JSON line per envelope: where it came from and\n"
-    "                    its receipt or error\n";
+    "                    its receipt or error\n"
+    "  --proof-wait S    wait at most S seconds for the checkpoint that holds the new\n"
+    "                    entries (default 30; 0: keep only the proofs the receipts\n"
+    "                    carry); those still missing come with a later run of the\n"
+    "                    same submit\n"
+    "  --no-proofs       keep no proofs\n";
 
 typedef struct {
     cli_envelope *v;
@@ -41,7 +52,8 @@ static int collect(void *ctx, const char *doc, size_t len, unsigned line)
 {
     env_list *l = ctx;
     if (l->n == l->cap) l->v = xrealloc(l->v, (l->cap = l->cap ? 2 * l->cap : 256) * sizeof *l->v);
-    l->v[l->n++] = (cli_envelope){l->file, line, xstrndup(doc, len), len, 0};
+    l->v[l->n++] =
+        (cli_envelope){.where = l->file, .line = line, .text = xstrndup(doc, len), .len = len};
     return 0;
 }
 
@@ -49,18 +61,23 @@ int cmd_submit(int argc, char **argv)
 {
     const char *server = NULL, *token = getenv("CMCC_TOKEN"), *receipts = NULL;
     const char *batch_s = NULL, *max_wait_s = NULL, *cacert = getenv("CMCC_CACERT");
+    const char *proof_wait_s = NULL;
+    int no_proofs = 0;
     const cli_option opts[] = {CLI_ARG("server", &server),
                                CLI_ARG("token", &token),
                                CLI_ARG("cacert", &cacert),
                                CLI_ARG("batch", &batch_s),
                                CLI_ARG("max-wait", &max_wait_s),
                                CLI_ARG("receipts", &receipts),
+                               CLI_ARG("proof-wait", &proof_wait_s),
+                               CLI_FLAG("no-proofs", &no_proofs, 1),
                                CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
-    long batch_n, max_wait;
+    long batch_n, max_wait, proof_wait;
     if (!server || optind >= argc || cli_number(batch_s, 1, 1000, 500, &batch_n) ||
-        cli_number(max_wait_s, 0, 1000000000, 600, &max_wait))
+        cli_number(max_wait_s, 0, 1000000000, 600, &max_wait) ||
+        cli_number(proof_wait_s, 0, 86400, 30, &proof_wait))
         return fputs(help, stderr), 2;
     env_list all = {0};
     cm_error err;
@@ -83,7 +100,8 @@ int cmd_submit(int argc, char **argv)
     if (t.undelivered)
         fprintf(stderr, ", %zu not delivered (send them again later)", t.undelivered);
     fputc('\n', stderr);
-    for (size_t i = 0; i < all.n; i++) free(all.v[i].text);
+    if (!no_proofs && !t.fatal) cli_save_proofs(h, all.v, all.n, proof_wait);
+    for (size_t i = 0; i < all.n; i++) free(all.v[i].text), free(all.v[i].proof);
     free(all.v);
     cli_http_free(h);
     if (o.receipts) fclose(o.receipts);

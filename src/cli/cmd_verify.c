@@ -23,6 +23,7 @@
 #include "common/file.h"
 #include "common/mem.h"
 #include "engine/engine.h"
+#include "log/policy.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -32,13 +33,16 @@
 
 static const char help[] =
     "usage: cmcc verify DIR [--vkey KEY]\n"
-    "       cmcc verify URL --vkey KEY [--token T] [--cacert FILE]\n\n"
+    "       cmcc verify URL --vkey KEY [--policy FILE] [--token T] [--cacert FILE]\n\n"
     "Checks a log from its directory or from a server: the signed checkpoints, every\n"
     "entry against the tree, every tile, every envelope's signature, and a replay of\n"
     "the rules from entry 0 that must reproduce the state the log holds. Any\n"
     "difference is printed with its entry index.\n\n"
     "  --vkey KEY   the log's note verifier key (origin+hash+base64); for a directory\n"
     "               the default is DIR/log.vkey\n"
+    "  --policy F   a server's checkpoints count only with the quorum of witness (or\n"
+    "               mirror) cosignatures this C2SP tlog-policy file asks for; its\n"
+    "               log line gives the key when --vkey is not given\n"
     "  --token T    read token for a server (default: $CMCC_TOKEN)\n"
     "  --cacert F   trust an https server whose certificate the PEM CA in F signed\n"
     "               (default: $CMCC_CACERT; else the system's CAs)\n";
@@ -59,7 +63,10 @@ typedef struct {
     unsigned problems;
     int stopped; /* the replay hit a failure */
     srv_pool *pool;
-    uint64_t added; /* entries given to the replay */
+    uint64_t added;    /* entries given to the replay */
+    const policy *pol; /* a URL's checkpoints need its quorum (--policy) */
+    const char *pol_file;
+    int unmet; /* a checkpoint lacked the policy's quorum: exit 1, not 2 */
 } verifier;
 
 static void problem(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -266,10 +273,23 @@ done:
 
 /* ---- a server ----------------------------------------------------------- */
 
+/* --policy: the checkpoint must carry the quorum of cosignatures. */
+static int policy_holds(verifier *v, const cm_buf *note)
+{
+    policy_result r;
+    cm_error err;
+    if (!v->pol || policy_check(v->pol, &v->nv, note->data, note->len, &r, &err) == 0) return 0;
+    v->unmet = 1;
+    problem(v, "the served checkpoint does not count under the policy %s: %s", v->pol_file,
+            err.message);
+    return -1;
+}
+
 static int url_checkpoint(verifier *v, cli_http *h, log_checkpoint *c)
 {
     cm_buf b = CM_BUF_INIT;
     int rc = cli_http_get_ok(h, "verify", "/checkpoint", &b) ? -1 : open_checkpoint(v, b.data, c);
+    if (rc == 0) rc = policy_holds(v, &b);
     buf_free(&b);
     return rc;
 }
@@ -432,6 +452,7 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
                v->nv.name);
     rc = v->problems ? 1 : 0;
 done:
+    if (v->unmet) rc = 1;
     cli_http_free(h);
     return rc;
 }
@@ -439,8 +460,10 @@ done:
 int cmd_verify(int argc, char **argv)
 {
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
+    const char *policy_file = NULL;
     const cli_option opts[] = {CLI_ARG("vkey", &vkey), CLI_ARG("token", &token),
-                               CLI_ARG("cacert", &cacert), CLI_OPTIONS_END};
+                               CLI_ARG("cacert", &cacert), CLI_ARG("policy", &policy_file),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
@@ -448,6 +471,15 @@ int cmd_verify(int argc, char **argv)
     int is_url = strncmp(target, "http://", 7) == 0 || strncmp(target, "https://", 8) == 0;
     char *owned = NULL;
     cm_error err;
+    policy *pol = NULL;
+    if (policy_file && !is_url)
+        return cli_errorf("verify", "--policy is for a server's checkpoints (verify URL)"), 2;
+    if (policy_file && !(pol = policy_load(policy_file, &err))) return cli_error("verify", &err), 2;
+    if (pol && !vkey && pol->n_logs == 1) {
+        cm_buf b = CM_BUF_INIT;
+        note_verifier_format(&pol->logs[0].v, &b);
+        vkey = owned = buf_take(&b);
+    }
     if (!vkey && !is_url) {
         char *path = xasprintf("%s/%s", target, SRV_VKEY_FILE);
         int r = cm_read_line_file(path, &owned, &err);
@@ -455,9 +487,14 @@ int cmd_verify(int argc, char **argv)
         if (r) return cli_error("verify", &err), 2;
         vkey = owned;
     }
-    if (!vkey) return cli_errorf("verify", "give the log's verifier key with --vkey"), 2;
+    if (!vkey) {
+        policy_free(pol);
+        return cli_errorf("verify", "give the log's verifier key with --vkey"), 2;
+    }
     verifier v;
     memset(&v, 0, sizeof v);
+    v.pol = pol;
+    v.pol_file = policy_file;
     int rc;
     if (note_verifier_parse(vkey, &v.nv, &err) || v.nv.type != NOTE_KEY_ED25519) {
         cli_errorf("verify", "--vkey is not an Ed25519 note verifier key");
@@ -466,6 +503,7 @@ int cmd_verify(int argc, char **argv)
         rc = is_url ? verify_url(&v, target, token, cacert) : verify_dir(&v, target);
     }
     close_scratch(&v);
+    policy_free(pol);
     free(owned);
     return rc;
 }

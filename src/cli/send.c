@@ -52,10 +52,15 @@ static size_t results(const cm_buf *body, cli_envelope **batch, size_t n, const 
                     code ? code : "?", field ? " at " : "", field ? field : "",
                     json_string_value(json_object_get(e, "message")));
             t->refused++;
-        } else if (json_is_true(json_object_get(r, "duplicate"))) {
-            t->duplicates++;
         } else {
-            t->appended++;
+            el->accepted = 1;
+            el->index = (uint64_t)json_integer_value(json_object_get(r, "index"));
+            const char *proof = json_string_value(json_object_get(r, "proof"));
+            if (proof && !el->proof) el->proof = xstrdup(proof);
+            if (json_is_true(json_object_get(r, "duplicate")))
+                t->duplicates++;
+            else
+                t->appended++;
         }
         if (o->receipts) {
             char *rs = json_dumps(r, EV_JSON_OUT);

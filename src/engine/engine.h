@@ -334,5 +334,7 @@ void engine_read_scope_end(engine *e);
 void engine_published(engine *e, uint64_t *size, log_hash *root);
 /* Appends the newest published checkpoint, if there is one, to out. */
 void engine_checkpoint(engine *e, cm_buf *out);
+/* The same, and the tree size it signs in *size (0 when there is none). */
+void engine_checkpoint_sized(engine *e, cm_buf *out, uint64_t *size);
 
 #endif

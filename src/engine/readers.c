@@ -88,3 +88,11 @@ void engine_checkpoint(engine *e, cm_buf *out)
     if (e->checkpoint) buf_puts(out, e->checkpoint);
     pthread_mutex_unlock(&e->pub_mu);
 }
+
+void engine_checkpoint_sized(engine *e, cm_buf *out, uint64_t *size)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    *size = e->checkpoint ? e->checkpoint_size : 0;
+    if (e->checkpoint) buf_puts(out, e->checkpoint);
+    pthread_mutex_unlock(&e->pub_mu);
+}

@@ -17,6 +17,9 @@
  *                                  relative to DIR; --tls-cert/--tls-key win
  *   map.tiles = URL-template       the dashboard map's basemap and its credit
  *   map.attribution = TEXT         (none by default; checked by mapconf.c)
+ *   policy = FILE                  the log's C2SP tlog-policy (which witnesses
+ *                                  a checkpoint needs), served at GET /policy;
+ *                                  relative to DIR; checked when serving starts
  *
  * An unknown key or a bad value stops the server from starting, with the
  * line named: a typo must not silently leave a default in force.
@@ -98,6 +101,8 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             bad = path_in(dir, val, cfg->tls_cert);
         else if (strcmp(key, "tls.key") == 0)
             bad = path_in(dir, val, cfg->tls_key);
+        else if (strcmp(key, "policy") == 0)
+            bad = path_in(dir, val, cfg->policy);
         else if (strcmp(key, "witness") == 0) {
             char *sp = strchr(val, ' ');
             if (!sp || cfg->n_witnesses == SRV_WITNESS_MAX ||

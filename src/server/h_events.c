@@ -2,7 +2,9 @@
  * h_events.c: POST /v1/events, the one way to write.
  *
  * Content-Type application/json: one envelope; the answer is its receipt
- *   {"index":N,"leaf_hash":"<b64>","duplicate":false} or its error.
+ *   {"index":N,"leaf_hash":"<b64>","duplicate":false} or its error; a
+ *   receipt of an entry the newest published checkpoint already holds (a
+ *   duplicate, mostly) also carries "proof", its C2SP tlog-proof (h_proof.c).
  * Content-Type application/x-ndjson: up to 1,000 envelopes, one a line
  *   (blank lines skipped); the answer is 200 {"results":[...]}, one receipt
  *   or {"error":{...}} per envelope, in order. Every valid line is appended
@@ -24,11 +26,24 @@
 
 #include <string.h>
 
-static void receipt(cm_buf *out, const item *it)
+/* The newest published checkpoint, read once an answer (h_proof.c). */
+typedef struct {
+    cm_buf note;
+    uint64_t size;
+    cm_buf proof;
+} ckpt;
+
+static void receipt(srv *s, ckpt *c, cm_buf *out, const item *it)
 {
     buf_printf(out, "{\"index\":%llu,\"leaf_hash\":\"", (unsigned long long)it->index);
     buf_b64(out, it->leaf.b, LOG_HASH_SIZE);
-    buf_printf(out, "\",\"duplicate\":%s}", it->duplicate ? "true" : "false");
+    buf_printf(out, "\",\"duplicate\":%s", it->duplicate ? "true" : "false");
+    buf_reset(&c->proof);
+    if (it->index < c->size && srv_entry_proof(s, &c->note, c->size, it->index, &c->proof) == 1) {
+        buf_puts(out, ",\"proof\":");
+        buf_json_strn(out, c->proof.data, c->proof.len);
+    }
+    buf_putc(out, '}');
 }
 
 /* Builds the answer of a request whose items all have their outcome. */
@@ -38,14 +53,18 @@ static void answer(srv_req *q)
     buf_reset(&r->body);
     r->status = 200;
     r->cache = "no-store";
+    ckpt c = {CM_BUF_INIT, 0, CM_BUF_INIT};
+    engine_checkpoint_sized(&q->s->eng, &c.note, &c.size);
     if (!q->batch) {
         const item *it = &q->job.items[0];
         if (it->accepted) {
-            receipt(&r->body, it);
+            receipt(q->s, &c, &r->body, it);
             buf_putc(&r->body, '\n');
         } else {
             srv_error(r, &it->err);
         }
+        buf_free(&c.note);
+        buf_free(&c.proof);
         return;
     }
     buf_puts(&r->body, "{\"results\":[");
@@ -54,7 +73,7 @@ static void answer(srv_req *q)
         const item *it = &q->job.items[i];
         if (i) buf_putc(&r->body, ',');
         if (it->accepted) {
-            receipt(&r->body, it);
+            receipt(q->s, &c, &r->body, it);
         } else {
             buf_puts(&r->body, "{\"error\":");
             srv_error_json(&r->body, &it->err);
@@ -64,6 +83,8 @@ static void answer(srv_req *q)
     }
     buf_puts(&r->body, "]}\n");
     if (unavailable) r->retry_after = 1;
+    buf_free(&c.note);
+    buf_free(&c.proof);
 }
 
 static void done(job *j, void *ctx)

@@ -19,6 +19,8 @@ int h_tile(srv_req *q, const char *path, srv_resp *r);
 int h_entry(srv_req *q, const char *path, srv_resp *r);
 int h_proof_inclusion(srv_req *q, const char *path, srv_resp *r);
 int h_proof_consistency(srv_req *q, const char *path, srv_resp *r);
+int h_proof_entry(srv_req *q, const char *path, srv_resp *r);
+int h_policy(srv_req *q, const char *path, srv_resp *r);
 int h_orgs(srv_req *q, const char *path, srv_resp *r);
 int h_places(srv_req *q, const char *path, srv_resp *r);
 int h_healthz(srv_req *q, const char *path, srv_resp *r);

@@ -18,6 +18,8 @@ static const srv_route routes[] = {
     {"GET", "/v1/entries/", 0, h_entry},
     {"GET", "/v1/proof/inclusion", 0, h_proof_inclusion},
     {"GET", "/v1/proof/consistency", 0, h_proof_consistency},
+    {"GET", "/v1/proof/entry", 0, h_proof_entry},
+    {"GET", "/policy", 1, h_policy},
     {"GET", "/v1/orgs", 0, h_orgs},
     {"GET", "/v1/places", 0, h_places},
     {"GET", "/healthz", 1, h_healthz},

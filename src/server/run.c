@@ -155,6 +155,7 @@ static void cleanup(srv *s)
     store_close(s->eng.writer);
     log_key_free(&s->eng.log_key);
     free(s->eng.checkpoint);
+    free(s->policy);
     buf_free(&s->stats);
     free(s->eng.vkey);
     free(s->eng.db_path);
@@ -200,7 +201,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     s.eng.registry_changed = registry_changed;
     s.eng.owner = &s;
     init_sync(&s);
-    if (load(&s, err)) {
+    if (load(&s, err) || srv_policy_load(&s, err)) {
         cleanup(&s);
         close(lock);
         srv_tls_free(&tls);

@@ -70,6 +70,9 @@ typedef struct {
      * empty, none; given to the page by GET /v1/log */
     char map_tiles[SRV_MAP_TILES_MAX];
     char map_attribution[SRV_MAP_ATTR_MAX];
+    /* the C2SP tlog-policy file served at GET /policy (policy = FILE in
+     * cmcc.conf, relative to DIR), or empty for none */
+    char policy[SRV_PATH_MAX];
 } srv_config;
 
 /* Fills the defaults. */

@@ -56,6 +56,10 @@ struct srv {
     unsigned checking;
     int closing;
 
+    /* the policy file's text served at GET /policy (h_proof.c), or NULL */
+    char *policy;
+    size_t policy_len;
+
     /* the last answer of the public GET /v1/stats (h_stats.c) */
     pthread_mutex_t stats_mu;
     cm_buf stats;        /* its body; empty until the first */
@@ -178,6 +182,17 @@ void srv_checking_close(srv *s);
 /* Checks the bearer token; on failure fills resp and returns -1. */
 int srv_auth(srv_req *q, srv_resp *r);
 
+
+/* ---- h_proof.c: receipts that are proofs --------------------------------- */
+
+/* Appends the C2SP tlog-proof of entry index against the checkpoint note
+ * (the newest published one, of tree size `size`, engine_checkpoint_sized):
+ * 1, 0 when that checkpoint does not hold the entry yet, -1 when the store
+ * cannot be read. */
+int srv_entry_proof(srv *s, const cm_buf *note, uint64_t size, uint64_t index, cm_buf *out);
+/* Reads and checks the policy file of the settings, if any, into s->policy:
+ * 0, or -1 with err naming the file (and the line at fault). */
+int srv_policy_load(srv *s, cm_error *err);
 
 /* ---- url.c, http.c: the request target --------------------------------- */
 
