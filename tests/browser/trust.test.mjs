@@ -18,7 +18,9 @@
 // (/v1/entries, /v1/proof/inclusion, /checkpoint; or /v1/proof/entry where
 // the server has it) for the envelope it is for, and refuses it, each with
 // its sentence, with one byte of a path hash changed, with one byte of the
-// checkpoint's signature changed, and for another envelope. Then A stops and
+// checkpoint's signature changed, and for another envelope; where cmcc
+// serves the operator's policy (`policy = FILE`), one asking for a witness
+// that never cosigned refuses the proof for its quorum. Then A stops and
 // B, the same key and origin but a different entry 5, grows past A and is
 // served at the same address: the page shows the red banner (English, then
 // Arabic) with both sizes and roots, offers both signed checkpoints as
@@ -151,8 +153,10 @@ test('policy files: bad lines named, a quorum met by the vectors\' witness and o
   assert.equal(met.signature.state, 'verified');
   assert.equal(met.quorum.state, 'met');
   // a second witness (a key of another name) that never cosigned: "all" is not met, "any" is
-  const other = 'example.org/other-witness+00000000+BDLEXABrMldgFYC5OkhSUb9OeNBgwNJ5NLN6ibQ6rMLj';
-  const fixed = other.replace('00000000', v.hex((await v.sha256(v.concat(new TextEncoder().encode('example.org/other-witness\n'), v.b64decode(other.split('+')[2])))).slice(0, 4)));
+  const otherKey = v.b64decode(wKey.split('+')[2]);
+  otherKey[5] ^= 1;
+  const hash = v.hex((await v.sha256(v.concat(new TextEncoder().encode('example.org/other-witness\n'), otherKey))).slice(0, 4));
+  const fixed = `example.org/other-witness+${hash}+${v.b64encode(otherKey)}`;
   const all = await applyPolicy(await parsePolicy(`log ${logKey}\nwitness W ${wKey}\nwitness X ${fixed}\ngroup g all W X\nquorum g\n`), cp, null);
   assert.equal(all.quorum.state, 'not_met');
   assert.deepEqual(all.quorum.witnessed, ['W']);
@@ -168,6 +172,8 @@ test('policy files: bad lines named, a quorum met by the vectors\' witness and o
     [`witness W ${logKey}\nquorum W\n`, 1], // a log key as a witness key
     [`witness W ${wKey}\nquorum W\nquorum W\n`, 3],
     [`witness W ${wKey}\nwitnesses X ${wKey}\nquorum W\n`, 2],
+    [`witness W ${wKey}\nwitness X ${wKey}\nquorum W\n`, 2], // one key twice
+    [`witness W ${wKey}\r\nquorum W\n`, 1], // a CR
   ]) {
     await assert.rejects(parsePolicy(text), (e) => e.code === 'policy_line' && e.params.line === line, text);
   }
@@ -282,6 +288,8 @@ test('the proof page accepts a proof of logging and refuses a changed one or ano
   assert.equal(unsigned.verdict, 'refused');
   assert.equal(unsigned.code, 'bad_signature');
 
+  // a file of several envelopes, one a line (cmcc new --out): the proof is of one of them
+  assert.equal((await checkOnPage(page, proof, `${envelopes.e4}\n${envelopes.e3}\n`)).verdict, 'accepted');
   // another envelope
   const wrong = await checkOnPage(page, proof, envelopes.e4);
   assert.equal(wrong.verdict, 'refused');
@@ -299,6 +307,29 @@ test('the proof page accepts a proof of logging and refuses a changed one or ano
   assert.match(arWrong.why, /هذا الظرف ليس القيد/);
   await noMissingStrings(ar, 'proof page (ar)');
   await ar.close();
+});
+
+test('the operator\'s policy (/policy): a quorum the checkpoint lacks refuses the proof', async (t) => {
+  // cmcc serves /policy from `policy = FILE` in cmcc.conf where it has `cmcc proof`
+  try { cmcc(['proof', '--help']); } catch { return t.skip('this cmcc serves no policy'); }
+  const wdir = join(work, 'witness');
+  const wKey = cmcc(['witness', 'init', wdir, '--name', 'witness.trust.test']).trim().split('\n')[0];
+  const logKey = (await apiGet(url, '/v1/log')).vkey;
+  execFileSync('sh', ['-c', 'cat > "$1"', 'sh', join(dirA, 'policy.txt')],
+    { input: `# the log, and one witness that has not cosigned anything\nlog ${logKey}\nwitness W ${wKey}\nquorum W\n` });
+  execFileSync('sh', ['-c', 'echo "policy = policy.txt" >> "$1"', 'sh', join(dirA, 'cmcc.conf')]);
+  await served.stop();
+  served = await serveLog(CMCC, dirA, { listen: `127.0.0.1:${port}`, args: ['--web', webDir] });
+  assert.match(await apiGet(url, '/policy', { as: 'text' }), /^# the log/);
+  const page = await openView(context, url, '/proof', { problems });
+  assert.equal(await page.getAttribute('[data-policy]', 'data-policy'), 'served');
+  const r = await checkOnPage(page, await proofOf(3, ORG, 'e3'), envelopes.e3);
+  assert.equal(r.verdict, 'refused');
+  assert.equal(r.code, 'policy_quorum');
+  assert.match(r.why, /the checkpoint lacks the cosignatures the policy’s quorum “W” asks for/);
+  assert.deepEqual(await page.$$eval('#proof-result [data-check]', (els) => els.map((e) => `${e.dataset.check}:${e.dataset.state}`)),
+    ['proof:ok', 'entry:ok', 'inclusion:ok', 'signature:ok', 'quorum:failed']);
+  await page.close();
 });
 
 test('a rewritten log at the same address: the red banner, in English and Arabic, and the remembered checkpoint kept', async () => {

@@ -9,12 +9,13 @@
  *   # comments and blank lines           ignored; items split by spaces/tabs
  *
  * A group and the quorum name only what earlier lines defined; a member is
- * listed once in a group. Every refusal is a VerifyError naming the line.
+ * listed once in a group; two logs, or two witnesses, with one key are
+ * refused, and so is a control character other than tab (a CR too). Every refusal is a VerifyError naming the line.
  * A checkpoint satisfies the policy when one of its logs (the one named by
  * the checkpoint's origin) signed it and the quorum witnessed it, a witness
  * witnessing when its cosignature over this very checkpoint verifies. */
 
-import { VerifyError, parseVkey, verifyCheckpointSignature, verifyCosignatures } from '../verify.js';
+import { VerifyError, parseVkey, verifyCheckpointSignature, verifyCosignatures, equalBytes } from '../verify.js';
 
 const fail = (line, what) => new VerifyError('policy_line', { line, what });
 
@@ -22,6 +23,7 @@ const fail = (line, what) => new VerifyError('policy_line', { line, what });
 export async function parsePolicy(text) {
   const logs = [];
   const witnesses = new Map();
+  const witnessKeys = new Map();
   const groups = new Map();
   let quorum = null;
   const lines = String(text).split('\n');
@@ -38,15 +40,18 @@ export async function parsePolicy(text) {
         if (w.length < 2 || w.length > 3) throw fail(n, 'log <vkey> [<url>]');
         let key;
         try { key = await parseVkey(w[1]); } catch { throw fail(n, 'a log key that is not a valid Ed25519 vkey'); }
-        if (logs.some((k) => k.keyHash === key.keyHash && k.name === key.name)) throw fail(n, 'a log listed twice');
+        if (logs.some((k) => equalBytes(k.pub, key.pub))) throw fail(n, 'a log whose key an earlier line gives');
         logs.push(key);
         break;
       }
       case 'witness': {
         if (w.length < 3 || w.length > 4) throw fail(n, 'witness <name> <vkey> [<url>]');
         if (defined(w[1])) throw fail(n, `the name “${w[1]}” defined twice`);
-        try { await parseVkey(w[2], { cosig: true }); } catch { throw fail(n, 'a witness key that is not a valid cosignature/v1 vkey'); }
+        let key;
+        try { key = await parseVkey(w[2], { cosig: true }); } catch { throw fail(n, 'a witness key that is not a valid cosignature/v1 vkey'); }
+        if ([...witnessKeys.values()].some((k) => equalBytes(k.pub, key.pub))) throw fail(n, 'a witness whose key an earlier line gives');
         witnesses.set(w[1], w[2]);
+        witnessKeys.set(w[1], key);
         break;
       }
       case 'group': {

@@ -13,7 +13,8 @@
  * section 4 defines, rebuilt here byte for byte:
  *   {"v":1,"received":"<extra>","envelope":{"payloadType":"...",
  *    "payload":"...","signatures":[{"keyid":"...","sig":"..."}]}}
- * then leaf = SHA-256(0x00 || entry), the path must lead to the
+ * then leaf = SHA-256(0x00 || entry) (of one of the envelopes, when the
+ * text holds several, one a line), the path must lead to the
  * checkpoint's root, the checkpoint must be signed by the log's key, and,
  * with a policy, witnessed by its quorum. Each check answers a state and,
  * when it fails, a VerifyError (one sentence in the page's language). */
@@ -55,6 +56,21 @@ export function parseProof(text) {
   let checkpoint;
   try { checkpoint = parseCheckpoint(checkpointText); } catch { throw new VerifyError('tlog_proof_checkpoint'); }
   return { extra, index, path, checkpoint, checkpointText };
+}
+
+/** The envelopes of text: one JSON document, or several, one a line (as `cmcc new --out` writes them). */
+export function envelopesOf(text) {
+  const s = String(text).trim();
+  try {
+    JSON.parse(s);
+    return [s];
+  } catch { /* perhaps one a line */ }
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.length < 2) throw new VerifyError('envelope_json');
+  for (const l of lines) {
+    try { JSON.parse(l); } catch { throw new VerifyError('envelope_json'); }
+  }
+  return lines;
 }
 
 /**
@@ -101,16 +117,19 @@ export async function checkProof(proofText, envelopeText, { key = null, policy =
   try { p = parseProof(proofText); } catch (e) { add('proof', 'failed', e); return out; }
   add('proof', 'ok');
   Object.assign(out, { index: p.index, size: p.checkpoint.size, origin: p.checkpoint.origin });
-  let bytes;
-  try { bytes = entryBytes(envelopeText, p.extra); } catch (e) { add('entry', 'failed', e); return out; }
+  let entries;
+  try { entries = envelopesOf(envelopeText).map((env) => entryBytes(env, p.extra)); } catch (e) { add('entry', 'failed', e); return out; }
   add('entry', 'ok');
-  out.leaf = await leafHash(bytes);
-  try {
-    const root = await rootFromInclusionProof(p.index, p.checkpoint.size, out.leaf, p.path);
-    if (!equalBytes(root, p.checkpoint.root)) throw new VerifyError('tlog_proof_not_in_log', { index: p.index, size: p.checkpoint.size });
-  } catch (e) {
-    const why = e.code === 'tlog_proof_not_in_log' ? e : new VerifyError('tlog_proof_not_in_log', { index: p.index, size: p.checkpoint.size });
-    add('inclusion', 'failed', why);
+  let found = false;
+  for (const bytes of entries) {
+    const leaf = await leafHash(bytes);
+    out.leaf = out.leaf || leaf;
+    let root = null;
+    try { root = await rootFromInclusionProof(p.index, p.checkpoint.size, leaf, p.path); } catch { /* a path of the wrong length */ }
+    if (root && equalBytes(root, p.checkpoint.root)) { out.leaf = leaf; found = true; break; }
+  }
+  if (!found) {
+    add('inclusion', 'failed', new VerifyError('tlog_proof_not_in_log', { index: p.index, size: p.checkpoint.size }));
     return out;
   }
   add('inclusion', 'ok');
