@@ -24,7 +24,9 @@
 // B, the same key and origin but a different entry 5, grows past A and is
 // served at the same address: the page shows the red banner (English, then
 // Arabic) with both sizes and roots, offers both signed checkpoints as
-// evidence, and keeps A's checkpoint as the one it remembers.
+// evidence, and keeps A's checkpoint as the one it remembers. Last, a new
+// log of the same origin under another key is remembered apart, its card
+// saying that this browser saw the origin under another key.
 //
 // Environment (run.sh sets it): CMCC_BIN, CHROMIUM, CMCC_SHOTS, CMCC_SHARED_DIR.
 
@@ -383,4 +385,17 @@ test('a rewritten log at the same address: the red banner, in English and Arabic
   await shot(ar, SHOTS, 'trust-fork-ar');
   await noMissingStrings(ar, 'fork banner (ar)');
   await ar.close();
+});
+
+test('a log of the same origin under another key is remembered apart, and the card says another key was seen', async () => {
+  const dirC = join(work, 'c');
+  cmcc(['init', dirC, '--origin', ORIGIN, '--org', ORG, '--name', 'Coordination cell']);
+  await served.stop();
+  served = await serveLog(CMCC, dirC, { listen: `127.0.0.1:${port}`, args: ['--web', webDir] });
+  const page = await openView(context, url, '/', { problems });
+  assert.equal(await trustState(page), 'first');
+  assert.equal(await page.getAttribute('.checkpoint [data-other-keys]', 'data-other-keys'), '1');
+  assert.match(await page.textContent('.checkpoint [data-other-keys]'), new RegExp(`also seen a log named ${ORIGIN} signed with another key`));
+  assert.equal(await page.$eval('#fork-banner', (el) => el.childElementCount), 0, 'no fork of this key');
+  await page.close();
 });

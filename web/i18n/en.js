@@ -221,6 +221,7 @@ export default {
     extends: 'Extends the checkpoint of {size} entries this browser saw before (consistency proof verified).',
     unchecked: 'Could not check that this checkpoint extends the one of {size} entries this browser saw before (no consistency proof could be read); it is not remembered yet.',
     unverified: 'This checkpoint’s signature was not verified, so it was not compared with the one this browser saw before.',
+    other_keys: 'This browser has also seen a log named {origin} signed with another key:',
   },
 
   proofcheck: {

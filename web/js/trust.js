@@ -42,8 +42,8 @@ async function check() {
 
 /** The comparison for the current checkpoint (shared by callers for CHECK_MS); never rejects. */
 export function checkLog({ fresh = false } = {}) {
-  if (!last || fresh || Date.now() - last.at > CHECK_MS) {
-    last = { at: Date.now(), promise: check().catch((e) => ({ state: 'error', reason: e })) };
+  if (!last || fresh || Date.now() - last.at > CHECK_MS || last.vkey !== trustedVkey()) {
+    last = { at: Date.now(), vkey: trustedVkey(), promise: check().catch((e) => ({ state: 'error', reason: e })) };
   }
   return last.promise;
 }
@@ -99,9 +99,16 @@ export async function showTrust() {
   return r;
 }
 
-/** One line for the checkpoint card: what the comparison found. */
+/** One line for the checkpoint card: what the comparison found (and a word on other keys). */
 export function trustLine(r) {
   if (!r) return null;
+  const line = stateLine(r);
+  if (!r.otherKeys || !r.otherKeys.length) return line;
+  return [line, h('p', { class: 'warn-text', 'data-other-keys': r.otherKeys.length },
+    t('trust.other_keys', { origin: r.cp.origin }), ' ', r.otherKeys.map((k) => h('code', { class: 'hash', dir: 'ltr' }, k)))];
+}
+
+function stateLine(r) {
   const held = r.held;
   switch (r.state) {
     case 'first': return h('p', { class: 'muted', 'data-trust': 'first' }, t('trust.first'));

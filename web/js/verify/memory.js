@@ -43,6 +43,18 @@ export function remembered(cp, key) {
   try { return parseCheckpoint(text); } catch { return null; }
 }
 
+/** The other keys a log of this origin was seen signed with (vkeys). */
+export function otherKeys(cp, key) {
+  const out = [];
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k.startsWith(`${SEEN}${cp.origin} `) && k !== SEEN + memKey(cp, key)) out.push(k.slice(SEEN.length + cp.origin.length + 1));
+    }
+  } catch { /* private mode */ }
+  return out;
+}
+
 /** The fork evidence kept for this log, or null. */
 export function forkEvidence(cp, key) {
   const text = read(FORK + memKey(cp, key));
@@ -78,23 +90,28 @@ function fork(cp, key, held, kind, url, proof) {
  * 'first' (nothing remembered: cp now is), 'same', 'extends' (cp now is
  * remembered), 'fork' (evidence: this time's or an earlier one),
  * 'unchecked' (no proof could be had: reason), 'unverified' (cp's
- * signature did not verify: nothing compared, nothing kept).
+ * signature did not verify: nothing compared, nothing kept); otherKeys:
+ * the vkeys of other logs of the same origin this browser saw (a log
+ * that changed its key, or the reader's pasted key against the server's).
  */
 export async function compareWithMemory(cp, key, sigState, proveConsistency, url = '') {
   if (sigState !== 'verified') return { state: 'unverified' };
   const held = remembered(cp, key);
   const earlier = forkEvidence(cp, key);
   const name = SEEN + memKey(cp, key);
-  const result = (r) => (earlier && r.state !== 'fork' ? { ...r, state: 'fork', evidence: earlier, now: r.state } : r);
+  const others = otherKeys(cp, key);
+  const result = (r) => ({
+    ...(earlier && r.state !== 'fork' ? { ...r, state: 'fork', evidence: earlier, now: r.state } : r), otherKeys: others,
+  });
   if (!held) {
     write(name, cp.text);
     return result({ state: 'first' });
   }
   if (cp.size === held.size) {
     if (cp.rootB64 === held.rootB64) return result({ state: 'same', held });
-    return { state: 'fork', held, evidence: fork(cp, key, held, 'same_size', url, null) };
+    return result({ state: 'fork', held, evidence: fork(cp, key, held, 'same_size', url, null) });
   }
-  if (cp.size < held.size) return { state: 'fork', held, evidence: fork(cp, key, held, 'smaller', url, null) };
+  if (cp.size < held.size) return result({ state: 'fork', held, evidence: fork(cp, key, held, 'smaller', url, null) });
   let proof;
   try {
     proof = await proveConsistency(held.size, cp.size);
@@ -105,7 +122,7 @@ export async function compareWithMemory(cp, key, sigState, proveConsistency, url
     await verifyConsistency(held.size, cp.size, held.root, cp.root, proof);
   } catch (e) {
     if (!(e instanceof VerifyError)) return result({ state: 'unchecked', held, reason: e });
-    return { state: 'fork', held, reason: e, evidence: fork(cp, key, held, 'inconsistent', url, proof) };
+    return result({ state: 'fork', held, reason: e, evidence: fork(cp, key, held, 'inconsistent', url, proof) });
   }
   write(name, cp.text);
   return result({ state: 'extends', held });
