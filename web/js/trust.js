@@ -5,7 +5,8 @@
  *   /checkpoint, its signature checked with the key the reader pasted or
  *   else the one /v1/log publishes; then compared with the remembered one,
  *   the consistency proof read from /v1/proof/consistency with the reader's
- *   token, or built from the public hash tiles without one (verify/tiles.js)
+ *   token, or built from the public hash tiles without one, or when that
+ *   request fails (verify/tiles.js)
  *
  * The banner (#fork-banner, above the view) says in one sentence that the
  * operator shows a history that contradicts the one seen before, with both
@@ -25,8 +26,10 @@ let last = null; // {at, promise}
 
 async function proveWith(m, n) {
   if (getToken()) {
-    const p = await get(`/v1/proof/consistency?old=${m}&size=${n}`, { auth: true });
-    return (p.consistency_path || []).map(b64decode);
+    try {
+      const p = await get(`/v1/proof/consistency?old=${m}&size=${n}`, { auth: true });
+      return (p.consistency_path || []).map(b64decode);
+    } catch { /* a token refused, or no answer: the tiles are public */ }
   }
   return new TileHashes((path) => get(path, { as: 'bytes' }), n).consistency(m);
 }
