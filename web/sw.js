@@ -20,15 +20,16 @@ const SHELL = [
   './', 'index.html', 'app.css', 'favicon.svg', 'manifest.webmanifest', 'data/gaza-strip.json',
   'i18n/en.js', 'i18n/ar.js', 'i18n/he.js',
   'js/accounts.js', 'js/api.js', 'js/app.js', 'js/charts.js', 'js/checkpoint.js', 'js/dom.js', 'js/exports.js',
-  'js/i18n.js', 'js/leaflet.js', 'js/names.js', 'js/qr.js', 'js/sha256.js', 'js/ui.js', 'js/verify.js',
+  'js/i18n.js', 'js/leaflet.js', 'js/names.js', 'js/qr.js', 'js/sha256.js', 'js/trust.js', 'js/ui.js', 'js/verify.js',
+  'js/verify/consistency.js', 'js/verify/memory.js', 'js/verify/policy.js', 'js/verify/proof.js', 'js/verify/tiles.js',
   'js/record/db.js', 'js/record/forms.js', 'js/record/outbox.js', 'js/record/sign.js', 'js/record/sync.js',
   'js/views/alerts.js', 'js/views/consignment.js', 'js/views/consignments.js', 'js/views/disarmament.js',
   'js/views/entry.js', 'js/views/firstrun.js', 'js/views/force.js', 'js/views/incidents.js', 'js/views/map.js',
-  'js/views/movements.js', 'js/views/overview.js', 'js/views/record.js',
+  'js/views/movements.js', 'js/views/overview.js', 'js/views/proof.js', 'js/views/record.js',
 ];
 const LIBS = ['lib/qrcode-generator/qrcode.js', 'lib/leaflet/leaflet.js', 'lib/leaflet/leaflet.css',
   'lib/leaflet/leaflet.markercluster.js', 'lib/leaflet/MarkerCluster.css', 'lib/leaflet/MarkerCluster.Default.css'];
-const API = /^\/(v1\/|tile\/|checkpoint|healthz|add-checkpoint)/;
+const API = /^\/(v1\/|tile\/|checkpoint|healthz|add-checkpoint|policy)/;
 
 self.addEventListener('install', (e) => {
   e.waitUntil((async () => {

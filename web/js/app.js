@@ -1,10 +1,14 @@
 /* app.js: the dashboard's shell. Builds the header (language switch,
  * participant token), the navigation and the hash router (#/, #/consignments,
  * #/consignments/<id>, #/alerts, #/map, #/movements, #/force,
- * #/disarmament, #/incidents, #/entries/<i>, #/token, #/record: the field's
+ * #/disarmament, #/incidents, #/entries/<i>, #/proof (check a proof of
+ * logging), #/token, #/record: the field's
  * Record page, which uses its device's own key and token), loads each view's
  * module only when it is first needed, and turns a view's failure into
- * something the reader can act on (retry, enter the token again). Registers
+ * something the reader can act on (retry, enter the token again). On every
+ * view, trust.js checks that the log's checkpoint extends the one this
+ * browser saw before and draws the red banner (#fork-banner) when it does
+ * not. Registers
  * the service worker (sw.js) so that the app opens with no network. */
 
 import { h, replace, hashQuery } from './dom.js';
@@ -23,6 +27,7 @@ const ROUTES = [
   { key: 'disarmament', re: /^\/disarmament$/, mod: 'disarmament', nav: '#/disarmament' },
   { key: 'incidents', re: /^\/incidents$/, mod: 'incidents', nav: '#/incidents' },
   { key: 'record', re: /^\/record$/, mod: 'record', open: true, nav: '#/record' },
+  { key: 'proof', re: /^\/proof$/, mod: 'proof', open: true, nav: '#/proof' },
   { key: 'entry', re: /^\/entries\/(\d{1,15})$/, mod: 'entry' },
   { key: 'token', re: /^\/token$/, open: true },
 ];
@@ -57,12 +62,13 @@ function buildShell() {
   els.tokenState = h('div', { class: 'token-state' });
   els.nav = h('nav', { class: 'nav' });
   els.banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
+  els.fork = h('div', { id: 'fork-banner', class: 'fork-banner', role: 'alert' });
   els.main = h('main', { id: 'main', tabindex: '-1' });
   els.footer = h('footer', { class: 'foot' });
   const header = h('header', { class: 'top' },
     h('div', { class: 'brand' }, els.brand, els.tagline),
     h('div', { class: 'tools' }, els.tokenState, els.langs));
-  replace(document.body, skip, header, els.nav, els.banner, els.main, els.footer);
+  replace(document.body, skip, header, els.nav, els.fork, els.banner, els.main, els.footer);
 }
 
 function renderChrome() {
@@ -148,6 +154,8 @@ async function route({ keepFocus = false } = {}) {
   renderNav();
   renderTokenState();
   banner();
+  // the log's history against the one this browser saw before (never blocks the view)
+  import('./trust.js').then((m) => m.showTrust()).catch((e) => console.warn('trust:', e && e.message));
   const main = els.main;
   const focusTitle = () => {
     if (firstRender || keepFocus) return;

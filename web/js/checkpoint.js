@@ -1,12 +1,13 @@
 /* checkpoint.js: the log's current checkpoint as a card (origin, size,
  * root, whether its signature verifies and with which key, witness
- * cosignatures) and the field where a reader pastes the verifier key they
+ * cosignatures, whether it extends the one this browser saw before) and the field where a reader pastes the verifier key they
  * trust, kept in sessionStorage; also makes a Verifier bound to a view. */
 
 import { h, replace, id } from './dom.js';
 import { t, num, dateTime } from './i18n.js';
 import { Verifier, parseVkey, trustedVkey, setTrustedVkey, hashEngine, verifyCosignatures } from './verify.js';
 import { verifyWhy } from './ui.js';
+import { showTrust, trustLine } from './trust.js';
 
 /** A Verifier whose requests go through the view's (cancellable) fetchers. */
 export function makeVerifier(ctx) {
@@ -77,7 +78,7 @@ function witnessPart(cosigs, unknown) {
 }
 
 /** The card; v an initialised Verifier, cosigs what verifyCosignatures found. */
-export function checkpointCard(v, serverLog, onChange, cosigs = []) {
+export function checkpointCard(v, serverLog, onChange, cosigs = [], trust = null) {
   const cp = v.checkpoint;
   const known = new Set(cosigs.map((c) => c.name));
   const unknown = (v.signature.cosigners || []).filter((n) => !known.has(n));
@@ -94,6 +95,7 @@ export function checkpointCard(v, serverLog, onChange, cosigs = []) {
       h('dt', {}, t('checkpoint.witnesses')),
       h('dd', { 'data-witnesses': verifiedCosigs }, witnessPart(cosigs, unknown))),
     sigLine(v),
+    trustLine(trust),
     v.keySource === 'server' ? h('p', { class: 'muted' }, t('checkpoint.key_server_note')) : null,
     hashEngine === 'javascript' ? h('p', { class: 'muted' }, t('checkpoint.js_hash')) : null,
     keyForm(onChange));
@@ -105,8 +107,9 @@ export async function renderCheckpoint(ctx, el) {
   try {
     const v = makeVerifier(ctx);
     const [, log] = await Promise.all([v.init(), ctx.get('/v1/log').catch(() => null)]);
-    const cosigs = await verifyCosignatures(v.checkpoint, (log && log.witnesses) || []);
-    replace(el, checkpointCard(v, log, () => renderCheckpoint(ctx, el), cosigs));
+    const [cosigs, trust] = await Promise.all([
+      verifyCosignatures(v.checkpoint, (log && log.witnesses) || []), showTrust()]);
+    replace(el, checkpointCard(v, log, () => renderCheckpoint(ctx, el), cosigs, trust));
     return v;
   } catch (err) {
     if (ctx.signal.aborted) return null;

@@ -167,13 +167,15 @@ export async function parseVkey(vkey, { cosig = false } = {}) {
 /**
  * Each witness's cosignature on the checkpoint (C2SP tlog-cosignature v1:
  * key hash, 8-byte big-endian time, Ed25519 over "cosignature/v1\ntime T\n"
- * and the checkpoint's text). witnesses: their vkeys. Answers one
+ * and the checkpoint's text). witnesses: their vkeys (or {vkey}). Answers one
  * {name, vkey, state: 'verified'|'missing'|'failed'|'unsupported', time?, reason?}
  * per witness.
  */
 export async function verifyCosignatures(cp, witnesses) {
   const out = [];
-  for (const w of witnesses) {
+  for (const item of witnesses) {
+    // a vkey, or /v1/log's {"vkey": ...}
+    const w = item && typeof item === 'object' ? item.vkey : item;
     let key;
     try {
       key = await parseVkey(w, { cosig: true });
