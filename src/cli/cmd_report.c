@@ -12,6 +12,7 @@
  * disarmament` are in report_force.c.
  */
 #include "cli/cli.h"
+#include "views/supply.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -153,7 +154,7 @@ static json_t *reconciliation(store *s, const void *ctx, cm_error *err)
     (void)ctx;
     cm_buf b = CM_BUF_INIT;
     json_t *rec = NULL;
-    if (store_reconciliation_json(s, &b, err) == 0) {
+    if (views_reconciliation_json(s, &b, err) == 0) {
         rec = json_loadb(b.data, b.len, 0, NULL);
         if (!rec) cm_fail(err, CM_INTERNAL, "", "the reconciliation cannot be read");
     }
