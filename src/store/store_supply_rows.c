@@ -43,10 +43,12 @@ int store_consignments_each(store *s, const char *consignment, store_consignment
 {
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
+#define CONSIGNMENTS                                                                               \
+    "SELECT consignment, declared_by, consignee, crossing, donor, reference, time, screened "      \
+    "FROM consignments "
     return store_rows(s,
-                      "SELECT consignment, declared_by, consignee, crossing, donor, reference, "
-                      "time, screened FROM consignments WHERE ?1 IS NULL OR consignment = ?1 "
-                      "ORDER BY time, consignment",
+                      consignment ? CONSIGNMENTS "WHERE consignment = ?1"
+                                  : CONSIGNMENTS "WHERE ?1 IS NULL ORDER BY time, consignment",
                       args, 1, consignment_row, &e, err);
 }
 
@@ -71,10 +73,12 @@ int store_lines_each(store *s, const char *consignment, store_line_fn fn, void *
 {
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
+#define LINES                                                                                      \
+    "SELECT consignment, line, item, category, unit, weight_kg, declared, approved, reason, "      \
+    "entered FROM lines "
     return store_rows(s,
-                      "SELECT consignment, line, item, category, unit, weight_kg, declared, "
-                      "approved, reason, entered FROM lines WHERE ?1 IS NULL OR consignment = ?1 "
-                      "ORDER BY consignment, line",
+                      consignment ? LINES "WHERE consignment = ?1 ORDER BY line"
+                                  : LINES "WHERE ?1 IS NULL ORDER BY consignment, line",
                       args, 1, line_row, &e, err);
 }
 
@@ -96,10 +100,12 @@ int store_accounts_each(store *s, const char *consignment, store_account_fn fn, 
 {
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
+#define ACCOUNTS "SELECT consignment, line, kind, holder, qty, last_time, updated FROM accounts "
+    /* a consignment's by its key, not by a scan of every account */
     return store_rows(s,
-                      "SELECT consignment, line, kind, holder, qty, last_time, updated FROM "
-                      "accounts WHERE ?1 IS NULL OR consignment = ?1 "
-                      "ORDER BY consignment, line, kind, holder",
+                      consignment ? ACCOUNTS "WHERE consignment = ?1 ORDER BY line, kind, holder"
+                                  : ACCOUNTS
+                          "WHERE ?1 IS NULL ORDER BY consignment, line, kind, holder",
                       args, 1, account_row, &e, err);
 }
 
