@@ -5,8 +5,8 @@
  * in colour on a terminal), CSV or JSON.
  *
  * The figures come from the log directory's store (the server may be
- * running) or from a server's GET /v1/reconciliation: the same query either
- * way. Each table is described below as a list of columns, so the text and
+ * running) or from a server's GET /v1/reconciliation: the same code
+ * (src/views/reconciliation.c) either way. Each table is described below as a list of columns, so the text and
  * CSV forms cannot disagree. CSV, like the server's CSV exports, has a header
  * row then an HXL hashtag row (docs/protocol.md, "CSV exports"). `report force` and `report
  * disarmament` are in report_force.c.
