@@ -179,7 +179,7 @@ static int loss_rates(store *s, alerts *as, const views_alert_config *c, cm_erro
     int64_t now = c->as_of_ms;
     int rc = store_movements_each(s, now - (int64_t)c->window_days * 86400000LL, now, on_window,
                                   &fs, err);
-    qsort(fs.f, fs.n, sizeof *fs.f, by_org);
+    if (fs.n) qsort(fs.f, fs.n, sizeof *fs.f, by_org);
     for (size_t i = 0; !rc && i < fs.n;) {
         long long r = 0, l = 0;
         size_t j = i;
@@ -310,7 +310,7 @@ int views_alerts_json(store *s, const views_alert_config *c, cm_buf *out, cm_err
     if (!rc) rc = loss_rates(s, &as, c, err);
     if (!rc) rc = store_alert_notes_each(s, on_note, &ns, err);
     if (!rc) {
-        qsort(as.a, as.n, sizeof *as.a, by_order);
+        if (as.n) qsort(as.a, as.n, sizeof *as.a, by_order);
         buf_putc(out, '[');
         for (size_t i = 0; i < as.n; i++) {
             if (i) buf_putc(out, ',');

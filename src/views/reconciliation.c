@@ -70,7 +70,7 @@ static long long balance(const views_book *b, const char *kind, const char *org)
 
 static void orgs(cm_buf *out, const views_book *b, flows *fs)
 {
-    qsort(fs->f, fs->n, sizeof *fs->f, by_org);
+    if (fs->n) qsort(fs->f, fs->n, sizeof *fs->f, by_org);
     buf_putc(out, '[');
     for (size_t i = 0; i < fs->n;) {
         flow t = {fs->f[i].org, 0, 0, 0, 0};

@@ -85,7 +85,7 @@ static int by_keys(const void *x, const void *y)
 /* Sorts fs and adds up the flows of equal keys into the first of each. */
 static size_t merge(flows *fs)
 {
-    qsort(fs->f, fs->n, sizeof *fs->f, by_keys);
+    if (fs->n) qsort(fs->f, fs->n, sizeof *fs->f, by_keys);
     size_t n = 0;
     for (size_t i = 0; i < fs->n; i++) {
         if (n && by_keys(&fs->f[n - 1], &fs->f[i]) == 0) {
