@@ -35,6 +35,7 @@
  * units right of the code is set smaller.
  */
 #include "cli/cli.h"
+#include "views/supply.h"
 
 #include "common/buf.h"
 
@@ -63,7 +64,7 @@ static json_t *consignment_local(store *s, const void *ctx, cm_error *err)
     const char *id = ctx;
     cm_buf b = CM_BUF_INIT;
     json_t *doc = NULL;
-    int found = store_consignment_json(s, id, &b, err);
+    int found = views_consignment_json(s, id, &b, err);
     if (found == 0)
         cm_fail(err, CM_NOT_FOUND, "id", "no consignment \"%s\" was declared in this log", id);
     else if (found > 0 && !(doc = json_loadb(b.data, b.len, 0, NULL)))

@@ -5,13 +5,14 @@
  * in colour on a terminal), CSV or JSON.
  *
  * The figures come from the log directory's store (the server may be
- * running) or from a server's GET /v1/reconciliation: the same query either
- * way. Each table is described below as a list of columns, so the text and
+ * running) or from a server's GET /v1/reconciliation: the same code
+ * (src/views/reconciliation.c) either way. Each table is described below as a list of columns, so the text and
  * CSV forms cannot disagree. CSV, like the server's CSV exports, has a header
  * row then an HXL hashtag row (docs/protocol.md, "CSV exports"). `report force` and `report
  * disarmament` are in report_force.c.
  */
 #include "cli/cli.h"
+#include "views/supply.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -153,7 +154,7 @@ static json_t *reconciliation(store *s, const void *ctx, cm_error *err)
     (void)ctx;
     cm_buf b = CM_BUF_INIT;
     json_t *rec = NULL;
-    if (store_reconciliation_json(s, &b, err) == 0) {
+    if (views_reconciliation_json(s, &b, err) == 0) {
         rec = json_loadb(b.data, b.len, 0, NULL);
         if (!rec) cm_fail(err, CM_INTERNAL, "", "the reconciliation cannot be read");
     }

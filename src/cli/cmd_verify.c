@@ -19,6 +19,7 @@
  * 2 when the check could not run.
  */
 #include "cli/cli.h"
+#include "views/supply.h"
 
 #include "common/file.h"
 #include "common/mem.h"
@@ -152,7 +153,7 @@ static void check_ledger(verifier *v, store *s)
 {
     cm_buf report = CM_BUF_INIT;
     cm_error err;
-    long bad = store_check_ledger(s, &report, &err);
+    long bad = views_check_ledger(s, &report, &err);
     if (bad < 0)
         problem(v, "cannot check the ledger: %s", err.message);
     else if (bad) {
@@ -407,8 +408,8 @@ done:
 
 static int consignments_all(store *s, cm_buf *out, cm_error *err)
 {
-    store_consignment_filter any = {0};
-    return store_consignments_json(s, &any, out, err);
+    views_consignment_filter any = {0};
+    return views_consignments_json(s, &any, out, err);
 }
 
 static int verify_url(verifier *v, const char *url, const char *token, const char *cacert)
@@ -435,8 +436,8 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
             }
             continue;
         }
-        compare_list(v, h, "/v1/orgs", "orgs", store_orgs_json, "org");
-        compare_list(v, h, "/v1/places", "places", store_places_json, "place");
+        compare_list(v, h, "/v1/orgs", "orgs", views_orgs_json, "org");
+        compare_list(v, h, "/v1/places", "places", views_places_json, "place");
         compare_list(v, h, "/v1/consignments", "consignments", consignments_all, "consignment");
         if (served_size(h, &s2)) goto done;
         if (s2 == s1) break;

@@ -3,6 +3,7 @@
  * after the committed entries: {"orgs":[...]} and {"places":[...]}.
  */
 #include "server/handlers.h"
+#include "views/supply.h"
 
 typedef int (*render_fn)(store *s, cm_buf *out, cm_error *err);
 
@@ -20,11 +21,11 @@ static int list(srv_req *q, const char *name, render_fn fn, srv_resp *r)
 int h_orgs(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return list(q, "orgs", store_orgs_json, r);
+    return list(q, "orgs", views_orgs_json, r);
 }
 
 int h_places(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return list(q, "places", store_places_json, r);
+    return list(q, "places", views_places_json, r);
 }

@@ -13,6 +13,7 @@
  * An answer made for a larger tree, or later, replaces the kept one.
  */
 #include "server/handlers.h"
+#include "views/supply.h"
 
 #include "common/timeutil.h"
 #include "views/views.h"
@@ -56,7 +57,7 @@ static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r)
                (unsigned long long)size);
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_stats_json(rd, &r->body, &err)) return srv_unavailable(r), -1;
+    if (!rd || views_supply_stats_json(rd, &r->body, &err)) return srv_unavailable(r), -1;
     json_t *mv = views_movement_stats(rd);
     if (!mv) return srv_unavailable(r), -1;
     char *mvs = json_dumps(mv, EV_JSON_OUT);

@@ -11,6 +11,7 @@
  * GET /v1/stats, the public summary of supply and the rest, is in h_stats.c.
  */
 #include "server/handlers.h"
+#include "views/supply.h"
 
 #include "common/timeutil.h"
 
@@ -22,14 +23,14 @@ static const char *const statuses[] = {"declared",   "screened", "refused",   "i
 int h_consignments(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    store_consignment_filter f = {0};
+    views_consignment_filter f = {0};
     if (srv_query_id(q, "crossing", &f.crossing, r) || srv_query_id(q, "org", &f.org, r) ||
         srv_query_choice(q, "status", statuses, &f.status, r))
         return 0;
     store *rd = srv_reader(q->s);
     cm_error err;
     buf_puts(&r->body, "{\"consignments\":");
-    if (!rd || store_consignments_json(rd, &f, &r->body, &err)) return srv_unavailable(r);
+    if (!rd || views_consignments_json(rd, &f, &r->body, &err)) return srv_unavailable(r);
     buf_puts(&r->body, "}\n");
     r->cache = "no-cache";
     return 0;
@@ -44,7 +45,7 @@ int h_consignment(srv_req *q, const char *path, srv_resp *r)
     }
     store *rd = srv_reader(q->s);
     cm_error err;
-    int found = rd ? store_consignment_json(rd, id, &r->body, &err) : -1;
+    int found = rd ? views_consignment_json(rd, id, &r->body, &err) : -1;
     if (found < 0) return srv_unavailable(r);
     if (!found) {
         srv_errorf(r, CM_NOT_FOUND, "", "no consignment \"%s\" was declared", id);
@@ -55,11 +56,11 @@ int h_consignment(srv_req *q, const char *path, srv_resp *r)
     return 0;
 }
 
-static int csv(srv_req *q, store_csv which, const char *name, srv_resp *r)
+static int csv(srv_req *q, views_csv which, const char *name, srv_resp *r)
 {
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_csv_export(rd, which, &r->body, &err)) return srv_unavailable(r);
+    if (!rd || views_csv_export(rd, which, &r->body, &err)) return srv_unavailable(r);
     r->type = "text/csv; charset=utf-8";
     r->cache = "no-cache";
     r->disposition = name;
@@ -69,13 +70,13 @@ static int csv(srv_req *q, store_csv which, const char *name, srv_resp *r)
 int h_consignments_csv(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return csv(q, STORE_CSV_CONSIGNMENTS, "attachment; filename=\"consignments.csv\"", r);
+    return csv(q, VIEWS_CSV_CONSIGNMENTS, "attachment; filename=\"consignments.csv\"", r);
 }
 
 int h_reconciliation_csv(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
-    return csv(q, STORE_CSV_RECONCILIATION, "attachment; filename=\"reconciliation.csv\"", r);
+    return csv(q, VIEWS_CSV_RECONCILIATION, "attachment; filename=\"reconciliation.csv\"", r);
 }
 
 int h_reconciliation(srv_req *q, const char *path, srv_resp *r)
@@ -83,7 +84,7 @@ int h_reconciliation(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_reconciliation_json(rd, &r->body, &err)) return srv_unavailable(r);
+    if (!rd || views_reconciliation_json(rd, &r->body, &err)) return srv_unavailable(r);
     buf_putc(&r->body, '\n');
     r->cache = "no-cache";
     return 0;
@@ -93,7 +94,7 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
     const srv_config *c = &q->s->cfg;
-    store_alert_config ac = {time_now_ms(), c->alert_pending_hours, c->alert_idle_hours,
+    views_alert_config ac = {time_now_ms(), c->alert_pending_hours, c->alert_idle_hours,
                              c->alert_loss_percent, c->alert_window_days};
     if (srv_query_time(q, "at", &ac.as_of_ms, r)) return 0;
     char t[32];
@@ -104,7 +105,7 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r)
                t, ac.pending_hours, ac.idle_hours, ac.loss_percent, ac.window_days);
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || store_alerts_json(rd, &ac, &r->body, &err)) return srv_unavailable(r);
+    if (!rd || views_alerts_json(rd, &ac, &r->body, &err)) return srv_unavailable(r);
     buf_puts(&r->body, "}\n");
     r->cache = "no-store";
     return 0;

@@ -169,47 +169,123 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
 /* Empties every projection (for a rebuild). */
 int store_clear_state(store *s, cm_error *err);
 
-/* ---- store_read.c: projections as JSON for the read API ----------------- */
+/* ---- store_read.c: the registry's rows, for the read model (src/views/) - */
 
-int store_orgs_json(store *s, cm_buf *out, cm_error *err);
-int store_places_json(store *s, cm_buf *out, cm_error *err);
-
-/* ---- store_supply_read.c, store_csv.c: the supply picture --------------- */
+/* Each fetch calls fn once per row, in the order it says, with the row's
+ * columns (strings valid during the call only; NULL for a value never
+ * given); it stops when fn returns nonzero and returns that value. 0, or
+ * -1 with err when the store cannot be read. */
 
 typedef struct {
-    const char *status, *crossing, *org; /* NULL: any */
-} store_consignment_filter;
+    const char *org, *name, *names, *roles, *country, *status, *reason; /* names, roles: JSON */
+    long long admitted;
+} store_org_row;
+typedef int (*store_org_fn)(void *ctx, const store_org_row *r);
+/* Every org, by org. */
+int store_orgs_each(store *s, store_org_fn fn, void *ctx, cm_error *err);
 
-/* Appends [{consignment, totals, status}, ...] (oldest first). */
-int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf *out,
+typedef struct {
+    const char *org, *keyid, *public_key, *status;
+} store_key_row;
+typedef int (*store_key_fn)(void *ctx, const store_key_row *r);
+/* Every key, by org, then as added (then by keyid). */
+int store_keys_each(store *s, store_key_fn fn, void *ctx, cm_error *err);
+
+typedef struct {
+    const char *place, *kind, *name, *names, *sector, *status, *reason; /* names: JSON */
+    double lat, lon;
+    long long defined;
+} store_place_row;
+typedef int (*store_place_fn)(void *ctx, const store_place_row *r);
+/* Every place, by place. */
+int store_places_each(store *s, store_place_fn fn, void *ctx, cm_error *err);
+
+/* ---- store_supply_rows.c: the supply ledger's rows, for the read model -- */
+
+/* The same conventions as the registry's rows; consignment NULL: every
+ * consignment's rows. Times are milliseconds since 1970. */
+
+typedef struct {
+    const char *consignment, *declared_by, *consignee, *crossing, *donor, *reference;
+    int64_t time_ms;
+    int screened;
+} store_consignment_row;
+typedef int (*store_consignment_fn)(void *ctx, const store_consignment_row *r);
+/* By time, then consignment. */
+int store_consignments_each(store *s, const char *consignment, store_consignment_fn fn, void *ctx,
                             cm_error *err);
-/* Appends one consignment with its lines' accounts, transfers and events.
- * 1 found, 0 no such consignment. */
-int store_consignment_json(store *s, const char *id, cm_buf *out, cm_error *err);
 
 typedef struct {
-    int64_t as_of_ms;    /* the alerts as of this time */
-    int pending_hours;   /* a transfer pending longer (24) */
-    int idle_hours;      /* a holding with no movement for longer (72) */
-    double loss_percent; /* lost + unaccounted over this share of what was received (5) */
-    int window_days;     /* ... in this many days (30) */
-} store_alert_config;
+    const char *consignment, *item, *category, *unit, *reason;
+    long long line, declared, approved, entered; /* approved: -1 before screening */
+    double weight_kg;                            /* < 0 when not given */
+} store_line_row;
+typedef int (*store_line_fn)(void *ctx, const store_line_row *r);
+/* By consignment, then line. */
+int store_lines_each(store *s, const char *consignment, store_line_fn fn, void *ctx, cm_error *err);
 
-int store_alerts_json(store *s, const store_alert_config *c, cm_buf *out, cm_error *err);
-/* The public supply aggregates {"by_day":[...], "by_day_unit":[...],
- * "by_unit":[...], "totals":{...}}: flows per day and crossing (and per
- * category and unit), and the balances (and per category and unit). */
-int store_stats_json(store *s, cm_buf *out, cm_error *err);
-/* By crossing, by org and by category. */
-int store_reconciliation_json(store *s, cm_buf *out, cm_error *err);
+typedef struct {
+    const char *consignment, *kind, *holder; /* holder "" for distributed */
+    long long line, qty;
+    int64_t last_time_ms;
+    long long updated; /* the entry that last moved it */
+} store_account_row;
+typedef int (*store_account_fn)(void *ctx, const store_account_row *r);
+/* Every account, empty ones too, by consignment, line, kind, holder. */
+int store_accounts_each(store *s, const char *consignment, store_account_fn fn, void *ctx,
+                        cm_error *err);
 
-typedef enum { STORE_CSV_CONSIGNMENTS, STORE_CSV_RECONCILIATION } store_csv;
-/* Appends a CSV export: header, HXL hashtag row, one row per line. */
-int store_csv_export(store *s, store_csv which, cm_buf *out, cm_error *err);
+typedef struct {
+    const char *consignment, *from_kind, *from_holder, *to_kind, *to_holder; /* "": outside */
+    const char *to_sender; /* into a pending account: the transfer's `from` org; else NULL */
+    long long line, qty;
+    int64_t time_ms;
+} store_movement_row;
+typedef int (*store_movement_fn)(void *ctx, const store_movement_row *r);
+/* The journal's postings of after_ms < time <= until_ms, in log order. */
+int store_movements_each(store *s, int64_t after_ms, int64_t until_ms, store_movement_fn fn,
+                         void *ctx, cm_error *err);
 
-/* Checks the ledger's invariant on every line; appends one report line per
- * line that breaks it and returns how many, or -1. */
-long store_check_ledger(store *s, cm_buf *report, cm_error *err);
+typedef struct {
+    const char *transfer, *consignment, *from, *to, *kind, *place, *status, *reason;
+    int64_t time_ms, closed_ms; /* closed_ms: -1 while pending */
+} store_transfer_row;
+typedef int (*store_transfer_fn)(void *ctx, const store_transfer_row *r);
+/* A consignment's transfers as opened; with consignment NULL, the
+ * transfers of status (NULL: any) by transfer. */
+int store_transfers_each(store *s, const char *consignment, const char *status,
+                         store_transfer_fn fn, void *ctx, cm_error *err);
+
+typedef struct {
+    const char *transfer;
+    long long line, sent, received; /* received: -1 until closed */
+} store_transfer_line_row;
+typedef int (*store_transfer_line_fn)(void *ctx, const store_transfer_line_row *r);
+/* The lines of a consignment's transfers, by transfer, then line. */
+int store_transfer_lines_each(store *s, const char *consignment, store_transfer_line_fn fn,
+                              void *ctx, cm_error *err);
+
+typedef struct {
+    long long index;
+    const char *type, *org, *id;
+    const char *alert, *alert_body; /* an alert follow-up's key and body (JSON); else NULL */
+} store_event_row;
+typedef int (*store_event_fn)(void *ctx, const store_event_row *r);
+/* The entries that concern a consignment, in log order. */
+int store_consignment_events_each(store *s, const char *consignment, store_event_fn fn, void *ctx,
+                                  cm_error *err);
+
+typedef struct {
+    const char *alert, *status; /* the alert's key and its status */
+    long long updated;          /* the entry of its latest follow-up */
+    long long index;            /* this follow-up's entry */
+    int seq;
+    const char *org, *note, *body; /* who, which (acknowledge, assign, resolve), body JSON */
+    int64_t time_ms;
+} store_alert_note_row;
+typedef int (*store_alert_note_fn)(void *ctx, const store_alert_note_row *r);
+/* Every follow-up of every alert, by alert, then in log order. */
+int store_alert_notes_each(store *s, store_alert_note_fn fn, void *ctx, cm_error *err);
 
 /* ---- store_things_read.c: the rows of things for the read model -------- */
 

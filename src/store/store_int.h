@@ -148,6 +148,11 @@ typedef struct {
 int store_json(store *s, const char *sql, const store_arg *args, int n, cm_buf *out, cm_error *err);
 /* Prepares sql and binds args (a statement the caller finalizes). */
 sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int n, cm_error *err);
+/* Runs a query and calls fn with the statement on each row; stops when fn
+ * returns nonzero (and returns that). 0, or -1 with err. */
+typedef int (*store_row_fn)(void *ctx, sqlite3_stmt *st);
+int store_rows(store *s, const char *sql, const store_arg *args, int n, store_row_fn fn, void *ctx,
+               cm_error *err);
 
 /* The supply ledger (store_supply.c): its lookups for an ev_view, and
  * applying one of its effects. */
@@ -164,8 +169,8 @@ int store_things_apply(store *s, const ev_fx *f, const ev_event *e, uint64_t idx
 int store_line_invariant(store *s, const char *consignment, long long line, cm_error *err);
 
 /* The schema of a new store (store_schema.c). */
-#define STORE_SCHEMA_VERSION 5
-/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "5" */
+#define STORE_SCHEMA_VERSION 6
+/* the version as SQL text: STORE_QUOTE(STORE_SCHEMA_VERSION) is "6" */
 #define STORE_QUOTE_(x) #x
 #define STORE_QUOTE(x)  STORE_QUOTE_(x)
 extern const char store_schema_sql[];

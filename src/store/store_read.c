@@ -1,8 +1,8 @@
 /*
- * store_read.c: the registry's projections as the JSON the read API
- * answers, built by SQLite's JSON functions in one query each; and the
- * helpers every store_*_read file shares. Optional fields that were never
- * given are null.
+ * store_read.c: the registry's rows (orgs, keys, places) for the read
+ * model (src/views/registry.c), and the helpers every reading file of the
+ * store shares: a query with bound arguments, a query whose one value is
+ * JSON, and a query whose rows go one by one to a function.
  */
 #include "store/store_int.h"
 
@@ -36,28 +36,81 @@ int store_json(store *s, const char *sql, const store_arg *args, int n, cm_buf *
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, "read");
 }
 
-int store_orgs_json(store *s, cm_buf *out, cm_error *err)
+/* The text of column i, or NULL. */
+static const char *text(sqlite3_stmt *st, int i)
 {
-    return store_json(
-        s,
-        "SELECT coalesce(json_group_array(json(o)), '[]') FROM ("
-        " SELECT json_object('org', org, 'name', name, 'names', json(names), 'roles',"
-        "  json(roles), 'country', country,"
-        "  'status', status, 'reason', reason, 'admitted', admitted, 'keys', json(("
-        "   SELECT json_group_array(json_object('keyid', keyid, 'public_key', public_key,"
-        "    'status', status)) FROM (SELECT * FROM keys k WHERE k.org = orgs.org"
-        "    ORDER BY added, keyid)))) AS o"
-        " FROM orgs ORDER BY org)",
-        NULL, 0, out, err);
+    return (const char *)sqlite3_column_text(st, i);
 }
 
-int store_places_json(store *s, cm_buf *out, cm_error *err)
+int store_rows(store *s, const char *sql, const store_arg *args, int n, store_row_fn fn, void *ctx,
+               cm_error *err)
 {
-    return store_json(s,
-                      "SELECT coalesce(json_group_array(json(p)), '[]') FROM ("
-                      " SELECT json_object('place', place, 'kind', kind, 'name', name,"
-                      "  'names', json(names), 'lat', lat,"
-                      "  'lon', lon, 'sector', sector, 'status', status, 'reason', reason,"
-                      "  'defined', defined) AS p FROM places ORDER BY place)",
-                      NULL, 0, out, err);
+    sqlite3_stmt *st = store_query(s, sql, args, n, err);
+    if (!st) return -1;
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) stop = fn(ctx, st);
+    sqlite3_finalize(st);
+    if (stop) return stop;
+    return rc == SQLITE_DONE ? 0 : store_fail(s, err, "read");
+}
+
+typedef struct {
+    void *fn, *ctx;
+} each;
+
+static int org_row(void *ctx, sqlite3_stmt *st)
+{
+    const each *e = ctx;
+    store_org_row r = {text(st, 0), text(st, 1), text(st, 2), text(st, 3),
+                       text(st, 4), text(st, 5), text(st, 6), sqlite3_column_int64(st, 7)};
+    return ((store_org_fn)e->fn)(e->ctx, &r);
+}
+
+int store_orgs_each(store *s, store_org_fn fn, void *ctx, cm_error *err)
+{
+    each e = {(void *)fn, ctx};
+    return store_rows(s,
+                      "SELECT org, name, names, roles, country, status, reason, admitted FROM orgs "
+                      "ORDER BY org",
+                      NULL, 0, org_row, &e, err);
+}
+
+static int key_row(void *ctx, sqlite3_stmt *st)
+{
+    const each *e = ctx;
+    store_key_row r = {text(st, 0), text(st, 1), text(st, 2), text(st, 3)};
+    return ((store_key_fn)e->fn)(e->ctx, &r);
+}
+
+int store_keys_each(store *s, store_key_fn fn, void *ctx, cm_error *err)
+{
+    each e = {(void *)fn, ctx};
+    return store_rows(s,
+                      "SELECT org, keyid, public_key, status FROM keys ORDER BY org, added, keyid",
+                      NULL, 0, key_row, &e, err);
+}
+
+static int place_row(void *ctx, sqlite3_stmt *st)
+{
+    const each *e = ctx;
+    store_place_row r = {text(st, 0),
+                         text(st, 1),
+                         text(st, 2),
+                         text(st, 3),
+                         text(st, 4),
+                         text(st, 5),
+                         text(st, 6),
+                         sqlite3_column_double(st, 7),
+                         sqlite3_column_double(st, 8),
+                         sqlite3_column_int64(st, 9)};
+    return ((store_place_fn)e->fn)(e->ctx, &r);
+}
+
+int store_places_each(store *s, store_place_fn fn, void *ctx, cm_error *err)
+{
+    each e = {(void *)fn, ctx};
+    return store_rows(s,
+                      "SELECT place, kind, name, names, sector, status, reason, lat, lon, defined "
+                      "FROM places ORDER BY place",
+                      NULL, 0, place_row, &e, err);
 }

@@ -17,10 +17,16 @@
  *   event_ids(org, id, idx)              idempotency keys
  *   orgs, keys, places                   the registry
  *   consignments, lines                  declared, screened, entered per line
- *   accounts(consignment, line, account, qty)  the ledger's balances, never
- *                                        negative; last_time = the latest
- *                                        movement's event time
- *   movements(idx, seq, ...)             the ledger's journal: every posting
+ *   accounts(consignment, line, kind, holder, qty)  the ledger's balances,
+ *                                        never negative; kind is held,
+ *                                        pending, distributed, lost or
+ *                                        unaccounted, holder the org, the
+ *                                        transfer or the cause ("" for
+ *                                        distributed); last_time = the
+ *                                        latest movement's event time
+ *   movements(idx, seq, ...)             the ledger's journal: every posting,
+ *                                        from (kind, holder) to (kind,
+ *                                        holder), ("", "") outside the book
  *   transfers, transfer_lines            entries and custody handovers
  *   distributions, losses                what left the ledger's live accounts
  *   consignment_events(consignment, idx) the entries that concern a consignment
@@ -48,6 +54,28 @@
 #define WEAPON_SERIAL_INDEX                                                                        \
     "CREATE INDEX things_weapon_serial ON things(json_extract(body, '$.serial'))\n"                \
     "  WHERE kind = 'weapon';\n"
+
+/* The ledger's balances and journal (version 6): an account is a kind
+ * (held, pending, distributed, lost, unaccounted; "" for the outside of the
+ * book in the journal) and its holder (the org, the transfer or the cause;
+ * "" for distributed and for the outside) */
+#define ACCOUNTS_TABLES                                                                            \
+    "CREATE TABLE accounts(consignment TEXT NOT NULL, line INTEGER NOT NULL,\n"                    \
+    "  kind TEXT NOT NULL, holder TEXT NOT NULL, qty INTEGER NOT NULL CHECK(qty >= 0),\n"          \
+    "  last_time INTEGER NOT NULL, updated INTEGER NOT NULL,\n"                                    \
+    "  PRIMARY KEY(consignment, line, kind, holder)) WITHOUT ROWID;\n"                             \
+    "CREATE TABLE movements(idx INTEGER NOT NULL, seq INTEGER NOT NULL,\n"                         \
+    "  consignment TEXT NOT NULL, line INTEGER NOT NULL, from_kind TEXT NOT NULL,\n"               \
+    "  from_holder TEXT NOT NULL, to_kind TEXT NOT NULL, to_holder TEXT NOT NULL,\n"               \
+    "  qty INTEGER NOT NULL, time INTEGER NOT NULL, PRIMARY KEY(idx, seq)) WITHOUT ROWID;\n"       \
+    "CREATE INDEX movements_time ON movements(time);\n"
+
+/* The kind and the holder of a version-5 account name "kind:holder" (or
+ * "kind", or "" outside the book), in SQL. */
+#define KIND_OF(a)                                                                                 \
+    "CASE WHEN instr(" a ", ':') > 0 THEN substr(" a ", 1, instr(" a ", ':') - 1) ELSE " a " END"
+#define HOLDER_OF(a)                                                                               \
+    "CASE WHEN instr(" a ", ':') > 0 THEN substr(" a ", instr(" a ", ':') + 1) ELSE '' END"
 
 const char store_schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;\n"
@@ -77,15 +105,7 @@ const char store_schema_sql[] =
     "CREATE TABLE lines(consignment TEXT NOT NULL, line INTEGER NOT NULL, item TEXT NOT NULL,\n"
     "  category TEXT NOT NULL, unit TEXT NOT NULL, weight_kg REAL, declared INTEGER NOT NULL,\n"
     "  approved INTEGER, reason TEXT, entered INTEGER NOT NULL DEFAULT 0 CHECK(entered >= 0),\n"
-    "  updated INTEGER NOT NULL, PRIMARY KEY(consignment, line)) WITHOUT ROWID;\n"
-    "CREATE TABLE accounts(consignment TEXT NOT NULL, line INTEGER NOT NULL,\n"
-    "  account TEXT NOT NULL, qty INTEGER NOT NULL CHECK(qty >= 0), last_time INTEGER NOT NULL,\n"
-    "  updated INTEGER NOT NULL, PRIMARY KEY(consignment, line, account)) WITHOUT ROWID;\n"
-    "CREATE TABLE movements(idx INTEGER NOT NULL, seq INTEGER NOT NULL,\n"
-    "  consignment TEXT NOT NULL, line INTEGER NOT NULL, from_account TEXT NOT NULL,\n"
-    "  to_account TEXT NOT NULL, qty INTEGER NOT NULL, time INTEGER NOT NULL,\n"
-    "  PRIMARY KEY(idx, seq)) WITHOUT ROWID;\n"
-    "CREATE INDEX movements_time ON movements(time);\n"
+    "  updated INTEGER NOT NULL, PRIMARY KEY(consignment, line)) WITHOUT ROWID;\n" ACCOUNTS_TABLES
     "CREATE TABLE transfers(transfer TEXT PRIMARY KEY, consignment TEXT NOT NULL,\n"
     "  from_org TEXT NOT NULL, to_org TEXT NOT NULL, kind TEXT NOT NULL, place TEXT,\n"
     "  status TEXT NOT NULL, reason TEXT, time INTEGER NOT NULL, closed_time INTEGER,\n"
@@ -109,39 +129,7 @@ const char store_schema_sql[] =
     "  seq INTEGER NOT NULL, org TEXT NOT NULL, note TEXT NOT NULL, body TEXT NOT NULL,\n"
     "  time INTEGER NOT NULL, latest INTEGER NOT NULL,\n"
     "  PRIMARY KEY(kind, id, idx, seq)) WITHOUT ROWID;\n"
-    /* the balances of each line, and each consignment's totals and status:
-     * the one place a consignment's status is derived */
-    /* per line, each kind of account summed over the account key's prefix
-     * (':' + 1 is ';'), so that reading one consignment reads its rows only */
-    "CREATE VIEW line_balances AS SELECT l.consignment, l.line, l.item, l.category, l.unit,\n"
-    "  l.weight_kg, l.declared, coalesce(l.approved, 0) AS approved, l.reason, l.entered,\n"
-    "  (SELECT coalesce(sum(qty), 0) FROM accounts a WHERE a.consignment = l.consignment\n"
-    "   AND a.line = l.line AND a.account >= 'held:' AND a.account < 'held;') AS held,\n"
-    "  (SELECT coalesce(sum(qty), 0) FROM accounts a WHERE a.consignment = l.consignment\n"
-    "   AND a.line = l.line AND a.account >= 'pending:' AND a.account < 'pending;') AS pending,\n"
-    "  (SELECT coalesce(sum(qty), 0) FROM accounts a WHERE a.consignment = l.consignment\n"
-    "   AND a.line = l.line AND a.account = 'distributed') AS distributed,\n"
-    "  (SELECT coalesce(sum(qty), 0) FROM accounts a WHERE a.consignment = l.consignment\n"
-    "   AND a.line = l.line AND a.account >= 'lost:' AND a.account < 'lost;') AS lost,\n"
-    "  (SELECT coalesce(sum(qty), 0) FROM accounts a WHERE a.consignment = l.consignment\n"
-    "   AND a.line = l.line AND a.account >= 'unaccounted:' AND a.account < 'unaccounted;')\n"
-    "   AS unaccounted\n"
-    "  FROM lines l;\n"
-    "CREATE INDEX transfers_consignment ON transfers(consignment, opened);\n"
-    "CREATE VIEW consignment_summary AS SELECT c.consignment, c.declared_by, c.consignee,\n"
-    "  c.crossing, c.donor, c.reference, c.time, c.screened, count(*) AS lines,\n"
-    "  sum(b.declared) AS declared, sum(b.approved) AS approved, sum(b.entered) AS entered,\n"
-    "  sum(b.held) AS held, sum(b.pending) AS pending, sum(b.distributed) AS distributed,\n"
-    "  sum(b.lost) AS lost, sum(b.unaccounted) AS unaccounted,\n"
-    "  CASE WHEN NOT c.screened THEN 'declared'\n"
-    "       WHEN sum(b.approved) = 0 THEN 'refused'\n"
-    "       WHEN sum(b.entered) = 0 THEN 'screened'\n"
-    "       WHEN sum(b.pending) > 0 THEN 'in_transit'\n"
-    "       WHEN sum(b.held) > 0 THEN 'in_custody'\n"
-    "       WHEN sum(b.entered) < sum(b.approved) THEN 'entering'\n"
-    "       ELSE 'completed' END AS status\n"
-    "  FROM consignments c JOIN line_balances b ON b.consignment = c.consignment\n"
-    "  GROUP BY c.consignment;\n" WEAPON_SERIAL_INDEX
+    "CREATE INDEX transfers_consignment ON transfers(consignment, opened);\n" WEAPON_SERIAL_INDEX
     "INSERT INTO meta VALUES('schema', '" STORE_QUOTE(STORE_SCHEMA_VERSION) "');\n";
 
 const char *const store_upgrades[] = {
@@ -153,7 +141,39 @@ const char *const store_upgrades[] = {
     "ALTER TABLE orgs ADD COLUMN names TEXT;\n"
     "ALTER TABLE places ADD COLUMN names TEXT;\n",
     /* 4 -> 5: a device token keeps the time of the request it answered */
-    "ALTER TABLE tokens ADD COLUMN asked INTEGER;\n", NULL};
+    "ALTER TABLE tokens ADD COLUMN asked INTEGER;\n",
+    /* 5 -> 6: accounts are (kind, holder) columns, not "kind:holder"; the
+     * balances and statuses are computed by the read model (src/views/),
+     * no longer by two SQL views */
+    "DROP VIEW consignment_summary;\n"
+    "DROP VIEW line_balances;\n"
+    "DROP INDEX movements_time;\n"
+    "ALTER TABLE accounts RENAME TO accounts_5;\n"
+    "ALTER TABLE movements RENAME TO movements_5;\n" ACCOUNTS_TABLES
+    "INSERT INTO accounts SELECT consignment, line, " KIND_OF(
+        "account") ", " HOLDER_OF("account") ", qty, last_time, updated FROM accounts_5;\n"
+                                             "INSERT INTO movements SELECT idx, seq, consignment, "
+                                             "line, " KIND_OF("from_account") ", " HOLDER_OF("from_"
+                                                                                             "accou"
+                                                                                             "nt") ", " KIND_OF(
+                                                 "to_account") ", " HOLDER_OF("to_account") ", "
+                                                                                            "qty, "
+                                                                                            "time "
+                                                                                            "FROM "
+                                                                                            "moveme"
+                                                                                            "nts_5;"
+                                                                                            "\n"
+                                                                                            "DROP "
+                                                                                            "TABLE "
+                                                                                            "accoun"
+                                                                                            "ts_5;"
+                                                                                            "\n"
+                                                                                            "DROP "
+                                                                                            "TABLE "
+                                                                                            "moveme"
+                                                                                            "nts_5;"
+                                                                                            "\n",
+    NULL};
 
 const char *const store_state_tables[] = {
     "event_ids",          "orgs",           "keys",          "places",

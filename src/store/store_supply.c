@@ -5,8 +5,10 @@
  * A move (FX_MOVE) is one posting: qty out of `from`, into `to`, recorded in
  * the journal (movements) and in the balances (accounts); the empty account
  * "" stands outside the book, so a move from "" raises the line's `entered`
- * and a move to "" lowers it. Balances can never go negative (a CHECK on the
- * table), and after an event the store checks, for each line it moved,
+ * and a move to "" lowers it. The rules name an account "kind:holder"
+ * (src/event/supply.c); the tables keep the kind and the holder as two
+ * columns (bind_account splits the name where it is bound, copying nothing). Balances can never go
+ * negative (a CHECK on the table), and after an event the store checks, for each line it moved,
  *   entered = the sum of the line's accounts.
  */
 #include "store/store_int.h"
@@ -62,17 +64,26 @@ static int v_line(void *ctx, const char *consignment, long long line, ev_line_st
     return 1;
 }
 
+/* Binds the account name a ("kind:holder", "kind" or "") as its kind at
+ * column col and its holder at col + 1 ("" when it has none). */
+static void bind_account(sqlite3_stmt *st, int col, const char *a)
+{
+    const char *colon = strchr(a, ':');
+    sqlite3_bind_text(st, col, a, colon ? (int)(colon - a) : -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, col + 1, colon ? colon + 1 : "", -1, SQLITE_STATIC);
+}
+
 static int v_balance(void *ctx, const char *consignment, long long line, const char *account,
                      long long *qty)
 {
     store *s = ctx;
-    sqlite3_stmt *st =
-        store_stmt(s, SQ_BALANCE_GET,
-                   "SELECT qty FROM accounts WHERE consignment=? AND line=? AND account=?", NULL);
+    sqlite3_stmt *st = store_stmt(
+        s, SQ_BALANCE_GET,
+        "SELECT qty FROM accounts WHERE consignment=? AND line=? AND kind=? AND holder=?", NULL);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
-    sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+    bind_account(st, 3, account);
     int r = store_step_row(st);
     if (r < 0) return -1;
     *qty = r ? sqlite3_column_int64(st, 0) : 0;
@@ -160,16 +171,16 @@ static int account_take(store *s, const char *consignment, long long line, const
 {
     sqlite3_stmt *st = store_stmt(
         s, SQ_ACCOUNT_TAKE,
-        "UPDATE accounts SET qty = qty - ?4, last_time = max(last_time, ?5), updated = ?6 "
-        "WHERE consignment = ?1 AND line = ?2 AND account = ?3",
+        "UPDATE accounts SET qty = qty - ?5, last_time = max(last_time, ?6), updated = ?7 "
+        "WHERE consignment = ?1 AND line = ?2 AND kind = ?3 AND holder = ?4",
         err);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
-    sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, qty);
-    sqlite3_bind_int64(st, 5, time_ms);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)idx);
+    bind_account(st, 3, account);
+    sqlite3_bind_int64(st, 5, qty);
+    sqlite3_bind_int64(st, 6, time_ms);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)idx);
     if (store_step_done(s, st, err)) return -1;
     if (sqlite3_changes(s->db) != 1)
         return cm_fail(err, CM_INTERNAL, "", "ledger: account %s of line %lld of %s is empty",
@@ -183,18 +194,18 @@ static int account_add(store *s, const char *consignment, long long line, const 
 {
     sqlite3_stmt *st = store_stmt(
         s, SQ_ACCOUNT_ADD,
-        "INSERT INTO accounts(consignment, line, account, qty, last_time, updated) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(consignment, line, account) DO UPDATE SET "
-        "qty = qty + excluded.qty, last_time = max(last_time, excluded.last_time), "
+        "INSERT INTO accounts(consignment, line, kind, holder, qty, last_time, updated) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(consignment, line, kind, holder) DO "
+        "UPDATE SET qty = qty + excluded.qty, last_time = max(last_time, excluded.last_time), "
         "updated = excluded.updated",
         err);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, consignment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, line);
-    sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, delta);
-    sqlite3_bind_int64(st, 5, time_ms);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)idx);
+    bind_account(st, 3, account);
+    sqlite3_bind_int64(st, 5, delta);
+    sqlite3_bind_int64(st, 6, time_ms);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)idx);
     return store_step_done(s, st, err);
 }
 
@@ -205,18 +216,18 @@ static int apply_move(store *s, const ev_fx *f, uint64_t idx, int64_t time_ms, i
     long long line = f->u.move.line, q = f->u.move.qty;
     sqlite3_stmt *st = store_stmt(
         s, SQ_MOVEMENT_PUT,
-        "INSERT INTO movements(idx, seq, consignment, line, from_account, to_account, qty, time) "
-        "VALUES(?,?,?,?,?,?,?,?)",
+        "INSERT INTO movements(idx, seq, consignment, line, from_kind, from_holder, to_kind, "
+        "to_holder, qty, time) VALUES(?,?,?,?,?,?,?,?,?,?)",
         err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
     sqlite3_bind_int(st, 2, seq);
     sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, line);
-    sqlite3_bind_text(st, 5, f->u.move.from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, f->u.move.to, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, q);
-    sqlite3_bind_int64(st, 8, time_ms);
+    bind_account(st, 5, f->u.move.from);
+    bind_account(st, 7, f->u.move.to);
+    sqlite3_bind_int64(st, 9, q);
+    sqlite3_bind_int64(st, 10, time_ms);
     if (store_step_done(s, st, err)) return -1;
     /* the outside of the book is `entered` */
     long long entered = (f->u.move.from[0] ? 0 : q) - (f->u.move.to[0] ? 0 : q);

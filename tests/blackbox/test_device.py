@@ -11,16 +11,21 @@ working when the key is revoked (key_revoked) or the org suspended
 and for what it must not do: issue a token (`cmcc token list` is
 unchanged) or append anything. Also: `cmcc token revoke` on a device token,
 the bound on a key's tokens, the rate limit, and a log directory of the
-previous store schema opening, upgraded, with its tokens kept.
+previous store schema opening, upgraded, with its tokens kept; and the
+demo's log with its ledger taken back to schema 5 (accounts as names)
+opening upgraded with every supply answer the same, byte for byte.
 """
 import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
@@ -290,7 +295,94 @@ class RateLimited(unittest.TestCase):
         ct.check_clean_exit(status, out, err())
 
 
+def name5(kind, holder):
+    """An account name of schema 5 from the columns of 6, in SQL."""
+    return "%s || CASE WHEN %s = '' THEN '' ELSE ':' || %s END" % (kind, holder, holder)
+
+
+# The ledger back to schema 5: an account was one name, "held:h1"; two views
+# (dropped by the upgrade, whatever they say) summed the balances.
+BACK_TO_5 = (
+    "DROP INDEX movements_time;"
+    "ALTER TABLE accounts RENAME TO accounts_6; ALTER TABLE movements RENAME TO movements_6;"
+    "CREATE TABLE accounts(consignment TEXT NOT NULL, line INTEGER NOT NULL,"
+    " account TEXT NOT NULL, qty INTEGER NOT NULL CHECK(qty >= 0), last_time INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(consignment, line, account)) WITHOUT ROWID;"
+    "CREATE TABLE movements(idx INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " consignment TEXT NOT NULL, line INTEGER NOT NULL, from_account TEXT NOT NULL,"
+    " to_account TEXT NOT NULL, qty INTEGER NOT NULL, time INTEGER NOT NULL,"
+    " PRIMARY KEY(idx, seq)) WITHOUT ROWID;"
+    "CREATE INDEX movements_time ON movements(time);"
+    "INSERT INTO accounts SELECT consignment, line, " + name5("kind", "holder") +
+    ", qty, last_time, updated FROM accounts_6;"
+    "INSERT INTO movements SELECT idx, seq, consignment, line, " +
+    name5("from_kind", "from_holder") + ", " + name5("to_kind", "to_holder") +
+    ", qty, time FROM movements_6;"
+    "DROP TABLE accounts_6; DROP TABLE movements_6;"
+    "CREATE VIEW line_balances AS SELECT * FROM lines;"
+    "CREATE VIEW consignment_summary AS SELECT * FROM consignments;"
+    "UPDATE meta SET value = '5' WHERE key = 'schema';")
+
+
 class Upgrade(unittest.TestCase):
+
+    def test_a_store_of_schema_5_keeps_its_supply_figures(self):
+        """The demo's ledger, taken back to schema 5, opens upgraded: every
+        supply answer is the same, byte for byte, and `cmcc verify` finds
+        the upgraded tables to be what a replay makes."""
+        d = tempfile.mkdtemp(prefix="cmcc-bb-")
+        self.addCleanup(shutil.rmtree, d, True)
+        d = os.path.join(d, "demo")
+        r = ct.run("demo", d, "--build-only", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(d, "demo-token.txt")) as f:
+            token = f.read().strip()
+        paths = ["/v1/consignments", "/v1/reconciliation", "/v1/consignments.csv",
+                 "/v1/reconciliation.csv", "/v1/alerts?at=2030-01-01T00:00:00Z",
+                 "/v1/consignments?org=coastal-relief", "/v1/consignments?status=completed"]
+
+        def answers():
+            server = ct.Server(d)
+            try:
+                def get(path):
+                    req = urllib.request.Request(server.url + path,
+                                                 headers={"Authorization": "Bearer " + token})
+                    with urllib.request.urlopen(req, timeout=30) as resp:
+                        return resp.read()
+                out = {p: get(p) for p in paths}
+                for c in json.loads(out["/v1/consignments"])["consignments"]:
+                    p = "/v1/consignments/" + c["consignment"]
+                    out[p] = get(p)
+                stats = json.loads(get("/v1/stats"))
+                out["stats"] = json.dumps(stats["supply"]).encode()
+                return out
+            finally:
+                status, _ = server.stop()
+                self.assertEqual(status, 0)
+
+        before = answers()
+        self.assertGreater(len(json.loads(before["/v1/consignments"])["consignments"]), 10)
+        # some balances are held, and the alerts are about some of them
+        self.assertTrue(any(b'"held:' in v for p, v in before.items()
+                            if p.startswith("/v1/consignments/")))
+        self.assertIn(b'"kind":"idle_holding"', before["/v1/alerts?at=2030-01-01T00:00:00Z"])
+        db = sqlite3.connect(os.path.join(d, "cmcc.db"))
+        db.executescript(BACK_TO_5)
+        self.assertGreater(db.execute("SELECT count(*) FROM accounts WHERE account LIKE 'held:%'")
+                           .fetchone()[0], 0)
+        db.close()
+        after = answers()
+        db = sqlite3.connect(os.path.join(d, "cmcc.db"))
+        self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone(),
+                         ("6",))
+        self.assertGreater(db.execute("SELECT count(*) FROM accounts WHERE kind = 'held'")
+                           .fetchone()[0], 0)
+        db.close()
+        self.assertEqual(sorted(after), sorted(before))
+        for p in before:
+            self.assertEqual(after[p], before[p], p)
+        r = ct.run("verify", d, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_a_store_of_schema_2_opens_upgraded(self):
         L = ct.Log()
@@ -298,8 +390,8 @@ class Upgrade(unittest.TestCase):
         device = ct.Key()
         db = sqlite3.connect(L.db)
         # back to version 2: no device tokens (3), no names by language (4),
-        # no request times (5)
-        db.executescript("DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
+        # no request times (5), accounts as names (6)
+        db.executescript(BACK_TO_5 + "DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
                          "ALTER TABLE tokens DROP COLUMN asked;"
                          "ALTER TABLE orgs DROP COLUMN names; ALTER TABLE places DROP COLUMN names;"
                          "UPDATE meta SET value = '2' WHERE key = 'schema';")
@@ -307,7 +399,7 @@ class Upgrade(unittest.TestCase):
         L.start()
         db = sqlite3.connect(L.db)
         self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone(),
-                         ("5",))
+                         ("6",))
         db.close()
         # the operator's token of before still works, and a device gets one
         self.assertEqual(L.get("/v1/orgs").status, 200)

@@ -7,6 +7,7 @@
 #include "common/codec.h"
 #include "common/mem.h"
 #include "engine/engine.h"
+#include "views/supply.h"
 
 #include <setjmp.h>
 #include <sodium.h>
@@ -276,11 +277,11 @@ static void test_places(void **state)
                      CM_OK);
     cm_buf out = CM_BUF_INIT;
     cm_error err;
-    assert_int_equal(store_places_json(W.s, &out, &err), 0);
+    assert_int_equal(views_places_json(W.s, &out, &err), 0);
     assert_non_null(strstr(out.data, "\"place\":\"zikim\""));
     assert_non_null(strstr(out.data, "\"status\":\"closed\",\"reason\":\"shelling\""));
     buf_reset(&out);
-    assert_int_equal(store_orgs_json(W.s, &out, &err), 0);
+    assert_int_equal(views_orgs_json(W.s, &out, &err), 0);
     assert_non_null(strstr(out.data, "\"org\":\"relief\""));
     assert_non_null(strstr(out.data, "\"status\":\"revoked\""));
     buf_free(&out);

@@ -8,7 +8,9 @@
  * is upgraded with its tokens kept, after which a device token is bound to
  * its key and a key keeps only its newest STORE_DEVICE_TOKENS; a store
  * newer than the program, or with no version, is refused; a refusal leaves
- * the store as it was.
+ * the store as it was; a store of version 5 (accounts named "kind:holder")
+ * is upgraded with every balance and posting kept as (kind, holder)
+ * columns, which the rules' balance lookup then reads.
  */
 #include "common/mem.h"
 #include "store/store_int.h"
@@ -81,11 +83,50 @@ static void add_weapon(store *s, const char *id, const char *serial, int created
     free(sql);
 }
 
+/* An account name of version 5 from the columns kind and holder of
+ * version 6, in SQL: "kind:holder", or "kind" with no holder. */
+#define NAME5(kind, holder) kind " || CASE WHEN " holder " = '' THEN '' ELSE ':' || " holder " END"
+
+/* Takes the ledger back to what version 5 kept: an account was one name
+ * ("held:h1"), and two views summed the balances (what they said does not
+ * matter to the upgrade, which drops them). */
+static void make_version_5(store *s)
+{
+    exec(s,
+         "DROP INDEX movements_time;"
+         "ALTER TABLE accounts RENAME TO accounts_6; ALTER TABLE movements RENAME TO movements_6;"
+         "CREATE TABLE accounts(consignment TEXT NOT NULL, line INTEGER NOT NULL,"
+         " account TEXT NOT NULL, qty INTEGER NOT NULL CHECK(qty >= 0),"
+         " last_time INTEGER NOT NULL, updated INTEGER NOT NULL,"
+         " PRIMARY KEY(consignment, line, account)) WITHOUT ROWID;"
+         "CREATE TABLE movements(idx INTEGER NOT NULL, seq INTEGER NOT NULL,"
+         " consignment TEXT NOT NULL, line INTEGER NOT NULL, from_account TEXT NOT NULL,"
+         " to_account TEXT NOT NULL, qty INTEGER NOT NULL, time INTEGER NOT NULL,"
+         " PRIMARY KEY(idx, seq)) WITHOUT ROWID;"
+         "CREATE INDEX movements_time ON movements(time);"
+         "INSERT INTO accounts SELECT consignment, line, " NAME5(
+             "kind",
+             "holder") ", qty, last_time, updated FROM accounts_6;"
+                       "INSERT INTO movements SELECT idx, seq, consignment, line, " NAME5(
+                           "from_kind",
+                           "from_holder") ", " NAME5("to_kind",
+                                                     "to_holder") ", qty, time FROM movements_6;"
+                                                                  "DROP TABLE accounts_6; DROP "
+                                                                  "TABLE movements_6;"
+                                                                  "CREATE VIEW line_balances AS "
+                                                                  "SELECT * FROM lines;"
+                                                                  "CREATE VIEW consignment_summary "
+                                                                  "AS SELECT * FROM consignments;"
+                                                                  "UPDATE meta SET value = '5' "
+                                                                  "WHERE key = 'schema'");
+}
+
 /* Takes the store back to what version 2 made: tokens had no keyid (nor,
- * as in version 4, the time of a device's request), and (as in version 3)
- * orgs and places had no names. */
+ * as in version 4, the time of a device's request), (as in version 3)
+ * orgs and places had no names, and (as in version 5) accounts were names. */
 static void make_version_2(store *s)
 {
+    make_version_5(s);
     exec(s, "DROP INDEX tokens_keyid; ALTER TABLE tokens DROP COLUMN keyid;"
             "ALTER TABLE tokens DROP COLUMN asked;"
             "ALTER TABLE orgs DROP COLUMN names; ALTER TABLE places DROP COLUMN names;"
@@ -219,6 +260,73 @@ static void test_version_2_is_upgraded_with_its_tokens(void **state)
     store_close(s);
 }
 
+/* Every account and posting of the ledger, one row a line, as text. */
+static char *ledger_rows(store *s)
+{
+    sqlite3_stmt *st;
+    cm_buf b = CM_BUF_INIT;
+    assert_int_equal(
+        sqlite3_prepare_v2(s->db,
+                           "SELECT consignment || '|' || line || '|' || kind || '|' || holder || "
+                           "'|' || qty || '|' || last_time || '|' || updated FROM accounts "
+                           "UNION ALL SELECT idx || '|' || seq || '|' || consignment || '|' || "
+                           "line || '|' || from_kind || '|' || from_holder || '|' || to_kind || "
+                           "'|' || to_holder || '|' || qty || '|' || time FROM movements",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) buf_printf(&b, "%s\n", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf_take(&b);
+}
+
+static void test_version_5_is_upgraded_with_its_ledger(void **state)
+{
+    (void)state;
+    store *s = opened(STORE_WRITER);
+    /* every kind of account, a holder with ':' in it, and the outside ("") */
+    exec(s,
+         "INSERT INTO accounts VALUES('c1', 1, 'held', 'h1', 5, 1000, 3),"
+         " ('c1', 1, 'pending', 'T1', 2, 1000, 3), ('c1', 1, 'distributed', '', 4, 2000, 4),"
+         " ('c1', 2, 'lost', 'looted', 1, 3000, 5), ('c1', 2, 'unaccounted', 'ngo:x', 3, 3000, 5),"
+         " ('c2', 1, 'held', 'ngo:x', 0, 4000, 6);"
+         "INSERT INTO movements VALUES(3, 0, 'c1', 1, '', '', 'pending', 'T1', 11, 1000),"
+         " (4, 0, 'c1', 1, 'pending', 'T1', 'held', 'h1', 9, 2000),"
+         " (4, 1, 'c1', 2, 'pending', 'T1', 'unaccounted', 'ngo:x', 3, 2000),"
+         " (5, 0, 'c1', 1, 'held', 'h1', 'distributed', '', 4, 3000),"
+         " (6, 0, 'c1', 2, 'unaccounted', 'ngo:x', 'lost', 'looted', 1, 3000),"
+         " (7, 0, 'c1', 1, 'pending', 'T2', '', '', 1, 4000)");
+    char *before = ledger_rows(s);
+    make_version_5(s);
+    assert_query(s,
+                 "SELECT group_concat(account, ' ') FROM (SELECT account FROM accounts "
+                 "ORDER BY consignment, line, account)",
+                 "distributed held:h1 pending:T1 lost:looted unaccounted:ngo:x held:ngo:x");
+    store_close(s);
+    assert_string_equal(raw_version(), "5");
+
+    s = opened(STORE_WRITER);
+    assert_query(s, "SELECT value FROM meta WHERE key = 'schema'",
+                 STORE_QUOTE(STORE_SCHEMA_VERSION));
+    char *after = ledger_rows(s);
+    assert_string_equal(after, before);
+    assert_query(s, "SELECT count(*) FROM sqlite_master WHERE type = 'view'", "0");
+    assert_query(s, "SELECT name FROM sqlite_master WHERE name = 'movements_time'",
+                 "movements_time");
+    /* the balance lookup of the rules reads the columns */
+    ev_view v;
+    store_view(s, &v);
+    long long q = -1;
+    assert_int_equal(v.balance(v.ctx, "c1", 2, "unaccounted:ngo:x", &q), 1);
+    assert_int_equal(q, 3);
+    assert_int_equal(v.balance(v.ctx, "c1", 1, "distributed", &q), 1);
+    assert_int_equal(q, 4);
+    assert_int_equal(v.balance(v.ctx, "c1", 1, "held:h2", &q), 1);
+    assert_int_equal(q, 0);
+    free(before);
+    free(after);
+    store_close(s);
+}
+
 static void test_newer_bad_or_no_version_is_refused(void **state)
 {
     (void)state;
@@ -252,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_version_1_is_upgraded_by_a_writer, tmpstore_setup,
                                         tmpstore_teardown),
         cmocka_unit_test_setup_teardown(test_version_2_is_upgraded_with_its_tokens, tmpstore_setup,
+                                        tmpstore_teardown),
+        cmocka_unit_test_setup_teardown(test_version_5_is_upgraded_with_its_ledger, tmpstore_setup,
                                         tmpstore_teardown),
         cmocka_unit_test_setup_teardown(test_newer_bad_or_no_version_is_refused, tmpstore_setup,
                                         tmpstore_teardown),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "ruleworld.h"
+#include "views/supply.h"
 
 #define RELIEF  1 /* humanitarian */
 #define INSPECT 2 /* inspector */
@@ -46,7 +47,7 @@ static ev_line_state line_state(long long line)
 }
 
 /* entered = the sum of every account, for both lines of c1; and the
- * store's own check of every line finds nothing. */
+ * read model's check of every line finds nothing. */
 static void ledger_holds(void)
 {
     for (long long line = 1; line <= 2; line++) {
@@ -56,7 +57,7 @@ static void ledger_holds(void)
     }
     cm_buf report = CM_BUF_INIT;
     cm_error err;
-    assert_int_equal(store_check_ledger(RW.s, &report, &err), 0);
+    assert_int_equal(views_check_ledger(RW.s, &report, &err), 0);
     buf_free(&report);
 }
 
