@@ -23,6 +23,7 @@ const SHELL = [
   'js/i18n.js', 'js/leaflet.js', 'js/names.js', 'js/qr.js', 'js/sha256.js', 'js/trust.js', 'js/ui.js', 'js/verify.js',
   'js/verify/consistency.js', 'js/verify/memory.js', 'js/verify/policy.js', 'js/verify/proof.js', 'js/verify/tiles.js',
   'js/record/db.js', 'js/record/forms.js', 'js/record/outbox.js', 'js/record/sign.js', 'js/record/sync.js',
+  'js/record/proofs.js', 'js/record/tar.js',
   'js/views/alerts.js', 'js/views/consignment.js', 'js/views/consignments.js', 'js/views/disarmament.js',
   'js/views/entry.js', 'js/views/firstrun.js', 'js/views/force.js', 'js/views/incidents.js', 'js/views/map.js',
   'js/views/movements.js', 'js/views/overview.js', 'js/views/proof.js', 'js/views/record.js',

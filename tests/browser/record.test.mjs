@@ -18,15 +18,21 @@
 // nothing and appends nothing twice; every form at 390x844 in both
 // languages has no sideways scrolling and a label for every control; a log
 // written from the page verifies with `cmcc verify` and Go's tlog-verify;
-// the waiting events exported are a file `cmcc submit` takes, and another
-// device imports.
+// the export is an archive whose waiting events are a file `cmcc submit`
+// takes and which another device imports; the proofs: after a sync and a
+// checkpoint the device holds each event's proof (from its receipt, or
+// fetched on a later sync while the log's witnesses are slow, at most 50
+// requests a sync), shown as kept or waiting in English and Arabic, and the
+// proof and envelope it saves, one event's or the export's, pass
+// `cmcc proof verify`; an accepted event the log no longer holds is shown
+// as evidence, and no kept proof is lost.
 //
 // Environment (run.sh sets it): CMCC_BIN, CHROMIUM, CMCC_SHOTS, CMCC_SHARED_DIR.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, cpSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync, appendFileSync, cpSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +125,66 @@ class Server {
     for (let i = from; i < n; i++) out.push((await this.get(`/v1/entries/${i}`)).event);
     return out;
   }
+}
+
+/** A `cmcc witness` of its own (its key and store in a directory), for the
+ * log whose note verifier key is logVkey; pause() stops the process
+ * (SIGSTOP): the log's request waits unanswered until its timeout. */
+class Witness {
+  constructor(name, logVkey) {
+    this.dir = join(work, `witness-${name}`);
+    cmcc(['witness', 'init', this.dir, '--name', `${name}.witness.test`]);
+    this.vkey = readFileSync(join(this.dir, 'witness.vkey'), 'utf8').trim();
+    cmcc(['witness', 'add-log', this.dir, '--vkey', logVkey]);
+  }
+
+  start() {
+    this.proc = spawn(CMCC, ['witness', 'serve', this.dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`cmcc witness did not start: ${out}`)), 20000);
+      const look = (d) => {
+        out += d;
+        const m = out.match(/serving at (http:\/\/127\.0\.0\.1:\d+)\//);
+        if (!m) return;
+        clearTimeout(timer);
+        this.proc.stdout.off('data', look);
+        this.proc.stdout.resume();
+        this.proc.stderr.resume();
+        this.url = m[1];
+        ok(this.url);
+      };
+      this.proc.stdout.on('data', look);
+      this.proc.stderr.on('data', (d) => { out += d; });
+    });
+  }
+
+  pause() { this.proc.kill('SIGSTOP'); }
+  resume() { this.proc.kill('SIGCONT'); }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const done = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGCONT');
+    this.proc.kill('SIGTERM');
+    await done;
+  }
+}
+
+/** `cmcc proof verify PROOF ENVELOPE --vkey VKEY`: {code, out}. */
+function proofVerify(proof, env, vkey) {
+  try {
+    return { code: 0, out: execFileSync(CMCC, ['proof', 'verify', proof, env, '--vkey', vkey], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+  } catch (e) {
+    return { code: e.status, out: `${e.stdout}${e.stderr}` };
+  }
+}
+
+/** Extracts a tar archive with the system's tar into a new directory. */
+function untar(file) {
+  const dir = mkdtempSync(join(work, 'untar-'));
+  execFileSync('tar', ['-xf', file, '-C', dir]);
+  return dir;
 }
 
 /* node's fetch trusts only the system's CAs: for the test's own https reads,
@@ -239,6 +305,14 @@ async function outboxStates(page) {
   });
 }
 
+
+/** The outbox as the device keeps it, oldest first. */
+async function outboxRecords(page) {
+  return page.evaluate(async () => (await (await import('./js/record/outbox.js')).list()).map((r) => ({
+    key: r.key, id: r.id, state: r.state, index: r.index, envelope: r.envelope,
+    proof: r.proof || null, proof_from: r.proof_from || null, dropped: r.dropped || null,
+  })));
+}
 
 async function waitAllAccepted(page, n, timeout = 60000) {
   let last = [];
@@ -563,6 +637,27 @@ test('offline: the app opens with no network; 20 events of 5 types survive a clo
     assert.equal(ids.length, total);
     assert.equal(new Set(ids).size, ids.length, 'no event twice');
 
+    // after a sync and a checkpoint the device holds the proof of each
+    // event, and the export's proofs pass cmcc proof verify
+    await until('every event\'s proof kept', async () => {
+      const recs = await outboxRecords(page);
+      if (recs.every((r) => r.proof)) return true;
+      await page.evaluate(async () => { await (await import('./js/record/sync.js')).syncNow(); });
+      return false;
+    }, 60000, 500);
+    const recs = await outboxRecords(page);
+    assert.equal(recs.length, total);
+    assert.ok(recs.every((r) => /^c2sp\.org\/tlog-proof@v1\n/.test(r.proof)));
+    const [exp] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"]')]);
+    const archive = join(work, 'offline-proofs.tar');
+    await exp.saveAs(archive);
+    const x = untar(archive);
+    const vkey = readFileSync(join(srv.dir, 'log.vkey'), 'utf8').trim();
+    for (const r of recs) {
+      const v = proofVerify(join(x, 'proofs', `${r.id}.proof`), join(x, 'proofs', `${r.id}.json`), vkey);
+      assert.equal(v.code, 0, `${r.id}: ${v.out}`);
+    }
+
     // the log written from the page verifies: with cmcc verify, and served,
     // with Go's own sumdb code
     const tlog = execFileSync('sh', [join(SHARED, 'tools', 'tlog-verify.sh'), '-vkey',
@@ -578,9 +673,195 @@ test('offline: the app opens with no network; 20 events of 5 types survive a clo
   }
 });
 
+/* ---- proofs ---- */
+
+const PROOF_TEXT = {
+  en: { waiting: 'Proof: waiting for the log’s next checkpoint.', kept: 'Proof kept on this device: the log holds this event.' },
+  ar: { waiting: 'الإثبات: بانتظار نقطة التحقق التالية للسجل.', kept: 'الإثبات محفوظ على هذا الجهاز: السجل يحوي هذا الحدث.' },
+};
+
+async function setLang(page, lang) {
+  await page.click(`button.lang[data-lang="${lang}"]`);
+  await page.waitForFunction((d) => document.documentElement.dir === d, lang === 'ar' ? 'rtl' : 'ltr');
+  await page.waitForSelector('.ob-item');
+}
+
+/** Signs n incident reports with the device's own key, as the form does, and keeps them. */
+async function signMany(page, n, what) {
+  await page.evaluate(async ([count, text]) => {
+    const s = await import('./js/record/sign.js');
+    const ob = await import('./js/record/outbox.js');
+    const dev = await (await import('./js/record/sync.js')).device();
+    for (let i = 0; i < count; i++) {
+      const ev = {
+        type: 'incident.report', id: s.newId('incident.report'), org: dev.org, time: s.nowIso(),
+        body: { incident: `i-${text}-${i}-${Math.random().toString(16).slice(2, 8)}`, category: 'other', occurred: s.nowIso(), severity: 'low', description: `${text} ${i}` },
+      };
+      await ob.keep(await s.envelope(dev, s.eventBytes(ev)), ev, { form: 'incident', ref: ev.body.incident });
+    }
+  }, [n, what]);
+}
+
+test('proofs: a receipt without one, fetched on a later sync (at most 50 a sync) and shown kept or waiting in English and Arabic; one event\'s ID.proof and ID.json pass cmcc proof verify; an event the log dropped is shown as evidence', async () => {
+  const srv = new Server('proofs');
+  const vkey = readFileSync(join(srv.dir, 'log.vkey'), 'utf8').trim();
+  // two witnesses: while both are stopped, the log waits for each (5 s)
+  // before it publishes a checkpoint, so a new entry's proof is "not yet"
+  const wits = [new Witness('w1', vkey), new Witness('w2', vkey)];
+  const dev = await new Device('proofs').launch();
+  const dl = mkdtempSync(join(work, 'downloads-'));
+  try {
+    for (const w of wits) await w.start();
+    appendFileSync(join(srv.dir, 'cmcc.conf'), wits.map((w) => `witness = ${w.url} ${w.vkey}\n`).join(''));
+    const url = await srv.start();
+    const page = await dev.open(url);
+    srv.admin('key.add', 'coastal-relief', { 'body-org': 'coastal-relief', 'public-key': await makeKey(page, 'coastal-relief') });
+    await waitDeviceState(page, 'enrolled');
+    // the log as it is now, served later in place of the one that takes
+    // the device's events
+    await srv.stop();
+    const before = join(work, 'proofs-before');
+    cpSync(srv.dir, before, { recursive: true });
+    await srv.start();
+
+    // accepted while the witnesses are stopped: the receipt has no proof,
+    // nor has the log one yet; the device is then cut off, and says it waits
+    for (const w of wits) w.pause();
+    await dev.context.setOffline(true);
+    await record(page, 'incident', { '#rec-f-category': 'uxo', '#rec-f-severity': 'high', '#rec-f-description': 'shell in the school yard' });
+    await dev.context.setOffline(false);
+    await page.waitForSelector('.ob-item[data-state="accepted"]', { timeout: 30000 });
+    await dev.context.setOffline(true);
+    let [a] = await outboxRecords(page);
+    assert.equal(a.state, 'accepted');
+    assert.equal(a.proof, null, 'a new entry is in no checkpoint yet');
+    const item = (r) => `.ob-item[data-key="${r.key}"]`;
+    assert.equal(await page.textContent(`${item(a)} [data-proof="waiting"]`), PROOF_TEXT.en.waiting);
+    await setLang(page, 'ar');
+    assert.equal(await page.textContent(`${item(a)} [data-proof="waiting"]`), PROOF_TEXT.ar.waiting);
+
+    // the witnesses answer again, the device is online: a following sync
+    // fetches the proof from /v1/proof/entry
+    for (const w of wits) w.resume();
+    await dev.context.setOffline(false);
+    await until('the proof fetched', async () => {
+      [a] = await outboxRecords(page);
+      if (a.proof) return true;
+      await page.evaluate(() => document.querySelector('[data-action="sync"]')?.click());
+      return false;
+    }, 60000, 1000);
+    assert.equal(a.proof_from, 'fetched');
+    assert.match(a.proof, /^c2sp\.org\/tlog-proof@v1\n/);
+    await page.waitForSelector(`${item(a)} [data-proof="kept"]`);
+    assert.equal(await page.textContent(`${item(a)} [data-proof="kept"] > p`), PROOF_TEXT.ar.kept);
+    await page.locator(item(a)).screenshot({ path: join(SHOTS, 'record-proof-kept-ar.png') });
+    await setLang(page, 'en');
+    assert.equal(await page.textContent(`${item(a)} [data-proof="kept"] > p`), PROOF_TEXT.en.kept);
+    assert.equal(await page.locator(`${item(a)} [data-action="dismiss"]`).count(), 0, 'an event with its proof cannot be dismissed');
+
+    // its two files, as downloaded: cmcc proof verify takes them, and
+    // refuses the envelope with one byte of its signature changed
+    await page.click(`${item(a)} [data-proof="kept"] summary`);
+    const save = async (action) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(`${item(a)} [data-action="${action}"]`)]);
+      const f = join(dl, d.suggestedFilename());
+      await d.saveAs(f);
+      return f;
+    };
+    const proofFile = await save('save-proof');
+    const envFile = await save('save-envelope');
+    assert.equal(proofFile, join(dl, `${a.id}.proof`));
+    assert.equal(envFile, join(dl, `${a.id}.json`));
+    await page.locator(item(a)).screenshot({ path: join(SHOTS, 'record-proof-save.png') });
+    let v = proofVerify(proofFile, envFile, vkey);
+    assert.equal(v.code, 0, v.out);
+    const env = JSON.parse(readFileSync(envFile, 'utf8'));
+    const sig = env.signatures[0].sig;
+    env.signatures[0].sig = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
+    writeFileSync(join(dl, 'changed.json'), `${JSON.stringify(env)}\n`);
+    v = proofVerify(proofFile, join(dl, 'changed.json'), vkey);
+    assert.equal(v.code, 1, v.out);
+
+    // at most 50 proof requests a sync: 60 events accepted while the
+    // witnesses are stopped, then, once a checkpoint holds them all, the
+    // syncs ask for 50 and then the 10 others
+    await page.evaluate(async () => {
+      window.proofAsks = [];
+      (await import('./js/record/sync.js')).onStatus((st) => {
+        if (st.state === 'done' && st.detail && st.detail.proofs) window.proofAsks.push(st.detail.proofs);
+      });
+    });
+    for (const w of wits) w.pause();
+    await dev.context.setOffline(true);
+    await signMany(page, 60, 'patrol');
+    await dev.context.setOffline(false);
+    await waitAllAccepted(page, 61);
+    await dev.context.setOffline(true);
+    for (const w of wits) w.resume();
+    const last = (await outboxRecords(page)).at(-1);
+    await until('a checkpoint with the 60', async () => {
+      const res = await fetch(new URL(`/v1/proof/entry?org=coastal-relief&id=${last.id}`, srv.url), { headers: { Authorization: `Bearer ${srv.token}` } });
+      return res.status === 200;
+    }, 60000, 500);
+    await page.evaluate(() => { window.proofAsks = []; });
+    await dev.context.setOffline(false);
+    await until('all 61 proofs kept', async () => (await outboxRecords(page)).every((r) => r.proof), 60000, 500);
+    const asks = await page.evaluate(() => window.proofAsks);
+    assert.ok(asks.length >= 2, JSON.stringify(asks));
+    assert.ok(asks.every((x) => x.asked <= 50), JSON.stringify(asks));
+    assert.equal(asks.find((x) => x.asked > 0).asked, 50, JSON.stringify(asks));
+    assert.equal(asks.reduce((n, x) => n + x.kept, 0), 60, JSON.stringify(asks));
+
+    // an accepted event the log no longer holds: accepted while the
+    // witnesses are stopped, then the log is replaced by its copy from
+    // before; the device shows it as evidence, and keeps every proof it had
+    const kept = new Map((await outboxRecords(page)).map((r) => [r.key, r.proof]));
+    for (const w of wits) w.pause();
+    await dev.context.setOffline(true);
+    await record(page, 'incident', { '#rec-f-category': 'looting', '#rec-f-severity': 'high', '#rec-f-description': 'store emptied at night' });
+    await dev.context.setOffline(false);
+    await until('the event accepted', async () => {
+      const st = await outboxStates(page);
+      return st.length === 62 && st.every((x) => x === 'accepted');
+    }, 30000, 100);
+    await dev.context.setOffline(true);
+    let b = (await outboxRecords(page)).at(-1);
+    assert.equal(b.state, 'accepted');
+    assert.equal(b.proof, null);
+    for (const w of wits) w.resume();
+    await srv.stop();
+    rmSync(srv.dir, { recursive: true, force: true });
+    cpSync(before, srv.dir, { recursive: true });
+    await srv.start();
+    await dev.context.setOffline(false);
+    await until('the dropped event found', async () => {
+      b = (await outboxRecords(page)).at(-1);
+      if (b.dropped) return true;
+      await page.evaluate(() => document.querySelector('[data-action="sync"]')?.click());
+      return false;
+    }, 60000, 1000);
+    assert.equal(b.dropped.entry, 'absent');
+    assert.equal(b.proof, null);
+    await page.waitForSelector(`${item(b)} [data-proof="dropped"]`);
+    const said = await page.textContent(`${item(b)} [data-proof="dropped"]`);
+    assert.match(said, /evidence that the log dropped the event/);
+    const entry = await page.textContent(`${item(b)} a[href="#/entries/${b.index}"]`);
+    assert.ok(said.includes(entry), `${said} names ${entry}`);
+    assert.equal(await page.locator(`${item(b)} [data-action="dismiss"]`).count(), 0, 'the evidence cannot be dismissed');
+    const after = await outboxRecords(page);
+    for (const r of after) if (kept.has(r.key)) assert.equal(r.proof, kept.get(r.key), `${r.id}: its proof is kept as it was`);
+    await page.locator(item(b)).screenshot({ path: join(SHOTS, 'record-proof-dropped.png') });
+  } finally {
+    await dev.close();
+    dev.dispose();
+    await srv.stop();
+    for (const w of wits) await w.stop();
+  }
+});
+
 /* ---- export and import ---- */
 
-test('export: the waiting events are a file cmcc submit takes; another device imports and relays it', () => scenario('export', {
+test('export: an archive whose waiting events are a file cmcc submit takes; another device imports and relays it; the proofs come with the receipts and pass cmcc proof verify', () => scenario('export', {
   tls: true, devices: [{ name: 'exporter', org: 'coastal-relief' }, { name: 'importer', org: 'northern-aid' }],
 }, async ({ srv, pages: [pa, pb], devices: [a] }) => {
   await a.context.setOffline(true);
@@ -588,8 +869,12 @@ test('export: the waiting events are a file cmcc submit takes; another device im
     await record(pa, 'incident', { '#rec-f-category': 'access_denial', '#rec-f-severity': 'medium', '#rec-f-description': `gate shut ${i}` });
   }
   const [download] = await Promise.all([pa.waitForEvent('download'), pa.click('[data-action="export"]')]);
-  const file = join(work, 'outbox.ndjson');
-  await download.saveAs(file);
+  assert.match(download.suggestedFilename(), /^cmcc-outbox-.*\.tar$/);
+  const archive = join(work, 'outbox.tar');
+  await download.saveAs(archive);
+  const x = untar(archive);
+  assert.deepEqual(readdirSync(x), ['outbox.ndjson'], 'nothing accepted yet: no proofs');
+  const file = join(x, 'outbox.ndjson');
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   assert.equal(lines.length, 3);
   const size0 = await srv.size();
@@ -597,21 +882,45 @@ test('export: the waiting events are a file cmcc submit takes; another device im
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CMCC_CACERT: ca.cert } });
   assert.equal(await srv.size(), size0 + 3, out);
 
-  // the other device imports the file (and a line that is no envelope), and
-  // relays it: each is answered as already in the log
+  // the other device imports a file of envelopes (and a line that is no
+  // envelope), then the archive, and relays them: each is answered as
+  // already in the log, its receipt carrying its proof
   const mixed = join(work, 'mixed.ndjson');
   writeFileSync(mixed, `${lines.join('\n')}\nnot an envelope\n`);
   await pb.setInputFiles('#rec-import', mixed);
   await pb.waitForSelector('[data-import="3/0/1"]');
-  await pb.setInputFiles('#rec-import', file);
+  await pb.setInputFiles('#rec-import', archive);
   await pb.waitForSelector('[data-import="0/3/0"]');
   await waitAllAccepted(pb, 3);
+  const recsB = await outboxRecords(pb);
+  assert.deepEqual(recsB.map((r) => r.proof_from), ['receipt', 'receipt', 'receipt']);
   const dup = await pb.evaluate(async () => (await (await import('./js/record/outbox.js')).list()).map((r) => r.duplicate));
   assert.deepEqual(dup, [true, true, true]);
   // and the first device, back online, hears the same
   await a.context.setOffline(false);
   await waitAllAccepted(pa, 3);
   assert.equal(await srv.size(), size0 + 3, 'nothing twice');
+  const recsA = await outboxRecords(pa);
+  assert.ok(recsA.every((r) => r.proof && r.proof_from === 'receipt'), JSON.stringify(recsA.map((r) => r.proof_from)));
+  await pa.waitForFunction(() => document.querySelectorAll('[data-proof="kept"]').length === 3);
+
+  // its export now: nothing waiting, and each event's envelope and proof,
+  // which cmcc proof verify takes with the log's key alone, and refuses
+  // with another event's envelope
+  const [again] = await Promise.all([pa.waitForEvent('download'), pa.click('[data-action="export"]')]);
+  const archive2 = join(work, 'outbox-proofs.tar');
+  await again.saveAs(archive2);
+  const y = untar(archive2);
+  assert.equal(readFileSync(join(y, 'outbox.ndjson'), 'utf8'), '');
+  const ids = recsA.map((r) => r.id);
+  assert.deepEqual(readdirSync(join(y, 'proofs')).sort(), ids.flatMap((i) => [`${i}.json`, `${i}.proof`]).sort());
+  const vkey = readFileSync(join(srv.dir, 'log.vkey'), 'utf8').trim();
+  for (const i of ids) {
+    const v = proofVerify(join(y, 'proofs', `${i}.proof`), join(y, 'proofs', `${i}.json`), vkey);
+    assert.equal(v.code, 0, `${i}: ${v.out}`);
+  }
+  const wrong = proofVerify(join(y, 'proofs', `${ids[0]}.proof`), join(y, 'proofs', `${ids[1]}.json`), vkey);
+  assert.equal(wrong.code, 1, wrong.out);
 }));
 
 /* ---- every form at phone width, in both languages ---- */

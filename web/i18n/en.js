@@ -727,6 +727,7 @@ export default {
     accepted: 'Accepted: log entry {index}.',
     accepted_dup: 'Accepted earlier: log entry {index}.',
     import_done: 'Imported {added} new events; {present} were already here; {bad} lines were not envelopes.',
+    import_broken: 'This file could not be read ({message}): import an export of this page, or a file of signed events one a line.',
     bar: {
       offline: { one: 'Offline. 1 event waits on this device.', other: 'Offline. {count} events wait on this device.' },
       not_enrolled: { one: '1 event waits: this device is not enrolled yet.', other: '{count} events wait: this device is not enrolled yet.' },
@@ -819,6 +820,14 @@ export default {
       bad_public_key: 'This is not a device key code: it is “cmcc:key:ORG:KEY” or a 44-character key.',
       key_other_org: 'This key code is for organization {org}.',
     },
+    proof: {
+      kept: 'Proof kept on this device: the log holds this event.',
+      waiting: 'Proof: waiting for the log’s next checkpoint.',
+      dropped_absent: 'The log now says it holds no such event, and it has no entry {index}, where it accepted this one. Keep this record: it is evidence that the log dropped the event.',
+      dropped_other: 'The log now says it holds no such event, and its entry {index}, where it accepted this one, is another event. Keep this record: it is evidence that the log dropped the event.',
+      save: 'Save the proof',
+      save_help: 'Save both files: with the log’s verifier key (KEY), anyone can check, with no server, that the log holds this event.',
+    },
     state: { waiting: 'waiting', sending: 'sending', accepted: 'accepted', refused: 'refused' },
     code: {
       bad_request: 'The server found the event malformed.',
@@ -838,9 +847,9 @@ export default {
     outbox: {
       title: 'On this device',
       empty: 'Nothing recorded on this device yet.',
-      export: 'Export waiting events',
+      export: 'Export waiting events and proofs',
       import: 'Import events',
-      help: 'The export is a file of signed events (one a line) that another device or “cmcc submit” can send.',
+      help: 'The export is an archive (.tar): outbox.ndjson holds the waiting signed events, one a line, which another device or “cmcc submit” can send; proofs/ holds each accepted event’s envelope (ID.json) and proof (ID.proof), which “cmcc proof verify ID.proof ID.json” checks. Another device can import the archive.',
       show_all: 'Show all {count}',
       show_fewer: 'Show the newest only',
     },

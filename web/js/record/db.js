@@ -11,7 +11,11 @@
  *            {key, org, id, type, time, created, envelope (the NDJSON line
  *             cmcc submit takes), summary, state: 'waiting' | 'sending' |
  *             'accepted' | 'refused', index, leaf_hash, duplicate, code,
- *             message, field, attempts}
+ *             message, field, attempts,
+ *             proof (the C2SP tlog-proof text, never deleted once kept),
+ *             proof_from: 'receipt' | 'fetched' | 'import', proof_at,
+ *             dropped: {at, entry: 'other' | 'absent', message} when the
+ *             log answered that it holds no such accepted event}
  *   cache    keyPath "name": what the device last synced for its choices
  *            ({name: 'orgs' | 'places' | 'consignments' | 'movements' |
  *             'weapons', data, at})
@@ -72,6 +76,30 @@ export const putAll = (store, values) => tx(store, 'readwrite', (s) => {
   for (const v of values) last = s.put(v);
   return last;
 });
+
+/**
+ * Changes records in one transaction: for each [key, fn], fn gets the
+ * record as stored now and returns it changed (it is put back), or null
+ * (left as it is). Resolves with the records put.
+ */
+export async function patch(store, changes) {
+  const db = await open();
+  const put = [];
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(store, 'readwrite', { durability: 'strict' });
+    const s = t.objectStore(store);
+    for (const [key, fn] of changes) {
+      const req = s.get(key);
+      req.onsuccess = () => {
+        const v = req.result ? fn(req.result) : null;
+        if (v) { s.put(v); put.push(v); }
+      };
+    }
+    t.oncomplete = () => resolve(put);
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error('storage transaction aborted'));
+  });
+}
 
 /** Adds value unless its key is present; resolves true when it was added. */
 export async function addNew(store, value) {

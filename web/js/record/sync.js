@@ -14,15 +14,21 @@
  *      application/x-ndjson to POST /v1/events; each line's answer is its
  *      receipt (accepted) or its error (refused, except unavailable and
  *      rate_limited, which wait again);
- *   4. the choices (orgs, places, consignments, movements, weapons) are read
+ *   4. the accepted events' proofs: a receipt's "proof" is kept with its
+ *      event; those still lacking one are asked for (record/proofs.js, at
+ *      most 50 requests a sync);
+ *   5. the choices (orgs, places, consignments, movements, weapons) are read
  *      again with the device's token into the cache store.
  * The scheduler (auto) runs a sync on start, when the network returns,
  * after each recording, and again after a delay that doubles on each
- * failure (2 s to 5 min, with jitter) while anything waits. */
+ * failure (2 s to 5 min, with jitter) while anything waits; while accepted
+ * events lack their proof, again after a delay that doubles from 2 s to
+ * 5 min (the log signs a checkpoint within seconds). */
 
 import { get, put } from './db.js';
 import { tokenRequest } from './sign.js';
 import * as outbox from './outbox.js';
+import { fetchMissing } from './proofs.js';
 
 const BATCH = 200;
 const MIN_DELAY = 2000;
@@ -141,6 +147,8 @@ async function sendWaiting(dev) {
       const x = batch[i];
       if (res && typeof res.index === 'number') {
         Object.assign(x, { state: 'accepted', index: res.index, leaf_hash: res.leaf_hash, duplicate: !!res.duplicate, accepted: Date.now() });
+        // the log's newest checkpoint already holds it: the receipt is its proof
+        if (typeof res.proof === 'string' && !x.proof) Object.assign(x, { proof: res.proof, proof_from: 'receipt', proof_at: Date.now() });
       } else {
         const e = (res && res.error) || { code: 'unexpected', message: '' };
         if (KEEP.has(e.code)) x.state = 'waiting';
@@ -154,18 +162,25 @@ async function sendWaiting(dev) {
   }
 }
 
-/* A read with the device's token; a token the server no longer takes is
- * dropped (a new one is asked for), a revoked key handled as when sending. */
-async function getJson(path, dev) {
+/* A read with the device's token: {status, json}; a token the server no
+ * longer takes is dropped (a new one is asked for), a revoked key handled as
+ * when sending. */
+async function getRaw(path, dev) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${dev.token}`, Accept: 'application/json' }, cache: 'no-cache' });
+  let json = null;
+  try { json = await res.json(); } catch { /* not JSON */ }
   if (res.status === 401 || res.status === 403) {
-    let err = { code: `http_${res.status}`, message: '' };
-    try { err = (await res.json()).error || err; } catch { /* not JSON */ }
+    const err = (json && json.error) || { code: `http_${res.status}`, message: '' };
     if (err.code === 'key_revoked') await revoked(dev, err);
     if (res.status === 401) { await dropToken(dev); throw new Stop('token_lost', err); }
   }
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.json();
+  return { status: res.status, json };
+}
+
+async function getJson(path, dev) {
+  const r = await getRaw(path, dev);
+  if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status}`);
+  return r.json;
 }
 
 const OPEN = new Set(['declared', 'screened', 'entering', 'in_transit', 'in_custody']);
@@ -221,13 +236,14 @@ async function syncLocked({ refreshChoices }) {
   }
   dev = await ensureToken(dev);
   const sent = await sendWaiting(dev);
+  const proofs = await fetchMissing((path) => getRaw(path, dev));
   try {
     await refresh(dev, refreshChoices);
   } catch (e) {
     if (e instanceof Stop) throw e;
-    if (sent === 0) throw new Stop('offline', { message: String(e.message || e) });
+    if (sent === 0 && proofs.asked === 0) throw new Stop('offline', { message: String(e.message || e) });
   }
-  return sent;
+  return { sent, proofs };
 }
 
 /** One sync now; resolves with the status it ended in. */
@@ -235,10 +251,10 @@ export async function syncNow({ refreshChoices = false } = {}) {
   const run = async () => {
     setStatus('syncing');
     try {
-      const sent = await syncLocked({ refreshChoices });
+      const { sent, proofs } = await syncLocked({ refreshChoices });
       status.failures = 0;
       status.lastError = null;
-      setStatus('done', { sent });
+      setStatus('done', { sent, proofs });
     } catch (e) {
       if (!(e instanceof Stop)) { console.error(e); e = new Stop('error', { message: String(e.message || e) }); }
       status.failures++;
@@ -253,6 +269,7 @@ export async function syncNow({ refreshChoices = false } = {}) {
 
 let timer = null;
 let started = false;
+let proofRounds = 0;
 
 function schedule() {
   clearTimeout(timer);
@@ -271,6 +288,16 @@ export async function kick() {
   clearTimeout(timer);
   const st = await syncNow();
   if (st.state === 'done' && (await outbox.waitingCount()) > 0) { status.failures = 0; timer = setTimeout(kick, MIN_DELAY); return st; }
+  // accepted events still without their proof: asked again after a
+  // delay that grows while the log keeps answering "not yet"
+  const pending = st.state === 'done' && st.detail && st.detail.proofs ? st.detail.proofs.pending : 0;
+  if (pending) {
+    const got = st.detail.proofs.kept > 0;
+    proofRounds = got ? 0 : proofRounds + 1;
+    timer = setTimeout(kick, Math.min(MAX_DELAY, MIN_DELAY * 2 ** Math.min(proofRounds, 10)));
+    return st;
+  }
+  proofRounds = 0;
   schedule();
   return st;
 }

@@ -12,8 +12,11 @@
  *            user's language before signing
  *   outbox   every signed event is stored before it is sent, with its state
  *            (waiting, sending, accepted with its log index, refused with
- *            the protocol's code and sentence); exported as NDJSON for
- *            `cmcc submit`, imported from another device
+ *            the protocol's code and sentence); each accepted event says
+ *            whether its proof is kept (record/proofs.js) and offers it as
+ *            ID.proof with its envelope ID.json for `cmcc proof verify`; the
+ *            export is an archive of the waiting envelopes (for
+ *            `cmcc submit`) and the proofs; another device imports it
  *
  * Routes: #/record, #/record?org=ORG (an enrolment link), #/record?form=KEY. */
 
@@ -412,6 +415,7 @@ function outboxItem(r, dev) {
   if (state === 'waiting' && dev && !dev.token && dev.state !== 'revoked') kids.push(h('p', { class: 'note', 'data-note': 'not_enrolled' }, t('record.device.not_enrolled_note')));
   if (state === 'accepted') {
     kids.push(h('p', {}, tn(r.duplicate ? 'record.accepted_dup' : 'record.accepted', { index: h('a', { href: `#/entries/${r.index}` }, `#${ordinal(r.index)}`) })));
+    kids.push(proofLine(r));
   }
   if (state === 'refused') {
     const local = t(`record.code.${r.code}`);
@@ -419,14 +423,37 @@ function outboxItem(r, dev) {
       h('p', { class: 'error', 'data-code': r.code }, h('code', { dir: 'ltr' }, r.code), ' ', local.startsWith('⟦') ? '' : local),
       r.message ? h('p', { class: 'error-detail' }, t('error.server_said'), ' ', h('q', { lang: 'en', dir: 'ltr' }, r.message), r.field ? [' (', h('code', { dir: 'ltr' }, r.field), ')'] : null) : null);
   }
-  if (state === 'refused' || state === 'accepted') {
+  if (state === 'refused' || (state === 'accepted' && !outbox.keepsEvidence(r))) {
     kids.push(h('button', { type: 'button', class: 'linklike', 'data-action': 'dismiss', onclick: async () => { await outbox.dismiss(r.key); } }, t('record.dismiss')));
   }
   return h('li', { class: `ob-item ob-${state}`, 'data-key': r.key, 'data-state': state, 'data-type': r.type }, kids);
 }
 
-function download(name, text) {
-  const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' })), download: name });
+/* An accepted event's proof: kept (and the two files that check it),
+ * still to come, or the log's answer that it no longer holds the event. */
+function proofLine(r) {
+  if (r.proof) {
+    const name = outbox.fileName(r.id);
+    return h('div', { class: 'ob-proof', 'data-proof': 'kept' },
+      h('p', { class: 'ok-text' }, t('record.proof.kept')),
+      h('details', {},
+        h('summary', {}, t('record.proof.save')),
+        h('p', { class: 'hint' }, t('record.proof.save_help')),
+        h('div', { class: 'row wrap' },
+          h('button', { type: 'button', 'data-action': 'save-proof', onclick: () => download(`${name}.proof`, r.proof, 'text/plain') }, h('bdi', { dir: 'ltr' }, `${name}.proof`)),
+          h('button', { type: 'button', 'data-action': 'save-envelope', onclick: () => download(`${name}.json`, `${r.envelope}\n`, 'application/json') }, h('bdi', { dir: 'ltr' }, `${name}.json`))),
+        h('pre', { dir: 'ltr', class: 'cli' }, `cmcc proof verify ${name}.proof ${name}.json --vkey KEY`)));
+  }
+  if (r.dropped) {
+    return h('div', { class: 'ob-proof', 'data-proof': 'dropped', 'data-entry': r.dropped.entry },
+      h('p', { class: 'error', role: 'alert' }, t(`record.proof.dropped_${r.dropped.entry === 'other' ? 'other' : 'absent'}`, { index: `#${ordinal(r.index)}` })),
+      r.dropped.message ? h('p', { class: 'error-detail' }, t('error.server_said'), ' ', h('q', { lang: 'en', dir: 'ltr' }, r.dropped.message)) : null);
+  }
+  return h('p', { class: 'muted ob-proof', 'data-proof': 'waiting' }, t('record.proof.waiting'));
+}
+
+function download(name, data, type = 'application/x-ndjson') {
+  const a = h('a', { href: URL.createObjectURL(new Blob([data], { type })), download: name });
   document.body.append(a);
   a.click();
   setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -441,10 +468,17 @@ let showAll = false;
 async function outboxCard(dev, msg, redraw) {
   const recs = await outbox.list();
   const file = h('input', {
-    id: 'rec-import', type: 'file', accept: '.ndjson,.jsonl,.txt,application/x-ndjson', onchange: async (e) => {
+    id: 'rec-import', type: 'file', accept: '.tar,.ndjson,.jsonl,.json,.txt,application/x-tar,application/x-ndjson', onchange: async (e) => {
       const f = e.target.files && e.target.files[0];
       if (!f) return;
-      const r = await outbox.importNdjson(await f.text());
+      let r;
+      try {
+        r = await outbox.importFile(new Uint8Array(await f.arrayBuffer()));
+      } catch (err) {
+        msg.dataset.import = 'broken';
+        msg.textContent = t('record.import_broken', { message: String(err.message || err) });
+        return;
+      }
       msg.dataset.import = `${r.added}/${r.present}/${r.bad.length}`;
       msg.textContent = t('record.import_done', { added: r.added, present: r.present, bad: r.bad.length });
       if (r.added) sync.kick();
@@ -468,8 +502,8 @@ async function outboxCard(dev, msg, redraw) {
     }, showAll ? t('record.outbox.show_fewer') : t('record.outbox.show_all', { count: recs.length })) : null,
     h('div', { class: 'row wrap' },
       h('button', {
-        type: 'button', 'data-action': 'export', disabled: !recs.some((r) => r.state !== 'accepted'),
-        onclick: async () => download(`cmcc-outbox-${nowIso().replace(/[:]/g, '')}.ndjson`, await outbox.exportNdjson()),
+        type: 'button', 'data-action': 'export', disabled: !recs.some((r) => r.state !== 'accepted' || r.proof),
+        onclick: async () => download(`cmcc-outbox-${nowIso().replace(/[:]/g, '')}.tar`, await outbox.exportTar(), 'application/x-tar'),
       }, t('record.outbox.export')),
       h('label', { for: 'rec-import', class: 'button-like' }, t('record.outbox.import')), file),
     h('p', { class: 'hint' }, t('record.outbox.help')),
