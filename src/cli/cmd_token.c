@@ -58,6 +58,25 @@ static int create(store *s, const char *org)
     return 0;
 }
 
+/* RFC 3339 UTC with milliseconds, or null (-1). */
+static json_t *when(int64_t ms)
+{
+    char t[40];
+    if (ms < 0) return json_null();
+    time_format_ms(ms, t, sizeof t);
+    return json_string(t);
+}
+
+/* One token as `list` prints it: {"id","org","keyid","created","revoked"}. */
+static int list_one(void *ctx, const char *id, const char *org, const char *keyid,
+                    int64_t created_ms, int64_t revoked_ms)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:o,s:o,s:o}", "id", id, "org", org, "keyid",
+                                         keyid ? json_string(keyid) : json_null(), "created",
+                                         when(created_ms), "revoked", when(revoked_ms)));
+    return 0;
+}
+
 int cmd_token(int argc, char **argv)
 {
     const char *org = NULL;
@@ -99,12 +118,16 @@ int cmd_token(int argc, char **argv)
             fprintf(stderr,
                     "cmcc token: revoked %s (a running server refuses it within a second)\n", id);
     } else {
-        cm_buf out = CM_BUF_INIT;
-        if (store_tokens_json(s, &out, &err))
-            cli_error("token", &err), rc = 1;
-        else
-            printf("%s\n", out.data);
-        buf_free(&out);
+        json_t *list = json_array();
+        if (store_tokens_each(s, list_one, list, &err) < 0) {
+            cli_error("token", &err);
+            rc = 1;
+        } else {
+            char *text = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", text);
+            free(text);
+        }
+        json_decref(list);
     }
     store_close(s);
     return rc;

@@ -151,9 +151,13 @@ int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err);
  * bound to ("" for an operator's token). OUT: org, keyid. */
 int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
                      char keyid[LOG_KEYID_LEN + 1], cm_error *err);
-/* Appends the tokens as a JSON array (id, org, keyid, created, revoked; the
- * times RFC 3339 UTC with milliseconds, revoked null while active). */
-int store_tokens_json(store *s, cm_buf *out, cm_error *err);
+/* Calls fn for every token, oldest first: its id, org, the device key it
+ * is bound to (NULL for an operator's token), when it was made and when
+ * revoked (-1 while active), in ms since the epoch. Stops when fn returns
+ * nonzero (and returns that). */
+typedef int (*store_token_fn)(void *ctx, const char *id, const char *org, const char *keyid,
+                              int64_t created_ms, int64_t revoked_ms);
+int store_tokens_each(store *s, store_token_fn fn, void *ctx, cm_error *err);
 
 /* ---- store_state.c: the state events are judged against ----------------- */
 

@@ -143,9 +143,6 @@ typedef struct {
         3, NULL, 0, (x)                                                                            \
     }
 
-/* Runs a query that yields JSON in its first column and appends the first
- * row's value (nothing when there is no row or it is NULL). */
-int store_json(store *s, const char *sql, const store_arg *args, int n, cm_buf *out, cm_error *err);
 /* Prepares sql and binds args (a statement the caller finalizes). */
 sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int n, cm_error *err);
 /* Runs a query and calls fn with the statement on each row; stops when fn

@@ -1,8 +1,8 @@
 /*
  * store_read.c: the registry's rows (orgs, keys, places) for the read
  * model (src/views/registry.c), and the helpers every reading file of the
- * store shares: a query with bound arguments, a query whose one value is
- * JSON, and a query whose rows go one by one to a function.
+ * store shares: a query with bound arguments, and a query whose rows go
+ * one by one to a function.
  */
 #include "store/store_int.h"
 
@@ -23,17 +23,6 @@ sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int 
             sqlite3_bind_double(st, i + 1, a->d);
     }
     return st;
-}
-
-int store_json(store *s, const char *sql, const store_arg *args, int n, cm_buf *out, cm_error *err)
-{
-    sqlite3_stmt *st = store_query(s, sql, args, n, err);
-    if (!st) return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        buf_puts(out, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, "read");
 }
 
 /* The text of column i, or NULL. */

@@ -150,29 +150,29 @@ const char *const store_upgrades[] = {
     "DROP INDEX movements_time;\n"
     "ALTER TABLE accounts RENAME TO accounts_5;\n"
     "ALTER TABLE movements RENAME TO movements_5;\n" ACCOUNTS_TABLES
-    "INSERT INTO accounts SELECT consignment, line, " KIND_OF(
-        "account") ", " HOLDER_OF("account") ", qty, last_time, updated FROM accounts_5;\n"
-                                             "INSERT INTO movements SELECT idx, seq, consignment, "
-                                             "line, " KIND_OF("from_account") ", " HOLDER_OF("from_"
-                                                                                             "accou"
-                                                                                             "nt") ", " KIND_OF(
-                                                 "to_account") ", " HOLDER_OF("to_account") ", "
-                                                                                            "qty, "
-                                                                                            "time "
-                                                                                            "FROM "
-                                                                                            "moveme"
-                                                                                            "nts_5;"
-                                                                                            "\n"
-                                                                                            "DROP "
-                                                                                            "TABLE "
-                                                                                            "accoun"
-                                                                                            "ts_5;"
-                                                                                            "\n"
-                                                                                            "DROP "
-                                                                                            "TABLE "
-                                                                                            "moveme"
-                                                                                            "nts_5;"
-                                                                                            "\n",
+    "INSERT INTO accounts SELECT consignment, line, " KIND_OF("account") ", " HOLDER_OF(
+        "account") ", qty, last_time, updated FROM accounts_5;\n"
+                   "INSERT INTO movements SELECT idx, seq, consignment, "
+                   "line, " KIND_OF("from_account") ", " HOLDER_OF(
+                       "from_"
+                       "accou"
+                       "nt") ", " KIND_OF("to_account") ", " HOLDER_OF("to_account") ", "
+                                                                                     "qty, "
+                                                                                     "time "
+                                                                                     "FROM "
+                                                                                     "moveme"
+                                                                                     "nts_5;"
+                                                                                     "\n"
+                                                                                     "DROP "
+                                                                                     "TABLE "
+                                                                                     "accoun"
+                                                                                     "ts_5;"
+                                                                                     "\n"
+                                                                                     "DROP "
+                                                                                     "TABLE "
+                                                                                     "moveme"
+                                                                                     "nts_5;"
+                                                                                     "\n",
     NULL};
 
 const char *const store_state_tables[] = {

@@ -118,16 +118,19 @@ int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
     return 1;
 }
 
-/* A column of milliseconds since the epoch as RFC 3339 UTC with milliseconds
- * ("2025-11-20T09:15:00.123Z"); NULL stays NULL. */
-#define RFC3339_OF(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1000.0, 'unixepoch')"
-
-int store_tokens_json(store *s, cm_buf *out, cm_error *err)
+int store_tokens_each(store *s, store_token_fn fn, void *ctx, cm_error *err)
 {
-    return store_json(s,
-                      "SELECT json_group_array(json_object('id', id, 'org', org, 'keyid', keyid, "
-                      "'created', " RFC3339_OF("created") ", 'revoked', " RFC3339_OF(
-                          "revoked") ")) "
-                                     "FROM (SELECT * FROM tokens ORDER BY created, rowid)",
-                      NULL, 0, out, err);
+    sqlite3_stmt *st = store_query(
+        s, "SELECT id, org, keyid, created, revoked FROM tokens ORDER BY created, rowid", NULL, 0,
+        err);
+    if (!st) return -1;
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        stop = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+                  sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4));
+    sqlite3_finalize(st);
+    if (!stop && rc != SQLITE_DONE) return store_fail(s, err, "tokens");
+    return stop;
 }
