@@ -35,6 +35,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
 int cmd_label(int argc, char **argv);
+int cmd_mirror(int argc, char **argv);
 
 /* ---- send.c: envelopes to a server, retrying safely -------------------- */
 
