@@ -26,6 +26,7 @@
 #include "common/mem.h"
 #include "common/timeutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -94,7 +95,8 @@ static int cosigner(mirror *m, const char *name)
     char text[LOG_PEM_MAX];
     log_key_to_pem(&m->key, text);
     buf_putc(&v, '\n');
-    if (write_file(pem, text, strlen(text), 0600, 1) || write_file(vk, v.data, v.len, 0644, 1)) {
+    /* the verifier key first: a key file without its verifier key never is */
+    if (write_file(vk, v.data, v.len, 0644, 0) || write_file(pem, text, strlen(text), 0600, 0)) {
         cli_errorf("mirror", "cannot write the mirror's key to %s: %s", pem, strerror(errno));
     } else {
         printf("cmcc mirror: made the mirror's cosigning key; its verifier key (also in %s):\n%s",
@@ -127,6 +129,18 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
     char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
     char *held = NULL;
     int rc = 2, fresh = access(db, F_OK) != 0;
+    if (!fresh) { /* a first run interrupted before the log's key was kept */
+        if (!(m->w = store_open(db, STORE_WRITER, &err))) {
+            cli_error("mirror", &err);
+            goto done;
+        }
+        int r = store_meta_get(m->w, "vkey", &held, &err);
+        if (r < 0) {
+            cli_errorf("mirror", "%s is not a mirror: %s", dir, err.message);
+            goto done;
+        }
+        fresh = r == 0;
+    }
     if (fresh) {
         if (!vkey) {
             cli_errorf("mirror", "give the log's verifier key with --vkey for a new mirror");
@@ -141,17 +155,16 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
         int bad = write_file(vkp, line, strlen(line), 0644, 0);
         free(vkp);
         free(line);
-        if (bad || store_create(db, &err) || !(m->w = store_open(db, STORE_WRITER, &err)) ||
-            store_begin(m->w, &err) || store_meta_set(m->w, "origin", m->log.nv.name, &err) ||
+        if (bad || (!m->w && store_create(db, &err)) ||
+            (!m->w && !(m->w = store_open(db, STORE_WRITER, &err))) || store_begin(m->w, &err) ||
+            store_meta_set(m->w, "origin", m->log.nv.name, &err) ||
             store_meta_set(m->w, "vkey", vkey, &err) || store_commit(m->w, &err)) {
             if (bad) cm_fail(&err, CM_INTERNAL, "", "cannot write %s/%s", dir, SRV_VKEY_FILE);
             cli_error("mirror", &err);
             goto done;
         }
     } else {
-        if (!(m->w = store_open(db, STORE_WRITER, &err)) ||
-            store_meta_get(m->w, "vkey", &held, &err) != 1 ||
-            note_verifier_parse(held, &m->log.nv, &err)) {
+        if (note_verifier_parse(held, &m->log.nv, &err)) {
             cli_errorf("mirror", "%s is not a mirror: %s", dir, err.message);
             goto done;
         }
@@ -254,6 +267,21 @@ static int bundle(mirror *m, uint64_t index, uint64_t size, cm_buf *out,
     }
     free(sp);
     return rc;
+}
+
+/* Empties DIR/fetched once everything fetched is stored. */
+static void spool_clear(const mirror *m)
+{
+    char *sd = xasprintf("%s/%s", m->dir, MIRROR_SPOOL_DIR);
+    DIR *d = opendir(sd);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char *p = xasprintf("%s/%s", sd, e->d_name);
+        unlink(p);
+        free(p);
+    }
+    if (d) closedir(d);
+    free(sd);
 }
 
 static void spool_drop(const mirror *m, uint64_t first, uint64_t last, uint64_t size)
@@ -469,9 +497,15 @@ int mirror_run(mirror *m)
         spool_drop(m, first, last, c.size);
         have = m->size = now;
     }
+    spool_clear(m);
     rc = 0;
 done:
-    if (s.m) srv_replay_free(&s.r);
+    if (s.m) {
+        /* after a refusal, entries still in the pipeline are dropped, never
+         * written outside the step's transaction */
+        if (rc) s.r.failed = 1;
+        srv_replay_free(&s.r);
+    }
     buf_free(&seen);
     buf_free(&b);
     free(held);
