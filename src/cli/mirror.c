@@ -402,7 +402,8 @@ int mirror_run(mirror *m)
         goto done;
     }
     if (c.size == have && (r == 1 && complete)) {
-        rc = 0; /* up to date */
+        spool_clear(m); /* up to date: a run killed after its last commit left these */
+        rc = 0;
         goto done;
     }
     /* the target, remembered so that a resumed run checks against it */
