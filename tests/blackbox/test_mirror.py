@@ -389,9 +389,10 @@ class Rewritten(Base):
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
         remembered = [f for f in os.listdir(state) if f.endswith(".checkpoint")]
         self.assertEqual(len(remembered), 1)
-        small = os.path.join(self.tmp, "m-small")
-        shutil.copytree(self.m, small)
-        os.unlink(os.path.join(small, "cmcc.lock"))
+        small, same = os.path.join(self.tmp, "m-small"), os.path.join(self.tmp, "m-same")
+        for d in (small, same):
+            shutil.copytree(self.m, d)
+            os.unlink(os.path.join(d, "cmcc.lock"))
         status, _ = L.stop()
         self.assertEqual(status, 0)
 
@@ -429,7 +430,15 @@ class Rewritten(Base):
         self.assertIn("their first entries differ", r.stderr)
         self.check_evidence(os.path.join(small, "fork-evidence.json"), "smaller")
 
-        post(places(L, 60, 10, prefix="x"))
+        # the same size as the tree held, another root
+        post(places(L, size1 - 8, 10, prefix="x"))
+        checkpointed(size1)
+        r = mirror(self.proxy.url, same, token=L.token)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("two different trees of %d entries" % size1, r.stderr)
+        self.check_evidence(os.path.join(same, "fork-evidence.json"), "same_size")
+
+        post(places(L, 60, 100, prefix="x"))
         size2 = ct.http_request(srv2.port, "GET", "/healthz").json["size"]
         checkpointed(size2)  # now larger than the one held
         self.assertGreater(size2, size1)
@@ -471,8 +480,12 @@ class Rewritten(Base):
         _, hs, hr, _ = ct.open_checkpoint(doc["held"].encode(), self.log.vkey)
         _, ss, sr, _ = ct.open_checkpoint(doc["seen"].encode(), self.log.vkey)
         p = doc["proof"]
-        hashes = [base64.b64decode(h) for h in p["hashes"]]
-        if kind == "inconsistent":
+        hashes = [base64.b64decode(h) for h in p["hashes"]] if p else None
+        if kind == "same_size":
+            self.assertEqual(hs, ss)
+            self.assertNotEqual(hr, sr)
+            self.assertIsNone(p)
+        elif kind == "inconsistent":
             self.assertLess(hs, ss)
             self.assertFalse(ct.verify_consistency(hs, ss, hr, sr, hashes))
         else:
