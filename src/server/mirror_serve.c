@@ -7,10 +7,15 @@
  * and the mirror's cosignature), tiles, entry bundles, proofs and the read
  * API computed by its own replay. Nothing is written: no writer, sequencer
  * or checkpointer runs, and no lock is taken, so `cmcc mirror --every` may
- * go on updating DIR; the main thread reads the newest checkpoint held
- * every half second and publishes it. Every other method than GET and HEAD
- * is refused (403 forbidden, "this is a read-only mirror of URL"). Read
- * tokens are the mirror's own (`cmcc token create DIR --org ORG`).
+ * go on updating DIR; the newest checkpoint held is published every half
+ * second (by the main thread) and before each request is answered (from
+ * the request's own snapshot, so that no answer is newer than the
+ * checkpoint served). While the mirror stores a catch-up in several steps,
+ * its entries and state run ahead of its checkpoint: reads of the state
+ * then answer 503 unavailable until the step that stores the checkpoint.
+ * Every other method than GET and HEAD is refused (403 forbidden, "this is
+ * a read-only mirror of URL"). Read tokens are the mirror's own
+ * (`cmcc token create DIR --org ORG`).
  */
 #include "server/srv_int.h"
 
@@ -23,14 +28,20 @@
 #include <string.h>
 #include <time.h>
 
-/* Publishes the newest checkpoint the mirror holds, if it is new. */
-static void refresh(srv *s)
+/* Publishes the newest checkpoint rd sees, if it is newer than the one
+ * published. OUT: *size, that checkpoint's size (0 when there is none). */
+static void refresh(srv *s, store *rd, uint64_t *held)
 {
     char *note = NULL;
     uint64_t size = 0;
     cm_error err;
-    if (store_latest_checkpoint(s->mirror_rd, &note, &size, &err) != 1) return;
-    if (s->eng.checkpoint && size == s->eng.checkpoint_size) {
+    *held = 0;
+    if (store_latest_checkpoint(rd, &note, &size, &err) != 1) return;
+    *held = size;
+    pthread_mutex_lock(&s->eng.pub_mu);
+    int old = s->eng.checkpoint && size <= s->eng.checkpoint_size;
+    pthread_mutex_unlock(&s->eng.pub_mu);
+    if (old) {
         free(note);
         return;
     }
@@ -41,6 +52,11 @@ static void refresh(srv *s)
         return;
     }
     pthread_mutex_lock(&s->eng.pub_mu);
+    if (s->eng.checkpoint && size <= s->eng.checkpoint_size) { /* another thread was first */
+        pthread_mutex_unlock(&s->eng.pub_mu);
+        free(note);
+        return;
+    }
     free(s->eng.checkpoint);
     s->eng.checkpoint = note;
     s->eng.checkpoint_size = size;
@@ -66,7 +82,8 @@ static int load(srv *s, cm_error *err)
     snprintf(s->eng.origin, sizeof s->eng.origin, "%s", origin);
     free(origin);
     if (store_meta_get(s->mirror_rd, "mirror.vkey", &s->mirror_vkey, err) < 0) return -1;
-    refresh(s);
+    uint64_t held;
+    refresh(s, s->mirror_rd, &held);
     if (!s->eng.checkpoint)
         return cm_fail(err, CM_NOT_FOUND, "",
                        "the mirror in %s holds no checkpoint yet: run `cmcc mirror` first",
@@ -74,13 +91,41 @@ static int load(srv *s, cm_error *err)
     return 0;
 }
 
-int srv_mirror_refuse(srv_req *q, srv_resp *r)
+/* Reads of the state: the read API but the log's own (its description,
+ * entries and proofs, answered up to the published checkpoint). */
+static int state_read(const char *url)
 {
-    if (!q->s->mirror_of || q->get) return 0;
-    srv_errorf(r, CM_FORBIDDEN, "",
-               "this is a read-only mirror of %s: send events and requests that write to the "
-               "log itself",
-               q->s->mirror_of);
+    return strncmp(url, "/v1/", 4) == 0 && strcmp(url, "/v1/log") != 0 &&
+           strncmp(url, "/v1/entries/", 12) != 0 && strncmp(url, "/v1/proof/", 10) != 0;
+}
+
+int srv_mirror_refuse(srv_req *q, const char *url, srv_resp *r)
+{
+    srv *s = q->s;
+    if (!s->mirror_of) return 0;
+    if (!q->get) {
+        srv_errorf(r, CM_FORBIDDEN, "",
+                   "this is a read-only mirror of %s: send events and requests that write to "
+                   "the log itself",
+                   s->mirror_of);
+        return 1;
+    }
+    /* the request's snapshot (begun here, kept by its handler): the
+     * checkpoint it holds is published before anything is answered, and
+     * while `cmcc mirror` is between two steps of a catch-up (its entries
+     * and state ahead of its newest checkpoint), the state is not served */
+    store *rd = srv_reader(s);
+    uint64_t held = 0, size = 0;
+    cm_error err;
+    if (!rd) return 0; /* the handler says the store cannot be read */
+    refresh(s, rd, &held);
+    if (!state_read(url) || store_size(rd, &size, &err) || size == held) return 0;
+    srv_errorf(r, CM_UNAVAILABLE, "",
+               "this mirror of %s is storing the log's entries past its checkpoint of %llu: "
+               "its figures are served again once it holds the next checkpoint; ask again "
+               "shortly",
+               s->mirror_of, (unsigned long long)held);
+    r->retry_after = 2;
     return 1;
 }
 
@@ -131,7 +176,8 @@ int srv_run_mirror(srv *s, const srv_config *cfg, srv_tls *tls, cm_error *err)
         int sig = sigtimedwait(&sigs, NULL, &ts);
         if (sig > 0) break;
         if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
-        refresh(s);
+        uint64_t held;
+        refresh(s, s->mirror_rd, &held);
     }
     MHD_quiesce_daemon(s->daemon);
     MHD_stop_daemon(s->daemon);

@@ -264,9 +264,11 @@ struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err);
 
 /* Serves a mirror's directory read-only until SIGINT or SIGTERM. */
 int srv_run_mirror(srv *s, const srv_config *cfg, srv_tls *tls, cm_error *err);
-/* When serving a mirror, fills r with the refusal of a request that is
- * not a read and returns 1; else 0. */
-int srv_mirror_refuse(srv_req *q, srv_resp *r);
+/* When serving a mirror, fills r and returns 1 for a request that is not a
+ * read (403), or that reads the state while the mirror stores entries past
+ * its checkpoint (503); else 0, having published the newest checkpoint the
+ * request's snapshot holds. */
+int srv_mirror_refuse(srv_req *q, const char *url, srv_resp *r);
 
 /* Answers a suspended request: queues its response and resumes it. */
 void srv_resume(srv_req *q);

@@ -36,6 +36,7 @@ class Proxy:
     def __init__(self, upstream):
         self.upstream = upstream
         self.mode = None  # None, "truncate", "flip", "badkey"
+        self.from_bundle = 0  # bundles below this index are never damaged
         self.counts = {}
         self.lock = threading.Lock()
         proxy = self
@@ -58,7 +59,11 @@ class Proxy:
                 if path.startswith("/tile/entries/"):
                     with proxy.lock:
                         proxy.counts[path] = proxy.counts.get(path, 0) + 1
-                    if r.status == 200 and proxy.mode == "truncate":
+                    n = int(path[len("/tile/entries/"):].split(".p/")[0].replace("x", "")
+                            .replace("/", ""))
+                    if n < proxy.from_bundle:
+                        pass
+                    elif r.status == 200 and proxy.mode == "truncate":
                         body = body[:len(body) - 7]
                     elif r.status == 200 and proxy.mode == "flip":
                         i = 2 + 60  # inside the first entry's bytes
@@ -334,6 +339,45 @@ class BadInput(Base):
                 self.assertEqual(os.listdir(os.path.join(self.m, "fetched")), [])
         r = self.sync()
         self.assertIn("holds %d entries" % L.size(), r.stdout)
+
+    def test_state_is_not_served_between_steps(self):
+        """A catch-up is stored in steps of 16 bundles; between two steps the
+        mirror's state is ahead of its checkpoint, and is not served."""
+        L = self.log
+        self.sync()
+        load(L, 5000, 0)
+        size = L.size()
+        L.wait_checkpoint(size)
+        self.proxy.mode, self.proxy.from_bundle = "truncate", 16
+        r = self.run_mirror()
+        self.proxy.mode = None
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("tile/entries/016", r.stderr)
+        (hsize, _), entries = held(self.m)
+        self.assertEqual((hsize, entries), (1, 16 * 256))
+        tok = ct.run("token", "create", self.m, "--org", "cell").stdout.strip()
+        srv = ct.Server(self.m, ["--mirror"])
+        try:
+            def get(path):
+                return ct.http_request(srv.port, "GET", path,
+                                       headers={"Authorization": "Bearer " + tok})
+
+            self.assertEqual(get("/healthz").json["size"], 1)
+            self.assertEqual(ct.open_checkpoint(get("/checkpoint").body, L.vkey)[1], 1)
+            for path in ("/v1/places", "/v1/orgs", "/v1/stats"):
+                r = get(path)
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.error["code"], "unavailable")
+                self.assertIn("past its checkpoint of 1", r.error["message"])
+                self.assertIn("retry-after", r.headers)
+            self.assertEqual(get("/v1/entries/0").status, 200)
+            self.sync()  # the rest, while being served
+            self.assertEqual(get("/healthz").json["size"], size)
+            r = get("/v1/places")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.body, L.get("/v1/places").body)
+        finally:
+            srv.stop()
 
     def test_bad_usage(self):
         r = ct.run("mirror", "ftp://x", self.m)
