@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 
 static const char help[] =
-    "usage: cmcc serve DIR [--listen HOST:PORT] [options]\n\n"
+    "usage: cmcc serve DIR [--listen HOST:PORT] [options]\n"
+    "       cmcc serve --mirror DIR [--listen HOST:PORT] [options]\n\n"
     "Serves the log in DIR over HTTP, or HTTPS with a certificate, until SIGINT or\n"
     "SIGTERM (default 127.0.0.1:8080; port 0 picks a free port, printed on start).\n\n"
     "  --listen HOST:PORT   IPv4 address and port to listen on\n"
@@ -37,7 +38,11 @@ static const char help[] =
     "  --web DIR            the dashboard's files (default: the installed web/)\n"
     "  --lib DIR            the browser libraries served at /lib/NAME/ (default\n"
     "                       /usr/share/javascript, where Debian's packages put them)\n"
-    "  --quiet              print nothing on start and stop\n";
+    "  --quiet              print nothing on start and stop\n"
+    "  --mirror             DIR is a mirror kept by `cmcc mirror`: serve its copy read-only\n"
+    "                       (reads as the log answers them, the checkpoint with the\n"
+    "                       mirror's cosignature; every write refused); read tokens are\n"
+    "                       the mirror's own: cmcc token create DIR --org ORG\n";
 
 /* A whole number from 1 to 1,000,000 for the option named opt; says so on
  * stderr when it is not. */
@@ -70,6 +75,7 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-key", required_argument, 0, 'K'},
                                          {"lib", required_argument, 0, 'L'},
                                          {"quiet", no_argument, 0, 'Q'},
+                                         {"mirror", no_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     srv_config cfg;
@@ -132,6 +138,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'Q':
             cfg.quiet = 1;
+            break;
+        case 'M':
+            cfg.mirror = 1;
             break;
         case 'h': /* help after a bad value is no help */
             if (bad) break;

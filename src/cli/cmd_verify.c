@@ -19,6 +19,8 @@
  * 2 when the check could not run.
  */
 #include "cli/cli.h"
+#include "cli/logfetch.h"
+#include "cli/verify_state.h"
 #include "views/supply.h"
 
 #include "common/file.h"
@@ -34,7 +36,8 @@
 
 static const char help[] =
     "usage: cmcc verify DIR [--vkey KEY]\n"
-    "       cmcc verify URL --vkey KEY [--policy FILE] [--token T] [--cacert FILE]\n\n"
+    "       cmcc verify URL --vkey KEY [--policy FILE] [--token T] [--cacert FILE] [--state "
+    "DIR]\n\n"
     "Checks a log from its directory or from a server: the signed checkpoints, every\n"
     "entry against the tree, every tile, every envelope's signature, and a replay of\n"
     "the rules from entry 0 that must reproduce the state the log holds. Any\n"
@@ -46,7 +49,10 @@ static const char help[] =
     "               log line gives the key when --vkey is not given\n"
     "  --token T    read token for a server (default: $CMCC_TOKEN)\n"
     "  --cacert F   trust an https server whose certificate the PEM CA in F signed\n"
-    "               (default: $CMCC_CACERT; else the system's CAs)\n";
+    "               (default: $CMCC_CACERT; else the system's CAs)\n"
+    "  --state DIR  where the last checkpoint verified of each log is remembered (default\n"
+    "               $XDG_STATE_HOME/cmcc, else ~/.local/state/cmcc): a server's checkpoint\n"
+    "               must extend it, else the run fails and keeps the evidence there\n";
 
 typedef struct {
     uint64_t size;
@@ -68,6 +74,11 @@ typedef struct {
     const policy *pol; /* a URL's checkpoints need its quorum (--policy) */
     const char *pol_file;
     int unmet; /* a checkpoint lacked the policy's quorum: exit 1, not 2 */
+    /* a server: the state remembered (verify_state.c), the note last
+     * fetched and the newest one whose tree the replay checks */
+    const char *state_dir;
+    verify_state state;
+    cm_buf note, known;
 } verifier;
 
 static void problem(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -84,19 +95,9 @@ static void problem(verifier *v, const char *fmt, ...)
 
 static int open_checkpoint(verifier *v, const char *note, log_checkpoint *c)
 {
-    note_opened o;
     cm_error err;
-    if (note_open(note, strlen(note), &v->nv, 1, &o, &err)) {
+    if (lf_open_checkpoint(&v->nv, note, strlen(note), c, &err)) {
         problem(v, "a checkpoint does not verify with the log key: %s", err.message);
-        return -1;
-    }
-    if (checkpoint_parse(note, o.text_len, c, &err)) {
-        problem(v, "a checkpoint cannot be read: %s", err.message);
-        return -1;
-    }
-    if (strcmp(c->origin, v->nv.name) != 0) {
-        problem(v, "checkpoint of %llu entries names origin \"%s\", not \"%s\"",
-                (unsigned long long)c->size, c->origin, v->nv.name);
         return -1;
     }
     return 0;
@@ -108,6 +109,8 @@ static void add_known(verifier *v, const log_checkpoint *c)
     v->ck[v->nck].size = c->size;
     v->ck[v->nck].root = c->root;
     v->nck++;
+    buf_reset(&v->known);
+    if (v->note.len) buf_append(&v->known, v->note.data, v->note.len);
 }
 
 /* After each replayed entry: a checkpoint of this size must have its root. */
@@ -291,6 +294,8 @@ static int url_checkpoint(verifier *v, cli_http *h, log_checkpoint *c)
     cm_buf b = CM_BUF_INIT;
     int rc = cli_http_get_ok(h, "verify", "/checkpoint", &b) ? -1 : open_checkpoint(v, b.data, c);
     if (rc == 0) rc = policy_holds(v, &b);
+    buf_reset(&v->note);
+    if (!rc) buf_append(&v->note, b.data, b.len);
     buf_free(&b);
     return rc;
 }
@@ -418,7 +423,13 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
     log_checkpoint c;
     int rc = 2, tiles = 0;
     cm_error err;
-    if (url_checkpoint(v, h, &c)) goto done;
+    if (verify_state_open(&v->state, v->state_dir, &v->nv) || url_checkpoint(v, h, &c)) goto done;
+    lf_log lf = {h, "verify", url, v->nv};
+    int st = verify_state_check(&v->state, &lf, v->note.data, &c);
+    if (st) {
+        rc = st > 0 ? 1 : 2;
+        goto done;
+    }
     add_known(v, &c);
     if (open_scratch(v, 1) || url_sync(v, h, c.size)) goto done;
     /* the state is compared at a size the server holds still for */
@@ -452,8 +463,12 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
                (unsigned long long)v->r.f.size, v->r.f.size == 1 ? "entry" : "entries", tiles, url,
                v->nv.name);
     rc = v->problems ? 1 : 0;
+    if (!rc && verify_state_save(&v->state, &v->nv, v->known.data)) rc = 2;
 done:
     if (v->unmet) rc = 1;
+    verify_state_free(&v->state);
+    buf_free(&v->note);
+    buf_free(&v->known);
     cli_http_free(h);
     return rc;
 }
@@ -461,10 +476,10 @@ done:
 int cmd_verify(int argc, char **argv)
 {
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
-    const char *policy_file = NULL;
-    const cli_option opts[] = {CLI_ARG("vkey", &vkey), CLI_ARG("token", &token),
-                               CLI_ARG("cacert", &cacert), CLI_ARG("policy", &policy_file),
-                               CLI_OPTIONS_END};
+    const char *policy_file = NULL, *state_dir = NULL;
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey),       CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),   CLI_ARG("policy", &policy_file),
+                               CLI_ARG("state", &state_dir), CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
@@ -496,6 +511,7 @@ int cmd_verify(int argc, char **argv)
     memset(&v, 0, sizeof v);
     v.pol = pol;
     v.pol_file = policy_file;
+    v.state_dir = state_dir;
     int rc;
     if (note_verifier_parse(vkey, &v.nv, &err) || v.nv.type != NOTE_KEY_ED25519) {
         cli_errorf("verify", "--vkey is not an Ed25519 note verifier key");

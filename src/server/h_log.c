@@ -52,6 +52,13 @@ int h_log_info(srv_req *q, const char *path, srv_resp *r)
         buf_puts(&r->body, "}");
     } else
         buf_puts(&r->body, "null");
+    if (s->mirror_of) { /* serve --mirror: whose copy this is, and who cosigns it */
+        buf_puts(&r->body, ",\"mirror\":{\"of\":");
+        buf_json_str(&r->body, s->mirror_of);
+        buf_puts(&r->body, ",\"vkey\":");
+        buf_json_str(&r->body, s->mirror_vkey ? s->mirror_vkey : "");
+        buf_puts(&r->body, "}");
+    }
     buf_puts(&r->body, "}\n");
     r->cache = "no-cache";
     return 0;

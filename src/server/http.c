@@ -89,6 +89,7 @@ static int dispatch(srv_req *q, const char *url, const char *method, srv_resp *r
 {
     const srv_route *rt = NULL;
     const char *allow = NULL;
+    if (srv_mirror_refuse(q, url, r)) return 0;
     switch (srv_route_find(method, url, &rt, &allow)) {
     case ROUTE_FOUND:
         if (!rt->public_ && srv_auth(q, r)) return 0;

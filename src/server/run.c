@@ -189,6 +189,11 @@ int srv_run(const srv_config *cfg, cm_error *err)
     srv_tls tls = {0};
     int https = s.cfg.tls_cert[0] != 0;
     if (https && srv_tls_load(s.cfg.tls_cert, s.cfg.tls_key, &tls, err)) return -1;
+    if (cfg->mirror) { /* read-only: no lock, no writer (mirror_serve.c) */
+        int rc = srv_run_mirror(&s, cfg, https ? &tls : NULL, err);
+        srv_tls_free(&tls);
+        return rc;
+    }
     int lock = srv_lock_dir(cfg->dir, err);
     if (lock < 0) {
         srv_tls_free(&tls);

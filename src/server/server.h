@@ -52,6 +52,7 @@ typedef struct {
     const char *web_dir;      /* static files served at / */
     const char *lib_dir;      /* Debian's browser libraries, served at /lib/ (SRV_LIB_DIR) */
     int quiet;                /* no start-up banner */
+    int mirror;               /* dir is a mirror (`cmcc mirror`): serve it read-only */
     /* alert thresholds (docs/protocol.md section 3, Supply) */
     int alert_pending_hours;   /* a transfer pending longer (24) */
     int alert_idle_hours;      /* a holding with no movement for longer (72) */

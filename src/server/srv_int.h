@@ -65,6 +65,12 @@ struct srv {
     cm_buf stats;        /* its body; empty until the first */
     uint64_t stats_size; /* the tree's size it was made for */
     int64_t stats_at;    /* when it was made, ms */
+
+    /* serve --mirror (mirror_serve.c): the URL of the log mirrored (NULL
+     * when serving a log), the mirror's cosigner key, its reader */
+    char *mirror_of;
+    char *mirror_vkey;
+    store *mirror_rd;
 };
 
 /* The engine's read side, as the handlers use it (engine/readers.c): the
@@ -220,6 +226,16 @@ void srv_tls_free(srv_tls *t);
 /* Starts libmicrohttpd on the configured address (http.c), speaking HTTPS
  * with tls when it is not NULL. */
 struct MHD_Daemon *srv_http_start(srv *s, const srv_tls *tls, cm_error *err);
+
+/* ---- mirror_serve.c: `cmcc serve --mirror DIR` ---------------------------- */
+
+/* Serves a mirror's directory read-only until SIGINT or SIGTERM. */
+int srv_run_mirror(srv *s, const srv_config *cfg, srv_tls *tls, cm_error *err);
+/* When serving a mirror, fills r and returns 1 for a request that is not a
+ * read (403), or that reads the state while the mirror stores entries past
+ * its checkpoint (503); else 0, having published the newest checkpoint the
+ * request's snapshot holds. */
+int srv_mirror_refuse(srv_req *q, const char *url, srv_resp *r);
 
 /* Answers a suspended request: queues its response and resumes it. */
 void srv_resume(srv_req *q);

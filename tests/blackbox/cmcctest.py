@@ -340,10 +340,17 @@ def open_checkpoint(note: bytes, vkey: Vkey):
 # ---- running cmcc ------------------------------------------------------------
 
 
+# what `cmcc verify URL` remembers goes to a directory of the test run's own,
+# not the user's ~/.local/state/cmcc (a test gives --state to choose its own)
+STATE_HOME = tempfile.mkdtemp(prefix="cmcc-bb-state-")
+atexit.register(shutil.rmtree, STATE_HOME, True)
+
+
 def run(*args, input=None, timeout=60, env=None):
     """Runs `cmcc args...`; returns CompletedProcess with text stdout/stderr."""
     e = dict(os.environ)
     e.pop("CMCC_TOKEN", None)
+    e["XDG_STATE_HOME"] = STATE_HOME
     if env:
         e.update(env)
     return subprocess.run([CMCC_BIN] + [str(a) for a in args], input=input,

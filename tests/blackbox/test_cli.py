@@ -18,7 +18,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
 
-SUBCOMMANDS = ["init", "keygen", "serve", "token", "sign", "submit", "verify", "rebuild", "demo"]
+SUBCOMMANDS = ["init", "keygen", "serve", "token", "sign", "submit", "verify", "rebuild", "demo",
+               "mirror"]
 OPENSSL = shutil.which("openssl")
 
 

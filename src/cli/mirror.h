@@ -1,0 +1,64 @@
+/*
+ * mirror.h: `cmcc mirror`, a full, verified, incremental copy of a log
+ * (mirror.c), run once or in a loop by cmd_mirror.c.
+ *
+ * A mirror directory is a log directory without the log's signing key:
+ *
+ *   DIR/cmcc.db             the store: entries, tree nodes, projections and
+ *                           the checkpoints held, each with the mirror's
+ *                           cosignature; meta "mirror.url" (the URL followed),
+ *                           "mirror.vkey", "mirror.pending" (below)
+ *   DIR/log.vkey            the log's note verifier key
+ *   DIR/mirror.pem          the mirror's own cosigning key (made on the first run)
+ *   DIR/mirror.vkey         its cosignature/v1 verifier key
+ *   DIR/fetched/            entry bundles fetched and not yet stored
+ *   DIR/fork-evidence.json  written when the log shows a checkpoint that does
+ *                           not extend the one held: the mirror stops there
+ *   DIR/cmcc.lock           held by the one `cmcc mirror` at work
+ */
+#ifndef CMCC_MIRROR_H
+#define CMCC_MIRROR_H
+
+#include "cli/logfetch.h"
+#include "engine/engine.h"
+
+#define MIRROR_KEY_FILE      "mirror.pem"
+#define MIRROR_VKEY_FILE     "mirror.vkey"
+#define MIRROR_EVIDENCE_FILE "fork-evidence.json"
+#define MIRROR_SPOOL_DIR     "fetched"
+#define MIRROR_META_URL      "mirror.url"
+#define MIRROR_META_VKEY     "mirror.vkey"
+#define MIRROR_META_PENDING  "mirror.pending"
+
+typedef struct {
+    const char *dir;
+    lf_log log;
+    store *w;    /* the writer */
+    int lock;    /* DIR/cmcc.lock */
+    log_key key; /* the mirror's cosigning key */
+    note_verifier me;
+    srv_pool *pool;
+    /* A hook for a witness policy: when set, a checkpoint is followed only
+     * if policy(ctx, note) returns 0 (else it says why on stderr). */
+    int (*policy)(void *ctx, const char *note);
+    void *policy_ctx;
+    /* what the last run did */
+    uint64_t size;            /* entries held */
+    unsigned long fetched;    /* entry bundles fetched over HTTP */
+    unsigned long from_spool; /* entry bundles read from DIR/fetched */
+} mirror;
+
+/* Opens (on the first run, makes) the mirror in dir of the log at url.
+ * vkey: the log's verifier key (needed the first time; later it must be
+ * the one held); name: the cosigner's name for a new key (NULL: a default).
+ * Exit status: 0, or 1/2 after saying why. */
+int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, const char *name,
+                const char *token, const char *cacert);
+void mirror_close(mirror *m);
+/* One run: fetch the checkpoint, check it extends the one held, fetch the
+ * new entries, replay and store them, cosign. 0 (up to date), 1 refused
+ * (said why; nothing stored past the last verified step), 3 fork evidence
+ * written, 2 a fault. */
+int mirror_run(mirror *m);
+
+#endif
