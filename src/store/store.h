@@ -155,6 +155,17 @@ int store_clear_state(store *s, cm_error *err);
 int store_orgs_json(store *s, cm_buf *out, cm_error *err);
 int store_places_json(store *s, cm_buf *out, cm_error *err);
 
+/* The elements of a list the read API answers (/v1/orgs, /v1/places,
+ * /v1/consignments unfiltered), one at a time in the answer's order, so
+ * that a list of millions is compared without holding it (cmcc verify).
+ * store_items_next gives the next element's JSON (valid until the next
+ * call), or NULL at the end, with err set if the read failed. */
+typedef enum { STORE_LIST_ORGS, STORE_LIST_PLACES, STORE_LIST_CONSIGNMENTS } store_list;
+typedef struct store_items store_items;
+store_items *store_items_open(store *s, store_list which, cm_error *err);
+const char *store_items_next(store_items *it, size_t *len, cm_error *err);
+void store_items_close(store_items *it);
+
 /* ---- store_supply_read.c, store_csv.c: the supply picture --------------- */
 
 typedef struct {

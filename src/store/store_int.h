@@ -148,6 +148,9 @@ typedef struct {
 int store_json(store *s, const char *sql, const store_arg *args, int n, cm_buf *out, cm_error *err);
 /* Prepares sql and binds args (a statement the caller finalizes). */
 sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int n, cm_error *err);
+/* The query of the elements of /v1/consignments (store_supply_read.c), its
+ * filter ?1..?3 (status, crossing, org; NULL: any). */
+extern const char store_consignment_items_sql[];
 
 /* The supply ledger (store_supply.c): its lookups for an ev_view, and
  * applying one of its effects. */

@@ -40,25 +40,29 @@
     "'distributed', coalesce(sum(distributed), 0), 'lost', coalesce(sum(lost), 0), "               \
     "'unaccounted', coalesce(sum(unaccounted), 0)) FROM consignment_summary)"
 
+/* A consignment of the list (column o), those filter ?1..?3 keeps. */
+#define CONSIGNMENT_ITEMS                                                                          \
+    " SELECT json_object('consignment', consignment, 'declared_by', declared_by,"                  \
+    "  'consignee', consignee, 'crossing', crossing, 'donor', donor, 'reference', reference,"      \
+    "  'time', " ISO(                                                                              \
+        "time") ", 'status', status, 'lines', lines, " TOTALS ") AS o"                             \
+                " FROM consignment_summary c"                                                      \
+                " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR crossing = ?2)"             \
+                "  AND (?3 IS NULL OR declared_by = ?3 OR consignee = ?3 OR EXISTS ("              \
+                "   SELECT 1 FROM accounts a WHERE a.consignment = c.consignment"                  \
+                "   AND a.account IN ('held:' || ?3, 'unaccounted:' || ?3) AND a.qty > 0)"         \
+                "  OR c.consignment IN (SELECT consignment FROM transfers"                         \
+                "   WHERE to_org = ?3 AND status = 'pending'))"                                    \
+                " ORDER BY time, consignment"
+
+const char store_consignment_items_sql[] = CONSIGNMENT_ITEMS;
+
 int store_consignments_json(store *s, const store_consignment_filter *f, cm_buf *out, cm_error *err)
 {
     store_arg args[] = {STORE_TEXT(f->status), STORE_TEXT(f->crossing), STORE_TEXT(f->org)};
     return store_json(
-        s,
-        "SELECT coalesce(json_group_array(json(o)), '[]') FROM ("
-        " SELECT json_object('consignment', consignment, 'declared_by', declared_by,"
-        "  'consignee', consignee, 'crossing', crossing, 'donor', donor, 'reference', reference,"
-        "  'time', " ISO(
-            "time") ", 'status', status, 'lines', lines, " TOTALS ") AS o"
-                    " FROM consignment_summary c"
-                    " WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR crossing = ?2)"
-                    "  AND (?3 IS NULL OR declared_by = ?3 OR consignee = ?3 OR EXISTS ("
-                    "   SELECT 1 FROM accounts a WHERE a.consignment = c.consignment"
-                    "   AND a.account IN ('held:' || ?3, 'unaccounted:' || ?3) AND a.qty > 0)"
-                    "  OR c.consignment IN (SELECT consignment FROM transfers"
-                    "   WHERE to_org = ?3 AND status = 'pending'))"
-                    " ORDER BY time, consignment)",
-        args, 3, out, err);
+        s, "SELECT coalesce(json_group_array(json(o)), '[]') FROM (" CONSIGNMENT_ITEMS ")", args, 3,
+        out, err);
 }
 
 /* One of a consignment's events (the entries row E): its index, type, org
