@@ -1,8 +1,9 @@
 /*
  * store_read.c: the registry's projections as the JSON the read API
- * answers, built by SQLite's JSON functions in one query each; and the
- * helpers every store_*_read file shares. Optional fields that were never
- * given are null.
+ * answers, built by SQLite's JSON functions in one query each; the same
+ * lists one element at a time (store_items, for comparing a list of any
+ * size in constant memory); and the helpers every store_*_read file
+ * shares. Optional fields that were never given are null.
  */
 #include "store/store_int.h"
 
