@@ -12,9 +12,16 @@
 #      the server's resident memory (VmRSS now, VmHWM its peak) from /proc;
 #      the proofs run twice over the same entries: the second pass finds
 #      their pages in the page cache, the first mostly does not;
-#   2. builds a log of CMCC_VERIFY_N entries (default 1,000,000) and times
-#      `cmcc verify` of it (wall clock, CPU, peak memory from /usr/bin/time
-#      when installed, else the shell's clock).
+#   2. for each size of CMCC_VERIFY_N (default "250000 1000000"), builds a
+#      log of that many entries and measures, one after the other on it: the
+#      signature checks alone (cmcc-biglog sigs: the floor), `cmcc verify
+#      DIR` and `cmcc verify URL` against it served (wall clock, CPU, peak
+#      memory, from /usr/bin/time), and the ratio of verify's wall clock
+#      and CPU time to the signatures'; with CMCC_BEFORE_BIN=PATH also
+#      `cmcc verify DIR` by that other build of cmcc (before and after in
+#      one run);
+#   3. with CMCC_VERIFY_BIG=1, the same on the large log of step 1 before
+#      it is deleted (as long again as its build).
 # Needs about 800 bytes of disk per entry (8 GB for the defaults) under
 # TMPDIR. Environment: CMCC_BENCH_BUILD (default <repo>/build-bench),
 # CMCC_BENCH_KEEP=1 keeps the logs, CMCC_BENCH_OUT=FILE also writes the
@@ -27,8 +34,10 @@ BIN=$BUILD/cmcc
 BIG=$BUILD/bench/cmcc-biglog
 N=${CMCC_LARGE_N:-10000000}
 PROOFS=${CMCC_LARGE_PROOFS:-20000}
-VN=${CMCC_VERIFY_N:-1000000}
+VN=${CMCC_VERIFY_N:-250000 1000000}
+BEFORE=${CMCC_BEFORE_BIN:-}
 . "$ROOT/bench/lib.sh"
+[ -x /usr/bin/time ] || { echo "run-large.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 echo "building (Release) in $BUILD ..." >&2
 bench_build "$BUILD" Release
@@ -59,17 +68,48 @@ printf 'second pass: ' | tee -a "$OUT"
 "$BIG" proofs "$URL" "$TOKEN" "$PROOFS" | tee -a "$OUT"
 say "server:  VmRSS $(rss VmRSS), peak VmHWM $(rss VmHWM), after the proofs"
 bench_stop
+
+# verify_all DIR: the signatures alone, then cmcc verify DIR and URL of it
+TIMEF="%e s wall, %U s user, %S s system, peak RSS %M KiB"
+timed() { # LABEL CMD...: one line "LABEL: <time's figures>"; the command's own output before it
+  _l=$1
+  shift
+  /usr/bin/time -o "$WORK/time.txt" -f "$TIMEF" "$@" | cut -c1-160 | tee -a "$OUT"
+  say "$_l $(cat "$WORK/time.txt")"
+}
+ratio() { # LINE-A LINE-B: wall and CPU of A over B
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    split(a, x, /[ ,]+/); split(b, y, /[ ,]+/)
+    printf "%.2fx the wall clock, %.2fx the CPU time\n", x[1] / y[1], (x[4] + x[7]) / (y[4] + y[7]) }'
+}
+verify_all() {
+  _d=$1
+  "$BIG" sigs "$_d" | tee -a "$OUT"
+  # as /usr/bin/time's figures: wall, user + system
+  _s=$(sed -n 's/^sigs: .*: \([0-9.]*\) s wall, \([0-9.]*\) s CPU.*/\1 s wall, \2 s user, 0 s system/p' "$OUT" | tail -1)
+  timed "verify DIR:  " "$BIN" verify "$_d"
+  _v=$(sed -n 's/^verify DIR:  *//p' "$OUT" | tail -1)
+  say "verify DIR / signatures alone: $(ratio "$_v" "$_s")"
+  _tok=$("$BIN" token create "$_d" --org cell 2>/dev/null)
+  bench_serve "$_d"
+  timed "verify URL:  " "$BIN" verify "$URL" --vkey "$(cat "$_d/log.vkey")" --token "$_tok"
+  bench_stop
+  if [ -n "$BEFORE" ]; then
+    timed "before DIR:  " "$BEFORE" verify "$_d"
+  fi
+}
+
+if [ "${CMCC_VERIFY_BIG:-0}" = 1 ]; then
+  say "verify of the large log ($N entries):"
+  verify_all "$WORK/big"
+fi
 [ "${CMCC_BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/big"
 
-# 2. cmcc verify of a smaller log
-"$BIG" build "$WORK/v" "$VN" | tee -a "$OUT"
-if [ -x /usr/bin/time ]; then
-  /usr/bin/time -f "verify:  %e s wall, %U s user, %S s system, peak RSS %M KiB" \
-    "$BIN" verify "$WORK/v" 2>&1 | tee -a "$OUT"
-else
-  t0=$(date +%s.%N)
-  "$BIN" verify "$WORK/v" | tee -a "$OUT"
-  say "verify:  $(echo "$(date +%s.%N) - $t0" | bc) s wall"
-fi
+# 2. cmcc verify of smaller logs
+for n in $VN; do
+  "$BIG" build "$WORK/v$n" "$n" | tee -a "$OUT"
+  verify_all "$WORK/v$n"
+  [ "${CMCC_BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/v$n"
+done
 
 if [ -n "${CMCC_BENCH_OUT:-}" ]; then cp "$OUT" "$CMCC_BENCH_OUT"; fi

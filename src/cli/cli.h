@@ -14,6 +14,7 @@
 #include "event/event.h"
 #include "log/log.h"
 #include "store/store.h"
+#include "views/supply.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -200,5 +201,20 @@ int cli_http_post(cli_http *h, const char *path, const char *type, const char *d
  * saying on stderr, as command cmd, what failed (the network, or the
  * status and the server's answer; a 401 adds that a token is needed). */
 int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body);
+/* The same, the body given to fn(ctx) piece by piece as it arrives instead
+ * of kept (an answer of any size in constant memory); fn returns len to go
+ * on, anything else to stop, which makes the call fail. */
+int cli_http_get_each(cli_http *h, const char *cmd, const char *path,
+                      size_t (*fn)(void *ctx, const char *data, size_t len), void *ctx);
+
+/* ---- verify_list.c: a served list against a store's -------------------- */
+
+/* Compares the list GET path answers ({"key":[...]}) with the list the
+ * read model gives of store s (each: views_orgs_each, ...), one element at
+ * a time. 0 the same; 1 they differ, *diff a
+ * sentence naming the first element that does (by its id_field), to free;
+ * -1 the comparison could not be made (the request's failure said). */
+int cli_compare_list(cli_http *h, const char *path, const char *key, store *s, views_each_fn each,
+                     const char *id_field, char **diff);
 
 #endif

@@ -373,48 +373,15 @@ static int served_size(cli_http *h, uint64_t *size)
     return rc;
 }
 
-/* Compares one list the server answers with the replay's. */
+/* Compares one list the server answers with the replay's (verify_list.c). */
 static void compare_list(verifier *v, cli_http *h, const char *path, const char *key,
-                         int (*mine)(store *, cm_buf *, cm_error *), const char *id_field)
+                         views_each_fn each, const char *id_field)
 {
-    cm_buf b = CM_BUF_INIT, m = CM_BUF_INIT;
-    cm_error err;
-    if (cli_http_get_ok(h, "verify", path, &b) || mine(v->scratch, &m, &err)) {
-        problem(v, "cannot compare %s", path);
-        goto done;
-    }
-    json_t *doc = json_loadb(b.data, b.len, 0, NULL);
-    json_t *root = json_incref(json_object_get(doc, key));
-    json_decref(doc);
-    json_t *ours = json_loadb(m.data, m.len, 0, NULL);
-    if (!json_equal(root, ours)) {
-        size_t n = json_array_size(ours) > json_array_size(root) ? json_array_size(ours)
-                                                                 : json_array_size(root);
-        for (size_t i = 0; i < n; i++) {
-            json_t *a = json_array_get(ours, i), *t = json_array_get(root, i);
-            if (json_equal(a, t)) continue;
-            char *as = a ? json_dumps(a, EV_JSON_OUT) : NULL;
-            char *ts = t ? json_dumps(t, EV_JSON_OUT) : NULL;
-            json_t *last = json_object_get(a ? a : t, "updated");
-            problem(v, "%s differs at \"%s\"%s: the replay gives %s; the server says %s", path,
-                    json_string_value(json_object_get(a ? a : t, id_field)),
-                    last ? " (see its last entry)" : "", as ? as : "nothing", ts ? ts : "nothing");
-            free(as);
-            free(ts);
-            break;
-        }
-    }
-    json_decref(root);
-    json_decref(ours);
-done:
-    buf_free(&b);
-    buf_free(&m);
-}
-
-static int consignments_all(store *s, cm_buf *out, cm_error *err)
-{
-    views_consignment_filter any = {0};
-    return views_consignments_json(s, &any, out, err);
+    char *diff = NULL;
+    int rc = cli_compare_list(h, path, key, v->scratch, each, id_field, &diff);
+    if (rc < 0) problem(v, "cannot compare %s", path);
+    if (rc > 0) problem(v, "%s", diff);
+    free(diff);
 }
 
 static int verify_url(verifier *v, const char *url, const char *token, const char *cacert)
@@ -447,9 +414,10 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
             }
             continue;
         }
-        compare_list(v, h, "/v1/orgs", "orgs", views_orgs_json, "org");
-        compare_list(v, h, "/v1/places", "places", views_places_json, "place");
-        compare_list(v, h, "/v1/consignments", "consignments", consignments_all, "consignment");
+        compare_list(v, h, "/v1/orgs", "orgs", views_orgs_each, "org");
+        compare_list(v, h, "/v1/places", "places", views_places_each, "place");
+        compare_list(v, h, "/v1/consignments", "consignments", views_consignments_each,
+                     "consignment");
         if (served_size(h, &s2)) goto done;
         if (s2 == s1) break;
     }

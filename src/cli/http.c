@@ -80,15 +80,17 @@ static int failed(const cli_http *h, const char *path, CURLcode rc, cm_error *er
     return cm_fail(err, CM_UNAVAILABLE, "", "%s%s: %s", h->base, path, why);
 }
 
-static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm_buf *body,
-                   long *status, long *retry_after, cm_error *err)
+typedef size_t (*sink_fn)(char *data, size_t size, size_t n, void *ctx);
+
+/* A request whose answer goes to sink(ctx) as it arrives. */
+static int perform_to(cli_http *h, const char *path, struct curl_slist *headers, sink_fn sink,
+                      void *ctx, long *status, long *retry_after, cm_error *err)
 {
     char *url = xasprintf("%s%s", h->base, path);
     CURL *c = h->curl;
-    buf_reset(body);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_sink);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, ctx);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
@@ -106,18 +108,22 @@ static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm
     return 0;
 }
 
+static int perform(cli_http *h, const char *path, struct curl_slist *headers, cm_buf *body,
+                   long *status, long *retry_after, cm_error *err)
+{
+    buf_reset(body);
+    return perform_to(h, path, headers, buf_sink, body, status, retry_after, err);
+}
+
 int cli_http_get(cli_http *h, const char *path, cm_buf *body, long *status, cm_error *err)
 {
     curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
     return perform(h, path, h->auth, body, status, NULL, err);
 }
 
-int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body)
+/* Says on stderr, as command cmd, that GET path answered status and body. */
+static void answer_error(const char *cmd, const char *path, long status, const cm_buf *body)
 {
-    long status = 0;
-    cm_error err;
-    if (cli_http_get(h, path, body, &status, &err)) return cli_error(cmd, &err), -1;
-    if (status == 200) return 0;
     /* the protocol's error says it in a sentence: that, else the whole answer */
     json_t *doc = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
     const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
@@ -128,7 +134,53 @@ int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body
         cli_errorf(cmd, "GET %s answered %ld%s: %.*s", path, status, hint, (int)body->len,
                    body->data ? body->data : "");
     json_decref(doc);
+}
+
+int cli_http_get_ok(cli_http *h, const char *cmd, const char *path, cm_buf *body)
+{
+    long status = 0;
+    cm_error err;
+    if (cli_http_get(h, path, body, &status, &err)) return cli_error(cmd, &err), -1;
+    if (status == 200) return 0;
+    answer_error(cmd, path, status, body);
     return -1;
+}
+
+/* cli_http_get_each's sink: a 200 answer goes to the caller's function, any
+ * other is kept (up to 64 KiB) for its error. */
+typedef struct {
+    CURL *c;
+    size_t (*fn)(void *ctx, const char *data, size_t len);
+    void *ctx;
+    cm_buf other;
+} each_sink;
+
+static size_t each_write(char *data, size_t size, size_t n, void *ctx)
+{
+    each_sink *e = ctx;
+    long status = 0;
+    curl_easy_getinfo(e->c, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200) return e->fn(e->ctx, data, size * n) == size * n ? size * n : 0;
+    if (e->other.len < 65536) buf_append(&e->other, data, size * n);
+    return size * n;
+}
+
+int cli_http_get_each(cli_http *h, const char *cmd, const char *path,
+                      size_t (*fn)(void *ctx, const char *data, size_t len), void *ctx)
+{
+    long status = 0;
+    cm_error err;
+    each_sink e = {h->curl, fn, ctx, CM_BUF_INIT};
+    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+    int rc = perform_to(h, path, h->auth, each_write, &e, &status, NULL, &err);
+    if (rc)
+        cli_error(cmd, &err);
+    else if (status != 200) {
+        answer_error(cmd, path, status, &e.other);
+        rc = -1;
+    }
+    buf_free(&e.other);
+    return rc;
 }
 
 int cli_http_post(cli_http *h, const char *path, const char *type, const char *data, size_t len,

@@ -2,12 +2,24 @@
  * store_diff.c: comparing the projections of two stores, for `cmcc verify`.
  *
  * The other store is attached read-only; for each projection table, rows
- * present on one side and not the other (SQL EXCEPT, both ways) are written
- * as one line each, with the entry that last wrote the row (column
- * `updated`, or `idx` for event ids and entries), so that a difference
- * names an entry; a tree node is named by its level and index.
+ * present on one side and not the other are written as one line each, with
+ * the entry that last wrote the row (column `updated`, or `idx` for event
+ * ids and entries), so that a difference names an entry; a tree node is
+ * named by its level and index. A row whose key both sides hold but whose
+ * other columns differ is written twice, as the replay gives it and as the
+ * store has it.
+ *
+ * Both sides are read in the order of the table's primary key, which is the
+ * order they are stored in, and merged like two sorted lists: one pass over
+ * each, no temporary copy, so the memory used does not grow with the log
+ * (SQL EXCEPT, used before, kept a whole table in a temporary B-tree). Keys
+ * are ordered as SQLite orders them with the BINARY collation (NULL, then
+ * numbers, then text, then blobs), which every key column of the schema
+ * uses.
  */
 #include "store/store_int.h"
+
+#include "common/mem.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,36 +61,144 @@ static void row_text(sqlite3_stmt *st, cm_buf *out, long long *entry)
     buf_putc(out, ')');
 }
 
-static long one_way(store *s, const char *table, const char *a, const char *b, const char *what,
-                    cm_buf *report, cm_error *err)
+/* SQLite's order of two values with the BINARY collation. */
+static int value_cmp(sqlite3_stmt *a, sqlite3_stmt *b, int col)
 {
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT * FROM %s.%s EXCEPT SELECT * FROM %s.%s", a, table, b, table);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, err, "diff");
-    long count = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        long long entry;
-        cm_buf row = CM_BUF_INIT;
-        row_text(st, &row, &entry);
-        buf_printf(report, "%s: %s %s", table, what, row.data);
-        if (entry >= 0) buf_printf(report, " (entry %lld)", entry);
-        buf_putc(report, '\n');
-        buf_free(&row);
-        count++;
+    int ta = sqlite3_column_type(a, col), tb = sqlite3_column_type(b, col);
+    int ra = ta == SQLITE_NULL ? 0 : ta == SQLITE_TEXT ? 2 : ta == SQLITE_BLOB ? 3 : 1;
+    int rb = tb == SQLITE_NULL ? 0 : tb == SQLITE_TEXT ? 2 : tb == SQLITE_BLOB ? 3 : 1;
+    if (ra != rb) return ra < rb ? -1 : 1;
+    if (ra == 0) return 0;
+    if (ra == 1) {
+        if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
+            sqlite3_int64 x = sqlite3_column_int64(a, col), y = sqlite3_column_int64(b, col);
+            return x < y ? -1 : x > y;
+        }
+        double x = sqlite3_column_double(a, col), y = sqlite3_column_double(b, col);
+        return x < y ? -1 : x > y;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return store_fail(s, err, "diff");
-    return count;
+    const void *pa =
+        ra == 2 ? (const void *)sqlite3_column_text(a, col) : sqlite3_column_blob(a, col);
+    const void *pb =
+        rb == 2 ? (const void *)sqlite3_column_text(b, col) : sqlite3_column_blob(b, col);
+    int la = sqlite3_column_bytes(a, col), lb = sqlite3_column_bytes(b, col);
+    int c = memcmp(pa, pb, (size_t)(la < lb ? la : lb));
+    return c ? c : (la < lb ? -1 : la > lb);
 }
 
+/* One table's rows ordered by its primary key, from schema db. */
+typedef struct {
+    sqlite3_stmt *st;
+    int row; /* st is on a row */
+} side;
+
+#define KEY_MAX 16
+
+/* The primary key's columns of table t, in key order: their names as
+ * "a", "b" in cols, their positions in cid; every column when it has none.
+ * The number of columns, or -1. */
+static int key_columns(store *s, const char *t, cm_buf *cols, int *cid, cm_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT name, cid FROM pragma_table_info(?, 'main') WHERE pk > 0 ORDER BY pk",
+        "SELECT name, cid FROM pragma_table_info(?, 'main') ORDER BY cid"};
+    int n = 0;
+    for (int k = 0; k < 2 && n == 0; k++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
+            return store_fail(s, err, "diff");
+        sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < KEY_MAX) {
+            buf_printf(cols, "%s\"%s\"", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+            cid[n++] = sqlite3_column_int(st, 1);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return store_fail(s, err, "diff");
+    }
+    return n ? n : cm_fail(err, CM_INTERNAL, "", "store: diff: no table %s", t);
+}
+
+static int side_open(store *s, side *d, const char *db, const char *t, const char *order,
+                     cm_error *err)
+{
+    char *sql = xasprintf("SELECT * FROM %s.\"%s\" ORDER BY %s", db, t, order);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &d->st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) return store_fail(s, err, "diff");
+    return 0;
+}
+
+static int side_step(store *s, side *d, cm_error *err)
+{
+    int rc = sqlite3_step(d->st);
+    d->row = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, err, "diff");
+    return 0;
+}
+
+static void put_row(cm_buf *out, const char *t, const char *what, sqlite3_stmt *st)
+{
+    long long entry;
+    cm_buf row = CM_BUF_INIT;
+    row_text(st, &row, &entry);
+    buf_printf(out, "%s: %s %s", t, what, row.data);
+    if (entry >= 0) buf_printf(out, " (entry %lld)", entry);
+    buf_putc(out, '\n');
+    buf_free(&row);
+}
+
+/* Rows of one table on one side only, or different on the two: the
+ * replay's lines first, then the store's. */
 static long table(store *s, const char *t, cm_buf *report, cm_error *err)
 {
-    long a = one_way(s, t, "main", "other", "the replay gives", report, err);
-    long b = a < 0 ? -1 : one_way(s, t, "other", "main", "the store has", report, err);
-    return (a < 0 || b < 0) ? -1 : a + b;
+    cm_buf cols = CM_BUF_INIT, mine = CM_BUF_INIT, theirs = CM_BUF_INIT;
+    side a = {0}, b = {0};
+    long count = -1;
+    int cid[KEY_MAX];
+    int nkey = key_columns(s, t, &cols, cid, err);
+    if (nkey < 0) goto done;
+    if (side_open(s, &a, "main", t, cols.data, err) ||
+        side_open(s, &b, "other", t, cols.data, err) || side_step(s, &a, err) ||
+        side_step(s, &b, err))
+        goto done;
+    int ncol = sqlite3_column_count(a.st);
+    count = 0;
+    while (a.row || b.row) {
+        int c = !a.row ? 1 : !b.row ? -1 : 0;
+        for (int i = 0; i < nkey && c == 0; i++) c = value_cmp(a.st, b.st, cid[i]);
+        if (c == 0)
+            for (int i = 0; i < ncol && c == 0; i++) c = value_cmp(a.st, b.st, i) != 0;
+        if (c == 0) {
+            if (side_step(s, &a, err) || side_step(s, &b, err)) goto fail;
+            continue;
+        }
+        /* a row of the same key, differing elsewhere, is on both sides */
+        int same_key = a.row && b.row;
+        for (int i = 0; same_key && i < nkey; i++) same_key = value_cmp(a.st, b.st, cid[i]) == 0;
+        if (c < 0 || same_key) {
+            put_row(&mine, t, "the replay gives", a.st);
+            count++;
+            if (side_step(s, &a, err)) goto fail;
+        }
+        if (c > 0 || same_key) {
+            put_row(&theirs, t, "the store has", b.st);
+            count++;
+            if (side_step(s, &b, err)) goto fail;
+        }
+    }
+    if (mine.len) buf_append(report, mine.data, mine.len);
+    if (theirs.len) buf_append(report, theirs.data, theirs.len);
+    goto done;
+fail:
+    count = -1;
+done:
+    sqlite3_finalize(a.st);
+    sqlite3_finalize(b.st);
+    buf_free(&cols);
+    buf_free(&mine);
+    buf_free(&theirs);
+    return count;
 }
 
 long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err)

@@ -98,7 +98,7 @@ static int pragmas(store *s, cm_error *err)
     if (s->mode == STORE_SCRATCH)
         return store_exec(s,
                           "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                          "PRAGMA cache_size=-65536;",
+                          "PRAGMA cache_size=-32768;",
                           err);
     if (s->mode == STORE_WRITER) {
         /* the hook replaces automatic checkpoints: the writer tends the WAL */

@@ -79,6 +79,12 @@ void views_real(cm_buf *out, double v);
  * "YYYY-MM-DD" (into day, 11 bytes). */
 void views_time(cm_buf *out, int64_t ms);
 void views_day(int64_t ms, char day[11]);
+/* An array being written, one element after another (a views_item_fn). */
+typedef struct {
+    cm_buf *out;
+    int n;
+} views_array;
+int views_array_add(void *ctx, const char *json, size_t len);
 /* "declared":n, ..., "unaccounted":n, each after a comma */
 void views_totals_json(cm_buf *out, const views_totals *t);
 

@@ -73,35 +73,50 @@ static int pending_has(const pending_to *p, const char *id)
     return 0;
 }
 
-int views_consignments_json(store *s, const views_consignment_filter *f, cm_buf *out, cm_error *err)
+/* Calls fn with each consignment the filter lets through, as its JSON. */
+static int consignments_each(store *s, const views_consignment_filter *f, views_item_fn fn,
+                             void *ctx, cm_error *err)
 {
     views_book b;
     pending_to p = {f->org, NULL, 0, 0};
+    cm_buf one = CM_BUF_INIT;
     int rc = views_book_load(s, NULL, &b, err);
     if (!rc && f->org) rc = store_transfers_each(s, NULL, "pending", on_pending, &p, err);
-    if (!rc) {
-        buf_putc(out, '[');
-        int n = 0;
-        for (size_t i = 0; i < b.nc; i++) {
-            const views_consignment *c = &b.c[i];
-            if (!c->nlines || (f->status && strcmp(c->status, f->status)) ||
-                (f->crossing && strcmp(c->crossing, f->crossing)))
-                continue;
-            if (f->org && strcmp(c->declared_by, f->org) && strcmp(c->consignee, f->org) &&
-                !holds(&b, c, f->org) && !pending_has(&p, c->consignment))
-                continue;
-            if (n++) buf_putc(out, ',');
-            head(out, c);
-            views_kv_int(out, "lines", (long long)c->nlines);
-            views_totals_json(out, &c->t);
-            buf_putc(out, '}');
-        }
-        buf_putc(out, ']');
+    for (size_t i = 0; !rc && i < b.nc; i++) {
+        const views_consignment *c = &b.c[i];
+        if (!c->nlines || (f->status && strcmp(c->status, f->status)) ||
+            (f->crossing && strcmp(c->crossing, f->crossing)))
+            continue;
+        if (f->org && strcmp(c->declared_by, f->org) && strcmp(c->consignee, f->org) &&
+            !holds(&b, c, f->org) && !pending_has(&p, c->consignment))
+            continue;
+        buf_reset(&one);
+        head(&one, c);
+        views_kv_int(&one, "lines", (long long)c->nlines);
+        views_totals_json(&one, &c->t);
+        buf_putc(&one, '}');
+        rc = fn(ctx, one.data, one.len);
     }
     for (size_t i = 0; i < p.n; i++) free(p.ids[i]);
     free(p.ids);
     views_book_free(&b);
+    buf_free(&one);
+    return rc < 0 ? -1 : 0;
+}
+
+int views_consignments_json(store *s, const views_consignment_filter *f, cm_buf *out, cm_error *err)
+{
+    views_array a = {out, 0};
+    buf_putc(out, '[');
+    int rc = consignments_each(s, f, views_array_add, &a, err);
+    buf_putc(out, ']');
     return rc;
+}
+
+int views_consignments_each(store *s, views_item_fn fn, void *ctx, cm_error *err)
+{
+    views_consignment_filter any = {0};
+    return consignments_each(s, &any, fn, ctx, err);
 }
 
 typedef struct {

@@ -97,3 +97,11 @@ void views_totals_json(cm_buf *out, const views_totals *t)
                t->declared, t->approved, t->entered, t->held, t->pending, t->distributed, t->lost,
                t->unaccounted);
 }
+
+int views_array_add(void *ctx, const char *json, size_t len)
+{
+    views_array *a = ctx;
+    if (a->n++) buf_putc(a->out, ',');
+    buf_append(a->out, json, len);
+    return 0;
+}

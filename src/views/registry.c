@@ -45,17 +45,19 @@ static int on_key(void *ctx, const store_key_row *r)
 }
 
 typedef struct {
-    cm_buf *out;
+    cm_buf one; /* the element being made */
     const keys_t *k;
     size_t next; /* the next org of k (both by org) */
-    int n;
+    views_item_fn fn;
+    void *ctx;
 } orgs_t;
 
 static int on_org(void *ctx, const store_org_row *r)
 {
     orgs_t *o = ctx;
-    cm_buf *out = o->out;
-    buf_puts(out, o->n++ ? ",{\"org\":" : "{\"org\":");
+    cm_buf *out = &o->one;
+    buf_reset(out);
+    buf_puts(out, "{\"org\":");
     views_str(out, r->org);
     views_kv_str(out, "name", r->name);
     kv_json(out, "names", r->names);
@@ -72,36 +74,46 @@ static int on_org(void *ctx, const store_org_row *r)
         buf_append(out, k->keys.data + k->start[o->next], end - k->start[o->next]);
     }
     buf_puts(out, "]}");
-    return 0;
+    return o->fn(o->ctx, out->data, out->len);
 }
 
-int views_orgs_json(store *s, cm_buf *out, cm_error *err)
+int views_orgs_each(store *s, views_item_fn fn, void *ctx, cm_error *err)
 {
     keys_t k = {CM_BUF_INIT, NULL, NULL, 0, 0};
     int rc = store_keys_each(s, on_key, &k, err);
     if (!rc) {
-        orgs_t o = {out, &k, 0, 0};
-        buf_putc(out, '[');
+        orgs_t o = {CM_BUF_INIT, &k, 0, fn, ctx};
         rc = store_orgs_each(s, on_org, &o, err);
-        buf_putc(out, ']');
+        buf_free(&o.one);
     }
     for (size_t i = 0; i < k.n; i++) free(k.org[i]);
     free(k.org);
     free(k.start);
     buf_free(&k.keys);
+    return rc < 0 ? -1 : 0;
+}
+
+int views_orgs_json(store *s, cm_buf *out, cm_error *err)
+{
+    views_array a = {out, 0};
+    buf_putc(out, '[');
+    int rc = views_orgs_each(s, views_array_add, &a, err);
+    buf_putc(out, ']');
     return rc;
 }
 
 typedef struct {
-    cm_buf *out;
-    int n;
+    cm_buf one; /* the element being made */
+    views_item_fn fn;
+    void *ctx;
 } places_t;
 
 static int on_place(void *ctx, const store_place_row *r)
 {
     places_t *p = ctx;
-    cm_buf *out = p->out;
-    buf_puts(out, p->n++ ? ",{\"place\":" : "{\"place\":");
+    cm_buf *out = &p->one;
+    buf_reset(out);
+    buf_puts(out, "{\"place\":");
     views_str(out, r->place);
     views_kv_str(out, "kind", r->kind);
     views_kv_str(out, "name", r->name);
@@ -115,14 +127,22 @@ static int on_place(void *ctx, const store_place_row *r)
     views_kv_str(out, "reason", r->reason);
     views_kv_int(out, "defined", r->defined);
     buf_putc(out, '}');
-    return 0;
+    return p->fn(p->ctx, out->data, out->len);
+}
+
+int views_places_each(store *s, views_item_fn fn, void *ctx, cm_error *err)
+{
+    places_t p = {CM_BUF_INIT, fn, ctx};
+    int rc = store_places_each(s, on_place, &p, err);
+    buf_free(&p.one);
+    return rc < 0 ? -1 : 0;
 }
 
 int views_places_json(store *s, cm_buf *out, cm_error *err)
 {
-    places_t p = {out, 0};
+    views_array a = {out, 0};
     buf_putc(out, '[');
-    int rc = store_places_each(s, on_place, &p, err);
+    int rc = views_places_each(s, views_array_add, &a, err);
     buf_putc(out, ']');
     return rc;
 }

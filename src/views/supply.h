@@ -23,12 +23,22 @@
 
 #include <stdint.h>
 
+/* Called with each element of a list, as its JSON, in the answer's order
+ * (0 goes on; nonzero stops the list). The *_each functions give a list one
+ * element at a time, so that one of millions is compared without holding
+ * it (`cmcc verify URL`). */
+typedef int (*views_item_fn)(void *ctx, const char *json, size_t len);
+/* A list given one element at a time (views_orgs_each, ...). */
+typedef int (*views_each_fn)(store *s, views_item_fn fn, void *ctx, cm_error *err);
+
 /* ---- registry.c ---------------------------------------------------------- */
 
 /* [{org, name, names, roles, country, status, reason, admitted, keys}], by org */
 int views_orgs_json(store *s, cm_buf *out, cm_error *err);
 /* [{place, kind, name, names, lat, lon, sector, status, reason, defined}], by place */
 int views_places_json(store *s, cm_buf *out, cm_error *err);
+int views_orgs_each(store *s, views_item_fn fn, void *ctx, cm_error *err);
+int views_places_each(store *s, views_item_fn fn, void *ctx, cm_error *err);
 
 /* ---- consignments.c ------------------------------------------------------ */
 
@@ -41,6 +51,8 @@ typedef struct {
  * it, held or unaccounted for by it, or pending to it). */
 int views_consignments_json(store *s, const views_consignment_filter *f, cm_buf *out,
                             cm_error *err);
+/* The unfiltered list, one element at a time. */
+int views_consignments_each(store *s, views_item_fn fn, void *ctx, cm_error *err);
 /* One consignment with its lines' accounts, its transfers and the entries
  * that concern it. 1 found, 0 no such consignment, -1. */
 int views_consignment_json(store *s, const char *id, cm_buf *out, cm_error *err);

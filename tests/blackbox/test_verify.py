@@ -370,6 +370,32 @@ class Tamper(unittest.TestCase):
         self.assertEqual(self.log.places(), self.places)
         self.assertEqual(self.log.size(), self.size)
 
+    def test_served_lists_that_differ_are_named(self):
+        # verify URL compares each list element by element as it arrives:
+        # a changed place, a missing org and an extra place are each named
+        c = self.db()
+        (name,) = c.execute("SELECT name FROM places WHERE place='kerem'").fetchone()
+        c.execute("UPDATE places SET name='Elsewhere' WHERE place='kerem'")
+        c.commit()
+        self.log.start()
+        L = self.log
+        r = ct.run("verify", L.url, "--vkey", L.vkey_text, "--token", L.token, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn('/v1/places differs at "kerem"', r.stdout)
+        self.assertIn("Elsewhere", r.stdout)
+        self.assertNotIn("/v1/orgs", r.stdout)
+        L.stop()
+        c.execute("DELETE FROM orgs WHERE org='watch'")
+        c.execute("UPDATE places SET name=? WHERE place='kerem'", (name,))
+        c.execute("INSERT INTO places(place, kind, name, lat, lon, status, defined, updated) "
+                  "VALUES('zz-extra', 'warehouse', 'Extra', 1, 2, 'active', 0, 0)")
+        c.commit()
+        L.start()
+        r = ct.run("verify", L.url, "--vkey", L.vkey_text, "--token", L.token, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn('/v1/orgs differs at "watch"', r.stdout)
+        self.assertIn('/v1/places differs at "zz-extra": the replay gives nothing', r.stdout)
+
     def test_rebuild_with_every_state_table_emptied(self):
         c = self.db()
         for t in ("orgs", "keys", "places", "event_ids"):

@@ -318,6 +318,27 @@ static void test_diff_names_entry(void **state)
     snprintf(want, sizeof want, "(entry %lld)", (long long)defined);
     assert_non_null(strstr(report.data, want));
     assert_non_null(strstr(report.data, "Elsewhere"));
+    /* the changed row twice, the replay's first; then a row the copy lacks
+     * and one only the copy has (the diff merges both in key order) */
+    const char *mine = strstr(report.data, "places: the replay gives");
+    const char *theirs = strstr(report.data, "places: the store has");
+    assert_non_null(mine);
+    assert_non_null(theirs);
+    assert_true(mine < theirs);
+    assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DELETE FROM places WHERE place='zikim';"
+                                  "INSERT INTO places(place, kind, name, lat, lon, status, "
+                                  "defined, updated) VALUES('zzz-extra', 'crossing', 'Extra', 1, "
+                                  "2, 'active', 0, 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    buf_reset(&report);
+    assert_int_equal(store_diff(W.s, copy, 1, &report, &err), 2);
+    assert_non_null(strstr(report.data, "places: the replay gives (place=\"zikim\""));
+    assert_non_null(strstr(report.data, "places: the store has (place=\"zzz-extra\""));
+    assert_null(strstr(report.data, "Elsewhere"));
     buf_free(&report);
     unlink(copy);
 }

@@ -1,0 +1,152 @@
+/*
+ * verify_list.c: comparing a list the server answers (/v1/orgs,
+ * /v1/places, /v1/consignments) with the replay's, element by element, in
+ * memory that does not grow with the list (`cmcc verify URL`).
+ *
+ * The answer, {"KEY":[ELEMENT, ...]}, is written as it arrives to a
+ * temporary file; then the read model (src/views/) gives the replay's
+ * elements one at a time from the scratch store, and for each the next of
+ * the server's is cut out of the file by a small scanner that follows the
+ * nesting of brackets and strings and finds the array under KEY at the top
+ * level. Each pair is parsed and compared as JSON; the first pair that
+ * differs is described, as is an element one side has and the other lacks.
+ * Only one element of each side is held in memory at once.
+ */
+#include "cli/cli.h"
+
+#include "common/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *key, *id_field, *path;
+    FILE *f;   /* the server's answer */
+    int ready; /* elem holds the server's next element */
+    int depth, in_str, esc;
+    int in_list, list_seen, in_elem;
+    char last[72]; /* the last string at the top level (a key) */
+    size_t last_len;
+    cm_buf elem;
+    char *diff;
+} lister;
+
+/* The first difference, as a sentence; a and t may be NULL (none). */
+static void describe(lister *l, json_t *a, json_t *t)
+{
+    char *as = a ? json_dumps(a, EV_JSON_OUT) : NULL;
+    char *ts = t ? json_dumps(t, EV_JSON_OUT) : NULL;
+    json_t *any = a ? a : t;
+    json_t *last = json_object_get(any, "updated");
+    l->diff =
+        xasprintf("%s differs at \"%s\"%s: the replay gives %s; the server says %s", l->path,
+                  json_string_value(json_object_get(any, l->id_field)),
+                  last ? " (see its last entry)" : "", as ? as : "nothing", ts ? ts : "nothing");
+    free(as);
+    free(ts);
+}
+
+static void element_end(lister *l)
+{
+    if (l->in_elem) l->ready = 1;
+    l->in_elem = 0;
+}
+
+/* One byte of the answer. depth counts the open brackets: 1 in the
+ * top-level object, 2 in the list, 3 and more inside an element. */
+static void scan(lister *l, char c)
+{
+    int keep = l->in_elem;
+    if (l->in_str) {
+        if (keep) buf_putc(&l->elem, c);
+        if (l->esc)
+            l->esc = 0;
+        else if (c == '\\')
+            l->esc = 1;
+        else if (c == '"')
+            l->in_str = 0;
+        if (!keep && l->depth == 1 && l->in_str && l->last_len < sizeof l->last - 1)
+            l->last[l->last_len++] = c;
+        return;
+    }
+    if (l->in_list && l->depth == 2) {
+        if (c == ',' || c == ']') {
+            element_end(l);
+            if (c == ']') l->in_list = 0, l->depth = 1;
+            return;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') return;
+        l->in_elem = 1;
+        keep = 1;
+    }
+    if (keep) buf_putc(&l->elem, c);
+    if (c == '"') {
+        l->in_str = 1;
+        if (!keep && l->depth == 1) l->last_len = 0;
+    } else if (c == '{' || c == '[') {
+        if (c == '[' && l->depth == 1 && !l->in_list && !l->list_seen &&
+            l->last_len == strlen(l->key) && memcmp(l->last, l->key, l->last_len) == 0)
+            l->in_list = l->list_seen = 1;
+        l->depth++;
+    } else if (c == '}' || c == ']') {
+        l->depth--;
+    }
+}
+
+static size_t spool(void *ctx, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, ctx);
+}
+
+/* The server's next element into l->elem: 1, or 0 when its list ended. */
+static int next_theirs(lister *l)
+{
+    buf_reset(&l->elem);
+    l->ready = 0;
+    int c;
+    while (!l->ready && (c = getc(l->f)) != EOF) scan(l, (char)c);
+    return l->ready;
+}
+
+/* Compares a pair: mine (NULL: the replay has no more) and the server's
+ * next element. */
+static int compare(lister *l, const char *mine, size_t mlen)
+{
+    if (l->diff) return 1;
+    int theirs = next_theirs(l);
+    if (!mine && !theirs) return 0;
+    json_t *a = mine ? json_loadb(mine, mlen, 0, NULL) : NULL;
+    json_t *t = theirs ? json_loadb(l->elem.data, l->elem.len, 0, NULL) : NULL;
+    if (!a || !t || !json_equal(a, t)) describe(l, a, t);
+    json_decref(a);
+    json_decref(t);
+    return l->diff ? 1 : 0;
+}
+
+static int on_mine(void *ctx, const char *json, size_t len)
+{
+    return compare(ctx, json, len);
+}
+
+int cli_compare_list(cli_http *h, const char *path, const char *key, store *s, views_each_fn each,
+                     const char *id_field, char **diff)
+{
+    cm_error err;
+    lister l = {.key = key, .id_field = id_field, .path = path};
+    *diff = NULL;
+    if (!(l.f = tmpfile())) return -1;
+    int rc = cli_http_get_each(h, "verify", path, spool, l.f);
+    if (!rc && (fflush(l.f) || fseek(l.f, 0, SEEK_SET))) rc = -1;
+    if (!rc && each(s, on_mine, &l, &err)) rc = -1;
+    if (!rc && !l.diff) compare(&l, NULL, 0); /* the server's rest */
+    if (!rc && !l.diff && (!l.list_seen || l.in_list)) rc = -1;
+    fclose(l.f);
+    buf_free(&l.elem);
+    if (rc) {
+        free(l.diff);
+        return -1;
+    }
+    *diff = l.diff;
+    return l.diff ? 1 : 0;
+}
