@@ -4,7 +4,9 @@ same log and state; `cmcc verify` (directory and URL) and Go's
 tlog-verify accept a served log; a changed byte in a stored entry is found
 and named; `cmcc rebuild` recomputes the state from the entries.
 """
+import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -382,8 +384,9 @@ class Tamper(unittest.TestCase):
         r = ct.run("verify", L.url, "--vkey", L.vkey_text, "--token", L.token, timeout=120)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn('/v1/places differs at "kerem"', r.stdout)
-        self.assertIn("Elsewhere", r.stdout)
-        self.assertNotIn("/v1/orgs", r.stdout)
+        self.assertIn('places[0].name: the replay gives "Place kerem"; the server says '
+                      '"Elsewhere"', r.stdout)
+        self.assertNotIn("/v1/orgs differs", r.stdout)
         L.stop()
         c.execute("DELETE FROM orgs WHERE org='watch'")
         c.execute("UPDATE places SET name=? WHERE place='kerem'", (name,))
@@ -424,3 +427,128 @@ class Tamper(unittest.TestCase):
 
 if __name__ == "__main__":
     ct.main()
+
+
+FIGURES = ["/v1/orgs", "/v1/places", "/v1/consignments", "/v1/consignments/<id>",
+           "/v1/consignments.csv", "/v1/reconciliation.csv", "/v1/reconciliation",
+           "/v1/alerts", "/v1/stats", "/v1/sites", "/v1/sites.geojson", "/v1/zones",
+           "/v1/zones.geojson", "/v1/movements", "/v1/movements.geojson", "/v1/incidents",
+           "/v1/requirements", "/v1/pledges", "/v1/weapons", "/v1/benchmarks",
+           "/v1/movements/<id>"]
+
+
+class Figures(unittest.TestCase):
+    """`cmcc verify URL` compares every read endpoint's answer with the one
+    the read model makes of its replay, and names each field that differs
+    with both values."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.mkdtemp(prefix="cmcc-figures-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.d = os.path.join(self.tmp, "demo")
+        r = ct.run("demo", self.d, "--build-only", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.d, "demo-token.txt")) as f:
+            self.token = f.read().strip()
+        with open(os.path.join(self.d, "log.vkey")) as f:
+            self.vkey = f.read().strip()
+        self.srv = None
+        self.addCleanup(self.stop)
+
+    def start(self):
+        self.srv = ct.Server(self.d)
+
+    def stop(self):
+        if self.srv:
+            self.srv.stop()
+            self.srv = None
+
+    def verify(self):
+        return ct.run("verify", self.srv.url, "--vkey", self.vkey, "--token", self.token,
+                      "--state", os.path.join(self.tmp, "state"), timeout=120)
+
+    def test_every_endpoint_of_the_demo_is_compared(self):
+        self.start()
+        r = self.verify()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        m = re.search(r"compared (\d+) read endpoints with the replay: (.*)", r.stdout)
+        self.assertTrue(m, r.stdout)
+        self.assertEqual(int(m.group(1)), len(FIGURES))
+        names = [re.sub(r" \(\d+\)$", "", n) for n in m.group(2).split(", ")]
+        self.assertEqual(sorted(names), sorted(FIGURES))
+        # each consignment and each movement by itself, all of them
+        nc = len(json.loads(ct.http_request(self.srv.port, "GET", "/v1/consignments", None, {
+            "Authorization": "Bearer " + self.token}).body)["consignments"])
+        self.assertGreater(nc, 5)
+        self.assertIn("/v1/consignments/<id> (%d)" % nc, r.stdout)
+        self.assertRegex(r.stdout, r"/v1/movements/<id> \([1-9]\d*\)")
+        self.assertIn("OK", r.stdout)
+
+    def test_the_time_of_a_comparison_is_asked_for(self):
+        # /v1/stats and /v1/benchmarks answer as of ?at=, as /v1/alerts does
+        self.start()
+        auth = {"Authorization": "Bearer " + self.token}
+        for path in ("/v1/stats", "/v1/benchmarks", "/v1/alerts"):
+            with self.subTest(path=path):
+                r = ct.http_request(self.srv.port, "GET", path + "?at=2020-01-01T00:00:00Z",
+                                    None, auth)
+                self.assertEqual(r.status, 200, r)
+                if path != "/v1/benchmarks":
+                    self.assertEqual(r.json["as_of"], "2020-01-01T00:00:00Z")
+                else:  # nothing is overdue before the deadlines
+                    self.assertFalse(any(b["overdue"] for b in r.json["benchmarks"]))
+                r = ct.http_request(self.srv.port, "GET", path + "?at=yesterday", None, auth)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json["error"]["field"], "at")
+        late = ct.http_request(self.srv.port, "GET", "/v1/benchmarks?at=2100-01-01T00:00:00Z",
+                               None, auth).json["benchmarks"]
+        self.assertTrue(any(b["overdue"] for b in late), late)
+
+    def test_tampered_figures_are_named_with_both_values(self):
+        c = sqlite3.connect(os.path.join(self.d, "cmcc.db"))
+        self.addCleanup(c.close)
+        # the things as the read model orders them (oldest first)
+        def ordered(kind):
+            return [r[0] for r in c.execute(
+                "SELECT id FROM things WHERE kind=? ORDER BY created", (kind,))]
+        movements, pledges, weapons = ordered("movement"), ordered("pledge"), ordered("weapon")
+        mv, pl, wp = movements[3], pledges[1], weapons[7]
+        (mstatus,) = c.execute("SELECT status FROM things WHERE kind='movement' AND id=?",
+                               (mv,)).fetchone()
+        (pqty,) = c.execute("SELECT json_extract(body, '$.quantity') FROM things "
+                            "WHERE kind='pledge' AND id=?", (pl,)).fetchone()
+        (cons, line, holder, qty) = c.execute(
+            "SELECT consignment, line, holder, qty FROM accounts WHERE kind='held' AND qty > 0 "
+            "ORDER BY consignment, line LIMIT 1").fetchone()
+        new_status = "denied" if mstatus != "denied" else "approved"
+        c.execute("UPDATE things SET status=? WHERE kind='movement' AND id=?", (new_status, mv))
+        c.execute("UPDATE things SET body=json_set(body, '$.quantity', ?) "
+                  "WHERE kind='pledge' AND id=?", (pqty + 7, pl))
+        c.execute("UPDATE things SET body=json_set(body, '$.place', 'nowhere') "
+                  "WHERE kind='weapon' AND id=?", (wp,))
+        c.execute("UPDATE accounts SET qty=qty+3 WHERE consignment=? AND line=? AND kind='held' "
+                  "AND holder=?", (cons, line, holder))
+        c.commit()
+        self.start()
+        r = self.verify()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        out = r.stdout
+        self.assertIn('/v1/movements: movements[%d].status: the replay gives "%s"; the server '
+                      'says "%s"' % (movements.index(mv), mstatus, new_status), out)
+        self.assertIn('/v1/movements/%s: status: the replay gives "%s"; the server says "%s"'
+                      % (mv, mstatus, new_status), out)
+        self.assertIn("/v1/pledges: pledges[1].quantity: the replay gives %d; the server says %d"
+                      % (pqty, pqty + 7), out)
+        self.assertRegex(out, r'/v1/weapons: weapons\[7\]\.\w*place: the replay gives "[^"]+"; '
+                              r'the server says "nowhere"')
+        self.assertIn("/v1/consignments/%s: " % cons, out)
+        self.assertRegex(out, r"/v1/reconciliation: \S+: the replay gives \d+; the server says \d+")
+        self.assertRegex(out, r"/v1/consignments differs at \"%s\": consignments\[\d+\]\.\S+: "
+                              r"the replay gives \d+; the server says \d+" % cons)
+        self.assertRegex(out, r"/v1/reconciliation.csv: line \d+: the replay gives \"")
+        self.assertRegex(out, r"/v1/stats: \S+: the replay gives")
+        # the endpoints left alone are not named
+        for quiet in ("/v1/sites:", "/v1/zones:", "/v1/incidents:", "/v1/orgs ", "/v1/places "):
+            self.assertNotIn(quiet, out)
+        self.assertNotIn("OK", out)
