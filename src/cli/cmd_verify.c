@@ -42,7 +42,8 @@
 static const char help[] =
     "usage: cmcc verify DIR [--vkey KEY]\n"
     "       cmcc verify URL --vkey KEY [--policy FILE] [--token T] [--cacert FILE] [--state "
-    "DIR]\n\n"
+    "DIR]\n"
+    "                   [--proofs DIR]\n\n"
     "Checks a log from its directory or from a server: the signed checkpoints, every\n"
     "entry against the tree, every tile, every envelope's signature, and a replay of\n"
     "the rules from entry 0 that must reproduce the state the log holds. Any\n"
@@ -57,7 +58,13 @@ static const char help[] =
     "               (default: $CMCC_CACERT; else the system's CAs)\n"
     "  --state DIR  where the last checkpoint verified of each log is remembered (default\n"
     "               $XDG_STATE_HOME/cmcc, else ~/.local/state/cmcc): a server's checkpoint\n"
-    "               must extend it, else the run fails and keeps the evidence there\n";
+    "               must extend it, else the run fails and keeps the evidence there\n"
+    "  --proofs DIR the proofs `cmcc submit` saved (FILE.proof beside each envelope FILE):\n"
+    "               the log must still hold each one's entry, else the run fails and\n"
+    "               writes the evidence beside the proof (PROOF.dropped.json)\n\n"
+    "Every read endpoint's answer is compared with the one the same read model makes\n"
+    "of the replay; each difference is printed with the endpoint, the field and both\n"
+    "values, then the endpoints compared.\n";
 
 typedef struct {
     uint64_t size;
@@ -82,6 +89,7 @@ typedef struct {
     /* a server: the state remembered (verify_state.c), the note last
      * fetched and the newest one whose tree the replay checks */
     const char *state_dir;
+    const char *proofs; /* --proofs DIR */
     verify_state state;
     cm_buf note, known;
 } verifier;
@@ -398,6 +406,29 @@ static void report_figures(verifier *v, cli_figures *fg)
            fg->names.data ? fg->names.data : "");
 }
 
+/* --proofs DIR: each proof's entry must be in the newest checkpoint
+ * verified, and in the replay's tree (dropped.c). -1: could not check. */
+static int check_proofs(verifier *v, lf_log *lf)
+{
+    log_checkpoint c;
+    cm_error err;
+    lf_proofs t;
+    if (lf_open_checkpoint(&v->nv, v->known.data, v->known.len, &c, &err)) return -1;
+    int rc = lf_check_proofs(lf, v->proofs, v->known.data, &c, store_read_hash, v->scratch,
+                             v->r.f.size, &t);
+    if (rc < 0) return -1;
+    if (t.dropped)
+        problem(v,
+                "%u of the %u proofs in %s are of entries the log no longer holds: evidence "
+                "against the log (PROOF.dropped.json beside each)",
+                t.dropped, t.proofs, v->proofs);
+    else
+        printf("cmcc verify: the log holds the entry of each of the %u proof%s in %s%s\n", t.held,
+               t.held == 1 ? "" : "s", v->proofs,
+               t.unusable ? " that are proofs of their envelopes (the others said above)" : "");
+    return 0;
+}
+
 static int verify_url(verifier *v, const char *url, const char *token, const char *cacert)
 {
     cli_http *h = cli_http_new(url, token, cacert);
@@ -449,6 +480,7 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
                "endpoints were not compared with the replay; run again when it is quieter\n");
     if (!v->stopped && (tiles = url_tiles(v, h, v->r.f.size)) < 0) goto done;
     if (!v->stopped) check_ledger(v, v->scratch);
+    if (!v->stopped && v->proofs && check_proofs(v, &lf) < 0) goto done;
     if (store_commit(v->scratch, &err)) goto done;
     if (!v->problems)
         printf("cmcc verify: OK: %llu %s and %d hash tiles from %s check against the "
@@ -470,10 +502,14 @@ done:
 int cmd_verify(int argc, char **argv)
 {
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
-    const char *policy_file = NULL, *state_dir = NULL;
-    const cli_option opts[] = {CLI_ARG("vkey", &vkey),       CLI_ARG("token", &token),
-                               CLI_ARG("cacert", &cacert),   CLI_ARG("policy", &policy_file),
-                               CLI_ARG("state", &state_dir), CLI_OPTIONS_END};
+    const char *policy_file = NULL, *state_dir = NULL, *proofs = NULL;
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey),
+                               CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),
+                               CLI_ARG("policy", &policy_file),
+                               CLI_ARG("state", &state_dir),
+                               CLI_ARG("proofs", &proofs),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
@@ -484,6 +520,8 @@ int cmd_verify(int argc, char **argv)
     policy *pol = NULL;
     if (policy_file && !is_url)
         return cli_errorf("verify", "--policy is for a server's checkpoints (verify URL)"), 2;
+    if (proofs && !is_url)
+        return cli_errorf("verify", "--proofs is for a server's log (verify URL)"), 2;
     if (policy_file && !(pol = policy_load(policy_file, &err))) return cli_error("verify", &err), 2;
     if (pol && !vkey && pol->n_logs == 1) {
         cm_buf b = CM_BUF_INIT;
@@ -506,6 +544,7 @@ int cmd_verify(int argc, char **argv)
     v.pol = pol;
     v.pol_file = policy_file;
     v.state_dir = state_dir;
+    v.proofs = proofs;
     int rc;
     if (note_verifier_parse(vkey, &v.nv, &err) || v.nv.type != NOTE_KEY_ED25519) {
         cli_errorf("verify", "--vkey is not an Ed25519 note verifier key");

@@ -4,6 +4,7 @@ same log and state; `cmcc verify` (directory and URL) and Go's
 tlog-verify accept a served log; a changed byte in a stored entry is found
 and named; `cmcc rebuild` recomputes the state from the entries.
 """
+import base64
 import json
 import os
 import re
@@ -552,3 +553,125 @@ class Figures(unittest.TestCase):
         for quiet in ("/v1/sites:", "/v1/zones:", "/v1/incidents:", "/v1/orgs ", "/v1/places "):
             self.assertNotIn(quiet, out)
         self.assertNotIn("OK", out)
+
+
+class Dropped(unittest.TestCase):
+    """A proof `cmcc submit` saved, then a log without its entry (the same
+    key and origin): `cmcc verify URL --proofs DIR` and `cmcc mirror
+    --proofs DIR` report it as evidence; with the entry present both pass."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.mkdtemp(prefix="cmcc-dropped-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.log = ct.Log()
+        self.addCleanup(self.log.close)
+        self.log.start()
+        self.proofs = os.path.join(self.tmp, "proofs")
+        os.mkdir(self.proofs)
+
+    def place(self, name):
+        L = self.log
+        return ct.signed(L.coord, ct.event("place.define", {
+            "place": name, "kind": "warehouse", "name": "Place " + name, "lat": 31.5,
+            "lon": 34.4}, L.org))
+
+    def submit(self, name):
+        path = os.path.join(self.proofs, name + ".json")
+        with open(path, "wb") as f:
+            f.write(self.place(name) + b"\n")
+        r = ct.run("submit", "--server", self.log.url, "--token", self.log.token, path,
+                   timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 proof(s) saved", r.stderr)
+        return path
+
+    def verify(self, url, state):
+        return ct.run("verify", url, "--vkey", self.log.vkey_text, "--token", self.log.token,
+                      "--state", os.path.join(self.tmp, state), "--proofs", self.proofs,
+                      timeout=120)
+
+    def mirror(self, url, name):
+        return ct.run("mirror", url, os.path.join(self.tmp, name), "--vkey", self.log.vkey_text,
+                      "--token", self.log.token, "--proofs", self.proofs, "--compare",
+                      timeout=120)
+
+    def test_a_dropped_entry_is_evidence(self):
+        from test_mirror import rewrite
+        L = self.log
+        populate(L)
+        kept = self.submit("kept")
+        dropped_at = L.size()
+        dropped = self.submit("gone")
+        for i in range(3):
+            L.ok(L.coord, "place.define", {"place": "after-%d" % i, "kind": "warehouse",
+                                           "name": "After", "lat": 31.5, "lon": 34.4})
+        L.wait_checkpoint(L.size())
+        # the entries present: both pass, and say so
+        r = self.verify(L.url, "state1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("the log holds the entry of each of the 2 proofs in %s" % self.proofs,
+                      r.stdout)
+        r = self.mirror(L.url, "m1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("holds the entry of each of the 2 proofs", r.stdout)
+        self.assertRegex(r.stdout, r"(\d+) read endpoints of \S+ answer as this mirror's replay")
+        self.assertEqual(os.listdir(self.proofs).count("gone.json.proof.dropped.json"), 0)
+
+        # the same key and origin, without the entry, at a new address
+        status, _ = L.stop()
+        self.assertEqual(status, 0)
+        d2 = os.path.join(self.tmp, "rewritten")
+        rewrite(L.dir, d2, dropped_at)
+        srv = ct.Server(d2)
+        self.addCleanup(srv.kill)
+        lines = [self.place("other-%d" % i) for i in range(6)]
+        r = ct.http_request(srv.port, "POST", "/v1/events", b"".join(l + b"\n" for l in lines),
+                            {"Authorization": "Bearer " + L.token,
+                             "Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 200, r)
+        want = dropped_at + 6
+        deadline = time.monotonic() + 10
+        while ct.open_checkpoint(ct.http_request(srv.port, "GET", "/checkpoint").body,
+                                 L.vkey)[1] < want:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+
+        r = self.verify(srv.url, "state2")  # a verifier with no memory of the first log
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        evidence = dropped + ".proof.dropped.json"
+        self.assertIn("dropped entry %d (the envelope in %s), which its checkpoint of"
+                      % (dropped_at, dropped), r.stderr)
+        self.assertIn("the evidence is kept in %s" % evidence, r.stderr)
+        self.assertIn("1 of the 2 proofs in %s are of entries the log no longer holds"
+                      % self.proofs, r.stdout)
+        self.assertFalse(os.path.exists(kept + ".proof.dropped.json"))
+        with open(evidence) as f:
+            ev = json.load(f)
+        with open(dropped + ".proof") as f:
+            proof = f.read()
+        with open(dropped, "rb") as f:
+            envelope = f.read().strip().decode()
+        self.assertEqual(ev["evidence"], "cmcc.dropped/v1")
+        self.assertEqual(ev["origin"], ct.ORIGIN)
+        self.assertEqual(ev["index"], dropped_at)
+        self.assertEqual(ev["proof"], proof)
+        self.assertEqual(ev["envelope"], envelope)
+        self.assertIn(ev["kind"], ("inconsistent", "same_size"))
+        seen = ct.open_checkpoint(ev["seen"].encode(), L.vkey)
+        self.assertGreaterEqual(seen[1], want)
+        if ev["kind"] == "inconsistent":
+            # the log's own consistency proof does not verify between the two roots
+            held = ct.open_checkpoint(proof.split("\n\n", 1)[1].encode(), L.vkey)
+            c = ev["consistency"]
+            self.assertEqual((c["old"], c["size"]), (held[1], seen[1]))
+            self.assertFalse(ct.verify_consistency(
+                held[1], seen[1], held[2], seen[2], [base64.b64decode(h) for h in c["hashes"]]))
+        os.unlink(evidence)
+
+        # a new mirror of the log without the entry reports it too
+        r = self.mirror(srv.url, "m2")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("dropped entry %d" % dropped_at, r.stderr)
+        self.assertTrue(os.path.exists(evidence))
+        self.assertIn("1 of the 2 proofs", r.stdout)
