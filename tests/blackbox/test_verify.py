@@ -607,11 +607,20 @@ class Dropped(unittest.TestCase):
             L.ok(L.coord, "place.define", {"place": "after-%d" % i, "kind": "warehouse",
                                            "name": "After", "lat": 31.5, "lon": 34.4})
         L.wait_checkpoint(L.size())
+        # a proof of another envelope proves nothing: said, and no evidence
+        junk = os.path.join(self.proofs, "junk.json")
+        with open(junk, "wb") as f:
+            f.write(self.place("never-sent") + b"\n")
+        shutil.copy(kept + ".proof", junk + ".proof")
         # the entries present: both pass, and say so
         r = self.verify(L.url, "state1")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("the log holds the entry of each of the 2 proofs in %s" % self.proofs,
                       r.stdout)
+        self.assertIn("%s.proof is not the proof of an envelope of %s: skipped" % (junk, junk),
+                      r.stderr)
+        self.assertFalse(os.path.exists(junk + ".proof.dropped.json"))
+        os.unlink(junk + ".proof")
         r = self.mirror(L.url, "m1")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("holds the entry of each of the 2 proofs", r.stdout)
