@@ -211,10 +211,38 @@ int cli_http_get_each(cli_http *h, const char *cmd, const char *path,
 
 /* Compares the list GET path answers ({"key":[...]}) with the list the
  * read model gives of store s (each: views_orgs_each, ...), one element at
- * a time. 0 the same; 1 they differ, *diff a
- * sentence naming the first element that does (by its id_field), to free;
- * -1 the comparison could not be made (the request's failure said). */
+ * a time. 0 the same; 1 they differ: report has lines naming the first
+ * element that does (by its id_field) and its fields that differ (at most
+ * max lines); -1 the comparison could not be made (the request's failure
+ * said). */
 int cli_compare_list(cli_http *h, const char *path, const char *key, store *s, views_each_fn each,
-                     const char *id_field, char **diff);
+                     const char *id_field, size_t max, cm_buf *report);
+
+/* ---- json_diff.c: two JSON values, field by field ----------------------- */
+
+/* Appends one line per difference between a (the replay's) and t (the
+ * server's), "<prefix><path>: the replay gives A; the server says B", the
+ * paths from root (as movements[3].warnings[0]); past max lines only a
+ * count. Returns how many differences there are. */
+size_t cli_json_diff(const char *prefix, const char *root, const json_t *a, const json_t *t,
+                     size_t max, cm_buf *out);
+
+/* ---- verify_figures.c: every read endpoint against a replay ------------- */
+
+typedef struct {
+    unsigned endpoints; /* compared */
+    unsigned differ;    /* of them, those whose answer is not the replay's */
+    cm_buf report;      /* a line per difference: "ENDPOINT: FIELD: ... gives A; ... says B" */
+    cm_buf names;       /* the endpoints compared, ", " between */
+} cli_figures;
+
+/* Compares every read endpoint's answer of the server h with the answer
+ * the read model makes from store s holding the log's first `size`
+ * entries, the time-dependent ones as of at_ms (whole seconds). 0 when
+ * all were compared (f->differ says how many differ), -1 when a request
+ * got no answer or the store could not be read (said on stderr). */
+int cli_compare_figures(cli_http *h, const char *cmd, store *s, uint64_t size, int64_t at_ms,
+                        cli_figures *f);
+void cli_figures_free(cli_figures *f);
 
 #endif

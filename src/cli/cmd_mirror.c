@@ -21,6 +21,7 @@
 
 static const char help[] =
     "usage: cmcc mirror URL DIR [--vkey KEY] [--token T] [--cacert FILE] [--every DURATION]\n"
+    "                           [--compare] [--proofs DIR]\n"
     "       cmcc mirror check FILE --vkey KEY\n\n"
     "Keeps in DIR a full, verified copy of the log served at URL: each run checks the\n"
     "newest checkpoint with the log's key and against the one held, fetches only the\n"
@@ -36,8 +37,15 @@ static const char help[] =
     "  --cacert F       trust an https server whose certificate the PEM CA in F signed\n"
     "  --every D        run again every D (e.g. 30s, 5m, 1h) until stopped\n"
     "  --name NAME      the cosigner's name for a new mirror key (default: "
-    "mirror-<id>.<origin>)\n\n"
-    "Exit status: 0 up to date, 1 refused (nothing stored), 2 fault, 3 fork evidence.\n";
+    "mirror-<id>.<origin>)\n"
+    "  --compare        once up to date, compare every read endpoint of URL with the answer\n"
+    "                   the mirror's own replay gives; each difference is printed with the\n"
+    "                   endpoint, the field and both values (exit 1)\n"
+    "  --proofs PDIR    once up to date, check that the log still holds the entry of each\n"
+    "                   proof `cmcc submit` saved in PDIR (FILE.proof beside FILE); one it\n"
+    "                   dropped is evidence, written to PROOF.dropped.json (exit 1)\n\n"
+    "Exit status: 0 up to date, 1 refused (nothing stored), a difference or a dropped\n"
+    "entry, 2 fault, 3 fork evidence.\n";
 
 /* "30", "30s", "5m", "1h" into seconds (1 s to 1 day). */
 static int duration(const char *s, long *out)
@@ -79,10 +87,12 @@ static int check_evidence(const char *file, const char *vkey)
 int cmd_mirror(int argc, char **argv)
 {
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
-    const char *every = NULL, *name = NULL;
-    const cli_option opts[] = {CLI_ARG("vkey", &vkey),     CLI_ARG("token", &token),
-                               CLI_ARG("cacert", &cacert), CLI_ARG("every", &every),
-                               CLI_ARG("name", &name),     CLI_OPTIONS_END};
+    const char *every = NULL, *name = NULL, *proofs = NULL;
+    int compare = 0;
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey),           CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),       CLI_ARG("every", &every),
+                               CLI_ARG("name", &name),           CLI_ARG("proofs", &proofs),
+                               CLI_FLAG("compare", &compare, 1), CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 2) return fputs(help, stderr), 2;
@@ -110,6 +120,7 @@ int cmd_mirror(int argc, char **argv)
                    m.log.nv.name, url, m.me.name, m.fetched, m.fetched == 1 ? "" : "s",
                    m.from_spool);
             fflush(stdout);
+            rc = mirror_check(&m, compare, proofs);
         }
         if (!period || rc >= 2) break;
         struct timespec ts = {period, 0};

@@ -12,8 +12,12 @@
  *      (URL) must equal the rebuilt one;
  *   5. check the supply ledger's invariant on every line of the replayed
  *      state, and compare that state with the stored projections
- *      (directory) or with what the server answers (URL): /v1/orgs,
- *      /v1/places, /v1/consignments.
+ *      (directory) or with what the server answers (URL): every read
+ *      endpoint, its answer against the one the read model makes of the
+ *      replay (verify_figures.c), each difference with its field;
+ *   6. (URL, --proofs DIR) every proof `cmcc submit` saved in DIR: the
+ *      served checkpoint must extend the proof's, else the entry was
+ *      dropped and the evidence is written beside the proof (dropped.c).
  * The first failure of 2-3 stops the replay; every difference is printed with
  * the entry it concerns. Exit 0 when all holds, 1 when something does not,
  * 2 when the check could not run.
@@ -25,6 +29,7 @@
 
 #include "common/file.h"
 #include "common/mem.h"
+#include "common/timeutil.h"
 #include "engine/engine.h"
 #include "log/policy.h"
 
@@ -37,7 +42,8 @@
 static const char help[] =
     "usage: cmcc verify DIR [--vkey KEY]\n"
     "       cmcc verify URL --vkey KEY [--policy FILE] [--token T] [--cacert FILE] [--state "
-    "DIR]\n\n"
+    "DIR]\n"
+    "                   [--proofs DIR]\n\n"
     "Checks a log from its directory or from a server: the signed checkpoints, every\n"
     "entry against the tree, every tile, every envelope's signature, and a replay of\n"
     "the rules from entry 0 that must reproduce the state the log holds. Any\n"
@@ -52,7 +58,13 @@ static const char help[] =
     "               (default: $CMCC_CACERT; else the system's CAs)\n"
     "  --state DIR  where the last checkpoint verified of each log is remembered (default\n"
     "               $XDG_STATE_HOME/cmcc, else ~/.local/state/cmcc): a server's checkpoint\n"
-    "               must extend it, else the run fails and keeps the evidence there\n";
+    "               must extend it, else the run fails and keeps the evidence there\n"
+    "  --proofs DIR the proofs `cmcc submit` saved (FILE.proof beside each envelope FILE):\n"
+    "               the log must still hold each one's entry, else the run fails and\n"
+    "               writes the evidence beside the proof (PROOF.dropped.json)\n\n"
+    "Every read endpoint's answer is compared with the one the same read model makes\n"
+    "of the replay; each difference is printed with the endpoint, the field and both\n"
+    "values, then the endpoints compared.\n";
 
 typedef struct {
     uint64_t size;
@@ -77,6 +89,7 @@ typedef struct {
     /* a server: the state remembered (verify_state.c), the note last
      * fetched and the newest one whose tree the replay checks */
     const char *state_dir;
+    const char *proofs; /* --proofs DIR */
     verify_state state;
     cm_buf note, known;
 } verifier;
@@ -373,22 +386,54 @@ static int served_size(cli_http *h, uint64_t *size)
     return rc;
 }
 
-/* Compares one list the server answers with the replay's (verify_list.c). */
-static void compare_list(verifier *v, cli_http *h, const char *path, const char *key,
-                         views_each_fn each, const char *id_field)
+/* Compares every read endpoint's answer with the replay's
+ * (verify_figures.c): 0 compared, -1 not (a request failed). */
+static int compare_figures(verifier *v, cli_http *h, cli_figures *fg)
 {
-    char *diff = NULL;
-    int rc = cli_compare_list(h, path, key, v->scratch, each, id_field, &diff);
-    if (rc < 0) problem(v, "cannot compare %s", path);
-    if (rc > 0) problem(v, "%s", diff);
-    free(diff);
+    memset(fg, 0, sizeof *fg);
+    return cli_compare_figures(h, "verify", v->scratch, v->r.f.size, time_now_ms(), fg);
+}
+
+/* Says what the comparison found. */
+static void report_figures(verifier *v, cli_figures *fg)
+{
+    if (fg->differ) {
+        problem(v, "%u of the %u read endpoints compared answer otherwise than the replay:",
+                fg->differ, fg->endpoints);
+        fputs(fg->report.data, stdout);
+    }
+    printf("cmcc verify: compared %u read endpoints with the replay: %s\n", fg->endpoints,
+           fg->names.data ? fg->names.data : "");
+}
+
+/* --proofs DIR: each proof's entry must be in the newest checkpoint
+ * verified, and in the replay's tree (dropped.c). -1: could not check. */
+static int check_proofs(verifier *v, lf_log *lf)
+{
+    log_checkpoint c;
+    cm_error err;
+    lf_proofs t;
+    if (lf_open_checkpoint(&v->nv, v->known.data, v->known.len, &c, &err)) return -1;
+    int rc = lf_check_proofs(lf, v->proofs, v->known.data, &c, store_read_hash, v->scratch,
+                             v->r.f.size, &t);
+    if (rc < 0) return -1;
+    if (t.dropped)
+        problem(v,
+                "%u of the %u proofs in %s are of entries the log no longer holds: evidence "
+                "against the log (PROOF.dropped.json beside each)",
+                t.dropped, t.proofs, v->proofs);
+    else
+        printf("cmcc verify: the log holds the entry of each of the %u proof%s in %s%s\n", t.held,
+               t.held == 1 ? "" : "s", v->proofs,
+               t.unusable ? " that are proofs of their envelopes (the others said above)" : "");
+    return 0;
 }
 
 static int verify_url(verifier *v, const char *url, const char *token, const char *cacert)
 {
     cli_http *h = cli_http_new(url, token, cacert);
     log_checkpoint c;
-    int rc = 2, tiles = 0;
+    int rc = 2, tiles = 0, compared = 0;
     cm_error err;
     if (verify_state_open(&v->state, v->state_dir, &v->nv) || url_checkpoint(v, h, &c)) goto done;
     lf_log lf = {h, "verify", url, v->nv};
@@ -414,15 +459,28 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
             }
             continue;
         }
-        compare_list(v, h, "/v1/orgs", "orgs", views_orgs_each, "org");
-        compare_list(v, h, "/v1/places", "places", views_places_each, "place");
-        compare_list(v, h, "/v1/consignments", "consignments", views_consignments_each,
-                     "consignment");
-        if (served_size(h, &s2)) goto done;
-        if (s2 == s1) break;
+        cli_figures fg;
+        int frc = compare_figures(v, h, &fg);
+        if (served_size(h, &s2)) {
+            cli_figures_free(&fg);
+            goto done;
+        }
+        if (s2 == s1) {
+            if (frc)
+                problem(v, "the read endpoints could not all be compared (said above)");
+            else
+                report_figures(v, &fg);
+            compared = 1;
+        }
+        cli_figures_free(&fg);
+        if (compared) break;
     }
+    if (!compared && !v->stopped)
+        printf("cmcc verify: the server kept growing while its answers were read: its read "
+               "endpoints were not compared with the replay; run again when it is quieter\n");
     if (!v->stopped && (tiles = url_tiles(v, h, v->r.f.size)) < 0) goto done;
     if (!v->stopped) check_ledger(v, v->scratch);
+    if (!v->stopped && v->proofs && check_proofs(v, &lf) < 0) goto done;
     if (store_commit(v->scratch, &err)) goto done;
     if (!v->problems)
         printf("cmcc verify: OK: %llu %s and %d hash tiles from %s check against the "
@@ -444,10 +502,14 @@ done:
 int cmd_verify(int argc, char **argv)
 {
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
-    const char *policy_file = NULL, *state_dir = NULL;
-    const cli_option opts[] = {CLI_ARG("vkey", &vkey),       CLI_ARG("token", &token),
-                               CLI_ARG("cacert", &cacert),   CLI_ARG("policy", &policy_file),
-                               CLI_ARG("state", &state_dir), CLI_OPTIONS_END};
+    const char *policy_file = NULL, *state_dir = NULL, *proofs = NULL;
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey),
+                               CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),
+                               CLI_ARG("policy", &policy_file),
+                               CLI_ARG("state", &state_dir),
+                               CLI_ARG("proofs", &proofs),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 1) return fputs(help, stderr), 2;
@@ -458,6 +520,8 @@ int cmd_verify(int argc, char **argv)
     policy *pol = NULL;
     if (policy_file && !is_url)
         return cli_errorf("verify", "--policy is for a server's checkpoints (verify URL)"), 2;
+    if (proofs && !is_url)
+        return cli_errorf("verify", "--proofs is for a server's log (verify URL)"), 2;
     if (policy_file && !(pol = policy_load(policy_file, &err))) return cli_error("verify", &err), 2;
     if (pol && !vkey && pol->n_logs == 1) {
         cm_buf b = CM_BUF_INIT;
@@ -480,6 +544,7 @@ int cmd_verify(int argc, char **argv)
     v.pol = pol;
     v.pol_file = policy_file;
     v.state_dir = state_dir;
+    v.proofs = proofs;
     int rc;
     if (note_verifier_parse(vkey, &v.nv, &err) || v.nv.type != NOTE_KEY_ED25519) {
         cli_errorf("verify", "--vkey is not an Ed25519 note verifier key");

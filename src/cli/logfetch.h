@@ -78,4 +78,20 @@ int lf_evidence_write(const lf_log *l, const lf_evidence *ev, const char *path);
 int lf_evidence_check(const char *text, size_t len, const note_verifier *nv, char *why,
                       size_t whylen, cm_error *err);
 
+/* ---- dropped.c: proofs of entries the log no longer holds -------------- */
+
+typedef struct {
+    unsigned proofs, held, dropped, unusable; /* unusable: not a proof of its envelope */
+} lf_proofs;
+
+/* Checks every proof `cmcc submit` saved in dir (FILE.proof beside FILE)
+ * against the log's current checkpoint c (its signed note): c must extend
+ * the proof's checkpoint and, when rd reads a tree of rd_size entries
+ * holding the proof's index, the entry there must be the envelope's. Each
+ * that fails is said in one sentence and its evidence written beside it
+ * (PROOF.dropped.json, "cmcc.dropped/v1"); each unusable one is said.
+ * 0 none dropped, 1 some, -1 the check could not run (said why). */
+int lf_check_proofs(lf_log *l, const char *dir, const char *note, const log_checkpoint *c,
+                    log_read_fn rd, void *ctx, uint64_t rd_size, lf_proofs *t);
+
 #endif

@@ -60,5 +60,11 @@ void mirror_close(mirror *m);
  * (said why; nothing stored past the last verified step), 3 fork evidence
  * written, 2 a fault. */
 int mirror_run(mirror *m);
+/* After a run that ended up to date (mirror_check.c): compare (nonzero)
+ * every read endpoint of the source with the mirror's replay; check each
+ * proof in proofs_dir (NULL: none) against the source's checkpoint and the
+ * mirror's tree. 0 all holds, 1 a difference or a dropped entry (said),
+ * 2 a fault. */
+int mirror_check(mirror *m, int compare, const char *proofs_dir);
 
 #endif

@@ -9,8 +9,11 @@
  * the server's is cut out of the file by a small scanner that follows the
  * nesting of brackets and strings and finds the array under KEY at the top
  * level. Each pair is parsed and compared as JSON; the first pair that
- * differs is described, as is an element one side has and the other lacks.
- * Only one element of each side is held in memory at once.
+ * differs is described field by field (json_diff.c: "PATH differs at
+ * \"ID\": KEY[i].field: the replay gives A; the server says B"), as is an
+ * element one side has and the other lacks. The comparison stops there:
+ * past a missing element every pair would differ. Only one element of each
+ * side is held in memory at once.
  */
 #include "cli/cli.h"
 
@@ -29,22 +32,31 @@ typedef struct {
     char last[72]; /* the last string at the top level (a key) */
     size_t last_len;
     cm_buf elem;
-    char *diff;
+    size_t index, max; /* the pair's place in the lists; lines at most */
+    cm_buf *report;
+    int differs;
 } lister;
 
-/* The first difference, as a sentence; a and t may be NULL (none). */
+/* The first difference, a line for each field; a and t may be NULL (none). */
 static void describe(lister *l, json_t *a, json_t *t)
 {
-    char *as = a ? json_dumps(a, EV_JSON_OUT) : NULL;
-    char *ts = t ? json_dumps(t, EV_JSON_OUT) : NULL;
     json_t *any = a ? a : t;
-    json_t *last = json_object_get(any, "updated");
-    l->diff =
-        xasprintf("%s differs at \"%s\"%s: the replay gives %s; the server says %s", l->path,
-                  json_string_value(json_object_get(any, l->id_field)),
-                  last ? " (see its last entry)" : "", as ? as : "nothing", ts ? ts : "nothing");
-    free(as);
-    free(ts);
+    const char *id = json_string_value(json_object_get(any, l->id_field));
+    l->differs = 1;
+    if (!a || !t) {
+        char *as = a ? json_dumps(a, EV_JSON_OUT) : NULL;
+        char *ts = t ? json_dumps(t, EV_JSON_OUT) : NULL;
+        buf_printf(l->report, "%s differs at \"%s\": the replay gives %s; the server says %s\n",
+                   l->path, id ? id : "?", as ? as : "nothing", ts ? ts : "nothing");
+        free(as);
+        free(ts);
+        return;
+    }
+    char *prefix = xasprintf("%s differs at \"%s\": ", l->path, id ? id : "?");
+    char *root = xasprintf("%s[%zu]", l->key, l->index);
+    cli_json_diff(prefix, root, a, t, l->max, l->report);
+    free(prefix);
+    free(root);
 }
 
 static void element_end(lister *l)
@@ -113,7 +125,7 @@ static int next_theirs(lister *l)
  * next element. */
 static int compare(lister *l, const char *mine, size_t mlen)
 {
-    if (l->diff) return 1;
+    if (l->differs) return 1;
     int theirs = next_theirs(l);
     if (!mine && !theirs) return 0;
     json_t *a = mine ? json_loadb(mine, mlen, 0, NULL) : NULL;
@@ -121,7 +133,8 @@ static int compare(lister *l, const char *mine, size_t mlen)
     if (!a || !t || !json_equal(a, t)) describe(l, a, t);
     json_decref(a);
     json_decref(t);
-    return l->diff ? 1 : 0;
+    l->index++;
+    return l->differs;
 }
 
 static int on_mine(void *ctx, const char *json, size_t len)
@@ -130,23 +143,17 @@ static int on_mine(void *ctx, const char *json, size_t len)
 }
 
 int cli_compare_list(cli_http *h, const char *path, const char *key, store *s, views_each_fn each,
-                     const char *id_field, char **diff)
+                     const char *id_field, size_t max, cm_buf *report)
 {
     cm_error err;
-    lister l = {.key = key, .id_field = id_field, .path = path};
-    *diff = NULL;
+    lister l = {.key = key, .id_field = id_field, .path = path, .max = max, .report = report};
     if (!(l.f = tmpfile())) return -1;
     int rc = cli_http_get_each(h, "verify", path, spool, l.f);
     if (!rc && (fflush(l.f) || fseek(l.f, 0, SEEK_SET))) rc = -1;
     if (!rc && each(s, on_mine, &l, &err)) rc = -1;
-    if (!rc && !l.diff) compare(&l, NULL, 0); /* the server's rest */
-    if (!rc && !l.diff && (!l.list_seen || l.in_list)) rc = -1;
+    if (!rc && !l.differs) compare(&l, NULL, 0); /* the server's rest */
+    if (!rc && !l.differs && (!l.list_seen || l.in_list)) rc = -1;
     fclose(l.f);
     buf_free(&l.elem);
-    if (rc) {
-        free(l.diff);
-        return -1;
-    }
-    *diff = l.diff;
-    return l.diff ? 1 : 0;
+    return rc ? -1 : l.differs;
 }

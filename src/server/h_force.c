@@ -4,7 +4,8 @@
  *   GET /v1/requirements   each with its gap analysis
  *   GET /v1/pledges        each with its latest deployment
  *   GET /v1/weapons[?status=&category=&place=]   the register
- *   GET /v1/benchmarks     progress, overdue flag, assessments
+ *   GET /v1/benchmarks[?at=<RFC 3339>]   progress, overdue flag (as of now,
+ *                          or as of at), assessments
  *
  * The documents are the read model's (src/views/force.c, disarmament.c);
  * here only the query is checked.
@@ -40,5 +41,13 @@ int h_weapons(srv_req *q, const char *path, srv_resp *r)
 
 int h_benchmarks(srv_req *q, const char *path, srv_resp *r)
 {
-    return srv_answer_things(q, path, NULL, r);
+    int64_t at = INT64_MIN;
+    if (srv_query_time(q, "at", &at, r)) return 0;
+    if (at == INT64_MIN) return srv_answer_things(q, path, NULL, r);
+    json_t *doc;
+    cm_error err;
+    if (views_things_doc(srv_reader(q->s), path, NULL, at, &doc, &err)) return srv_unavailable(r);
+    srv_answer_json(r, doc);
+    json_decref(doc);
+    return 0;
 }

@@ -11,6 +11,10 @@
  * it is less than STATS_MAX_AGE_MS old (it also depends on the time:
  * overdue benchmarks, open movements); its as_of says when it was made.
  * An answer made for a larger tree, or later, replaces the kept one.
+ *
+ * GET /v1/stats?at=<RFC 3339> makes the answer as of that time instead of
+ * now (what is overdue by then; as_of says it), never kept nor served from
+ * what is kept: `cmcc verify URL` asks for one time and compares.
  */
 #include "server/handlers.h"
 #include "views/supply.h"
@@ -18,6 +22,7 @@
 #include "common/timeutil.h"
 #include "views/views.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #define STATS_MAX_AGE_MS 2000
@@ -79,7 +84,9 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     uint64_t size;
     srv_published(q->s, &size, NULL);
-    int64_t now = time_now_ms();
+    int64_t now = time_now_ms(), at = INT64_MIN;
+    if (srv_query_time(q, "at", &at, r)) return 0;
+    if (at != INT64_MIN) return stats_make(q, size, at, r), 0;
     if (stats_kept(q->s, size, now, r)) return 0;
     if (stats_make(q, size, now, r) == 0) stats_keep(q->s, size, now, &r->body);
     return 0;

@@ -4,7 +4,10 @@ same log and state; `cmcc verify` (directory and URL) and Go's
 tlog-verify accept a served log; a changed byte in a stored entry is found
 and named; `cmcc rebuild` recomputes the state from the entries.
 """
+import base64
+import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -382,8 +385,9 @@ class Tamper(unittest.TestCase):
         r = ct.run("verify", L.url, "--vkey", L.vkey_text, "--token", L.token, timeout=120)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn('/v1/places differs at "kerem"', r.stdout)
-        self.assertIn("Elsewhere", r.stdout)
-        self.assertNotIn("/v1/orgs", r.stdout)
+        self.assertIn('places[0].name: the replay gives "Place kerem"; the server says '
+                      '"Elsewhere"', r.stdout)
+        self.assertNotIn("/v1/orgs differs", r.stdout)
         L.stop()
         c.execute("DELETE FROM orgs WHERE org='watch'")
         c.execute("UPDATE places SET name=? WHERE place='kerem'", (name,))
@@ -424,3 +428,259 @@ class Tamper(unittest.TestCase):
 
 if __name__ == "__main__":
     ct.main()
+
+
+FIGURES = ["/v1/orgs", "/v1/places", "/v1/consignments", "/v1/consignments/<id>",
+           "/v1/consignments.csv", "/v1/reconciliation.csv", "/v1/reconciliation",
+           "/v1/alerts", "/v1/stats", "/v1/sites", "/v1/sites.geojson", "/v1/zones",
+           "/v1/zones.geojson", "/v1/movements", "/v1/movements.geojson", "/v1/incidents",
+           "/v1/requirements", "/v1/pledges", "/v1/weapons", "/v1/benchmarks",
+           "/v1/movements/<id>"]
+
+
+class Figures(unittest.TestCase):
+    """`cmcc verify URL` compares every read endpoint's answer with the one
+    the read model makes of its replay, and names each field that differs
+    with both values."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.mkdtemp(prefix="cmcc-figures-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.d = os.path.join(self.tmp, "demo")
+        r = ct.run("demo", self.d, "--build-only", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.d, "demo-token.txt")) as f:
+            self.token = f.read().strip()
+        with open(os.path.join(self.d, "log.vkey")) as f:
+            self.vkey = f.read().strip()
+        self.srv = None
+        self.addCleanup(self.stop)
+
+    def start(self):
+        self.srv = ct.Server(self.d)
+
+    def stop(self):
+        if self.srv:
+            self.srv.stop()
+            self.srv = None
+
+    def verify(self):
+        return ct.run("verify", self.srv.url, "--vkey", self.vkey, "--token", self.token,
+                      "--state", os.path.join(self.tmp, "state"), timeout=120)
+
+    def test_every_endpoint_of_the_demo_is_compared(self):
+        self.start()
+        r = self.verify()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        m = re.search(r"compared (\d+) read endpoints with the replay: (.*)", r.stdout)
+        self.assertTrue(m, r.stdout)
+        self.assertEqual(int(m.group(1)), len(FIGURES))
+        names = [re.sub(r" \(\d+\)$", "", n) for n in m.group(2).split(", ")]
+        self.assertEqual(sorted(names), sorted(FIGURES))
+        # each consignment and each movement by itself, all of them
+        nc = len(json.loads(ct.http_request(self.srv.port, "GET", "/v1/consignments", None, {
+            "Authorization": "Bearer " + self.token}).body)["consignments"])
+        self.assertGreater(nc, 5)
+        self.assertIn("/v1/consignments/<id> (%d)" % nc, r.stdout)
+        self.assertRegex(r.stdout, r"/v1/movements/<id> \([1-9]\d*\)")
+        self.assertIn("OK", r.stdout)
+
+    def test_the_time_of_a_comparison_is_asked_for(self):
+        # /v1/stats and /v1/benchmarks answer as of ?at=, as /v1/alerts does
+        self.start()
+        auth = {"Authorization": "Bearer " + self.token}
+        for path in ("/v1/stats", "/v1/benchmarks", "/v1/alerts"):
+            with self.subTest(path=path):
+                r = ct.http_request(self.srv.port, "GET", path + "?at=2020-01-01T00:00:00Z",
+                                    None, auth)
+                self.assertEqual(r.status, 200, r)
+                if path != "/v1/benchmarks":
+                    self.assertEqual(r.json["as_of"], "2020-01-01T00:00:00Z")
+                else:  # nothing is overdue before the deadlines
+                    self.assertFalse(any(b["overdue"] for b in r.json["benchmarks"]))
+                r = ct.http_request(self.srv.port, "GET", path + "?at=yesterday", None, auth)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json["error"]["field"], "at")
+        late = ct.http_request(self.srv.port, "GET", "/v1/benchmarks?at=2100-01-01T00:00:00Z",
+                               None, auth).json["benchmarks"]
+        self.assertTrue(any(b["overdue"] for b in late), late)
+
+    def test_tampered_figures_are_named_with_both_values(self):
+        c = sqlite3.connect(os.path.join(self.d, "cmcc.db"))
+        self.addCleanup(c.close)
+        # the things as the read model orders them (oldest first)
+        def ordered(kind):
+            return [r[0] for r in c.execute(
+                "SELECT id FROM things WHERE kind=? ORDER BY created", (kind,))]
+        movements, pledges, weapons = ordered("movement"), ordered("pledge"), ordered("weapon")
+        mv, pl, wp = movements[3], pledges[1], weapons[7]
+        (mstatus,) = c.execute("SELECT status FROM things WHERE kind='movement' AND id=?",
+                               (mv,)).fetchone()
+        (pqty,) = c.execute("SELECT json_extract(body, '$.quantity') FROM things "
+                            "WHERE kind='pledge' AND id=?", (pl,)).fetchone()
+        (cons, line, holder, qty) = c.execute(
+            "SELECT consignment, line, holder, qty FROM accounts WHERE kind='held' AND qty > 0 "
+            "ORDER BY consignment, line LIMIT 1").fetchone()
+        new_status = "denied" if mstatus != "denied" else "approved"
+        c.execute("UPDATE things SET status=? WHERE kind='movement' AND id=?", (new_status, mv))
+        c.execute("UPDATE things SET body=json_set(body, '$.quantity', ?) "
+                  "WHERE kind='pledge' AND id=?", (pqty + 7, pl))
+        c.execute("UPDATE things SET body=json_set(body, '$.place', 'nowhere') "
+                  "WHERE kind='weapon' AND id=?", (wp,))
+        c.execute("UPDATE accounts SET qty=qty+3 WHERE consignment=? AND line=? AND kind='held' "
+                  "AND holder=?", (cons, line, holder))
+        c.commit()
+        self.start()
+        r = self.verify()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        out = r.stdout
+        self.assertIn('/v1/movements: movements[%d].status: the replay gives "%s"; the server '
+                      'says "%s"' % (movements.index(mv), mstatus, new_status), out)
+        self.assertIn('/v1/movements/%s: status: the replay gives "%s"; the server says "%s"'
+                      % (mv, mstatus, new_status), out)
+        self.assertIn("/v1/pledges: pledges[1].quantity: the replay gives %d; the server says %d"
+                      % (pqty, pqty + 7), out)
+        self.assertRegex(out, r'/v1/weapons: weapons\[7\]\.\w*place: the replay gives "[^"]+"; '
+                              r'the server says "nowhere"')
+        self.assertIn("/v1/consignments/%s: " % cons, out)
+        self.assertRegex(out, r"/v1/reconciliation: \S+: the replay gives \d+; the server says \d+")
+        self.assertRegex(out, r"/v1/consignments differs at \"%s\": consignments\[\d+\]\.\S+: "
+                              r"the replay gives \d+; the server says \d+" % cons)
+        self.assertRegex(out, r"/v1/reconciliation.csv: line \d+: the replay gives \"")
+        self.assertRegex(out, r"/v1/stats: \S+: the replay gives")
+        # the endpoints left alone are not named
+        for quiet in ("/v1/sites:", "/v1/zones:", "/v1/incidents:", "/v1/orgs ", "/v1/places "):
+            self.assertNotIn(quiet, out)
+        self.assertNotIn("OK", out)
+
+
+class Dropped(unittest.TestCase):
+    """A proof `cmcc submit` saved, then a log without its entry (the same
+    key and origin): `cmcc verify URL --proofs DIR` and `cmcc mirror
+    --proofs DIR` report it as evidence; with the entry present both pass."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.mkdtemp(prefix="cmcc-dropped-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.log = ct.Log()
+        self.addCleanup(self.log.close)
+        self.log.start()
+        self.proofs = os.path.join(self.tmp, "proofs")
+        os.mkdir(self.proofs)
+
+    def place(self, name):
+        L = self.log
+        return ct.signed(L.coord, ct.event("place.define", {
+            "place": name, "kind": "warehouse", "name": "Place " + name, "lat": 31.5,
+            "lon": 34.4}, L.org))
+
+    def submit(self, name):
+        path = os.path.join(self.proofs, name + ".json")
+        with open(path, "wb") as f:
+            f.write(self.place(name) + b"\n")
+        r = ct.run("submit", "--server", self.log.url, "--token", self.log.token, path,
+                   timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 proof(s) saved", r.stderr)
+        return path
+
+    def verify(self, url, state):
+        return ct.run("verify", url, "--vkey", self.log.vkey_text, "--token", self.log.token,
+                      "--state", os.path.join(self.tmp, state), "--proofs", self.proofs,
+                      timeout=120)
+
+    def mirror(self, url, name):
+        return ct.run("mirror", url, os.path.join(self.tmp, name), "--vkey", self.log.vkey_text,
+                      "--token", self.log.token, "--proofs", self.proofs, "--compare",
+                      timeout=120)
+
+    def test_a_dropped_entry_is_evidence(self):
+        from test_mirror import rewrite
+        L = self.log
+        populate(L)
+        kept = self.submit("kept")
+        dropped_at = L.size()
+        dropped = self.submit("gone")
+        for i in range(3):
+            L.ok(L.coord, "place.define", {"place": "after-%d" % i, "kind": "warehouse",
+                                           "name": "After", "lat": 31.5, "lon": 34.4})
+        L.wait_checkpoint(L.size())
+        # a proof of another envelope proves nothing: said, and no evidence
+        junk = os.path.join(self.proofs, "junk.json")
+        with open(junk, "wb") as f:
+            f.write(self.place("never-sent") + b"\n")
+        shutil.copy(kept + ".proof", junk + ".proof")
+        # the entries present: both pass, and say so
+        r = self.verify(L.url, "state1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("the log holds the entry of each of the 2 proofs in %s" % self.proofs,
+                      r.stdout)
+        self.assertIn("%s.proof is not the proof of an envelope of %s: skipped" % (junk, junk),
+                      r.stderr)
+        self.assertFalse(os.path.exists(junk + ".proof.dropped.json"))
+        os.unlink(junk + ".proof")
+        r = self.mirror(L.url, "m1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("holds the entry of each of the 2 proofs", r.stdout)
+        self.assertRegex(r.stdout, r"(\d+) read endpoints of \S+ answer as this mirror's replay")
+        self.assertEqual(os.listdir(self.proofs).count("gone.json.proof.dropped.json"), 0)
+
+        # the same key and origin, without the entry, at a new address
+        status, _ = L.stop()
+        self.assertEqual(status, 0)
+        d2 = os.path.join(self.tmp, "rewritten")
+        rewrite(L.dir, d2, dropped_at)
+        srv = ct.Server(d2)
+        self.addCleanup(srv.kill)
+        lines = [self.place("other-%d" % i) for i in range(6)]
+        r = ct.http_request(srv.port, "POST", "/v1/events", b"".join(l + b"\n" for l in lines),
+                            {"Authorization": "Bearer " + L.token,
+                             "Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 200, r)
+        want = dropped_at + 6
+        deadline = time.monotonic() + 10
+        while ct.open_checkpoint(ct.http_request(srv.port, "GET", "/checkpoint").body,
+                                 L.vkey)[1] < want:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+
+        r = self.verify(srv.url, "state2")  # a verifier with no memory of the first log
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        evidence = dropped + ".proof.dropped.json"
+        self.assertIn("dropped entry %d (the envelope in %s), which its checkpoint of"
+                      % (dropped_at, dropped), r.stderr)
+        self.assertIn("the evidence is kept in %s" % evidence, r.stderr)
+        self.assertIn("1 of the 2 proofs in %s are of entries the log no longer holds"
+                      % self.proofs, r.stdout)
+        self.assertFalse(os.path.exists(kept + ".proof.dropped.json"))
+        with open(evidence) as f:
+            ev = json.load(f)
+        with open(dropped + ".proof") as f:
+            proof = f.read()
+        with open(dropped, "rb") as f:
+            envelope = f.read().strip().decode()
+        self.assertEqual(ev["evidence"], "cmcc.dropped/v1")
+        self.assertEqual(ev["origin"], ct.ORIGIN)
+        self.assertEqual(ev["index"], dropped_at)
+        self.assertEqual(ev["proof"], proof)
+        self.assertEqual(ev["envelope"], envelope)
+        self.assertIn(ev["kind"], ("inconsistent", "same_size"))
+        seen = ct.open_checkpoint(ev["seen"].encode(), L.vkey)
+        self.assertGreaterEqual(seen[1], want)
+        if ev["kind"] == "inconsistent":
+            # the log's own consistency proof does not verify between the two roots
+            held = ct.open_checkpoint(proof.split("\n\n", 1)[1].encode(), L.vkey)
+            c = ev["consistency"]
+            self.assertEqual((c["old"], c["size"]), (held[1], seen[1]))
+            self.assertFalse(ct.verify_consistency(
+                held[1], seen[1], held[2], seen[2], [base64.b64decode(h) for h in c["hashes"]]))
+        os.unlink(evidence)
+
+        # a new mirror of the log without the entry reports it too
+        r = self.mirror(srv.url, "m2")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("dropped entry %d" % dropped_at, r.stderr)
+        self.assertTrue(os.path.exists(evidence))
+        self.assertIn("1 of the 2 proofs", r.stdout)
