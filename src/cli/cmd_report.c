@@ -6,9 +6,10 @@
  *
  * The figures come from the log directory's store (the server may be
  * running) or from a server's GET /v1/reconciliation: the same code
- * (src/views/reconciliation.c) either way. Each table is described below as a list of columns, so the text and
- * CSV forms cannot disagree. CSV, like the server's CSV exports, has a header
- * row then an HXL hashtag row (docs/protocol.md, "CSV exports"). `report force` and `report
+ * (src/views/reconciliation.c) either way. Each table is described below
+ * as a list of columns, so the text and CSV forms cannot disagree. CSV,
+ * like the server's CSV exports, has a header row then an HXL hashtag row
+ * (docs/protocol.md, "CSV exports"). `report force` and `report
  * disarmament` are in report_force.c.
  */
 #include "cli/cli.h"

@@ -188,7 +188,6 @@ void srv_checking_close(srv *s);
 /* Checks the bearer token; on failure fills resp and returns -1. */
 int srv_auth(srv_req *q, srv_resp *r);
 
-
 /* ---- h_proof.c: receipts that are proofs --------------------------------- */
 
 /* Appends the C2SP tlog-proof of entry index against the checkpoint note
