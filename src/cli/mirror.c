@@ -32,7 +32,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STEP_BUNDLES 16
@@ -112,8 +114,46 @@ done:
     return rc;
 }
 
+/* DIR/cmcc.lock, waited for up to wait_ms while another run holds it. */
+static int lock_dir(const char *dir, int wait_ms)
+{
+    char *path = xasprintf("%s/%s", dir, SRV_LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (fd < 0) return cli_errorf("mirror", "cannot use %s: %s", dir, strerror(errno)), -1;
+    int64_t until = time_mono_ms() + wait_ms;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (time_mono_ms() >= until) {
+            close(fd);
+            cli_errorf("mirror", "another cmcc mirror or server is using %s: stop it first", dir);
+            return -1;
+        }
+        struct timespec ts = {0, 20000000L};
+        nanosleep(&ts, NULL);
+    }
+    return fd;
+}
+
+/* The read token: the one given (then kept in DIR/upstream.token), else
+ * the one kept. Returns it malloc'ed, or NULL. */
+static char *upstream_token(const char *dir, const char *token)
+{
+    char *path = xasprintf("%s/%s", dir, MIRROR_TOKEN_FILE), *kept = NULL;
+    cm_error err;
+    if (token && *token) {
+        char *line = xasprintf("%s\n", token);
+        write_file(path, line, strlen(line), 0600, 0);
+        free(line);
+        kept = xstrdup(token);
+    } else if (cm_read_line_file(path, &kept, &err) != 0) {
+        kept = NULL;
+    }
+    free(path);
+    return kept;
+}
+
 int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, const char *name,
-                const char *token, const char *cacert)
+                const char *token, const char *cacert, int wait_ms)
 {
     memset(m, 0, sizeof *m);
     m->dir = dir;
@@ -125,9 +165,9 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_errorf("mirror", "cannot make %s: %s", dir, strerror(errno)), 2;
     cm_error err;
-    if ((m->lock = srv_lock_dir(dir, &err)) < 0) return cli_error("mirror", &err), 2;
+    if ((m->lock = lock_dir(dir, wait_ms)) < 0) return 2;
     char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    char *held = NULL;
+    char *held = NULL, *tok = NULL;
     int rc = 2, fresh = access(db, F_OK) != 0;
     if (!fresh) { /* a first run interrupted before the log's key was kept */
         if (!(m->w = store_open(db, STORE_WRITER, &err))) {
@@ -140,6 +180,13 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
             goto done;
         }
         fresh = r == 0;
+    }
+    if (!url) { /* the URL followed */
+        if (fresh || store_meta_get(m->w, MIRROR_META_URL, &m->url, &err) != 1) {
+            cli_errorf("mirror", "%s is not a mirror made by `cmcc mirror URL %s`", dir, dir);
+            goto done;
+        }
+        url = m->log.url = m->url;
     }
     if (fresh) {
         if (!vkey) {
@@ -188,12 +235,14 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
         goto done;
     }
     buf_free(&me);
-    m->log.h = cli_http_new(url, token, cacert);
+    tok = upstream_token(dir, token);
+    m->log.h = cli_http_new(url, tok, cacert);
     m->pool = srv_pool_new_helped();
     rc = 0;
 done:
     free(db);
     free(held);
+    free(tok);
     return rc;
 }
 
@@ -208,6 +257,8 @@ void mirror_close(mirror *m)
     m->log.h = NULL;
     srv_pool_free(m->pool);
     m->pool = NULL;
+    free(m->url);
+    m->url = NULL;
 }
 
 /* ---- the checkpoint held, and the one cosigned ---------------------------- */
@@ -374,11 +425,19 @@ int mirror_run(mirror *m)
     m->size = have;
     int r = reference(m, &held, &ref, &complete);
     if (r < 0) goto done;
-    if (lf_checkpoint(&m->log, &seen, &c)) {
+    if (m->target) {
+        buf_puts(&seen, m->target);
+        if (lf_open_checkpoint(&m->log.nv, seen.data, seen.len, &c, &err)) {
+            cli_errorf("mirror", "the checkpoint to cosign is not one of %s: %s", m->log.nv.name,
+                       err.message);
+            rc = 1;
+            goto done;
+        }
+    } else if (lf_checkpoint(&m->log, &seen, &c)) {
         rc = 1;
         goto done;
     }
-    if (m->policy && m->policy(m->policy_ctx, seen.data)) {
+    if (!m->target && m->policy && m->policy(m->policy_ctx, seen.data)) {
         rc = 1;
         goto done;
     }
@@ -497,6 +556,10 @@ int mirror_run(mirror *m)
         }
         spool_drop(m, first, last, c.size);
         have = m->size = now;
+        if (m->deadline && have < c.size && time_mono_ms() >= m->deadline) {
+            rc = 4; /* what is stored is verified: the next run goes on */
+            goto done;
+        }
     }
     spool_clear(m);
     rc = 0;
