@@ -203,6 +203,7 @@ class Trust(unittest.TestCase):
         self.assertEqual(r.headers.get("content-type"), "text/x.tlog.size")
         r = ct.http_request(m.server.port, "POST", "/add-checkpoint",
                             b"old %d\n\n" % size + note)
+        if r.status != 200: print(open(os.path.join(m.dir, "fork-evidence.json")).read()[:1500])
         self.assertEqual(r.status, 200, r)  # the same checkpoint, held: cosigned again
         self.assertTrue(cosigned_by(note.split(b"\n\n")[0] + b"\n\n" + r.body, m.vkey))
         forged = note.replace(b"\n%d\n" % size, b"\n%d\n" % (size + 1), 1)
