@@ -63,18 +63,36 @@ class Mirror:
         r = ct.run("mirror", url, self.dir, "--token", token, timeout=120)
         assert r.returncode == 0, r.stdout + r.stderr
         self.server = ct.Server(self.dir, ["--mirror"])
-        self.loop = subprocess.Popen([ct.CMCC_BIN, "mirror", url, self.dir, "--every", "1s"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.every(url)
         r = ct.run("token", "create", self.dir, "--org", ct.COORD_ORG)
         assert r.returncode == 0, r.stderr
         self.token = r.stdout.strip()
 
-    def close(self):
+    def every(self, url):
+        """`cmcc mirror URL DIR --every 1s`, its stderr kept beside DIR (a
+        pipe nobody reads would stop it once full)."""
+        self.stop_every()
+        with open(self.dir + ".every.stderr", "ab") as err:
+            self.loop = subprocess.Popen([ct.CMCC_BIN, "mirror", url, self.dir, "--every", "1s"],
+                                         stdout=subprocess.DEVNULL, stderr=err)
+
+    def stop_every(self):
         if self.loop and self.loop.poll() is None:
             self.loop.terminate()
             self.loop.wait(20)
-        if self.loop:
-            self.loop.stderr.close()
+
+    def report(self):
+        """What the mirror said and kept, for a failing test."""
+        out = []
+        for path in (os.path.join(self.dir, "fork-evidence.json"), self.dir + ".every.stderr",
+                     os.path.join(self.dir, "serve.stderr")):
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    out.append("---- %s\n%s" % (path, f.read()[-3000:]))
+        return "\n".join(out)
+
+    def close(self):
+        self.stop_every()
         if self.server:
             self.server.kill()
 
@@ -93,6 +111,7 @@ class Trust(unittest.TestCase):
         self.mirrors = [Mirror(self.tmp, n, L.vkey_text) for n in ("m1", "m2")]
         for m in self.mirrors:
             self.addCleanup(m.close)
+        self.addCleanup(self.evidence_said)
         with open(os.path.join(L.dir, "cmcc.conf"), "w") as f:
             f.write("witness = %s %s\n" % (self.w.url, self.w.vkey))
             f.write("".join("witness = http://127.0.0.1:%d %s\n" % (0, m.vkey)
@@ -108,13 +127,16 @@ class Trust(unittest.TestCase):
             f.write("".join("witness = %s %s\n" % (m.server.url, m.vkey) for m in self.mirrors))
         L.start()
         for m in self.mirrors:  # the primary's new address
-            m.loop.terminate()
-            m.loop.wait(20)
-            m.loop.stderr.close()
+            m.stop_every()
             r = ct.run("mirror", L.url, m.dir, timeout=120)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            m.loop = subprocess.Popen([ct.CMCC_BIN, "mirror", L.url, m.dir, "--every", "1s"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            m.every(L.url)
+
+    def evidence_said(self):
+        """A mirror that kept fork evidence says so, whatever failed."""
+        for m in self.mirrors:
+            if os.path.exists(os.path.join(m.dir, "fork-evidence.json")):
+                sys.stderr.write(m.report() + "\n")
 
     def all_cosigned(self, note):
         return (self.w.cosigned(note) and
@@ -169,8 +191,8 @@ class Trust(unittest.TestCase):
         w.join()
         seen.append(note)
         self.assertEqual(ct.open_checkpoint(note, L.vkey)[1], size, note)
-        self.assertTrue(self.all_cosigned(note), "the last checkpoint lacks a cosignature: %r"
-                        % note)
+        self.assertTrue(self.all_cosigned(note), "the last checkpoint lacks a cosignature: %r\n%s"
+                        % (note, "\n".join(m.report() for m in self.mirrors)))
         # each checkpoint published once both mirrors caught up carries all three
         first = next(i for i, n in enumerate(seen) if self.all_cosigned(n))
         late = [n for n in seen[first:] if not self.all_cosigned(n)]
@@ -203,8 +225,7 @@ class Trust(unittest.TestCase):
         self.assertEqual(r.headers.get("content-type"), "text/x.tlog.size")
         r = ct.http_request(m.server.port, "POST", "/add-checkpoint",
                             b"old %d\n\n" % size + note)
-        if r.status != 200: print(open(os.path.join(m.dir, "fork-evidence.json")).read()[:1500])
-        self.assertEqual(r.status, 200, r)  # the same checkpoint, held: cosigned again
+        self.assertEqual(r.status, 200, (r, m.report()))  # the same checkpoint, held: cosigned
         self.assertTrue(cosigned_by(note.split(b"\n\n")[0] + b"\n\n" + r.body, m.vkey))
         forged = note.replace(b"\n%d\n" % size, b"\n%d\n" % (size + 1), 1)
         r = ct.http_request(m.server.port, "POST", "/add-checkpoint",
