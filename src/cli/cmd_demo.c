@@ -9,8 +9,13 @@
  * way it prints how to record from the field: the Record page for one of
  * the scenario's relief agencies, and the two commands with which that
  * agency's administrator enrols the device the page made.
+ *
+ * While it serves, a witness and a mirror run beside the log, on the next
+ * two ports (demo_trust.c): each checkpoint carries their cosignatures, and
+ * the mirror serves a read-only copy. All three stop on Ctrl-C.
  */
 #include "cli/cli.h"
+#include "cli/demo_trust.h"
 
 #include "common/file.h"
 #include "common/mem.h"
@@ -26,7 +31,8 @@ static const char help[] =
     "Builds a realistic scenario in DIR (default ./demo-log) on the first run: the\n"
     "coordination cell, relief agencies, a crossing authority, transporters and a\n"
     "military liaison, with the crossings, warehouses and distribution points they use;\n"
-    "then serves it and prints the URL and a read token.\n\n"
+    "then serves it and prints the URL and a read token. A witness and a mirror run\n"
+    "beside it on the next two ports and cosign each of its checkpoints.\n\n"
     "  --listen HOST:PORT   where to serve (default 127.0.0.1:8080)\n"
     "  --build-only         build the log and stop\n";
 
@@ -83,8 +89,22 @@ int cmd_demo(int argc, char **argv)
     printf("cmcc demo: open http://%s/ ; read token for the API: %s\n", listen,
            token ? token : "?");
     record_hint(dir, listen, token);
+    demo_trust t;
+    if (demo_trust_start(dir, listen, &t) == 0)
+        printf("cmcc demo: a witness cosigns each checkpoint at %s/add-checkpoint, and a mirror\n"
+               "  holds a verified copy, cosigns it too and serves it read-only at %s/\n"
+               "  (the dashboard's checkpoint shows both cosignatures; its read token is in\n"
+               "  %s/mirror-token.txt once it holds the log: cmcc verify %s\n"
+               "  --vkey \"$(cat %s/log.vkey)\" --token \"$(cat %s/mirror-token.txt)\")\n",
+               t.witness, t.mirror, dir, t.mirror, dir, dir);
+    else
+        printf("cmcc demo: no witness or mirror beside the log (give --listen HOST:PORT with a "
+               "port, see %s/trust.log)\n",
+               dir);
     fflush(stdout);
     free(token);
     char *args[] = {"serve", (char *)dir, "--listen", (char *)listen, NULL};
-    return cmd_serve(4, args);
+    int rc = cmd_serve(4, args);
+    demo_trust_stop(&t);
+    return rc;
 }

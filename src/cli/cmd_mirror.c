@@ -13,6 +13,7 @@
 
 #include "common/file.h"
 #include "common/mem.h"
+#include "log/policy.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 
 static const char help[] =
     "usage: cmcc mirror URL DIR [--vkey KEY] [--token T] [--cacert FILE] [--every DURATION]\n"
-    "                           [--compare] [--proofs DIR]\n"
+    "                           [--compare] [--proofs DIR] [--policy FILE] [--name NAME]\n"
     "       cmcc mirror check FILE --vkey KEY\n\n"
     "Keeps in DIR a full, verified copy of the log served at URL: each run checks the\n"
     "newest checkpoint with the log's key and against the one held, fetches only the\n"
@@ -33,9 +34,13 @@ static const char help[] =
     "such a file. Serve the copy read-only with `cmcc serve --mirror DIR`.\n\n"
     "  --vkey KEY       the log's note verifier key (needed on the first run; then\n"
     "                   DIR/log.vkey)\n"
-    "  --token T        read token for the server (default: $CMCC_TOKEN)\n"
+    "  --token T        read token for the server (default: $CMCC_TOKEN, else the one\n"
+    "                   kept in DIR/upstream.token by an earlier run)\n"
     "  --cacert F       trust an https server whose certificate the PEM CA in F signed\n"
-    "  --every D        run again every D (e.g. 30s, 5m, 1h) until stopped\n"
+    "  --every D        run again every D (e.g. 30s, 5m, 1h) until stopped; DIR is\n"
+    "                   left to `cmcc serve --mirror` between runs\n"
+    "  --policy F       a checkpoint is followed only with the quorum of witness (or\n"
+    "                   mirror) cosignatures this C2SP tlog-policy file asks for\n"
     "  --name NAME      the cosigner's name for a new mirror key (default: "
     "mirror-<id>.<origin>)\n"
     "  --compare        once up to date, compare every read endpoint of URL with the answer\n"
@@ -46,6 +51,9 @@ static const char help[] =
     "                   dropped is evidence, written to PROOF.dropped.json (exit 1)\n\n"
     "Exit status: 0 up to date, 1 refused (nothing stored), a difference or a dropped\n"
     "entry, 2 fault, 3 fork evidence.\n";
+
+/* how long a run waits for another (a cosigning `cmcc serve --mirror`) */
+#define LOCK_WAIT_MS (2 * MIRROR_COSIGN_MS)
 
 /* "30", "30s", "5m", "1h" into seconds (1 s to 1 day). */
 static int duration(const char *s, long *out)
@@ -63,6 +71,26 @@ static int duration(const char *s, long *out)
     if (*end || v > 86400 / unit) return -1;
     *out = v * unit;
     return 0;
+}
+
+/* --policy: the hook of mirror.h. */
+typedef struct {
+    const policy *pol;
+    const char *file, *url;
+    const note_verifier *log;
+} policy_ctx;
+
+static int policy_holds(void *ctx, const char *note)
+{
+    policy_ctx *p = ctx;
+    policy_result r;
+    cm_error err;
+    if (policy_check(p->pol, p->log, note, strlen(note), &r, &err) == 0) return 0;
+    cli_errorf("mirror",
+               "the checkpoint %s serves does not count under the policy %s: %s; nothing "
+               "fetched",
+               p->url, p->file, err.message);
+    return -1;
 }
 
 static int check_evidence(const char *file, const char *vkey)
@@ -87,12 +115,17 @@ static int check_evidence(const char *file, const char *vkey)
 int cmd_mirror(int argc, char **argv)
 {
     const char *vkey = NULL, *token = getenv("CMCC_TOKEN"), *cacert = getenv("CMCC_CACERT");
-    const char *every = NULL, *name = NULL, *proofs = NULL;
+    const char *every = NULL, *name = NULL, *proofs = NULL, *policy_file = NULL;
     int compare = 0;
-    const cli_option opts[] = {CLI_ARG("vkey", &vkey),           CLI_ARG("token", &token),
-                               CLI_ARG("cacert", &cacert),       CLI_ARG("every", &every),
-                               CLI_ARG("name", &name),           CLI_ARG("proofs", &proofs),
-                               CLI_FLAG("compare", &compare, 1), CLI_OPTIONS_END};
+    const cli_option opts[] = {CLI_ARG("vkey", &vkey),
+                               CLI_ARG("token", &token),
+                               CLI_ARG("cacert", &cacert),
+                               CLI_ARG("every", &every),
+                               CLI_ARG("name", &name),
+                               CLI_ARG("proofs", &proofs),
+                               CLI_FLAG("compare", &compare, 1),
+                               CLI_ARG("policy", &policy_file),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 2) return fputs(help, stderr), 2;
@@ -105,28 +138,37 @@ int cmd_mirror(int argc, char **argv)
         return cli_errorf("mirror", "--every must be a duration such as 30s, 5m or 1h, not \"%s\"",
                           every),
                2;
+    policy *pol = NULL;
+    cm_error err;
+    if (policy_file && !(pol = policy_load(policy_file, &err))) return cli_error("mirror", &err), 2;
     mirror m;
-    int rc = mirror_open(&m, dir, url, vkey, name, token, cacert);
-    if (rc) {
-        mirror_close(&m);
-        return rc;
-    }
-    for (;;) {
-        rc = mirror_run(&m);
-        if (rc == 0) {
-            printf("cmcc mirror: %s holds %llu %s of %s from %s, cosigned by %s (%lu entry "
-                   "bundle%s fetched, %lu kept from an interrupted run)\n",
-                   dir, (unsigned long long)m.size, m.size == 1 ? "entry" : "entries",
-                   m.log.nv.name, url, m.me.name, m.fetched, m.fetched == 1 ? "" : "s",
-                   m.from_spool);
-            fflush(stdout);
-            rc = mirror_check(&m, compare, proofs);
+    int rc = mirror_open(&m, dir, url, vkey, name, token, cacert, LOCK_WAIT_MS);
+    for (int first = 1;; first = 0) {
+        if (rc && first) break; /* the directory, the key or the token: said why */
+        if (!rc) {
+            policy_ctx pc = {pol, policy_file, url, &m.log.nv};
+            if (pol) m.policy = policy_holds, m.policy_ctx = &pc;
+            rc = mirror_run(&m);
+            if (rc == 0) {
+                printf("cmcc mirror: %s holds %llu %s of %s from %s, cosigned by %s (%lu entry "
+                       "bundle%s fetched, %lu kept from an interrupted run)\n",
+                       dir, (unsigned long long)m.size, m.size == 1 ? "entry" : "entries",
+                       m.log.nv.name, url, m.me.name, m.fetched, m.fetched == 1 ? "" : "s",
+                       m.from_spool);
+                fflush(stdout);
+                rc = mirror_check(&m, compare, proofs);
+            }
         }
-        if (!period || rc >= 2) break;
+        if (!period || rc == 3) break;
+        /* between runs, DIR is left to `cmcc serve --mirror`, which cosigns
+         * the log's checkpoints under its lock (mirror_cosign.c) */
+        mirror_close(&m);
         struct timespec ts = {period, 0};
         while (nanosleep(&ts, &ts) != 0) {
         }
+        rc = mirror_open(&m, dir, url, NULL, name, token, cacert, LOCK_WAIT_MS);
     }
     mirror_close(&m);
+    policy_free(pol);
     return rc;
 }

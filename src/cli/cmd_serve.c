@@ -3,6 +3,7 @@
  * the options into an srv_config, then srv_run (server/run.c).
  */
 #include "cli/cli.h"
+#include "cli/mirror.h"
 
 #include "server/server.h"
 
@@ -42,7 +43,10 @@ static const char help[] =
     "  --mirror             DIR is a mirror kept by `cmcc mirror`: serve its copy read-only\n"
     "                       (reads as the log answers them, the checkpoint with the\n"
     "                       mirror's cosignature; every write refused); read tokens are\n"
-    "                       the mirror's own: cmcc token create DIR --org ORG\n";
+    "                       the mirror's own: cmcc token create DIR --org ORG; it answers\n"
+    "                       POST /add-checkpoint (list it in the log's cmcc.conf as\n"
+    "                       `witness = URL MIRROR-VKEY`): it cosigns each checkpoint\n"
+    "                       once it holds its entries\n";
 
 /* A whole number from 1 to 1,000,000 for the option named opt; says so on
  * stderr when it is not. */
@@ -141,6 +145,7 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'M':
             cfg.mirror = 1;
+            cfg.mirror_cosign = mirror_add_checkpoint;
             break;
         case 'h': /* help after a bad value is no help */
             if (bad) break;

@@ -19,6 +19,10 @@
  *                 consistency proof from seen to held over the held tree
  *                 (from a mirror, which holds it): when it does not verify
  *                 the two trees disagree on their common entries
+ *
+ * A mirror writes no evidence of a smaller tree that is a prefix of the one
+ * it holds (lf_check_agrees): it cosigns a checkpoint before its log
+ * publishes it, so the log may well serve an older one meanwhile.
  */
 #include "cli/logfetch.h"
 
@@ -83,6 +87,38 @@ int lf_check_extends(lf_log *l, const char *held_note, const log_checkpoint *hel
         ev->proof_old = seen->size;
         ev->proof_size = held->size;
     }
+    return 1;
+}
+
+int lf_check_agrees(lf_log *l, const char *held_note, const log_checkpoint *held,
+                    const char *seen_note, const log_checkpoint *seen, log_read_fn rd, void *ctx,
+                    lf_evidence *ev)
+{
+    if (seen->size >= held->size)
+        return lf_check_extends(l, held_note, held, seen_note, seen, rd, ctx, ev);
+    memset(ev, 0, sizeof *ev);
+    if (seen->size == 0) return 0;
+    log_hash path[LOG_MAX_PROOF];
+    size_t n = 0;
+    if (rd) {
+        if (log_prove_consistency(seen->size, held->size, rd, ctx, path, &n)) {
+            cli_errorf(l->cmd,
+                       "the tree of %llu entries held here is incomplete: it cannot be compared "
+                       "with the checkpoint of %llu entries %s serves",
+                       (unsigned long long)held->size, (unsigned long long)seen->size, l->url);
+            return -1;
+        }
+    } else if (lf_consistency(l, seen->size, held->size, path, &n)) {
+        return -1;
+    }
+    if (log_check_consistency(seen->size, held->size, &seen->root, &held->root, path, n) == 0)
+        return 0; /* an older checkpoint of the same history */
+    fill(ev, LF_SMALLER, held_note, held, seen_note, seen);
+    ev->has_proof = 1;
+    ev->proof_old = seen->size;
+    ev->proof_size = held->size;
+    memcpy(ev->proof, path, n * sizeof *path);
+    ev->proof_n = n;
     return 1;
 }
 

@@ -68,6 +68,18 @@ int lf_check_extends(lf_log *l, const char *held_note, const log_checkpoint *hel
                      const char *seen_note, const log_checkpoint *seen, log_read_fn rd, void *ctx,
                      lf_evidence *ev);
 
+/* For a mirror, which may hold a checkpoint its log has not published yet
+ * (it cosigned it while the log gathered cosignatures, and the log still
+ * serves an older one): as lf_check_extends, except that a smaller seen
+ * tree is evidence only when it is not a prefix of the held one. The
+ * consistency proof from seen to held is made over the held tree when rd
+ * can read its nodes, else it is the log's own. 0 they agree; 1 they do
+ * not, with *ev filled (kind smaller, with that proof); -1 the check could
+ * not be made (said why). */
+int lf_check_agrees(lf_log *l, const char *held_note, const log_checkpoint *held,
+                    const char *seen_note, const log_checkpoint *seen, log_read_fn rd, void *ctx,
+                    lf_evidence *ev);
+
 /* Writes the evidence as JSON into path (replacing it, durably), and says
  * in one sentence on stderr what was found and where it is kept. 0 or -1. */
 int lf_evidence_write(const lf_log *l, const lf_evidence *ev, const char *path);

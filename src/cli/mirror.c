@@ -4,10 +4,16 @@
  *
  *   1. GET /checkpoint; it must be signed by the log's key (and pass the
  *      witness policy, when one is set);
- *   2. it must extend the checkpoint held (or the one being fetched towards,
- *      "mirror.pending"): the same root at the same size, else the log's
- *      consistency proof from the held size; when it does not, the evidence
- *      (evidence.c) goes to DIR/fork-evidence.json and the mirror stops;
+ *   2. it must agree with the checkpoint held (or the one being fetched
+ *      towards, "mirror.pending"): the same root at the same size; for a
+ *      larger tree, the log's consistency proof from the held size; for a
+ *      smaller one, a consistency proof from its size to the held tree's
+ *      (over the tree held, else the log's own to the pending one). A
+ *      smaller one that agrees is no fault: a mirror cosigns a checkpoint
+ *      before the log publishes it, so GET /checkpoint may still show an
+ *      older one; the run then goes on towards the pending checkpoint, or
+ *      has nothing to do. When it does not agree, the evidence (evidence.c)
+ *      goes to DIR/fork-evidence.json and the mirror stops;
  *   3. the new entries come in steps of up to STEP_BUNDLES entry bundles;
  *      each bundle is kept in DIR/fetched/ once fetched, so an interrupted
  *      run fetches none again; the step's entries are replayed through the
@@ -17,6 +23,9 @@
  *   4. one transaction a step stores entries, nodes and projections; the
  *      last also stores the checkpoint, cosigned with the mirror's key
  *      (C2SP tlog-cosignature): a checkpoint is cosigned only once held.
+ *      A checkpoint a log asks to cosign (m->target) that is older than the
+ *      pending one is fetched up to (or, its entries held already, checked
+ *      against the tree held at its size) and stored; the pending one stays.
  *
  * Anything refused leaves the store as the last verified step left it.
  */
@@ -32,7 +41,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STEP_BUNDLES 16
@@ -112,8 +123,46 @@ done:
     return rc;
 }
 
+/* DIR/cmcc.lock, waited for up to wait_ms while another run holds it. */
+static int lock_dir(const char *dir, int wait_ms)
+{
+    char *path = xasprintf("%s/%s", dir, SRV_LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (fd < 0) return cli_errorf("mirror", "cannot use %s: %s", dir, strerror(errno)), -1;
+    int64_t until = time_mono_ms() + wait_ms;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (time_mono_ms() >= until) {
+            close(fd);
+            cli_errorf("mirror", "another cmcc mirror or server is using %s: stop it first", dir);
+            return -1;
+        }
+        struct timespec ts = {0, 20000000L};
+        nanosleep(&ts, NULL);
+    }
+    return fd;
+}
+
+/* The read token: the one given (then kept in DIR/upstream.token), else
+ * the one kept. Returns it malloc'ed, or NULL. */
+static char *upstream_token(const char *dir, const char *token)
+{
+    char *path = xasprintf("%s/%s", dir, MIRROR_TOKEN_FILE), *kept = NULL;
+    cm_error err;
+    if (token && *token) {
+        char *line = xasprintf("%s\n", token);
+        write_file(path, line, strlen(line), 0600, 0);
+        free(line);
+        kept = xstrdup(token);
+    } else if (cm_read_line_file(path, &kept, &err) != 0) {
+        kept = NULL;
+    }
+    free(path);
+    return kept;
+}
+
 int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, const char *name,
-                const char *token, const char *cacert)
+                const char *token, const char *cacert, int wait_ms)
 {
     memset(m, 0, sizeof *m);
     m->dir = dir;
@@ -125,9 +174,9 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_errorf("mirror", "cannot make %s: %s", dir, strerror(errno)), 2;
     cm_error err;
-    if ((m->lock = srv_lock_dir(dir, &err)) < 0) return cli_error("mirror", &err), 2;
+    if ((m->lock = lock_dir(dir, wait_ms)) < 0) return 2;
     char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
-    char *held = NULL;
+    char *held = NULL, *tok = NULL;
     int rc = 2, fresh = access(db, F_OK) != 0;
     if (!fresh) { /* a first run interrupted before the log's key was kept */
         if (!(m->w = store_open(db, STORE_WRITER, &err))) {
@@ -140,6 +189,13 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
             goto done;
         }
         fresh = r == 0;
+    }
+    if (!url) { /* the URL followed */
+        if (fresh || store_meta_get(m->w, MIRROR_META_URL, &m->url, &err) != 1) {
+            cli_errorf("mirror", "%s is not a mirror made by `cmcc mirror URL %s`", dir, dir);
+            goto done;
+        }
+        url = m->log.url = m->url;
     }
     if (fresh) {
         if (!vkey) {
@@ -188,12 +244,14 @@ int mirror_open(mirror *m, const char *dir, const char *url, const char *vkey, c
         goto done;
     }
     buf_free(&me);
-    m->log.h = cli_http_new(url, token, cacert);
+    tok = upstream_token(dir, token);
+    m->log.h = cli_http_new(url, tok, cacert);
     m->pool = srv_pool_new_helped();
     rc = 0;
 done:
     free(db);
     free(held);
+    free(tok);
     return rc;
 }
 
@@ -208,6 +266,8 @@ void mirror_close(mirror *m)
     m->log.h = NULL;
     srv_pool_free(m->pool);
     m->pool = NULL;
+    free(m->url);
+    m->url = NULL;
 }
 
 /* ---- the checkpoint held, and the one cosigned ---------------------------- */
@@ -338,6 +398,44 @@ static int reference(mirror *m, char **note, log_checkpoint *c, int *complete)
     return 1;
 }
 
+/* The checkpoint to cosign (a target older than the pending one) when its
+ * entries are held already: the held tree at its size must have its root;
+ * it is stored, cosigned, unless held already. 0, 1 refused, 2 a fault. */
+static int hold_older(mirror *m, const char *note, const log_checkpoint *c)
+{
+    log_hash root;
+    cm_error err;
+    if (c->size == 0) return 0; /* nothing to hold */
+    if (log_tree_root(c->size, store_read_hash, m->w, &root)) {
+        cli_errorf("mirror", "the tree held in %s is incomplete at %llu entries", m->dir,
+                   (unsigned long long)c->size);
+        return 2;
+    }
+    if (memcmp(root.b, c->root.b, LOG_HASH_SIZE) != 0) {
+        cli_errorf("mirror",
+                   "the checkpoint of %llu entries to cosign is not the tree held in %s at that "
+                   "size: refused",
+                   (unsigned long long)c->size, m->dir);
+        return 1;
+    }
+    char *latest = NULL;
+    uint64_t size = 0;
+    int r = store_latest_checkpoint(m->w, &latest, &size, &err);
+    free(latest);
+    if (r < 0) return cli_error("mirror", &err), 2;
+    if (r == 1 && size >= c->size) return 0; /* held already, or a newer one */
+    char *mine = cosign(m, note);
+    int bad = store_begin(m->w, &err) ||
+              store_put_checkpoint(m->w, c->size, mine, time_now_ms(), &err) ||
+              store_commit(m->w, &err);
+    free(mine);
+    if (bad) {
+        store_rollback(m->w);
+        return cli_error("mirror", &err), 2;
+    }
+    return 0;
+}
+
 /* Refuses the current step: nothing of it is kept. */
 static int refuse(mirror *m, step_ctx *s, uint64_t first, uint64_t last, uint64_t size)
 {
@@ -362,7 +460,7 @@ int mirror_run(mirror *m)
     char *held = NULL;
     log_checkpoint c, ref;
     cm_error err;
-    int rc = 2, complete = 0;
+    int rc = 2, complete = 0, older = 0;
     uint64_t have = 0;
     step_ctx s;
     memset(&s, 0, sizeof s);
@@ -374,18 +472,26 @@ int mirror_run(mirror *m)
     m->size = have;
     int r = reference(m, &held, &ref, &complete);
     if (r < 0) goto done;
-    if (lf_checkpoint(&m->log, &seen, &c)) {
+    if (m->target) {
+        buf_puts(&seen, m->target);
+        if (lf_open_checkpoint(&m->log.nv, seen.data, seen.len, &c, &err)) {
+            cli_errorf("mirror", "the checkpoint to cosign is not one of %s: %s", m->log.nv.name,
+                       err.message);
+            rc = 1;
+            goto done;
+        }
+    } else if (lf_checkpoint(&m->log, &seen, &c)) {
         rc = 1;
         goto done;
     }
-    if (m->policy && m->policy(m->policy_ctx, seen.data)) {
+    if (!m->target && m->policy && m->policy(m->policy_ctx, seen.data)) {
         rc = 1;
         goto done;
     }
     if (r == 1) {
         lf_evidence ev;
-        int x = lf_check_extends(&m->log, held, &ref, seen.data, &c,
-                                 complete ? store_read_hash : NULL, m->w, &ev);
+        int x = lf_check_agrees(&m->log, held, &ref, seen.data, &c,
+                                complete ? store_read_hash : NULL, m->w, &ev);
         if (x < 0) {
             rc = 1;
             goto done;
@@ -397,6 +503,25 @@ int mirror_run(mirror *m)
             goto done;
         }
     }
+    if (r == 1 && c.size < ref.size) {
+        /* an older checkpoint of the same history: the log has not yet
+         * published the newer one this mirror cosigned, or serves the last
+         * it published while it gathers cosignatures for the next */
+        if (m->target) {
+            older = 1; /* the checkpoint to cosign; the pending one stays */
+        } else if (!complete) {
+            buf_reset(&seen); /* go on towards the pending checkpoint */
+            buf_puts(&seen, held);
+            c = ref;
+        } else {
+            rc = 0;
+            goto done;
+        }
+    }
+    if (older && c.size <= have) {
+        rc = hold_older(m, seen.data, &c);
+        goto done;
+    }
     if (c.size == 0 || c.size < have) { /* nothing, or behind what is held: wait */
         rc = 0;
         goto done;
@@ -407,8 +532,9 @@ int mirror_run(mirror *m)
         goto done;
     }
     /* the target, remembered so that a resumed run checks against it */
-    if (store_begin(m->w, &err) || store_meta_set(m->w, MIRROR_META_PENDING, seen.data, &err) ||
-        store_commit(m->w, &err)) {
+    if (!older &&
+        (store_begin(m->w, &err) || store_meta_set(m->w, MIRROR_META_PENDING, seen.data, &err) ||
+         store_commit(m->w, &err))) {
         cli_error("mirror", &err);
         goto done;
     }
@@ -482,7 +608,7 @@ int mirror_run(mirror *m)
         if (now == c.size) {
             char *mine = cosign(m, seen.data);
             int bad = store_put_checkpoint(m->w, c.size, mine, time_now_ms(), &err) ||
-                      store_meta_set(m->w, MIRROR_META_PENDING, "", &err);
+                      (!older && store_meta_set(m->w, MIRROR_META_PENDING, "", &err));
             free(mine);
             if (bad) {
                 store_rollback(m->w);
@@ -497,8 +623,12 @@ int mirror_run(mirror *m)
         }
         spool_drop(m, first, last, c.size);
         have = m->size = now;
+        if (m->deadline && have < c.size && time_mono_ms() >= m->deadline) {
+            rc = 4; /* what is stored is verified: the next run goes on */
+            goto done;
+        }
     }
-    spool_clear(m);
+    if (!older) spool_clear(m); /* else what was fetched towards the pending one stays */
     rc = 0;
 done:
     if (s.m) {

@@ -8,7 +8,10 @@
  * the syncer serves it at /checkpoint once that is durable. Then it waits
  * out the rest of
  * the interval (checkpoint_ms, one second by default), so that a growing
- * tree gets at most one checkpoint a second.
+ * tree gets at most one checkpoint a second. A log started with witnesses
+ * whose newest checkpoint carries no cosignature (the witnesses were added
+ * since, or were all down) signs that tree once more at once, so that it
+ * gets them without waiting for a new entry.
  */
 #include "engine/engine.h"
 
@@ -17,6 +20,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static void done(job *j, void *ctx)
@@ -40,13 +44,27 @@ static void wait_until(engine *e, int64_t deadline_mono)
     }
 }
 
+/* Whether a signed note has only one signature line (the log's). */
+static int uncosigned(const char *note)
+{
+    const char *sigs = note ? strstr(note, "\n\n") : NULL;
+    if (!sigs) return 0;
+    int lines = 0;
+    for (const char *p = sigs + 2; *p; p++) lines += *p == '\n';
+    return lines == 1;
+}
+
 void *ckpt_main(void *arg)
 {
     engine *e = arg;
     pthread_mutex_lock(&e->pub_mu);
     uint64_t signed_size = e->checkpoint_size;
+    int again = e->n_peers && e->checkpoint_size > 0 && e->size == e->checkpoint_size &&
+                uncosigned(e->checkpoint);
     while (!e->ckpt_stop) {
-        while (e->size <= signed_size && !e->ckpt_stop) pthread_cond_wait(&e->pub_cv, &e->pub_mu);
+        while (e->size <= signed_size && !again && !e->ckpt_stop)
+            pthread_cond_wait(&e->pub_cv, &e->pub_mu);
+        again = 0;
         if (e->ckpt_stop) break;
         uint64_t size = e->size;
         log_hash root = e->root;

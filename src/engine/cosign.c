@@ -114,7 +114,7 @@ static long post(engine *e, srv_witness_peer *p, const char *note, uint64_t size
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_sink);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 2L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 12L); /* a mirror may fetch entries first */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

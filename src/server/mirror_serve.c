@@ -14,8 +14,12 @@
  * its entries and state run ahead of its checkpoint: reads of the state
  * then answer 503 unavailable until the step that stores the checkpoint.
  * Every other method than GET and HEAD is refused (403 forbidden, "this is
- * a read-only mirror of URL"). Read tokens are the mirror's own
- * (`cmcc token create DIR --org ORG`).
+ * a read-only mirror of URL"), but POST /add-checkpoint: the log asks the
+ * mirror to cosign a checkpoint (C2SP tlog-witness), and cfg.mirror_cosign
+ * (cli/mirror_cosign.c) catches up to it, under DIR's lock, and answers.
+ * Read tokens are the mirror's own (`cmcc token create DIR --org ORG`).
+ * A mirror that holds no checkpoint yet is served all the same: its
+ * /checkpoint and state answer 503 until it holds one.
  */
 #include "server/srv_int.h"
 
@@ -84,10 +88,6 @@ static int load(srv *s, cm_error *err)
     if (store_meta_get(s->mirror_rd, "mirror.vkey", &s->mirror_vkey, err) < 0) return -1;
     uint64_t held;
     refresh(s, s->mirror_rd, &held);
-    if (!s->eng.checkpoint)
-        return cm_fail(err, CM_NOT_FOUND, "",
-                       "the mirror in %s holds no checkpoint yet: run `cmcc mirror` first",
-                       s->cfg.dir);
     return 0;
 }
 
@@ -103,6 +103,12 @@ int srv_mirror_refuse(srv_req *q, const char *url, srv_resp *r)
 {
     srv *s = q->s;
     if (!s->mirror_of) return 0;
+    if (!q->get && s->cfg.mirror_cosign && strcmp(url, "/add-checkpoint") == 0) {
+        r->status = s->cfg.mirror_cosign(s->cfg.dir, q->body.data ? q->body.data : "", q->body.len,
+                                         &r->body);
+        r->type = r->status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8";
+        return 1;
+    }
     if (!q->get) {
         srv_errorf(r, CM_FORBIDDEN, "",
                    "this is a read-only mirror of %s: send events and requests that write to "

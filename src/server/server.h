@@ -53,6 +53,10 @@ typedef struct {
     const char *lib_dir;      /* Debian's browser libraries, served at /lib/ (SRV_LIB_DIR) */
     int quiet;                /* no start-up banner */
     int mirror;               /* dir is a mirror (`cmcc mirror`): serve it read-only */
+    /* serve --mirror: answers POST /add-checkpoint (the mirror cosigns a
+     * checkpoint of the log once it holds it: cli/mirror_cosign.c) with an
+     * HTTP status and its text; NULL: refused like any write */
+    int (*mirror_cosign)(const char *dir, const char *body, size_t len, cm_buf *out);
     /* alert thresholds (docs/protocol.md section 3, Supply) */
     int alert_pending_hours;   /* a transfer pending longer (24) */
     int alert_idle_hours;      /* a holding with no movement for longer (72) */

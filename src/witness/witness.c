@@ -32,7 +32,6 @@
 #include "witness/witness.h"
 
 #include "common/buf.h"
-#include "common/codec.h"
 #include "common/file.h"
 #include "common/mem.h"
 #include "common/net.h"
@@ -71,32 +70,14 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 /* Judges one add-checkpoint body: the status, and the text to answer. */
 static unsigned add_checkpoint(witness *w, const char *body, size_t len, cm_buf *out)
 {
-    const char *p = body, *end = body + len;
-    const char *nl = memchr(p, '\n', len);
-    char *stop = NULL;
-    if (!nl || nl - p < 5 || strncmp(p, "old ", 4) != 0) return buf_puts(out, "no old line\n"), 400;
-    unsigned long long old = strtoull(p + 4, &stop, 10);
-    if (stop != nl) return buf_puts(out, "bad old size\n"), 400;
-    p = nl + 1;
-    log_hash proof[LOG_MAX_PROOF];
-    size_t n = 0;
-    while (p < end && *p != '\n') {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        uint8_t h[LOG_HASH_SIZE + 3];
-        if (!nl || n == LOG_MAX_PROOF ||
-            b64_decode(p, (size_t)(nl - p), h, sizeof h) != LOG_HASH_SIZE)
-            return buf_puts(out, "bad proof line\n"), 400;
-        memcpy(proof[n++].b, h, LOG_HASH_SIZE);
-        p = nl + 1;
-    }
-    if (p >= end) return buf_puts(out, "no checkpoint\n"), 400;
-    p++; /* the blank line */
-    const char *note = p;
-    size_t note_len = (size_t)(end - p);
-    const char *eol = memchr(note, '\n', note_len);
-    if (!eol || eol == note) return buf_puts(out, "no origin line\n"), 400;
-    char origin[NOTE_NAME_MAX];
-    snprintf(origin, sizeof origin, "%.*s", (int)(eol - note), note);
+    witness_add a;
+    if (witness_add_parse(body, len, &a, out)) return 400;
+    unsigned long long old = a.old;
+    const log_hash *proof = a.proof;
+    size_t n = a.n;
+    const char *note = a.note;
+    size_t note_len = a.note_len;
+    const char *origin = a.origin;
     cm_error err;
     char *vkey = NULL;
     uint64_t size = 0;

@@ -17,6 +17,21 @@
 
 #include <stdint.h>
 
+/* ---- addreq.c: an add-checkpoint request --------------------------------- */
+
+typedef struct {
+    uint64_t old; /* the size the client believes was last cosigned */
+    log_hash proof[LOG_MAX_PROOF];
+    size_t n;
+    const char *note; /* the checkpoint (a signed note), inside the body */
+    size_t note_len;
+    char origin[NOTE_NAME_MAX]; /* its first line */
+} witness_add;
+
+/* Parses the body of POST /add-checkpoint (its shape only). 0, or -1 with
+ * a line saying what is wrong appended to why (answered with 400). */
+int witness_add_parse(const char *body, size_t len, witness_add *out, cm_buf *why);
+
 /* ---- witness.c: the server ---------------------------------------------- */
 
 /* Serves POST /add-checkpoint for the witness in dir until SIGINT or

@@ -36,6 +36,7 @@ class Proxy:
     def __init__(self, upstream):
         self.upstream = upstream
         self.mode = None  # None, "truncate", "flip", "badkey"
+        self.checkpoint = None  # when set, served for /checkpoint (an older one)
         self.from_bundle = 0  # bundles below this index are never damaged
         self.counts = {}
         self.lock = threading.Lock()
@@ -70,6 +71,8 @@ class Proxy:
                         body = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
                 if path == "/checkpoint" and r.status == 200 and proxy.mode == "badkey":
                     body = resign(body, ct.Key())
+                if path == "/checkpoint" and proxy.checkpoint:
+                    body = proxy.checkpoint
                 try:
                     self.send_response(r.status)
                     self.send_header("Content-Type", ctype)
@@ -396,6 +399,107 @@ class BadInput(Base):
         r = ct.run("mirror", self.proxy.url, self.m, "--vkey", other.vkey_text)
         self.assertEqual(r.returncode, 2)
         self.assertIn("not the one --vkey names", r.stderr)
+
+
+def pending(d):
+    """The checkpoint the mirror in d is fetching towards (b"" when none)."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "cmcc.db"), uri=True)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'mirror.pending'").fetchone()
+    finally:
+        db.close()
+    return row[0].encode() if row else b""
+
+
+class Older(Base):
+    """A mirror cosigns a checkpoint while its log gathers cosignatures, so
+    the log may still serve an older one: a checkpoint older than the one
+    held (or pending) that is a prefix of it is no fork. Neither `cmcc
+    mirror` nor add-checkpoint keeps evidence of it; the cosigning path
+    cosigns it (catching up to it first) and leaves the pending one."""
+
+    def grow(self, n, start):
+        load(self.log, n, start)
+        size = self.log.size()
+        self.log.wait_checkpoint(size)
+        note = self.log.get("/checkpoint", token=None).body
+        self.assertEqual(ct.open_checkpoint(note, self.log.vkey)[1], size)
+        return size, note
+
+    def cosign(self, port, old, note, proof=()):
+        body = b"old %d\n" % old + b"".join(p.encode() + b"\n" for p in proof) + b"\n" + note
+        return ct.http_request(port, "POST", "/add-checkpoint", body)
+
+    def test_an_older_checkpoint_is_no_fork(self):
+        L = self.log
+        evidence = os.path.join(self.m, "fork-evidence.json")
+        s1, n1 = self.grow(40, 0)
+        self.sync()
+        s2, n2 = self.grow(600, 40)
+        self.sync()
+        self.assertEqual(held(self.m)[0][0], s2)
+
+        # the log serves an older checkpoint than the one held
+        self.proxy.checkpoint = n1
+        r = self.run_mirror()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertFalse(os.path.exists(evidence), r.stderr)
+        (hs, _), entries = held(self.m)
+        self.assertEqual((hs, entries), (s2, s2))
+        self.proxy.checkpoint = None
+
+        # a run towards s4 refused at its first step: s4 stays pending
+        s3, n3 = self.grow(600, 640)
+        s4, n4 = self.grow(600, 1240)
+        self.proxy.mode = "truncate"
+        r = self.run_mirror()
+        self.proxy.mode = None
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(held(self.m)[0][0], s2)
+        self.assertEqual(pending(self.m), n4)
+
+        srv = ct.Server(self.m, ["--mirror"])
+        try:
+            # the checkpoint held, asked again while a newer one is pending
+            r = self.cosign(srv.port, s2, n2)
+            self.assertEqual(r.status, 200, (r, srv.stderr()))
+            self.assertTrue(cosigned_by(n2.split(b"\n\n")[0] + b"\n\n" + r.body,
+                                        held_vkey(self.m)))
+            # one between the held and the pending one: fetched, cosigned
+            proof = L.get("/v1/proof/consistency?old=%d&size=%d" % (s2, s3)).json
+            r = self.cosign(srv.port, s2, n3, proof["consistency_path"])
+            self.assertEqual(r.status, 200, (r, srv.stderr()))
+            (hs, hnote), entries = held(self.m)
+            self.assertEqual((hs, entries), (s3, s3))
+            self.assertTrue(cosigned_by(hnote, held_vkey(self.m)))
+            self.assertEqual(pending(self.m), n4)
+            # an older one than held: 400 (old is larger) or 409, never evidence
+            r = self.cosign(srv.port, s3, n2)
+            self.assertEqual(r.status, 400, r)
+            r = self.cosign(srv.port, s2, n2)
+            self.assertEqual(r.status, 409, r)
+            self.assertEqual(r.body.strip(), str(s3).encode())
+        finally:
+            srv.stop()
+        self.assertFalse(os.path.exists(evidence))
+
+        # the log still serves s2: the run goes on to the pending s4
+        self.proxy.checkpoint = n2
+        r = self.run_mirror()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertFalse(os.path.exists(evidence), r.stderr)
+        (hs, hnote), entries = held(self.m)
+        self.assertEqual((hs, entries), (s4, s4))
+        self.assertEqual(hnote.split(b"\n\n")[0], n4.split(b"\n\n")[0])
+        self.assertEqual(pending(self.m), b"")
+        self.proxy.checkpoint = None
+        r = self.sync()
+        self.assertIn("holds %d entries" % s4, r.stdout)
+
+
+def held_vkey(d):
+    with open(os.path.join(d, "mirror.vkey")) as f:
+        return f.read().strip()
 
 
 def rewrite(src, dst, keep):
