@@ -430,6 +430,31 @@ class Older(Base):
         body = b"old %d\n" % old + b"".join(p.encode() + b"\n" for p in proof) + b"\n" + note
         return ct.http_request(port, "POST", "/add-checkpoint", body)
 
+    def test_verify_remembers_but_an_older_checkpoint_is_no_fork(self):
+        """`cmcc verify URL` remembers the newest checkpoint it verified; a
+        server that then shows an older one (as a log does while a mirror
+        already shows the checkpoint it cosigned) passes when it proves that
+        the remembered tree extends it, and no evidence is written."""
+        L = self.log
+        state = os.path.join(self.tmp, "state")
+        s1, n1 = self.grow(30, 0)
+        s2, n2 = self.grow(50, 30)
+        args = ("verify", self.proxy.url, "--vkey", L.vkey_text, "--token", L.token,
+                "--state", state)
+        v = ct.run(*args, timeout=120)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.proxy.checkpoint = n1
+        v = ct.run(*args, timeout=120)
+        self.proxy.checkpoint = None
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertIn("older than the one of %d entries remembered" % s2, v.stderr)
+        self.assertEqual([f for f in os.listdir(state) if f.endswith(".fork.json")], [])
+        # the remembered checkpoint stays the newer one
+        remembered = [f for f in os.listdir(state) if not f.endswith(".fork.json")]
+        self.assertEqual(len(remembered), 1, remembered)
+        with open(os.path.join(state, remembered[0]), "rb") as f:
+            self.assertEqual(ct.open_checkpoint(f.read(), L.vkey)[1], s2)
+
     def test_an_older_checkpoint_is_no_fork(self):
         L = self.log
         evidence = os.path.join(self.m, "fork-evidence.json")
