@@ -401,6 +401,50 @@ class BadInput(Base):
         self.assertIn("not the one --vkey names", r.stderr)
 
 
+class Policy(Base):
+    """`cmcc mirror --policy FILE`: a checkpoint counts only with the
+    policy's quorum; a policy with a syntax error is refused naming the file
+    and the line, and in both cases nothing is stored."""
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_quorum_and_syntax(self):
+        L = self.log
+        load(L, 20, 0)
+        L.wait_checkpoint(L.size())
+        wdir = os.path.join(self.tmp, "w")
+        r = ct.run("witness", "init", wdir, "--name", "absent.witness.test")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(wdir, "witness.vkey")) as f:
+            wvkey = f.read().strip()
+
+        bad = self.write("bad.policy", "log %s\nwitnes absent %s\nquorum none\n"
+                         % (L.vkey_text, wvkey))
+        r = mirror(self.proxy.url, self.m, "--policy", bad, vkey=L.vkey_text, token=L.token)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("bad.policy:2:", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.m, "cmcc.db")))
+
+        unmet = self.write("unmet.policy", "log %s\nwitness absent %s\nquorum absent\n"
+                           % (L.vkey_text, wvkey))
+        r = mirror(self.proxy.url, self.m, "--policy", unmet, vkey=L.vkey_text, token=L.token)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("does not count under the policy " + unmet, r.stderr)
+        self.assertIn(self.proxy.url, r.stderr)
+        if os.path.exists(os.path.join(self.m, "cmcc.db")):
+            (hs, _), entries = held(self.m)
+            self.assertEqual((hs, entries), (0, 0))
+
+        none = self.write("none.policy", "log %s\nquorum none\n" % L.vkey_text)
+        r = mirror(self.proxy.url, self.m, "--policy", none, vkey=L.vkey_text, token=L.token)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(held(self.m)[0][0], L.size())
+
+
 def pending(d):
     """The checkpoint the mirror in d is fetching towards (b"" when none)."""
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(d, "cmcc.db"), uri=True)
