@@ -136,9 +136,14 @@ int demo_trust_start(const char *dir, const char *listen, demo_trust *t)
         fflush(stdout);
         pid_t p = fork();
         if (p == 0) {
+            /* written aside and renamed: a reader sees the whole token or none */
             char *tk[] = {"cmcc", "token", "create", mdir, "--org", DEMO_TRUST_ORG, NULL};
-            for (int i = 0; i < 120 && spawn(dir, mtokp, tk, 1) != 0; i++) sleep(1);
-            _exit(0);
+            char *tmp = xasprintf("%s.tmp", mtokp);
+            int made = 0;
+            for (int i = 0; i < 120 && !(made = spawn(dir, tmp, tk, 1) == 0); i++) sleep(1);
+            if (made && rename(tmp, mtokp) != 0) made = 0;
+            if (!made) unlink(tmp);
+            _exit(made ? 0 : 1);
         }
         t->pids[2] = (int)p;
     }
