@@ -115,51 +115,17 @@ static int write_evidence(const lf_log *l, const char *path, int kind, const cha
                           const char *proof_text, const char *envelope, const char *seen,
                           const lf_evidence *ev, uint64_t index)
 {
-    char t[40];
-    time_format_ms(time_now_ms(), t, sizeof t);
-    json_t *doc = json_object();
-    json_object_set_new(doc, "evidence", json_string("cmcc.dropped/v1"));
-    json_object_set_new(doc, "origin", json_string(l->nv.name));
-    json_object_set_new(doc, "url", json_string(l->url));
-    json_object_set_new(doc, "found", json_string(t));
+    json_t *doc = lf_evidence_doc(l, "cmcc.dropped/v1");
     json_object_set_new(doc, "kind", json_string(kinds[kind]));
     json_object_set_new(doc, "finding", json_string(why));
     json_object_set_new(doc, "index", json_integer((json_int_t)index));
     json_object_set_new(doc, "proof", json_string(proof_text));
     json_object_set_new(doc, "envelope", json_string(envelope));
     json_object_set_new(doc, "seen", json_string(seen));
-    if (ev && ev->has_proof) {
-        json_t *p = json_object(), *hs = json_array();
-        json_object_set_new(p, "old", json_integer((json_int_t)ev->proof_old));
-        json_object_set_new(p, "size", json_integer((json_int_t)ev->proof_size));
-        for (size_t i = 0; i < ev->proof_n; i++) {
-            char b[64];
-            b64_encode(ev->proof[i].b, LOG_HASH_SIZE, b, sizeof b);
-            json_array_append_new(hs, json_string(b));
-        }
-        json_object_set_new(p, "hashes", hs);
-        json_object_set_new(doc, "consistency", p);
-    } else {
-        json_object_set_new(doc, "consistency", json_null());
-    }
-    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_object_set_new(doc, "consistency", lf_evidence_proof(ev));
+    int rc = lf_evidence_save(l, doc, path, why, "");
     json_decref(doc);
-    char *tmp = xasprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    size_t len = strlen(text);
-    int ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
-             fsync(fd) == 0;
-    if (fd >= 0) close(fd);
-    ok = ok && rename(tmp, path) == 0;
-    int saved = errno;
-    free(tmp);
-    free(text);
-    if (ok)
-        cli_errorf(l->cmd, "%s; the evidence is kept in %s.", why, path);
-    else
-        cli_errorf(l->cmd, "%s; the evidence could not be written to %s (%s).", why, path,
-                   strerror(saved));
-    return ok ? 0 : -1;
+    return rc;
 }
 
 /* One proof file: 0 held, 1 dropped, 2 unusable, -1 the check could not run. */

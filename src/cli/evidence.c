@@ -157,37 +157,37 @@ static int smaller_disagrees(const lf_evidence *ev)
                                  ev->proof, ev->proof_n) != 0;
 }
 
-int lf_evidence_write(const lf_log *l, const lf_evidence *ev, const char *path)
+json_t *lf_evidence_doc(const lf_log *l, const char *evidence)
 {
-    cm_buf why = CM_BUF_INIT;
-    finding(l->url, ev, smaller_disagrees(ev), &why);
     char t[40];
     time_format_ms(time_now_ms(), t, sizeof t);
     json_t *doc = json_object();
-    json_object_set_new(doc, "evidence", json_string("cmcc.fork/v1"));
+    json_object_set_new(doc, "evidence", json_string(evidence));
     json_object_set_new(doc, "origin", json_string(l->nv.name));
     json_object_set_new(doc, "url", json_string(l->url));
     json_object_set_new(doc, "found", json_string(t));
-    json_object_set_new(doc, "kind", json_string(kinds[ev->kind]));
-    json_object_set_new(doc, "finding", json_string(why.data));
-    json_object_set_new(doc, "held", json_string(ev->held));
-    json_object_set_new(doc, "seen", json_string(ev->seen));
-    if (ev->has_proof) {
-        json_t *p = json_object(), *hs = json_array();
-        json_object_set_new(p, "old", json_integer((json_int_t)ev->proof_old));
-        json_object_set_new(p, "size", json_integer((json_int_t)ev->proof_size));
-        for (size_t i = 0; i < ev->proof_n; i++) {
-            char b[64];
-            b64_encode(ev->proof[i].b, LOG_HASH_SIZE, b, sizeof b);
-            json_array_append_new(hs, json_string(b));
-        }
-        json_object_set_new(p, "hashes", hs);
-        json_object_set_new(doc, "proof", p);
-    } else {
-        json_object_set_new(doc, "proof", json_null());
+    return doc;
+}
+
+json_t *lf_evidence_proof(const lf_evidence *ev)
+{
+    if (!ev || !ev->has_proof) return json_null();
+    json_t *p = json_object(), *hs = json_array();
+    json_object_set_new(p, "old", json_integer((json_int_t)ev->proof_old));
+    json_object_set_new(p, "size", json_integer((json_int_t)ev->proof_size));
+    for (size_t i = 0; i < ev->proof_n; i++) {
+        char b[64];
+        b64_encode(ev->proof[i].b, LOG_HASH_SIZE, b, sizeof b);
+        json_array_append_new(hs, json_string(b));
     }
+    json_object_set_new(p, "hashes", hs);
+    return p;
+}
+
+int lf_evidence_save(const lf_log *l, json_t *doc, const char *path, const char *why,
+                     const char *after)
+{
     char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    json_decref(doc);
     char *tmp = xasprintf("%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     size_t len = strlen(text);
@@ -199,12 +199,27 @@ int lf_evidence_write(const lf_log *l, const lf_evidence *ev, const char *path)
     free(tmp);
     free(text);
     if (ok)
-        cli_errorf(l->cmd, "%s; the evidence is kept in %s; stopped.", why.data, path);
+        cli_errorf(l->cmd, "%s; the evidence is kept in %s%s.", why, path, after);
     else
-        cli_errorf(l->cmd, "%s; the evidence could not be written to %s (%s); stopped.", why.data,
-                   path, strerror(saved));
-    buf_free(&why);
+        cli_errorf(l->cmd, "%s; the evidence could not be written to %s (%s)%s.", why, path,
+                   strerror(saved), after);
     return ok ? 0 : -1;
+}
+
+int lf_evidence_write(const lf_log *l, const lf_evidence *ev, const char *path)
+{
+    cm_buf why = CM_BUF_INIT;
+    finding(l->url, ev, smaller_disagrees(ev), &why);
+    json_t *doc = lf_evidence_doc(l, "cmcc.fork/v1");
+    json_object_set_new(doc, "kind", json_string(kinds[ev->kind]));
+    json_object_set_new(doc, "finding", json_string(why.data));
+    json_object_set_new(doc, "held", json_string(ev->held));
+    json_object_set_new(doc, "seen", json_string(ev->seen));
+    json_object_set_new(doc, "proof", lf_evidence_proof(ev));
+    int rc = lf_evidence_save(l, doc, path, why.data, "; stopped");
+    json_decref(doc);
+    buf_free(&why);
+    return rc;
 }
 
 static int say(char *why, size_t whylen, int rc, const char *fmt, ...)

@@ -83,6 +83,15 @@ int lf_check_agrees(lf_log *l, const char *held_note, const log_checkpoint *held
 /* Writes the evidence as JSON into path (replacing it, durably), and says
  * in one sentence on stderr what was found and where it is kept. 0 or -1. */
 int lf_evidence_write(const lf_log *l, const lf_evidence *ev, const char *path);
+/* What every evidence file shares: a new document {"evidence": its format,
+ * "origin", "url", "found": now}; ev's consistency proof as
+ * {"old","size","hashes"} (null when it has none); and the document written
+ * durably into path (aside, synced, renamed) with one sentence on stderr:
+ * why, where it is kept, then after. 0 or -1. */
+json_t *lf_evidence_doc(const lf_log *l, const char *evidence);
+json_t *lf_evidence_proof(const lf_evidence *ev);
+int lf_evidence_save(const lf_log *l, json_t *doc, const char *path, const char *why,
+                     const char *after);
 
 /* Checks an evidence file against the log's key: 1 when it shows two
  * checkpoints the log signed that do not agree (why: a sentence), 0 when
