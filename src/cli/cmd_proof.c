@@ -65,11 +65,8 @@ static int try_envelope(void *ctx, const char *doc, size_t len, unsigned line)
         }
         return 0;
     }
-    cm_buf entry = CM_BUF_INIT;
-    ev_entry_write(&env, m->received, &entry);
     log_hash leaf;
-    log_leaf_hash(entry.data, entry.len, &leaf);
-    buf_free(&entry);
+    ev_entry_leaf(&env, m->received, &leaf);
     ev_envelope_free(&env);
     if (!m->matched_line && proof_check_leaf(m->p, m->cp, &leaf, &err) == 0) m->matched_line = line;
     return 0; /* on to the end: how many the file holds is part of the answer */

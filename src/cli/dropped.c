@@ -60,11 +60,8 @@ static int try_envelope(void *ctx, const char *doc, size_t len, unsigned line)
     ev_envelope env;
     cm_error err;
     if (m->envelope || ev_envelope_parse(doc, len, &env, &err)) return 0;
-    cm_buf entry = CM_BUF_INIT;
-    ev_entry_write(&env, m->received, &entry);
     log_hash leaf;
-    log_leaf_hash(entry.data, entry.len, &leaf);
-    buf_free(&entry);
+    ev_entry_leaf(&env, m->received, &leaf);
     ev_envelope_free(&env);
     if (proof_check_leaf(m->p, m->cp, &leaf, &err) == 0) {
         m->leaf = leaf;

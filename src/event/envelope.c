@@ -298,6 +298,14 @@ void ev_entry_write(const ev_envelope *e, int64_t received_ms, cm_buf *out)
     buf_putc(out, '}');
 }
 
+void ev_entry_leaf(const ev_envelope *e, int64_t received_ms, log_hash *leaf)
+{
+    cm_buf entry = CM_BUF_INIT;
+    ev_entry_write(e, received_ms, &entry);
+    log_leaf_hash(entry.data, entry.len, leaf);
+    buf_free(&entry);
+}
+
 int ev_entry_parse(const char *entry, size_t len, ev_envelope *env, int64_t *received_ms,
                    cm_error *err)
 {

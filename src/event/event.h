@@ -78,6 +78,8 @@ void ev_envelope_free(ev_envelope *e);
 void ev_envelope_write(const ev_envelope *e, cm_buf *out);
 /* Appends the log entry {"v":1,"received":...,"envelope":{...}}. */
 void ev_entry_write(const ev_envelope *e, int64_t received_ms, cm_buf *out);
+/* The log leaf (RFC 6962) of the entry e makes when received at that time. */
+void ev_entry_leaf(const ev_envelope *e, int64_t received_ms, log_hash *leaf);
 /* Parses a log entry; refuses anything but the exact form ev_entry_write
  * makes. OUT: *env (free with ev_envelope_free), *received_ms. */
 int ev_entry_parse(const char *entry, size_t len, ev_envelope *env, int64_t *received_ms,
