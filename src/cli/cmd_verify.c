@@ -372,20 +372,6 @@ static int url_tiles(verifier *v, cli_http *h, uint64_t size)
     return rc ? -1 : (int)fetched;
 }
 
-static int served_size(cli_http *h, uint64_t *size)
-{
-    cm_buf b = CM_BUF_INIT;
-    int rc = -1;
-    if (cli_http_get_ok(h, "verify", "/healthz", &b) == 0) {
-        json_t *j = json_loadb(b.data, b.len, 0, NULL);
-        json_t *s = json_object_get(j, "size");
-        if (json_is_integer(s)) *size = (uint64_t)json_integer_value(s), rc = 0;
-        json_decref(j);
-    }
-    buf_free(&b);
-    return rc;
-}
-
 /* Compares every read endpoint's answer with the replay's
  * (verify_figures.c): 0 compared, -1 not (a request failed). */
 static int compare_figures(verifier *v, cli_http *h, cli_figures *fg)
@@ -447,7 +433,7 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
     /* the state is compared at a size the server holds still for */
     for (int tries = 0; tries < 10 && !v->stopped; tries++) {
         uint64_t s1 = 0, s2 = 0;
-        if (served_size(h, &s1)) goto done;
+        if (lf_served_size(h, "verify", &s1)) goto done;
         if (s1 > v->r.next) {
             if (url_checkpoint(v, h, &c)) goto done;
             if (c.size > v->r.next) {
@@ -461,7 +447,7 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
         }
         cli_figures fg;
         int frc = compare_figures(v, h, &fg);
-        if (served_size(h, &s2)) {
+        if (lf_served_size(h, "verify", &s2)) {
             cli_figures_free(&fg);
             goto done;
         }

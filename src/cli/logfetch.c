@@ -123,3 +123,17 @@ int lf_consistency(lf_log *l, uint64_t old, uint64_t size, log_hash path[LOG_MAX
     buf_free(&b);
     return rc;
 }
+
+int lf_served_size(cli_http *h, const char *cmd, uint64_t *size)
+{
+    cm_buf b = CM_BUF_INIT;
+    int rc = -1;
+    if (cli_http_get_ok(h, cmd, "/healthz", &b) == 0) {
+        json_t *j = json_loadb(b.data, b.len, 0, NULL);
+        json_t *s = json_object_get(j, "size");
+        if (json_is_integer(s)) *size = (uint64_t)json_integer_value(s), rc = 0;
+        json_decref(j);
+    }
+    buf_free(&b);
+    return rc;
+}

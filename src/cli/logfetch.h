@@ -35,6 +35,8 @@ int lf_bundle(lf_log *l, uint64_t index, uint64_t size, cm_buf *out, char path[T
  * entry (*bad_at: the entry where); fn's nonzero return otherwise. */
 int lf_bundle_each(const cm_buf *bundle, uint64_t first, unsigned width, store_entry_fn fn,
                    void *ctx, uint64_t *bad_at);
+/* The size GET /healthz says the server holds. 0, or -1 after saying why. */
+int lf_served_size(cli_http *h, const char *cmd, uint64_t *size);
 /* GET /v1/proof/consistency?old=&size=. OUT: the path. 0, or -1 after
  * saying why. */
 int lf_consistency(lf_log *l, uint64_t old, uint64_t size, log_hash path[LOG_MAX_PROOF], size_t *n);

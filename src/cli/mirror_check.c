@@ -18,25 +18,10 @@
 
 #include <string.h>
 
-/* The size GET /healthz says the source serves, or -1 (said). */
-static int served(mirror *m, uint64_t *size)
-{
-    cm_buf b = CM_BUF_INIT;
-    int rc = -1;
-    if (cli_http_get_ok(m->log.h, "mirror", "/healthz", &b) == 0) {
-        json_t *j = json_loadb(b.data, b.len, 0, NULL);
-        json_t *s = json_object_get(j, "size");
-        if (json_is_integer(s)) *size = (uint64_t)json_integer_value(s), rc = 0;
-        json_decref(j);
-    }
-    buf_free(&b);
-    return rc;
-}
-
 static int compare(mirror *m)
 {
     uint64_t s1, s2;
-    if (served(m, &s1)) return 2;
+    if (lf_served_size(m->log.h, "mirror", &s1)) return 2;
     if (s1 != m->size) {
         printf("cmcc mirror: %s serves %llu entries, this mirror holds %llu: its read endpoints "
                "are compared when both hold one size\n",
@@ -46,7 +31,7 @@ static int compare(mirror *m)
     cli_figures fg;
     memset(&fg, 0, sizeof fg);
     int rc = cli_compare_figures(m->log.h, "mirror", m->w, m->size, time_now_ms(), &fg);
-    if (rc == 0 && served(m, &s2) == 0 && s2 != s1) {
+    if (rc == 0 && lf_served_size(m->log.h, "mirror", &s2) == 0 && s2 != s1) {
         printf("cmcc mirror: %s grew while its read endpoints were compared: the next run "
                "compares them\n",
                m->log.url);
