@@ -1,18 +1,24 @@
 /*
  * cmd_init.c: `cmcc init DIR --origin ORIGIN --org ORG --name NAME
- * [--coordinator-key PEM] [--log-key PEM]` (docs/protocol.md section 6).
+ * [--coordinator-key PEM] [--log-key PEM] [--store URL]` (docs/protocol.md
+ * section 6). With --store, the store is that PostgreSQL database, named in
+ * DIR/cmcc.conf (`store = URL`) for every later command.
  * Prints the log's note verifier key on stdout; everything else on stderr.
  */
 #include "cli/cli.h"
 
 #include "engine/engine.h"
 
+#include "common/mem.h"
+
 #include <getopt.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char help[] =
     "usage: cmcc init DIR --origin ORIGIN --org ORG --name NAME\n"
-    "                 [--coordinator-key PEM] [--log-key PEM]\n\n"
+    "                 [--coordinator-key PEM] [--log-key PEM] [--store URL]\n\n"
     "Makes a new log in DIR: the store, the log's signing key (DIR/log.pem, generated\n"
     "unless --log-key gives one), and entry 0, the org.admit of the coordinating\n"
     "organization ORG, signed with the coordinator's key (generated into\n"
@@ -22,21 +28,47 @@ static const char help[] =
     "  --org ORG              the coordinator organization's identifier\n"
     "  --name NAME            its full name\n"
     "  --coordinator-key PEM  an Ed25519 PKCS#8 PEM key for the coordinator\n"
-    "  --log-key PEM          an Ed25519 PKCS#8 PEM key to sign checkpoints with\n";
+    "  --log-key PEM          an Ed25519 PKCS#8 PEM key to sign checkpoints with\n"
+    "  --store URL            keep the store in this PostgreSQL database (postgresql://...,\n"
+    "                         which must exist and hold no log) instead of DIR/cmcc.db;\n"
+    "                         written to DIR/cmcc.conf as `store = URL`\n";
 
 int cmd_init(int argc, char **argv)
 {
-    const char *origin = NULL, *org = NULL, *name = NULL, *ckey = NULL, *lkey = NULL;
-    const cli_option opts[] = {CLI_ARG("origin", &origin), CLI_ARG("org", &org),
-                               CLI_ARG("name", &name),     CLI_ARG("coordinator-key", &ckey),
-                               CLI_ARG("log-key", &lkey),  CLI_OPTIONS_END};
+    const char *origin = NULL, *org = NULL, *name = NULL, *ckey = NULL, *lkey = NULL, *where = NULL;
+    const cli_option opts[] = {CLI_ARG("origin", &origin),
+                               CLI_ARG("org", &org),
+                               CLI_ARG("name", &name),
+                               CLI_ARG("coordinator-key", &ckey),
+                               CLI_ARG("log-key", &lkey),
+                               CLI_ARG("store", &where),
+                               CLI_OPTIONS_END};
     int status = cli_options(argc, argv, opts, help);
     if (status >= 0) return status;
     if (optind != argc - 1 || !origin || !org || !name) return fputs(help, stderr), 2;
     const char *dir = argv[optind];
     char *vkey = NULL;
     cm_error err;
+    int made_dir = 0;
+    if (where) { /* the store's location first: srv_init_log reads it */
+        if (!store_is_url(where)) {
+            cli_errorf("init", "--store must be a PostgreSQL URL (postgresql://...)");
+            return 2;
+        }
+        made_dir = mkdir(dir, 0700) == 0;
+        if (srv_store_set_location(dir, where, &err)) {
+            if (made_dir) rmdir(dir);
+            cli_error("init", &err);
+            return 1;
+        }
+    }
     if (srv_init_log(dir, origin, org, name, ckey, lkey, &vkey, &err)) {
+        if (made_dir) { /* undone: the directory holds only the cmcc.conf written here */
+            char *conf = xasprintf("%s/cmcc.conf", dir);
+            unlink(conf);
+            free(conf);
+            rmdir(dir);
+        }
         cli_error("init", &err);
         return 1;
     }
