@@ -49,26 +49,28 @@ int cmd_init(int argc, char **argv)
     const char *dir = argv[optind];
     char *vkey = NULL;
     cm_error err;
-    int made_dir = 0;
+    int made_dir = 0, made_conf = 0;
+    char *conf = xasprintf("%s/cmcc.conf", dir);
     if (where) { /* the store's location first: srv_init_log reads it */
         if (!store_is_url(where)) {
+            free(conf);
             cli_errorf("init", "--store must be a PostgreSQL URL (postgresql://...)");
             return 2;
         }
         made_dir = mkdir(dir, 0700) == 0;
+        made_conf = access(conf, F_OK) != 0;
         if (srv_store_set_location(dir, where, &err)) {
             if (made_dir) rmdir(dir);
+            free(conf);
             cli_error("init", &err);
             return 1;
         }
     }
-    if (srv_init_log(dir, origin, org, name, ckey, lkey, &vkey, &err)) {
-        if (made_dir) { /* undone: the directory holds only the cmcc.conf written here */
-            char *conf = xasprintf("%s/cmcc.conf", dir);
-            unlink(conf);
-            free(conf);
-            rmdir(dir);
-        }
+    int failed = srv_init_log(dir, origin, org, name, ckey, lkey, &vkey, &err) != 0;
+    if (failed && made_conf) unlink(conf); /* nothing half-made is left */
+    if (failed && made_dir) rmdir(dir);
+    free(conf);
+    if (failed) {
         cli_error("init", &err);
         return 1;
     }

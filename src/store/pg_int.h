@@ -121,7 +121,11 @@ int pg_token_find(pg_store *p, const uint8_t hash[32], char org[EV_ID_MAX + 1],
                   char keyid[LOG_KEYID_LEN + 1], cm_error *err);
 int pg_tokens_each(pg_store *p, store_token_fn fn, void *ctx, cm_error *err);
 
-void pg_view(pg_store *p, ev_view *v);
+/* The lookups of an ev_view: v->ctx is the store (callers of a view may
+ * replace a lookup with their own over the same ctx), PG(ctx) its
+ * connection. */
+#define PG(ctx) (((store *)(ctx))->pg)
+void pg_view(store *s, ev_view *v);
 void pg_supply_view(ev_view *v);
 void pg_things_view(ev_view *v);
 int pg_event_index(pg_store *p, const char *org, const char *id, uint64_t *index);

@@ -21,7 +21,7 @@ static int v_org(void *ctx, const char *org, ev_org_state *out)
     pg_params a = {0};
     pg_text(&a, org);
     PGresult *r;
-    int found = pg_row(ctx, "SELECT role_bits, status FROM orgs WHERE org = $1", &a, &r, NULL);
+    int found = pg_row(PG(ctx), "SELECT role_bits, status FROM orgs WHERE org = $1", &a, &r, NULL);
     if (found != 1) return found;
     out->roles = (unsigned)pg_i(r, 0, 0, 0);
     out->suspended = strcmp(PQgetvalue(r, 0, 1), "suspended") == 0;
@@ -35,7 +35,7 @@ static int v_key(void *ctx, const char *keyid, ev_key_state *out)
     pg_text(&a, keyid);
     PGresult *r;
     int found =
-        pg_row(ctx, "SELECT org, public_key, status FROM keys WHERE keyid = $1", &a, &r, NULL);
+        pg_row(PG(ctx), "SELECT org, public_key, status FROM keys WHERE keyid = $1", &a, &r, NULL);
     if (found != 1) return found;
     snprintf(out->org, sizeof out->org, "%s", PQgetvalue(r, 0, 0));
     const char *b64 = PQgetvalue(r, 0, 1);
@@ -52,7 +52,7 @@ static int v_active_keys(void *ctx, const char *org, long long *count)
     pg_params a = {0};
     pg_text(&a, org);
     PGresult *r;
-    if (pg_row(ctx, "SELECT count(*) FROM keys WHERE org = $1 AND status = 'active'", &a, &r,
+    if (pg_row(PG(ctx), "SELECT count(*) FROM keys WHERE org = $1 AND status = 'active'", &a, &r,
                NULL) != 1)
         return -1;
     *count = pg_i(r, 0, 0, 0);
@@ -65,7 +65,7 @@ static int v_place(void *ctx, const char *place, ev_place_state *out)
     pg_params a = {0};
     pg_text(&a, place);
     PGresult *r;
-    int found = pg_row(ctx, "SELECT kind, status FROM places WHERE place = $1", &a, &r, NULL);
+    int found = pg_row(PG(ctx), "SELECT kind, status FROM places WHERE place = $1", &a, &r, NULL);
     if (found != 1) return found;
     snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(r, 0, 0));
     out->closed = strcmp(PQgetvalue(r, 0, 1), "closed") == 0;
@@ -89,21 +89,21 @@ int pg_event_index(pg_store *p, const char *org, const char *id, uint64_t *index
 static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
 {
     memset(env, 0, sizeof *env);
-    int r = pg_event_index(ctx, org, id, index);
+    int r = pg_event_index(PG(ctx), org, id, index);
     if (r != 1) return r;
     char *entry = NULL;
     size_t len = 0;
     int64_t received;
-    if (pg_entry(ctx, *index, &entry, &len, NULL) != 1) return -1; /* its entry must be there */
+    if (pg_entry(PG(ctx), *index, &entry, &len, NULL) != 1) return -1; /* its entry must be there */
     r = ev_entry_parse(entry, len, env, &received, NULL) ? -1 : 1;
     free(entry);
     return r;
 }
 
-void pg_view(pg_store *p, ev_view *v)
+void pg_view(store *s, ev_view *v)
 {
     memset(v, 0, sizeof *v);
-    v->ctx = p;
+    v->ctx = s;
     v->org = v_org;
     v->key = v_key;
     v->active_keys = v_active_keys;

@@ -24,7 +24,7 @@ static int v_consignment(void *ctx, const char *id, ev_consignment_state *out)
     pg_params a = {0};
     pg_text(&a, id);
     PGresult *r;
-    int found = pg_row(ctx,
+    int found = pg_row(PG(ctx),
                        "SELECT crossing, declared_by, screened, (SELECT count(*) FROM lines l "
                        "WHERE l.consignment = c.consignment) FROM consignments c WHERE "
                        "consignment = $1",
@@ -44,7 +44,7 @@ static int v_line(void *ctx, const char *consignment, long long line, ev_line_st
     pg_text(&a, consignment);
     pg_int(&a, line);
     PGresult *r;
-    int found = pg_row(ctx,
+    int found = pg_row(PG(ctx),
                        "SELECT declared, coalesce(approved, -1), entered FROM lines WHERE "
                        "consignment = $1 AND line = $2",
                        &a, &r, NULL);
@@ -76,7 +76,7 @@ static int v_balance(void *ctx, const char *consignment, long long line, const c
     pg_int(&a, line);
     bind_account(&a, account);
     PGresult *r;
-    int found = pg_row(ctx,
+    int found = pg_row(PG(ctx),
                        "SELECT qty FROM accounts WHERE consignment = $1 AND line = $2 AND "
                        "kind = $3 AND holder = $4",
                        &a, &r, NULL);
@@ -91,7 +91,7 @@ static int v_transfer(void *ctx, const char *id, ev_transfer_state *out)
     pg_params a = {0};
     pg_text(&a, id);
     PGresult *r;
-    int found = pg_row(ctx,
+    int found = pg_row(PG(ctx),
                        "SELECT consignment, from_org, to_org, kind, status FROM transfers WHERE "
                        "transfer = $1",
                        &a, &r, NULL);
@@ -114,8 +114,8 @@ static int v_transfer_lines(void *ctx, const char *transfer, long long *line, lo
     pg_params a = {0};
     pg_text(&a, transfer);
     PGresult *r =
-        pg_run(ctx, "SELECT line, sent FROM transfer_lines WHERE transfer = $1 ORDER BY line", &a,
-               0, "read", NULL);
+        pg_run(PG(ctx), "SELECT line, sent FROM transfer_lines WHERE transfer = $1 ORDER BY line",
+               &a, 0, "read", NULL);
     if (!r) return -1;
     *n = 0;
     for (int i = 0; i < PQntuples(r) && *n < cap; i++) {
@@ -132,7 +132,7 @@ static int exists(void *ctx, const char *sql, const char *id)
     pg_params a = {0};
     pg_text(&a, id);
     PGresult *r;
-    int found = pg_row(ctx, sql, &a, &r, NULL);
+    int found = pg_row(PG(ctx), sql, &a, &r, NULL);
     if (found == 1) PQclear(r);
     return found;
 }

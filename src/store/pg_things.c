@@ -22,8 +22,8 @@ static int v_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state
     pg_text(&a, id);
     PGresult *r;
     int found =
-        pg_row(ctx, "SELECT org, status, body, time FROM things WHERE kind = $1 AND id = $2", &a,
-               &r, NULL);
+        pg_row(PG(ctx), "SELECT org, status, body, time FROM things WHERE kind = $1 AND id = $2",
+               &a, &r, NULL);
     if (found != 1) return found;
     snprintf(out->org, sizeof out->org, "%s", PQgetvalue(r, 0, 0));
     snprintf(out->status, sizeof out->status, "%s", PQgetvalue(r, 0, 1));
@@ -41,7 +41,7 @@ static int v_thing_note(void *ctx, ev_thing_kind kind, const char *id, const cha
     pg_text(&a, id);
     pg_text(&a, note);
     PGresult *r;
-    int found = pg_row(ctx,
+    int found = pg_row(PG(ctx),
                        "SELECT body FROM thing_notes WHERE kind = $1 AND id = $2 AND note = $3 "
                        "AND latest = 1 ORDER BY idx DESC, seq DESC LIMIT 1",
                        &a, &r, NULL);
@@ -61,7 +61,7 @@ static int v_weapon_by_serial(void *ctx, const char *category, const char *make,
     pg_text(&a, category);
     pg_text(&a, make);
     PGresult *r;
-    int found = pg_row(ctx,
+    int found = pg_row(PG(ctx),
                        "SELECT id FROM things WHERE kind = 'weapon' "
                        "AND ((body::jsonb) ->> 'serial') = $1 "
                        "AND ((body::jsonb) ->> 'category') IS NOT DISTINCT FROM $2 "
@@ -79,7 +79,7 @@ static int v_orgs_with_role(void *ctx, unsigned role, char (*ids)[EV_ID_MAX + 1]
 {
     pg_params a = {0};
     pg_int(&a, (int64_t)role);
-    PGresult *r = pg_run(ctx,
+    PGresult *r = pg_run(PG(ctx),
                          "SELECT org FROM orgs WHERE (role_bits & $1) != 0 AND status = 'active' "
                          "ORDER BY org",
                          &a, 0, "read", NULL);

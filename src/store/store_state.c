@@ -114,7 +114,7 @@ static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *inde
 void store_view(store *s, ev_view *v)
 {
     if (s->pg) {
-        pg_view(s->pg, v);
+        pg_view(s, v);
         return;
     }
     memset(v, 0, sizeof *v);

@@ -910,6 +910,8 @@ class SupplyProperty(unittest.TestCase):
         for k in snap:
             self.assertTrue(snap2[k] == snap[k], self.msg("%s differs after rebuild" % k))
         L.stop()
+        if ct.PG_STORE:  # the tampering below changes the SQLite file itself
+            return
 
         # a tampered balance: verify names it, rebuild puts it back
         db = sqlite3.connect(L.db)

@@ -250,6 +250,7 @@ def flip_payload_char(entry: bytes) -> bytes:
     return entry[:i] + new + entry[i + 1:]
 
 
+@ct.sqlite_only("rows are changed with sqlite3")
 class Tamper(unittest.TestCase):
 
     def setUp(self):
