@@ -364,6 +364,83 @@ def new_pg_database():
     return base.replace("postgresql:///postgres?", "postgresql:///%s?" % name, 1)
 
 
+class PgStore:
+    """The few calls of sqlite3's connection that tests changing a log's
+    rows use (execute with ? parameters, fetchone, fetchall, iteration,
+    commit, close), on its PostgreSQL store through psql: each execute is
+    one psql run, committed as it runs. Values come back as text, int
+    (digits) or bytes (bytea)."""
+
+    def __init__(self, url):
+        self.url = url
+
+    @staticmethod
+    def literal(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, (bytes, bytearray)):
+            return "'\\x%s'::bytea" % bytes(v).hex()
+        if isinstance(v, (int, float)):
+            return repr(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    @staticmethod
+    def value(text):
+        if text.startswith("\\x"):
+            return bytes.fromhex(text[2:])
+        return int(text) if re.fullmatch(r"-?\d+", text) else text
+
+    def execute(self, sql, params=()):
+        parts = sql.split("?")
+        assert len(parts) == len(params) + 1, sql
+        text = parts[0] + "".join(self.literal(p) + rest for p, rest in zip(params, parts[1:]))
+        psql = os.path.join(os.environ.get("CMCC_PG_BIN", "/usr/bin"), "psql")
+        r = subprocess.run([psql, "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\x1f", "-R", "\x1e",
+                            self.url, "-c", text], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("psql: %s: %s" % (text[:200], r.stderr))
+        out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
+        return _Rows([tuple(self.value(v) for v in rec.split("\x1f"))
+                      for rec in out.split("\x1e") if rec])
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class _Rows(list):
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+def store_url(d):
+    """The `store = URL` of DIR/cmcc.conf, or None."""
+    try:
+        with open(os.path.join(d, "cmcc.conf")) as f:
+            for line in f:
+                m = re.match(r"\s*store\s*=\s*(\S+)", line)
+                if m:
+                    return m.group(1)
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def store_db(d):
+    """A connection to the store of the log in DIR, to change its rows:
+    sqlite3's to DIR/cmcc.db, or a PgStore to its database."""
+    url = store_url(d)
+    if url:
+        return PgStore(url)
+    import sqlite3
+    return sqlite3.connect(os.path.join(d, "cmcc.db"))
+
+
 def sqlite_only(why):
     """Skips a test under CMCC_TEST_STORE=postgresql: it changes the SQLite
     file itself (why); tests/pg/ tests the same on PostgreSQL."""

@@ -910,11 +910,9 @@ class SupplyProperty(unittest.TestCase):
         for k in snap:
             self.assertTrue(snap2[k] == snap[k], self.msg("%s differs after rebuild" % k))
         L.stop()
-        if ct.PG_STORE:  # the tampering below changes the SQLite file itself
-            return
 
         # a tampered balance: verify names it, rebuild puts it back
-        db = sqlite3.connect(L.db)
+        db = ct.store_db(L.dir)
         row = db.execute("SELECT consignment, line, kind, holder, qty, updated FROM accounts "
                          "WHERE qty > 0 ORDER BY consignment, line, kind, holder LIMIT 1 OFFSET ?",
                          (len(tables["accounts"]) // 2,)).fetchone()

@@ -250,7 +250,6 @@ def flip_payload_char(entry: bytes) -> bytes:
     return entry[:i] + new + entry[i + 1:]
 
 
-@ct.sqlite_only("rows are changed with sqlite3")
 class Tamper(unittest.TestCase):
 
     def setUp(self):
@@ -266,7 +265,7 @@ class Tamper(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def db(self):
-        c = sqlite3.connect(self.log.db)
+        c = ct.store_db(self.log.dir)
         self.addCleanup(c.close)
         return c
 
