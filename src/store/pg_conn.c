@@ -128,15 +128,98 @@ static int result_fail(PGresult *r, cm_error *err, const char *what)
     return cm_fail(err, CM_INTERNAL, "", "store: %s: %.*s", what, (int)n, n ? m : "failed");
 }
 
+/* ---- the pipeline ---------------------------------------------------------- */
+
+/* Notes the first failure of the pipelined transaction. */
+static void pipe_failed(pg_store *p, const PGresult *r)
+{
+    if (p->failed) return;
+    const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn);
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) n--;
+    snprintf(p->why, sizeof p->why, "%.*s", (int)n, n ? m : "failed");
+    p->failed = 1;
+}
+
+/* Reads the results of one command sent, noting a failure. */
+static void pipe_read_one(pg_store *p)
+{
+    PGresult *r;
+    while ((r = PQgetResult(p->conn))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED || st == PGRES_BAD_RESPONSE)
+            pipe_failed(p, r);
+        PQclear(r);
+    }
+}
+
+/* Sends what is queued and asks the server for the results so far. */
+static int pipe_flush(pg_store *p)
+{
+    if (!PQsendFlushRequest(p->conn) || PQflush(p->conn) != 0) {
+        pipe_failed(p, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every result not read yet. */
+static void pipe_drain(pg_store *p)
+{
+    for (; p->pending > 0; p->pending--) pipe_read_one(p);
+}
+
+static int pipe_fail(pg_store *p, cm_error *err, const char *what)
+{
+    return cm_fail(err, CM_INTERNAL, "", "store: %s: %s", what, p->why);
+}
+
+/* Leaves the pipeline: a sync, every result read. 0, or -1 when a command
+ * of the transaction failed (p->why). */
+static int pipe_end(pg_store *p)
+{
+    if (!p->pipeline) return 0;
+    if (!PQpipelineSync(p->conn)) pipe_failed(p, NULL);
+    pipe_drain(p);
+    PGresult *r; /* up to the sync's own result */
+    while ((r = PQgetResult(p->conn))) {
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC) break;
+        if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED) pipe_failed(p, r);
+    }
+    PQexitPipelineMode(p->conn);
+    p->pipeline = 0;
+    int failed = p->failed;
+    if (failed) {
+        if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
+            PGresult *rb = PQexec(p->conn, "ROLLBACK");
+            PQclear(rb);
+        }
+        /* statements prepared in the failed pipeline may not exist: all
+         * are prepared again */
+        memset(p->prepared, 0, sizeof p->prepared);
+        PGresult *d = PQexec(p->conn, "DEALLOCATE ALL");
+        PQclear(d);
+    }
+    return failed ? -1 : 0;
+}
+
 int pg_exec(pg_store *p, const char *sql, cm_error *err)
 {
+    if (p->pipeline) { /* one statement, sent */
+        if (!PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) pipe_failed(p, NULL);
+        p->pending++;
+        return 0;
+    }
     PGresult *r = PQexec(p->conn, sql);
     int rc = result_ok(r) ? 0 : (r ? result_fail(r, err, "exec") : pg_fail(p, err, "exec"));
     PQclear(r);
     return rc;
 }
 
-/* The statement name of sql, prepared on this connection if need be. */
+/* The statement name of sql, prepared on this connection if need be (in
+ * a pipeline, the preparation is sent). */
 static int prepared(pg_store *p, const char *sql, char name[24], cm_error *err)
 {
     snprintf(name, 24, "q%lx", (unsigned long)(uintptr_t)sql);
@@ -144,6 +227,12 @@ static int prepared(pg_store *p, const char *sql, char name[24], cm_error *err)
     for (size_t i = 0; i < PG_PREPARED_MAX; i++, h = (h + 1) & (PG_PREPARED_MAX - 1)) {
         if (p->prepared[h] == sql) return 0;
         if (p->prepared[h]) continue;
+        if (p->pipeline) {
+            if (!PQsendPrepare(p->conn, name, sql, 0, NULL)) pipe_failed(p, NULL);
+            p->pending++;
+            p->prepared[h] = sql;
+            return 0;
+        }
         PGresult *r = PQprepare(p->conn, name, sql, 0, NULL);
         int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : result_fail(r, err, "prepare");
         PQclear(r);
@@ -153,6 +242,26 @@ static int prepared(pg_store *p, const char *sql, char name[24], cm_error *err)
     return 0; /* the set is full: run it unnamed-prepared every time (never here) */
 }
 
+/* A read inside the pipeline: the statement (prepared name, or sql run
+ * once) is sent with a flush; every earlier result is read, then its own. */
+static PGresult *pipe_read(pg_store *p, const char *name, const char *sql, const pg_params *a,
+                           int binary, const char *what, cm_error *err)
+{
+    int sent = name ? PQsendQueryPrepared(p->conn, name, a->n, a->v, a->len, a->fmt, binary)
+                    : PQsendQueryParams(p->conn, sql, a->n, NULL, a->v, a->len, a->fmt, binary);
+    if (!sent) pipe_failed(p, NULL);
+    if (sent) pipe_flush(p);
+    pipe_drain(p);
+    PGresult *r = sent ? PQgetResult(p->conn) : NULL, *more;
+    if (sent)
+        while ((more = PQgetResult(p->conn))) PQclear(more); /* up to its end */
+    if (!p->failed && result_ok(r)) return r;
+    if (r && !result_ok(r)) pipe_failed(p, r);
+    PQclear(r);
+    pipe_fail(p, err, what);
+    return NULL;
+}
+
 PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, const char *what,
                  cm_error *err)
 {
@@ -160,6 +269,7 @@ PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, c
     if (prepared(p, sql, name, err)) return NULL;
     static const pg_params none;
     if (!a) a = &none;
+    if (p->pipeline) return pipe_read(p, name, NULL, a, binary, what, err);
     PGresult *r = PQexecPrepared(p->conn, name, a->n, a->v, a->len, a->fmt, binary);
     if (result_ok(r)) return r;
     if (r)
@@ -172,6 +282,17 @@ PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, c
 
 int pg_do(pg_store *p, const char *sql, const pg_params *a, const char *what, cm_error *err)
 {
+    if (p->pipeline) {
+        char name[24];
+        prepared(p, sql, name, err);
+        static const pg_params none;
+        if (!a) a = &none;
+        if (!PQsendQueryPrepared(p->conn, name, a->n, a->v, a->len, a->fmt, 0))
+            pipe_failed(p, NULL);
+        p->pending++;
+        p->affected = -1; /* not known until its result is read */
+        return 0;
+    }
     PGresult *r = pg_run(p, sql, a, 0, what, err);
     if (!r) return -1;
     const char *n = PQcmdTuples(r);
@@ -185,6 +306,7 @@ PGresult *pg_query(pg_store *p, const char *sql, const pg_params *a, const char 
 {
     static const pg_params none;
     if (!a) a = &none;
+    if (p->pipeline) return pipe_read(p, NULL, sql, a, 0, what, err);
     PGresult *r = PQexecParams(p->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
     if (result_ok(r)) return r;
     if (r)
@@ -325,7 +447,7 @@ static int upgrade(pg_store *p, int from, cm_error *err)
                        "the PostgreSQL store has schema version %d: open it once with `cmcc "
                        "serve` (or any command that writes) to upgrade it to version %d",
                        from, STORE_SCHEMA_VERSION);
-    int rc = pg_begin(p, err);
+    int rc = pg_exec(p, "BEGIN", err); /* DDL of several statements: not pipelined */
     for (int v = from; v < STORE_SCHEMA_VERSION && !rc; v++)
         rc = pg_upgrades[v - 1]
                  ? pg_exec(p, pg_upgrades[v - 1], err)
@@ -371,11 +493,27 @@ store *pg_store_open(const char *url, store_mode mode, cm_error *err)
 
 int pg_begin(pg_store *p, cm_error *err)
 {
-    return pg_do(p, "BEGIN", NULL, "BEGIN", err);
+    if (p->mode != STORE_WRITER && p->mode != STORE_SCRATCH)
+        return pg_do(p, "BEGIN", NULL, "BEGIN", err);
+    if (!PQenterPipelineMode(p->conn)) return pg_fail(p, err, "BEGIN");
+    p->pipeline = 1;
+    p->pending = 0;
+    p->failed = 0;
+    return pg_exec(p, "BEGIN", err);
 }
 
 int pg_commit(pg_store *p, cm_error *err)
 {
+    if (p->pipeline) {
+        pg_exec(p, "COMMIT", err);
+        if (pipe_end(p)) {
+            pipe_fail(p, err, "the batch");
+            pg_rollback(p);
+            return -1;
+        }
+        if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) return pg_fail(p, err, "COMMIT");
+        return 0;
+    }
     if (pg_do(p, "COMMIT", NULL, "COMMIT", err)) return -1;
     /* a transaction that failed is ended by COMMIT as a rollback */
     if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) return pg_fail(p, err, "COMMIT");
@@ -384,6 +522,7 @@ int pg_commit(pg_store *p, cm_error *err)
 
 void pg_rollback(pg_store *p)
 {
+    pipe_end(p);
     if (pg_in_transaction(p)) pg_exec(p, "ROLLBACK", NULL);
 }
 
@@ -399,6 +538,7 @@ void pg_read_end(pg_store *p)
 
 int pg_in_transaction(pg_store *p)
 {
+    if (p->pipeline) return 1;
     PGTransactionStatusType t = PQtransactionStatus(p->conn);
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }

@@ -9,6 +9,17 @@
  * string literal, so its address names it for the life of the process.
  * Parameters go as text, bytea as binary; results come as text, except
  * where a caller asks for binary (entries and tree nodes, read as bytes).
+ *
+ * The hot path: a write transaction of the writer (STORE_WRITER, or a
+ * replay's STORE_SCRATCH) runs in libpq's pipeline mode. pg_do sends a
+ * write and returns at once, so an event's writes (its entry, tree nodes,
+ * idempotency key, effects, the ledger's check) cost no round trip; a read
+ * (an ev_view lookup) sends its query with a flush and reads every result
+ * before its own; the commit syncs and reads the rest. A write that fails
+ * is reported by the next read or by the commit, and the whole batch is
+ * rolled back, as the sequencer does with any failure. The writes whose
+ * outcome the backend must check (an account's balance taken, the ledger's
+ * invariant) check it in SQL and fail as a statement.
  */
 #ifndef CMCC_PG_INT_H
 #define CMCC_PG_INT_H
@@ -24,7 +35,13 @@ struct pg_store {
     PGconn *conn;
     store_mode mode;
     const char *prepared[PG_PREPARED_MAX]; /* the SQL texts prepared so far */
-    long long affected;                    /* rows the last pg_do changed */
+    long long affected;                    /* rows the last pg_do changed (not pipelined) */
+    /* the writer's transaction, pipelined: its writes are sent without
+     * waiting, their results read before the next read's or at commit */
+    int pipeline; /* in pipeline mode */
+    int pending;  /* results of commands sent and not read yet */
+    int failed;   /* a command of this transaction failed: why */
+    char why[512];
 };
 
 /* The values bound to a statement's $1, $2, ... in order. */
@@ -52,7 +69,8 @@ int pg_exec(pg_store *p, const char *sql, cm_error *err);
  * about what. */
 PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, const char *what,
                  cm_error *err);
-/* pg_run of a statement with no rows: 0 (p->affected set), or -1. */
+/* pg_run of a statement with no rows: 0 (p->affected set), or -1; inside
+ * a pipelined transaction, sent only (0), its failure reported later. */
 int pg_do(pg_store *p, const char *sql, const pg_params *a, const char *what, cm_error *err);
 /* Runs sql once, unprepared (SQL made at run time). */
 PGresult *pg_query(pg_store *p, const char *sql, const pg_params *a, const char *what,
