@@ -528,6 +528,15 @@ void pg_rollback(pg_store *p)
 
 int pg_read_begin(pg_store *p, cm_error *err)
 {
+    /* a reader whose connection broke (the server restarted, a standby
+     * promoted) connects again, to the same URL, before its next answer;
+     * the writer does not: it fails its batches until the server restarts
+     * it, so that nothing is appended to a database it has not checked */
+    if (p->mode == STORE_READER && PQstatus(p->conn) != CONNECTION_OK) {
+        PQreset(p->conn);
+        memset(p->prepared, 0, sizeof p->prepared);
+        if (PQstatus(p->conn) != CONNECTION_OK) return pg_fail(p, err, "reconnect");
+    }
     return pg_do(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, "BEGIN", err);
 }
 
