@@ -11,7 +11,10 @@ cluster (run under tests/pg/with-cluster.sh, which sets CMCC_PG_URL).
   the same entries, checkpoints, tokens and state, served and verified as
   it is, while the PostgreSQL log keeps serving;
 - the tables' text sorts byte by byte (the "C" collation) whatever the
-  database's locale, so verify's row-by-row comparison holds.
+  database's locale, so verify's row-by-row comparison holds;
+- a write the database refuses inside the writer's pipelined batch rolls
+  the batch back (503, the server says why), and the next batches, the
+  same event sent again once the database takes it, and verify all work.
 (The black-box suite, run with CMCC_TEST_STORE=postgresql, covers the rest:
 every event type, reads, tokens, verify and rebuild on PostgreSQL.)
 """
@@ -117,6 +120,41 @@ class Init(unittest.TestCase):
             "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' "
             "AND data_type = 'text' AND collation_name IS DISTINCT FROM 'C'").fetchone()
         self.assertEqual(rows, (0,))
+
+
+@unittest.skipUnless(HAVE_PG, "no cluster: run under tests/pg/with-cluster.sh")
+class Refused(unittest.TestCase):
+    def test_a_refused_write_rolls_the_batch_back_and_the_writer_goes_on(self):
+        L = ct.Log()
+        self.addCleanup(L.close)
+        db = ct.store_db(L.dir)
+        db.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$BEGIN RAISE EXCEPTION 'refused by the test'; END$$")
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON places FOR EACH ROW "
+                   "WHEN (NEW.place = 'p-bad') EXECUTE FUNCTION refuse()")
+        L.start()
+        size = L.size()
+        body = {"place": "p-bad", "kind": "depot", "name": "Bad", "lat": 1, "lon": 2}
+        for _ in range(2):  # again: the statements prepared before are still there
+            r, _ = L.submit(L.coord, "place.define", body, id_="bad-1")
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.json["error"]["code"], "unavailable")
+            self.assertIn("nothing was appended", r.json["error"]["message"])
+            self.assertEqual(L.size(), size)
+            good = L.define_place()
+            self.assertEqual(L.size(), size + 1)
+            size += 1
+        with open(os.path.join(L.dir, "serve.stderr"), "rb") as f:
+            self.assertIn(b"refused by the test", f.read())
+        db.execute("DROP TRIGGER refuse ON places")
+        r, _ = L.submit(L.coord, "place.define", body, id_="bad-1")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("p-bad", L.places())
+        self.assertIn(good, L.places())
+        status, _ = L.stop()
+        self.assertEqual(status, 0)
+        r = ct.run("verify", L.dir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 @unittest.skipUnless(HAVE_PG, "no cluster: run under tests/pg/with-cluster.sh")
