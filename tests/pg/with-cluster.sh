@@ -10,7 +10,8 @@
 #                    (the maintenance database; a test makes its own), and
 #   CMCC_PG_BIN      the directory of PostgreSQL's programs (createdb, ...)
 # in its environment, and the cluster is stopped and its directory removed
-# afterwards, whatever CMD did; the script exits with CMD's status. initdb
+# afterwards, whatever CMD did (also when this script is killed: a
+# watchdog notices); the script exits with CMD's status. initdb
 # refuses to run as root: as root, the cluster is made and run by the
 # `postgres` user (runuser) in a directory that user owns.
 set -eu
@@ -36,6 +37,10 @@ stop() {
   rm -rf "$dir"
 }
 trap stop EXIT INT TERM
+# and if this script is killed outright (a test runner's timeout), a
+# watchdog stops the cluster once the script is gone
+me=$$
+( while kill -0 "$me" 2>/dev/null; do sleep 1; done; stop ) </dev/null >/dev/null 2>&1 &
 
 $as "$bin/initdb" -D "$dir/data" -U cmcc_test -A trust -E UTF8 --locale=C.UTF-8 \
   --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 2; }
