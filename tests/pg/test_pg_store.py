@@ -65,6 +65,27 @@ class Init(unittest.TestCase):
         self.assertFalse(os.path.exists(d2))
         self.assertEqual(ct.run("verify", d).returncode, 0)
 
+    def test_several_hosts_reach_the_one_that_writes(self):
+        """A multi-host URL: the first host is not there, the second is the
+        cluster; target_session_attrs=read-write takes the writable one."""
+        url = ct.new_pg_database()
+        host = url.split("host=", 1)[1].split("&", 1)[0]
+        multi = url.replace("host=" + host, "host=/nonexistent-dir,%s" % host) + \
+            "&target_session_attrs=read-write&connect_timeout=2"
+        d = os.path.join(self.tmp, "log")
+        r = self.init(d, "--store", multi)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = ct.Server(d)
+        try:
+            tok = ct.run("token", "create", d, "--org", "hq").stdout.strip()
+            got = ct.http_request(s.port, "GET", "/v1/orgs",
+                                  headers={"Authorization": "Bearer " + tok})
+            self.assertEqual(got.status, 200)
+            self.assertEqual([o["org"] for o in got.json["orgs"]], ["hq"])
+        finally:
+            self.assertEqual(s.stop()[0], 0)
+        self.assertEqual(ct.run("verify", d).returncode, 0)
+
     def test_bad_stores_are_refused_and_leave_nothing(self):
         d = os.path.join(self.tmp, "log")
         base = os.environ["CMCC_PG_URL"]
