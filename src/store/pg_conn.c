@@ -190,6 +190,7 @@ static int pipe_end(pg_store *p)
     }
     PQexitPipelineMode(p->conn);
     p->pipeline = 0;
+    pg_cache_clear(p);
     int failed = p->failed;
     if (failed) {
         if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
@@ -377,6 +378,7 @@ void pg_store_close(pg_store *p)
 {
     if (!p) return;
     if (p->conn) PQfinish(p->conn);
+    free(p->cache);
     free(p);
 }
 
@@ -499,6 +501,7 @@ int pg_begin(pg_store *p, cm_error *err)
     p->pipeline = 1;
     p->pending = 0;
     p->failed = 0;
+    pg_cache_clear(p);
     return pg_exec(p, "BEGIN", err);
 }
 

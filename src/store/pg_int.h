@@ -42,6 +42,7 @@ struct pg_store {
     int pending;  /* results of commands sent and not read yet */
     int failed;   /* a command of this transaction failed: why */
     char why[512];
+    struct pg_cache *cache; /* the registry\'s rows it looked up (pg_cache.c) */
 };
 
 /* The values bound to a statement's $1, $2, ... in order. */
@@ -93,6 +94,13 @@ long long pg_i(const PGresult *r, int row, int col, long long dflt);
 double pg_d(const PGresult *r, int row, int col, double dflt);
 /* A bytea column of a text result, decoded (malloc'ed, NUL-terminated). */
 char *pg_bytea(const PGresult *r, int row, int col, size_t *len);
+
+/* The registry's rows looked up in the writer's transaction (pg_cache.c):
+ * 1 found (*out filled), 0 known not to be there, -1 not kept. */
+enum { PG_CACHE_ORG = 1, PG_CACHE_KEY, PG_CACHE_PLACE };
+int pg_cache_get(pg_store *p, int kind, const char *key, void *out);
+void pg_cache_put(pg_store *p, int kind, const char *key, int found, const void *val);
+void pg_cache_clear(pg_store *p);
 
 /* 1 when location is a PostgreSQL connection URL. */
 int pg_is_url(const char *location);

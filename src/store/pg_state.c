@@ -4,6 +4,8 @@
  * one connection, inside the writer's open transaction (as store_state.c
  * on SQLite). The same table of appliers decides which code writes each
  * kind of effect; a new kind needs its row here and in store_state.c.
+ * The registry's lookups are kept for the rest of the writer's transaction
+ * (pg_cache.c), and forgotten when it writes to the registry.
  */
 #include "store/pg_int.h"
 
@@ -18,24 +20,31 @@
 
 static int v_org(void *ctx, const char *org, ev_org_state *out)
 {
+    int kept = pg_cache_get(PG(ctx), PG_CACHE_ORG, org, out);
+    if (kept >= 0) return kept;
     pg_params a = {0};
     pg_text(&a, org);
     PGresult *r;
     int found = pg_row(PG(ctx), "SELECT role_bits, status FROM orgs WHERE org = $1", &a, &r, NULL);
-    if (found != 1) return found;
-    out->roles = (unsigned)pg_i(r, 0, 0, 0);
-    out->suspended = strcmp(PQgetvalue(r, 0, 1), "suspended") == 0;
-    PQclear(r);
-    return 1;
+    if (found == 1) {
+        out->roles = (unsigned)pg_i(r, 0, 0, 0);
+        out->suspended = strcmp(PQgetvalue(r, 0, 1), "suspended") == 0;
+        PQclear(r);
+    }
+    if (found >= 0) pg_cache_put(PG(ctx), PG_CACHE_ORG, org, found, out);
+    return found;
 }
 
 static int v_key(void *ctx, const char *keyid, ev_key_state *out)
 {
+    int kept = pg_cache_get(PG(ctx), PG_CACHE_KEY, keyid, out);
+    if (kept >= 0) return kept;
     pg_params a = {0};
     pg_text(&a, keyid);
     PGresult *r;
     int found =
         pg_row(PG(ctx), "SELECT org, public_key, status FROM keys WHERE keyid = $1", &a, &r, NULL);
+    if (found == 0) pg_cache_put(PG(ctx), PG_CACHE_KEY, keyid, 0, NULL);
     if (found != 1) return found;
     snprintf(out->org, sizeof out->org, "%s", PQgetvalue(r, 0, 0));
     const char *b64 = PQgetvalue(r, 0, 1);
@@ -44,6 +53,7 @@ static int v_key(void *ctx, const char *keyid, ev_key_state *out)
     memcpy(out->pub, k, LOG_PUBKEY_SIZE);
     out->revoked = strcmp(PQgetvalue(r, 0, 2), "revoked") == 0;
     PQclear(r);
+    if (rc == 1) pg_cache_put(PG(ctx), PG_CACHE_KEY, keyid, 1, out);
     return rc;
 }
 
@@ -62,15 +72,19 @@ static int v_active_keys(void *ctx, const char *org, long long *count)
 
 static int v_place(void *ctx, const char *place, ev_place_state *out)
 {
+    int kept = pg_cache_get(PG(ctx), PG_CACHE_PLACE, place, out);
+    if (kept >= 0) return kept;
     pg_params a = {0};
     pg_text(&a, place);
     PGresult *r;
     int found = pg_row(PG(ctx), "SELECT kind, status FROM places WHERE place = $1", &a, &r, NULL);
-    if (found != 1) return found;
-    snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(r, 0, 0));
-    out->closed = strcmp(PQgetvalue(r, 0, 1), "closed") == 0;
-    PQclear(r);
-    return 1;
+    if (found == 1) {
+        snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(r, 0, 0));
+        out->closed = strcmp(PQgetvalue(r, 0, 1), "closed") == 0;
+        PQclear(r);
+    }
+    if (found >= 0) pg_cache_put(PG(ctx), PG_CACHE_PLACE, place, found, out);
+    return found;
 }
 
 int pg_event_index(pg_store *p, const char *org, const char *id, uint64_t *index)
@@ -126,6 +140,7 @@ static int apply_registry(pg_store *p, const ev_fx *f, const ev_event *e, uint64
     (void)e, (void)seq;
     pg_params a = {0};
     int64_t at = (int64_t)idx;
+    pg_cache_clear(p); /* the registry changes: what was looked up is looked up again */
     switch (f->kind) {
     case FX_ORG_ADMIT: {
         cm_buf roles = CM_BUF_INIT;
@@ -264,6 +279,7 @@ int pg_apply(pg_store *p, const ev_event *e, const ev_effects *fx, uint64_t idx,
 
 int pg_clear_state(pg_store *p, cm_error *err)
 {
+    pg_cache_clear(p);
     cm_buf sql = CM_BUF_INIT;
     buf_puts(&sql, "TRUNCATE ");
     for (size_t i = 0; store_state_tables[i]; i++)
