@@ -18,6 +18,9 @@
 # libqrencode-dev draws the QR code of `cmcc label`; tests/blackbox/test_label.py
 # reads it back with tools that share nothing with cmcc: librsvg2-bin's
 # rsvg-convert draws the SVG as a PNG, and zbar-tools' zbarimg decodes that.
+# libpq-dev is the client library of the PostgreSQL store backend; postgresql
+# gives initdb and pg_ctl, with which the tests start a throwaway cluster
+# (tests/pg/with-cluster.sh; the Debian package's own cluster is not used).
 #
 #   scripts/install-deps.sh          build and test dependencies
 set -eu
@@ -25,6 +28,7 @@ set -eu
 pkgs="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev llvm
 libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
 libcurl4-openssl-dev libssl-dev zlib1g-dev libcmocka-dev libcsv-dev
+libpq-dev postgresql
 python3 python3-nacl openssl sqlite3 curl
 golang-go golang-golang-x-mod-dev
 chromium fonts-dejavu-core

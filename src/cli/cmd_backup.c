@@ -23,7 +23,7 @@ int cmd_backup(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), 0;
     if (argc != 3) return fputs(help, stderr), 2;
-    char *db = xasprintf("%s/%s", argv[1], SRV_DB_FILE);
+    char *db = srv_store_location(argv[1]);
     uint64_t size = 0;
     cm_error err;
     int rc = store_backup(db, argv[2], &size, &err);

@@ -233,7 +233,7 @@ static int dir_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
 
 static int verify_dir(verifier *v, const char *dir)
 {
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    char *db = srv_store_location(dir);
     cm_error err;
     int rc = 2;
     uint64_t size = 0;

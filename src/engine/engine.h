@@ -34,6 +34,15 @@
 #define SRV_VKEY_FILE    "log.vkey"
 #define SRV_LOCK_FILE    "cmcc.lock"
 
+/* ---- location.c: where a log directory's store is ------------------------ */
+
+/* The store of the log in dir: DIR/cmcc.conf's `store = URL` (PostgreSQL),
+ * else the file DIR/cmcc.db. malloc'ed. */
+char *srv_store_location(const char *dir);
+/* Writes `store = location` (a PostgreSQL URL) into DIR/cmcc.conf, unless
+ * it already says so (another store named there: CM_CONFLICT). */
+int srv_store_set_location(const char *dir, const char *location, cm_error *err);
+
 /* ---- logdir.c: the log directory ---------------------------------------- */
 
 /* Creates a new log in dir (docs/protocol.md section 6): the store, the log key

@@ -1,7 +1,8 @@
 /*
  * logdir.c: the log directory, and `cmcc init`.
  *
- *   DIR/cmcc.db          the store (store.h)
+ *   DIR/cmcc.db          the store (store.h), unless DIR/cmcc.conf puts it in
+ *                        a PostgreSQL database (location.c)
  *   DIR/log.pem          the log's Ed25519 key, PKCS#8 PEM, mode 0600
  *   DIR/log.vkey         its note verifier key, origin+hash+base64
  *   DIR/coordinator.pem  the coordinator's key, when init generated it
@@ -42,7 +43,7 @@ static int write_new(const char *path, const char *data, size_t len, mode_t mode
 
 store *srv_open_store(const char *dir, store_mode mode, cm_error *err)
 {
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    char *db = srv_store_location(dir);
     store *s = store_open(db, mode, err);
     free(db);
     return s;
@@ -209,7 +210,7 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     int made_dir = mkdir(dir, 0700) == 0;
     if (!made_dir && errno != EEXIST)
         return cm_fail(err, CM_INTERNAL, "", "cannot make %s: %s", dir, strerror(errno));
-    char *db = xasprintf("%s/%s", dir, SRV_DB_FILE);
+    char *db = srv_store_location(dir);
     char *logpath = xasprintf("%s/%s", dir, SRV_LOG_KEY_FILE);
     char *coordpath = xasprintf("%s/coordinator.pem", dir);
     char *vkpath = xasprintf("%s/%s", dir, SRV_VKEY_FILE);
@@ -218,8 +219,9 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     store *w = NULL;
     int rc = -1;
     unsigned made = 0; /* files this call wrote, removed again if it fails */
-    if (access(db, F_OK) == 0) {
-        cm_fail(err, CM_CONFLICT, "", "%s already holds a log", dir);
+    int exists = store_exists(db, err);
+    if (exists) {
+        if (exists > 0) cm_fail(err, CM_CONFLICT, "", "%s already holds a log", dir);
         goto done;
     }
     if (key_or_new(coordinator_pem, coordpath, &coord, err)) goto done;
@@ -244,8 +246,11 @@ int srv_init_log(const char *dir, const char *origin, const char *org, const cha
     if (write_new(vkpath, vk.data, vk.len, 0644, err)) goto done;
     made |= 4;
     vk.data[--vk.len] = '\0';
-    made |= 8; /* db did not exist: whatever is there from now on is ours */
-    if (store_create(db, err)) goto done;
+    /* db did not exist: whatever is there from now on is ours (a
+     * PostgreSQL store is made in one transaction, or not at all) */
+    int created = store_create(db, err) == 0;
+    if (created || !store_is_url(db)) made |= 8;
+    if (!created) goto done;
     if (!(w = store_open(db, STORE_WRITER, err))) goto done;
     if (write_genesis(w, origin, vk.data, &logk, &coord, org, name, err)) goto done;
     *vkey = buf_take(&vk);

@@ -17,6 +17,8 @@
  *                                  relative to DIR; --tls-cert/--tls-key win
  *   map.tiles = URL-template       the dashboard map's basemap and its credit
  *   map.attribution = TEXT         (none by default; checked by mapconf.c)
+ *   store = postgresql://...       the log's store is this PostgreSQL database
+ *                                  (engine/location.c), not DIR/cmcc.db
  *   policy = FILE                  the log's C2SP tlog-policy (which witnesses
  *                                  a checkpoint needs), served at GET /policy;
  *                                  relative to DIR; checked when serving starts
@@ -101,6 +103,8 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
             bad = path_in(dir, val, cfg->tls_cert);
         else if (strcmp(key, "tls.key") == 0)
             bad = path_in(dir, val, cfg->tls_key);
+        else if (strcmp(key, "store") == 0) /* the store's location (engine/location.c) */
+            bad = !store_is_url(val);
         else if (strcmp(key, "policy") == 0)
             bad = path_in(dir, val, cfg->policy);
         else if (strcmp(key, "witness") == 0) {

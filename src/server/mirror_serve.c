@@ -72,7 +72,7 @@ static void refresh(srv *s, store *rd, uint64_t *held)
 
 static int load(srv *s, cm_error *err)
 {
-    s->eng.db_path = xasprintf("%s/%s", s->cfg.dir, SRV_DB_FILE);
+    s->eng.db_path = srv_store_location(s->cfg.dir);
     if (!(s->mirror_rd = store_open(s->eng.db_path, STORE_READER, err))) return -1;
     char *origin = NULL;
     if (store_meta_get(s->mirror_rd, "mirror.url", &s->mirror_of, err) != 1 ||

@@ -54,7 +54,7 @@ static int load(srv *s, cm_error *err)
     int rc = log_key_load(path, &s->eng.log_key, err);
     free(path);
     if (rc) return -1;
-    s->eng.db_path = xasprintf("%s/%s", s->cfg.dir, SRV_DB_FILE);
+    s->eng.db_path = srv_store_location(s->cfg.dir);
     if (!(s->eng.writer = store_open(s->eng.db_path, STORE_WRITER, err))) return -1;
     char *origin = NULL;
     if (store_meta_get(s->eng.writer, "origin", &origin, err) != 1)

@@ -6,8 +6,11 @@
  * checkpoints, the read tokens, the projections (the state every event is
  * judged against and the rows every figure is computed from, by
  * src/views/), and a witness's own state. Everything above this header
- * sees only store_*; the one backend today is SQLite (store_sqlite.c and
- * its siblings, sharing store_int.h). What a backend must give:
+ * sees only store_*; there are two backends, chosen by the location a store
+ * is opened at: SQLite (store_sqlite.c and its siblings, sharing
+ * store_int.h) and PostgreSQL (pg_*.c, sharing pg_int.h; each public
+ * function of the SQLite files hands a PostgreSQL store to its pg_
+ * counterpart). What a backend must give:
  *
  *   - transactions: one writer (STORE_WRITER) appends a batch of entries
  *     with their effects between store_begin and store_commit, atomically;
@@ -52,6 +55,14 @@ typedef enum {
 
 /* ---- store_sqlite.c: opening, transactions, metadata -------------------- */
 
+/* A store's location is a file path (SQLite) or a PostgreSQL connection
+ * URL, postgresql://... or postgres://... (the PostgreSQL backend, pg_*.c:
+ * the database must exist; the store is its tables). 1 when location is
+ * such a URL. */
+int store_is_url(const char *location);
+/* 1 when a store is at location, 0 when none, -1 (err) when it cannot be
+ * told (a database that cannot be reached). */
+int store_exists(const char *location, cm_error *err);
 /* Creates a new, empty store at path (which must not exist). */
 int store_create(const char *path, cm_error *err);
 /* The same, for a store to be opened in mode (STORE_SCRATCH: no WAL). */

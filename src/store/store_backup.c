@@ -5,16 +5,45 @@
  * meanwhile (in WAL mode a reader never blocks the writer). The copy is
  * written to a new file, synced, and left in rollback-journal mode: a
  * restore copies it back as DIR/cmcc.db.
+ *
+ * A PostgreSQL store is copied the same way into a new SQLite file, as of
+ * one snapshot of the database (pg_copy.c): a whole log that can be served
+ * or verified as it is. (The database's own tools, pg_dump and base
+ * backups, are the other way: docs/operations.md.)
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include <unistd.h>
+
+/* The copy of a PostgreSQL store into the new SQLite file dst_path. */
+static int pg_backup(const char *url, const char *dst_path, uint64_t *size, cm_error *err)
+{
+    store *src = store_open(url, STORE_READER, err);
+    if (!src) return -1;
+    store *dst = NULL;
+    int made = store_create(dst_path, err) == 0;
+    int rc = made && (dst = store_open(dst_path, STORE_WRITER, err)) && !store_begin(dst, err) &&
+                     !pg_copy_to_sqlite(src->pg, dst->db, NULL, err) && !store_commit(dst, err) &&
+                     !store_size(dst, size, err) &&
+                     !store_exec(dst, "PRAGMA journal_mode=DELETE", err)
+                 ? 0
+                 : -1;
+    if (dst && rc) store_rollback(dst);
+    store_close(dst);
+    store_close(src);
+    if (rc && made) store_destroy(dst_path);
+    return rc;
+}
 
 int store_backup(const char *src_path, const char *dst_path, uint64_t *size, cm_error *err)
 {
     if (access(dst_path, F_OK) == 0)
         return cm_fail(err, CM_CONFLICT, "", "%s already exists: a backup never overwrites",
                        dst_path);
+    if (pg_is_url(dst_path))
+        return cm_fail(err, CM_BAD_REQUEST, "",
+                       "a backup is a new SQLite file; to copy into PostgreSQL use pg_dump");
+    if (pg_is_url(src_path)) return pg_backup(src_path, dst_path, size, err);
     store *src = store_open(src_path, STORE_READER, err);
     if (!src) return -1;
     sqlite3 *dst = NULL;

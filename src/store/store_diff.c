@@ -16,8 +16,12 @@
  * are ordered as SQLite orders them with the BINARY collation (NULL, then
  * numbers, then text, then blobs), which every key column of the schema
  * uses.
+ *
+ * When the other store is a PostgreSQL database, the tables compared are
+ * first copied, as of one snapshot, into a temporary SQLite file beside s
+ * (pg_copy.c), which is then compared as above and removed.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include "common/mem.h"
 
@@ -201,8 +205,39 @@ done:
     return count;
 }
 
+/* store_diff against a PostgreSQL store: through a SQLite copy of it. */
+static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error *err)
+{
+    const char *mine = s->db ? sqlite3_db_filename(s->db, "main") : NULL;
+    if (!mine || !*mine)
+        return cm_fail(err, CM_INTERNAL, "", "store: diff: the replay's store has no file");
+    char *copy = xasprintf("%s-live", mine);
+    store_destroy(copy);
+    store *live = store_open(url, STORE_READER, err), *c = NULL;
+    static const char *const with_log[] = {"hashes", NULL};
+    long total = -1;
+    if (live && !store_create_mode(copy, STORE_SCRATCH, err) &&
+        (c = store_open(copy, STORE_SCRATCH, err)) && !store_begin(c, err) &&
+        !pg_read_begin(live->pg, err) &&
+        !(log && pg_copy_to_sqlite(live->pg, c->db, with_log, err)) &&
+        !pg_copy_to_sqlite(live->pg, c->db, store_state_tables, err) && !store_commit(c, err)) {
+        store_close(c);
+        c = NULL;
+        total = store_diff(s, copy, log, report, err);
+    }
+    if (c) store_rollback(c);
+    store_close(c);
+    store_close(live);
+    store_destroy(copy);
+    free(copy);
+    return total;
+}
+
 long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err)
 {
+    if (s->pg)
+        return cm_fail(err, CM_INTERNAL, "", "store: diff: the replay's store must be SQLite");
+    if (pg_is_url(other_path)) return diff_pg(s, other_path, log, report, err);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "ATTACH ? AS other", -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, "attach");

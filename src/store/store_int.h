@@ -78,7 +78,11 @@ enum {
     SQ_COUNT
 };
 
+/* the PostgreSQL backend's connection (pg_int.h) */
+typedef struct pg_store pg_store;
+
 struct store {
+    pg_store *pg; /* set: a PostgreSQL store, and every function goes to pg_*.c */
     sqlite3 *db;
     store_mode mode;
     sqlite3_stmt *st[SQ_COUNT];

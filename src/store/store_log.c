@@ -5,7 +5,7 @@
  * B-tree lookup and the nodes of a tile (same level, consecutive indexes)
  * are adjacent rows.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include "common/mem.h"
 
@@ -15,6 +15,7 @@
 
 int store_size(store *s, uint64_t *size, cm_error *err)
 {
+    if (s->pg) return pg_size(s->pg, size, err);
     sqlite3_stmt *st = store_stmt(s, SQ_SIZE, "SELECT coalesce(max(idx) + 1, 0) FROM entries", err);
     if (!st) return -1;
     if (sqlite3_step(st) != SQLITE_ROW) return store_fail(s, err, "size");
@@ -26,6 +27,7 @@ int store_size(store *s, uint64_t *size, cm_error *err)
 int store_append(store *s, uint64_t idx, const char *entry, size_t len, const char *org,
                  const char *id, const char *type, cm_error *err)
 {
+    if (s->pg) return pg_append(s->pg, idx, entry, len, org, id, type, err);
     sqlite3_stmt *st = store_stmt(
         s, SQ_ENTRY_PUT, "INSERT INTO entries(idx, entry, org, id, type) VALUES(?,?,?,?,?)", err);
     if (!st) return -1;
@@ -40,6 +42,7 @@ int store_append(store *s, uint64_t idx, const char *entry, size_t len, const ch
 
 int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err)
 {
+    if (s->pg) return pg_entry(s->pg, idx, entry, len, err);
     sqlite3_stmt *st = store_stmt(s, SQ_ENTRY_GET, "SELECT entry FROM entries WHERE idx=?", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
@@ -55,6 +58,7 @@ int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err
 int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
                   cm_error *err)
 {
+    if (s->pg) return pg_entries(s->pg, from, count, fn, ctx, err);
     sqlite3_stmt *st =
         store_stmt(s, SQ_ENTRIES,
                    "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", err);
@@ -74,6 +78,7 @@ int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, vo
 
 int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_error *err)
 {
+    if (s->pg) return pg_put_hash(s->pg, level, index, h, err);
     sqlite3_stmt *st = store_stmt(s, SQ_HASH_PUT, "INSERT INTO hashes(key, hash) VALUES(?,?)", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, HASH_KEY(level, index));
@@ -84,6 +89,7 @@ int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_er
 
 int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out)
 {
+    if (((store *)ctx)->pg) return pg_read_hash(((store *)ctx)->pg, level, index, out);
     store *s = ctx;
     sqlite3_stmt *st = store_stmt(s, SQ_HASH_GET, "SELECT hash FROM hashes WHERE key=?", NULL);
     if (!st) return -1;
@@ -99,6 +105,7 @@ int store_read_hash(void *ctx, int level, uint64_t index, log_hash *out)
 
 int store_read_hashes(void *ctx, int level, uint64_t first, unsigned n, uint8_t *out)
 {
+    if (((store *)ctx)->pg) return pg_read_hashes(((store *)ctx)->pg, level, first, n, out);
     store *s = ctx;
     sqlite3_stmt *st =
         store_stmt(s, SQ_HASH_RUN,
@@ -120,6 +127,7 @@ int store_read_hashes(void *ctx, int level, uint64_t first, unsigned n, uint8_t 
 
 int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_ms, cm_error *err)
 {
+    if (s->pg) return pg_put_checkpoint(s->pg, size, note, now_ms, err);
     sqlite3_stmt *st =
         store_stmt(s, SQ_CKPT_PUT,
                    "INSERT OR REPLACE INTO checkpoints(size, note, created) VALUES(?,?,?)", err);
@@ -133,6 +141,7 @@ int store_put_checkpoint(store *s, uint64_t size, const char *note, int64_t now_
 
 int store_latest_checkpoint(store *s, char **note, uint64_t *size, cm_error *err)
 {
+    if (s->pg) return pg_latest_checkpoint(s->pg, note, size, err);
     sqlite3_stmt *st = store_stmt(
         s, SQ_CKPT_LATEST, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", err);
     if (!st) return -1;
@@ -147,6 +156,7 @@ int store_latest_checkpoint(store *s, char **note, uint64_t *size, cm_error *err
 
 int store_each_checkpoint(store *s, store_checkpoint_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_each_checkpoint(s->pg, fn, ctx, err);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT size, note FROM checkpoints ORDER BY size", -1, &st,
                            NULL) != SQLITE_OK)

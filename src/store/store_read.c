@@ -4,7 +4,7 @@
  * store shares: a query with bound arguments, and a query whose rows go
  * one by one to a function.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 sqlite3_stmt *store_query(store *s, const char *sql, const store_arg *args, int n, cm_error *err)
 {
@@ -57,6 +57,7 @@ static int org_row(void *ctx, sqlite3_stmt *st)
 
 int store_orgs_each(store *s, store_org_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_orgs_each(s->pg, fn, ctx, err);
     each e = {(void *)fn, ctx};
     return store_rows(s,
                       "SELECT org, name, names, roles, country, status, reason, admitted FROM orgs "
@@ -73,6 +74,7 @@ static int key_row(void *ctx, sqlite3_stmt *st)
 
 int store_keys_each(store *s, store_key_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_keys_each(s->pg, fn, ctx, err);
     each e = {(void *)fn, ctx};
     return store_rows(s,
                       "SELECT org, keyid, public_key, status FROM keys ORDER BY org, added, keyid",
@@ -97,6 +99,7 @@ static int place_row(void *ctx, sqlite3_stmt *st)
 
 int store_places_each(store *s, store_place_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_places_each(s->pg, fn, ctx, err);
     each e = {(void *)fn, ctx};
     return store_rows(s,
                       "SELECT place, kind, name, names, sector, status, reason, lat, lon, defined "

@@ -29,7 +29,7 @@
  * takes no lock. A WAL that still holds commits is not skipped: the reader
  * says so and how to make a copy it can read.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include "common/mem.h"
 
@@ -137,6 +137,7 @@ int store_create(const char *path, cm_error *err)
 
 int store_create_mode(const char *path, store_mode mode, cm_error *err)
 {
+    if (pg_is_url(path)) return pg_store_create(path, err);
     if (access(path, F_OK) == 0)
         return cm_fail(err, CM_CONFLICT, "", "%s already exists: a log is never overwritten", path);
     store *s = open_db(path, mode, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
@@ -223,6 +224,10 @@ char *store_read_uri(const char *path, int immutable)
 
 void store_destroy(const char *path)
 {
+    if (pg_is_url(path)) {
+        pg_store_destroy(path);
+        return;
+    }
     const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
     for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
         char *p = xasprintf("%s%s", path, sfx[i]);
@@ -231,8 +236,20 @@ void store_destroy(const char *path)
     }
 }
 
+int store_is_url(const char *location)
+{
+    return pg_is_url(location);
+}
+
+int store_exists(const char *location, cm_error *err)
+{
+    if (pg_is_url(location)) return pg_store_exists(location, err);
+    return access(location, F_OK) == 0;
+}
+
 store *store_open(const char *path, store_mode mode, cm_error *err)
 {
+    if (pg_is_url(path)) return pg_store_open(path, mode, err);
     if (access(path, F_OK) != 0) {
         cm_fail(err, CM_NOT_FOUND, "", "no store at %s: make a log with `cmcc init` first", path);
         return NULL;
@@ -274,6 +291,11 @@ store *store_open(const char *path, store_mode mode, cm_error *err)
 
 void store_close(store *s)
 {
+    if (s && s->pg) {
+        pg_store_close(s->pg);
+        free(s);
+        return;
+    }
     if (!s) return;
     for (int i = 0; i < SQ_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -283,11 +305,13 @@ void store_close(store *s)
 
 int store_lazy_commits(store *s, int lazy, cm_error *err)
 {
+    if (s->pg) return 0; /* every commit is durable when it returns */
     return store_exec(s, lazy ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", err);
 }
 
 int store_sync(store *s, cm_error *err)
 {
+    if (s->pg) return 0;
     if (s->wal_fd < 0) {
         const char *db = sqlite3_db_filename(s->db, "main");
         char *wal = xasprintf("%s-wal", db ? db : "");
@@ -313,37 +337,50 @@ static int step_once(store *s, int slot, const char *sql, cm_error *err)
 
 int store_begin(store *s, cm_error *err)
 {
+    if (s->pg) return pg_begin(s->pg, err);
     return step_once(s, SQ_BEGIN, "BEGIN IMMEDIATE", err);
 }
 
 int store_commit(store *s, cm_error *err)
 {
+    if (s->pg) return pg_commit(s->pg, err);
     return step_once(s, SQ_COMMIT, "COMMIT", err);
 }
 
 void store_rollback(store *s)
 {
+    if (s->pg) {
+        pg_rollback(s->pg);
+        return;
+    }
     if (store_in_transaction(s)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* A deferred BEGIN: the snapshot is taken by the first read after it. */
 int store_read_begin(store *s, cm_error *err)
 {
+    if (s->pg) return pg_read_begin(s->pg, err);
     return step_once(s, SQ_READ_BEGIN, "BEGIN", err);
 }
 
 void store_read_end(store *s)
 {
+    if (s->pg) {
+        pg_read_end(s->pg);
+        return;
+    }
     if (store_in_transaction(s) && step_once(s, SQ_READ_END, "COMMIT", NULL)) store_rollback(s);
 }
 
 int store_in_transaction(store *s)
 {
+    if (s->pg) return pg_in_transaction(s->pg);
     return !sqlite3_get_autocommit(s->db);
 }
 
 void store_settle(store *s)
 {
+    if (s->pg) return; /* the server vacuums its own tables */
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     s->wal_frames = 0;
 }
@@ -353,12 +390,14 @@ void store_settle(store *s)
 
 void store_tend(store *s, int idle)
 {
+    if (s->pg) return;
     if (s->wal_frames > WAL_FORCE_FRAMES || (idle && s->wal_frames > WAL_IDLE_FRAMES))
         store_settle(s);
 }
 
 int store_meta_get(store *s, const char *key, char **value, cm_error *err)
 {
+    if (s->pg) return pg_meta_get(s->pg, key, value, err);
     sqlite3_stmt *st = store_stmt(s, SQ_META_GET, "SELECT value FROM meta WHERE key=?", err);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -372,6 +411,7 @@ int store_meta_get(store *s, const char *key, char **value, cm_error *err)
 
 int store_meta_set(store *s, const char *key, const char *value, cm_error *err)
 {
+    if (s->pg) return pg_meta_set(s->pg, key, value, err);
     sqlite3_stmt *st =
         store_stmt(s, SQ_META_SET, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", err);
     if (!st) return -1;

@@ -7,7 +7,7 @@
  * the ones before it. Every projection row records `updated`, the entry that
  * last wrote it, so that a difference found by a replay names an entry.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include "event/effects.h"
 
@@ -83,6 +83,7 @@ static int v_place(void *ctx, const char *place, ev_place_state *out)
 
 int store_event_index(store *s, const char *org, const char *id, uint64_t *index)
 {
+    if (s->pg) return pg_event_index(s->pg, org, id, index);
     sqlite3_stmt *st =
         store_stmt(s, SQ_EVID_GET, "SELECT idx FROM event_ids WHERE org=? AND id=?", NULL);
     if (!st) return -1;
@@ -112,6 +113,10 @@ static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *inde
 
 void store_view(store *s, ev_view *v)
 {
+    if (s->pg) {
+        pg_view(s, v);
+        return;
+    }
     memset(v, 0, sizeof *v);
     v->ctx = s;
     v->org = v_org;
@@ -261,6 +266,7 @@ static const fx_applier appliers[] = {
 
 int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx, cm_error *err)
 {
+    if (s->pg) return pg_apply(s->pg, e, fx, idx, err);
     const char *org = e->org, *id = e->id;
     sqlite3_stmt *st =
         store_stmt(s, SQ_EVID_PUT, "INSERT INTO event_ids(org, id, idx) VALUES(?,?,?)", err);
@@ -292,6 +298,7 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
 
 int store_clear_state(store *s, cm_error *err)
 {
+    if (s->pg) return pg_clear_state(s->pg, err);
     for (size_t i = 0; store_state_tables[i]; i++) {
         char sql[96];
         snprintf(sql, sizeof sql, "DELETE FROM %s", store_state_tables[i]);

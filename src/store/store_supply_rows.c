@@ -5,7 +5,7 @@
  * go one by one, as a struct of plain columns, to the caller's function
  * (store.h says the order of each); nothing here is JSON or a rule.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include <stdint.h>
 
@@ -41,6 +41,7 @@ static int consignment_row(void *ctx, sqlite3_stmt *st)
 int store_consignments_each(store *s, const char *consignment, store_consignment_fn fn, void *ctx,
                             cm_error *err)
 {
+    if (s->pg) return pg_consignments_each(s->pg, consignment, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
 #define CONSIGNMENTS                                                                               \
@@ -71,6 +72,7 @@ static int line_row(void *ctx, sqlite3_stmt *st)
 
 int store_lines_each(store *s, const char *consignment, store_line_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_lines_each(s->pg, consignment, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
 #define LINES                                                                                      \
@@ -98,6 +100,7 @@ static int account_row(void *ctx, sqlite3_stmt *st)
 int store_accounts_each(store *s, const char *consignment, store_account_fn fn, void *ctx,
                         cm_error *err)
 {
+    if (s->pg) return pg_accounts_each(s->pg, consignment, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
 #define ACCOUNTS "SELECT consignment, line, kind, holder, qty, last_time, updated FROM accounts "
@@ -127,6 +130,7 @@ static int movement_row(void *ctx, sqlite3_stmt *st)
 int store_movements_each(store *s, int64_t after_ms, int64_t until_ms, store_movement_fn fn,
                          void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_movements_each(s->pg, after_ms, until_ms, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_INT(after_ms), STORE_INT(until_ms)};
     /* the whole journal is read in its own order; a window by its time */
@@ -159,6 +163,7 @@ static int transfer_row(void *ctx, sqlite3_stmt *st)
 int store_transfers_each(store *s, const char *consignment, const char *status,
                          store_transfer_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_transfers_each(s->pg, consignment, status, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment ? consignment : status)};
     const char *sql = consignment ? TRANSFER_COLS "WHERE consignment = ?1 ORDER BY opened"
@@ -178,6 +183,7 @@ static int transfer_line_row(void *ctx, sqlite3_stmt *st)
 int store_transfer_lines_each(store *s, const char *consignment, store_transfer_line_fn fn,
                               void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_transfer_lines_each(s->pg, consignment, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
     return store_rows(s,
@@ -202,6 +208,7 @@ static int event_row(void *ctx, sqlite3_stmt *st)
 int store_consignment_events_each(store *s, const char *consignment, store_event_fn fn, void *ctx,
                                   cm_error *err)
 {
+    if (s->pg) return pg_consignment_events_each(s->pg, consignment, fn, ctx, err);
     each e = {(void *)fn, ctx};
     store_arg args[] = {STORE_TEXT(consignment)};
     /* an alert follow-up is a note of the thing of kind "alert" at the
@@ -234,6 +241,7 @@ static int alert_note_row(void *ctx, sqlite3_stmt *st)
 
 int store_alert_notes_each(store *s, store_alert_note_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_alert_notes_each(s->pg, fn, ctx, err);
     each e = {(void *)fn, ctx};
     return store_rows(s,
                       "SELECT th.id, th.status, th.updated, n.idx, n.seq, n.org, n.note, n.body,"

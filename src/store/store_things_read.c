@@ -10,7 +10,7 @@
  * statement walks the things and a second, prepared once, is reset for the
  * notes of each; both read the snapshot of the caller's read transaction.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include "common/mem.h"
 
@@ -61,6 +61,7 @@ static void notes_free(store_thing_note *notes, size_t n)
 long store_things_each(store *s, ev_thing_kind kind, const char *id, store_thing_fn fn, void *ctx,
                        cm_error *err)
 {
+    if (s->pg) return pg_things_each(s->pg, kind, id, fn, ctx, err);
     store_arg args[] = {STORE_TEXT(ev_thing_name(kind)), STORE_TEXT(id)};
     sqlite3_stmt *st =
         store_query(s,

@@ -12,7 +12,7 @@
  * request it answered (asked): a key's next request must be later, so that
  * a request seen on the wire cannot be sent again for a token of its own.
  */
-#include "store/store_int.h"
+#include "store/pg_int.h"
 
 #include "common/codec.h"
 
@@ -77,6 +77,7 @@ int store_token_new(store *s, const char *org, const char *keyid, int64_t asked_
     hex_encode(hash, 32, hex);
     memcpy(id, hex, STORE_TOKEN_ID_LEN);
     id[STORE_TOKEN_ID_LEN] = '\0';
+    if (s->pg) return pg_token_new(s->pg, hash, id, org, keyid, asked_ms, now_ms, err);
     if (store_begin(s, err)) return -1;
     int used = keyid ? asked_before(s, keyid, asked_ms, err) : 0;
     if (used) {
@@ -92,6 +93,7 @@ int store_token_new(store *s, const char *org, const char *keyid, int64_t asked_
 
 int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err)
 {
+    if (s->pg) return pg_token_revoke(s->pg, id, now_ms, err);
     sqlite3_stmt *st = store_stmt(
         s, SQ_TOKEN_REVOKE, "UPDATE tokens SET revoked=? WHERE id=? AND revoked IS NULL", err);
     if (!st) return -1;
@@ -104,6 +106,7 @@ int store_token_revoke(store *s, const char *id, int64_t now_ms, cm_error *err)
 int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
                      char keyid[LOG_KEYID_LEN + 1], cm_error *err)
 {
+    if (s->pg) return pg_token_find(s->pg, hash, org, keyid, err);
     sqlite3_stmt *st = store_stmt(
         s, SQ_TOKEN_ORG, "SELECT org, keyid FROM tokens WHERE hash=? AND revoked IS NULL", err);
     if (!st) return -1;
@@ -120,6 +123,7 @@ int store_token_find(store *s, const uint8_t hash[32], char org[EV_ID_MAX + 1],
 
 int store_tokens_each(store *s, store_token_fn fn, void *ctx, cm_error *err)
 {
+    if (s->pg) return pg_tokens_each(s->pg, fn, ctx, err);
     sqlite3_stmt *st = store_query(
         s, "SELECT id, org, keyid, created, revoked FROM tokens ORDER BY created, rowid", NULL, 0,
         err);

@@ -13,6 +13,10 @@ Environment:
   CMCC_SHARED_DIR  the shared directory (design/, tools/, testvectors/; by default the
                    directory "shared" beside the repository)
   CMCC_KEEP=1      keep the temporary log directories
+  CMCC_TEST_STORE=postgresql
+                   every `cmcc init` keeps its store in a new database of the
+                   PostgreSQL cluster at CMCC_PG_URL (tests/pg/with-cluster.sh
+                   starts one and sets it), instead of DIR/cmcc.db
 
 Only the standard library and Debian's python3-nacl are used.
 """
@@ -346,8 +350,112 @@ STATE_HOME = tempfile.mkdtemp(prefix="cmcc-bb-state-")
 atexit.register(shutil.rmtree, STATE_HOME, True)
 
 
+PG_STORE = os.environ.get("CMCC_TEST_STORE") == "postgresql"
+_pg_databases = itertools.count()
+
+
+def new_pg_database():
+    """A new, empty database in the cluster at CMCC_PG_URL: its URL."""
+    base = os.environ["CMCC_PG_URL"]
+    name = "cmcc_%d_%d" % (os.getpid(), next(_pg_databases))
+    psql = os.path.join(os.environ.get("CMCC_PG_BIN", "/usr/bin"), "psql")
+    subprocess.run([psql, "-qX", base, "-c", "CREATE DATABASE " + name], check=True,
+                   capture_output=True)
+    return base.replace("postgresql:///postgres?", "postgresql:///%s?" % name, 1)
+
+
+class PgStore:
+    """The few calls of sqlite3's connection that tests changing a log's
+    rows use (execute with ? parameters, fetchone, fetchall, iteration,
+    commit, close), on its PostgreSQL store through psql: each execute is
+    one psql run, committed as it runs. Values come back as text, int
+    (digits) or bytes (bytea)."""
+
+    def __init__(self, url):
+        self.url = url
+
+    @staticmethod
+    def literal(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, (bytes, bytearray)):
+            return "'\\x%s'::bytea" % bytes(v).hex()
+        if isinstance(v, (int, float)):
+            return repr(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    @staticmethod
+    def value(text):
+        if text.startswith("\\x"):
+            return bytes.fromhex(text[2:])
+        return int(text) if re.fullmatch(r"-?\d+", text) else text
+
+    def execute(self, sql, params=()):
+        parts = sql.split("?")
+        assert len(parts) == len(params) + 1, sql
+        text = parts[0] + "".join(self.literal(p) + rest for p, rest in zip(params, parts[1:]))
+        psql = os.path.join(os.environ.get("CMCC_PG_BIN", "/usr/bin"), "psql")
+        r = subprocess.run([psql, "-qAtX", "-v", "ON_ERROR_STOP=1", "-F", "\x1f", "-R", "\x1e",
+                            self.url, "-c", text], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("psql: %s: %s" % (text[:200], r.stderr))
+        out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
+        return _Rows([tuple(self.value(v) for v in rec.split("\x1f"))
+                      for rec in out.split("\x1e") if rec])
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class _Rows(list):
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+def store_url(d):
+    """The `store = URL` of DIR/cmcc.conf, or None."""
+    try:
+        with open(os.path.join(d, "cmcc.conf")) as f:
+            for line in f:
+                m = re.match(r"\s*store\s*=\s*(\S+)", line)
+                if m:
+                    return m.group(1)
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def store_db(d):
+    """A connection to the store of the log in DIR, to change its rows:
+    sqlite3's to DIR/cmcc.db, or a PgStore to its database."""
+    url = store_url(d)
+    if url:
+        return PgStore(url)
+    import sqlite3
+    return sqlite3.connect(os.path.join(d, "cmcc.db"))
+
+
+def sqlite_only(why):
+    """Skips a test under CMCC_TEST_STORE=postgresql: it changes the SQLite
+    file itself (why); tests/pg/ tests the same on PostgreSQL."""
+    return unittest.skipIf(PG_STORE, "changes DIR/cmcc.db itself: " + why)
+
+
 def run(*args, input=None, timeout=60, env=None):
-    """Runs `cmcc args...`; returns CompletedProcess with text stdout/stderr."""
+    """Runs `cmcc args...`; returns CompletedProcess with text stdout/stderr.
+    With CMCC_TEST_STORE=postgresql, `cmcc init DIR ...` gets --store with a
+    database of its own (unless the test gives --store itself)."""
+    args = list(args)
+    if PG_STORE and args and args[0] == "init" and "--store" not in args and \
+            not any(str(a).startswith("--store=") for a in args) and \
+            not any(a in ("-h", "--help") for a in args):
+        args += ["--store", new_pg_database()]
     e = dict(os.environ)
     e.pop("CMCC_TOKEN", None)
     e["XDG_STATE_HOME"] = STATE_HOME
@@ -355,6 +463,28 @@ def run(*args, input=None, timeout=60, env=None):
         e.update(env)
     return subprocess.run([CMCC_BIN] + [str(a) for a in args], input=input,
                           capture_output=True, text=True, timeout=timeout, env=e)
+
+
+def write_conf(path, text):
+    """Writes the cmcc.conf at path with text (str or bytes), keeping the
+    `store = ...` line the file held (a log made with --store names its
+    store there), last, so that the lines of text keep their numbers. With
+    text empty and no such line, the file is removed."""
+    keep = b""
+    try:
+        with open(path, "rb") as f:
+            keep = b"".join(l for l in f if re.match(rb"\s*store\s*=", l))
+    except FileNotFoundError:
+        pass
+    data = text.encode() if isinstance(text, str) else text
+    if not data and not keep:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
+    if data and not data.endswith(b"\n") and keep:
+        data += b"\n"
+    with open(path, "wb") as f:
+        f.write(data + keep)
 
 
 class Response:
@@ -516,7 +646,16 @@ class Log:
 
     @property
     def db(self):
-        return os.path.join(self.dir, "cmcc.db")
+        """The SQLite store. With CMCC_TEST_STORE=postgresql, a new SQLite
+        copy of the database (`cmcc backup`), to read: writes to it reach
+        nothing (tests that change the store are sqlite_only)."""
+        if not PG_STORE:
+            return os.path.join(self.dir, "cmcc.db")
+        path = os.path.join(self.dir, "copy-%d.db" % next(_pg_databases))
+        r = run("backup", self.dir, path)
+        if r.returncode != 0:
+            raise RuntimeError("cmcc backup failed: %s" % r.stderr)
+        return path
 
     # -- the server
     def start(self, *args):

@@ -384,6 +384,7 @@ class Upgrade(unittest.TestCase):
         r = ct.run("verify", d, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    @ct.sqlite_only("an old schema is made with sqlite3")
     def test_a_store_of_schema_2_opens_upgraded(self):
         L = ct.Log()
         self.addCleanup(L.close)

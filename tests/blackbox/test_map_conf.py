@@ -40,8 +40,7 @@ class MapSetting(unittest.TestCase):
             return f.read().decode(errors="replace")
 
     def write(self, text):
-        with open(self.conf, "wb") as f:
-            f.write(text.encode() if isinstance(text, str) else text)
+        ct.write_conf(self.conf, text)
 
     def map_of_log(self):
         r = self.log.get("/v1/log", token=None)

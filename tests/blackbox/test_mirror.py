@@ -594,6 +594,7 @@ def rewrite(src, dst, keep):
 
 class Rewritten(Base):
 
+    @ct.sqlite_only("the log is rewritten from its SQLite file")
     def test_mirror_and_verify_refuse_a_rewritten_past(self):
         L = self.log
         load(L, 40, 0)

@@ -63,8 +63,8 @@ class Proofs(unittest.TestCase):
         cls.policy = cls.write("policy.txt", "# the log and its one witness\nlog %s\n"
                                              "witness W %s\nquorum W\n"
                                % (cls.log.vkey_text, cls.w.vkey))
-        with open(os.path.join(cls.log.dir, "cmcc.conf"), "w") as f:
-            f.write("witness = %s %s\npolicy = %s\n" % (cls.w.url, cls.w.vkey, cls.policy))
+        ct.write_conf(os.path.join(cls.log.dir, "cmcc.conf"),
+                      "witness = %s %s\npolicy = %s\n" % (cls.w.url, cls.w.vkey, cls.policy))
         cls.log.start()
         cls.n = 0
 
@@ -283,8 +283,8 @@ class NotYetInACheckpoint(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
         w = Witness("slow.test")  # only for a well-formed cosignature/v1 key
         w.close()
-        with open(os.path.join(self.log.dir, "cmcc.conf"), "w") as f:
-            f.write("witness = http://127.0.0.1:%d %s\n" % (self.httpd.server_address[1], w.vkey))
+        ct.write_conf(os.path.join(self.log.dir, "cmcc.conf"),
+                      "witness = http://127.0.0.1:%d %s\n" % (self.httpd.server_address[1], w.vkey))
         self.log.start()
 
     def test_409_then_the_proof(self):
@@ -331,8 +331,7 @@ class PolicyConfig(unittest.TestCase):
         path = os.path.join(self.log.dir, "policy.txt")
         with open(path, "w") as f:
             f.write(policy_text)
-        with open(os.path.join(self.log.dir, "cmcc.conf"), "w") as f:
-            f.write("policy = policy.txt\n")
+        ct.write_conf(os.path.join(self.log.dir, "cmcc.conf"), "policy = policy.txt\n")
         r = ct.run("serve", self.log.dir, "--listen", "127.0.0.1:0", timeout=10)
         self.assertEqual(r.returncode, 1, r.stderr)
         return path, r.stderr

@@ -47,6 +47,7 @@ def read_only(directory, *commands):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@ct.sqlite_only("a read-only copy of the directory holds the SQLite store and its WAL")
 class ReadOnlyDirectory(unittest.TestCase):
     def setUp(self):
         if not shutil.which("unshare"):

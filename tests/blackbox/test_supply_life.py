@@ -83,8 +83,7 @@ class Life(unittest.TestCase):
     def setUpClass(cls):
         cls.log = L = ct.Log()
         cls.addClassCleanup(L.close)
-        with open(os.path.join(L.dir, "cmcc.conf"), "w") as f:
-            f.write(CONF_A)
+        ct.write_conf(os.path.join(L.dir, "cmcc.conf"), CONF_A)
         L.start()
         cls.k = {"cell": L.coord}
         for org, roles in ((HA, ["humanitarian"]), (HB, ["humanitarian"]),
@@ -513,8 +512,7 @@ class Life(unittest.TestCase):
         L = self.log
         conf = os.path.join(L.dir, "cmcc.conf")
         L.stop()
-        with open(conf, "w") as f:
-            f.write(CONF_B)
+        ct.write_conf(conf, CONF_B)
         L.start()
         j = self.alerts(T(9, 12))
         self.assertEqual(j["thresholds"], {"pending_hours": 240, "idle_hours": 720,
@@ -528,7 +526,7 @@ class Life(unittest.TestCase):
                          [(GATE, 1450, 10, 0.7), (HB, 680, 80, 11.8), (TR, 1440, 10, 0.7)])
         # the defaults: 24 h, 72 h, 5 %, 30 days
         L.stop()
-        os.unlink(conf)
+        ct.write_conf(conf, "")
         L.start()
         j = self.alerts(T(9, 13))
         self.assertEqual(j["thresholds"], {"pending_hours": 24, "idle_hours": 72,
@@ -549,12 +547,11 @@ class Life(unittest.TestCase):
         for bad in ("alerts.pending_hour = 24\n", "alerts.loss_percent = 101\n",
                     "alerts.idle_hours = soon\n", "alerts.idle_hours\n",
                     "rate.burst = -1\n"):
-            with open(conf, "w") as f:
-                f.write(bad)
+            ct.write_conf(conf, bad)
             with self.assertRaises(RuntimeError, msg=bad):
                 L.start()
             L.server = None
-        os.unlink(conf)
+        ct.write_conf(conf, "")
         L.start()
         r = ct.run("verify", L.url, "--vkey", L.vkey_text, "--token", L.token, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

@@ -912,7 +912,7 @@ class SupplyProperty(unittest.TestCase):
         L.stop()
 
         # a tampered balance: verify names it, rebuild puts it back
-        db = sqlite3.connect(L.db)
+        db = ct.store_db(L.dir)
         row = db.execute("SELECT consignment, line, kind, holder, qty, updated FROM accounts "
                          "WHERE qty > 0 ORDER BY consignment, line, kind, holder LIMIT 1 OFFSET ?",
                          (len(tables["accounts"]) // 2,)).fetchone()

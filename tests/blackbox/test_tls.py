@@ -374,8 +374,7 @@ class Conf(unittest.TestCase):
         self.addCleanup(self.log.close)
 
     def conf(self, text):
-        with open(os.path.join(self.log.dir, "cmcc.conf"), "w") as f:
-            f.write(text)
+        ct.write_conf(os.path.join(self.log.dir, "cmcc.conf"), text)
 
     def test_relative_and_absolute_paths(self):
         os.mkdir(os.path.join(self.log.dir, "tls"))

@@ -268,7 +268,7 @@ class Tamper(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def db(self):
-        c = sqlite3.connect(self.log.db)
+        c = ct.store_db(self.log.dir)
         self.addCleanup(c.close)
         return c
 

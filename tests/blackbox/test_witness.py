@@ -99,8 +99,8 @@ class Cosigning(unittest.TestCase):
         self.addCleanup(self.log.close)
         self.w.add_log(self.log.vkey_text)
         self.w.start()
-        with open(os.path.join(self.log.dir, "cmcc.conf"), "w") as f:
-            f.write("witness = %s %s\n" % (self.w.url, self.w.vkey))
+        ct.write_conf(os.path.join(self.log.dir, "cmcc.conf"),
+                      "witness = %s %s\n" % (self.w.url, self.w.vkey))
 
     def wait_cosigned(self, size, timeout=8.0):
         deadline = time.monotonic() + timeout
@@ -138,8 +138,8 @@ class Cosigning(unittest.TestCase):
         self.wait_cosigned(21)
         self.w.stop()  # the witness keeps its state across restarts
         self.w.start()
-        with open(os.path.join(log.dir, "cmcc.conf"), "w") as f:
-            f.write("witness = %s %s\n" % (self.w.url, self.w.vkey))
+        ct.write_conf(os.path.join(log.dir, "cmcc.conf"),
+                      "witness = %s %s\n" % (self.w.url, self.w.vkey))
         log.stop()
         log.start()
         self.assertEqual(log.batch(places(log, 10, 20)).status, 200)
@@ -158,8 +158,8 @@ class Cosigning(unittest.TestCase):
         self.assertIn("did not cosign", log.server.stderr())
 
     def test_bad_witness_key_stops_the_log(self):
-        with open(os.path.join(self.log.dir, "cmcc.conf"), "w") as f:
-            f.write("witness = %s %s\n" % (self.w.url, self.log.vkey_text))  # a log key
+        ct.write_conf(os.path.join(self.log.dir, "cmcc.conf"),
+                      "witness = %s %s\n" % (self.w.url, self.log.vkey_text))  # a log key
         r = ct.run("serve", self.log.dir, "--listen", "127.0.0.1:0", timeout=10)
         self.assertEqual(r.returncode, 1)
         self.assertIn("cosignature", r.stderr)
