@@ -98,8 +98,8 @@ int verify_state_check(verify_state *st, lf_log *l, const char *note, const log_
         log_hash path[LOG_MAX_PROOF];
         size_t n = 0;
         if (lf_consistency(l, c->size, st->held_c.size, path, &n) == 0 &&
-            log_check_consistency(c->size, st->held_c.size, &c->root, &st->held_c.root, path,
-                                  n) == 0) {
+            log_check_consistency(c->size, st->held_c.size, &c->root, &st->held_c.root, path, n) ==
+                0) {
             fprintf(stderr,
                     "cmcc verify: %s serves a checkpoint of %llu entries, older than the one of "
                     "%llu entries remembered, and proves the remembered tree extends it\n",
