@@ -450,9 +450,11 @@ def sqlite_only(why):
 def run(*args, input=None, timeout=60, env=None):
     """Runs `cmcc args...`; returns CompletedProcess with text stdout/stderr.
     With CMCC_TEST_STORE=postgresql, `cmcc init DIR ...` gets --store with a
-    database of its own (unless the test gives --store itself)."""
+    database of its own (unless the test gives --store itself, or makes the
+    log from a mirror, whose store is a SQLite file)."""
     args = list(args)
     if PG_STORE and args and args[0] == "init" and "--store" not in args and \
+            "--from-mirror" not in args and \
             not any(str(a).startswith("--store=") for a in args) and \
             not any(a in ("-h", "--help") for a in args):
         args += ["--store", new_pg_database()]
