@@ -31,13 +31,15 @@ import cmcctest as ct  # noqa: E402
 
 
 class Proxy:
-    """GET forwarded to 127.0.0.1:upstream; counts entry bundles by path."""
+    """GET forwarded to 127.0.0.1:upstream; counts entry bundles by path,
+    and the bytes of every body forwarded."""
 
     def __init__(self, upstream):
         self.upstream = upstream
         self.mode = None  # None, "truncate", "flip", "badkey"
         self.from_bundle = 0  # bundles below this index are never damaged
         self.counts = {}
+        self.bytes = 0  # of the bodies forwarded, every path
         self.lock = threading.Lock()
         proxy = self
 
@@ -70,6 +72,8 @@ class Proxy:
                         body = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
                 if path == "/checkpoint" and r.status == 200 and proxy.mode == "badkey":
                     body = resign(body, ct.Key())
+                with proxy.lock:
+                    proxy.bytes += len(body)
                 try:
                     self.send_response(r.status)
                     self.send_header("Content-Type", ctype)
@@ -320,7 +324,10 @@ class BadInput(Base):
         L = self.log
         load(L, 300, 0)
         L.wait_checkpoint(L.size())
-        self.sync()
+        r = self.sync()
+        # the bytes it says it read are those the proxy forwarded
+        self.assertIn("; %d bytes read)" % self.proxy.bytes, r.stdout)
+        self.assertGreater(self.proxy.bytes, 300 * 200)
         before = held(self.m)
         load(L, 600, 300)
         L.wait_checkpoint(L.size())
