@@ -190,6 +190,8 @@ int cli_each_doc(const char *data, size_t len, cli_doc_fn fn, void *ctx);
  * CA certificates in the file cacert, or the system's when it is NULL. */
 cli_http *cli_http_new(const char *base, const char *token, const char *cacert);
 void cli_http_free(cli_http *h);
+/* Bytes of answer bodies h has received so far, over all its requests. */
+uint64_t cli_http_received(const cli_http *h);
 /* GET base+path. OUT: body, *status, *retry_after (seconds, 0 if none).
  * -1 with err when no answer came: unavailable for a network failure
  * (worth retrying), bad_request for a TLS certificate that does not verify

@@ -148,13 +148,14 @@ int cmd_mirror(int argc, char **argv)
         if (!rc) {
             policy_ctx pc = {pol, policy_file, url, &m.log.nv};
             if (pol) m.policy = policy_holds, m.policy_ctx = &pc;
+            uint64_t before = cli_http_received(m.log.h);
             rc = mirror_run(&m);
             if (rc == 0) {
                 printf("cmcc mirror: %s holds %llu %s of %s from %s, cosigned by %s (%lu entry "
-                       "bundle%s fetched, %lu kept from an interrupted run)\n",
+                       "bundle%s fetched, %lu kept from an interrupted run; %llu bytes read)\n",
                        dir, (unsigned long long)m.size, m.size == 1 ? "entry" : "entries",
                        m.log.nv.name, url, m.me.name, m.fetched, m.fetched == 1 ? "" : "s",
-                       m.from_spool);
+                       m.from_spool, (unsigned long long)(cli_http_received(m.log.h) - before));
                 fflush(stdout);
                 rc = mirror_check(&m, compare, proofs);
             }

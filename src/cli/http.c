@@ -24,6 +24,7 @@ struct cli_http {
     struct curl_slist *auth;
     char *cacert;
     char why[CURL_ERROR_SIZE]; /* libcurl's own words on the last failure */
+    uint64_t received;         /* bytes of answers' bodies, all requests */
 };
 
 cli_http *cli_http_new(const char *base, const char *token, const char *cacert)
@@ -51,6 +52,11 @@ cli_http *cli_http_new(const char *base, const char *token, const char *cacert)
         free(hdr);
     }
     return h;
+}
+
+uint64_t cli_http_received(const cli_http *h)
+{
+    return h->received;
 }
 
 void cli_http_free(cli_http *h)
@@ -98,6 +104,9 @@ static int perform_to(cli_http *h, const char *path, struct curl_slist *headers,
     h->why[0] = '\0';
     CURLcode rc = curl_easy_perform(c);
     free(url);
+    curl_off_t got = 0;
+    if (curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &got) == CURLE_OK && got > 0)
+        h->received += (uint64_t)got;
     if (rc != CURLE_OK) return failed(h, path, rc, err);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     if (retry_after) {

@@ -31,7 +31,8 @@ import cmcctest as ct  # noqa: E402
 
 
 class Proxy:
-    """GET forwarded to 127.0.0.1:upstream; counts entry bundles by path."""
+    """GET forwarded to 127.0.0.1:upstream; counts entry bundles by path,
+    and the bytes of every body forwarded."""
 
     def __init__(self, upstream):
         self.upstream = upstream
@@ -39,6 +40,7 @@ class Proxy:
         self.checkpoint = None  # when set, served for /checkpoint (an older one)
         self.from_bundle = 0  # bundles below this index are never damaged
         self.counts = {}
+        self.bytes = 0  # of the bodies forwarded, every path
         self.lock = threading.Lock()
         proxy = self
 
@@ -73,6 +75,8 @@ class Proxy:
                     body = resign(body, ct.Key())
                 if path == "/checkpoint" and proxy.checkpoint:
                     body = proxy.checkpoint
+                with proxy.lock:
+                    proxy.bytes += len(body)
                 try:
                     self.send_response(r.status)
                     self.send_header("Content-Type", ctype)
@@ -323,7 +327,10 @@ class BadInput(Base):
         L = self.log
         load(L, 300, 0)
         L.wait_checkpoint(L.size())
-        self.sync()
+        r = self.sync()
+        # the bytes it says it read are those the proxy forwarded
+        self.assertIn("; %d bytes read)" % self.proxy.bytes, r.stdout)
+        self.assertGreater(self.proxy.bytes, 300 * 200)
         before = held(self.m)
         load(L, 600, 300)
         L.wait_checkpoint(L.size())
