@@ -12,6 +12,18 @@
  * every event of the batch is answered `unavailable`.
  *
  * `received` is the sequencer's clock, never going backwards.
+ *
+ * One writer (store_lease_take): a server that found the store's lease
+ * held by another starts ENGINE_READING. Its sequencer then wakes every
+ * SEQ_POLL_MS: it tries the lease again and, while another holds it,
+ * publishes the store's size, root and newest checkpoint (so that reads
+ * follow the other writer) and answers every event 503 with
+ * ENGINE_READS_ONLY. Once it takes the lease it loads the tree's frontier
+ * and the newest checkpoint from the store, as a server starting does,
+ * and sequences. A writer whose batch fails and whose lease is no longer
+ * held (its term was taken, or its connection, which held the lock,
+ * broke) is ENGINE_DEPOSED: it answers every later event 503, saying why,
+ * and appends nothing more.
  */
 #include "engine/engine.h"
 
@@ -21,8 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define SEQ_BATCH 4096
+#define SEQ_BATCH   4096
+#define SEQ_POLL_MS 250 /* a reader's tries of the lease */
 
 int engine_submit(engine *e, job *j)
 {
@@ -48,11 +62,21 @@ int engine_submit(engine *e, job *j)
     return 0;
 }
 
-/* Takes the jobs of the next batch; NULL when stopping with nothing left. */
-static job *take(engine *e)
+/* Takes the jobs of the next batch; NULL when stopping with nothing left
+ * (*stop set), or, when timed, after SEQ_POLL_MS with none. */
+static job *take(engine *e, int timed, int *stop)
 {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += SEQ_POLL_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&e->q_mu);
-    while (!e->q_head && !e->stopping) pthread_cond_wait(&e->q_cv, &e->q_mu);
+    while (!e->q_head && !e->stopping)
+        if (!timed)
+            pthread_cond_wait(&e->q_cv, &e->q_mu);
+        else if (pthread_cond_timedwait(&e->q_cv, &e->q_mu, &until))
+            break;
+    *stop = !e->q_head && e->stopping;
     job *first = e->q_head, *last = NULL;
     size_t events = 0;
     for (job *j = e->q_head; j; j = j->next) {
@@ -111,7 +135,7 @@ static int one(seq *q, item *it)
 /* Every event that reached the sequencer in a batch that was rolled back
  * is answered `unavailable`: its outcome may have rested on rolled-back
  * writes, or it was never judged. Refusals made before the sequencer stay. */
-static void fail_all(job *jobs, const char *why)
+static void fail_all(job *jobs, const char *why, const char *then)
 {
     for (job *j = jobs; j; j = j->next)
         for (size_t i = 0; i < j->n; i++) {
@@ -119,8 +143,26 @@ static void fail_all(job *jobs, const char *why)
             if (!it->judged && it->state == ITEM_FAILED) continue;
             it->accepted = it->duplicate = 0;
             it->state = ITEM_FAILED;
-            cm_fail(&it->err, CM_UNAVAILABLE, "", "%s: nothing was appended, send it again", why);
+            cm_fail(&it->err, CM_UNAVAILABLE, "", "%s: nothing was appended, %s", why, then);
         }
+}
+
+int engine_role(engine *e, char *why, size_t n)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    int role = e->role;
+    if (why && n) snprintf(why, n, "%s", e->role_why);
+    pthread_mutex_unlock(&e->pub_mu);
+    return role;
+}
+
+static void set_role(engine *e, int role, const char *why)
+{
+    pthread_mutex_lock(&e->pub_mu);
+    e->role = role;
+    snprintf(e->role_why, sizeof e->role_why, "%s", why ? why : "");
+    pthread_cond_broadcast(&e->pub_cv);
+    pthread_mutex_unlock(&e->pub_mu);
 }
 
 void srv_jobs_done(job *jobs)
@@ -160,7 +202,24 @@ static void batch(seq *q, job *jobs)
         store_rollback(e->writer);
         q->f = saved;
         q->last_received = received0;
-        fail_all(jobs, "the log could not be written");
+        int held = store_lease_held(e->writer);
+        if (held != 1) {
+            char why[sizeof e->role_why];
+            if (held < 0)
+                snprintf(why, sizeof why,
+                         "this server no longer writes this log: another cmcc serve took the "
+                         "writer's role (its lease and term)");
+            else
+                snprintf(why, sizeof why,
+                         "this server no longer writes this log: its connection to the "
+                         "database, which held the writer's lease, was lost");
+            fprintf(stderr,
+                    "cmcc: %s; it appends nothing more and answers writes 503 until "
+                    "it is restarted\n",
+                    why);
+            set_role(e, ENGINE_DEPOSED, why);
+        }
+        fail_all(jobs, "the log could not be written", "send it again");
         q->registry_changed = 0;
         srv_jobs_done(jobs);
         return;
@@ -171,11 +230,10 @@ static void batch(seq *q, job *jobs)
     q->registry_changed = 0;
 }
 
-int seq_init(engine *e, cm_error *err)
+/* Loads the tree's frontier and the last entry's time from the store. */
+static int load(seq *q, cm_error *err)
 {
-    seq *q = xcalloc(1, sizeof *q);
-    q->e = e;
-    e->seq = q;
+    engine *e = q->e;
     uint64_t size = 0;
     if (store_size(e->writer, &size, err)) return -1;
     if (log_frontier_load(&q->f, size, store_read_hash, e->writer))
@@ -194,17 +252,93 @@ int seq_init(engine *e, cm_error *err)
         ev_envelope_free(&env);
         free(entry);
     }
-    log_frontier_root(&q->f, &e->root);
-    e->size = size;
     return 0;
+}
+
+int seq_init(engine *e, cm_error *err)
+{
+    seq *q = xcalloc(1, sizeof *q);
+    q->e = e;
+    e->seq = q;
+    if (load(q, err)) return -1;
+    log_frontier_root(&q->f, &e->root);
+    e->size = q->f.size;
+    return 0;
+}
+
+/* A reader's turn: publishes the store as it is now, then tries the lease;
+ * taken, the sequencer goes on from the store's size. */
+static void standby(seq *q)
+{
+    engine *e = q->e;
+    cm_error err;
+    char *note = NULL;
+    uint64_t note_size = 0;
+    int rc = store_read_begin(e->writer, &err) || load(q, &err) ||
+             store_latest_checkpoint(e->writer, &note, &note_size, &err) < 0;
+    store_read_end(e->writer);
+    if (rc) {
+        static int64_t said; /* once a minute */
+        if (!said || time_mono_ms() - said > 60000) {
+            fprintf(stderr, "cmcc: the store cannot be read: %s\n", err.message);
+            said = time_mono_ms();
+        }
+        free(note);
+        return;
+    }
+    pthread_mutex_lock(&e->pub_mu);
+    log_frontier_root(&q->f, &e->root);
+    e->size = q->f.size;
+    if (note && note_size >= e->checkpoint_size) {
+        free(e->checkpoint);
+        e->checkpoint = note;
+        e->checkpoint_size = note_size;
+        note = NULL;
+    }
+    pthread_cond_broadcast(&e->pub_cv);
+    pthread_mutex_unlock(&e->pub_mu);
+    free(note);
+    int64_t term = 0;
+    int got = store_lease_take(e->writer, time_now_ms(), &term, &err);
+    if (got <= 0) return;
+    /* the old writer's session is gone: the store's tree is final */
+    if (load(q, &err)) {
+        char why[sizeof e->role_why];
+        snprintf(why, sizeof why, "this server took the writer's role but cannot load the tree: %s",
+                 err.message);
+        fprintf(stderr, "cmcc: %s\n", why);
+        set_role(e, ENGINE_DEPOSED, why);
+        return;
+    }
+    pthread_mutex_lock(&e->pub_mu);
+    log_frontier_root(&q->f, &e->root);
+    e->size = q->f.size;
+    e->term = term;
+    pthread_mutex_unlock(&e->pub_mu);
+    set_role(e, ENGINE_WRITING, NULL);
+    printf("cmcc: this server writes the log now (%llu %s, writer's term %lld)\n",
+           (unsigned long long)q->f.size, q->f.size == 1 ? "entry" : "entries", (long long)term);
+    fflush(stdout);
 }
 
 void *seq_main(void *arg)
 {
     engine *e = arg;
     seq *q = e->seq;
-    job *jobs;
-    while ((jobs = take(e))) {
+    for (;;) {
+        int role = engine_role(e, NULL, 0), stop = 0;
+        job *jobs = take(e, role == ENGINE_READING, &stop);
+        if (stop) break;
+        if (role == ENGINE_READING) standby(q);
+        if (!jobs) continue;
+        char why[sizeof e->role_why];
+        role = engine_role(e, why, sizeof why);
+        if (role != ENGINE_WRITING) {
+            if (role == ENGINE_READING) snprintf(why, sizeof why, "%s", ENGINE_READS_ONLY);
+            fail_all(jobs, why, "send it to the server that writes this log");
+            srv_jobs_done(jobs);
+            continue;
+        }
         batch(q, jobs);
         /* the WAL is checkpointed between batches, when idle */
         pthread_mutex_lock(&e->q_mu);

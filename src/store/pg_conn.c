@@ -139,6 +139,7 @@ static void pipe_failed(pg_store *p, const PGresult *r)
     while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) n--;
     snprintf(p->why, sizeof p->why, "%.*s", (int)n, n ? m : "failed");
     p->failed = 1;
+    if (strstr(p->why, "no longer writes this log")) p->deposed = 1; /* pg_fence */
 }
 
 /* Reads the results of one command sent, noting a failure. */
@@ -427,7 +428,7 @@ void pg_store_destroy(const char *url)
     cm_buf sql = CM_BUF_INIT;
     buf_puts(&sql, "DROP TABLE IF EXISTS ");
     for (size_t i = 0; pg_tables[i]; i++) buf_printf(&sql, "%s%s", i ? ", " : "", pg_tables[i]);
-    buf_puts(&sql, " CASCADE");
+    buf_puts(&sql, ", writer_term CASCADE"); /* the lease's (pg_lease.c) */
     pg_exec(p, sql.data, NULL);
     buf_free(&sql);
     pg_store_close(p);
@@ -502,7 +503,10 @@ int pg_begin(pg_store *p, cm_error *err)
     p->pending = 0;
     p->failed = 0;
     pg_cache_clear(p);
-    return pg_exec(p, "BEGIN", err);
+    int rc = pg_exec(p, "BEGIN", err);
+    /* the writer's term first: a lost lease fails the whole batch */
+    if (!rc && p->mode == STORE_WRITER) rc = pg_fence(p, err);
+    return rc;
 }
 
 int pg_commit(pg_store *p, cm_error *err)
