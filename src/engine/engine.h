@@ -279,7 +279,8 @@ typedef struct engine {
     /* the writer's role (sequencer.c), under pub_mu: only a server that
      * holds the store's lease (store_lease_take) sequences. ENGINE_READING
      * serves reads, answers writes 503 and takes the lease when it is free;
-     * ENGINE_DEPOSED lost it and writes nothing more (role_why says why) */
+     * ENGINE_DEPOSED lost it and writes nothing more (role_why says why);
+     * ENGINE_FAILOVER lost its connection and connects again */
     int role;
     int64_t term;
     char role_why[512];
@@ -307,7 +308,7 @@ typedef struct engine {
     pthread_key_t rd_key;
 } engine;
 
-enum { ENGINE_WRITING, ENGINE_READING, ENGINE_DEPOSED };
+enum { ENGINE_WRITING, ENGINE_READING, ENGINE_DEPOSED, ENGINE_FAILOVER };
 #define ENGINE_READS_ONLY "this server reads only: another cmcc serve writes this log"
 
 /* The role, and (why, when not NULL) the sentence that says why this

@@ -23,7 +23,12 @@
  * and sequences. A writer whose batch fails and whose lease is no longer
  * held (its term was taken, or its connection, which held the lock,
  * broke) is ENGINE_DEPOSED: it answers every later event 503, saying why,
- * and appends nothing more.
+ * and appends nothing more. A writer whose connection broke
+ * (ENGINE_FAILOVER: the primary database died) connects again, to
+ * whichever host of its URL is the primary now, takes the lease again and
+ * checks that the tree it finds holds everything it acknowledged and the
+ * newest checkpoint it published (extends); only then does it go on, else
+ * it refuses writes, saying why, rather than fork the log.
  */
 #include "engine/engine.h"
 
@@ -173,6 +178,9 @@ void srv_jobs_done(job *jobs)
     }
 }
 
+static int load(seq *q, cm_error *err);
+static void failover(seq *q);
+
 /* Appends a batch in one transaction and hands it to the syncer (or, if it
  * fails, answers it at once). */
 static void batch(seq *q, job *jobs)
@@ -205,23 +213,27 @@ static void batch(seq *q, job *jobs)
         int held = store_lease_held(e->writer);
         if (held != 1) {
             char why[sizeof e->role_why];
-            if (held < 0)
+            if (held < 0) {
                 snprintf(why, sizeof why,
                          "this server no longer writes this log: another cmcc serve took the "
                          "writer's role (its lease and term)");
-            else
+                fprintf(stderr,
+                        "cmcc: %s; it appends nothing more and answers writes 503 until "
+                        "it is restarted\n",
+                        why);
+                set_role(e, ENGINE_DEPOSED, why);
+            } else {
                 snprintf(why, sizeof why,
-                         "this server no longer writes this log: its connection to the "
-                         "database, which held the writer's lease, was lost");
-            fprintf(stderr,
-                    "cmcc: %s; it appends nothing more and answers writes 503 until "
-                    "it is restarted\n",
-                    why);
-            set_role(e, ENGINE_DEPOSED, why);
+                         "this server lost its connection to the database, which held the "
+                         "writer's lease, and is connecting again");
+                fprintf(stderr, "cmcc: %s\n", why);
+                set_role(e, ENGINE_FAILOVER, why);
+            }
         }
         fail_all(jobs, "the log could not be written", "send it again");
         q->registry_changed = 0;
         srv_jobs_done(jobs);
+        if (held == 0) failover(q);
         return;
     }
     log_hash root;
@@ -321,15 +333,99 @@ static void standby(seq *q)
     fflush(stdout);
 }
 
+/* Whether the store the writer reconnected to holds everything this
+ * server committed (q->f: its size and root, answered or being answered
+ * 200) and the newest checkpoint it published: 0, or -1 with err saying
+ * what is missing. */
+static int extends(seq *q, cm_error *err)
+{
+    engine *e = q->e;
+    uint64_t size = 0, ckpt = 0;
+    char *note = NULL;
+    log_frontier f;
+    log_hash root, mine;
+    int rc = store_read_begin(e->writer, err) || store_size(e->writer, &size, err) ||
+             store_latest_checkpoint(e->writer, &note, &ckpt, err) < 0;
+    free(note);
+    if (!rc && size >= q->f.size && log_frontier_load(&f, q->f.size, store_read_hash, e->writer))
+        rc = cm_fail(err, CM_INTERNAL, "", "the stored tree is incomplete: run `cmcc verify`");
+    store_read_end(e->writer);
+    if (rc) return -1;
+    pthread_mutex_lock(&e->pub_mu);
+    uint64_t published = e->checkpoint_size;
+    pthread_mutex_unlock(&e->pub_mu);
+    if (size < q->f.size || ckpt < published)
+        return cm_fail(err, CM_UNAVAILABLE, "",
+                       "this server refuses writes: the database it reconnected to holds %llu "
+                       "entries and a newest checkpoint of %llu, but this server acknowledged "
+                       "%llu entries and published a checkpoint of %llu; it lacks acknowledged "
+                       "entries (a standby that was not synchronous was promoted?), and "
+                       "appending to it would fork the log",
+                       (unsigned long long)size, (unsigned long long)ckpt,
+                       (unsigned long long)q->f.size, (unsigned long long)published);
+    log_frontier_root(&f, &root);
+    log_frontier_root(&q->f, &mine);
+    if (memcmp(root.b, mine.b, sizeof root.b) != 0)
+        return cm_fail(err, CM_UNAVAILABLE, "",
+                       "this server refuses writes: the tree of the database it reconnected "
+                       "to differs, at %llu entries, from the one this server acknowledged; "
+                       "appending to it would fork the log",
+                       (unsigned long long)q->f.size);
+    return 0;
+}
+
+/* A writer whose connection broke: connects again (whichever host is the
+ * primary now), takes the lease again, and goes on only if the tree it
+ * finds extends what it acknowledged; else it stays ENGINE_FAILOVER (the
+ * database is not back yet: tried again every SEQ_POLL_MS), becomes a
+ * reader (another server took the lease) or is deposed (entries lost). */
+static void failover(seq *q)
+{
+    engine *e = q->e;
+    cm_error err;
+    int64_t term = 0;
+    int got = store_reconnect(e->writer, &err)
+                  ? -1
+                  : store_lease_take(e->writer, time_now_ms(), &term, &err);
+    if (got < 0) { /* not yet: said once a minute */
+        static int64_t said;
+        if (!said || time_mono_ms() - said > 60000) {
+            fprintf(stderr, "cmcc: %s (trying again)\n", err.message);
+            said = time_mono_ms();
+        }
+        return;
+    }
+    if (got == 0) {
+        fprintf(stderr, "cmcc: connected again, but another cmcc serve writes this log now: "
+                        "this server reads only\n");
+        set_role(e, ENGINE_READING, NULL);
+        return;
+    }
+    if (extends(q, &err) || load(q, &err)) {
+        fprintf(stderr, "cmcc: %s\n", err.message);
+        set_role(e, ENGINE_DEPOSED, err.message);
+        return;
+    }
+    pthread_mutex_lock(&e->pub_mu);
+    e->term = term;
+    pthread_mutex_unlock(&e->pub_mu);
+    set_role(e, ENGINE_WRITING, NULL);
+    fprintf(stderr,
+            "cmcc: connected again; the database holds every acknowledged entry: this server "
+            "goes on writing at %llu entries (writer's term %lld)\n",
+            (unsigned long long)q->f.size, (long long)term);
+}
+
 void *seq_main(void *arg)
 {
     engine *e = arg;
     seq *q = e->seq;
     for (;;) {
         int role = engine_role(e, NULL, 0), stop = 0;
-        job *jobs = take(e, role == ENGINE_READING, &stop);
+        job *jobs = take(e, role == ENGINE_READING || role == ENGINE_FAILOVER, &stop);
         if (stop) break;
         if (role == ENGINE_READING) standby(q);
+        if (role == ENGINE_FAILOVER) failover(q);
         if (!jobs) continue;
         char why[sizeof e->role_why];
         role = engine_role(e, why, sizeof why);

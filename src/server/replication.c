@@ -9,7 +9,8 @@
  * asks the database (store_replication_get) and, when a commit would be
  * acknowledged on the primary alone, writes one paragraph on stderr that
  * says which setting is missing and what to set. /healthz then carries
- *   "role": "writer" | "reader" | "deposed"   (and "why" unless writer)
+ *   "role": "writer" | "reader" | "reconnecting" | "deposed"  ("why" unless
+ *   writer)
  *   "replication": {"synchronous_commit": "on", "synchronous_standby_names":
  *     "", "synchronous_standbys": 0, "standbys": 0, "replicated": false,
  *     "warning": "..."}                      (PostgreSQL stores only)
@@ -62,9 +63,10 @@ void srv_replication_json(srv *s, cm_buf *out)
     char why[512];
     int role = engine_role(&s->eng, why, sizeof why);
     buf_printf(out, ",\"role\":\"%s\"",
-               role == ENGINE_WRITING   ? "writer"
-               : role == ENGINE_READING ? "reader"
-                                        : "deposed");
+               role == ENGINE_WRITING    ? "writer"
+               : role == ENGINE_READING  ? "reader"
+               : role == ENGINE_FAILOVER ? "reconnecting"
+                                         : "deposed");
     if (role != ENGINE_WRITING) {
         buf_puts(out, ",\"why\":");
         buf_json_str(out, role == ENGINE_READING ? ENGINE_READS_ONLY : why);

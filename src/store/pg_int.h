@@ -114,6 +114,7 @@ void pg_cache_clear(pg_store *p);
     "this server no longer writes this log: another cmcc serve took the writer''s role"
 int pg_lease_take(pg_store *p, int64_t now_ms, int64_t *term, cm_error *err);
 int pg_lease_held(pg_store *p);
+int pg_reconnect(pg_store *p, cm_error *err);
 int pg_fence(pg_store *p, cm_error *err);
 int pg_replication(pg_store *p, store_replication *out, cm_error *err);
 

@@ -85,6 +85,21 @@ int pg_lease_held(pg_store *p)
     return p->term && PQstatus(p->conn) == CONNECTION_OK;
 }
 
+int pg_reconnect(pg_store *p, cm_error *err)
+{
+    /* the same connection string: with several hosts and
+     * target_session_attrs=read-write, whichever is the primary now */
+    PQreset(p->conn);
+    memset(p->prepared, 0, sizeof p->prepared);
+    p->pipeline = p->pending = p->failed = 0;
+    p->term = 0; /* the lease went with the old session */
+    p->deposed = 0;
+    pg_cache_clear(p);
+    if (PQstatus(p->conn) != CONNECTION_OK) return pg_fail(p, err, "reconnect");
+    PQsetNoticeProcessor(p->conn, NULL, NULL);
+    return 0;
+}
+
 int pg_replication(pg_store *p, store_replication *out, cm_error *err)
 {
     memset(out, 0, sizeof *out);

@@ -118,6 +118,10 @@ int store_meta_set(store *s, const char *key, const char *value, cm_error *err);
  * log directory's lock is the lease (1, term 1; always held). */
 int store_lease_take(store *s, int64_t now_ms, int64_t *term, cm_error *err);
 int store_lease_held(store *s);
+/* The writer's connection, broken, made again to the same location (a
+ * multi-host URL: whichever host is the primary now), without the lease,
+ * which the caller takes again. SQLite: nothing to do. */
+int store_reconnect(store *s, cm_error *err);
 
 /* When a commit returns, as the database sees it now. known is 0 for a
  * store with no replication (SQLite). replicated: a commit waits for a

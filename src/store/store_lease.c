@@ -21,6 +21,11 @@ int store_lease_held(store *s)
     return s->pg ? pg_lease_held(s->pg) : 1;
 }
 
+int store_reconnect(store *s, cm_error *err)
+{
+    return s->pg ? pg_reconnect(s->pg, err) : 0;
+}
+
 int store_replication_get(store *s, store_replication *out, cm_error *err)
 {
     if (s->pg) return pg_replication(s->pg, out, err);

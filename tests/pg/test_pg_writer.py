@@ -18,7 +18,11 @@ tests/pg/with-cluster.sh, which sets CMCC_PG_URL).
   of it), says why, and `cmcc verify` passes;
 - the fencing term alone: a writer whose term was taken (the row changed
   under it, its connection alive) has its next batch refused and stops
-  writing.
+  writing;
+- failover on one cluster: the writer's connection ended under it, it
+  connects again, takes the lease (a new term) and goes on; when the
+  database it finds lacks entries it acknowledged (as a standby promoted
+  that was not synchronous would), it refuses writes with a sentence.
 """
 
 import copy
@@ -179,11 +183,15 @@ class OneWriter(unittest.TestCase):
         kept = B.define_place()
         size = B.size()
         A.server.proc.send_signal(signal.SIGCONT)
+        # its batch fails (its session is gone); connected again, it finds
+        # the lease taken and reads only
         refused = self.place_refused(A, "could not be written")
-        h = until(lambda: healthz(A) if healthz(A)["role"] == "deposed" else None, what="deposed")
-        self.assertIn("no longer writes this log", h["why"])
-        self.place_refused(A, "no longer writes this log")
-        self.assertIn("no longer writes this log", A.server.stderr())
+        h = until(lambda: healthz(A) if healthz(A)["role"] == "reader" else None, what="reader")
+        self.assertEqual(h["why"], READS_ONLY)
+        self.place_refused(A, READS_ONLY)
+        self.assertIn("another cmcc serve writes this log now", A.server.stderr())
+        # and it follows the new writer's tree
+        until(lambda: A.size() == size, what="the old writer following")
         self.assertEqual(B.size(), size)
         places = B.places()
         self.assertIn(kept, places)
@@ -207,6 +215,71 @@ class OneWriter(unittest.TestCase):
         self.assertNotIn(refused, B.places())
         A.stop()
         self.verify()
+
+
+
+@unittest.skipUnless(HAVE_PG, "no cluster: run under tests/pg/with-cluster.sh")
+class Reconnect(unittest.TestCase):
+    def setUp(self):
+        self.L = ct.Log()
+        self.addCleanup(self.L.close)
+        self.L.start()
+        self.L.define_place()
+        self.db = ct.PgStore(ct.store_url(self.L.dir))
+
+    def end_writer_session(self):
+        pids = self.db.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %d AND granted"
+            % LEASE_LOCK).fetchall()
+        self.assertEqual(len(pids), 1)
+        self.db.execute("SELECT pg_terminate_backend(%d)" % pids[0][0])
+
+    def test_the_writer_connects_again_and_goes_on(self):
+        L = self.L
+        L.wait_checkpoint(L.size())
+        size = L.size()
+        self.end_writer_session()
+        place = ct.new_id("p")
+        body = {"place": place, "kind": "depot", "name": "X", "lat": 1, "lon": 2}
+        r, _ = L.submit(L.coord, "place.define", body, id_="again-1")
+        self.assertEqual(r.status, 503, r)
+        until(lambda: healthz(L)["role"] == "writer", what="connected again")
+        self.assertIn("goes on writing at %d entries (writer's term 2)" % size, L.server.stderr())
+        r, _ = L.submit(L.coord, "place.define", body, id_="again-1")  # sent again
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(L.size(), size + 1)
+        L.wait_checkpoint(size + 1)
+        self.assertEqual(L.stop()[0], 0)
+        r = ct.run("verify", L.dir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_a_database_that_lost_acknowledged_entries_is_refused(self):
+        L = self.L
+        kept = L.define_place()
+        size = L.size()
+        self.end_writer_session()
+        # what a promoted asynchronous standby would hold: the last entry
+        # acknowledged never reached it
+        self.db.execute("DELETE FROM entries WHERE idx = %d" % (size - 1))
+        r, _ = L.submit(L.coord, "place.define",
+                        {"place": ct.new_id("p"), "kind": "depot", "name": "X", "lat": 1,
+                         "lon": 2})
+        self.assertEqual(r.status, 503, r)
+        h = until(lambda: healthz(L) if healthz(L)["role"] != "reconnecting" else None,
+                  what="connected again")
+        self.assertEqual(h["role"], "deposed")
+        says = "this server acknowledged %d entries" % size
+        self.assertIn(says, h["why"])
+        self.assertIn("lacks acknowledged entries", h["why"])
+        r, _ = L.submit(L.coord, "place.define",
+                        {"place": ct.new_id("p"), "kind": "depot", "name": "X", "lat": 1,
+                         "lon": 2})
+        self.assertEqual(r.status, 503, r)
+        self.assertIn("would fork the log", r.json["error"]["message"])
+        self.assertIn(says, L.server.stderr())
+        self.assertEqual(self.db.execute("SELECT count(*) FROM entries").fetchone(),
+                         (size - 1,))
+        self.assertIn(kept, L.places())
 
 
 if __name__ == "__main__":
