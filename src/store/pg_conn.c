@@ -352,6 +352,12 @@ static const char *role_name(store_mode mode)
                                   : "cmcc-scratch";
 }
 
+static void no_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* A connection to url, or NULL and err. */
 static pg_store *connect_to(const char *url, store_mode mode, cm_error *err)
 {
@@ -365,8 +371,9 @@ static pg_store *connect_to(const char *url, store_mode mode, cm_error *err)
         pg_store_close(p);
         return NULL;
     }
-    /* no notices on stderr (nothing in src/store prints) */
-    PQsetNoticeProcessor(p->conn, NULL, NULL);
+    /* no notices on stderr (nothing in src/store prints): a processor that
+     * drops them (a NULL one would leave libpq's, which prints) */
+    PQsetNoticeProcessor(p->conn, no_notice, NULL);
     const char *setup = mode == STORE_SCRATCH ? "SET synchronous_commit = off" : NULL;
     if (setup && pg_exec(p, setup, err)) {
         pg_store_close(p);

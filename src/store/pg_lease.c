@@ -95,9 +95,8 @@ int pg_reconnect(pg_store *p, cm_error *err)
     p->term = 0; /* the lease went with the old session */
     p->deposed = 0;
     pg_cache_clear(p);
-    if (PQstatus(p->conn) != CONNECTION_OK) return pg_fail(p, err, "reconnect");
-    PQsetNoticeProcessor(p->conn, NULL, NULL);
-    return 0;
+    /* (PQreset keeps the connection's notice processor) */
+    return PQstatus(p->conn) == CONNECTION_OK ? 0 : pg_fail(p, err, "reconnect");
 }
 
 int pg_replication(pg_store *p, store_replication *out, cm_error *err)
