@@ -179,6 +179,7 @@ void srv_jobs_done(job *jobs)
 }
 
 static int load(seq *q, cm_error *err);
+static int extends(seq *q, cm_error *err);
 static void failover(seq *q);
 
 /* Appends a batch in one transaction and hands it to the syncer (or, if it
@@ -286,17 +287,35 @@ static void standby(seq *q)
     cm_error err;
     char *note = NULL;
     uint64_t note_size = 0;
+    log_frontier before = q->f; /* the tree this server serves */
     int rc = store_read_begin(e->writer, &err) || load(q, &err) ||
              store_latest_checkpoint(e->writer, &note, &note_size, &err) < 0;
     store_read_end(e->writer);
+    static int64_t said; /* once a minute */
     if (rc) {
-        static int64_t said; /* once a minute */
+        q->f = before;
         if (!said || time_mono_ms() - said > 60000) {
             fprintf(stderr, "cmcc: the store cannot be read: %s\n", err.message);
             said = time_mono_ms();
         }
         free(note);
+        store_reconnect(e->writer, &err); /* the database may be back, or another host */
         return;
+    }
+    if (q->f.size < before.size) {
+        /* not served; and should this server take the lease, extends
+         * refuses to write on it */
+        if (!said || time_mono_ms() - said > 60000) {
+            fprintf(stderr,
+                    "cmcc: the store holds %llu entries, fewer than the %llu this server "
+                    "serves (a standby promoted without them?): this server does not serve "
+                    "that tree\n",
+                    (unsigned long long)q->f.size, (unsigned long long)before.size);
+            said = time_mono_ms();
+        }
+        q->f = before;
+        free(note);
+        note = NULL;
     }
     pthread_mutex_lock(&e->pub_mu);
     log_frontier_root(&q->f, &e->root);
@@ -313,11 +332,11 @@ static void standby(seq *q)
     int64_t term = 0;
     int got = store_lease_take(e->writer, time_now_ms(), &term, &err);
     if (got <= 0) return;
-    /* the old writer's session is gone: the store's tree is final */
-    if (load(q, &err)) {
+    /* the old writer's session is gone: the store's tree is final; it must
+     * hold what this server published (a promoted standby might not) */
+    if (extends(q, &err) || load(q, &err)) {
         char why[sizeof e->role_why];
-        snprintf(why, sizeof why, "this server took the writer's role but cannot load the tree: %s",
-                 err.message);
+        snprintf(why, sizeof why, "%s", err.message);
         fprintf(stderr, "cmcc: %s\n", why);
         set_role(e, ENGINE_DEPOSED, why);
         return;

@@ -164,7 +164,17 @@ class Failover(unittest.TestCase):
             until(lambda: L.get("/healthz", token=None).json["role"] == "writer", 20,
                   "the writer on the new primary")
             n = len(acked)
-            until(lambda: len(acked) > n + 20, 20, "events after the failover")
+            try:
+                until(lambda: len(acked) > n + 20, 20, "events after the failover")
+            except AssertionError:
+                if os.environ.get("CMCC_FAILOVER_SAY") and shutil.which("gdb"):
+                    print(subprocess.run(["gdb", "-p", str(L.server.proc.pid), "-batch", "-ex",
+                                          "thread apply all bt"], capture_output=True,
+                                         text=True).stdout[-12000:])
+                raise AssertionError("no events after the failover (%d acknowledged); "
+                                     "/healthz: %s; the server said:\n%s" % (
+                                         len(acked), L.get("/healthz", token=None).body,
+                                         L.server.stderr()[-3000:]))
         finally:
             stop.set()
             for c in clients:

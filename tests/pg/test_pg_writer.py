@@ -16,6 +16,8 @@ tests/pg/with-cluster.sh, which sets CMCC_PG_URL).
   which drops its lease): the second takes over; the old one, resumed with
   SIGCONT, commits nothing (its next event is refused, the log has no entry
   of it), says why, and `cmcc verify` passes;
+- a reader whose store lost entries it served (a standby promoted that
+  lacked them) neither serves the smaller tree nor takes the store over;
 - the fencing term alone: a writer whose term was taken (the row changed
   under it, its connection alive) has its next batch refused and stops
   writing;
@@ -199,6 +201,24 @@ class OneWriter(unittest.TestCase):
         self.assertEqual(B.stop()[0], 0)
         A.stop()
         self.verify()
+
+    def test_a_reader_never_takes_over_a_store_that_lost_entries(self):
+        A, B = self.A, self.B
+        A.define_place()
+        size = A.size()
+        until(lambda: B.size() == size, what="the reader following the writer")
+        ct.PgStore(self.url()).execute("DELETE FROM entries WHERE idx = %d" % (size - 1))
+        until(lambda: "fewer than the %d this server serves" % size in B.server.stderr(),
+              what="the reader noticing")
+        self.assertEqual(B.size(), size)  # what it serves does not go back
+        A.server.kill()
+        A.server.proc.wait()
+        A.server = None
+        h = until(lambda: healthz(B) if healthz(B)["role"] != "reader" else None,
+                  what="the reader taking the lease")
+        self.assertEqual(h["role"], "deposed")
+        self.assertIn("would fork the log", h["why"])
+        self.place_refused(B, "would fork the log")
 
     def test_a_writer_whose_term_was_taken_commits_nothing(self):
         A, B = self.A, self.B
