@@ -128,6 +128,20 @@ static int result_fail(PGresult *r, cm_error *err, const char *what)
     return cm_fail(err, CM_INTERNAL, "", "store: %s: %.*s", what, (int)n, n ? m : "failed");
 }
 
+/* A reader whose connection broke (the server restarted, a standby
+ * promoted) connects again, to the same URL, before its next read, in a
+ * snapshot (pg_read_begin) or alone (pg_run, pg_query: a POST's lookups).
+ * The writer does not: it connects again only through pg_reconnect
+ * (pg_lease.c), which its caller follows by taking the lease and checking
+ * the tree. 0, or -1 when the connection is still broken. */
+static int revive(pg_store *p)
+{
+    if (p->mode != STORE_READER || PQstatus(p->conn) == CONNECTION_OK) return 0;
+    PQreset(p->conn);
+    memset(p->prepared, 0, sizeof p->prepared);
+    return PQstatus(p->conn) == CONNECTION_OK ? 0 : -1;
+}
+
 /* ---- the pipeline ---------------------------------------------------------- */
 
 /* Notes the first failure of the pipelined transaction. */
@@ -268,6 +282,10 @@ PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, c
                  cm_error *err)
 {
     char name[24];
+    if (revive(p)) {
+        pg_fail(p, err, "reconnect");
+        return NULL;
+    }
     if (prepared(p, sql, name, err)) return NULL;
     static const pg_params none;
     if (!a) a = &none;
@@ -309,6 +327,10 @@ PGresult *pg_query(pg_store *p, const char *sql, const pg_params *a, const char 
     static const pg_params none;
     if (!a) a = &none;
     if (p->pipeline) return pipe_read(p, NULL, sql, a, 0, what, err);
+    if (revive(p)) {
+        pg_fail(p, err, "reconnect");
+        return NULL;
+    }
     PGresult *r = PQexecParams(p->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
     if (result_ok(r)) return r;
     if (r)
@@ -542,15 +564,7 @@ void pg_rollback(pg_store *p)
 
 int pg_read_begin(pg_store *p, cm_error *err)
 {
-    /* a reader whose connection broke (the server restarted, a standby
-     * promoted) connects again, to the same URL, before its next answer;
-     * the writer does not: it fails its batches until the server restarts
-     * it, so that nothing is appended to a database it has not checked */
-    if (p->mode == STORE_READER && PQstatus(p->conn) != CONNECTION_OK) {
-        PQreset(p->conn);
-        memset(p->prepared, 0, sizeof p->prepared);
-        if (PQstatus(p->conn) != CONNECTION_OK) return pg_fail(p, err, "reconnect");
-    }
+    if (revive(p)) return pg_fail(p, err, "reconnect");
     return pg_do(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, "BEGIN", err);
 }
 

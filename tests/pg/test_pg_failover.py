@@ -129,6 +129,7 @@ class Failover(unittest.TestCase):
         self.assertNotIn("WARNING", L.server.stderr())
 
         acked, lock, stop = [], threading.Lock(), threading.Event()
+        last = {}  # each client's last answer that was not 200
 
         def client(n):
             i = 0
@@ -139,12 +140,15 @@ class Failover(unittest.TestCase):
                     r, _ = L.submit(L.coord, "place.define",
                                     {"place": pid, "kind": "depot", "name": pid, "lat": 1,
                                      "lon": 2}, id_="e-" + pid)
-                except Exception:
+                except Exception as x:
+                    last[n] = repr(x)
+                    time.sleep(0.05)
                     continue
                 if r.status == 200:
                     with lock:
                         acked.append("e-" + pid)
                 else:
+                    last[n] = "%d %s" % (r.status, r.body[:300])
                     time.sleep(0.05)
 
         clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
@@ -171,9 +175,10 @@ class Failover(unittest.TestCase):
                     print(subprocess.run(["gdb", "-p", str(L.server.proc.pid), "-batch", "-ex",
                                           "thread apply all bt"], capture_output=True,
                                          text=True).stdout[-12000:])
-                raise AssertionError("no events after the failover (%d acknowledged); "
+                raise AssertionError("no events after the failover (%d acknowledged; the "
+                                     "clients last got %r); "
                                      "/healthz: %s; the server said:\n%s" % (
-                                         len(acked), L.get("/healthz", token=None).body,
+                                         len(acked), last, L.get("/healthz", token=None).body,
                                          L.server.stderr()[-3000:]))
         finally:
             stop.set()
