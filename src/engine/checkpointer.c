@@ -11,7 +11,8 @@
  * tree gets at most one checkpoint a second. A log started with witnesses
  * whose newest checkpoint carries no cosignature (the witnesses were added
  * since, or were all down) signs that tree once more at once, so that it
- * gets them without waiting for a new entry.
+ * gets them without waiting for a new entry. A server that does not
+ * write the log (engine_role) signs nothing.
  */
 #include "engine/engine.h"
 
@@ -59,11 +60,14 @@ void *ckpt_main(void *arg)
     engine *e = arg;
     pthread_mutex_lock(&e->pub_mu);
     uint64_t signed_size = e->checkpoint_size;
-    int again = e->n_peers && e->checkpoint_size > 0 && e->size == e->checkpoint_size &&
-                uncosigned(e->checkpoint);
+    int again = e->role == ENGINE_WRITING && e->n_peers && e->checkpoint_size > 0 &&
+                e->size == e->checkpoint_size && uncosigned(e->checkpoint);
     while (!e->ckpt_stop) {
-        while (e->size <= signed_size && !again && !e->ckpt_stop)
+        /* only the writer signs (a reader's tree is another's) */
+        while ((e->size <= signed_size || e->role != ENGINE_WRITING) && !again && !e->ckpt_stop) {
             pthread_cond_wait(&e->pub_cv, &e->pub_mu);
+            if (signed_size < e->checkpoint_size) signed_size = e->checkpoint_size;
+        }
         again = 0;
         if (e->ckpt_stop) break;
         uint64_t size = e->size;

@@ -276,6 +276,17 @@ typedef struct engine {
     uint64_t checkpoint_size;
     int ckpt_stop;
 
+    /* the writer's role (sequencer.c), under pub_mu: only a server that
+     * holds the store's lease (store_lease_take) sequences. ENGINE_READING
+     * serves reads, answers writes 503 and takes the lease when it is free;
+     * ENGINE_DEPOSED lost it and writes nothing more (role_why says why);
+     * ENGINE_FAILOVER lost its connection and connects again */
+    int role;
+    int64_t term;
+    char role_why[512];
+    /* what the database said of replication at start (store_replication_get) */
+    store_replication replication;
+
     /* the sequencer's queue */
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;
@@ -296,6 +307,13 @@ typedef struct engine {
     size_t n_readers;
     pthread_key_t rd_key;
 } engine;
+
+enum { ENGINE_WRITING, ENGINE_READING, ENGINE_DEPOSED, ENGINE_FAILOVER };
+#define ENGINE_READS_ONLY "this server reads only: another cmcc serve writes this log"
+
+/* The role, and (why, when not NULL) the sentence that says why this
+ * server does not write. */
+int engine_role(engine *e, char *why, size_t n);
 
 /* Initialises the engine's locks (engine.c). */
 void engine_init_sync(engine *e);

@@ -46,7 +46,9 @@ int h_healthz(srv_req *q, const char *path, srv_resp *r)
     (void)path;
     uint64_t size;
     srv_published(q->s, &size, NULL);
-    buf_printf(&r->body, "{\"status\":\"ok\",\"size\":%llu}\n", (unsigned long long)size);
+    buf_printf(&r->body, "{\"status\":\"ok\",\"size\":%llu", (unsigned long long)size);
+    if (!q->s->cfg.mirror) srv_replication_json(q->s, &r->body); /* role, replication */
+    buf_puts(&r->body, "}\n");
     r->cache = "no-store";
     return 0;
 }

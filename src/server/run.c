@@ -3,10 +3,11 @@
  *
  * Start: read and check the TLS certificate and key when HTTPS is asked
  * for (tls.c), take the directory's lock, load the log key and origin,
- * open the writer, load the tree's frontier, start the pool (one thread a
- * core), the sequencer, the syncer, the checkpointer and the HTTP threads,
- * in that order. Signals SIGINT and SIGTERM are blocked in every thread and
- * taken by sigwait here.
+ * open the writer, say how commits are replicated (replication.c), take
+ * the store's writer's lease or, when another server holds it, start as a
+ * reader that takes it over later (sequencer.c), load the tree's frontier, start the pool (one
+ * thread a core), the sequencer, the syncer, the checkpointer and the HTTP threads, in that order.
+ * Signals SIGINT and SIGTERM are blocked in every thread and taken by sigwait here.
  *
  * Stop: refuse new connections, let the sequencer finish every queued job
  * and the syncer answer it (each waiting request gets its answer), stop the
@@ -63,6 +64,12 @@ static int load(srv *s, cm_error *err)
     free(origin);
     if (store_meta_get(s->eng.writer, "vkey", &s->eng.vkey, err) != 1)
         return cm_fail(err, CM_INTERNAL, "", "the store has no verifier key: is it a cmcc log?");
+    if (srv_replication_check(s, err)) return -1;
+    int64_t term = 0;
+    int got = store_lease_take(s->eng.writer, time_now_ms(), &term, err);
+    if (got < 0) return -1;
+    s->eng.role = got ? ENGINE_WRITING : ENGINE_READING;
+    s->eng.term = term;
     if (seq_init(&s->eng, err) || srv_cosign_init(&s->eng, err)) return -1;
     /* commits return once written: the syncer thread makes them durable */
     if (store_lazy_commits(s->eng.writer, 1, err)) return -1;
@@ -134,7 +141,7 @@ static void stop(srv *s)
     pthread_cond_broadcast(&s->eng.pub_cv);
     pthread_mutex_unlock(&s->eng.pub_mu);
     pthread_join(s->eng.ckpt_thread, NULL);
-    if (s->eng.size > s->eng.checkpoint_size) {
+    if (s->eng.size > s->eng.checkpoint_size && engine_role(&s->eng, NULL, 0) == ENGINE_WRITING) {
         char *note = srv_sign_checkpoint(&s->eng.log_key, s->eng.origin, s->eng.size, &s->eng.root);
         cm_error err;
         if (store_put_checkpoint(s->eng.writer, s->eng.size, note, time_now_ms(), &err))
@@ -238,6 +245,10 @@ int srv_run(const srv_config *cfg, cm_error *err)
         printf("cmcc: serving %s (%llu %s) at %s://%s:%u/\n", s.eng.origin,
                (unsigned long long)s.eng.size, s.eng.size == 1 ? "entry" : "entries",
                https ? "https" : "http", cfg->host, info ? info->port : cfg->port);
+        if (s.eng.role == ENGINE_READING)
+            printf("cmcc: %s; this server serves reads and answers writes 503, and takes over "
+                   "the writer's role when that one stops\n",
+                   ENGINE_READS_ONLY);
         fflush(stdout);
     }
     int sig = 0;

@@ -85,6 +85,13 @@ static inline void srv_published(srv *s, uint64_t *size, log_hash *root)
     engine_published(&s->eng, size, root);
 }
 
+/* replication.c: asks the store how its commits are replicated and, when
+ * an acknowledged event would be on one machine only, says so on stderr
+ * (one paragraph); srv_replication_json appends what /healthz tells of it
+ * and of the writer's role. */
+int srv_replication_check(srv *s, cm_error *err);
+void srv_replication_json(srv *s, cm_buf *out);
+
 /* ---- requests and responses --------------------------------------------- */
 
 typedef struct {

@@ -128,6 +128,20 @@ static int result_fail(PGresult *r, cm_error *err, const char *what)
     return cm_fail(err, CM_INTERNAL, "", "store: %s: %.*s", what, (int)n, n ? m : "failed");
 }
 
+/* A reader whose connection broke (the server restarted, a standby
+ * promoted) connects again, to the same URL, before its next read, in a
+ * snapshot (pg_read_begin) or alone (pg_run, pg_query: a POST's lookups).
+ * The writer does not: it connects again only through pg_reconnect
+ * (pg_lease.c), which its caller follows by taking the lease and checking
+ * the tree. 0, or -1 when the connection is still broken. */
+static int revive(pg_store *p)
+{
+    if (p->mode != STORE_READER || PQstatus(p->conn) == CONNECTION_OK) return 0;
+    PQreset(p->conn);
+    memset(p->prepared, 0, sizeof p->prepared);
+    return PQstatus(p->conn) == CONNECTION_OK ? 0 : -1;
+}
+
 /* ---- the pipeline ---------------------------------------------------------- */
 
 /* Notes the first failure of the pipelined transaction. */
@@ -139,6 +153,7 @@ static void pipe_failed(pg_store *p, const PGresult *r)
     while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) n--;
     snprintf(p->why, sizeof p->why, "%.*s", (int)n, n ? m : "failed");
     p->failed = 1;
+    if (strstr(p->why, "no longer writes this log")) p->deposed = 1; /* pg_fence */
 }
 
 /* Reads the results of one command sent, noting a failure. */
@@ -267,6 +282,10 @@ PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, c
                  cm_error *err)
 {
     char name[24];
+    if (revive(p)) {
+        pg_fail(p, err, "reconnect");
+        return NULL;
+    }
     if (prepared(p, sql, name, err)) return NULL;
     static const pg_params none;
     if (!a) a = &none;
@@ -308,6 +327,10 @@ PGresult *pg_query(pg_store *p, const char *sql, const pg_params *a, const char 
     static const pg_params none;
     if (!a) a = &none;
     if (p->pipeline) return pipe_read(p, NULL, sql, a, 0, what, err);
+    if (revive(p)) {
+        pg_fail(p, err, "reconnect");
+        return NULL;
+    }
     PGresult *r = PQexecParams(p->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
     if (result_ok(r)) return r;
     if (r)
@@ -351,6 +374,12 @@ static const char *role_name(store_mode mode)
                                   : "cmcc-scratch";
 }
 
+static void no_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* A connection to url, or NULL and err. */
 static pg_store *connect_to(const char *url, store_mode mode, cm_error *err)
 {
@@ -364,8 +393,9 @@ static pg_store *connect_to(const char *url, store_mode mode, cm_error *err)
         pg_store_close(p);
         return NULL;
     }
-    /* no notices on stderr (nothing in src/store prints) */
-    PQsetNoticeProcessor(p->conn, NULL, NULL);
+    /* no notices on stderr (nothing in src/store prints): a processor that
+     * drops them (a NULL one would leave libpq's, which prints) */
+    PQsetNoticeProcessor(p->conn, no_notice, NULL);
     const char *setup = mode == STORE_SCRATCH ? "SET synchronous_commit = off" : NULL;
     if (setup && pg_exec(p, setup, err)) {
         pg_store_close(p);
@@ -427,7 +457,7 @@ void pg_store_destroy(const char *url)
     cm_buf sql = CM_BUF_INIT;
     buf_puts(&sql, "DROP TABLE IF EXISTS ");
     for (size_t i = 0; pg_tables[i]; i++) buf_printf(&sql, "%s%s", i ? ", " : "", pg_tables[i]);
-    buf_puts(&sql, " CASCADE");
+    buf_puts(&sql, ", writer_term CASCADE"); /* the lease's (pg_lease.c) */
     pg_exec(p, sql.data, NULL);
     buf_free(&sql);
     pg_store_close(p);
@@ -502,7 +532,10 @@ int pg_begin(pg_store *p, cm_error *err)
     p->pending = 0;
     p->failed = 0;
     pg_cache_clear(p);
-    return pg_exec(p, "BEGIN", err);
+    int rc = pg_exec(p, "BEGIN", err);
+    /* the writer's term first: a lost lease fails the whole batch */
+    if (!rc && p->mode == STORE_WRITER) rc = pg_fence(p, err);
+    return rc;
 }
 
 int pg_commit(pg_store *p, cm_error *err)
@@ -531,15 +564,7 @@ void pg_rollback(pg_store *p)
 
 int pg_read_begin(pg_store *p, cm_error *err)
 {
-    /* a reader whose connection broke (the server restarted, a standby
-     * promoted) connects again, to the same URL, before its next answer;
-     * the writer does not: it fails its batches until the server restarts
-     * it, so that nothing is appended to a database it has not checked */
-    if (p->mode == STORE_READER && PQstatus(p->conn) != CONNECTION_OK) {
-        PQreset(p->conn);
-        memset(p->prepared, 0, sizeof p->prepared);
-        if (PQstatus(p->conn) != CONNECTION_OK) return pg_fail(p, err, "reconnect");
-    }
+    if (revive(p)) return pg_fail(p, err, "reconnect");
     return pg_do(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, "BEGIN", err);
 }
 

@@ -43,6 +43,10 @@ struct pg_store {
     int failed;   /* a command of this transaction failed: why */
     char why[512];
     struct pg_cache *cache; /* the registry\'s rows it looked up (pg_cache.c) */
+    /* the writer's lease (pg_lease.c): its term (0: none taken), and
+     * whether a batch found the term taken by another writer */
+    int64_t term;
+    int deposed;
 };
 
 /* The values bound to a statement's $1, $2, ... in order. */
@@ -101,6 +105,18 @@ enum { PG_CACHE_ORG = 1, PG_CACHE_KEY, PG_CACHE_PLACE };
 int pg_cache_get(pg_store *p, int kind, const char *key, void *out);
 void pg_cache_put(pg_store *p, int kind, const char *key, int found, const void *val);
 void pg_cache_clear(pg_store *p);
+
+/* The writer's lease and replication (pg_lease.c): what store.h says of
+ * store_lease_take, store_lease_held and store_replication_get. pg_fence sends,
+ * in the writer's pipelined transaction, the check that its term is the
+ * store's; a lost lease fails it with PG_FENCE_SENTENCE. */
+#define PG_FENCE_SENTENCE                                                                          \
+    "this server no longer writes this log: another cmcc serve took the writer''s role"
+int pg_lease_take(pg_store *p, int64_t now_ms, int64_t *term, cm_error *err);
+int pg_lease_held(pg_store *p);
+int pg_reconnect(pg_store *p, cm_error *err);
+int pg_fence(pg_store *p, cm_error *err);
+int pg_replication(pg_store *p, store_replication *out, cm_error *err);
 
 /* 1 when location is a PostgreSQL connection URL. */
 int pg_is_url(const char *location);

@@ -103,6 +103,40 @@ void store_settle(store *s);
 int store_meta_get(store *s, const char *key, char **value, cm_error *err);
 int store_meta_set(store *s, const char *key, const char *value, cm_error *err);
 
+/* ---- store_lease.c: one writer, and replication ------------------------- */
+
+/* The writer's lease: several servers may open a store as STORE_WRITER
+ * (PostgreSQL: each in its own log directory, naming the same database);
+ * only the one holding the lease may append. store_lease_take tries to
+ * take it without waiting: 1 taken (*term, this writer's fencing term,
+ * larger than every earlier writer's), 0 another writer holds it, -1 err.
+ * From then on, every transaction of this writer first checks that its
+ * term is still the store's, and fails if another writer has taken the
+ * lease since. store_lease_held: 1 while it is held, 0 once the
+ * connection that held it broke, -1 once a batch found its term taken by
+ * another writer. SQLite: the
+ * log directory's lock is the lease (1, term 1; always held). */
+int store_lease_take(store *s, int64_t now_ms, int64_t *term, cm_error *err);
+int store_lease_held(store *s);
+/* The writer's connection, broken, made again to the same location (a
+ * multi-host URL: whichever host is the primary now), without the lease,
+ * which the caller takes again. SQLite: nothing to do. */
+int store_reconnect(store *s, cm_error *err);
+
+/* When a commit returns, as the database sees it now. known is 0 for a
+ * store with no replication (SQLite). replicated: a commit waits for a
+ * synchronous standby (synchronous_commit neither off nor local, some
+ * synchronous_standby_names, and a standby streaming as sync or quorum). */
+typedef struct {
+    int known;
+    char synchronous_commit[32];
+    char standby_names[256];
+    int sync_standbys; /* streaming as sync or quorum */
+    int standbys;      /* streaming at all */
+    int replicated;
+} store_replication;
+int store_replication_get(store *s, store_replication *out, cm_error *err);
+
 /* ---- store_backup.c: online backups ------------------------------------- */
 
 /* Copies the store at src_path, as of one commit, to the new file
