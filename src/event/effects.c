@@ -23,6 +23,17 @@ ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind)
     return f;
 }
 
+int ev_fx_first_move(const ev_effects *fx, size_t i)
+{
+    const ev_fx *f = &fx->v[i];
+    if (f->kind != FX_MOVE) return 0;
+    for (size_t k = 0; k < i; k++)
+        if (fx->v[k].kind == FX_MOVE && fx->v[k].u.move.line == f->u.move.line &&
+            strcmp(fx->v[k].u.move.consignment, f->u.move.consignment) == 0)
+            return 0;
+    return 1;
+}
+
 void ev_effects_truncate(ev_effects *fx, size_t mark)
 {
     for (size_t i = mark; i < fx->n; i++) json_decref(fx->v[i].owned);

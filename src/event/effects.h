@@ -128,6 +128,9 @@ typedef struct {
 /* Appends a zeroed effect of kind and returns it. */
 ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind);
 void ev_effects_reset(ev_effects *fx);
+/* 1 when effect i moves a line no earlier effect of fx moved (the lines
+ * whose ledger invariant is checked once an event's effects are written). */
+int ev_fx_first_move(const ev_effects *fx, size_t i);
 /* Drops the effects from mark on (those of a refused event). */
 void ev_effects_truncate(ev_effects *fx, size_t mark);
 void ev_effects_free(ev_effects *fx);

@@ -267,12 +267,9 @@ int pg_apply(pg_store *p, const ev_event *e, const ev_effects *fx, uint64_t idx,
     }
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];
-        if (f->kind != FX_MOVE) continue;
-        int seen = 0; /* a line moved twice by one event is checked once */
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = fx->v[k].kind == FX_MOVE && fx->v[k].u.move.line == f->u.move.line &&
-                   strcmp(fx->v[k].u.move.consignment, f->u.move.consignment) == 0;
-        if (!seen && pg_line_invariant(p, f->u.move.consignment, f->u.move.line, err)) return -1;
+        if (ev_fx_first_move(fx, i) &&
+            pg_line_invariant(p, f->u.move.consignment, f->u.move.line, err))
+            return -1;
     }
     return 0;
 }
