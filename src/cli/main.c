@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cmcc: libsodium cannot start\n");
         return 2;
     }
+    ev_arena_setup(); /* jansson's allocator, before any thread uses it */
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);

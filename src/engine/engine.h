@@ -81,7 +81,27 @@ void srv_keep_node(void *ctx, int level, uint64_t index, const log_hash *h);
 typedef struct srv_pool srv_pool;         /* pool.c: a parallel for */
 typedef struct srv_keycache srv_keycache; /* keycache.c */
 
+/* The registry's answers kept between the replay's entries (view_cache.c):
+ * wrap a store's view, and tell it each event's effects once applied. */
+#define SRV_VIEW_CACHE_SLOTS 16
+typedef struct {
+    ev_view under;
+    struct srv_view_cache_org {
+        char name[EV_ID_MAX + 1];
+        int known, found;
+        ev_org_state state;
+    } orgs[SRV_VIEW_CACHE_SLOTS];
+    struct srv_view_cache_key {
+        char keyid[LOG_KEYID_LEN + 1];
+        int known, found;
+        ev_key_state state;
+    } keys[SRV_VIEW_CACHE_SLOTS];
+} srv_view_cache;
+void srv_view_cache_wrap(srv_view_cache *c, const ev_view *under, ev_view *out);
+void srv_view_cache_applied(srv_view_cache *c, const ev_effects *fx);
+
 typedef struct srv_replay_batch srv_replay_batch; /* replay.c */
+typedef struct srv_node_check srv_node_check;
 typedef struct srv_replay srv_replay;
 /* Called after each entry is replayed (r->f is the tree up to it). */
 typedef void (*srv_replay_after_fn)(void *ctx, srv_replay *r);
@@ -91,12 +111,14 @@ struct srv_replay {
     int mirror;           /* also append the entries and tree nodes to target */
     log_frontier f;
     ev_effects fx;
+    srv_view_cache cache;
     uint64_t next;      /* the index of the next entry to judge */
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
     /* when set, every tree node the entries make is compared with the one
      * this store holds: a leaf that differs fails the replay at its entry,
      * the first other node that differs is recorded */
     struct store *check;
+    srv_node_check *nodes; /* the runs of nodes not yet compared (node_check.c) */
     int node_mismatch;
     int bad_level;
     uint64_t bad_index;
@@ -110,6 +132,13 @@ struct srv_replay {
 };
 
 void srv_replay_init(srv_replay *r, struct store *target, int mirror);
+/* node_check.c: the replay's tree nodes compared with r->check's, a run at
+ * a time: srv_node_check_add is a log_node_fn (ctx the replay); flush
+ * compares what is gathered. */
+srv_node_check *srv_node_check_new(void);
+void srv_node_check_free(srv_node_check *c);
+void srv_node_check_add(void *ctx, int level, uint64_t index, const log_hash *h);
+void srv_node_check_flush(srv_replay *r);
 void srv_replay_free(srv_replay *r);
 /* Entries are given in log order with srv_replay_add, and srv_replay_end
  * after the last. Each is checked and applied as the sequencer did: its

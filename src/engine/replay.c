@@ -21,12 +21,13 @@
 #include "common/mem.h"
 
 #include <pthread.h>
-
+#include <stddef.h>
 #include <string.h>
 
 void srv_replay_init(srv_replay *r, store *target, int mirror)
 {
     memset(r, 0, sizeof *r);
+    ev_arena_setup();
     r->target = target;
     r->mirror = mirror;
     log_frontier_init(&r->f);
@@ -49,21 +50,6 @@ static int id_only(void *ctx, const char *org, const char *id, uint64_t *index, 
     return store_event_index(ctx, org, id, index);
 }
 
-/* A log_node_fn comparing each completed node above the leaves (those are
- * compared first, in finish) with the stored one. */
-static void check_node(void *ctx, int level, uint64_t index, const log_hash *h)
-{
-    srv_replay *r = ctx;
-    log_hash stored;
-    if (r->node_mismatch || level == 0) return;
-    if (store_read_hash(r->check, level, index, &stored) ||
-        memcmp(stored.b, h->b, LOG_HASH_SIZE) != 0) {
-        r->node_mismatch = 1;
-        r->bad_level = level;
-        r->bad_index = index;
-    }
-}
-
 /* What can be checked of an entry on its own, in any order and in
  * parallel: its form, its payload, its leaf hash, and its signature with
  * the key the cache knows for its keyid (a guess the in-order pass
@@ -76,15 +62,19 @@ typedef struct {
     cm_error form_err, payload_err;
     int checked_sig; /* verified with `pub` */
     uint8_t pub[LOG_PUBKEY_SIZE];
+    ev_arena arena; /* e's payload tree, dropped whole once judged */
 } prepared;
 
 static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t len)
 {
-    memset(p, 0, sizeof *p);
+    memset(p, 0, offsetof(prepared, arena));
+    ev_arena_init(&p->arena);
     log_leaf_hash(entry, len, &p->leaf);
     if (ev_entry_parse(entry, len, &p->e.env, &p->received, &p->form_err)) return;
     p->form_ok = 1;
+    ev_arena_use(&p->arena);
     p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
+    ev_arena_use(NULL);
     if (keys && srv_keycache_get(keys, NULL, p->e.env.keyid, p->pub) == 1 &&
         dsse_verify(p->pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len,
                     p->e.env.sig) == 0)
@@ -112,10 +102,11 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
         return fail_at(err, idx, &why);
     }
     if (!p->form_ok) return fail_at(err, idx, &p->form_err);
-    ev_view v;
-    store_view(r->target, &v);
-    v.size = idx;
-    v.event_id = id_only;
+    ev_view under, v;
+    store_view(r->target, &under);
+    under.size = idx;
+    under.event_id = id_only;
+    srv_view_cache_wrap(&r->cache, &under, &v);
     uint8_t pub[LOG_PUBKEY_SIZE];
     if (idx == 0 && !p->payload_ok) return fail_at(err, idx, &p->payload_err);
     if (ev_signer_key(&v, &p->e, pub, &why)) return fail_at(err, idx, &why);
@@ -144,11 +135,12 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
          store_append(r->target, idx, entry, len, e->org, e->id, e->type->name, &why)) ||
         store_apply(r->target, e, &r->fx, idx, &why))
         return fail_at(err, idx, &why);
+    srv_view_cache_applied(&r->cache, &r->fx);
     srv_node_sink c = {r->target, 0};
     if (r->mirror)
         log_frontier_append(&r->f, &p->leaf, srv_keep_node, &c);
     else
-        log_frontier_append(&r->f, &p->leaf, r->check ? check_node : NULL, r);
+        log_frontier_append(&r->f, &p->leaf, r->check ? srv_node_check_add : NULL, r);
     if (c.failed) {
         cm_fail(&why, CM_INTERNAL, "", "cannot store the tree");
         return fail_at(err, idx, &why);
@@ -201,6 +193,17 @@ static srv_replay_batch *batch_new(srv_replay *r)
     return b;
 }
 
+/* Drops the batch's events: each payload tree with its arena. */
+static void drop_events(srv_replay_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        b->p[i].e.root = NULL;
+        ev_event_free(&b->p[i].e);
+        ev_arena_reset(&b->p[i].arena);
+    }
+    b->n = 0;
+}
+
 static void batch_free(srv_replay_batch *b)
 {
     if (!b) return;
@@ -224,9 +227,9 @@ static int settle(srv_replay *r, srv_replay_batch *b, cm_error *err)
                     bulk ? b->leaves + i * LOG_HASH_SIZE : NULL, err);
         if (!rc && r->after) r->after(r->after_ctx, r);
     }
-    for (size_t i = 0; i < b->n; i++) ev_event_free(&b->p[i].e);
-    b->n = 0;
+    drop_events(b);
     buf_reset(&b->bytes);
+    srv_node_check_flush(r);
     return rc;
 }
 
@@ -284,8 +287,7 @@ int srv_replay_end(srv_replay *r, cm_error *err)
         else {
             srv_pool_finish(r->pool, b->job);
             b->job = NULL;
-            for (size_t i = 0; i < b->n; i++) ev_event_free(&b->p[i].e);
-            b->n = 0;
+            drop_events(b);
         }
     }
     if (rc) {
@@ -303,6 +305,8 @@ void srv_replay_free(srv_replay *r)
     batch_free(r->flight);
     r->filling = r->flight = NULL;
     ev_effects_free(&r->fx);
+    srv_node_check_free(r->nodes);
+    r->nodes = NULL;
     srv_keycache_free(r->keys);
     r->keys = NULL;
 }

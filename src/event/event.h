@@ -50,6 +50,26 @@
  * (bad_request on `field`). Returns a new reference, or NULL. */
 json_t *ev_json_parse(const char *data, size_t len, const char *field, cm_error *err);
 
+/* An arena for the jansson values of one parse (json_arena.c): while a
+ * thread has one in use, the trees it builds live in it and are dropped
+ * with it, never freed one by one. ev_arena_setup installs the allocator
+ * and must run before a first ev_arena_use, while no other thread uses
+ * jansson. */
+#define EV_ARENA_FIRST 2048
+#define EV_ARENA_CHUNK 8192
+typedef struct {
+    struct ev_arena_chunk *more; /* chunks from malloc, newest first */
+    char *at;                    /* the chunk being filled */
+    size_t cap, used;
+    _Alignas(16) char first[EV_ARENA_FIRST];
+} ev_arena;
+void ev_arena_setup(void);
+void ev_arena_init(ev_arena *a);
+/* The calling thread's jansson allocations come from a (NULL: malloc). */
+void ev_arena_use(ev_arena *a);
+/* Forgets every value a holds: no tree built in it may be used after. */
+void ev_arena_reset(ev_arena *a);
+
 /* Whether s is an identifier: [A-Za-z0-9][A-Za-z0-9._:-]{0,63}. */
 int ev_is_id(const char *s);
 
