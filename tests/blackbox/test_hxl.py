@@ -53,7 +53,9 @@ def load_schema():
     attrs = rows("attributes.hxl.csv")
     released = {r["#valid_attribute"].lower() for r in attrs if r["#status"] == "Released"}
     listed = {r["#valid_attribute"].lower() for r in attrs}
-    ours = {r["attribute"].lower(): r["meaning"] for r in rows("cmcc-attributes.csv")}
+    mine = rows("cmcc-attributes.csv")
+    assert all(None not in r and len(r) == 2 for r in mine), "cmcc-attributes.csv: 2 fields a row"
+    ours = {r["attribute"].lower(): r["meaning"] for r in mine}
     return tags, released, listed, ours
 
 
