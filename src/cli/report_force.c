@@ -161,7 +161,7 @@ int report_disarmament(const report_source *src, const char *format, int color)
                "progress,due,overdue\r\n"
                "#meta+section,#meta+name,#output+num+registered,#output+num+verified,"
                "#output+num+destroyed,#output+num+decommissioned,#output+num+discrepancies,"
-               "#targeted+num,#output+pct+progress,#date+due,#status+overdue\r\n");
+               "#output+num+target,#output+num+progress_pct,#date+due,#status+overdue\r\n");
     else
         printf("%sWeapon records%s (quantities by status)\n  %-14s %10s %10s %10s %14s %13s\n",
                color ? "\033[1m" : "", color ? "\033[0m" : "", "category", statuses[0], statuses[1],

@@ -188,7 +188,7 @@ static int csv(run *r, const char *path, views_csv which)
 {
     cm_buf mine = CM_BUF_INIT, theirs = CM_BUF_INIT;
     cm_error err;
-    if (views_csv_export(r->s, which, &mine, &err)) {
+    if (views_csv_export(r->s, which, NULL, &mine, &err)) {
         fprintf(stderr, "cmcc %s: %s\n", r->cmd, err.message);
         return -1;
     }

@@ -1,12 +1,12 @@
 /*
  * h_supply.c: the supply picture over HTTP.
  *
- *   GET /v1/consignments[?status=&crossing=&org=]  {"consignments":[...]}
- *   GET /v1/consignments.csv                        one row per line, HXL-tagged
- *   GET /v1/consignments/<id>                       lines, accounts, transfers, events
- *   GET /v1/alerts[?at=<RFC 3339>]                  {"as_of","thresholds","alerts":[...]}
- *   GET /v1/reconciliation                          by crossing, org and category
- *   GET /v1/reconciliation.csv                      one row per line, HXL-tagged
+ *   GET /v1/consignments[?status=&crossing=&org=]      {"consignments":[...]}
+ *   GET /v1/consignments.csv[?status=&crossing=&org=]  one row per line, HXL-tagged
+ *   GET /v1/consignments/<id>                          lines, accounts, transfers, events
+ *   GET /v1/alerts[?at=<RFC 3339>]                     {"as_of","thresholds","alerts":[...]}
+ *   GET /v1/reconciliation                             by crossing, org and category
+ *   GET /v1/reconciliation.csv[?status=&crossing=&org=]  one row per line, HXL-tagged
  *
  * GET /v1/stats, the public summary of supply and the rest, is in h_stats.c.
  */
@@ -56,11 +56,16 @@ int h_consignment(srv_req *q, const char *path, srv_resp *r)
     return 0;
 }
 
+/* Both CSV exports take the list's filters, refused as the list refuses them. */
 static int csv(srv_req *q, views_csv which, const char *name, srv_resp *r)
 {
+    views_consignment_filter f = {0};
+    if (srv_query_id(q, "crossing", &f.crossing, r) || srv_query_id(q, "org", &f.org, r) ||
+        srv_query_choice(q, "status", statuses, &f.status, r))
+        return 0;
     store *rd = srv_reader(q->s);
     cm_error err;
-    if (!rd || views_csv_export(rd, which, &r->body, &err)) return srv_unavailable(r);
+    if (!rd || views_csv_export(rd, which, &f, &r->body, &err)) return srv_unavailable(r);
     r->type = "text/csv; charset=utf-8";
     r->cache = "no-cache";
     r->disposition = name;

@@ -58,6 +58,15 @@ int views_book_load(store *s, const char *consignment, views_book *b, cm_error *
 void views_book_free(views_book *b);
 /* The consignment of that id, or NULL. */
 const views_consignment *views_book_find(const views_book *b, const char *id);
+
+/* Called with each consignment a list lets through: 0 to go on, < 0 to stop. */
+typedef int (*views_pick_fn)(void *ctx, const views_book *b, const views_consignment *c);
+/* Loads the book and calls fn with each consignment that has lines and that
+ * the filter (NULL: none) lets through, oldest first, as GET
+ * /v1/consignments lists them (consignments.c). 0, or -1 with err (or when
+ * fn stopped). */
+int views_consignments_pick(store *s, const views_consignment_filter *f, views_pick_fn fn,
+                            void *ctx, cm_error *err);
 /* The line (consignment, line), or NULL. */
 const views_line *views_book_line(const views_book *b, const char *consignment, long long line);
 /* {"consignments":n, "declared":..., ...} over the consignments with lines */

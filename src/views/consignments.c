@@ -5,7 +5,9 @@
  *   the list    one object per consignment with lines, its status and
  *               totals, oldest first; filtered by status, crossing, or org
  *               (declared by it, consigned to it, with a balance held or
- *               unaccounted for by it, or a transfer pending to it)
+ *               unaccounted for by it, or a transfer pending to it); the
+ *               selection is views_consignments_pick, which the CSV
+ *               exports (csv.c) share
  *   one         with "screened", every line and its non-zero accounts (by
  *               account name, "kind:holder" as the rules name them), its
  *               transfers as opened with their lines, and the entries that
@@ -73,13 +75,13 @@ static int pending_has(const pending_to *p, const char *id)
     return 0;
 }
 
-/* Calls fn with each consignment the filter lets through, as its JSON. */
-static int consignments_each(store *s, const views_consignment_filter *f, views_item_fn fn,
-                             void *ctx, cm_error *err)
+int views_consignments_pick(store *s, const views_consignment_filter *f, views_pick_fn fn,
+                            void *ctx, cm_error *err)
 {
+    static const views_consignment_filter any = {0};
+    if (!f) f = &any;
     views_book b;
     pending_to p = {f->org, NULL, 0, 0};
-    cm_buf one = CM_BUF_INIT;
     int rc = views_book_load(s, NULL, &b, err);
     if (!rc && f->org) rc = store_transfers_each(s, NULL, "pending", on_pending, &p, err);
     for (size_t i = 0; !rc && i < b.nc; i++) {
@@ -90,18 +92,41 @@ static int consignments_each(store *s, const views_consignment_filter *f, views_
         if (f->org && strcmp(c->declared_by, f->org) && strcmp(c->consignee, f->org) &&
             !holds(&b, c, f->org) && !pending_has(&p, c->consignment))
             continue;
-        buf_reset(&one);
-        head(&one, c);
-        views_kv_int(&one, "lines", (long long)c->nlines);
-        views_totals_json(&one, &c->t);
-        buf_putc(&one, '}');
-        rc = fn(ctx, one.data, one.len);
+        rc = fn(ctx, &b, c);
     }
     for (size_t i = 0; i < p.n; i++) free(p.ids[i]);
     free(p.ids);
     views_book_free(&b);
-    buf_free(&one);
     return rc < 0 ? -1 : 0;
+}
+
+typedef struct {
+    views_item_fn fn;
+    void *ctx;
+    cm_buf one;
+} as_json;
+
+/* One consignment of the list, as its JSON, to the caller's fn. */
+static int list_item(void *ctx, const views_book *b, const views_consignment *c)
+{
+    (void)b;
+    as_json *j = ctx;
+    buf_reset(&j->one);
+    head(&j->one, c);
+    views_kv_int(&j->one, "lines", (long long)c->nlines);
+    views_totals_json(&j->one, &c->t);
+    buf_putc(&j->one, '}');
+    return j->fn(j->ctx, j->one.data, j->one.len);
+}
+
+/* Calls fn with each consignment the filter lets through, as its JSON. */
+static int consignments_each(store *s, const views_consignment_filter *f, views_item_fn fn,
+                             void *ctx, cm_error *err)
+{
+    as_json j = {fn, ctx, CM_BUF_INIT};
+    int rc = views_consignments_pick(s, f, list_item, &j, err);
+    buf_free(&j.one);
+    return rc;
 }
 
 int views_consignments_json(store *s, const views_consignment_filter *f, cm_buf *out, cm_error *err)

@@ -8,8 +8,11 @@
  * meaning: #meta+id for identifiers, #org, #loc+name, #date, #item+name,
  * #item+code (the line number), #sector (the category), and quantities as
  * #output+num with an attribute saying which (HXL keeps #value for money).
- * A value never given is an empty field. Fields are quoted (by libcsv) only
- * when they need it; lines end in CRLF as RFC 4180 asks.
+ * The rows are the lines of the consignments GET /v1/consignments lists
+ * under the same filter (views_consignments_pick, consignments.c), oldest
+ * first, lines in order. A value never given is an empty field. Fields are
+ * quoted (by libcsv) only when they need it; lines end in CRLF as RFC 4180
+ * asks.
  */
 #include "views/book.h"
 
@@ -58,55 +61,61 @@ static void num(cm_buf *out, long long v)
     buf_printf(out, ",%lld", v);
 }
 
-int views_csv_export(store *s, views_csv which, cm_buf *out, cm_error *err)
+typedef struct {
+    views_csv which;
+    cm_buf *out;
+} writing;
+
+/* The rows of one consignment, a row per line. */
+static int rows(void *ctx, const views_book *b, const views_consignment *c)
 {
-    views_book b;
-    if (views_book_load(s, NULL, &b, err)) {
-        views_book_free(&b);
-        return -1;
+    const writing *w = ctx;
+    cm_buf *out = w->out;
+    char day[11];
+    views_day(c->time_ms, day);
+    for (size_t k = 0; k < c->nlines; k++) {
+        const views_line *l = &b->lines[c->first_line + k];
+        field(out, c->consignment, 1);
+        field(out, c->declared_by, 0);
+        if (w->which == VIEWS_CSV_CONSIGNMENTS) {
+            field(out, c->consignee, 0);
+            field(out, c->crossing, 0);
+            field(out, c->donor, 0);
+            field(out, c->reference, 0);
+            field(out, day, 0);
+            field(out, c->status, 0);
+        } else {
+            field(out, c->crossing, 0);
+            field(out, day, 0);
+        }
+        num(out, l->line);
+        field(out, l->item, 0);
+        field(out, l->category, 0);
+        field(out, l->unit, 0);
+        if (w->which == VIEWS_CSV_CONSIGNMENTS) {
+            buf_putc(out, ',');
+            if (l->weight_kg >= 0) views_real(out, l->weight_kg);
+            num(out, l->declared);
+            if (l->approved >= 0)
+                num(out, l->approved);
+            else
+                buf_putc(out, ',');
+            num(out, l->entered);
+        } else {
+            const views_totals *t = &l->t;
+            buf_printf(out, ",%lld,%lld,%lld,%lld,%lld,%lld,%lld", t->approved, t->entered, t->held,
+                       t->pending, t->distributed, t->lost, t->unaccounted);
+        }
+        buf_puts(out, "\r\n");
     }
+    return 0;
+}
+
+int views_csv_export(store *s, views_csv which, const views_consignment_filter *f, cm_buf *out,
+                     cm_error *err)
+{
     const export *x = &exports[which];
     buf_printf(out, "%s\r\n%s\r\n", x->header, x->hxl);
-    for (size_t i = 0; i < b.nc; i++) {
-        const views_consignment *c = &b.c[i];
-        char day[11];
-        views_day(c->time_ms, day);
-        for (size_t k = 0; k < c->nlines; k++) {
-            const views_line *l = &b.lines[c->first_line + k];
-            field(out, c->consignment, 1);
-            field(out, c->declared_by, 0);
-            if (which == VIEWS_CSV_CONSIGNMENTS) {
-                field(out, c->consignee, 0);
-                field(out, c->crossing, 0);
-                field(out, c->donor, 0);
-                field(out, c->reference, 0);
-                field(out, day, 0);
-                field(out, c->status, 0);
-            } else {
-                field(out, c->crossing, 0);
-                field(out, day, 0);
-            }
-            num(out, l->line);
-            field(out, l->item, 0);
-            field(out, l->category, 0);
-            field(out, l->unit, 0);
-            if (which == VIEWS_CSV_CONSIGNMENTS) {
-                buf_putc(out, ',');
-                if (l->weight_kg >= 0) views_real(out, l->weight_kg);
-                num(out, l->declared);
-                if (l->approved >= 0)
-                    num(out, l->approved);
-                else
-                    buf_putc(out, ',');
-                num(out, l->entered);
-            } else {
-                const views_totals *t = &l->t;
-                buf_printf(out, ",%lld,%lld,%lld,%lld,%lld,%lld,%lld", t->approved, t->entered,
-                           t->held, t->pending, t->distributed, t->lost, t->unaccounted);
-            }
-            buf_puts(out, "\r\n");
-        }
-    }
-    views_book_free(&b);
-    return 0;
+    writing w = {which, out};
+    return views_consignments_pick(s, f, rows, &w, err);
 }

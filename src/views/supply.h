@@ -84,8 +84,10 @@ int views_reconciliation_json(store *s, cm_buf *out, cm_error *err);
 /* ---- csv.c --------------------------------------------------------------- */
 
 typedef enum { VIEWS_CSV_CONSIGNMENTS, VIEWS_CSV_RECONCILIATION } views_csv;
-/* Appends a CSV export: header, HXL hashtag row, one row per line. */
-int views_csv_export(store *s, views_csv which, cm_buf *out, cm_error *err);
+/* Appends a CSV export: header, HXL hashtag row, one row per line of each
+ * consignment the filter (NULL: none) lets through, as the list's. */
+int views_csv_export(store *s, views_csv which, const views_consignment_filter *f, cm_buf *out,
+                     cm_error *err);
 
 /* ---- ledger.c ------------------------------------------------------------ */
 

@@ -554,7 +554,7 @@ class Register(ft.FlowMixin, ct.LogTestCase):
             out = ft.report(L, "disarmament", "csv", source)
             rows = list(csv.DictReader(io.StringIO(out, newline="")))
             hxl = rows.pop(0)  # the HXL hashtag row, after the header
-            self.assertEqual((hxl["section"], hxl["target"]), ("#meta+section", "#targeted+num"))
+            self.assertEqual((hxl["section"], hxl["target"]), ("#meta+section", "#output+num+target"))
             self.assertTrue(all(v.startswith("#") for v in hxl.values()), hxl)
             cats = {r["name"]: r for r in rows if r["section"] == "category"}
             self.assertEqual(sorted(cats), sorted(want))
