@@ -17,7 +17,8 @@
  *              from/until
  *   movement   type b-m-r (a route), point its first position, one
  *              <link type="b-m-p-w" point="lat,lon" relation="c"/> a
- *              route point; start/stale its window; its status and every
+ *              route point, and <link_attr> (Route.xsd: driving, prefix
+ *              CP); start/stale its window; its status and every
  *              military party's answer in <remarks>
  *   deletion   a withdrawn site, a lifted zone, a cancelled movement:
  *              type t-x-d-d, uid "<the thing's uid>/deleted", point 0,0,
@@ -350,8 +351,9 @@ static void movement_event(cot_ctx *c, const json_t *f)
             latlon(&b, json_array_get(line, i));
             buf_puts(&b, "\" relation=\"c\"/>");
         }
-        buf_puts(&b, "<link_attr method=\"Driving\" routetype=\"Primary\" "
-                     "order=\"Ascending Check Points\" direction=\"Infil\" color=\"-1\"/>");
+        buf_puts(&b, "<link_attr planningmethod=\"Infil\" color=\"-1\" method=\"Driving\" "
+                     "prefix=\"CP\" type=\"Vehicle\" stroke=\"3\" direction=\"Infil\" "
+                     "routetype=\"Primary\" order=\"Ascending Check Points\"/>");
         movement_state(&text, p);
         remarks(&b, text.data);
         buf_puts(&b, "</detail></event>");
