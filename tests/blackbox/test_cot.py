@@ -18,6 +18,7 @@
 Without node, npm or the package this test fails with the reason: it never
 skips (scripts/install-deps.sh installs nodejs and npm), as test_geojson.py.
 """
+import gzip
 import io
 import os
 import shutil
@@ -198,6 +199,10 @@ class CotAnswers(ct.LogTestCase):
         self.assertIsNotNone(wd.find("detail/__forcedelete"))
         # the same picture twice: the same bytes (uids and times stable)
         self.assertEqual(self.fetch("/v1/cot").body, doc)
+        # XML is textual: gzip when asked
+        r = self.log.request("GET", "/v1/cot", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(r.headers.get("content-encoding"), "gzip")
+        self.assertEqual(gzip.decompress(r.body), doc)
 
     def test_package_layout(self):
         """With Python's zipfile: MANIFEST/manifest.xml lists each .cot file
