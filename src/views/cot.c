@@ -184,7 +184,7 @@ static int64_t entry_time(store *s, int64_t idx, int64_t dflt)
     cm_error err;
     ev_envelope env;
     int64_t received, t = dflt;
-    if (idx < 0 || store_entry(s, (uint64_t)idx, &entry, &len, &err)) return dflt;
+    if (idx < 0 || store_entry(s, (uint64_t)idx, &entry, &len, &err) != 1) return dflt;
     if (ev_entry_parse(entry, len, &env, &received, &err) == 0) {
         json_t *ev = json_loadb((const char *)env.payload, env.payload_len, 0, NULL);
         t = ms_of(ev, "time", dflt);

@@ -87,8 +87,12 @@ class CotAnswers(ct.LogTestCase):
                                               "Al-Quds \"H\" <&> \u00e9\nward", 300))
         L.ok(hum, "site.notify", ct.site_body("s:2", -33.85, 18.45, "school",
                                               until=ct.hours(240)))
-        L.ok(hum, "site.notify", ct.site_body("s-wd", 31.2, 34.2, "other"))
-        L.ok(hum, "site.withdraw", {"site": "s-wd"})
+        cls.notified, cls.withdrawn = ct.hours(-5), ct.hours(-2)
+        r, _ = L.submit(hum, "site.notify", ct.site_body("s-wd", 31.2, 34.2, "other"),
+                        t=cls.notified)
+        assert r.status == 200, r
+        r, _ = L.submit(hum, "site.withdraw", {"site": "s-wd"}, t=cls.withdrawn)
+        assert r.status == 200, r
         L.ok(mil, "zone.declare", ct.zone_body("z-ccw", ct.rect(31.5, 34.4, 31.6, 34.5)))
         L.ok(mil, "zone.declare", ct.zone_body(
             "z-cw", list(reversed(ct.rect(31.7, 34.4, 31.8, 34.5))), "restricted"))
@@ -196,6 +200,8 @@ class CotAnswers(ct.LogTestCase):
         # the withdrawal's time is its event's, after the notification's
         wd = by_uid["%s/site/s-wd/deleted" % o]
         self.assertEqual(wd.get("type"), "t-x-d-d")
+        self.assertEqual(ct.time_ms(wd.get("time")), ct.time_ms(self.withdrawn))
+        self.assertEqual(ct.time_ms(wd.get("start")), ct.time_ms(self.withdrawn))
         self.assertIsNotNone(wd.find("detail/__forcedelete"))
         # the same picture twice: the same bytes (uids and times stable)
         self.assertEqual(self.fetch("/v1/cot").body, doc)
