@@ -24,8 +24,6 @@
 #include "cli/cli.h"
 #include "cli/cot_link.h"
 
-#include "common/mem.h"
-
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>

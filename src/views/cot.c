@@ -38,10 +38,8 @@
  */
 #include "views/things.h"
 
-#include "common/mem.h"
 #include "common/timeutil.h"
 #include "event/event.h"
-#include "event/things.h"
 
 #include <stdio.h>
 #include <stdlib.h>
