@@ -15,7 +15,7 @@ CHECK_FUZZ_SECONDS ?= 20
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR ?= demo-log
 DEMO_LISTEN ?= 127.0.0.1:8080
-SOURCES = $(shell find src tests bench -name '*.[ch]' 2>/dev/null)
+SOURCES = $(shell find src tests bench -name node_modules -prune -o -name '*.[ch]' -print 2>/dev/null)
 
 .PHONY: all deps build demo check test asan asan-test fuzz fuzz-build format format-check bench \
 	clean

@@ -18,6 +18,9 @@
 # libqrencode-dev draws the QR code of `cmcc label`; tests/blackbox/test_label.py
 # reads it back with tools that share nothing with cmcc: librsvg2-bin's
 # rsvg-convert draws the SVG as a PNG, and zbar-tools' zbarimg decodes that.
+# libzip-dev writes the TAK data package (GET /v1/tak/package.zip); nodejs and
+# npm also run its independent CoT parser, @tak-ps/node-cot (tests/cot/,
+# installed by tests/blackbox/test_cot.py with `npm ci` from its lockfile).
 # libpq-dev is the client library of the PostgreSQL store backend; postgresql
 # gives initdb and pg_ctl, with which the tests start a throwaway cluster
 # (tests/pg/with-cluster.sh; the Debian package's own cluster is not used).
@@ -33,7 +36,8 @@ python3 python3-nacl openssl sqlite3 curl
 golang-go golang-golang-x-mod-dev
 chromium fonts-dejavu-core
 node-qrcode-generator libjs-leaflet libjs-leaflet.markercluster
-libqrencode-dev librsvg2-bin zbar-tools"
+libqrencode-dev librsvg2-bin zbar-tools
+libzip-dev"
 
 missing=""
 for p in $pkgs; do

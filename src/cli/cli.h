@@ -38,6 +38,7 @@ int cmd_witness(int argc, char **argv);
 int cmd_label(int argc, char **argv);
 int cmd_proof(int argc, char **argv);
 int cmd_mirror(int argc, char **argv);
+int cmd_cot(int argc, char **argv);
 
 /* ---- send.c: envelopes to a server, retrying safely -------------------- */
 

@@ -26,6 +26,7 @@ static const struct {
     {"report", cmd_report, "print the reconciliation (terminal, CSV or JSON)"},
     {"label", cmd_label, "print a consignment's label with its QR code (SVG)"},
     {"mirror", cmd_mirror, "keep a verified copy of a log, cosigned, and serve it"},
+    {"cot", cmd_cot, "push sites, zones and movements as CoT to a TAK Server or SA multicast"},
     {"witness", cmd_witness, "run a witness that cosigns a log's checkpoints"},
     {"proof", cmd_proof, "check offline that an envelope is in a log (a tlog proof)"},
     {"demo", cmd_demo, "build a realistic scenario and serve it"},

@@ -40,6 +40,9 @@ int h_requirements(srv_req *q, const char *path, srv_resp *r);
 int h_pledges(srv_req *q, const char *path, srv_resp *r);
 int h_weapons(srv_req *q, const char *path, srv_resp *r);
 int h_benchmarks(srv_req *q, const char *path, srv_resp *r);
+/* h_cot.c: CoT for TAK */
+int h_cot(srv_req *q, const char *path, srv_resp *r);
+int h_tak_package(srv_req *q, const char *path, srv_resp *r);
 
 int h_static(srv_req *q, const char *path, srv_resp *r);
 /* GET /lib/<name>/<file>: a browser library Debian installs (h_public.c). */

@@ -43,6 +43,8 @@ static const srv_route routes[] = {
     {"GET", "/v1/pledges", 0, h_pledges},
     {"GET", "/v1/weapons", 0, h_weapons},
     {"GET", "/v1/benchmarks", 0, h_benchmarks},
+    {"GET", "/v1/cot", 0, h_cot},
+    {"GET", "/v1/tak/package.zip", 0, h_tak_package},
     {NULL, NULL, 0, NULL},
 };
 

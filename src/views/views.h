@@ -84,6 +84,19 @@ int views_things_doc(store *s, const char *path, const views_query *q, int64_t n
 int views_things_json(store *s, const char *path, const views_query *q, int64_t now_ms, cm_buf *out,
                       cm_error *err);
 
+/* Cursor on Target (cot.c): the sites, zones and movements of views_sites,
+ * views_zones and views_movements (through their GeoJSON), one CoT event
+ * each, withdrawn, lifted and cancelled ones as deletions, uids under the
+ * log's origin: [{"uid","kind","id","deleted","file","xml"}] ("xml" one
+ * line, "file" its name in the TAK data package); NULL when the store
+ * cannot be read. */
+json_t *views_cot(store *s, const char *origin);
+/* The XML document of GET /v1/cot: <events>, one event a line. */
+void views_cot_document(const json_t *events, cm_buf *out);
+/* The TAK data package of the events (tak_package.c): the zip's bytes
+ * appended to out. 0, or -1 with err. */
+int views_tak_package(const json_t *events, const char *origin, cm_buf *out, cm_error *err);
+
 /* ==== end of things ==================================================== */
 
 #endif

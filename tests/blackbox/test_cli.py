@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
 
 SUBCOMMANDS = ["init", "keygen", "serve", "token", "sign", "submit", "verify", "rebuild", "demo",
-               "mirror"]
+               "mirror", "cot"]
 OPENSSL = shutil.which("openssl")
 
 
