@@ -43,6 +43,7 @@ static const srv_route routes[] = {
     {"GET", "/v1/pledges", 0, h_pledges},
     {"GET", "/v1/weapons", 0, h_weapons},
     {"GET", "/v1/benchmarks", 0, h_benchmarks},
+    {"GET", "/v1/epcis/events", 0, h_epcis_events},
     {NULL, NULL, 0, NULL},
 };
 
