@@ -100,6 +100,16 @@ int cli_manifest_build(const char *data, size_t len, const char *org, int64_t de
                        FILE *errs, cli_manifest *out, cm_error *err);
 void cli_manifest_free(cli_manifest *m);
 
+/* ---- epcis_in.c: an EPCIS 2.0 document into cmcc events ----------------- */
+
+/* Reads an EPCIS document (docs/protocol.md, "EPCIS 2.0") and builds org's
+ * events, one per ObjectEvent, in out (row: the event's position in the
+ * eventList, from 1; bad_rows: the events refused, each said in one
+ * sentence on errs when it is not NULL). -1 (with err) only when the file
+ * is no EPCIS document. Free out with cli_manifest_free. */
+int cli_epcis_build(const char *data, size_t len, const char *org, FILE *errs, cli_manifest *out,
+                    cm_error *err);
+
 /* ---- report_source.c: where a report's figures come from ---------------- */
 
 typedef struct {

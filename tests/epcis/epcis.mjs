@@ -5,8 +5,9 @@
 //
 //   node tests/epcis/epcis.mjs validate FILE   (or - for stdin)
 //     Exit 0 and "valid" when epcis2.js's validateEpcisDocument (the EPCIS
-//     2.0 JSON schema, the event fields, and extensions bound in @context)
-//     finds nothing; exit 1 with its messages on stderr otherwise.
+//     2.0 JSON schema, the event fields, and, with the library's
+//     checkExtensions setting on, every extension's prefix bound in
+//     @context) finds nothing; exit 1 with its messages on stderr otherwise.
 //
 //   node tests/epcis/epcis.mjs build SPEC.json  (or - for stdin)
 //     Builds an EPCISDocument with the library's builders (ObjectEvent,
@@ -30,8 +31,10 @@ import epcis from "epcis2.js";
 
 const {
   EPCISDocument, ObjectEvent, QuantityElement, SourceElement, DestinationElement, ReadPoint,
-  BizLocation, BizTransactionElement, Ilmd, validateEpcisDocument,
+  BizLocation, BizTransactionElement, Ilmd, validateEpcisDocument, setup,
 } = epcis;
+
+setup({ checkExtensions: true });
 
 const [mode, arg] = process.argv.slice(2);
 let text;
