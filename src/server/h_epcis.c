@@ -39,6 +39,6 @@ int h_epcis_events(srv_req *q, const char *path, srv_resp *r)
     if (!rd || epcis_document(rd, &p, &r->body, &err)) return srv_unavailable(r);
     buf_putc(&r->body, '\n');
     r->type = "application/ld+json";
-    r->cache = "no-store";
+    r->cache = "no-cache";
     return 0;
 }

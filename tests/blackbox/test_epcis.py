@@ -27,6 +27,7 @@ Without node, npm or the package this test fails with the reason: it never
 skips (scripts/install-deps.sh installs nodejs and npm).
 """
 import datetime
+import gzip
 import json
 import os
 import shutil
@@ -353,6 +354,16 @@ class Epcis(unittest.TestCase):
             self.assertTrue(r.error["message"], r)
         r = L.get("/v1/epcis/events", token=None)
         self.assertEqual((r.status, r.error["code"]), (401, "unauthorized"), r)
+        r = L.request("POST", "/v1/epcis/events", b"{}", "application/json")
+        self.assertEqual((r.status, r.headers.get("allow")), (405, "GET, HEAD"), r)
+
+    def test_gzip(self):
+        plain = self.a.get("/v1/epcis/events").json
+        r = self.a.request("GET", "/v1/epcis/events", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers.get("content-encoding"), "gzip", r.headers)
+        doc = json.loads(gzip.decompress(r.body))
+        self.assertEqual(doc["epcisBody"], plain["epcisBody"])
 
     # -- in
 
