@@ -102,21 +102,28 @@ static int class_of(const char *uri, char c[EV_ID_MAX + 1], long long *line)
     return 0;
 }
 
-/* eventTime, with any offset, as ms since the epoch: 0, or -1. */
+/* eventTime, with any offset (Z or +HH:MM / -HH:MM), as ms since the
+ * epoch: 0, or -1. */
 static int event_time(const char *s, int64_t *ms)
 {
     size_t n = s ? strlen(s) : 0;
     if (n > 1 && s[n - 1] == 'Z') return time_parse(s, n, ms);
-    if (n < 7 || (s[n - 6] != '+' && s[n - 6] != '-') || s[n - 3] != ':') return -1;
-    int hh = atoi(s + n - 5), mm = atoi(s + n - 2);
+    if (n < 7) return -1;
+    const char *o = s + n - 6; /* the offset, "+HH:MM" */
+    if ((o[0] != '+' && o[0] != '-') || o[3] != ':') return -1;
+    for (int i = 1; i < 6; i++)
+        if (i != 3 && (o[i] < '0' || o[i] > '9')) return -1;
+    int hh = (o[1] - '0') * 10 + (o[2] - '0'), mm = (o[4] - '0') * 10 + (o[5] - '0');
     if (hh > 23 || mm > 59) return -1;
-    char *utc = xmalloc(n - 5);
+    size_t len = n - 6 + 1; /* the time before the offset, and "Z" */
+    char *utc = xmalloc(len + 1);
     memcpy(utc, s, n - 6);
-    utc[n - 6] = 'Z', utc[n - 5] = 0;
-    int rc = time_parse(utc, n - 5, ms);
+    utc[n - 6] = 'Z';
+    utc[len] = 0;
+    int rc = time_parse(utc, len, ms);
     free(utc);
     int64_t off = ((int64_t)hh * 60 + mm) * 60000;
-    *ms += s[n - 6] == '+' ? -off : off;
+    if (rc == 0) *ms += o[0] == '+' ? -off : off;
     return rc;
 }
 

@@ -277,6 +277,13 @@ class Epcis(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="cmcc-epcis-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
 
+    @classmethod
+    def tearDownClass(cls):
+        if cls.a.server:
+            err = cls.a.server.stderr
+            status, out = cls.a.stop()
+            ct.check_clean_exit(status, out, err())
+
     def epcis(self, log, query="", token=True):
         r = log.get("/v1/epcis/events" + query, token=token)
         self.assertEqual(r.status, 200, r)
@@ -429,6 +436,9 @@ class Epcis(unittest.TestCase):
         self.assertEqual(self.import_(b, org, kb[org], doc, "--out", o2).returncode, 0)
         with open(o1, "rb") as f1, open(o2, "rb") as f2:
             self.assertEqual(f1.read(), f2.read())
+        err = b.server.stderr
+        status, out = b.stop()
+        ct.check_clean_exit(status, out, err())
 
     def test_bad_epcis_is_refused_per_event_and_nothing_signed(self):
         line = PARTNER + "/consignments/c-bad/lines/"
@@ -478,6 +488,9 @@ class Epcis(unittest.TestCase):
             {"type": "AggregationEvent", "eventID": "urn:uuid:0014",
              "eventTime": "2026-01-05T11:00:00Z", "eventTimeZoneOffset": "+00:00",
              "action": "ADD", "parentID": "urn:epc:id:sscc:4012345.0000000001"})
+        doc["epcisBody"]["eventList"].append(dict(doc["epcisBody"]["eventList"][1],
+                                                  eventID="urn:uuid:0016",
+                                                  eventTime="2026-01-05 11:00"))
         data = json.dumps(doc).encode()
         size = self.a.size()
         r = self.import_(self.a, HA, self.ka[HA], data)
@@ -488,10 +501,13 @@ class Epcis(unittest.TestCase):
             said = [l for l in lines if l.startswith("cmcc import: event %d " % pos)]
             self.assertEqual(len(said), 1, (pos, sentence, r.stderr))
             self.assertIn(sentence, said[0])
-        self.assertIn("the event type AggregationEvent has no cmcc meaning", r.stderr)
+        self.assertIn("event %d (urn:uuid:0014): the event type AggregationEvent has no cmcc "
+                      "meaning" % (len(bad) + 3), r.stderr)
+        self.assertIn("event %d (urn:uuid:0016): its eventTime \"2026-01-05 11:00\" is not an "
+                      "RFC 3339 time" % (len(bad) + 4), r.stderr)
         self.assertFalse([l for l in lines if l.startswith("cmcc import: event 1 ")], r.stderr)
         self.assertFalse([l for l in lines if l.startswith("cmcc import: event 2 ")], r.stderr)
-        self.assertIn("%d events, %d refused: nothing signed" % (len(bad) + 3, len(bad) + 1),
+        self.assertIn("%d events, %d refused: nothing signed" % (len(bad) + 4, len(bad) + 2),
                       r.stderr)
         self.assertEqual(self.a.size(), size)
         out = os.path.join(self.tmp, "bad.ndjson")
