@@ -249,12 +249,12 @@ typedef struct {
 } cli_figures;
 
 /* Compares every read endpoint's answer of the server h with the answer
- * the read model makes from store s holding the log's first `size`
- * entries, the time-dependent ones as of at_ms (whole seconds). 0 when
- * all were compared (f->differ says how many differ), -1 when a request
- * got no answer or the store could not be read (said on stderr). */
-int cli_compare_figures(cli_http *h, const char *cmd, store *s, uint64_t size, int64_t at_ms,
-                        cli_figures *f);
+ * the read model makes from store s holding the first `size` entries of
+ * the log of origin, the time-dependent ones as of at_ms (whole seconds).
+ * 0 when all were compared (f->differ says how many differ), -1 when a
+ * request got no answer or the store could not be read (said on stderr). */
+int cli_compare_figures(cli_http *h, const char *cmd, store *s, const char *origin, uint64_t size,
+                        int64_t at_ms, cli_figures *f);
 void cli_figures_free(cli_figures *f);
 
 #endif
