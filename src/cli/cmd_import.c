@@ -28,7 +28,7 @@
 static const char help[] =
     "usage: cmcc import MANIFEST.csv --key PEM --org ORG (--server URL | --out FILE)\n"
     "                   [--token T] [--cacert FILE] [--batch N]\n"
-    "       cmcc import --epcis DOCUMENT.json --key PEM --org ORG (--server URL | --out FILE)\n"
+    "       cmcc import --epcis FILE --key PEM --org ORG (--server URL | --out FILE)\n"
     "                   [--token T] [--cacert FILE] [--batch N]\n\n"
     "Declares consignments from a CSV manifest (one row per consignment line), signs\n"
     "them with the org's key and submits them in batches, or writes the signed\n"
