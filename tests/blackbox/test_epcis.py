@@ -364,6 +364,28 @@ class Epcis(unittest.TestCase):
         r = L.request("POST", "/v1/epcis/events", b"{}", "application/json")
         self.assertEqual((r.status, r.headers.get("allow")), (405, "GET, HEAD"), r)
 
+    def test_a_mirror_answers_the_same_events(self):
+        # the mirror replays the entries into its own store: its EPCIS events are the log's
+        m = os.path.join(self.tmp, "mirror")
+        self.a.wait_checkpoint(self.a.size())
+        r = ct.run("mirror", self.a.url, m, "--vkey", self.a.vkey_text,
+                   env={"CMCC_TOKEN": self.a.token}, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        tok = ct.run("token", "create", m, "--org", ct.COORD_ORG)
+        self.assertEqual(tok.returncode, 0, tok.stderr)
+        srv = ct.Server(m, ["--mirror"])
+        try:
+            r = ct.http_request(srv.port, "GET", "/v1/epcis/events", None,
+                                {"Authorization": "Bearer " + tok.stdout.strip()})
+            self.assertEqual(r.status, 200, r)
+            status, out, err = node_run(self.node, "validate", r.body)
+            self.assertEqual(status, 0, err)
+            mine = self.epcis(self.a)
+            self.assertEqual(r.json["epcisBody"], mine["epcisBody"])
+            self.assertEqual(r.json["cmcc:next"], mine["cmcc:next"])
+        finally:
+            srv.stop()
+
     def test_gzip(self):
         plain = self.a.get("/v1/epcis/events").json
         r = self.a.request("GET", "/v1/epcis/events", headers={"Accept-Encoding": "gzip"})
