@@ -5,9 +5,11 @@
 # holds clang's libFuzzer and sanitizer runtimes, llvm its llvm-symbolizer
 # (`make fuzz`). nodejs and npm run the independent GeoJSON validator of
 # tests/blackbox/test_geojson.py (tests/geojson/, installed by that test
-# with `npm ci` from its lockfile): they count as present when the commands
-# `node` and `npm` are, whichever package brought them (a nodejs package
-# from elsewhere bundles npm and conflicts with Debian's). chromium, driven
+# with `npm ci` from its lockfile) and the EPCIS 2.0 library, epcis2.js, of
+# tests/blackbox/test_epcis.py (tests/epcis/, installed the same way): they
+# count as present when the commands `node` and `npm` are, whichever
+# package brought them (a nodejs package from elsewhere bundles npm and
+# conflicts with Debian's). chromium, driven
 # headless by playwright-core (tests/browser/, `npm ci` from its lockfile;
 # no browser is downloaded), runs the dashboard's browser tests;
 # fonts-dejavu-core gives it Latin and Arabic glyphs. The dashboard's

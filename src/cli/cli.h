@@ -101,6 +101,16 @@ int cli_manifest_build(const char *data, size_t len, const char *org, int64_t de
                        FILE *errs, cli_manifest *out, cm_error *err);
 void cli_manifest_free(cli_manifest *m);
 
+/* ---- epcis_in.c: an EPCIS 2.0 document into cmcc events ----------------- */
+
+/* Reads an EPCIS document (docs/protocol.md, "EPCIS 2.0") and builds org's
+ * events, one per ObjectEvent, in out (row: the event's position in the
+ * eventList, from 1; bad_rows: the events refused, each said in one
+ * sentence on errs when it is not NULL). -1 (with err) only when the file
+ * is no EPCIS document. Free out with cli_manifest_free. */
+int cli_epcis_build(const char *data, size_t len, const char *org, FILE *errs, cli_manifest *out,
+                    cm_error *err);
+
 /* ---- report_source.c: where a report's figures come from ---------------- */
 
 typedef struct {
@@ -240,12 +250,12 @@ typedef struct {
 } cli_figures;
 
 /* Compares every read endpoint's answer of the server h with the answer
- * the read model makes from store s holding the log's first `size`
- * entries, the time-dependent ones as of at_ms (whole seconds). 0 when
- * all were compared (f->differ says how many differ), -1 when a request
- * got no answer or the store could not be read (said on stderr). */
-int cli_compare_figures(cli_http *h, const char *cmd, store *s, uint64_t size, int64_t at_ms,
-                        cli_figures *f);
+ * the read model makes from store s holding the first `size` entries of
+ * the log of origin, the time-dependent ones as of at_ms (whole seconds).
+ * 0 when all were compared (f->differ says how many differ), -1 when a
+ * request got no answer or the store could not be read (said on stderr). */
+int cli_compare_figures(cli_http *h, const char *cmd, store *s, const char *origin, uint64_t size,
+                        int64_t at_ms, cli_figures *f);
 void cli_figures_free(cli_figures *f);
 
 #endif

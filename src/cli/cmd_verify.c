@@ -377,7 +377,7 @@ static int url_tiles(verifier *v, cli_http *h, uint64_t size)
 static int compare_figures(verifier *v, cli_http *h, cli_figures *fg)
 {
     memset(fg, 0, sizeof *fg);
-    return cli_compare_figures(h, "verify", v->scratch, v->r.f.size, time_now_ms(), fg);
+    return cli_compare_figures(h, "verify", v->scratch, v->nv.name, v->r.f.size, time_now_ms(), fg);
 }
 
 /* Says what the comparison found. */

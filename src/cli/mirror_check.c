@@ -30,7 +30,8 @@ static int compare(mirror *m)
     }
     cli_figures fg;
     memset(&fg, 0, sizeof fg);
-    int rc = cli_compare_figures(m->log.h, "mirror", m->w, m->size, time_now_ms(), &fg);
+    int rc =
+        cli_compare_figures(m->log.h, "mirror", m->w, m->log.nv.name, m->size, time_now_ms(), &fg);
     if (rc == 0 && lf_served_size(m->log.h, "mirror", &s2) == 0 && s2 != s1) {
         printf("cmcc mirror: %s grew while its read endpoints were compared: the next run "
                "compares them\n",

@@ -20,6 +20,8 @@
  *   /v1/sites /v1/zones /v1/movements (each also .geojson), /v1/movements/<id>
  *   for every movement, /v1/incidents, /v1/requirements, /v1/pledges,
  *   /v1/weapons
+ *   /v1/epcis/events                               page by page, all but the
+ *                                                  creationDate
  *
  * The thresholds of the alerts are the server's configuration, not the
  * log's: they are taken from its answer. Memory: the three lists that grow
@@ -33,6 +35,7 @@
  * gives A; the server says B" (json_diff.c), at most DIFF_MAX an endpoint.
  */
 #include "cli/cli.h"
+#include "views/epcis.h"
 #include "views/supply.h"
 #include "views/views.h"
 
@@ -48,6 +51,7 @@ typedef struct {
     cli_http *h;
     const char *cmd;
     store *s;
+    const char *origin; /* the log's, which the EPCIS identifiers are under */
     int64_t at;
     char at_text[32];
     uint64_t size;
@@ -347,10 +351,63 @@ static int each_movement(run *r)
     return 0;
 }
 
-int cli_compare_figures(cli_http *h, const char *cmd, store *s, uint64_t size, int64_t at_ms,
-                        cli_figures *f)
+/* ---- EPCIS, page by page ------------------------------------------------ */
+
+/* GET /v1/epcis/events from since=0 in pages of EPCIS_LIMIT_MAX events,
+ * each compared with the replay's page but for its creationDate. */
+static int epcis(run *r)
 {
-    run r = {h, cmd, s, at_ms - at_ms % 1000, "", size, f};
+    const char *label = "/v1/epcis/events";
+    uint64_t since = 0;
+    size_t n = 0;
+    for (;;) {
+        cm_buf b = CM_BUF_INIT;
+        cm_error err;
+        epcis_page p = {r->origin, since, r->size, EPCIS_LIMIT_MAX, 0};
+        if (epcis_document(r->s, &p, &b, &err)) {
+            fprintf(stderr, "cmcc %s: %s\n", r->cmd, err.message);
+            buf_free(&b);
+            return -1;
+        }
+        json_t *mine = from_buf(&b), *theirs;
+        buf_free(&b);
+        char *path =
+            xasprintf("%s?since=%llu&limit=%d", label, (unsigned long long)since, EPCIS_LIMIT_MAX);
+        long status;
+        int rc = get_json(r, path, &theirs, &status);
+        if (rc < 0) {
+            free(path);
+            json_decref(mine);
+            return -1;
+        }
+        char *prefix = xasprintf("%s: ", path);
+        free(path);
+        if (!theirs) {
+            buf_printf(&r->f->report, "%sthe replay gives an answer; the server answers %ld\n",
+                       prefix, status);
+            n++;
+        } else {
+            json_object_del(mine, "creationDate");
+            json_object_del(theirs, "creationDate");
+            n += cli_json_diff(prefix, "", mine, theirs, DIFF_MAX, &r->f->report);
+        }
+        free(prefix);
+        json_int_t next = json_integer_value(json_object_get(mine, "cmcc:next"));
+        int done = !theirs || json_is_true(json_object_get(mine, "cmcc:complete")) ||
+                   (uint64_t)next <= since;
+        json_decref(mine);
+        json_decref(theirs);
+        if (done) break;
+        since = (uint64_t)next;
+    }
+    tally(r, label, n);
+    return 0;
+}
+
+int cli_compare_figures(cli_http *h, const char *cmd, store *s, const char *origin, uint64_t size,
+                        int64_t at_ms, cli_figures *f)
+{
+    run r = {h, cmd, s, origin, at_ms - at_ms % 1000, "", size, f};
     time_format_s(r.at, r.at_text, sizeof r.at_text);
     static const char *const docs[] = {
         "/v1/sites",     "/v1/sites.geojson",     "/v1/zones",      "/v1/zones.geojson",
@@ -365,7 +422,7 @@ int cli_compare_figures(cli_http *h, const char *cmd, store *s, uint64_t size, i
         return -1;
     for (const char *const *p = docs; *p; p++)
         if (things(&r, *p)) return -1;
-    return each_movement(&r);
+    return each_movement(&r) || epcis(&r) ? -1 : 0;
 }
 
 void cli_figures_free(cli_figures *f)

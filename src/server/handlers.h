@@ -43,6 +43,8 @@ int h_benchmarks(srv_req *q, const char *path, srv_resp *r);
 /* h_cot.c: CoT for TAK */
 int h_cot(srv_req *q, const char *path, srv_resp *r);
 int h_tak_package(srv_req *q, const char *path, srv_resp *r);
+/* GET /v1/epcis/events: supply events as EPCIS 2.0 (h_epcis.c). */
+int h_epcis_events(srv_req *q, const char *path, srv_resp *r);
 
 int h_static(srv_req *q, const char *path, srv_resp *r);
 /* GET /lib/<name>/<file>: a browser library Debian installs (h_public.c). */

@@ -45,6 +45,7 @@ static const srv_route routes[] = {
     {"GET", "/v1/benchmarks", 0, h_benchmarks},
     {"GET", "/v1/cot", 0, h_cot},
     {"GET", "/v1/tak/package.zip", 0, h_tak_package},
+    {"GET", "/v1/epcis/events", 0, h_epcis_events},
     {NULL, NULL, 0, NULL},
 };
 

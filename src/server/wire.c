@@ -13,7 +13,7 @@
  * body. The tag is weak because it names the content, whichever encoding
  * carries it, so it stays the same with gzip or without.
  *
- * A textual answer (text/..., JSON, XML, SVG) of at least WIRE_GZIP_MIN bytes
+ * A textual answer (text/..., JSON, JSON-LD, XML, SVG) of at least WIRE_GZIP_MIN bytes
  * is sent gzip-compressed (Content-Encoding: gzip) when the request's
  * Accept-Encoding accepts gzip: "gzip" or "*" with a q-value above 0, gzip
  * not refused by name. Every such answer carries Vary: Accept-Encoding,
@@ -106,6 +106,7 @@ int srv_accepts_gzip(const char *header)
 static int textual(const char *type)
 {
     return !type || strncmp(type, "text/", 5) == 0 || strncmp(type, "application/json", 16) == 0 ||
+           strncmp(type, "application/ld+json", 19) == 0 ||
            strncmp(type, "image/svg+xml", 13) == 0 || strncmp(type, "application/xml", 15) == 0;
 }
 
