@@ -441,6 +441,32 @@ def store_db(d):
     return sqlite3.connect(os.path.join(d, "cmcc.db"))
 
 
+def node_package(folder, package, what):
+    """node, with the npm package `package` (a path under node_modules) of
+    tests/FOLDER installed from its lockfile (`npm ci`) when missing. `what`
+    says what cannot be checked without it. Raises AssertionError saying
+    what is wrong: a test that needs an independent checker never skips."""
+    d = os.path.join(REPO, "tests", folder)
+    installed = os.path.join(d, "node_modules", package)
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node:
+        raise AssertionError("node is not installed: run scripts/install-deps.sh "
+                             "(Debian's nodejs and npm); %s cannot be checked without it" % what)
+    if not os.path.isdir(installed):
+        if not npm:
+            raise AssertionError("npm is not installed and %s is missing: run "
+                                 "scripts/install-deps.sh" % installed)
+        r = subprocess.run([npm, "ci", "--prefix", d, "--prefer-offline", "--no-audit",
+                            "--no-fund", "--loglevel=error"],
+                           capture_output=True, text=True, timeout=300,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0 or not os.path.isdir(installed):
+            raise AssertionError("`npm ci --prefix tests/%s` failed (exit %d), so %s is not "
+                                 "installed:\n%s%s" % (folder, r.returncode, package,
+                                                        r.stdout, r.stderr))
+    return node
+
+
 def sqlite_only(why):
     """Skips a test under CMCC_TEST_STORE=postgresql: it changes the SQLite
     file itself (why); tests/pg/ tests the same on PostgreSQL."""

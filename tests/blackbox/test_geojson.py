@@ -19,7 +19,6 @@ skips (scripts/install-deps.sh installs nodejs and npm).
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,30 +28,11 @@ import cmcctest as ct  # noqa: E402
 
 GEOJSON_DIR = os.path.join(ct.REPO, "tests", "geojson")
 VALIDATE = os.path.join(GEOJSON_DIR, "validate.mjs")
-PACKAGE = os.path.join(GEOJSON_DIR, "node_modules", "@placemarkio", "check-geojson")
 
 
 def ensure_validator():
-    """node and the validator package, installed from the lockfile if
-    missing. Raises AssertionError saying what is wrong."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node:
-        raise AssertionError("node is not installed: run scripts/install-deps.sh "
-                             "(Debian's nodejs and npm); the GeoJSON exports cannot be "
-                             "validated without it")
-    if not os.path.isdir(PACKAGE):
-        if not npm:
-            raise AssertionError("npm is not installed and %s is missing: run "
-                                 "scripts/install-deps.sh" % PACKAGE)
-        r = subprocess.run([npm, "ci", "--prefix", GEOJSON_DIR, "--prefer-offline",
-                            "--no-audit", "--no-fund", "--loglevel=error"],
-                           capture_output=True, text=True, timeout=300,
-                           stdin=subprocess.DEVNULL)
-        if r.returncode != 0 or not os.path.isdir(PACKAGE):
-            raise AssertionError("`npm ci --prefix tests/geojson` failed (exit %d), so the "
-                                 "GeoJSON validator is not installed:\n%s%s"
-                                 % (r.returncode, r.stdout, r.stderr))
-    return node
+    """node and the GeoJSON validator, installed from the lockfile if missing."""
+    return ct.node_package('geojson', "@placemarkio/check-geojson", 'the GeoJSON exports')
 
 
 def validate(node, data: bytes, name):
