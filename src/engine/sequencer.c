@@ -53,7 +53,8 @@ int engine_submit(engine *e, job *j)
 }
 
 /* Takes the jobs of the next batch; NULL when stopping with nothing left
- * (*stop set), or, when timed, after SEQ_POLL_MS with none. */
+ * (*stop set), or, when timed, after SEQ_POLL_MS with none (a writer's
+ * beat renews its lease; a reader's tries to take it). */
 static job *take(engine *e, int timed, int *stop)
 {
     struct timespec until;
@@ -220,10 +221,11 @@ void *seq_main(void *arg)
     seq *q = e->seq;
     for (;;) {
         int role = engine_role(e, NULL, 0), stop = 0;
-        job *jobs = take(e, role == ENGINE_READING || role == ENGINE_FAILOVER, &stop);
+        job *jobs = take(e, 1, &stop);
         if (stop) break;
         if (role == ENGINE_READING) seq_standby(q);
         if (role == ENGINE_FAILOVER) seq_failover(q);
+        if (role == ENGINE_WRITING) seq_keep(q);
         if (!jobs) continue;
         char why[sizeof e->role_why];
         role = engine_role(e, why, sizeof why);
@@ -234,6 +236,7 @@ void *seq_main(void *arg)
             continue;
         }
         batch(q, jobs);
+        if (engine_role(e, NULL, 0) == ENGINE_WRITING) seq_keep(q);
         /* the WAL is checkpointed between batches, when idle */
         pthread_mutex_lock(&e->q_mu);
         int idle = e->q_head == NULL;

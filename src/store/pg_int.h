@@ -47,6 +47,8 @@ struct pg_store {
      * whether a batch found the term taken by another writer */
     int64_t term;
     int deposed;
+    int64_t renewed_ms; /* when it last renewed the lease (time_mono_ms) */
+    int ended_expired;  /* taking it ended a writer whose lease expired */
 };
 
 /* The values bound to a statement's $1, $2, ... in order. */
@@ -114,6 +116,8 @@ void pg_cache_clear(pg_store *p);
     "this server no longer writes this log: another cmcc serve took the writer''s role"
 int pg_lease_take(pg_store *p, int64_t now_ms, int64_t *term, cm_error *err);
 int pg_lease_held(pg_store *p);
+int pg_lease_keep(pg_store *p, cm_error *err);
+int pg_lease_ended_expired(pg_store *p);
 int pg_reconnect(pg_store *p, cm_error *err);
 int pg_fence(pg_store *p, cm_error *err);
 int pg_replication(pg_store *p, store_replication *out, cm_error *err);

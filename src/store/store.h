@@ -118,6 +118,17 @@ int store_meta_set(store *s, const char *key, const char *value, cm_error *err);
  * log directory's lock is the lease (1, term 1; always held). */
 int store_lease_take(store *s, int64_t now_ms, int64_t *term, cm_error *err);
 int store_lease_held(store *s);
+/* The lease's time limit (PostgreSQL): a writer renews it at least every
+ * STORE_LEASE_RENEW_MS, between batches and when idle (store_lease_keep:
+ * 0, or -1 when the connection broke or the term was taken, and then
+ * store_lease_held says which); a server finding the lease held but not
+ * renewed for STORE_LEASE_MS ends the holder's session and takes it (a
+ * frozen writer). store_lease_ended_expired: whether the last
+ * store_lease_take did that (said once). SQLite: nothing to renew. */
+#define STORE_LEASE_MS       5000
+#define STORE_LEASE_RENEW_MS 1000
+int store_lease_keep(store *s, cm_error *err);
+int store_lease_ended_expired(store *s);
 /* The writer's connection, broken, made again to the same location (a
  * multi-host URL: whichever host is the primary now), without the lease,
  * which the caller takes again. SQLite: nothing to do. */
