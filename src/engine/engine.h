@@ -299,8 +299,11 @@ typedef struct engine {
     int role;
     int64_t term;
     char role_why[512];
-    /* what the database said of replication at start (store_replication_get) */
+    /* what the database said of replication (store_replication_get), at
+     * start and again at most every few seconds on /healthz (replication.c),
+     * under pub_mu; replication_at: when (time_mono_ms) */
     store_replication replication;
+    int64_t replication_at;
 
     /* the sequencer's queue */
     pthread_mutex_t q_mu;

@@ -20,6 +20,10 @@ the last checkpoint. It asserts:
   too, saying it signed and published a checkpoint of N entries and the
   store holds M, in /healthz and on stderr; reads are served (200), and it
   signs no checkpoint.
+
+And a synchronous standby lost while the server runs: /healthz, asked
+again, says "replicated": false with the reason within seconds, and
+stderr warns once; with the standby back, "replicated": true again.
 (Run under tests/pg/with-cluster.sh, for CMCC_PG_BIN; its own cluster is
 not used.)
 """
@@ -53,6 +57,25 @@ def until(fn, timeout, what):
         time.sleep(0.1)
 
 
+def log_on(test, url, origin):
+    """A new log whose store is url, served; a ct.Log."""
+    d = tempfile.mkdtemp(prefix="cmcc-async-log-")
+    test.addCleanup(shutil.rmtree, d, True)
+    log = os.path.join(d, "log")
+    r = ct.run("init", log, "--origin", origin, "--org", "hq", "--name", "HQ", "--store", url)
+    test.assertEqual(r.returncode, 0, r.stderr)
+    L = ct.Log.__new__(ct.Log)  # the directory made above, as a ct.Log
+    L.dir, L.origin, L.org, L.context, L.server = log, origin, "hq", None, None
+    with open(os.path.join(log, "log.vkey")) as f:
+        L.vkey = ct.Vkey(f.read().strip())
+    L.coord = ct.Key.from_pem(os.path.join(log, "coordinator.pem"))
+    L.keys = {"hq": [L.coord]}
+    L.token, L.token_id = L.create_token("hq")
+    L.start()
+    test.addCleanup(lambda: L.server and L.server.kill())
+    return L
+
+
 def place(L):
     pid = ct.new_id("p")
     return L.submit(L.coord, "place.define",
@@ -66,21 +89,8 @@ class AsyncStandbyLostEntries(unittest.TestCase):
         self.addCleanup(pair.close)
         P, S = pair.ports
         pair.psql(P, "CREATE DATABASE cmcc_log")
-        d = tempfile.mkdtemp(prefix="cmcc-async-log-")
-        self.addCleanup(shutil.rmtree, d, True)
-        log = os.path.join(d, "log")
-        r = ct.run("init", log, "--origin", "async.test/log", "--org", "hq", "--name", "HQ",
-                   "--store", pair.url())
-        self.assertEqual(r.returncode, 0, r.stderr)
-        L = ct.Log.__new__(ct.Log)  # the directory made above, as a ct.Log
-        L.dir, L.origin, L.org, L.context, L.server = log, "async.test/log", "hq", None, None
-        with open(os.path.join(log, "log.vkey")) as f:
-            L.vkey = ct.Vkey(f.read().strip())
-        L.coord = ct.Key.from_pem(os.path.join(log, "coordinator.pem"))
-        L.keys = {"hq": [L.coord]}
-        L.token, L.token_id = L.create_token("hq")
-        L.start()
-        self.addCleanup(lambda: L.server and L.server.kill())
+        L = log_on(self, pair.url(), "async.test/log")
+        log = L.dir
         rep = L.get("/healthz", token=None).json["replication"]
         self.assertEqual(rep["replicated"], False)
         self.assertIn("WARNING: an event answered 200 is not on a second machine",
@@ -147,6 +157,36 @@ class AsyncStandbyLostEntries(unittest.TestCase):
         self.assertEqual(pair.psql(S, "SELECT count(*) FROM entries", db="cmcc_log"), str(kept))
         self.assertEqual(pair.psql(S, "SELECT count(*) FROM checkpoints", db="cmcc_log"),
                          checkpoints)
+        self.assertEqual(L.stop()[0], 0)
+
+
+@unittest.skipUnless(HAVE_PG, "no PostgreSQL: run under tests/pg/with-cluster.sh")
+class StandbyLostLater(unittest.TestCase):
+    def test_healthz_says_when_the_synchronous_standby_is_gone_and_back(self):
+        pair = Pair(sync=True, tcp=False)
+        self.addCleanup(pair.close)
+        pair.psql(pair.ports[0], "CREATE DATABASE cmcc_log")
+        L = log_on(self, pair.url(), "lost.test/log")
+
+        def rep():
+            return L.get("/healthz", token=None).json["replication"]
+
+        self.assertEqual(rep()["replicated"], True)
+        self.assertEqual(place(L).status, 200)
+        pair.stop(pair.s)
+        r = until(lambda: (lambda r: r if not r["replicated"] else None)(rep()), 15,
+                  "/healthz noticing the standby gone")
+        self.assertEqual(r["synchronous_standbys"], 0)
+        self.assertIn("no standby streams as synchronous now", r["warning"])
+        err = L.server.stderr()
+        self.assertIn("WARNING: commits are no longer replicated", err)
+        self.assertEqual(err.count("no longer replicated"), 1)
+        pair.start(pair.s, pair.ports[1])
+        r = until(lambda: (lambda r: r if r["replicated"] else None)(rep()), 30,
+                  "/healthz noticing the standby back")
+        self.assertNotIn("warning", r)
+        self.assertIn("commits are replicated again (1 synchronous standby)", L.server.stderr())
+        self.assertEqual(place(L).status, 200)
         self.assertEqual(L.stop()[0], 0)
 
 
