@@ -110,7 +110,8 @@ class OneWriter(unittest.TestCase):
         # a second log directory naming the same store, its own server
         d2 = self.A.dir + "-b"
         shutil.copytree(self.A.dir, d2,
-                        ignore=shutil.ignore_patterns("serve.stderr", "cmcc.lock", "copy-*"))
+                        ignore=shutil.ignore_patterns("serve.stderr", "cmcc.lock", "copy-*",
+                                                      "published*"))
         self.B = copy.copy(self.A)
         self.B.dir, self.B.keys = d2, dict(self.A.keys)
         self.B.server = None
