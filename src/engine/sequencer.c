@@ -137,6 +137,28 @@ void srv_jobs_done(job *jobs)
     }
 }
 
+/* Names the batch's event ids to the store, which may look them all up
+ * in one round trip (store_prefetch_ids: PostgreSQL) rather than one an
+ * event. Events whose key is not known yet are not parsed: asked alone. */
+static int prefetch(seq *q, job *jobs, cm_error *err)
+{
+    size_t n = 0, k = 0;
+    for (job *j = jobs; j; j = j->next) n += j->kind == JOB_EVENTS ? j->n : 0;
+    if (!n) return 0;
+    const char **orgs = xmalloc(n * sizeof *orgs), **ids = xmalloc(n * sizeof *ids);
+    for (job *j = jobs; j; j = j->next)
+        for (size_t i = 0; j->kind == JOB_EVENTS && i < j->n; i++) {
+            const item *it = &j->items[i];
+            if (it->state != ITEM_VERIFIED || !it->ev.org || !it->ev.id) continue;
+            orgs[k] = it->ev.org;
+            ids[k++] = it->ev.id;
+        }
+    int rc = store_prefetch_ids(q->e->writer, k, orgs, ids, err);
+    free(orgs);
+    free(ids);
+    return rc;
+}
+
 /* Appends a batch in one transaction and hands it to the syncer (or, if it
  * fails, answers it at once). */
 static void batch(seq *q, job *jobs)
@@ -147,7 +169,7 @@ static void batch(seq *q, job *jobs)
     const char *note = NULL;
     uint64_t note_size = 0;
     cm_error err;
-    int failed = store_begin(e->writer, &err) != 0;
+    int failed = store_begin(e->writer, &err) != 0 || prefetch(q, jobs, &err) != 0;
     for (job *j = jobs; j && !failed; j = j->next) {
         if (j->kind == JOB_CHECKPOINT) {
             failed = store_put_checkpoint(e->writer, j->size, j->note, time_now_ms(), &err) != 0;

@@ -217,6 +217,7 @@ static int pipe_end(pg_store *p)
     PQexitPipelineMode(p->conn);
     p->pipeline = 0;
     pg_cache_clear(p);
+    pg_ids_clear(p);
     int failed = p->failed;
     if (failed) {
         if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
@@ -432,6 +433,7 @@ void pg_store_close(pg_store *p)
     if (!p) return;
     if (p->conn) PQfinish(p->conn);
     free(p->cache);
+    pg_ids_free(p);
     free(p);
 }
 
@@ -555,6 +557,7 @@ int pg_begin(pg_store *p, cm_error *err)
     p->pending = 0;
     p->failed = 0;
     pg_cache_clear(p);
+    pg_ids_clear(p);
     int rc = pg_exec(p, "BEGIN", err);
     /* the writer's term first: a lost lease fails the whole batch */
     if (!rc && p->mode == STORE_WRITER) rc = pg_fence(p, err);

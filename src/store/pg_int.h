@@ -43,6 +43,7 @@ struct pg_store {
     int failed;   /* a command of this transaction failed: why */
     char why[512];
     struct pg_cache *cache; /* the registry\'s rows it looked up (pg_cache.c) */
+    struct pg_ids *ids;     /* the batch's event ids, looked up at once (pg_ids.c) */
     /* the writer's lease (pg_lease.c): its term (0: none taken), and
      * whether a batch found the term taken by another writer */
     int64_t term;
@@ -107,6 +108,16 @@ enum { PG_CACHE_ORG = 1, PG_CACHE_KEY, PG_CACHE_PLACE };
 int pg_cache_get(pg_store *p, int kind, const char *key, void *out);
 void pg_cache_put(pg_store *p, int kind, const char *key, int found, const void *val);
 void pg_cache_clear(pg_store *p);
+
+/* The batch's event ids (pg_ids.c), looked up at once in the writer's
+ * transaction: pg_ids_get 1 found (*idx), 0 known not to be there, -1 not
+ * kept; pg_prefetch_ids asks for n of them in one statement. */
+int pg_ids_get(pg_store *p, const char *org, const char *id, uint64_t *idx);
+void pg_ids_put(pg_store *p, const char *org, const char *id, int found, uint64_t idx);
+void pg_ids_clear(pg_store *p);
+void pg_ids_free(pg_store *p);
+int pg_prefetch_ids(pg_store *p, size_t n, const char *const *orgs, const char *const *ids,
+                    cm_error *err);
 
 /* The writer's lease and replication (pg_lease.c): what store.h says of
  * store_lease_take, store_lease_held and store_replication_get. pg_fence sends,

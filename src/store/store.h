@@ -222,6 +222,13 @@ int store_tokens_each(store *s, store_token_fn fn, void *ctx, cm_error *err);
 void store_view(store *s, ev_view *v);
 /* The log index of the event (org, id): 1, 0 when there is none, -1. */
 int store_event_index(store *s, const char *org, const char *id, uint64_t *index);
+/* A hint, inside the writer's transaction: the events (orgs[i], ids[i])
+ * are about to be judged. PostgreSQL looks all their ids up in one round
+ * trip and keeps the answers for the transaction (pg_ids.c); SQLite, whose
+ * lookups cost no round trip, does nothing. 0, or -1 (the transaction is
+ * then doomed, as with any failed statement). */
+int store_prefetch_ids(store *s, size_t n, const char *const *orgs, const char *const *ids,
+                       cm_error *err);
 /* Applies the accepted event e (entry idx): records (org, id) -> idx for
  * idempotency and writes its effects; then checks the ledger's invariant
  * on every line the event moved (CM_INTERNAL if it does not hold). */
