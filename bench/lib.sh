@@ -4,8 +4,9 @@
 #
 # bench_build BUILD_DIR TYPE [CMAKE-ARGS...]
 #                              cmake TYPE build of cmcc and cmcc-bench
-# bench_log DIR                a new log in DIR (org "cell", key in
-#                              DIR/coordinator.pem); sets TOKEN
+# bench_log DIR [INIT-ARGS...] a new log in DIR (org "cell", key in
+#                              DIR/coordinator.pem; INIT-ARGS go to `cmcc
+#                              init`, e.g. --store URL); sets TOKEN
 # bench_serve DIR [ARGS...]    serves it on a free port; sets URL, SERVER_PID
 # bench_stop                   SIGTERM to the server, waits for a clean exit
 # bench_workdir PREFIX         a new temporary directory in WORK; at exit the
@@ -27,9 +28,11 @@ bench_build() {
 }
 
 bench_log() {
-  "$BIN" init "$1" --origin bench.cmcc.example/log --org cell \
-    --name "Coordination cell" >/dev/null 2>&1
-  TOKEN=$("$BIN" token create "$1" --org cell 2>/dev/null)
+  _d=$1
+  shift
+  "$BIN" init "$_d" --origin bench.cmcc.example/log --org cell \
+    --name "Coordination cell" "$@" >/dev/null 2>&1
+  TOKEN=$("$BIN" token create "$_d" --org cell 2>/dev/null)
   [ -n "$TOKEN" ]
 }
 

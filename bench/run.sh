@@ -21,6 +21,11 @@
 #   CMCC_BENCH_KEEP=1    keep the temporary directory (log, raw output)
 #   CMCC_BENCH_OUT=FILE  also write the whole output (raw lines and table) to FILE
 #   CMCC_BENCH_COMMIT    what to print as the commit (e.g. for a `git archive`)
+#   CMCC_BENCH_PG_URL    a PostgreSQL database URL with a %s where each
+#                        log's database name goes (bench/run-pg.sh sets it):
+#                        each workload runs twice, on SQLite (W) and on a new
+#                        database of that server (W/pg), and a last table
+#                        gives W/pg over W
 # Exit status 0 when the run is valid (no request failed), 1 otherwise.
 set -eu
 
@@ -61,24 +66,41 @@ fi
 echo | tee -a "$OUT"
 
 valid=0
-for wl in $WORKLOADS; do
+runs=$WORKLOADS
+if [ -n "${CMCC_BENCH_PG_URL:-}" ]; then
+  runs=
+  for wl in $WORKLOADS; do runs="$runs $wl $wl/pg"; done
+fi
+for tag in $runs; do
+  wl=${tag%/pg}
+  dir=$WORK/$(echo "$tag" | tr / -)
   # each workload on a fresh log of its own, so that both start from the same state
-  bench_log "$WORK/$wl"
-  bench_serve "$WORK/$wl"
-  echo "server ($wl): $URL (pid $SERVER_PID, default options), log in $WORK/$wl" | tee -a "$OUT"
-  "$BENCH" ingest --workload "$wl" --url "$URL" --token "$TOKEN" --key "$WORK/$wl/coordinator.pem" \
-    --org cell --server-pid "$SERVER_PID" "$@" | tee -a "$OUT" || valid=1
+  if [ "$tag" = "$wl" ]; then
+    bench_log "$dir"
+  else # a new database on the PostgreSQL server
+    db=cmcc_bench_$(echo "$wl" | tr -c 'a-z0-9\n' _)_$$
+    # shellcheck disable=SC2059 # the URL is the format
+    url=$(printf "$CMCC_BENCH_PG_URL" "$db")
+    "${CMCC_BENCH_PSQL:-psql}" -qX "$(printf "$CMCC_BENCH_PG_URL" postgres)" \
+      -c "CREATE DATABASE $db" >/dev/null
+    bench_log "$dir" --store "$url"
+  fi
+  bench_serve "$dir"
+  echo "server ($tag): $URL (pid $SERVER_PID, default options), log in $dir" | tee -a "$OUT"
+  "$BENCH" ingest --workload "$wl" --url "$URL" --token "$TOKEN" --key "$dir/coordinator.pem" \
+    --org cell --server-pid "$SERVER_PID" "$@" | sed -u "s| workload=$wl | workload=$tag |" |
+    tee -a "$OUT" || valid=1
 
   # the log must hold entry 0 and every event the bench sent, no more, no less
-  sent=$(sed -n "s/^result ingest.total workload=$wl events=//p" "$OUT")
+  sent=$(sed -n "s|^result ingest.total workload=$tag events=||p" "$OUT")
   size=
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     size=$(curl -fsS "${URL}checkpoint" | sed -n 2p)
     [ "$size" = "$((${sent:-0} + 1))" ] && break
     sleep 0.5
   done
-  echo "log size after the $wl run: $size entries (expected 1 + $sent)" | tee -a "$OUT"
-  echo "load after the $wl run: $(cut -d" " -f1-3 /proc/loadavg)" | tee -a "$OUT"
+  echo "log size after the $tag run: $size entries (expected 1 + $sent)" | tee -a "$OUT"
+  echo "load after the $tag run: $(cut -d" " -f1-3 /proc/loadavg)" | tee -a "$OUT"
   [ "$size" = "$((${sent:-0} + 1))" ] || valid=1
   bench_stop || { echo "the server did not stop cleanly" >&2; valid=1; }
   echo | tee -a "$OUT"
@@ -148,6 +170,28 @@ awk -v valid="$valid" '
     print "  verification takes (1 / the 1-thread rate)"
     print "/limit: events/s over the all-core verification rate; /1core: over one thread"
     if (nw == 2) print wls[2] "/" wls[1] ": the ratio of their events/s and of their us/event"
+    # PostgreSQL (W/pg) over SQLite (W), when both ran
+    npg = 0
+    for (j = 1; j <= nw; j++) if (wls[j] ~ /\/pg$/) npg++
+    if (npg) {
+      printf "\n%-10s %-8s | %9s %7s | %9s %7s | %8s %8s\n", "mode", "workload", "SQLite", "/limit",
+        "PG", "/limit", "PG/SQLite", "us/event"
+      for (j = 1; j <= nw; j++) {
+        if (wls[j] !~ /\/pg$/) continue
+        b = substr(wls[j], 1, length(wls[j]) - 3)
+        for (i = 1; i <= nm; i++) {
+          r = row[wls[j], modes[i]]; q = row[b, modes[i]]
+          if (r == "" || q == "") continue
+          ep = kv(r, "events_per_s"); es = kv(q, "events_per_s")
+          up = kv(r, "server_cpu_s") / kv(r, "events"); us = kv(q, "server_cpu_s") / kv(q, "events")
+          printf "%-10s %-8s | %9s %7.3f | %9s %7.3f | %8.2f %8.2f\n", modes[i], b, es, es / va,
+            ep, ep / va, ep / es, up / us
+        }
+      }
+      print "SQLite, PG: events/s on each store; /limit: over the all-core verification rate;"
+      print "  PG/SQLite: the ratio of their events/s and of their server CPU per event"
+      print "  (the CPU of cmcc serve only: that of the PostgreSQL servers is not in us/event)"
+    }
     print (valid == 0 ? "run: VALID (no errors, log size as expected)" : "run: INVALID (see above)")
   }' "$OUT" >"$WORK/table.txt"
 tee -a "$OUT" <"$WORK/table.txt"

@@ -233,6 +233,20 @@ int srv_keycache_get(srv_keycache *c, store *reader, const char *keyid,
 /* Records a key found elsewhere. */
 void srv_keycache_put(srv_keycache *c, const char *keyid, const uint8_t pub[LOG_PUBKEY_SIZE]);
 
+/* ---- published.c: the newest checkpoint published, for a shared store --- */
+
+/* DIR/published when location is a PostgreSQL store (malloc'ed), else NULL:
+ * a SQLite store's newest checkpoint is the one published. */
+char *srv_published_path(const char *dir, const char *location);
+/* Writes note (a checkpoint about to be published) to path, synced and
+ * renamed over the old one; nothing when path is NULL. */
+int srv_published_keep(const char *path, const char *note, cm_error *err);
+/* Whether the store holds the tree of the checkpoint at path (its size, and
+ * its root at that size): 0 (also when there is none), or -1 with err
+ * naming the checkpoint's size and the store's (CM_UNAVAILABLE: writing
+ * would fork the log). */
+int srv_published_check(const char *path, store *s, cm_error *err);
+
 /* ---- checkpoint_sign.c: a checkpoint signed ----------------------------- */
 
 /* A checkpoint of (size, root) signed with the log key (malloc'ed). */
@@ -286,8 +300,9 @@ typedef struct engine {
     void *owner;
 
     char *db_path;
-    store *writer; /* the sequencer's */
-    void *seq;     /* the sequencer's own state (sequencer.c) */
+    char *published_path; /* DIR/published on a shared store (published.c), or NULL */
+    store *writer;        /* the sequencer's */
+    void *seq;            /* the sequencer's own state (sequencer.c) */
     log_key log_key;
     char origin[NOTE_NAME_MAX];
     char *vkey;              /* the log's note verifier key */
@@ -313,8 +328,11 @@ typedef struct engine {
     int role;
     int64_t term;
     char role_why[512];
-    /* what the database said of replication at start (store_replication_get) */
+    /* what the database said of replication (store_replication_get), at
+     * start and again at most every few seconds on /healthz (replication.c),
+     * under pub_mu; replication_at: when (time_mono_ms) */
     store_replication replication;
+    int64_t replication_at;
 
     /* the sequencer's queue */
     pthread_mutex_t q_mu;

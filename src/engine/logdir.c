@@ -7,6 +7,8 @@
  *   DIR/log.vkey         its note verifier key, origin+hash+base64
  *   DIR/coordinator.pem  the coordinator's key, when init generated it
  *   DIR/cmcc.lock        held (flock) by the one server or rebuild at work
+ *   DIR/published        on a PostgreSQL store, the newest checkpoint the
+ *                        server published (published.c)
  *
  * init writes entry 0, the coordinator org's org.admit signed with the
  * coordinator's key, through the same judging and appending code the

@@ -25,6 +25,10 @@ int seq_load(seq *q, cm_error *err);
  * set (0: the connection broke, ENGINE_FAILOVER; -1: another server took
  * the lease, ENGINE_DEPOSED) and said on stderr. */
 int seq_lost_lease(seq *q);
+/* A writer's beat, between batches and when idle: renews the lease (a
+ * PostgreSQL store's time limit); one it can no longer renew is lost, as
+ * with a failed batch (seq_lost_lease, then seq_failover). */
+void seq_keep(seq *q);
 /* A reader's turn: publishes the store as it is now, then tries the lease. */
 void seq_standby(seq *q);
 /* A writer whose connection broke: connects again and goes on only if the

@@ -53,7 +53,8 @@ int engine_submit(engine *e, job *j)
 }
 
 /* Takes the jobs of the next batch; NULL when stopping with nothing left
- * (*stop set), or, when timed, after SEQ_POLL_MS with none. */
+ * (*stop set), or, when timed, after SEQ_POLL_MS with none (a writer's
+ * beat renews its lease; a reader's tries to take it). */
 static job *take(engine *e, int timed, int *stop)
 {
     struct timespec until;
@@ -136,6 +137,28 @@ void srv_jobs_done(job *jobs)
     }
 }
 
+/* Names the batch's event ids to the store, which may look them all up
+ * in one round trip (store_prefetch_ids: PostgreSQL) rather than one an
+ * event. Events whose key is not known yet are not parsed: asked alone. */
+static int prefetch(seq *q, job *jobs, cm_error *err)
+{
+    size_t n = 0, k = 0;
+    for (job *j = jobs; j; j = j->next) n += j->kind == JOB_EVENTS ? j->n : 0;
+    if (!n) return 0;
+    const char **orgs = xmalloc(n * sizeof *orgs), **ids = xmalloc(n * sizeof *ids);
+    for (job *j = jobs; j; j = j->next)
+        for (size_t i = 0; j->kind == JOB_EVENTS && i < j->n; i++) {
+            const item *it = &j->items[i];
+            if (it->state != ITEM_VERIFIED || !it->ev.org || !it->ev.id) continue;
+            orgs[k] = it->ev.org;
+            ids[k++] = it->ev.id;
+        }
+    int rc = store_prefetch_ids(q->e->writer, k, orgs, ids, err);
+    free(orgs);
+    free(ids);
+    return rc;
+}
+
 /* Appends a batch in one transaction and hands it to the syncer (or, if it
  * fails, answers it at once). */
 static void batch(seq *q, job *jobs)
@@ -146,7 +169,7 @@ static void batch(seq *q, job *jobs)
     const char *note = NULL;
     uint64_t note_size = 0;
     cm_error err;
-    int failed = store_begin(e->writer, &err) != 0;
+    int failed = store_begin(e->writer, &err) != 0 || prefetch(q, jobs, &err) != 0;
     for (job *j = jobs; j && !failed; j = j->next) {
         if (j->kind == JOB_CHECKPOINT) {
             failed = store_put_checkpoint(e->writer, j->size, j->note, time_now_ms(), &err) != 0;
@@ -220,10 +243,11 @@ void *seq_main(void *arg)
     seq *q = e->seq;
     for (;;) {
         int role = engine_role(e, NULL, 0), stop = 0;
-        job *jobs = take(e, role == ENGINE_READING || role == ENGINE_FAILOVER, &stop);
+        job *jobs = take(e, 1, &stop);
         if (stop) break;
         if (role == ENGINE_READING) seq_standby(q);
         if (role == ENGINE_FAILOVER) seq_failover(q);
+        if (role == ENGINE_WRITING) seq_keep(q);
         if (!jobs) continue;
         char why[sizeof e->role_why];
         role = engine_role(e, why, sizeof why);
@@ -234,6 +258,7 @@ void *seq_main(void *arg)
             continue;
         }
         batch(q, jobs);
+        if (engine_role(e, NULL, 0) == ENGINE_WRITING) seq_keep(q);
         /* the WAL is checkpointed between batches, when idle */
         pthread_mutex_lock(&e->q_mu);
         int idle = e->q_head == NULL;

@@ -7,7 +7,8 @@
  * takes every batch handed so far, syncs the WAL once (store_sync: all
  * of them are then on disk), and only then, batch by batch in order,
  * publishes the tree's new size and root (and a checkpoint the batch
- * kept), forgets remembered tokens if the registry changed, and answers
+ * kept, first written to DIR/published on a shared store: published.c),
+ * forgets remembered tokens if the registry changed, and answers
  * the batch's jobs. So the sequencer never waits for the disk, one sync
  * covers every batch committed meanwhile, and nothing is signed or
  * acknowledged before it is durable. A sync that fails stops the server at
@@ -53,6 +54,9 @@ void srv_syncer_hand(engine *e, job *jobs, uint64_t size, const log_hash *root, 
 
 static void publish(engine *e, srv_synced *b)
 {
+    cm_error err;
+    if (b->note && srv_published_keep(e->published_path, b->note, &err))
+        fprintf(stderr, "cmcc: %s (the checkpoint is published all the same)\n", err.message);
     pthread_mutex_lock(&e->pub_mu);
     e->size = b->size;
     e->root = b->root;

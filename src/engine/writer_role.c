@@ -18,7 +18,12 @@
  * checks that the tree it finds holds everything it acknowledged and the
  * newest checkpoint it published (extends); only then does it go on, else
  * it refuses writes, saying why, rather than fork the log (seq_failover).
- * A SQLite store's writer always holds the lease.
+ * The writer renews its lease's time limit on its beat (seq_keep: every
+ * SEQ_POLL_MS when idle, and after each batch; the store renews at most
+ * every STORE_LEASE_RENEW_MS); a reader that finds the lease not renewed
+ * for STORE_LEASE_MS (a frozen writer) ends the old writer's session as it
+ * takes the lease, so the old one, resumed, finds its connection gone and
+ * commits nothing. A SQLite store's writer always holds the lease.
  */
 #include "engine/seq_int.h"
 
@@ -70,6 +75,14 @@ int seq_lost_lease(seq *q)
         }
     }
     return held;
+}
+
+void seq_keep(seq *q)
+{
+    cm_error err;
+    if (!store_lease_keep(q->e->writer, &err)) return;
+    fprintf(stderr, "cmcc: the writer's lease could not be renewed: %s\n", err.message);
+    if (seq_lost_lease(q) == 0) seq_failover(q);
 }
 
 /* Whether the store the writer reconnected to holds everything this
@@ -181,6 +194,11 @@ void seq_standby(seq *q)
     e->term = term;
     pthread_mutex_unlock(&e->pub_mu);
     set_role(e, ENGINE_WRITING, NULL);
+    if (store_lease_ended_expired(e->writer))
+        fprintf(stderr,
+                "cmcc: the writer's lease had expired (not renewed for %d ms: a frozen or "
+                "unreachable writer): its session was ended\n",
+                STORE_LEASE_MS);
     printf("cmcc: this server writes the log now (%llu %s, writer's term %lld)\n",
            (unsigned long long)q->f.size, q->f.size == 1 ? "entry" : "entries", (long long)term);
     fflush(stdout);

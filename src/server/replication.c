@@ -14,12 +14,22 @@
  *   "replication": {"synchronous_commit": "on", "synchronous_standby_names":
  *     "", "synchronous_standbys": 0, "standbys": 0, "replicated": false,
  *     "warning": "..."}                      (PostgreSQL stores only)
+ * A standby lost later (stopped, fallen behind, its network cut) is
+ * noticed too: /healthz asks the database again when its last answer is
+ * older than REPLICATION_RECHECK_MS (on the request thread's own
+ * connection), and a change of "replicated" is said on stderr (the
+ * warning again, or that commits are replicated again). A load balancer's
+ * health check thus keeps it fresh.
  * A SQLite store has no replication: its durability is the one disk's.
  */
 #include "server/srv_int.h"
 
+#include "common/timeutil.h"
+
 #include <stdio.h>
 #include <string.h>
+
+#define REPLICATION_RECHECK_MS 5000
 
 /* The sentence of what is missing, or NULL when commits are replicated. */
 static const char *missing(const store_replication *r, char *buf, size_t n)
@@ -46,6 +56,7 @@ int srv_replication_check(srv *s, cm_error *err)
 {
     store_replication *r = &s->eng.replication;
     if (store_replication_get(s->eng.writer, r, err)) return -1;
+    s->eng.replication_at = time_mono_ms();
     char why[512];
     if (!missing(r, why, sizeof why)) return 0;
     fprintf(stderr,
@@ -56,6 +67,37 @@ int srv_replication_check(srv *s, cm_error *err)
             "says \"replicated\": false until then.\n",
             why);
     return 0;
+}
+
+/* Asks the database again when the last answer is old; says on stderr
+ * when commits stop (or start again) being replicated. Returns a copy. */
+static store_replication recheck(srv *s)
+{
+    engine *e = &s->eng;
+    pthread_mutex_lock(&e->pub_mu);
+    store_replication was = e->replication;
+    int due = was.known && time_mono_ms() - e->replication_at >= REPLICATION_RECHECK_MS;
+    if (due) e->replication_at = time_mono_ms();
+    pthread_mutex_unlock(&e->pub_mu);
+    if (!due) return was;
+    store_replication now;
+    cm_error err;
+    store *rd = engine_reader(e);
+    if (!rd || store_replication_get(rd, &now, &err)) return was; /* kept as it was */
+    pthread_mutex_lock(&e->pub_mu);
+    e->replication = now;
+    pthread_mutex_unlock(&e->pub_mu);
+    char why[512];
+    if (was.replicated && !now.replicated && missing(&now, why, sizeof why))
+        fprintf(stderr,
+                "cmcc: WARNING: commits are no longer replicated: %s. An event answered 200 "
+                "from now on is on one machine only (or waits for a synchronous standby); "
+                "/healthz says \"replicated\": false\n",
+                why);
+    else if (!was.replicated && now.replicated)
+        fprintf(stderr, "cmcc: commits are replicated again (%d synchronous standby%s)\n",
+                now.sync_standbys, now.sync_standbys == 1 ? "" : "s");
+    return now;
 }
 
 void srv_replication_json(srv *s, cm_buf *out)
@@ -71,7 +113,8 @@ void srv_replication_json(srv *s, cm_buf *out)
         buf_puts(out, ",\"why\":");
         buf_json_str(out, role == ENGINE_READING ? ENGINE_READS_ONLY : why);
     }
-    const store_replication *r = &s->eng.replication;
+    store_replication rep = recheck(s);
+    const store_replication *r = &rep;
     if (!r->known) return;
     buf_puts(out, ",\"replication\":{\"synchronous_commit\":");
     buf_json_str(out, r->synchronous_commit);

@@ -71,6 +71,15 @@ static int load(srv *s, cm_error *err)
     s->eng.role = got ? ENGINE_WRITING : ENGINE_READING;
     s->eng.term = term;
     if (seq_init(&s->eng, err) || srv_cosign_init(&s->eng, err)) return -1;
+    /* a shared store must hold the checkpoint this log directory published */
+    s->eng.published_path = srv_published_path(s->cfg.dir, s->eng.db_path);
+    cm_error why;
+    if (got && srv_published_check(s->eng.published_path, s->eng.writer, &why)) {
+        if (why.code != CM_UNAVAILABLE) return cm_fail(err, why.code, why.field, "%s", why.message);
+        fprintf(stderr, "cmcc: %s\n", why.message);
+        s->eng.role = ENGINE_DEPOSED;
+        snprintf(s->eng.role_why, sizeof s->eng.role_why, "%s", why.message);
+    }
     /* commits return once written: the syncer thread makes them durable */
     if (store_lazy_commits(s->eng.writer, 1, err)) return -1;
     if (store_latest_checkpoint(s->eng.writer, &s->eng.checkpoint, &s->eng.checkpoint_size, err) <
@@ -166,6 +175,7 @@ static void cleanup(srv *s)
     buf_free(&s->stats);
     free(s->eng.vkey);
     free(s->eng.db_path);
+    free(s->eng.published_path);
     srv_limiter_free(s->limiter);
     srv_keycache_free(s->eng.keys);
     srv_authcache_free(s->auth);

@@ -142,6 +142,17 @@ static int revive(pg_store *p)
     return PQstatus(p->conn) == CONNECTION_OK ? 0 : -1;
 }
 
+/* Whether a reader's next statement runs alone (outside a snapshot, or
+ * is the BEGIN of one): the connection found broken by that statement
+ * (libpq learns it only then: the first statement after a failover) is
+ * made again and the statement run once more, so that the first read
+ * after a failover is answered rather than refused. Inside a snapshot, it
+ * is not: the snapshot went with the old connection. */
+static int read_alone(pg_store *p)
+{
+    return p->mode == STORE_READER && PQtransactionStatus(p->conn) == PQTRANS_IDLE;
+}
+
 /* ---- the pipeline ---------------------------------------------------------- */
 
 /* Notes the first failure of the pipelined transaction. */
@@ -206,6 +217,7 @@ static int pipe_end(pg_store *p)
     PQexitPipelineMode(p->conn);
     p->pipeline = 0;
     pg_cache_clear(p);
+    pg_ids_clear(p);
     int failed = p->failed;
     if (failed) {
         if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
@@ -290,7 +302,14 @@ PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, c
     static const pg_params none;
     if (!a) a = &none;
     if (p->pipeline) return pipe_read(p, name, NULL, a, binary, what, err);
+    int alone = read_alone(p);
     PGresult *r = PQexecPrepared(p->conn, name, a->n, a->v, a->len, a->fmt, binary);
+    if (!result_ok(r) && alone && PQstatus(p->conn) != CONNECTION_OK) {
+        PQclear(r);
+        r = NULL;
+        if (!revive(p) && !prepared(p, sql, name, err))
+            r = PQexecPrepared(p->conn, name, a->n, a->v, a->len, a->fmt, binary);
+    }
     if (result_ok(r)) return r;
     if (r)
         result_fail(r, err, what);
@@ -331,7 +350,12 @@ PGresult *pg_query(pg_store *p, const char *sql, const pg_params *a, const char 
         pg_fail(p, err, "reconnect");
         return NULL;
     }
+    int alone = read_alone(p);
     PGresult *r = PQexecParams(p->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
+    if (!result_ok(r) && alone && PQstatus(p->conn) != CONNECTION_OK) {
+        PQclear(r);
+        r = revive(p) ? NULL : PQexecParams(p->conn, sql, a->n, NULL, a->v, a->len, a->fmt, 0);
+    }
     if (result_ok(r)) return r;
     if (r)
         result_fail(r, err, what);
@@ -409,6 +433,7 @@ void pg_store_close(pg_store *p)
     if (!p) return;
     if (p->conn) PQfinish(p->conn);
     free(p->cache);
+    pg_ids_free(p);
     free(p);
 }
 
@@ -532,6 +557,7 @@ int pg_begin(pg_store *p, cm_error *err)
     p->pending = 0;
     p->failed = 0;
     pg_cache_clear(p);
+    pg_ids_clear(p);
     int rc = pg_exec(p, "BEGIN", err);
     /* the writer's term first: a lost lease fails the whole batch */
     if (!rc && p->mode == STORE_WRITER) rc = pg_fence(p, err);

@@ -43,10 +43,13 @@ struct pg_store {
     int failed;   /* a command of this transaction failed: why */
     char why[512];
     struct pg_cache *cache; /* the registry\'s rows it looked up (pg_cache.c) */
+    struct pg_ids *ids;     /* the batch's event ids, looked up at once (pg_ids.c) */
     /* the writer's lease (pg_lease.c): its term (0: none taken), and
      * whether a batch found the term taken by another writer */
     int64_t term;
     int deposed;
+    int64_t renewed_ms; /* when it last renewed the lease (time_mono_ms) */
+    int ended_expired;  /* taking it ended a writer whose lease expired */
 };
 
 /* The values bound to a statement's $1, $2, ... in order. */
@@ -106,6 +109,16 @@ int pg_cache_get(pg_store *p, int kind, const char *key, void *out);
 void pg_cache_put(pg_store *p, int kind, const char *key, int found, const void *val);
 void pg_cache_clear(pg_store *p);
 
+/* The batch's event ids (pg_ids.c), looked up at once in the writer's
+ * transaction: pg_ids_get 1 found (*idx), 0 known not to be there, -1 not
+ * kept; pg_prefetch_ids asks for n of them in one statement. */
+int pg_ids_get(pg_store *p, const char *org, const char *id, uint64_t *idx);
+void pg_ids_put(pg_store *p, const char *org, const char *id, int found, uint64_t idx);
+void pg_ids_clear(pg_store *p);
+void pg_ids_free(pg_store *p);
+int pg_prefetch_ids(pg_store *p, size_t n, const char *const *orgs, const char *const *ids,
+                    cm_error *err);
+
 /* The writer's lease and replication (pg_lease.c): what store.h says of
  * store_lease_take, store_lease_held and store_replication_get. pg_fence sends,
  * in the writer's pipelined transaction, the check that its term is the
@@ -114,6 +127,8 @@ void pg_cache_clear(pg_store *p);
     "this server no longer writes this log: another cmcc serve took the writer''s role"
 int pg_lease_take(pg_store *p, int64_t now_ms, int64_t *term, cm_error *err);
 int pg_lease_held(pg_store *p);
+int pg_lease_keep(pg_store *p, cm_error *err);
+int pg_lease_ended_expired(pg_store *p);
 int pg_reconnect(pg_store *p, cm_error *err);
 int pg_fence(pg_store *p, cm_error *err);
 int pg_replication(pg_store *p, store_replication *out, cm_error *err);

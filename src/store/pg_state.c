@@ -89,6 +89,8 @@ static int v_place(void *ctx, const char *place, ev_place_state *out)
 
 int pg_event_index(pg_store *p, const char *org, const char *id, uint64_t *index)
 {
+    int known = pg_ids_get(p, org, id, index);
+    if (known >= 0) return known;
     pg_params a = {0};
     pg_text(&a, org);
     pg_text(&a, id);
@@ -256,6 +258,7 @@ int pg_apply(pg_store *p, const ev_event *e, const ev_effects *fx, uint64_t idx,
     pg_int(&a, (int64_t)idx);
     if (pg_do(p, "INSERT INTO event_ids(org, id, idx) VALUES($1, $2, $3)", &a, "apply", err))
         return -1;
+    pg_ids_put(p, e->org, e->id, 1, idx); /* a repeat later in the batch is one */
     int seq = 0;
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];

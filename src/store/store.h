@@ -118,6 +118,17 @@ int store_meta_set(store *s, const char *key, const char *value, cm_error *err);
  * log directory's lock is the lease (1, term 1; always held). */
 int store_lease_take(store *s, int64_t now_ms, int64_t *term, cm_error *err);
 int store_lease_held(store *s);
+/* The lease's time limit (PostgreSQL): a writer renews it at least every
+ * STORE_LEASE_RENEW_MS, between batches and when idle (store_lease_keep:
+ * 0, or -1 when the connection broke or the term was taken, and then
+ * store_lease_held says which); a server finding the lease held but not
+ * renewed for STORE_LEASE_MS ends the holder's session and takes it (a
+ * frozen writer). store_lease_ended_expired: whether the last
+ * store_lease_take did that (said once). SQLite: nothing to renew. */
+#define STORE_LEASE_MS       5000
+#define STORE_LEASE_RENEW_MS 1000
+int store_lease_keep(store *s, cm_error *err);
+int store_lease_ended_expired(store *s);
 /* The writer's connection, broken, made again to the same location (a
  * multi-host URL: whichever host is the primary now), without the lease,
  * which the caller takes again. SQLite: nothing to do. */
@@ -211,6 +222,13 @@ int store_tokens_each(store *s, store_token_fn fn, void *ctx, cm_error *err);
 void store_view(store *s, ev_view *v);
 /* The log index of the event (org, id): 1, 0 when there is none, -1. */
 int store_event_index(store *s, const char *org, const char *id, uint64_t *index);
+/* A hint, inside the writer's transaction: the events (orgs[i], ids[i])
+ * are about to be judged. PostgreSQL looks all their ids up in one round
+ * trip and keeps the answers for the transaction (pg_ids.c); SQLite, whose
+ * lookups cost no round trip, does nothing. 0, or -1 (the transaction is
+ * then doomed, as with any failed statement). */
+int store_prefetch_ids(store *s, size_t n, const char *const *orgs, const char *const *ids,
+                       cm_error *err);
 /* Applies the accepted event e (entry idx): records (org, id) -> idx for
  * idempotency and writes its effects; then checks the ledger's invariant
  * on every line the event moved (CM_INTERNAL if it does not hold). */

@@ -21,6 +21,16 @@ int store_lease_held(store *s)
     return s->pg ? pg_lease_held(s->pg) : 1;
 }
 
+int store_lease_keep(store *s, cm_error *err)
+{
+    return s->pg ? pg_lease_keep(s->pg, err) : 0;
+}
+
+int store_lease_ended_expired(store *s)
+{
+    return s->pg ? pg_lease_ended_expired(s->pg) : 0;
+}
+
 int store_reconnect(store *s, cm_error *err)
 {
     return s->pg ? pg_reconnect(s->pg, err) : 0;

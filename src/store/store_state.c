@@ -96,6 +96,12 @@ int store_event_index(store *s, const char *org, const char *id, uint64_t *index
     return 1;
 }
 
+int store_prefetch_ids(store *s, size_t n, const char *const *orgs, const char *const *ids,
+                       cm_error *err)
+{
+    return s->pg ? pg_prefetch_ids(s->pg, n, orgs, ids, err) : 0;
+}
+
 static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
 {
     store *s = ctx;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Failover with real processes: a primary and a synchronous standby
-cluster (unix sockets in one temporary directory, ports 5432 and 5433),
+cluster (pgpair.py; rounds in turn over TCP, host=127.0.0.1,127.0.0.1 on
+two free ports, and over unix sockets in one temporary directory),
 `cmcc serve` on a multi-host URL with target_session_attrs=read-write,
 under a load of signed events from several clients; the primary's
 postmaster SIGKILLed while they write; the standby promoted (pg_ctl
@@ -18,7 +19,6 @@ not used. Three rounds, each on new clusters; CMCC_FAILOVER_ROUNDS sets how many
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,21 +28,13 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "blackbox"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("CMCC_TEST_STORE", "postgresql")
 import cmcctest as ct  # noqa: E402
 
 HAVE_PG = "CMCC_PG_BIN" in os.environ
-ROOT = os.geteuid() == 0
-
-
-def pg(*args, check=True):
-    cmd = [os.path.join(os.environ["CMCC_PG_BIN"], args[0])] + list(args[1:])
-    if ROOT:
-        cmd = ["runuser", "-u", "postgres", "--"] + cmd
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: %s%s" % (" ".join(args), r.stdout, r.stderr))
-    return r
+if HAVE_PG:
+    from pgpair import Pair, pg  # noqa: E402
 
 
 def until(fn, timeout, what):
@@ -56,63 +48,17 @@ def until(fn, timeout, what):
         time.sleep(0.1)
 
 
-class Pair:
-    """The two clusters."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="cmcc-pgfo-")
-        os.chmod(self.dir, 0o755)
-        if ROOT:
-            shutil.chown(self.dir, "postgres")
-        self.p, self.s = os.path.join(self.dir, "p"), os.path.join(self.dir, "s")
-        pg("initdb", "-D", self.p, "-U", "cmcc_test", "-A", "trust", "-E", "UTF8",
-           "--locale=C.UTF-8", "--no-sync")
-        self.start(self.p, 5432, "-c synchronous_standby_names=standby1 "
-                   "-c synchronous_commit=remote_apply")
-        pg("pg_basebackup", "-d", "host=%s port=5432 user=cmcc_test" % self.dir, "-D", self.s,
-           "-R", "-X", "stream", "--no-sync")
-        with open(os.path.join(self.s, "postgresql.auto.conf"), "a") as f:
-            f.write("primary_conninfo = 'host=%s port=5432 user=cmcc_test "
-                    "application_name=standby1'\n" % self.dir)
-        self.start(self.s, 5433, "")
-        self.url = "postgresql:///cmcc_log?host=%s,%s&port=5432,5433&user=cmcc_test" \
-                   "&target_session_attrs=read-write&connect_timeout=2" % (self.dir, self.dir)
-
-    def start(self, data, port, extra):
-        pg("pg_ctl", "-D", data, "-l", data + ".log", "-w", "-s", "-o",
-           "-c listen_addresses= -c unix_socket_directories=%s -c port=%d -c fsync=off %s"
-           % (self.dir, port, extra), "start")
-
-    def psql(self, port, sql, db="postgres"):
-        r = subprocess.run([os.path.join(os.environ["CMCC_PG_BIN"], "psql"), "-qAtX",
-                            "-h", self.dir, "-p", str(port), "-U", "cmcc_test", "-d", db,
-                            "-c", sql], capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError(r.stderr)
-        return r.stdout.strip()
-
-    def kill_primary(self):
-        with open(os.path.join(self.p, "postmaster.pid")) as f:
-            pid = int(f.readline())
-        os.kill(pid, signal.SIGKILL)
-
-    def close(self):
-        for d in (self.p, self.s):
-            pg("pg_ctl", "-D", d, "-m", "immediate", "-w", "stop", check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @unittest.skipUnless(HAVE_PG, "no PostgreSQL: run under tests/pg/with-cluster.sh")
 class Failover(unittest.TestCase):
-    def round(self):
-        pair = Pair()
+    def round(self, tcp):
+        pair = Pair(sync=True, tcp=tcp)
         self.addCleanup(pair.close)
-        pair.psql(5432, "CREATE DATABASE cmcc_log")
+        pair.psql(pair.ports[0], "CREATE DATABASE cmcc_log")
         d = tempfile.mkdtemp(prefix="cmcc-fo-log-")
         self.addCleanup(shutil.rmtree, d, True)
         log = os.path.join(d, "log")
         r = ct.run("init", log, "--origin", "fo.test/log", "--org", "hq", "--name", "HQ",
-                   "--store", pair.url)
+                   "--store", pair.url())
         self.assertEqual(r.returncode, 0, r.stderr)
         L = ct.Log.__new__(ct.Log)  # the directory made above, as a ct.Log
         L.dir, L.origin, L.org, L.context, L.server = log, "fo.test/log", "hq", None, None
@@ -190,21 +136,24 @@ class Failover(unittest.TestCase):
         self.assertEqual(L.stop()[0], 0, err)
         if os.environ.get("CMCC_FAILOVER_SAY"):
             print("\n%d acknowledged, %d before the failover\n%s" % (len(acked), before, err))
-        rows = pair.psql(5433, "SELECT org || ' ' || id FROM entries", db="cmcc_log").split("\n")
+        rows = pair.psql(pair.ports[1], "SELECT org || ' ' || id FROM entries",
+                         db="cmcc_log").split("\n")
         ids = [r.split(" ", 1)[1] for r in rows]
         self.assertEqual(len(ids), len(set(ids)), "an event is in the log twice")
         missing = set(acked) - set(ids)
         self.assertEqual(missing, set(), "events answered 200 are not in the log")
         first_line = published.split("\n")[1]
-        self.assertEqual(pair.psql(5433, "SELECT count(*) FROM checkpoints WHERE size = %s"
-                                   % first_line, db="cmcc_log"), "1")
+        self.assertEqual(pair.psql(pair.ports[1], "SELECT count(*) FROM checkpoints WHERE "
+                                   "size = %s" % first_line, db="cmcc_log"), "1")
         r = ct.run("verify", log)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_the_primary_dies_and_the_standby_takes_over(self):
-        for _ in range(int(os.environ.get("CMCC_FAILOVER_ROUNDS", "3"))):
-            with self.subTest():
-                self.round()
+        # over TCP (host=127.0.0.1,127.0.0.1 port=P1,P2) and unix sockets in turn
+        for i in range(int(os.environ.get("CMCC_FAILOVER_ROUNDS", "3"))):
+            tcp = i % 2 == 0
+            with self.subTest(round=i, tcp=tcp):
+                self.round(tcp)
                 self.doCleanups()
 
 

@@ -12,10 +12,15 @@ tests/pg/with-cluster.sh, which sets CMCC_PG_URL).
   and follows the writer's tree;
 - the writer SIGKILLed: the second takes the lease within a second or so,
   and appends, signs checkpoints; `cmcc verify` passes;
-- the writer SIGSTOPped and its connection ended (pg_terminate_backend,
-  which drops its lease): the second takes over; the old one, resumed with
-  SIGCONT, commits nothing (its next event is refused, the log has no entry
-  of it), says why, and `cmcc verify` passes;
+- the writer SIGSTOPped under a load of events (frozen: its connection,
+  its lock, maybe a batch's open transaction all stay): the second takes
+  over once the lease's time limit has run out (not before, and within
+  a beat of it), ending the frozen writer's session; the old one, resumed
+  with SIGCONT, answers no event 200, no event of its lands after the
+  takeover, every 200 it gave is in the log, it becomes a reader, and
+  `cmcc verify` passes;
+- a writer with nothing to do renews its lease: idle past the time limit,
+  it still writes and the reader still reads;
 - a reader whose store lost entries it served (a standby promoted that
   lacked them) neither serves the smaller tree nor takes the store over;
 - the fencing term alone: a writer whose term was taken (the row changed
@@ -29,9 +34,12 @@ tests/pg/with-cluster.sh, which sets CMCC_PG_URL).
 
 import copy
 import os
+import random
+import re
 import shutil
 import signal
 import sys
+import threading
 import time
 import unittest
 
@@ -43,6 +51,7 @@ import cmcctest as ct  # noqa: E402
 HAVE_PG = "CMCC_PG_URL" in os.environ
 READS_ONLY = "this server reads only: another cmcc serve writes this log"
 LEASE_LOCK = 7262  # the advisory lock of the writer's lease (src/store/pg_lease.c)
+LEASE_S = 5.0  # the lease's time limit (STORE_LEASE_MS, src/store/store.h)
 
 
 def until(fn, timeout=5.0, what="condition"):
@@ -101,7 +110,8 @@ class OneWriter(unittest.TestCase):
         # a second log directory naming the same store, its own server
         d2 = self.A.dir + "-b"
         shutil.copytree(self.A.dir, d2,
-                        ignore=shutil.ignore_patterns("serve.stderr", "cmcc.lock", "copy-*"))
+                        ignore=shutil.ignore_patterns("serve.stderr", "cmcc.lock", "copy-*",
+                                                      "published*"))
         self.B = copy.copy(self.A)
         self.B.dir, self.B.keys = d2, dict(self.A.keys)
         self.B.server = None
@@ -174,33 +184,88 @@ class OneWriter(unittest.TestCase):
         A.server = None
         self.verify()
 
-    def test_a_stopped_writer_is_fenced_when_resumed(self):
+    def test_a_frozen_writer_loses_its_lease_and_commits_nothing_when_resumed(self):
         A, B = self.A, self.B
-        old = self.writer_backends()
-        self.assertEqual(len(old), 1)
+        db = ct.PgStore(self.url())
+        answers, stop = [], threading.Event()  # (id, status, sent after the resume)
+        resumed = threading.Event()
+
+        def client():
+            i = 0
+            while not stop.is_set():
+                i += 1
+                pid = "frozen-%d" % i
+                after = resumed.is_set()
+                try:
+                    r, _ = A.submit(A.coord, "place.define",
+                                    {"place": pid, "kind": "depot", "name": pid, "lat": 1,
+                                     "lon": 2}, id_="e-" + pid)
+                    answers.append(("e-" + pid, r.status, after))
+                except Exception:
+                    answers.append(("e-" + pid, None, after))
+                if after and len([a for a in answers if a[2]]) >= 5:
+                    return
+
+        c = threading.Thread(target=client)
+        c.start()
+        self.addCleanup(c.join)
+        self.addCleanup(stop.set)
+        until(lambda: len(answers) > 20, timeout=20, what="events before the freeze")
+        time.sleep(random.uniform(0, 0.3))  # a point in the load
+        # only frozen: its connection, its lock and maybe a batch's
+        # transaction stay open
         A.server.proc.send_signal(signal.SIGSTOP)
         self.addCleanup(lambda: A.server and A.server.proc.send_signal(signal.SIGCONT))
-        ct.PgStore(self.url()).execute("SELECT pg_terminate_backend(%d)" % old[0][0])
-        until(lambda: healthz(B)["role"] == "writer", timeout=5, what="the takeover")
+        t0 = time.monotonic()
+        self.assertEqual(len(self.writer_backends()), 1)
+        until(lambda: healthz(B)["role"] == "writer", timeout=LEASE_S + 5, what="the takeover")
+        took = time.monotonic() - t0
+        # not before the lease ran out (renewed at most a second before the
+        # freeze), and within it and a beat
+        self.assertGreater(took, LEASE_S - 1.5)
+        self.assertLess(took, LEASE_S + 2.5)
+        self.assertIn("the writer's lease had expired", B.server.stderr())
+        line = B.server._readline(5).decode() + B.server._readline(5).decode()
+        m = re.search(r"this server writes the log now \((\d+) entr", line)
+        self.assertTrue(m, line)
+        taken_at = int(m.group(1))
         kept = B.define_place()
-        size = B.size()
+        resumed.set()
         A.server.proc.send_signal(signal.SIGCONT)
-        # its batch fails (its session is gone); connected again, it finds
-        # the lease taken and reads only
-        refused = self.place_refused(A, "could not be written")
+        c.join(timeout=60)
+        stop.set()
+        after = [a for a in answers if a[2]]
+        self.assertGreaterEqual(len(after), 5)
+        self.assertEqual([a for a in after if a[1] == 200], [], "the resumed writer answered 200")
+        # connected again, it finds the lease taken and reads only
         h = until(lambda: healthz(A) if healthz(A)["role"] == "reader" else None, what="reader")
         self.assertEqual(h["why"], READS_ONLY)
         self.place_refused(A, READS_ONLY)
-        self.assertIn("another cmcc serve writes this log now", A.server.stderr())
-        # and it follows the new writer's tree
-        until(lambda: A.size() == size, what="the old writer following")
-        self.assertEqual(B.size(), size)
-        places = B.places()
-        self.assertIn(kept, places)
-        self.assertNotIn(refused, places)
+        rows = db.execute("SELECT idx, id FROM entries ORDER BY idx").fetchall()
+        ids = {i: idx for idx, i in rows}
+        acked = [a[0] for a in answers if a[1] == 200]
+        self.assertTrue(acked)
+        self.assertEqual([a for a in acked if a not in ids], [], "a 200 is not in the log")
+        # nothing of the old writer landed after the takeover
+        late = [i for i, idx in ids.items() if i.startswith("e-frozen-") and idx >= taken_at]
+        self.assertEqual(late, [], "the frozen writer committed after the takeover")
+        self.assertIn(kept, B.places())
         self.assertEqual(B.stop()[0], 0)
         A.stop()
         self.verify()
+
+    def test_a_writer_renews_its_lease_while_idle(self):
+        A, B = self.A, self.B
+        db = ct.PgStore(self.url())
+        first = db.execute("SELECT expires FROM writer_term").fetchone()[0]
+        time.sleep(LEASE_S + 1)  # idle longer than the lease
+        self.assertEqual(healthz(A)["role"], "writer")
+        self.assertEqual(healthz(B)["role"], "reader")
+        self.assertNotEqual(db.execute("SELECT expires FROM writer_term").fetchone()[0], first)
+        self.assertEqual(db.execute(
+            "SELECT expires > clock_timestamp() FROM writer_term").fetchone()[0], "t")
+        A.define_place()
+        self.assertNotIn("lease had expired", B.server.stderr())
 
     def test_a_reader_never_takes_over_a_store_that_lost_entries(self):
         A, B = self.A, self.B
