@@ -298,11 +298,17 @@ PGresult *pg_run(pg_store *p, const char *sql, const pg_params *a, int binary, c
         pg_fail(p, err, "reconnect");
         return NULL;
     }
-    if (prepared(p, sql, name, err)) return NULL;
+    int alone = !p->pipeline && read_alone(p);
+    if (prepared(p, sql, name, err)) {
+        /* the PREPARE may be what finds the connection broken */
+        if (!alone || PQstatus(p->conn) == CONNECTION_OK || revive(p) ||
+            prepared(p, sql, name, err))
+            return NULL;
+        alone = 0; /* made again already: no second try below */
+    }
     static const pg_params none;
     if (!a) a = &none;
     if (p->pipeline) return pipe_read(p, name, NULL, a, binary, what, err);
-    int alone = read_alone(p);
     PGresult *r = PQexecPrepared(p->conn, name, a->n, a->v, a->len, a->fmt, binary);
     if (!result_ok(r) && alone && PQstatus(p->conn) != CONNECTION_OK) {
         PQclear(r);

@@ -12,9 +12,10 @@ true, no warning); every event answered 200 is in the log once (the
 (org, id) pairs of the entries are distinct); a checkpoint published
 before the failover is on the new primary, and the tree extends it
 (`cmcc verify` checks every stored checkpoint against the tree); events
-are answered 200 after the failover; `cmcc verify` passes.
+are answered 200 after the failover; `cmcc verify` and Go's tlog-verify
+(when go is installed) pass.
 (Run under tests/pg/with-cluster.sh, for CMCC_PG_BIN; its own cluster is
-not used. Three rounds, each on new clusters; CMCC_FAILOVER_ROUNDS sets how many.)
+not used. Twenty rounds, each on new clusters; CMCC_FAILOVER_ROUNDS sets how many.)
 """
 
 import os
@@ -33,6 +34,8 @@ os.environ.setdefault("CMCC_TEST_STORE", "postgresql")
 import cmcctest as ct  # noqa: E402
 
 HAVE_PG = "CMCC_PG_BIN" in os.environ
+TLOG_VERIFY = os.path.join(ct.SHARED_DIR, "tools", "tlog-verify.sh")
+HAVE_GO = shutil.which("go") is not None and os.path.exists(TLOG_VERIFY)
 if HAVE_PG:
     from pgpair import Pair, pg  # noqa: E402
 
@@ -63,7 +66,8 @@ class Failover(unittest.TestCase):
         L = ct.Log.__new__(ct.Log)  # the directory made above, as a ct.Log
         L.dir, L.origin, L.org, L.context, L.server = log, "fo.test/log", "hq", None, None
         with open(os.path.join(log, "log.vkey")) as f:
-            L.vkey = ct.Vkey(f.read().strip())
+            L.vkey_text = f.read().strip()
+        L.vkey = ct.Vkey(L.vkey_text)
         L.coord = ct.Key.from_pem(os.path.join(log, "coordinator.pem"))
         L.keys = {"hq": [L.coord]}
         L.token, L.token_id = L.create_token("hq")
@@ -133,6 +137,11 @@ class Failover(unittest.TestCase):
         self.assertGreater(len(acked), before)
         err = L.server.stderr()
         self.assertIn("goes on writing at", err)
+        if HAVE_GO:  # Go's own tlog code reads the served log: every tile, every entry
+            L.wait_checkpoint(L.size(), timeout=20)
+            r = subprocess.run(["sh", TLOG_VERIFY, "-vkey", L.vkey_text, "-token", L.token,
+                                L.url], capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(L.stop()[0], 0, err)
         if os.environ.get("CMCC_FAILOVER_SAY"):
             print("\n%d acknowledged, %d before the failover\n%s" % (len(acked), before, err))
@@ -150,7 +159,7 @@ class Failover(unittest.TestCase):
 
     def test_the_primary_dies_and_the_standby_takes_over(self):
         # over TCP (host=127.0.0.1,127.0.0.1 port=P1,P2) and unix sockets in turn
-        for i in range(int(os.environ.get("CMCC_FAILOVER_ROUNDS", "3"))):
+        for i in range(int(os.environ.get("CMCC_FAILOVER_ROUNDS", "20"))):
             tcp = i % 2 == 0
             with self.subTest(round=i, tcp=tcp):
                 self.round(tcp)
