@@ -153,7 +153,11 @@ int srv_auth(srv_req *q, srv_resp *r)
                    "issues tokens with `cmcc token create`)");
         return -1;
     }
-    const char *token = h + 7;
+    return srv_auth_token(q, h + 7, r);
+}
+
+int srv_auth_token(srv_req *q, const char *token, srv_resp *r)
+{
     uint8_t hash[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
     standing st = {0, 0};

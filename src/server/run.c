@@ -6,14 +6,16 @@
  * open the writer, say how commits are replicated (replication.c), take
  * the store's writer's lease or, when another server holds it, start as a
  * reader that takes it over later (sequencer.c), load the tree's frontier, start the pool (one
- * thread a core), the sequencer, the syncer, the checkpointer and the HTTP threads, in that order.
+ * thread a core), the sequencer, the syncer, the checkpointer, the live feed's thread, one
+ * thread a webhook and the HTTP threads, in that order.
  * Signals SIGINT and SIGTERM are blocked in every thread and taken by sigwait here.
  *
  * Stop: refuse new connections, let the sequencer finish every queued job
  * and the syncer answer it (each waiting request gets its answer), stop the
  * checkpointer, sign a last checkpoint if the tree grew since the newest
- * one, wait for the requests still being checked on the pool, stop HTTP,
- * then the pool.
+ * one, stop the webhooks' threads and end the live feed's streams
+ * (feed.c, hooks.c), wait for the requests still being checked on the
+ * pool, stop HTTP, then the pool.
  */
 #include "server/srv_int.h"
 
@@ -47,6 +49,7 @@ void srv_config_init(srv_config *cfg)
     cfg->alert_loss_percent = 5;
     cfg->alert_window_days = 30;
     cfg->lib_dir = SRV_LIB_DIR;
+    cfg->hook_backoff_max_s = 300;
 }
 
 static int load(srv *s, cm_error *err)
@@ -148,11 +151,18 @@ static void stop(srv *s)
             fprintf(stderr, "cmcc: could not keep the last checkpoint: %s\n", err.message);
         free(note);
     }
+    /* the hooks' threads end, then every feed stream (so that no
+     * connection is left suspended when the daemon stops) */
+    srv_hooks_stop(s->hooks);
+    s->hooks = NULL;
+    srv_feed_stop(s->feed);
     /* no request may still be in the pool's hands when its connection goes */
     srv_checking_close(s);
     if (s->daemon) MHD_stop_daemon(s->daemon);
     srv_pool_free(s->eng.pool);
     s->eng.pool = NULL;
+    srv_feed_free(s->feed);
+    s->feed = NULL;
 }
 
 static void cleanup(srv *s)
@@ -232,6 +242,14 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_setname_np(s.eng.seq_thread, "cmcc-sequencer");
     pthread_setname_np(s.eng.sync_thread, "cmcc-syncer");
     pthread_setname_np(s.eng.ckpt_thread, "cmcc-checkpoint");
+    s.feed = srv_feed_start(&s.eng);
+    if (s.cfg.n_hooks && !(s.hooks = srv_hooks_start(&s, err))) {
+        stop(&s);
+        cleanup(&s);
+        close(lock);
+        srv_tls_free(&tls);
+        return -1;
+    }
     s.daemon = srv_http_start(&s, https ? &tls : NULL, err);
     if (!s.daemon) {
         stop(&s);
