@@ -36,7 +36,7 @@ static int check_url(const char *url, char *why, size_t n)
                  url);
     else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
         bad = 1, snprintf(why, n,
-                          "hook URL \"%s\" is a %s URL: a hook is posted to over HTTP, "
+                          "hook URL \"%s\" uses %s://: a hook is posted to over HTTP, "
                           "so give an http:// or https:// URL",
                           url, scheme);
     curl_free(scheme);
