@@ -8,7 +8,9 @@
  * covers it: the checkpointer signs at most once a second). It reads each
  * new entry once from the store, decodes its type, org and id, and keeps
  * it in a ring of the newest FEED_RING entries [lo, hi). It never touches
- * the sequencer: it only reads what is published.
+ * the sequencer: it only reads what is published. With no client and no
+ * hook (eager) it reads nothing and only moves the ring past the entries,
+ * so a server nobody follows pays nothing for the feed.
  *
  * A client of the feed is a connection with a cursor (the next index it
  * wants) and a buffer of events not yet sent. libmicrohttpd asks its
@@ -61,6 +63,7 @@ struct srv_feed {
     srv_feed_entry *ring; /* entry i at ring[i % FEED_RING], for lo <= i < hi */
     uint64_t lo, hi;
     int stop;
+    int eager; /* keep the ring even with no client: the hooks read it */
     srv_feed_client *clients;
     size_t n_clients;
 };
@@ -169,6 +172,13 @@ static void *feed_main(void *arg)
         pthread_mutex_unlock(&f->mu);
         if (stop) break;
         if (size <= hi) continue;
+        if (!f->eager && !srv_feed_clients(f)) { /* nobody reads the ring: read nothing */
+            pthread_mutex_lock(&f->mu);
+            f->lo = f->hi = size;
+            pthread_cond_broadcast(&f->cv);
+            pthread_mutex_unlock(&f->mu);
+            continue;
+        }
         uint64_t n = size - hi < FEED_READ ? size - hi : FEED_READ;
         long got = read_entries(e, hi, n, 1, batch);
         if (got <= 0) { /* the store cannot be read just now: again in a second */
@@ -192,10 +202,11 @@ static void *feed_main(void *arg)
     return NULL;
 }
 
-srv_feed *srv_feed_start(engine *e)
+srv_feed *srv_feed_start(engine *e, int eager)
 {
     srv_feed *f = xcalloc(1, sizeof *f);
     f->eng = e;
+    f->eager = eager;
     f->ring = xcalloc(FEED_RING, sizeof *f->ring);
     pthread_mutex_init(&f->mu, NULL);
     pthread_condattr_t ca;

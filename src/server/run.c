@@ -242,7 +242,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_setname_np(s.eng.seq_thread, "cmcc-sequencer");
     pthread_setname_np(s.eng.sync_thread, "cmcc-syncer");
     pthread_setname_np(s.eng.ckpt_thread, "cmcc-checkpoint");
-    s.feed = srv_feed_start(&s.eng);
+    s.feed = srv_feed_start(&s.eng, s.cfg.n_hooks > 0);
     if (s.cfg.n_hooks && !(s.hooks = srv_hooks_start(&s, err))) {
         stop(&s);
         cleanup(&s);

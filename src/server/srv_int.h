@@ -115,8 +115,9 @@ typedef struct srv_feed_client srv_feed_client;
 
 /* Starts the feed's thread (cmcc-feed), which reads each published entry
  * once into a ring of the newest; the feed's clients and the hooks read
- * from the ring, or from the store when they are further behind. */
-srv_feed *srv_feed_start(engine *e);
+ * from the ring, or from the store when they are further behind. eager:
+ * keep the ring even while no client is connected (there are hooks). */
+srv_feed *srv_feed_start(engine *e, int eager);
 /* Ends every client's stream and the thread (before the HTTP daemon
  * stops); srv_feed_free frees it after the daemon stopped. */
 void srv_feed_stop(srv_feed *f);
