@@ -9,12 +9,14 @@
 #             to 5 receivers of one python3 process answering 204) and 20
 #             clients of GET /v1/feed (curl -N, reading everything);
 # and times `cmcc-bench ingest` of the registry workload in NDJSON batches
-# (PHASE, default 500, BATCH_EVENTS events). After an attached run it waits
-# until every hook has delivered every entry (the drain, timed from the
-# end of the ingest) and checks that every feed client received one event
-# per entry logged, then stops the server (SIGTERM, must exit 0).
+# (batches of CMCC_FEED_PHASE, default 500; CMCC_FEED_EVENTS events). After
+# an attached run it waits until every hook has delivered every entry (the
+# drain, timed from the end of the ingest: hooks post one entry at a time,
+# so they fall behind a fast ingest and catch up after it) and checks that
+# every feed client received one event per entry logged, then stops the
+# server (SIGTERM, must exit 0).
 #
-#   bench/run-feed.sh                       # 3 rounds of 50,000 events
+#   bench/run-feed.sh                       # 3 rounds of 20,000 events
 #   CMCC_FEED_ROUNDS=5 CMCC_FEED_EVENTS=100000 bench/run-feed.sh
 #
 # Prints one line per run and the medians; exit 1 when a run was invalid
@@ -24,7 +26,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${CMCC_BENCH_BUILD:-$ROOT/build-bench}
 ROUNDS=${CMCC_FEED_ROUNDS:-3}
-EVENTS=${CMCC_FEED_EVENTS:-50000}
+EVENTS=${CMCC_FEED_EVENTS:-20000}
 PHASE=${CMCC_FEED_PHASE:-500}
 HOOKS=5
 CLIENTS=20
@@ -34,18 +36,19 @@ bench_build "$BUILD" Release
 BIN=$BUILD/cmcc
 BENCH=$BUILD/bench/cmcc-bench
 
-RECV_PID=
+RECV_PIDS=
 CURL_PIDS=
 bench_on_exit() {
-  for p in $CURL_PIDS; do kill "$p" 2>/dev/null || true; done
-  [ -n "$RECV_PID" ] && kill "$RECV_PID" 2>/dev/null || true
+  for p in $CURL_PIDS $RECV_PIDS; do kill "$p" 2>/dev/null || true; done
 }
 bench_workdir cmcc-bench-feed
 
-# the hooks' receivers: HOOKS ports, one process, each POST answered 204
-python3 - "$HOOKS" "$WORK/ports" <<'EOF' &
-import http.server, sys, threading
-n, out = int(sys.argv[1]), sys.argv[2]
+# the hooks' receivers: a process each, each POST answered 204 on a kept-alive connection
+i=0
+while [ $i -lt $HOOKS ]; do
+  python3 - "$WORK/port.$i" <<'PY' &
+import http.server, os, sys
+out = sys.argv[1]
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_POST(self):
@@ -54,19 +57,16 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *a):
         pass
-ports = []
-for _ in range(n):
-    s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    ports.append(s.server_address[1])
-    threading.Thread(target=s.serve_forever, daemon=True).start()
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
 with open(out + ".tmp", "w") as f:
-    f.write(" ".join(map(str, ports)))
-import os
+    f.write(str(s.server_address[1]))
 os.rename(out + ".tmp", out)
-threading.Event().wait()
-EOF
-RECV_PID=$!
-while [ ! -s "$WORK/ports" ]; do sleep 0.1; done
+s.serve_forever()
+PY
+  RECV_PIDS="$RECV_PIDS $!"
+  while [ ! -s "$WORK/port.$i" ]; do sleep 0.1; done
+  i=$((i + 1))
+done
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)"
 echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%M:%SZ), load $(cut -d' ' -f1 /proc/loadavg)"
@@ -81,8 +81,8 @@ while [ "$round" -le "$ROUNDS" ]; do
     dir=$WORK/$mode-$round
     bench_log "$dir"
     if [ "$mode" = attached ]; then
-      for p in $(cat "$WORK/ports"); do
-        echo "hook = http://127.0.0.1:$p/in * bench-secret-0123456789abcdef" >>"$dir/cmcc.conf"
+      for f in "$WORK"/port.*; do
+        echo "hook = http://127.0.0.1:$(cat "$f")/in * bench-secret-0123456789abcdef" >>"$dir/cmcc.conf"
       done
     fi
     bench_serve "$dir"
@@ -105,13 +105,13 @@ while [ "$round" -le "$ROUNDS" ]; do
     if [ "$mode" = attached ]; then
       # every hook delivered every entry, every client heard of every one
       ok=0
-      for _ in $(seq 1 600); do
+      for _ in $(seq 1 3000); do
         pending=$(curl -fsS "${URL}v1/stats" | python3 -c \
           'import json,sys; print(sum(h["pending"] for h in json.load(sys.stdin)["hooks"]))')
         if [ "$pending" = 0 ]; then ok=1; break; fi
-        sleep 0.1
+        sleep 0.2
       done
-      drain=$(echo "$(date +%s.%N) - $t_end" | bc)
+      drain=$(awk -v a="$(date +%s.%N)" -v b="$t_end" 'BEGIN { printf "%.1f", a - b }')
       [ "$ok" = 1 ] || { echo "hooks still $pending entries behind" >&2; valid=1; }
       sleep 1
       i=0
@@ -137,6 +137,6 @@ median() {
 none=$(median none)
 att=$(median attached)
 echo "median: none $none events/s, attached ($HOOKS hooks, $CLIENTS feed clients) $att events/s," \
-  "ratio $(echo "scale=3; $att / $none" | bc)"
+  "ratio $(awk -v a="$att" -v b="$none" 'BEGIN { printf "%.3f", a / b }')"
 [ "$valid" = 0 ] || echo "INVALID: see the errors above"
 exit $valid
