@@ -19,7 +19,9 @@
 #   bench/run-feed.sh                       # 3 rounds of 20,000 events
 #   CMCC_FEED_ROUNDS=5 CMCC_FEED_EVENTS=100000 bench/run-feed.sh
 #
-# Prints one line per run and the medians; exit 1 when a run was invalid
+# Prints one line per run (events a second; the server's CPU time and other
+# processes' during the timed ingest, as cmcc-bench measures them: the
+# receivers and curl are among the others) and the medians; exit 1 when a run was invalid
 # (an ingest error, a hook left behind, a feed client that missed an entry).
 set -eu
 
@@ -100,6 +102,8 @@ while [ "$round" -le "$ROUNDS" ]; do
       --phases "$PHASE" --batch-events "$EVENTS" --server-pid "$SERVER_PID" >"$dir.ingest" || valid=1
     t_end=$(date +%s.%N)
     eps=$(sed -n 's/^result ingest\.batch[0-9]* .* events_per_s=\([0-9]*\) .*/\1/p' "$dir.ingest")
+    srv_cpu=$(sed -n 's/^result ingest\.batch[0-9]* .* server_cpu_s=\([0-9.]*\) .*/\1/p' "$dir.ingest")
+    oth_cpu=$(sed -n 's/^result ingest\.batch[0-9]* .* other_cpu_s=\([0-9.]*\) .*/\1/p' "$dir.ingest")
     sent=$(sed -n 's/^result ingest.total workload=registry events=//p' "$dir.ingest")
     drain=-
     if [ "$mode" = attached ]; then
@@ -125,7 +129,8 @@ while [ "$round" -le "$ROUNDS" ]; do
       CURL_PIDS=
     fi
     bench_stop || { echo "cmcc serve did not stop cleanly" >&2; valid=1; }
-    echo "round $round $mode: $eps events/s (hooks drained ${drain} s after the ingest)"
+    echo "round $round $mode: $eps events/s; CPU s during the ingest: server $srv_cpu," \
+      "other processes $oth_cpu; hooks drained ${drain} s after it"
     echo "$mode $eps" >>"$results"
   done
   round=$((round + 1))
