@@ -23,9 +23,11 @@
  * (no connection, a timeout, another status) is tried again after 1 s,
  * then 2, 4, ... up to hook.backoff_max_s, and the entries behind it wait:
  * a hook gets its entries in log order. The threads read only what is
- * published, so the sequencer never waits for a hook; they run at nice
- * +10, below the pool's +5, so that on a busy machine ingest comes first
- * and the hooks catch up after.
+ * published, so the sequencer never waits for a hook; they run under
+ * SCHED_IDLE (a core only when nothing else wants it), so that while the
+ * log ingests as fast as the machine allows the hooks fall behind and
+ * catch up after, rather than slow it down. On a machine that is never
+ * idle they wait: /v1/stats shows how far behind ("pending").
  *
  * Each hook's state is shown in GET /v1/stats ("hooks") and a failing hook
  * in serve's log (stderr): when it starts failing, once a minute while it
@@ -39,16 +41,14 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define HOOK_LOG_EVERY_MS 60000 /* a failing hook is said again this often */
-#define HOOK_NICE         10    /* below the pool (+5): ingest comes first */
 
 typedef struct {
     srv_hooks *all;
@@ -209,8 +209,10 @@ static void *hook_main(void *arg)
     hook *h = arg;
     srv_hooks *all = h->all;
     srv *s = all->s;
-    /* Linux: a nice value is a thread's own; failing it changes nothing */
-    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), HOOK_NICE);
+    /* Linux's SCHED_IDLE: a core only when nothing else wants it; failing
+     * it changes nothing */
+    struct sched_param idle = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
     CURL *c = curl_easy_init();
     cm_buf body = CM_BUF_INIT;
     int64_t backoff = 1000, said = 0;
