@@ -2,15 +2,17 @@
  * feed.c: the entries as they are published, for GET /v1/feed (h_feed.c)
  * and the webhooks (hooks.c).
  *
- * One thread (cmcc-feed) waits for the engine's published size to grow
- * (the syncer publishes a batch once its fsync returned, so an entry is
- * durable before the feed tells of it, and usually before a checkpoint
- * covers it: the checkpointer signs at most once a second). It reads each
- * new entry once from the store, decodes its type, org and id, and keeps
- * it in a ring of the newest FEED_RING entries [lo, hi). It never touches
- * the sequencer: it only reads what is published. With no client and no
- * hook (eager) it reads nothing and only moves the ring past the entries,
- * so a server nobody follows pays nothing for the feed.
+ * The ring holds the type, org and id of the newest FEED_RING entries
+ * [lo, hi). The syncer fills it (srv_feed_published, the engine's
+ * `published` hook) once a batch is published: after the fsync that made
+ * it durable, when its writers are answered, and usually before a
+ * checkpoint covers it (the checkpointer signs at most once a second); so
+ * nothing is read back or decoded for the feed. Entries published that the
+ * syncer did not tell of (a server reading another's writes) are read from
+ * the store by the feed's thread (cmcc-feed) after FEED_GAP_MS. Neither
+ * ever waits for a client: the syncer only takes the feed's lock for the
+ * time of a copy. With no client and no hook (eager) nothing is kept, so a
+ * server nobody follows pays nothing for the feed.
  *
  * A client of the feed is a connection with a cursor (the next index it
  * wants) and a buffer of events not yet sent. libmicrohttpd asks its
@@ -19,7 +21,8 @@
  * the ring, from the store, on the HTTP thread, FEED_CHUNK entries at a
  * time), and when there is nothing to send it suspends the connection and
  * marks the client parked, both under the feed's lock. The feed's thread
- * resumes every parked client when the ring grows, and once FEED_BEAT_MS
+ * resumes every parked client when the ring grows (it is told by the
+ * ring's condition variable), and once FEED_BEAT_MS
  * passed without anything sent (the client then sends a comment line, the
  * heartbeat). So no thread waits for a client, a slow client only fills its
  * own socket, and clients cost no thread each.
@@ -151,52 +154,97 @@ static void wake(srv_feed *f, int all, int64_t now)
     }
 }
 
+/* Advances hi past the slots that hold their index, up to size (f->mu held). */
+static void advance(srv_feed *f, uint64_t size)
+{
+    uint64_t hi = f->hi;
+    while (hi < size && f->ring[hi % FEED_RING].index == hi) hi++;
+    if (hi == f->hi) return;
+    f->hi = hi;
+    if (f->hi - f->lo > FEED_RING) f->lo = f->hi - FEED_RING;
+    pthread_cond_broadcast(&f->cv);
+}
+
+void srv_feed_published(srv_feed *f, const job *jobs, uint64_t size)
+{
+    if (!f) return;
+    pthread_mutex_lock(&f->mu);
+    if (!f->eager && !f->n_clients) { /* nobody reads the ring */
+        pthread_mutex_unlock(&f->mu);
+        return;
+    }
+    for (const job *j = jobs; j; j = j->next) {
+        for (size_t i = 0; j->kind == JOB_EVENTS && i < j->n; i++) {
+            const item *it = &j->items[i];
+            if (!it->judged || !it->accepted || it->duplicate || !it->ev.type) continue;
+            if (it->index < f->hi || it->index >= size || it->index >= f->hi + FEED_RING) continue;
+            srv_feed_entry *slot = &f->ring[it->index % FEED_RING];
+            slot->index = it->index;
+            snprintf(slot->type, sizeof slot->type, "%s", it->ev.type->name);
+            snprintf(slot->org, sizeof slot->org, "%s", it->ev.org ? it->ev.org : "");
+            snprintf(slot->id, sizeof slot->id, "%s", it->ev.id ? it->ev.id : "");
+        }
+    }
+    advance(f, size);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* How long entries published but not told by the syncer (a server that
+ * reads another's writes, entries appended otherwise) wait before the
+ * feed's thread reads them from the store itself. */
+#define FEED_GAP_MS 200
+
 static void *feed_main(void *arg)
 {
     srv_feed *f = arg;
     engine *e = f->eng;
     srv_feed_entry *batch = xcalloc(FEED_READ, sizeof *batch);
+    uint64_t woke = 0;  /* hi when the clients were last woken */
+    int64_t gap_at = 0; /* since when size > hi, or 0 */
     for (;;) {
-        uint64_t size;
-        pthread_mutex_lock(&e->pub_mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += 1;
-        if (e->size <= f->hi && !f->stop) pthread_cond_timedwait(&e->pub_cv, &e->pub_mu, &ts);
-        size = e->size;
-        pthread_mutex_unlock(&e->pub_mu);
         pthread_mutex_lock(&f->mu);
+        if (!f->stop && f->hi == woke) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += 100 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+        }
         int stop = f->stop;
         uint64_t hi = f->hi;
-        if (!stop && size <= hi) wake(f, 0, time_mono_ms());
+        int64_t now = time_mono_ms();
+        wake(f, hi != woke, now); /* new entries for all, or heartbeats due */
+        woke = hi;
         pthread_mutex_unlock(&f->mu);
         if (stop) break;
-        if (size <= hi) continue;
+        uint64_t size;
+        engine_published(e, &size, NULL);
+        if (size <= hi) {
+            gap_at = 0;
+            continue;
+        }
         if (!f->eager && !srv_feed_clients(f)) { /* nobody reads the ring: read nothing */
             pthread_mutex_lock(&f->mu);
-            f->lo = f->hi = size;
+            if (f->hi < size) f->lo = f->hi = size;
             pthread_cond_broadcast(&f->cv);
             pthread_mutex_unlock(&f->mu);
             continue;
         }
+        if (!gap_at) gap_at = now;
+        if (now - gap_at < FEED_GAP_MS) continue; /* the syncer tells it, mostly */
         uint64_t n = size - hi < FEED_READ ? size - hi : FEED_READ;
-        long got = read_entries(e, hi, n, 1, batch);
-        if (got <= 0) { /* the store cannot be read just now: again in a second */
+        long got = read_entries(e, hi, n, 0, batch);
+        if (got <= 0) { /* the store cannot be read just now: again shortly */
             struct timespec pause = {0, 200 * 1000 * 1000};
             nanosleep(&pause, NULL);
             continue;
         }
         pthread_mutex_lock(&f->mu);
-        for (long i = 0; i < got; i++) {
-            srv_feed_entry *slot = &f->ring[(hi + (uint64_t)i) % FEED_RING];
-            free(slot->entry);
-            *slot = batch[i];
-        }
-        f->hi = hi + (uint64_t)got;
-        if (f->hi - f->lo > FEED_RING) f->lo = f->hi - FEED_RING;
-        pthread_cond_broadcast(&f->cv);
-        wake(f, 1, 0);
+        for (long i = 0; i < got; i++)
+            if (batch[i].index >= f->hi) f->ring[batch[i].index % FEED_RING] = batch[i];
+        advance(f, size);
         pthread_mutex_unlock(&f->mu);
+        gap_at = 0;
     }
     free(batch);
     return NULL;
@@ -208,6 +256,7 @@ srv_feed *srv_feed_start(engine *e, int eager)
     f->eng = e;
     f->eager = eager;
     f->ring = xcalloc(FEED_RING, sizeof *f->ring);
+    for (size_t i = 0; i < FEED_RING; i++) f->ring[i].index = UINT64_MAX; /* empty */
     pthread_mutex_init(&f->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -263,15 +312,14 @@ int srv_feed_get(srv_feed *f, uint64_t idx, int with_entry, srv_feed_entry *out,
         return 0;
     }
     if (idx >= f->lo) {
-        const srv_feed_entry *slot = &f->ring[idx % FEED_RING];
-        *out = *slot;
+        *out = f->ring[idx % FEED_RING];
         out->entry = NULL;
-        if (with_entry && slot->entry) {
-            out->entry = xmalloc(slot->len + 1);
-            memcpy(out->entry, slot->entry, slot->len + 1);
-        }
+        out->len = 0;
         pthread_mutex_unlock(&f->mu);
-        return 1;
+        if (!with_entry) return 1;
+        store *rd = engine_reader(f->eng);
+        cm_error err;
+        return rd && store_entry(rd, idx, &out->entry, &out->len, &err) == 1 ? 1 : -1;
     }
     pthread_mutex_unlock(&f->mu);
     return read_entries(f->eng, idx, 1, with_entry, out) == 1 ? 1 : -1;

@@ -90,6 +90,14 @@ static void init_sync(srv *s)
     pthread_cond_init(&s->chk_cv, NULL);
 }
 
+/* The engine's hook: a batch is published; the live feed takes what its
+ * entries are (feed.c). */
+static void published(void *ctx, const job *jobs, uint64_t size)
+{
+    srv *s = ctx;
+    srv_feed_published(s->feed, jobs, size);
+}
+
 /* The engine's hook: a batch changed the registry, so tokens are checked
  * afresh. */
 static void registry_changed(void *ctx)
@@ -221,6 +229,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     s.eng.witnesses = s.cfg.witnesses;
     s.eng.n_witnesses = s.cfg.n_witnesses;
     s.eng.registry_changed = registry_changed;
+    s.eng.published = published;
     s.eng.owner = &s;
     init_sync(&s);
     if (load(&s, err) || srv_policy_load(&s, err)) {
@@ -235,6 +244,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     s.eng.pool = srv_pool_new(srv_cores()); /* one thread a core */
     s.eng.keys = srv_keycache_new();
     s.auth = srv_authcache_new();
+    s.feed = srv_feed_start(&s.eng, s.cfg.n_hooks > 0); /* before the syncer tells it */
     pthread_create(&s.eng.seq_thread, NULL, seq_main, &s.eng);
     pthread_create(&s.eng.sync_thread, NULL, srv_syncer_main, &s.eng);
     pthread_create(&s.eng.ckpt_thread, NULL, ckpt_main, &s.eng);
@@ -242,7 +252,6 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_setname_np(s.eng.seq_thread, "cmcc-sequencer");
     pthread_setname_np(s.eng.sync_thread, "cmcc-syncer");
     pthread_setname_np(s.eng.ckpt_thread, "cmcc-checkpoint");
-    s.feed = srv_feed_start(&s.eng, s.cfg.n_hooks > 0);
     if (s.cfg.n_hooks && !(s.hooks = srv_hooks_start(&s, err))) {
         stop(&s);
         cleanup(&s);

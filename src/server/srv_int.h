@@ -113,14 +113,20 @@ typedef struct {
 
 typedef struct srv_feed_client srv_feed_client;
 
-/* Starts the feed's thread (cmcc-feed), which reads each published entry
- * once into a ring of the newest; the feed's clients and the hooks read
- * from the ring, or from the store when they are further behind. eager:
- * keep the ring even while no client is connected (there are hooks). */
+/* Starts the feed: a ring of the newest entries' type, org and id, filled
+ * by the syncer (srv_feed_published), and its thread (cmcc-feed), which
+ * wakes the clients and reads from the store what the syncer did not
+ * tell; the feed's clients and the hooks read from the ring, or from the
+ * store when they are further behind. eager: keep the ring even while no
+ * client is connected (there are hooks). */
 srv_feed *srv_feed_start(engine *e, int eager);
 /* Ends every client's stream and the thread (before the HTTP daemon
  * stops); srv_feed_free frees it after the daemon stopped. */
 void srv_feed_stop(srv_feed *f);
+/* The syncer's word (engine.published): jobs' accepted entries are in a
+ * published tree of size entries. Puts their type, org and id in the ring,
+ * so that the feed's thread need not read them back. */
+void srv_feed_published(srv_feed *f, const job *jobs, uint64_t size);
 void srv_feed_free(srv_feed *f);
 /* Waits up to wait_ms for entry idx to be published and read, then fills
  * *out (with the entry's text when with_entry). 1, 0 when it is not there
