@@ -20,7 +20,7 @@ const SHELL = [
   './', 'index.html', 'app.css', 'favicon.svg', 'manifest.webmanifest', 'data/gaza-strip.json',
   'i18n/en.js', 'i18n/ar.js', 'i18n/he.js',
   'js/accounts.js', 'js/api.js', 'js/app.js', 'js/charts.js', 'js/checkpoint.js', 'js/dom.js', 'js/exports.js',
-  'js/i18n.js', 'js/leaflet.js', 'js/names.js', 'js/qr.js', 'js/sha256.js', 'js/trust.js', 'js/ui.js', 'js/verify.js',
+  'js/i18n.js', 'js/leaflet.js', 'js/live.js', 'js/names.js', 'js/qr.js', 'js/sha256.js', 'js/trust.js', 'js/ui.js', 'js/verify.js',
   'js/verify/consistency.js', 'js/verify/memory.js', 'js/verify/policy.js', 'js/verify/proof.js', 'js/verify/tiles.js',
   'js/record/db.js', 'js/record/forms.js', 'js/record/outbox.js', 'js/record/sign.js', 'js/record/sync.js',
   'js/record/proofs.js', 'js/record/tar.js',

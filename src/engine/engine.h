@@ -297,6 +297,9 @@ typedef struct engine {
     size_t n_witnesses;
     /* called by the syncer after a published batch changed the registry */
     void (*registry_changed)(void *ctx);
+    /* called by the syncer once a batch is published (the tree has size
+     * entries), before its jobs are answered: the live feed (or NULL) */
+    void (*published)(void *ctx, const job *jobs, uint64_t size);
     void *owner;
 
     char *db_path;

@@ -69,6 +69,7 @@ static void publish(engine *e, srv_synced *b)
     pthread_mutex_unlock(&e->pub_mu);
     if (b->registry_changed)
         if (e->registry_changed) e->registry_changed(e->owner);
+    if (e->published) e->published(e->owner, b->jobs, b->size);
     srv_jobs_done(b->jobs);
 }
 

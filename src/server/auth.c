@@ -1,7 +1,9 @@
 /*
  * auth.c: bearer tokens for reads (docs/protocol.md section 5).
  *
- * A request names its token in "Authorization: Bearer <token>". The store
+ * A request names its token in "Authorization: Bearer <token>" (GET
+ * /v1/feed also as ?token=, for a browser's EventSource: h_feed.c, which
+ * calls srv_auth_token). The store
  * keeps only SHA-256(token); a token is valid while it is not revoked and
  * its org is not suspended, and a device token (h_device.c) while the key
  * it was issued to is not revoked either. No token or an unknown one is
@@ -153,7 +155,11 @@ int srv_auth(srv_req *q, srv_resp *r)
                    "issues tokens with `cmcc token create`)");
         return -1;
     }
-    const char *token = h + 7;
+    return srv_auth_token(q, h + 7, r);
+}
+
+int srv_auth_token(srv_req *q, const char *token, srv_resp *r)
+{
     uint8_t hash[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
     standing st = {0, 0};

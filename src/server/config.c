@@ -22,6 +22,10 @@
  *   policy = FILE                  the log's C2SP tlog-policy (which witnesses
  *                                  a checkpoint needs), served at GET /policy;
  *                                  relative to DIR; checked when serving starts
+ *   hook = URL TYPES SECRET        a webhook: each entry of one of TYPES (a
+ *                                  comma-separated list, or *) is POSTed to URL,
+ *                                  signed with SECRET (hook_conf.c, hooks.c)
+ *   hook.backoff_max_s = 300       the longest wait between two tries of a hook
  *
  * An unknown key or a bad value stops the server from starting, with the
  * line named: a typo must not silently leave a default in force.
@@ -85,7 +89,8 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err)
         double d = 0;
         int bad = 0, m;
         char why[320];
-        if ((m = srv_map_setting(cfg, key, val, why, sizeof why)) <= 0) {
+        if ((m = srv_map_setting(cfg, key, val, why, sizeof why)) <= 0 ||
+            (m = srv_hook_setting(cfg, key, val, why, sizeof why)) <= 0) {
             if (m < 0) rc = cm_fail(err, CM_BAD_REQUEST, "", "%s:%d: %s", path, no, why);
         } else if (strcmp(key, "alerts.pending_hours") == 0)
             bad = number(val, 1, 24 * 365, &d), cfg->alert_pending_hours = (int)d;

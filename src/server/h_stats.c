@@ -3,7 +3,7 @@
  *
  *   {"as_of","size","supply":{"by_day":[...],"totals":{...}},
  *    "movements":{"requested","by_status","median_time_to_acknowledge_s"},
- *    "force":{...},"disarmament":{...}}
+ *    "force":{...},"disarmament":{...}[,"hooks":[...]]}
  *
  * It is public and reads every table, so its last answer is kept in the
  * srv (stats, under stats_mu) with the tree's size it was made for and
@@ -11,6 +11,10 @@
  * it is less than STATS_MAX_AGE_MS old (it also depends on the time:
  * overdue benchmarks, open movements); its as_of says when it was made.
  * An answer made for a larger tree, or later, replaces the kept one.
+ *
+ * When the log has webhooks, "hooks" (hooks.c: each one's URL, types,
+ * delivered, next, pending, failing_since, last_error) is put into every
+ * answer as it is sent, never kept.
  *
  * GET /v1/stats?at=<RFC 3339> makes the answer as of that time instead of
  * now (what is overdue by then; as_of says it), never kept nor served from
@@ -79,6 +83,21 @@ static int stats_make(srv_req *q, uint64_t size, int64_t now, srv_resp *r)
     return 0;
 }
 
+/* Puts the webhooks' state (hooks.c), which is never kept, before the
+ * answer's closing brace. */
+static void with_hooks(srv *s, srv_resp *r)
+{
+    size_t end = r->body.len;
+    while (end && r->body.data[end - 1] != '}') end--;
+    if (!end) return;
+    cm_buf tail = CM_BUF_INIT;
+    buf_append(&tail, r->body.data + end - 1, r->body.len - (end - 1));
+    r->body.len = end - 1;
+    srv_hooks_json(s->hooks, &r->body);
+    buf_append(&r->body, tail.data, tail.len);
+    buf_free(&tail);
+}
+
 int h_stats(srv_req *q, const char *path, srv_resp *r)
 {
     (void)path;
@@ -87,7 +106,8 @@ int h_stats(srv_req *q, const char *path, srv_resp *r)
     int64_t now = time_now_ms(), at = INT64_MIN;
     if (srv_query_time(q, "at", &at, r)) return 0;
     if (at != INT64_MIN) return stats_make(q, size, at, r), 0;
-    if (stats_kept(q->s, size, now, r)) return 0;
-    if (stats_make(q, size, now, r) == 0) stats_keep(q->s, size, now, &r->body);
+    if (!stats_kept(q->s, size, now, r) && stats_make(q, size, now, r) == 0)
+        stats_keep(q->s, size, now, &r->body);
+    if (q->s->hooks && r->body.len > 2 && r->status == 0) with_hooks(q->s, r);
     return 0;
 }

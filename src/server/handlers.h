@@ -31,6 +31,7 @@ int h_alerts(srv_req *q, const char *path, srv_resp *r);
 int h_reconciliation(srv_req *q, const char *path, srv_resp *r);
 int h_reconciliation_csv(srv_req *q, const char *path, srv_resp *r);
 int h_stats(srv_req *q, const char *path, srv_resp *r);
+int h_feed(srv_req *q, const char *path, srv_resp *r);
 int h_sites(srv_req *q, const char *path, srv_resp *r);
 int h_zones(srv_req *q, const char *path, srv_resp *r);
 int h_movements(srv_req *q, const char *path, srv_resp *r);

@@ -25,6 +25,7 @@ static const srv_route routes[] = {
     {"GET", "/healthz", 1, h_healthz},
     {"GET", "/lib/", 1, h_lib}, /* browser libraries from Debian's packages */
     {"GET", "/v1/stats", 1, h_stats},
+    {"GET", "/v1/feed", 1, h_feed}, /* checks the token itself: header or ?token= */
     {"GET", "/v1/consignments", 0, h_consignments},
     {"GET", "/v1/consignments.csv", 0, h_consignments_csv},
     {"GET", "/v1/consignments/", 0, h_consignment},

@@ -6,14 +6,16 @@
  * open the writer, say how commits are replicated (replication.c), take
  * the store's writer's lease or, when another server holds it, start as a
  * reader that takes it over later (sequencer.c), load the tree's frontier, start the pool (one
- * thread a core), the sequencer, the syncer, the checkpointer and the HTTP threads, in that order.
+ * thread a core), the sequencer, the syncer, the checkpointer, the live feed's thread, one
+ * thread a webhook and the HTTP threads, in that order.
  * Signals SIGINT and SIGTERM are blocked in every thread and taken by sigwait here.
  *
  * Stop: refuse new connections, let the sequencer finish every queued job
  * and the syncer answer it (each waiting request gets its answer), stop the
  * checkpointer, sign a last checkpoint if the tree grew since the newest
- * one, wait for the requests still being checked on the pool, stop HTTP,
- * then the pool.
+ * one, stop the webhooks' threads and end the live feed's streams
+ * (feed.c, hooks.c), wait for the requests still being checked on the
+ * pool, stop HTTP, then the pool.
  */
 #include "server/srv_int.h"
 
@@ -47,6 +49,7 @@ void srv_config_init(srv_config *cfg)
     cfg->alert_loss_percent = 5;
     cfg->alert_window_days = 30;
     cfg->lib_dir = SRV_LIB_DIR;
+    cfg->hook_backoff_max_s = 300;
 }
 
 static int load(srv *s, cm_error *err)
@@ -94,6 +97,14 @@ static void init_sync(srv *s)
     pthread_mutex_init(&s->stats_mu, NULL);
     pthread_mutex_init(&s->chk_mu, NULL);
     pthread_cond_init(&s->chk_cv, NULL);
+}
+
+/* The engine's hook: a batch is published; the live feed takes what its
+ * entries are (feed.c). */
+static void published(void *ctx, const job *jobs, uint64_t size)
+{
+    srv *s = ctx;
+    srv_feed_published(s->feed, jobs, size);
 }
 
 /* The engine's hook: a batch changed the registry, so tokens are checked
@@ -157,11 +168,18 @@ static void stop(srv *s)
             fprintf(stderr, "cmcc: could not keep the last checkpoint: %s\n", err.message);
         free(note);
     }
+    /* the hooks' threads end, then every feed stream (so that no
+     * connection is left suspended when the daemon stops) */
+    srv_hooks_stop(s->hooks);
+    s->hooks = NULL;
+    srv_feed_stop(s->feed);
     /* no request may still be in the pool's hands when its connection goes */
     srv_checking_close(s);
     if (s->daemon) MHD_stop_daemon(s->daemon);
     srv_pool_free(s->eng.pool);
     s->eng.pool = NULL;
+    srv_feed_free(s->feed);
+    s->feed = NULL;
 }
 
 static void cleanup(srv *s)
@@ -221,6 +239,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     s.eng.witnesses = s.cfg.witnesses;
     s.eng.n_witnesses = s.cfg.n_witnesses;
     s.eng.registry_changed = registry_changed;
+    s.eng.published = published;
     s.eng.owner = &s;
     init_sync(&s);
     if (load(&s, err) || srv_policy_load(&s, err)) {
@@ -235,6 +254,7 @@ int srv_run(const srv_config *cfg, cm_error *err)
     s.eng.pool = srv_pool_new(srv_cores()); /* one thread a core */
     s.eng.keys = srv_keycache_new();
     s.auth = srv_authcache_new();
+    s.feed = srv_feed_start(&s.eng, s.cfg.n_hooks > 0); /* before the syncer tells it */
     pthread_create(&s.eng.seq_thread, NULL, seq_main, &s.eng);
     pthread_create(&s.eng.sync_thread, NULL, srv_syncer_main, &s.eng);
     pthread_create(&s.eng.ckpt_thread, NULL, ckpt_main, &s.eng);
@@ -242,6 +262,13 @@ int srv_run(const srv_config *cfg, cm_error *err)
     pthread_setname_np(s.eng.seq_thread, "cmcc-sequencer");
     pthread_setname_np(s.eng.sync_thread, "cmcc-syncer");
     pthread_setname_np(s.eng.ckpt_thread, "cmcc-checkpoint");
+    if (s.cfg.n_hooks && !(s.hooks = srv_hooks_start(&s, err))) {
+        stop(&s);
+        cleanup(&s);
+        close(lock);
+        srv_tls_free(&tls);
+        return -1;
+    }
     s.daemon = srv_http_start(&s, https ? &tls : NULL, err);
     if (!s.daemon) {
         stop(&s);

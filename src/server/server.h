@@ -31,6 +31,18 @@
 #define SRV_MAP_TILES_MAX 384  /* map.tiles: a tile URL template */
 #define SRV_MAP_ATTR_MAX  256  /* map.attribution: its credit line */
 
+#define SRV_HOOK_MAX        16  /* webhooks of a log */
+#define SRV_HOOK_URL_MAX    512 /* a hook's URL */
+#define SRV_HOOK_SECRET_MAX 128 /* its secret */
+#define SRV_HOOK_TYPES_MAX  512 /* its list of event types */
+
+/* A webhook (hook = URL TYPES SECRET in cmcc.conf: hook_conf.c). */
+typedef struct {
+    char url[SRV_HOOK_URL_MAX];
+    char types[SRV_HOOK_TYPES_MAX]; /* "*", or names joined by commas */
+    char secret[SRV_HOOK_SECRET_MAX];
+} srv_hook_cfg;
+
 typedef struct {
     const char *dir;          /* the log directory */
     const char *host;         /* listen address, default 127.0.0.1 */
@@ -78,6 +90,11 @@ typedef struct {
     /* the C2SP tlog-policy file served at GET /policy (policy = FILE in
      * cmcc.conf, relative to DIR), or empty for none */
     char policy[SRV_PATH_MAX];
+    /* webhooks (hook = URL TYPES SECRET), and the longest wait between two
+     * tries of a failing one (hook.backoff_max_s, default 300) */
+    srv_hook_cfg hooks[SRV_HOOK_MAX];
+    size_t n_hooks;
+    unsigned hook_backoff_max_s;
 } srv_config;
 
 /* Fills the defaults. */
@@ -89,6 +106,11 @@ int srv_config_load(srv_config *cfg, const char *dir, cm_error *err);
  * good, -1 with a sentence in why when val is bad, 1 when key is no map
  * setting. */
 int srv_map_setting(srv_config *cfg, const char *key, const char *val, char *why, size_t whylen);
+
+/* A hook setting of cmcc.conf (hook_conf.c): 0 when key is one and val is
+ * good, -1 with a sentence in why when val is bad, 1 when key is no hook
+ * setting. */
+int srv_hook_setting(srv_config *cfg, const char *key, const char *val, char *why, size_t whylen);
 
 /* Serves the log until SIGINT or SIGTERM, then stops cleanly (no request
  * lost: what was acknowledged is on disk). Prints the listening address on

@@ -22,6 +22,8 @@
 #include <stdatomic.h>
 
 typedef struct srv srv;
+typedef struct srv_feed srv_feed;   /* feed.c */
+typedef struct srv_hooks srv_hooks; /* hooks.c */
 
 /* ---- ratelimit.c: events per second per client address ------------------ */
 
@@ -71,6 +73,9 @@ struct srv {
     char *mirror_of;
     char *mirror_vkey;
     store *mirror_rd;
+
+    srv_feed *feed;   /* GET /v1/feed (feed.c); NULL when serving a mirror */
+    srv_hooks *hooks; /* the webhooks (hooks.c), or NULL */
 };
 
 /* The engine's read side, as the handlers use it (engine/readers.c): the
@@ -91,6 +96,65 @@ static inline void srv_published(srv *s, uint64_t *size, log_hash *root)
  * and of the writer's role. */
 int srv_replication_check(srv *s, cm_error *err);
 void srv_replication_json(srv *s, cm_buf *out);
+
+/* ---- feed.c: the entries as they are published (GET /v1/feed, hooks) ---- */
+
+#define SRV_FEED_TYPE_MAX 64 /* characters of an event type's name, and more */
+
+/* What the feed tells of an entry, and (for the hooks) the entry itself. */
+typedef struct {
+    uint64_t index;
+    char type[SRV_FEED_TYPE_MAX + 1];
+    char org[EV_ID_MAX + 1];
+    char id[EV_ID_MAX + 1];
+    char *entry; /* the entry as logged (malloc'ed), or NULL when not asked */
+    size_t len;
+} srv_feed_entry;
+
+typedef struct srv_feed_client srv_feed_client;
+
+/* Starts the feed: a ring of the newest entries' type, org and id, filled
+ * by the syncer (srv_feed_published), and its thread (cmcc-feed), which
+ * wakes the clients and reads from the store what the syncer did not
+ * tell; the feed's clients and the hooks read from the ring, or from the
+ * store when they are further behind. eager: keep the ring even while no
+ * client is connected (there are hooks). */
+srv_feed *srv_feed_start(engine *e, int eager);
+/* Ends every client's stream and the thread (before the HTTP daemon
+ * stops); srv_feed_free frees it after the daemon stopped. */
+void srv_feed_stop(srv_feed *f);
+/* The syncer's word (engine.published): jobs' accepted entries are in a
+ * published tree of size entries. Puts their type, org and id in the ring,
+ * so that the feed's thread need not read them back. */
+void srv_feed_published(srv_feed *f, const job *jobs, uint64_t size);
+void srv_feed_free(srv_feed *f);
+/* Waits up to wait_ms for entry idx to be published and read, then fills
+ * *out (with the entry's text when with_entry). 1, 0 when it is not there
+ * yet (or the feed is stopping), -1 when the store cannot be read. */
+int srv_feed_get(srv_feed *f, uint64_t idx, int with_entry, srv_feed_entry *out, int wait_ms);
+/* The type, org and id of the logged entry text (index idx): 0, or -1
+ * when it is not an entry. */
+int srv_feed_decode(const char *entry, size_t len, uint64_t idx, srv_feed_entry *out);
+/* Appends one Server-Sent Event of e ("id: N" and its JSON data). */
+void srv_feed_event(const srv_feed_entry *e, cm_buf *out);
+/* A client of GET /v1/feed whose stream starts at entry next; its
+ * connection is suspended while it has nothing to send (h_feed.c). */
+srv_feed_client *srv_feed_join(srv_feed *f, struct MHD_Connection *conn, uint64_t next);
+/* libmicrohttpd's content reader and its free callback for a client. */
+ssize_t srv_feed_read(void *cls, uint64_t pos, char *buf, size_t max);
+void srv_feed_leave(void *cls);
+/* The clients connected now. */
+size_t srv_feed_clients(srv_feed *f);
+
+/* ---- hooks.c: webhooks, each delivered by a thread of its own ----------- */
+
+/* Starts a thread per hook of the settings, each from its cursor in
+ * DIR/hooks/ (or from the log's size when it has none). NULL when there
+ * are none. */
+srv_hooks *srv_hooks_start(srv *s, cm_error *err);
+void srv_hooks_stop(srv_hooks *h);
+/* Appends ,"hooks":[...] (each hook's state) to a JSON object's members. */
+void srv_hooks_json(srv_hooks *h, cm_buf *out);
 
 /* ---- requests and responses --------------------------------------------- */
 
@@ -194,6 +258,8 @@ void srv_checking_close(srv *s);
 
 /* Checks the bearer token; on failure fills resp and returns -1. */
 int srv_auth(srv_req *q, srv_resp *r);
+/* The same for a token given otherwise (GET /v1/feed's ?token=). */
+int srv_auth_token(srv_req *q, const char *token, srv_resp *r);
 
 /* ---- h_proof.c: receipts that are proofs --------------------------------- */
 

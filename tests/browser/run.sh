@@ -9,7 +9,8 @@
 # throwaway CA and over HTTP on 127.0.0.1), then alerts.test.mjs (alert
 # follow-up from one browser context seen in another, its own served copy),
 # then trust.test.mjs (the remembered checkpoint, a rewritten log served at
-# the same address, checking a proof of logging; its own logs). Installs what is missing
+# the same address, checking a proof of logging; its own logs), then live.test.mjs (the
+# dashboard kept current by the live feed). Installs what is missing
 # first: the Debian packages (chromium, nodejs, npm) through
 # scripts/install-deps.sh, and playwright-core through `npm ci` here. No
 # browser is ever downloaded.
@@ -112,5 +113,9 @@ CMCC_BIN=$CMCC_BIN CMCC_SHOTS=$shots \
 # for a rewritten log at the same address, a proof of logging checked
 CMCC_BIN=$CMCC_BIN CMCC_SHOTS=$shots CMCC_SHARED_DIR=${CMCC_SHARED_DIR:-$root/../shared} \
   node --test --test-concurrency=1 --test-reporter=spec "$here/trust.test.mjs" || status=$?
+# the live feed: a new entry drawn on the overview without reloading, and
+# polling without a token (its own served copy of the demo log)
+CMCC_BIN=$CMCC_BIN CMCC_SHOTS=$shots \
+  node --test --test-concurrency=1 --test-reporter=spec "$here/live.test.mjs" || status=$?
 echo "run.sh: screenshots in $shots"
 exit $status

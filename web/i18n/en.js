@@ -43,6 +43,10 @@ export default {
     arrow: '→',
   },
 
+  live: {
+    feed: 'Live',
+    poll: 'Updated every {n} s',
+  },
   token: {
     title: 'Participant access',
     needed: 'This view is for participants of the log. Enter the read token your organization received from the log operator.',

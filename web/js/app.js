@@ -9,12 +9,15 @@
  * view, trust.js checks that the log's checkpoint extends the one this
  * browser saw before and draws the red banner (#fork-banner) when it does
  * not. Registers
- * the service worker (sw.js) so that the app opens with no network. */
+ * the service worker (sw.js) so that the app opens with no network. A
+ * view is drawn again when the log grows, told by the live feed, or every
+ * `?refresh=N` seconds without it (live.js). */
 
 import { h, replace, hashQuery } from './dom.js';
 import { t, setLang, preferredLang, lang, LANGS, LANG_NAMES } from './i18n.js';
 import { get, getToken, clearToken, tokenRemembered } from './api.js';
 import { errorBox, tokenForm, loading } from './ui.js';
+import { follow, liveState } from './live.js';
 
 const ROUTES = [
   { key: 'overview', re: /^\/?$/, mod: 'overview', open: true, nav: '#/' },
@@ -31,6 +34,10 @@ const ROUTES = [
   { key: 'entry', re: /^\/entries\/(\d{1,15})$/, mod: 'entry' },
   { key: 'token', re: /^\/token$/, open: true },
 ];
+
+// views not drawn again as the log grows: a form, a proof being checked,
+// an entry (it never changes), the map (the reader's pan and zoom)
+const STILL = new Set(['record', 'proof', 'entry', 'map']);
 
 const els = {};
 let generation = 0;
@@ -60,6 +67,7 @@ function buildShell() {
     type: 'button', class: 'lang', lang: l, 'data-lang': l, onclick: () => switchLang(l),
   }, LANG_NAMES[l])));
   els.tokenState = h('div', { class: 'token-state' });
+  els.live = h('span', { class: 'live-state', role: 'status' });
   els.nav = h('nav', { class: 'nav' });
   els.banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
   els.fork = h('div', { id: 'fork-banner', class: 'fork-banner', role: 'alert' });
@@ -67,7 +75,7 @@ function buildShell() {
   els.footer = h('footer', { class: 'foot' });
   const header = h('header', { class: 'top' },
     h('div', { class: 'brand' }, els.brand, els.tagline),
-    h('div', { class: 'tools' }, els.tokenState, els.langs));
+    h('div', { class: 'tools' }, els.live, els.tokenState, els.langs));
   replace(document.body, skip, header, els.nav, els.fork, els.banner, els.main, els.footer);
 }
 
@@ -80,6 +88,7 @@ function renderChrome() {
     b.setAttribute('aria-pressed', b.dataset.lang === lang() ? 'true' : 'false');
   }
   renderTokenState();
+  renderLive();
   renderNav();
   replace(els.footer,
     h('p', {}, t('shell.footer')),
@@ -102,6 +111,13 @@ function renderTokenState() {
       h('a', { href: `#/token?next=${encodeURIComponent(location.hash || '#/')}`, class: 'tok-off', 'data-token': 'none' },
         t('token.enter')));
   }
+}
+
+/** The header's word on how the view is kept current (live.js). */
+function renderLive() {
+  const { state, every } = liveState();
+  els.live.dataset.live = state;
+  els.live.textContent = state === 'feed' ? t('live.feed') : state === 'poll' ? t('live.poll', { n: every }) : '';
 }
 
 function renderNav() {
@@ -211,10 +227,9 @@ async function route({ keepFocus = false } = {}) {
   if (gen === generation) {
     focusTitle();
     firstRender = false;
-    const every = Number(query.refresh);
-    if (every >= 15) {
-      setTimeout(() => { if (gen === generation && !document.hidden) route({ keepFocus: true }); }, every * 1000);
-    }
+    // drawn again as the log grows (the live feed), or every ?refresh=N s
+    const again = () => { if (gen === generation) route({ keepFocus: true }); };
+    follow(main.dataset.state === 'ready' && !STILL.has(r.mod) ? again : null, { refresh: Number(query.refresh) });
   }
 }
 
@@ -243,6 +258,7 @@ async function start() {
   renderChrome();
   window.addEventListener('hashchange', () => route());
   window.addEventListener('cmcc:token', renderTokenState);
+  window.addEventListener('cmcc:live', renderLive);
   window.addEventListener('online', () => banner());
   window.addEventListener('offline', () => banner('warn', t('error.offline')));
   await route();
