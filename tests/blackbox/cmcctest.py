@@ -441,6 +441,19 @@ def store_db(d):
     return sqlite3.connect(os.path.join(d, "cmcc.db"))
 
 
+def until(fn, timeout=5.0, what="condition", step=0.05):
+    """fn()'s first true answer, asked every `step` seconds; AssertionError
+    naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(step)
+
+
 def node_package(folder, package, what):
     """node, with the npm package `package` (a path under node_modules) of
     tests/FOLDER installed from its lockfile (`npm ci`) when missing. `what`

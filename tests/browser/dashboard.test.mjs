@@ -16,15 +16,9 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { launch, openView, apiGet, ready, noMissingStrings, shot as harnessShot } from './harness.mjs';
+import { launch, openView, apiGet, ready, noMissingStrings, shot as harnessShot, WEB_DIR as webDir, SHOTS, BASE, TOKEN, SHARED } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const webDir = join(here, '..', '..', 'web');
-const BASE = process.env.CMCC_URL || 'http://127.0.0.1:8080/';
-const TOKEN = process.env.CMCC_TOKEN || '';
-const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 const DEMO = process.env.CMCC_DEMO_DIR || '';
-const SHARED = process.env.CMCC_SHARED_DIR || join(here, '..', '..', '..', 'shared');
 
 let context;
 let profile;

@@ -16,15 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
-import { launch, openView, apiGet, ready, noMissingStrings, shot as harnessShot } from './harness.mjs';
+import { launch, openView, apiGet, ready, noMissingStrings, shot as harnessShot, ROOT as root, WEB_DIR as webDir, CMCC_BIN as BIN, SHOTS, BASE, TOKEN } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const webDir = join(root, 'web');
-const BASE = process.env.CMCC_URL || 'http://127.0.0.1:8080/';
-const TOKEN = process.env.CMCC_TOKEN || '';
-const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
-const BIN = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
 
 let context;
 let profile;

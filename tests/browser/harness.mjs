@@ -5,7 +5,23 @@
 // started on a free port; the Record page's device made and waited for.
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+/** Where things are: the repository, its web app, the cmcc binary, the
+ * shared material, the server under test and its read token (the last two
+ * for the tests that run against a server run.sh started), and a directory
+ * for screenshots (one a test file, which runs in its own process). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WEB_DIR = join(ROOT, 'web');
+export const CMCC_BIN = process.env.CMCC_BIN || join(ROOT, 'build', 'cmcc');
+export const SHARED = process.env.CMCC_SHARED_DIR || join(ROOT, '..', 'shared');
+export const BASE = process.env.CMCC_URL || 'http://127.0.0.1:8080/';
+export const TOKEN = process.env.CMCC_TOKEN || '';
+export const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 
 /** Chromium's flags here: no sandbox (root), no GPU, and no traffic of its own. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

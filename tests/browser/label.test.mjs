@@ -18,11 +18,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, openView, apiGet } from './harness.mjs';
+import { launch, openView, apiGet, SHOTS, BASE, TOKEN } from './harness.mjs';
 
-const BASE = process.env.CMCC_URL || 'http://127.0.0.1:8080/';
-const TOKEN = process.env.CMCC_TOKEN || '';
-const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 
 let context;
 let profile;

@@ -19,13 +19,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, openView, serveLog, apiGet, shot } from './harness.mjs';
+import { launch, openView, serveLog, apiGet, shot, ROOT as root, WEB_DIR as webDir, CMCC_BIN as CMCC, SHOTS } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const webDir = join(root, 'web');
-const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
-const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
 const COORD = 'cmcc-cell';
 let work;
 let dir;

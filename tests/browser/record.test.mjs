@@ -37,14 +37,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { launch, serveLog, makeKey, waitDeviceState, until } from './harness.mjs';
+import { launch, serveLog, makeKey, waitDeviceState, until, ROOT as root, WEB_DIR as webDir, CMCC_BIN as CMCC, SHOTS, SHARED } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const webDir = join(root, 'web');
-const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
-const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
-const SHARED = process.env.CMCC_SHARED_DIR || join(root, '..', 'shared');
 let work;
 let template;
 let ca;

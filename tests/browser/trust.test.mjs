@@ -37,14 +37,8 @@ import { mkdtempSync, rmSync, readFileSync, cpSync, existsSync, readdirSync } fr
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { launch, openView, serveLog, apiGet, until, shot, noMissingStrings } from './harness.mjs';
+import { launch, openView, serveLog, apiGet, until, shot, noMissingStrings, ROOT as root, WEB_DIR as webDir, CMCC_BIN as CMCC, SHOTS, SHARED } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const webDir = join(root, 'web');
-const CMCC = process.env.CMCC_BIN || join(root, 'build', 'cmcc');
-const SHOTS = process.env.CMCC_SHOTS || mkdtempSync(join(tmpdir(), 'cmcc-shots-'));
-const SHARED = process.env.CMCC_SHARED_DIR || join(root, '..', 'shared');
 const ORG = 'cmcc-cell';
 const ORIGIN = 'trust.test/log';
 

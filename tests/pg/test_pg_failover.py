@@ -40,15 +40,7 @@ if HAVE_PG:
     from pgpair import Pair, pg  # noqa: E402
 
 
-def until(fn, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
+until = ct.until
 
 
 @unittest.skipUnless(HAVE_PG, "no PostgreSQL: run under tests/pg/with-cluster.sh")

@@ -54,15 +54,7 @@ LEASE_LOCK = 7262  # the advisory lock of the writer's lease (src/store/pg_lease
 LEASE_S = 5.0  # the lease's time limit (STORE_LEASE_MS, src/store/store.h)
 
 
-def until(fn, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
+until = ct.until
 
 
 def healthz(log):
