@@ -19,7 +19,10 @@
  * content reader (srv_feed_read) for bytes whenever the socket can take
  * them; the reader fills the buffer from the ring (or, for a client behind
  * the ring, from the store, on the HTTP thread, FEED_CHUNK entries at a
- * time), and when there is nothing to send it suspends the connection and
+ * time; the ring keeps each entry's bytes on the wire, made once when its
+ * slot is filled, so twenty clients cost one formatting and twenty copies
+ * and hold the lock the syncer also takes only for the copies), and when
+ * there is nothing to send it suspends the connection and
  * marks the client parked, both under the feed's lock. The feed's thread
  * resumes every parked client when the ring grows (it is told by the
  * ring's condition variable), and once FEED_BEAT_MS
@@ -46,6 +49,7 @@
 #define FEED_CHUNK   256   /* entries a client's buffer takes at once */
 #define FEED_READ    1024  /* entries the feed's thread reads at once */
 #define FEED_BEAT_MS 15000 /* a heartbeat after this long without a byte */
+#define FEED_WIRE    384   /* bytes of an event on the wire, at most (ids are short) */
 
 struct srv_feed_client {
     srv_feed *f;
@@ -64,6 +68,11 @@ struct srv_feed {
     pthread_mutex_t mu;
     pthread_cond_t cv;    /* broadcast when hi grows, and on stop */
     srv_feed_entry *ring; /* entry i at ring[i % FEED_RING], for lo <= i < hi */
+    /* each slot's event as sent (srv_feed_event's bytes), written once when
+     * the slot is filled so that clients only copy it; 0 bytes when it did
+     * not fit, and a client writes it itself */
+    char (*wire)[FEED_WIRE];
+    unsigned short *wire_len;
     uint64_t lo, hi;
     int stop;
     int eager; /* keep the ring even with no client: the hooks read it */
@@ -154,6 +163,18 @@ static void wake(srv_feed *f, int all, int64_t now)
     }
 }
 
+/* Puts e in its slot, with its bytes on the wire (f->mu held). */
+static void put(srv_feed *f, const srv_feed_entry *e)
+{
+    size_t k = e->index % FEED_RING;
+    f->ring[k] = *e;
+    cm_buf b = CM_BUF_INIT;
+    srv_feed_event(e, &b);
+    f->wire_len[k] = b.len <= FEED_WIRE ? (unsigned short)b.len : 0;
+    if (f->wire_len[k]) memcpy(f->wire[k], b.data, b.len);
+    buf_free(&b);
+}
+
 /* Advances hi past the slots that hold their index, up to size (f->mu held). */
 static void advance(srv_feed *f, uint64_t size)
 {
@@ -178,11 +199,13 @@ void srv_feed_published(srv_feed *f, const job *jobs, uint64_t size)
             const item *it = &j->items[i];
             if (!it->judged || !it->accepted || it->duplicate || !it->ev.type) continue;
             if (it->index < f->hi || it->index >= size || it->index >= f->hi + FEED_RING) continue;
-            srv_feed_entry *slot = &f->ring[it->index % FEED_RING];
-            slot->index = it->index;
-            snprintf(slot->type, sizeof slot->type, "%s", it->ev.type->name);
-            snprintf(slot->org, sizeof slot->org, "%s", it->ev.org ? it->ev.org : "");
-            snprintf(slot->id, sizeof slot->id, "%s", it->ev.id ? it->ev.id : "");
+            srv_feed_entry e;
+            memset(&e, 0, sizeof e);
+            e.index = it->index;
+            snprintf(e.type, sizeof e.type, "%s", it->ev.type->name);
+            snprintf(e.org, sizeof e.org, "%s", it->ev.org ? it->ev.org : "");
+            snprintf(e.id, sizeof e.id, "%s", it->ev.id ? it->ev.id : "");
+            put(f, &e);
         }
     }
     advance(f, size);
@@ -241,7 +264,7 @@ static void *feed_main(void *arg)
         }
         pthread_mutex_lock(&f->mu);
         for (long i = 0; i < got; i++)
-            if (batch[i].index >= f->hi) f->ring[batch[i].index % FEED_RING] = batch[i];
+            if (batch[i].index >= f->hi) put(f, &batch[i]);
         advance(f, size);
         pthread_mutex_unlock(&f->mu);
         gap_at = 0;
@@ -256,6 +279,8 @@ srv_feed *srv_feed_start(engine *e, int eager)
     f->eng = e;
     f->eager = eager;
     f->ring = xcalloc(FEED_RING, sizeof *f->ring);
+    f->wire = xcalloc(FEED_RING, sizeof *f->wire);
+    f->wire_len = xcalloc(FEED_RING, sizeof *f->wire_len);
     for (size_t i = 0; i < FEED_RING; i++) f->ring[i].index = UINT64_MAX; /* empty */
     pthread_mutex_init(&f->mu, NULL);
     pthread_condattr_t ca;
@@ -291,6 +316,8 @@ void srv_feed_free(srv_feed *f)
     if (!f) return;
     for (size_t i = 0; i < FEED_RING; i++) free(f->ring[i].entry);
     free(f->ring);
+    free(f->wire);
+    free(f->wire_len);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
     free(f);
@@ -401,8 +428,13 @@ ssize_t srv_feed_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (c->next < f->lo) {
             behind_to = f->lo; /* read from the store, without the lock */
         } else if (c->next < f->hi) {
-            for (unsigned i = 0; i < FEED_CHUNK && c->next < f->hi; i++, c->next++)
-                srv_feed_event(&f->ring[c->next % FEED_RING], &c->out);
+            for (unsigned i = 0; i < FEED_CHUNK && c->next < f->hi; i++, c->next++) {
+                size_t k = c->next % FEED_RING;
+                if (f->wire_len[k])
+                    buf_append(&c->out, f->wire[k], f->wire_len[k]);
+                else
+                    srv_feed_event(&f->ring[k], &c->out);
+            }
         } else if (now - c->sent_ms >= FEED_BEAT_MS) {
             buf_puts(&c->out, ": heartbeat\n\n");
         } else {
