@@ -382,26 +382,28 @@ int pg_prefetch_supply(pg_store *p, size_t n, const ev_event *const *evs, cm_err
      * a account, t transfer, u transfer line, d distribution, x loss */
     PGresult *r = pg_run(
         p,
-        "WITH ac AS (SELECT value AS id FROM json_array_elements_text($1::json)), "
-        "at AS (SELECT value AS id FROM json_array_elements_text($2::json)), "
-        "cs AS (SELECT id FROM ac UNION SELECT consignment FROM transfers WHERE transfer IN "
-        "(SELECT id FROM at)), "
-        "ts AS (SELECT transfer FROM transfers WHERE transfer IN (SELECT id FROM at) OR "
-        "consignment IN (SELECT id FROM cs)) "
+        "WITH a AS MATERIALIZED (SELECT ARRAY(SELECT json_array_elements_text($1::json)) AS c, "
+        "ARRAY(SELECT json_array_elements_text($2::json)) AS t), "
+        "cs AS MATERIALIZED (SELECT ARRAY(SELECT unnest(c) FROM a UNION SELECT consignment FROM "
+        "transfers WHERE transfer = ANY((SELECT t FROM a)::text[])) AS v), "
+        "ts AS MATERIALIZED (SELECT ARRAY(SELECT transfer FROM transfers WHERE transfer = "
+        "ANY((SELECT t FROM a)::text[]) UNION SELECT transfer FROM transfers WHERE consignment = "
+        "ANY((SELECT v FROM cs)::text[])) AS v) "
         "SELECT 'c'::text, consignment, crossing, declared_by, screened::text, NULL::text, "
-        "NULL::text FROM consignments WHERE consignment IN (SELECT id FROM cs) "
+        "NULL::text FROM consignments WHERE consignment = ANY((SELECT v FROM cs)::text[]) "
         "UNION ALL SELECT 'l', consignment, line::text, declared::text, coalesce(approved, "
-        "-1)::text, entered::text, NULL FROM lines WHERE consignment IN (SELECT id FROM cs) "
+        "-1)::text, entered::text, NULL FROM lines WHERE consignment = ANY((SELECT v FROM "
+        "cs)::text[]) "
         "UNION ALL SELECT 'a', consignment, line::text, kind, holder, qty::text, NULL FROM "
-        "accounts WHERE consignment IN (SELECT id FROM cs) "
+        "accounts WHERE consignment = ANY((SELECT v FROM cs)::text[]) "
         "UNION ALL SELECT 't', transfer, consignment, from_org, to_org, kind, status FROM "
-        "transfers WHERE transfer IN (SELECT transfer FROM ts) "
+        "transfers WHERE transfer = ANY((SELECT v FROM ts)::text[]) "
         "UNION ALL SELECT 'u', transfer, line::text, sent::text, NULL, NULL, NULL FROM "
-        "transfer_lines WHERE transfer IN (SELECT transfer FROM ts) "
+        "transfer_lines WHERE transfer = ANY((SELECT v FROM ts)::text[]) "
         "UNION ALL SELECT 'd', distribution, NULL, NULL, NULL, NULL, NULL FROM distributions "
-        "WHERE distribution IN (SELECT value FROM json_array_elements_text($3::json)) "
-        "UNION ALL SELECT 'x', loss, NULL, NULL, NULL, NULL, NULL FROM losses WHERE loss IN "
-        "(SELECT value FROM json_array_elements_text($4::json))",
+        "WHERE distribution = ANY(ARRAY(SELECT json_array_elements_text($3::json))) "
+        "UNION ALL SELECT 'x', loss, NULL, NULL, NULL, NULL, NULL FROM losses WHERE loss = "
+        "ANY(ARRAY(SELECT json_array_elements_text($4::json)))",
         &a, 0, "supply", err);
     if (!r) {
         pg_sc_clear(p); /* what was kept as not there is not known */
