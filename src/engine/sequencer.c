@@ -137,25 +137,31 @@ void srv_jobs_done(job *jobs)
     }
 }
 
-/* Names the batch's event ids to the store, which may look them all up
- * in one round trip (store_prefetch_ids: PostgreSQL) rather than one an
- * event. Events whose key is not known yet are not parsed: asked alone. */
+/* Names the batch's event ids and parsed events to the store, which may
+ * look up the ids, and the supply rows the events' rules will read, in
+ * one round trip each (store_prefetch_ids, store_prefetch_supply:
+ * PostgreSQL) rather than one an event. Events whose key is not known yet
+ * are not parsed: their lookups are asked alone. */
 static int prefetch(seq *q, job *jobs, cm_error *err)
 {
     size_t n = 0, k = 0;
     for (job *j = jobs; j; j = j->next) n += j->kind == JOB_EVENTS ? j->n : 0;
     if (!n) return 0;
     const char **orgs = xmalloc(n * sizeof *orgs), **ids = xmalloc(n * sizeof *ids);
+    const ev_event **evs = xmalloc(n * sizeof *evs);
     for (job *j = jobs; j; j = j->next)
         for (size_t i = 0; j->kind == JOB_EVENTS && i < j->n; i++) {
             const item *it = &j->items[i];
             if (it->state != ITEM_VERIFIED || !it->ev.org || !it->ev.id) continue;
+            evs[k] = &it->ev;
             orgs[k] = it->ev.org;
             ids[k++] = it->ev.id;
         }
     int rc = store_prefetch_ids(q->e->writer, k, orgs, ids, err);
+    if (!rc) rc = store_prefetch_supply(q->e->writer, k, evs, err);
     free(orgs);
     free(ids);
+    free(evs);
     return rc;
 }
 

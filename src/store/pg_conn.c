@@ -218,6 +218,7 @@ static int pipe_end(pg_store *p)
     p->pipeline = 0;
     pg_cache_clear(p);
     pg_ids_clear(p);
+    pg_sc_clear(p);
     int failed = p->failed;
     if (failed) {
         if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
@@ -440,6 +441,7 @@ void pg_store_close(pg_store *p)
     if (p->conn) PQfinish(p->conn);
     free(p->cache);
     pg_ids_free(p);
+    pg_sc_free(p);
     free(p);
 }
 
@@ -564,6 +566,7 @@ int pg_begin(pg_store *p, cm_error *err)
     p->failed = 0;
     pg_cache_clear(p);
     pg_ids_clear(p);
+    pg_sc_clear(p);
     int rc = pg_exec(p, "BEGIN", err);
     /* the writer's term first: a lost lease fails the whole batch */
     if (!rc && p->mode == STORE_WRITER) rc = pg_fence(p, err);

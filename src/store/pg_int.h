@@ -44,6 +44,7 @@ struct pg_store {
     char why[512];
     struct pg_cache *cache; /* the registry\'s rows it looked up (pg_cache.c) */
     struct pg_ids *ids;     /* the batch's event ids, looked up at once (pg_ids.c) */
+    struct pg_sc *sc;       /* the batch's supply rows, looked up at once (pg_supply_cache.c) */
     /* the writer's lease (pg_lease.c): its term (0: none taken), and
      * whether a batch found the term taken by another writer */
     int64_t term;
@@ -118,6 +119,24 @@ void pg_ids_clear(pg_store *p);
 void pg_ids_free(pg_store *p);
 int pg_prefetch_ids(pg_store *p, size_t n, const char *const *orgs, const char *const *ids,
                     cm_error *err);
+
+/* The supply rows of a batch (pg_supply_cache.c), looked up at once in
+ * the writer's transaction by pg_prefetch_supply: the lookups answer 1
+ * found, 0 not there, -1 not kept (pg_sc_balance and
+ * pg_sc_transfer_lines 1 when kept); pg_sc_effect applies a written
+ * effect to what is kept. */
+int pg_prefetch_supply(pg_store *p, size_t n, const ev_event *const *evs, cm_error *err);
+int pg_sc_consignment(pg_store *p, const char *id, ev_consignment_state *out);
+int pg_sc_line(pg_store *p, const char *consignment, long long line, ev_line_state *out);
+int pg_sc_balance(pg_store *p, const char *consignment, long long line, const char *account,
+                  long long *qty);
+int pg_sc_transfer(pg_store *p, const char *id, ev_transfer_state *out);
+int pg_sc_transfer_lines(pg_store *p, const char *transfer, long long *line, long long *sent,
+                         size_t cap, size_t *n);
+int pg_sc_taken(pg_store *p, int loss, const char *id);
+void pg_sc_effect(pg_store *p, const ev_fx *f, const ev_event *ev);
+void pg_sc_clear(pg_store *p);
+void pg_sc_free(pg_store *p);
 
 /* The writer's lease and replication (pg_lease.c): what store.h says of
  * store_lease_take, store_lease_held and store_replication_get. pg_fence sends,

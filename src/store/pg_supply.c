@@ -4,7 +4,9 @@
  * balances (accounts), "" the outside of the book (`entered`); an account
  * named "kind:holder" by the rules is two columns; a balance never goes
  * negative (CHECK), and after an event each line it moved must hold
- * entered = the sum of its accounts.
+ * entered = the sum of its accounts. The lookups answer first from the
+ * rows a batch of the writer loaded at once (pg_supply_cache.c), and each
+ * effect written is applied to those rows too.
  */
 #include "store/pg_int.h"
 
@@ -21,6 +23,8 @@ static void copy_col(const PGresult *r, int col, char *out, size_t cap)
 
 static int v_consignment(void *ctx, const char *id, ev_consignment_state *out)
 {
+    int kept = pg_sc_consignment(PG(ctx), id, out);
+    if (kept >= 0) return kept;
     pg_params a = {0};
     pg_text(&a, id);
     PGresult *r;
@@ -40,6 +44,8 @@ static int v_consignment(void *ctx, const char *id, ev_consignment_state *out)
 
 static int v_line(void *ctx, const char *consignment, long long line, ev_line_state *out)
 {
+    int kept = pg_sc_line(PG(ctx), consignment, line, out);
+    if (kept >= 0) return kept;
     pg_params a = {0};
     pg_text(&a, consignment);
     pg_int(&a, line);
@@ -71,6 +77,7 @@ static void bind_account(pg_params *a, const char *name)
 static int v_balance(void *ctx, const char *consignment, long long line, const char *account,
                      long long *qty)
 {
+    if (pg_sc_balance(PG(ctx), consignment, line, account, qty) >= 0) return 1;
     pg_params a = {0};
     pg_text(&a, consignment);
     pg_int(&a, line);
@@ -88,6 +95,8 @@ static int v_balance(void *ctx, const char *consignment, long long line, const c
 
 static int v_transfer(void *ctx, const char *id, ev_transfer_state *out)
 {
+    int kept = pg_sc_transfer(PG(ctx), id, out);
+    if (kept >= 0) return kept;
     pg_params a = {0};
     pg_text(&a, id);
     PGresult *r;
@@ -111,6 +120,7 @@ static int v_transfer(void *ctx, const char *id, ev_transfer_state *out)
 static int v_transfer_lines(void *ctx, const char *transfer, long long *line, long long *sent,
                             size_t cap, size_t *n)
 {
+    if (pg_sc_transfer_lines(PG(ctx), transfer, line, sent, cap, n) >= 0) return 1;
     pg_params a = {0};
     pg_text(&a, transfer);
     PGresult *r =
@@ -139,11 +149,15 @@ static int exists(void *ctx, const char *sql, const char *id)
 
 static int v_distribution(void *ctx, const char *id)
 {
+    int kept = pg_sc_taken(PG(ctx), 0, id);
+    if (kept >= 0) return kept;
     return exists(ctx, "SELECT 1 FROM distributions WHERE distribution = $1", id);
 }
 
 static int v_loss(void *ctx, const char *id)
 {
+    int kept = pg_sc_taken(PG(ctx), 1, id);
+    if (kept >= 0) return kept;
     return exists(ctx, "SELECT 1 FROM losses WHERE loss = $1", id);
 }
 
@@ -258,6 +272,7 @@ int pg_supply_apply(pg_store *p, const ev_fx *f, const ev_event *e, uint64_t idx
 {
     pg_params a = {0};
     int64_t at = (int64_t)idx;
+    pg_sc_effect(p, f, e); /* the rows kept for the batch follow its writes */
     switch (f->kind) {
     case FX_CONSIGNMENT_DECLARE:
         pg_text(&a, f->u.consignment_declare.consignment);

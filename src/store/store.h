@@ -229,6 +229,12 @@ int store_event_index(store *s, const char *org, const char *id, uint64_t *index
  * then doomed, as with any failed statement). */
 int store_prefetch_ids(store *s, size_t n, const char *const *orgs, const char *const *ids,
                        cm_error *err);
+/* A hint, as store_prefetch_ids: the parsed events evs are about to be
+ * judged. PostgreSQL loads the supply rows their rules will read (the
+ * consignments, transfers, distribution and loss ids their bodies name) in
+ * one round trip and keeps them for the transaction (pg_supply_cache.c);
+ * SQLite does nothing. 0, or -1 (the transaction is then doomed). */
+int store_prefetch_supply(store *s, size_t n, const ev_event *const *evs, cm_error *err);
 /* Applies the accepted event e (entry idx): records (org, id) -> idx for
  * idempotency and writes its effects; then checks the ledger's invariant
  * on every line the event moved (CM_INTERNAL if it does not hold). */

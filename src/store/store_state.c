@@ -102,6 +102,11 @@ int store_prefetch_ids(store *s, size_t n, const char *const *orgs, const char *
     return s->pg ? pg_prefetch_ids(s->pg, n, orgs, ids, err) : 0;
 }
 
+int store_prefetch_supply(store *s, size_t n, const ev_event *const *evs, cm_error *err)
+{
+    return s->pg ? pg_prefetch_supply(s->pg, n, evs, err) : 0;
+}
+
 static int v_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
 {
     store *s = ctx;
