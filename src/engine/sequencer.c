@@ -54,7 +54,8 @@ int engine_submit(engine *e, job *j)
 
 /* Takes the jobs of the next batch; NULL when stopping with nothing left
  * (*stop set), or, when timed, after SEQ_POLL_MS with none (a writer's
- * beat renews its lease; a reader's tries to take it). */
+ * beat renews its lease; a reader's tries to take it). Untimed when the
+ * store's lease needs no beat (SQLite): it sleeps until there is work. */
 static job *take(engine *e, int timed, int *stop)
 {
     struct timespec until;
@@ -249,7 +250,7 @@ void *seq_main(void *arg)
     seq *q = e->seq;
     for (;;) {
         int role = engine_role(e, NULL, 0), stop = 0;
-        job *jobs = take(e, 1, &stop);
+        job *jobs = take(e, store_lease_beats(e->writer), &stop);
         if (stop) break;
         if (role == ENGINE_READING) seq_standby(q);
         if (role == ENGINE_FAILOVER) seq_failover(q);

@@ -129,6 +129,10 @@ int store_lease_held(store *s);
 #define STORE_LEASE_RENEW_MS 1000
 int store_lease_keep(store *s, cm_error *err);
 int store_lease_ended_expired(store *s);
+/* Whether the lease must be renewed on a beat (1, PostgreSQL) or lasts as
+ * long as the process (0, SQLite: its sequencer sleeps until there is
+ * work). */
+int store_lease_beats(store *s);
 /* The writer's connection, broken, made again to the same location (a
  * multi-host URL: whichever host is the primary now), without the lease,
  * which the caller takes again. SQLite: nothing to do. */

@@ -26,6 +26,11 @@ int store_lease_keep(store *s, cm_error *err)
     return s->pg ? pg_lease_keep(s->pg, err) : 0;
 }
 
+int store_lease_beats(store *s)
+{
+    return s->pg != NULL;
+}
+
 int store_lease_ended_expired(store *s)
 {
     return s->pg ? pg_lease_ended_expired(s->pg) : 0;
