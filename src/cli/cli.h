@@ -144,6 +144,16 @@ int report_disarmament(const report_source *src, const char *format, int color);
  * the coordinator (dir/demo-token.txt). */
 int demo_build(const char *dir, cm_error *err);
 
+/* ---- event_json.c: the payload of an event the CLI makes ---------------- */
+
+/* The payload {"v":1,"type",...,"body"} as the server stores it; takes
+ * body's reference. */
+char *cli_event_json(const char *type, const char *id, const char *org, const char *time,
+                     json_t *body);
+/* Checks a payload as the server will on receiving it: 0, or -1 with err
+ * (bad_request, the field at fault, the sentence). */
+int cli_event_check(const char *json, cm_error *err);
+
 /* ---- util.c ------------------------------------------------------------- */
 
 /* Prints "cmcc <cmd>: <message>" (and the field, if any) on stderr. */

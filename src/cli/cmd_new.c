@@ -212,17 +212,8 @@ int cmd_new(int argc, char **argv)
                  rnd[2]);
         id = made_id;
     }
-    json_t *e = json_pack("{s:i,s:s,s:s,s:s,s:s,s:O}", "v", 1, "type", t->name, "id", id, "org",
-                          org, "time", ts, "body", body);
-    char *json = json_dumps(e, EV_JSON_OUT);
-    json_decref(e);
-    ev_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.env.payload = (uint8_t *)xstrdup(json);
-    ev.env.payload_len = strlen(json);
-    int bad = ev_event_parse(&ev, now, &err);
-    ev_event_free(&ev);
-    if (bad) {
+    char *json = cli_event_json(t->name, id, org, ts, json_incref(body));
+    if (cli_event_check(json, &err)) {
         cli_error("new", &err);
         free(json);
         rc = 1;

@@ -123,12 +123,9 @@ void demo_emit(demo *d, const char *org, const char *type, int64_t t, json_t *bo
     char ts[32], id[80];
     time_format_s(t, ts, sizeof ts);
     snprintf(id, sizeof id, "demo-%s-%04u", type, ++d->seq);
-    json_t *e = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "v", 1, "type", type, "id", id, "org", org,
-                          "time", ts, "body", body);
     if (d->n == d->cap)
         d->evs = xrealloc(d->evs, (d->cap = d->cap ? 2 * d->cap : 256) * sizeof *d->evs);
-    d->evs[d->n++] = (pending_event){t, d->seq, org, json_dumps(e, EV_JSON_OUT)};
-    json_decref(e);
+    d->evs[d->n++] = (pending_event){t, d->seq, org, cli_event_json(type, id, org, ts, body)};
 }
 
 static int by_time(const void *a, const void *b)

@@ -464,19 +464,9 @@ static char *event_of(reader *r, const json_t *ev, const char *org)
         time_format_ms(ms, ts, sizeof ts);
     else
         time_format_s(ms, ts, sizeof ts);
-    json_t *e = json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "v", 1, "type", st->type, "id", id, "org",
-                          org, "time", ts, "body", body);
-    char *json = json_dumps(e, EV_JSON_OUT);
-    json_decref(e);
-    /* checked as the server will check its fields */
-    ev_event pe;
-    memset(&pe, 0, sizeof pe);
-    pe.env.payload = (uint8_t *)xstrdup(json);
-    pe.env.payload_len = strlen(json);
+    char *json = cli_event_json(st->type, id, org, ts, body);
     cm_error err;
-    int rc = ev_event_parse(&pe, time_now_ms(), &err);
-    ev_event_free(&pe);
-    if (rc) {
+    if (cli_event_check(json, &err)) {
         refuse(r, "as a %s it is refused: %s (%s)", st->type, err.message, err.field);
         free(json);
         return NULL;

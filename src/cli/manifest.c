@@ -323,9 +323,9 @@ static void add_row(manifest *m, const record *r, unsigned row)
     c->rows[c->n++] = row;
 }
 
-/* The consignment.declare event of c. */
-static json_t *declare_event(const manifest *m, const consignment *c, const char *org,
-                             int64_t default_time, cm_error *err)
+/* The payload of c's consignment.declare event. */
+static char *declare_event(const manifest *m, const consignment *c, const char *org,
+                           int64_t default_time, cm_error *err)
 {
     int64_t t = default_time;
     const char *date = cell(m, c->head, COL_DATE);
@@ -356,20 +356,13 @@ static json_t *declare_event(const manifest *m, const consignment *c, const char
         if (cell(m, c->head, opt[k]))
             json_object_set_new(body, columns[opt[k]].name, json_string(cell(m, c->head, opt[k])));
     json_object_set(body, "lines", c->lines);
-    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "v", 1, "type", "consignment.declare", "id", id,
-                     "org", org, "time", ts, "body", body);
+    return cli_event_json("consignment.declare", id, org, ts, body);
 }
 
 /* Checks an event as the server will; a line's fault names its row. */
 static int check(manifest *m, const consignment *c, const char *json, cm_error *err)
 {
-    ev_event e;
-    memset(&e, 0, sizeof e);
-    e.env.payload = (uint8_t *)xstrdup(json);
-    e.env.payload_len = strlen(json);
-    int rc = ev_event_parse(&e, time_now_ms(), err);
-    ev_event_free(&e);
-    if (!rc) return 0;
+    if (!cli_event_check(json, err)) return 0;
     unsigned row = c->first_row;
     size_t i;
     if (sscanf(err->field, "body.lines[%zu]", &i) == 1 && i < c->n) row = c->rows[i];
@@ -408,10 +401,8 @@ int cli_manifest_build(const char *data, size_t len, const char *org, int64_t de
     for (size_t i = 0; i < m.n; i++) {
         consignment *cn = &m.c[i];
         cm_error e;
-        json_t *ev = cn->bad ? NULL : declare_event(&m, cn, org, default_time, &e);
-        if (!cn->bad && !ev) row_error(&m, cn->first_row, "%s", e.message);
-        char *json = ev ? json_dumps(ev, EV_JSON_OUT) : NULL;
-        json_decref(ev);
+        char *json = cn->bad ? NULL : declare_event(&m, cn, org, default_time, &e);
+        if (!cn->bad && !json) row_error(&m, cn->first_row, "%s", e.message);
         if (!json || check(&m, cn, json, &e)) {
             out->skipped++;
             free(json);
