@@ -20,15 +20,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, openView, serveLog, makeKey, waitDeviceState, apiGet, ROOT as root, WEB_DIR as webDir, CMCC_BIN as CMCC, SHOTS } from './harness.mjs';
+import { launch, openView, serveDemo, makeKey, waitDeviceState, apiGet, CMCC_BIN as CMCC, SHOTS } from './harness.mjs';
 
 const COORD = 'cmcc-cell';
+let demo;
 let work;
-let served;
 let url;
 let token;
 const problems = [];
@@ -40,17 +40,12 @@ function cmcc(args) {
 const api = (path) => apiGet(url, path, { token });
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'cmcc-alerts-'));
-  const dir = join(work, 'demo');
-  execFileSync(CMCC, ['demo', dir, '--build-only'], { stdio: 'pipe' });
-  token = readFileSync(join(dir, 'demo-token.txt'), 'utf8').trim();
-  served = await serveLog(CMCC, dir, { args: ['--web', webDir] });
-  url = served.url;
+  demo = await serveDemo('cmcc-alerts-');
+  ({ work, url, token } = demo);
 });
 
 after(async () => {
-  if (served) await served.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (demo) await demo.stop();
 });
 
 test('an alert acknowledged in one browser context appears in another', async () => {

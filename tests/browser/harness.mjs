@@ -2,10 +2,11 @@
 // headless with a profile of its own (playwright-core); a tab opened at one
 // of the app's hash routes with its language and read token set before any
 // of the page's scripts runs, its console errors collected; `cmcc serve`
-// started on a free port; the Record page's device made and waited for.
+// started on a free port (on a fresh demo log: serveDemo); the Record
+// page's device made and waited for.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +100,25 @@ export function serveLog(bin, dir, { listen = '127.0.0.1:0', args = [] } = {}) {
     proc.stderr.on('data', look);
     proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`cmcc serve exited ${code}: ${out}`)); });
   });
+}
+
+/**
+ * A fresh demo log (`cmcc demo DIR --build-only`) in a new temporary
+ * directory named after prefix, served with this web app. Resolves
+ * {work, dir, token, url, served, stop}: dir the log, token its
+ * coordinator's read token; stop() stops the server and removes work.
+ */
+export async function serveDemo(prefix) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const dir = join(work, 'demo');
+  execFileSync(CMCC_BIN, ['demo', dir, '--build-only'], { stdio: 'pipe' });
+  const token = readFileSync(join(dir, 'demo-token.txt'), 'utf8').trim();
+  const served = await serveLog(CMCC_BIN, dir, { args: ['--web', WEB_DIR] });
+  const stop = async () => {
+    await served.stop();
+    rmSync(work, { recursive: true, force: true });
+  };
+  return { work, dir, token, url: served.url, served, stop };
 }
 
 /* ---- the Record page's device ---- */

@@ -15,33 +15,28 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, openView, serveLog, apiGet, shot, ROOT as root, WEB_DIR as webDir, CMCC_BIN as CMCC, SHOTS } from './harness.mjs';
+import { launch, openView, serveDemo, apiGet, shot, CMCC_BIN as CMCC, SHOTS } from './harness.mjs';
 
 const COORD = 'cmcc-cell';
+let demo;
 let work;
 let dir;
-let served;
 let url;
 let token;
 const problems = [];
 const fmt = (n) => new Intl.NumberFormat('en-GB').format(n);
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'cmcc-live-'));
-  dir = join(work, 'demo');
-  execFileSync(CMCC, ['demo', dir, '--build-only'], { stdio: 'pipe' });
-  token = readFileSync(join(dir, 'demo-token.txt'), 'utf8').trim();
-  served = await serveLog(CMCC, dir, { args: ['--web', webDir] });
-  url = served.url;
+  demo = await serveDemo('cmcc-live-');
+  ({ work, dir, url, token } = demo);
 });
 
 after(async () => {
-  if (served) await served.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (demo) await demo.stop();
 });
 
 test('a new entry reaches the overview through the live feed', async () => {
