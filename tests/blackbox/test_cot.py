@@ -21,7 +21,6 @@ skips (scripts/install-deps.sh installs nodejs and npm), as test_geojson.py.
 import gzip
 import io
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,10 +32,6 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
-
-COT_DIR = os.path.join(ct.REPO, "tests", "cot")
-CHECK = os.path.join(COT_DIR, "check.mjs")
-
 
 def ensure_parser():
     """node and the CoT parser, installed from the lockfile if missing."""
@@ -102,20 +97,10 @@ class CotAnswers(ct.LogTestCase):
     def run_check(self, cot: bytes, package: bytes):
         """(exit status, stdout, stderr) of check.mjs on the answers given
         and the log's GeoJSON exports."""
-        d = tempfile.mkdtemp(prefix="cmcc-cot-")
-        self.addCleanup(shutil.rmtree, d, True)
-        files = {"cot": cot, "zip": package}
+        files = [("cot", cot), ("zip", package)]
         for kind in ("sites", "zones", "movements"):
-            files[kind] = self.fetch("/v1/%s.geojson" % kind).body
-        for name, data in files.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
-        r = subprocess.run([self.node, CHECK, self.log.origin] +
-                           [os.path.join(d, n) for n in ("cot", "zip", "sites", "zones",
-                                                         "movements")],
-                           capture_output=True, text=True, timeout=120,
-                           stdin=subprocess.DEVNULL)
-        return r.returncode, r.stdout, r.stderr
+            files.append((kind, self.fetch("/v1/%s.geojson" % kind).body))
+        return ct.node_run(self.node, "cot", "check.mjs", [self.log.origin], files)
 
     def test_node_cot_reads_every_event_as_mapped(self):
         cot = self.fetch("/v1/cot")
