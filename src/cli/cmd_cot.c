@@ -4,22 +4,36 @@
  * to a TAK Server's input or the SA multicast group (cot_link.c).
  *
  * The picture is the server's GET /v1/cot, one event a line, each with its
- * uid. Every --every (2 s) the command asks the log's size (GET /v1/log,
- * public); when it grew, it reads /v1/cot again and sends each event whose
- * line differs from the one last sent under its uid (a new thing, a
- * changed one, a deletion). What was sent is remembered by uid for the
- * link it went over: when a link is (re)opened, the whole current picture
- * is sent first, so a dropped connection, a TAK Server restarted or this
- * command restarted loses nothing (a TAK client replaces an event by its
- * uid, so what is sent twice shows once). A TCP link is checked before
- * each round: a peer that closed or reset it is seen there, even when an
+ * uid. The command follows the log's live feed (GET /v1/feed,
+ * feed_client.c): when an entry comes whose type can change the picture
+ * (a site, a zone, a movement or an answer to it, an org admitted,
+ * suspended or reinstated: a movement waits for every military party), it
+ * reads /v1/cot again, once for a burst (the read waits until no such
+ * entry came for 100 ms, or 1 s after the first), and sends each event
+ * whose line differs from the one last sent under its uid (a new thing, a
+ * changed one, a deletion). A feed that drops is started again after 1 s,
+ * 2 s, ... up to 60 s, with Last-Event-ID the last entry it gave, so what
+ * was logged meanwhile comes then; a stream started afresh is followed by
+ * a read of the whole picture. Where the feed is refused (no token with
+ * read rights, an older server answering 404, a server without a feed
+ * answering unavailable), the command says so once and asks the log's
+ * size (GET /v1/log, public) every --every (2 s) instead, reading /v1/cot
+ * when it grew; it asks for the feed again every 10 minutes.
+ *
+ * What was sent is remembered by uid for the link it went over: when a
+ * link is (re)opened, the whole current picture is sent first, so a
+ * dropped connection, a TAK Server restarted or this command restarted
+ * loses nothing (a TAK client replaces an event by its uid, so what is
+ * sent twice shows once). A TCP link is checked every second (polling:
+ * every round) and before each read: a peer that closed or reset it is seen there, even when an
  * event was written into it after it went, and the next link starts with
  * the whole picture again. A link that cannot be opened is tried again
- * after 1 s, then 2, 4, ... up to 60 s; a server that cannot be read, at
- * the next round. Each change of the link's state is said on stderr.
+ * after 1 s, then 2, 4, ... up to 60 s; a server that cannot be read,
+ * alike (polling: at the next round). Each change of the link's or the
+ * feed's state is said on stderr.
  *
- * With --once: one round, the whole picture, then exit: 0 sent, 1 the
- * link or the server failed (said why), 2 bad usage.
+ * With --once: the log's size and the whole picture, then exit: 0 sent, 1
+ * the link or the server failed (said why), 2 bad usage.
  */
 #include "cli/cli.h"
 #include "cli/cot_link.h"
@@ -38,15 +52,17 @@ static const char help[] =
     "Pushes the deconfliction picture of the log served at URL as Cursor on Target (the\n"
     "server's GET /v1/cot: notified sites, declared zones, movements, and deletions of\n"
     "withdrawn, lifted and cancelled ones) to a TAK Server's TCP input or to a UDP address\n"
-    "such as the SA multicast group, then follows the log and sends each change as it is\n"
-    "logged. When the link drops it is opened again (after 1 s, 2 s, ... up to 60 s) and the\n"
-    "whole current picture is sent again, so nothing is lost; TAK clients replace an event\n"
-    "by its uid.\n\n"
+    "such as the SA multicast group, then follows the log's live feed (GET /v1/feed) and\n"
+    "sends each change as it is logged. When the link drops it is opened again (after 1 s,\n"
+    "2 s, ... up to 60 s) and the whole current picture is sent again, so nothing is lost;\n"
+    "TAK clients replace an event by its uid. A server that refuses the feed (an older one,\n"
+    "or a token without read rights) is asked for its log's size every --every instead.\n\n"
     "  --to tcp://HOST:PORT   a TAK Server's streaming input, e.g. tcp://takserver:8087\n"
     "  --to udp://HOST:PORT   one event a datagram, e.g. udp://239.2.3.1:6969 (SA multicast)\n"
     "  --token T              read token for the server (default: $CMCC_TOKEN)\n"
     "  --cacert F             trust an https server whose certificate the PEM CA in F signed\n"
-    "  --every D              how often to look for new entries: 500ms, 2s (default), 1m\n"
+    "  --every D              without the feed, how often to look for new entries: 500ms,\n"
+    "                         2s (default), 1m\n"
     "  --once                 send the current picture once and exit\n\n"
     "Exit status (with --once; otherwise it runs until stopped): 0 sent, 1 the link or the\n"
     "server failed, 2 bad usage.\n";

@@ -13,6 +13,11 @@
   - `cmcc cot` pushes to a TCP listener of this test, which drops the
     connection in the middle of the stream and accepts again: every uid,
     in its latest state, arrives; and again after `cmcc cot` restarts.
+  - `cmcc cot` follows the live feed: with --every 60s a change reaches
+    the listener within seconds, a batch is one read, and after
+    `cmcc serve` restarts on its port the feed resumes and what was logged
+    meanwhile arrives. Behind a proxy that answers GET /v1/feed 404, and
+    without a token, it says once that it polls instead; polling delivers.
   - Bad inputs: a bad --to, an unreachable host, a server without a token.
 
 Without node, npm or the package this test fails with the reason: it never
