@@ -4,13 +4,16 @@
  * Times are kept as milliseconds since the Unix epoch (int64). The parser
  * takes exactly YYYY-MM-DDTHH:MM:SS[.fraction]Z (a "Z" offset, nothing else),
  * checks every field's range including the days of the month, and keeps the
- * fraction to the millisecond.
+ * fraction to the millisecond. Beside them, the clocks: the wall clock and
+ * a monotonic one in milliseconds, and a deadline as a condition variable's
+ * timed wait takes it.
  */
 #ifndef CM_TIMEUTIL_H
 #define CM_TIMEUTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define TIME_RFC3339_MS_LEN 24 /* "2025-11-20T09:15:00.123Z" */
 
@@ -26,5 +29,9 @@ void time_format_s(int64_t ms, char *out, size_t cap);
 int64_t time_now_ms(void);
 /* A monotonic clock, in milliseconds, for intervals. */
 int64_t time_mono_ms(void);
+/* The time ms milliseconds (0 when negative) from now on clock, as
+ * pthread_cond_timedwait takes it: CLOCK_MONOTONIC for a condition made
+ * with pthread_condattr_setclock(CLOCK_MONOTONIC), else CLOCK_REALTIME. */
+struct timespec time_deadline(clockid_t clock, int64_t ms);
 
 #endif

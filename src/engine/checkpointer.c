@@ -43,11 +43,7 @@ static void done(job *j, void *ctx)
  * clock): a signal or the time, whichever comes first. */
 static void wait_for(engine *e, int64_t left)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += left / 1000;
-    ts.tv_nsec += (long)(left % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = time_deadline(CLOCK_MONOTONIC, left);
     pthread_cond_timedwait(&e->pub_cv, &e->pub_mu, &ts);
 }
 

@@ -58,10 +58,7 @@ int engine_submit(engine *e, job *j)
  * store's lease needs no beat (SQLite): it sleeps until there is work. */
 static job *take(engine *e, int timed, int *stop)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += SEQ_POLL_MS * 1000000L;
-    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    struct timespec until = time_deadline(CLOCK_REALTIME, SEQ_POLL_MS);
     pthread_mutex_lock(&e->q_mu);
     while (!e->q_head && !e->stopping)
         if (!timed)

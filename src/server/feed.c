@@ -227,10 +227,7 @@ static void *feed_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&f->mu);
         if (!f->stop && f->hi == woke) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 100 * 1000 * 1000;
-            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            struct timespec ts = time_deadline(CLOCK_MONOTONIC, 100);
             pthread_cond_timedwait(&f->cv, &f->mu, &ts);
         }
         int stop = f->stop;
@@ -325,11 +322,7 @@ void srv_feed_free(srv_feed *f)
 
 int srv_feed_get(srv_feed *f, uint64_t idx, int with_entry, srv_feed_entry *out, int wait_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = time_deadline(CLOCK_MONOTONIC, wait_ms);
     pthread_mutex_lock(&f->mu);
     while (idx >= f->hi && !f->stop) {
         if (pthread_cond_timedwait(&f->cv, &f->mu, &ts)) break;

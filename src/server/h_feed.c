@@ -18,24 +18,6 @@
  */
 #include "server/handlers.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-/* An index in v (a decimal number): 1, or -1 with r filled naming field. */
-static int parse_index(const char *v, const char *field, uint64_t *out, srv_resp *r)
-{
-    char *end = NULL;
-    if (*v < '0' || *v > '9' || strlen(v) > 19) goto bad;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (*end || (v[0] == '0' && v[1])) goto bad;
-    *out = n;
-    return 1;
-bad:
-    srv_errorf(r, CM_BAD_REQUEST, field,
-               "%s must be an entry's index, a whole number without leading zeros", field);
-    return -1;
-}
-
 /* The first entry to send: 0, or -1 with r filled. */
 static int start_at(srv_req *q, uint64_t size, uint64_t *next, srv_resp *r)
 {
@@ -49,7 +31,7 @@ static int start_at(srv_req *q, uint64_t size, uint64_t *next, srv_resp *r)
         *next = size;
         return 0;
     }
-    if (parse_index(v, field, &n, r) < 0) return -1;
+    if (srv_parse_u64(v, field, "an entry's index", &n, r) < 0) return -1;
     if (v != from) { /* the last entry seen */
         if (n >= size) {
             srv_errorf(r, CM_BAD_REQUEST, field,

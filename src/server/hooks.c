@@ -191,11 +191,7 @@ static int post(CURL *c, hook *h, const srv_feed_entry *e, const cm_buf *body, c
 /* Waits ms or until stop: 1 when stopping. */
 static int pause_ms(srv_hooks *all, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = time_deadline(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&all->mu);
     while (!all->stop && pthread_cond_timedwait(&all->cv, &all->mu, &ts) == 0) {
     }

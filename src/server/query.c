@@ -2,7 +2,8 @@
  * query.c: a request's query parameters read as the handlers want them (a
  * whole number, an identifier, one of a list, an RFC 3339 time), each
  * answered bad_request, naming the parameter, when it is malformed; an
- * absent parameter is left to the handler.
+ * absent parameter is left to the handler. srv_parse_u64 reads a whole
+ * number given some other way (a header: h_feed.c's Last-Event-ID).
  */
 #include "server/srv_int.h"
 
@@ -11,10 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r)
+int srv_parse_u64(const char *v, const char *field, const char *what, uint64_t *out, srv_resp *r)
 {
-    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!v) return 0;
     char *end = NULL;
     if (*v < '0' || *v > '9' || strlen(v) > 19) goto bad;
     unsigned long long n = strtoull(v, &end, 10);
@@ -22,8 +21,16 @@ int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r)
     *out = n;
     return 1;
 bad:
-    srv_errorf(r, CM_BAD_REQUEST, name, "%s must be a whole number without leading zeros", name);
+    srv_errorf(r, CM_BAD_REQUEST, field, "%s must be %s%sa whole number without leading zeros",
+               field, what ? what : "", what ? ", " : "");
     return -1;
+}
+
+int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r)
+{
+    const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v) return 0;
+    return srv_parse_u64(v, name, NULL, out, r);
 }
 
 int srv_query_id(srv_req *q, const char *name, const char **out, srv_resp *r)

@@ -235,8 +235,13 @@ int srv_answer_things(srv_req *q, const char *path, const struct views_query *vq
 
 /* ---- query.c: query parameters ------------------------------------------ */
 
+/* v as an unsigned integer (decimal, no sign, no leading zeros, 19 digits
+ * at most): 1, or -1 with r filled with bad_request naming field, the
+ * sentence "FIELD must be [WHAT, ]a whole number without leading zeros"
+ * (what may be NULL, e.g. "an entry's index"). */
+int srv_parse_u64(const char *v, const char *field, const char *what, uint64_t *out, srv_resp *r);
 /* Query parameter as an unsigned integer: 1 found and valid, 0 absent,
- * -1 malformed (r filled with bad_request). */
+ * -1 malformed (r filled with bad_request, srv_parse_u64's sentence). */
 int srv_query_u64(srv_req *q, const char *name, uint64_t *out, srv_resp *r);
 /* An optional query parameter, *out NULL when absent: 0, or -1 (r filled
  * with bad_request) when it is not an identifier (ev_is_id). */

@@ -137,17 +137,21 @@ static void callsign(cm_buf *b, const char *name)
     buf_puts(b, "\"/>");
 }
 
-static void remarks(cm_buf *b, const char *text)
+/* ", from FROM[ until UNTIL]": a site's or zone's dates, for its remarks. */
+static void dates(cm_buf *text, const json_t *p)
+{
+    buf_printf(text, ", from %s", str(p, "from"));
+    if (json_is_string(json_object_get(p, "until"))) buf_printf(text, " until %s", str(p, "until"));
+}
+
+/* Ends the event in b with its remarks (text) and adds it (b taken) to the
+ * list. */
+static void add(cot_ctx *c, const char *kind, const char *id, int deleted, const char *uid,
+                const char *text, cm_buf *b)
 {
     buf_puts(b, "<remarks>");
     xml_text(b, text);
-    buf_puts(b, "</remarks>");
-}
-
-/* Adds the event in b (taken) to the list. */
-static void add(cot_ctx *c, const char *kind, const char *id, int deleted, const char *uid,
-                cm_buf *b)
-{
+    buf_puts(b, "</remarks></detail></event>");
     char file[160];
     snprintf(file, sizeof file, "cot/%s-%s%s.cot", kind, id, deleted ? ".deleted" : "");
     for (char *p = file; *p; p++)
@@ -168,9 +172,7 @@ static void deletion(cot_ctx *c, const char *kind, const char *id, const char *t
     buf_puts(&b, "<link uid=\"");
     xml_text(&b, target);
     buf_puts(&b, "\" type=\"none\" relation=\"none\"/><__forcedelete/>");
-    remarks(&b, why);
-    buf_puts(&b, "</detail></event>");
-    add(c, kind, id, 1, uid.data, &b);
+    add(c, kind, id, 1, uid.data, why, &b);
     buf_free(&uid);
 }
 
@@ -229,13 +231,9 @@ static void site_event(cot_ctx *c, store *s, const json_t *f)
             num(&text, json_object_get(p, "radius_m"));
             buf_puts(&text, " m");
         }
-        buf_printf(&text, ", from %s", str(p, "from"));
-        if (json_is_string(json_object_get(p, "until")))
-            buf_printf(&text, " until %s", str(p, "until"));
+        dates(&text, p);
         buf_printf(&text, " (site %s)", id);
-        remarks(&b, text.data);
-        buf_puts(&b, "</detail></event>");
-        add(c, "site", id, 0, uid.data, &b);
+        add(c, "site", id, 0, uid.data, text.data, &b);
     }
     buf_free(&uid);
     buf_free(&text);
@@ -279,13 +277,9 @@ static void zone_event(cot_ctx *c, store *s, const json_t *f)
                                                               : "-256";
         buf_printf(&b, "<strokeColor value=\"%s\"/><strokeWeight value=\"3.0\"/>", color);
         buf_puts(&b, "<labels_on value=\"true\"/>");
-        buf_printf(&text, "%s zone %s declared by %s, from %s", kind, id, str(p, "org"),
-                   str(p, "from"));
-        if (json_is_string(json_object_get(p, "until")))
-            buf_printf(&text, " until %s", str(p, "until"));
-        remarks(&b, text.data);
-        buf_puts(&b, "</detail></event>");
-        add(c, "zone", id, 0, uid.data, &b);
+        buf_printf(&text, "%s zone %s declared by %s", kind, id, str(p, "org"));
+        dates(&text, p);
+        add(c, "zone", id, 0, uid.data, text.data, &b);
     }
     buf_free(&uid);
     buf_free(&text);
@@ -353,9 +347,7 @@ static void movement_event(cot_ctx *c, const json_t *f)
                      "prefix=\"CP\" type=\"Vehicle\" stroke=\"3\" direction=\"Infil\" "
                      "routetype=\"Primary\" order=\"Ascending Check Points\"/>");
         movement_state(&text, p);
-        remarks(&b, text.data);
-        buf_puts(&b, "</detail></event>");
-        add(c, "movement", id, 0, uid.data, &b);
+        add(c, "movement", id, 0, uid.data, text.data, &b);
     }
     buf_free(&uid);
     buf_free(&text);

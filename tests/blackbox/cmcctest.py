@@ -480,6 +480,26 @@ def node_package(folder, package, what):
     return node
 
 
+def node_run(node, folder, script, args=(), files=()):
+    """(exit status, stdout, stderr) of `node tests/FOLDER/SCRIPT args...
+    paths...`, where files are (name, bytes) pairs written into a temporary
+    directory (removed afterwards) whose paths follow args in their order;
+    node is node_package's answer."""
+    d = tempfile.mkdtemp(prefix="cmcc-%s-" % folder)
+    try:
+        paths = []
+        for name, data in files:
+            paths.append(os.path.join(d, name))
+            with open(paths[-1], "wb") as f:
+                f.write(data)
+        r = subprocess.run([node, os.path.join(REPO, "tests", folder, script)] + list(args) +
+                           paths, capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        return r.returncode, r.stdout, r.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def sqlite_only(why):
     """Skips a test under CMCC_TEST_STORE=postgresql: it changes the SQLite
     file itself (why); tests/pg/ tests the same on PostgreSQL."""

@@ -13,6 +13,11 @@
   - `cmcc cot` pushes to a TCP listener of this test, which drops the
     connection in the middle of the stream and accepts again: every uid,
     in its latest state, arrives; and again after `cmcc cot` restarts.
+  - `cmcc cot` follows the live feed: with --every 60s a change reaches
+    the listener within seconds, a batch is one read, and after
+    `cmcc serve` restarts on its port the feed resumes and what was logged
+    meanwhile arrives. Behind a proxy that answers GET /v1/feed 404, and
+    without a token, it says once that it polls instead; polling delivers.
   - Bad inputs: a bad --to, an unreachable host, a server without a token.
 
 Without node, npm or the package this test fails with the reason: it never
@@ -21,7 +26,6 @@ skips (scripts/install-deps.sh installs nodejs and npm), as test_geojson.py.
 import gzip
 import io
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,10 +37,6 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
-
-COT_DIR = os.path.join(ct.REPO, "tests", "cot")
-CHECK = os.path.join(COT_DIR, "check.mjs")
-
 
 def ensure_parser():
     """node and the CoT parser, installed from the lockfile if missing."""
@@ -102,20 +102,10 @@ class CotAnswers(ct.LogTestCase):
     def run_check(self, cot: bytes, package: bytes):
         """(exit status, stdout, stderr) of check.mjs on the answers given
         and the log's GeoJSON exports."""
-        d = tempfile.mkdtemp(prefix="cmcc-cot-")
-        self.addCleanup(shutil.rmtree, d, True)
-        files = {"cot": cot, "zip": package}
+        files = [("cot", cot), ("zip", package)]
         for kind in ("sites", "zones", "movements"):
-            files[kind] = self.fetch("/v1/%s.geojson" % kind).body
-        for name, data in files.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
-        r = subprocess.run([self.node, CHECK, self.log.origin] +
-                           [os.path.join(d, n) for n in ("cot", "zip", "sites", "zones",
-                                                         "movements")],
-                           capture_output=True, text=True, timeout=120,
-                           stdin=subprocess.DEVNULL)
-        return r.returncode, r.stdout, r.stderr
+            files.append((kind, self.fetch("/v1/%s.geojson" % kind).body))
+        return ct.node_run(self.node, "cot", "check.mjs", [self.log.origin], files)
 
     def test_node_cot_reads_every_event_as_mapped(self):
         cot = self.fetch("/v1/cot")
@@ -299,14 +289,17 @@ class Listener:
         self.sock.close()
 
 
-class CotPush(ct.LogTestCase):
-    """`cmcc cot URL --to tcp://...` against a listener that drops it."""
+class CotCommand(ct.LogTestCase):
+    """Running `cmcc cot` and waiting for what it sends."""
 
-    def start_cot(self, to, *extra):
+    def start_cot(self, to, *extra, every="100ms", url=None, token=True):
         errlog = tempfile.NamedTemporaryFile(prefix="cmcc-cot-", suffix=".stderr", delete=False)
         self.addCleanup(os.unlink, errlog.name)
-        env = dict(os.environ, CMCC_TOKEN=self.log.token)
-        p = subprocess.Popen([ct.CMCC_BIN, "cot", self.log.url, "--to", to, "--every", "100ms"]
+        env = dict(os.environ)
+        env.pop("CMCC_TOKEN", None)
+        if token:
+            env["CMCC_TOKEN"] = self.log.token
+        p = subprocess.Popen([ct.CMCC_BIN, "cot", url or self.log.url, "--to", to, "--every", every]
                              + list(extra), stdout=subprocess.DEVNULL, stderr=errlog, env=env)
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
         return p, errlog.name
@@ -319,10 +312,18 @@ class CotPush(ct.LogTestCase):
             time.sleep(0.05)
         self.fail("timed out waiting for " + what)
 
+    def stderr_of(self, errfile):
+        with open(errfile) as f:
+            return f.read()
+
     def current(self):
         r = self.log.get("/v1/cot")
         self.assertEqual(r.status, 200, r)
         return event_lines(r.body)
+
+
+class CotPush(CotCommand):
+    """`cmcc cot URL --to tcp://...` against a listener that drops it."""
 
     def test_nothing_is_lost_across_a_dropped_connection_and_a_restart(self):
         L = self.log
@@ -447,6 +448,147 @@ class CotPush(ct.LogTestCase):
                    "tcp://127.0.0.1:%d" % lis.port, "--once")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("cannot read the log's size", r.stderr)
+
+
+class RefusingProxy:
+    """An HTTP proxy in front of a cmcc server that answers GET /v1/feed
+    404 as a server older than the feed would, and passes every other GET
+    on: the feed refused, the rest of the server as it is."""
+
+    def __init__(self, port):
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(h):
+                if h.path.split("?")[0] == "/v1/feed":
+                    body = ct.compact({"error": {"code": "not_found",
+                                                 "message": "no such path: /v1/feed"}})
+                    status, ctype = 404, "application/json"
+                else:
+                    headers = {k: v for k, v in h.headers.items()
+                               if k.lower() in ("authorization", "accept")}
+                    r = ct.http_request(port, "GET", h.path, headers=headers)
+                    status, body = r.status, r.body
+                    ctype = r.headers.get("content-type", "application/octet-stream")
+                h.send_response(status)
+                h.send_header("Content-Type", ctype)
+                h.send_header("Content-Length", str(len(body)))
+                h.end_headers()
+                h.wfile.write(body)
+
+            def log_message(h, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class CotFeed(CotCommand):
+    """`cmcc cot` follows GET /v1/feed: with --every 60s, only the feed can
+    bring a change within seconds; it resumes after the server restarts;
+    where the feed is refused it polls the log's size instead."""
+
+    def uids(self, lis):
+        return set(uid_of(l) for l in lis.lines())
+
+    def test_a_change_arrives_by_the_feed_and_after_a_restart(self):
+        L = self.log
+        hum = L.admit("hum-feed", ["humanitarian"])[0]
+        mil = L.admit("mil-feed", ["military"])[0]
+        L.ok(hum, "site.notify", ct.site_body("s-first", 31.4, 34.4))
+        lis = Listener()
+        self.addCleanup(lis.close)
+        p, errfile = self.start_cot("tcp://127.0.0.1:%d" % lis.port, every="60s")
+        o = L.origin
+        self.wait_for("the picture", lambda: "%s/site/s-first" % o in self.uids(lis))
+        self.wait_for("the feed followed",
+                      lambda: "following the live feed of %s\n" % L.url in
+                      self.stderr_of(errfile), timeout=10)
+        # entries that do not change the picture are read past
+        L.define_place("feed-depot", kind="warehouse")
+        n = len(lis.lines())
+        t0 = time.monotonic()
+        L.ok(hum, "site.notify", ct.site_body("s-new", 31.45, 34.4))
+        self.wait_for("the new site", lambda: "%s/site/s-new" % o in self.uids(lis), timeout=10)
+        self.assertLess(time.monotonic() - t0, 10)
+        # a burst is one read: a movement requested and answered in one
+        # batch is sent once, answered
+        n = len(lis.lines())
+        r = L.batch([
+            ct.signed(hum, ct.event("movement.request", ct.movement_body(
+                "m-feed", [[31.3, 34.3], [31.4, 34.35]]), "hum-feed")),
+            ct.signed(mil, ct.event("movement.respond", ct.respond_body(
+                "m-feed", "acknowledged"), "mil-feed"))])
+        self.assertEqual(r.status, 200, r)
+        want = self.current()
+        self.wait_for("the movement's answer", lambda: set(want) <= set(lis.lines()),
+                      timeout=10)
+        time.sleep(0.5)
+        sent = [uid_of(l) for l in lis.lines()[n:]]
+        self.assertEqual(sent, ["%s/movement/m-feed" % o], sent)
+        # the server stops and starts again on the same port: the feed
+        # resumes after the last entry it saw and brings what was logged
+        # before it reconnected
+        port = L.server.port
+        status, _ = L.stop()
+        self.assertEqual(status, 0)
+        L.start("--listen", "127.0.0.1:%d" % port)
+        t0 = time.monotonic()
+        L.ok(mil, "zone.declare", ct.zone_body("z-feed", ct.rect(31.5, 34.4, 31.6, 34.5)))
+        L.ok(hum, "site.withdraw", {"site": "s-first"})
+        want = self.current()
+        self.wait_for("what was logged meanwhile", lambda: set(want) <= set(lis.lines()),
+                      timeout=20)
+        self.assertLess(time.monotonic() - t0, 20)
+        self.assertIn("%s/site/s-first/deleted" % o, self.uids(lis))
+        err = self.stderr_of(errfile)
+        self.assertRegex(err, r"following the live feed of %s again, after entry \d+" % L.url)
+        self.assertIn("following it again in 1 s", err)
+        self.assertNotIn("looking for new entries", err)
+        self.assertEqual(len(lis.conns), 1, "the TAK link was not to be opened again")
+        self.assertIsNone(p.poll())
+
+    def test_a_refused_feed_falls_back_to_polling(self):
+        L = self.log
+        hum = L.admit("hum-poll", ["humanitarian"])[0]
+        L.ok(hum, "site.notify", ct.site_body("s-poll", 31.4, 34.4))
+        proxy = RefusingProxy(L.server.port)
+        self.addCleanup(proxy.close)
+        lis = Listener()
+        self.addCleanup(lis.close)
+        p, errfile = self.start_cot("tcp://127.0.0.1:%d" % lis.port, every="200ms",
+                                    url=proxy.url)
+        o = L.origin
+        self.wait_for("the picture", lambda: "%s/site/s-poll" % o in self.uids(lis))
+        said = "looking for new entries every 200ms instead (GET /v1/log)"
+        self.wait_for("the fallback said", lambda: said in self.stderr_of(errfile), timeout=10)
+        for i in range(3):
+            L.ok(hum, "site.notify", ct.site_body("s-poll-%d" % i, 31.5, 34.4))
+            self.wait_for("a site by polling",
+                          lambda: "%s/site/s-poll-%d" % (o, i) in self.uids(lis), timeout=10)
+        err = self.stderr_of(errfile)
+        self.assertEqual(err.count(said), 1, err)
+        self.assertIn("/v1/feed answered 404: no such path", err)
+        self.assertNotIn("following the live feed", err)
+        self.assertIsNone(p.poll())
+
+    def test_no_token_the_feed_refused_once_and_each_read_said(self):
+        lis = Listener()
+        self.addCleanup(lis.close)
+        p, errfile = self.start_cot("tcp://127.0.0.1:%d" % lis.port, every="100ms", token=False)
+        said = "looking for new entries every 100ms instead"
+        self.wait_for("the fallback said", lambda: said in self.stderr_of(errfile), timeout=10)
+        self.wait_for("reads refused again",
+                      lambda: self.stderr_of(errfile).count("GET /v1/cot answered 401") >= 3)
+        err = self.stderr_of(errfile)
+        self.assertEqual(err.count(said), 1, err)
+        self.assertIn("/v1/feed answered 401", err)
+        self.assertEqual(lis.lines(), [])
 
 
 if __name__ == "__main__":

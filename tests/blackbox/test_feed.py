@@ -180,6 +180,14 @@ class Feed(ct.LogTestCase):
                 self.assertError(r, status, code, field)
                 if field:
                     self.assertIn(field, r.error["message"])
+        # the sentences, the feed's naming an entry's index, a query's plain
+        r = ct.http_request(L.server.port, "GET", "/v1/feed",
+                            headers={"Authorization": "Bearer " + L.token, "Last-Event-ID": "007"})
+        self.assertEqual(r.error["message"], "Last-Event-ID must be an entry's index, a whole "
+                                             "number without leading zeros")
+        r = L.get("/v1/proof/consistency?old=01&size=1")
+        self.assertError(r, 400, "bad_request", "old")
+        self.assertEqual(r.error["message"], "old must be a whole number without leading zeros")
         r = L.request("POST", "/v1/feed", b"{}")
         self.assertEqual(r.status, 405, r)
 

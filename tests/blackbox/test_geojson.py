@@ -19,16 +19,10 @@ skips (scripts/install-deps.sh installs nodejs and npm).
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
-
-GEOJSON_DIR = os.path.join(ct.REPO, "tests", "geojson")
-VALIDATE = os.path.join(GEOJSON_DIR, "validate.mjs")
-
 
 def ensure_validator():
     """node and the GeoJSON validator, installed from the lockfile if missing."""
@@ -37,15 +31,9 @@ def ensure_validator():
 
 def validate(node, data: bytes, name):
     """(exit status, messages) of validate.mjs on data."""
-    with tempfile.NamedTemporaryFile(suffix=".geojson", prefix=name + "-", delete=False) as f:
-        f.write(data)
-        path = f.name
-    try:
-        r = subprocess.run([node, VALIDATE, path], capture_output=True, text=True, timeout=120,
-                           stdin=subprocess.DEVNULL)
-        return r.returncode, (r.stdout + r.stderr).strip()
-    finally:
-        os.unlink(path)
+    status, out, err = ct.node_run(node, "geojson", "validate.mjs",
+                                   files=[(name + ".geojson", data)])
+    return status, (out + err).strip()
 
 
 def cyclic_equal(a, b):

@@ -1,6 +1,7 @@
 /*
- * test_common_time.c: RFC 3339 UTC parsing and formatting (common/timeutil),
- * and the error prefixing of common/error.
+ * test_common_time.c: RFC 3339 UTC parsing and formatting and the timed
+ * waits' deadlines (common/timeutil), and the error prefixing of
+ * common/error.
  */
 #include "common/error.h"
 #include "common/timeutil.h"
@@ -77,6 +78,30 @@ static void test_format_round_trip(void **state)
     }
 }
 
+static int64_t ts_ms(struct timespec ts)
+{
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_deadline(void **state)
+{
+    (void)state;
+    const int64_t after[] = {0, 1, 999, 1000, 1001, 2500, 61999};
+    for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+        int64_t before = time_mono_ms();
+        struct timespec ts = time_deadline(CLOCK_MONOTONIC, after[i]);
+        int64_t later = time_mono_ms();
+        assert_true(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+        assert_true(ts_ms(ts) >= before + after[i]);
+        assert_true(ts_ms(ts) <= later + after[i]);
+    }
+    struct timespec neg = time_deadline(CLOCK_MONOTONIC, -5000);
+    assert_true(ts_ms(neg) <= time_mono_ms() && ts_ms(neg) >= time_mono_ms() - 1000);
+    int64_t wall = time_now_ms();
+    struct timespec rt = time_deadline(CLOCK_REALTIME, 250);
+    assert_true(ts_ms(rt) >= wall + 250 && ts_ms(rt) < wall + 250 + 1000);
+}
+
 static void test_error_prefix(void **state)
 {
     (void)state;
@@ -104,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_error_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
