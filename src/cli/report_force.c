@@ -178,8 +178,8 @@ static void disarmament_csv(json_t *by, const json_t *bs)
     for (size_t i = 0; i < json_array_size(bs); i++) {
         const json_t *b = json_array_get(bs, i);
         const char *keys[] = {"benchmark", str(b, "benchmark"), str(b, "due"), benchmark_state(b)};
-        report_csv_figure(keys, 4, "target", report_csv_int(num(b, "target"), n));
         report_csv_figure(keys, 4, "decommissioned", report_csv_int(num(b, "decommissioned"), n));
+        report_csv_figure(keys, 4, "target", report_csv_int(num(b, "target"), n));
         report_csv_figure(keys, 4, "progress",
                           report_csv_real(json_number_value(json_object_get(b, "progress")), n));
     }
