@@ -164,8 +164,9 @@ class Readme(unittest.TestCase):
         self.assertRegex(out, r"cmcc rebuild: the state was recomputed from \d+ entries")
         with open(os.path.join(self.work, "reconciliation.csv"), newline="") as f:
             rows = f.read().split("\r\n")
-        self.assertTrue(rows[0].startswith("group,name,"), rows[:2])
-        self.assertTrue(rows[1].startswith("#meta+group,#meta+name,"), rows[:2])
+        self.assertEqual(rows[0], "table,name,figure,value", rows[:2])
+        self.assertEqual(rows[1], "#meta+type,#meta+name,#indicator+code,#indicator+num",
+                         rows[:2])
         with open(os.path.join(self.work, "c-0001.svg")) as f:
             self.assertIn("<svg", f.read())
         backups = os.listdir(os.path.join(self.tmp, "backups"))
