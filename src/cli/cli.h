@@ -132,6 +132,19 @@ typedef json_t *(*report_local)(store *s, const void *ctx, cm_error *err);
 int report_fetch(const report_source *src, const char *path, report_local local, const void *ctx,
                  json_t **doc);
 
+/* ---- report_csv.c: the reports' CSV form (HXL long form) ---------------- */
+
+#define REPORT_CSV_NUM 64
+/* A CSV row of n cells (NULL: empty), quoted where needed, CRLF-ended. */
+void report_csv_row(const char *const *cells, size_t n);
+/* A figure's row: the key cells, the figure's code and its value (NULL:
+ * empty). */
+void report_csv_figure(const char *const *keys, size_t nkeys, const char *code, const char *value);
+/* A figure's text, in buf: a whole number; a real number in the fewest
+ * decimals that read back as v, no exponent. */
+const char *report_csv_int(long long v, char buf[REPORT_CSV_NUM]);
+const char *report_csv_real(double v, char buf[REPORT_CSV_NUM]);
+
 /* ---- report_force.c: force and disarmament reports ----------------------- */
 
 /* format: text, csv or json; color: ANSI highlights. Exit status. */

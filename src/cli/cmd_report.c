@@ -7,10 +7,11 @@
  * The figures come from the log directory's store (the server may be
  * running) or from a server's GET /v1/reconciliation: the same code
  * (src/views/reconciliation.c) either way. Each table is described below
- * as a list of columns, so the text and CSV forms cannot disagree. CSV,
- * like the server's CSV exports, has a header row then an HXL hashtag row
- * (docs/protocol.md, "CSV exports"). `report force` and `report
- * disarmament` are in report_force.c.
+ * as a list of columns for the text form. CSV, like the server's CSV
+ * exports, is HXL's long form (report_csv.c): a row per figure, the table
+ * (crossing, org or category) and the row's name, then the figure's code
+ * and value (docs/protocol.md, "CSV exports"). `report force` and
+ * `report disarmament` are in report_force.c.
  */
 #include "cli/cli.h"
 #include "views/supply.h"
@@ -121,30 +122,32 @@ static void print_text(const json_t *rec, int color)
            color && unacc ? "\033[1;31m" : "", unacc, color && unacc ? "\033[0m" : "");
 }
 
+/* The figure codes of the CSV form, in their order; a row has those its
+ * table has (docs/protocol.md, "CSV exports"). */
+static const char *const figure_codes[] = {
+    "consignments", "lines",   "declared",    "approved", "entered",     "received", "sent",
+    "held",         "pending", "distributed", "lost",     "unaccounted", NULL};
+
 static void print_csv(const json_t *rec)
 {
-    static const char *const all[] = {
-        "consignments", "lines",   "declared",    "approved", "entered",     "received", "sent",
-        "held",         "pending", "distributed", "lost",     "unaccounted", NULL};
-    printf("group,name");
-    for (size_t k = 0; all[k]; k++) printf(",%s", all[k]);
-    printf("\r\n#meta+group,#meta+name");
-    for (size_t k = 0; all[k]; k++) printf(",#output+num+%s", all[k]);
-    printf("\r\n");
+    static const char *const head[] = {"table", "name", "figure", "value"};
+    static const char *const hxl[] = {"#meta+type", "#meta+name", "#indicator+code",
+                                      "#indicator+num"};
+    report_csv_row(head, 4);
+    report_csv_row(hxl, 4);
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         const json_t *rows = json_object_get(rec, tables[t].section);
         for (size_t i = 0; i < json_array_size(rows); i++) {
             const json_t *r = json_array_get(rows, i);
-            printf("%s,%s", tables[t].name_key,
-                   json_string_value(json_object_get(r, tables[t].name_key)));
-            for (size_t k = 0; all[k]; k++) {
-                const json_t *v = json_object_get(r, all[k]);
+            const char *keys[] = {tables[t].name_key,
+                                  json_string_value(json_object_get(r, tables[t].name_key))};
+            for (size_t k = 0; figure_codes[k]; k++) {
+                const json_t *v = json_object_get(r, figure_codes[k]);
+                char n[REPORT_CSV_NUM];
                 if (v)
-                    printf(",%lld", (long long)json_integer_value(v));
-                else
-                    printf(",");
+                    report_csv_figure(keys, 2, figure_codes[k],
+                                      report_csv_int(json_integer_value(v), n));
             }
-            printf("\r\n");
         }
     }
 }

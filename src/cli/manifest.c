@@ -9,11 +9,12 @@
  *
  * An HXL hashtag row under the header is recognised and skipped, and a
  * column whose name is not one of these is mapped by its hashtag instead
- * (#meta+id, #loc+name, #item+code, #item+name, #sector, #output+num,
- * #meta+unit, #meta+weight_kg, #org+consignee, #org+funder,
- * #meta+reference, #date), so that HXL-tagged files, ours included, read
- * as they are. Rows of one consignment must agree on its crossing,
- * consignee, donor, reference and date.
+ * (#meta+id, #loc (#loc+name), #item+code, #item+name, #sector,
+ * #output+num, #meta+unit, #meta+weight_kg, #org+consignee or the core
+ * #org+impl, #org+funder, #meta+reference or the core #meta+code, #date),
+ * so that HXL-tagged files read as they are, with the tags of cmcc's CSV
+ * exports for the same columns. Rows of one consignment must agree on its
+ * crossing, consignee, donor, reference and date.
  *
  * Each row is checked on its own (the same field checks the server makes),
  * so every bad row is named with its number; a consignment with a bad row
@@ -49,22 +50,25 @@ enum {
     N_COLS
 };
 
+/* tags: the HXL hashtag-and-attributes a column may carry (each tag's
+ * attributes must all be present), the first the one errors name; a
+ * second is the HXL core schema's, as the CSV exports use it. */
 static const struct {
-    const char *name, *tag; /* tag: HXL hashtag and attributes that must all be present */
+    const char *name, *tags[3];
     int required;
 } columns[N_COLS] = {
-    [COL_CONSIGNMENT] = {"consignment", "#meta+id", 1},
-    [COL_CROSSING] = {"crossing", "#loc", 1},
-    [COL_LINE] = {"line", "#item+code", 1},
-    [COL_ITEM] = {"item", "#item+name", 1},
-    [COL_CATEGORY] = {"category", "#sector", 1},
-    [COL_QUANTITY] = {"quantity", "#output+num", 1},
-    [COL_UNIT] = {"unit", "#meta+unit", 1},
-    [COL_WEIGHT] = {"weight_kg", "#meta+weight_kg", 0},
-    [COL_CONSIGNEE] = {"consignee", "#org+consignee", 0},
-    [COL_DONOR] = {"donor", "#org+funder", 0},
-    [COL_REFERENCE] = {"reference", "#meta+reference", 0},
-    [COL_DATE] = {"date", "#date", 0},
+    [COL_CONSIGNMENT] = {"consignment", {"#meta+id"}, 1},
+    [COL_CROSSING] = {"crossing", {"#loc"}, 1},
+    [COL_LINE] = {"line", {"#item+code"}, 1},
+    [COL_ITEM] = {"item", {"#item+name"}, 1},
+    [COL_CATEGORY] = {"category", {"#sector"}, 1},
+    [COL_QUANTITY] = {"quantity", {"#output+num"}, 1},
+    [COL_UNIT] = {"unit", {"#meta+unit"}, 1},
+    [COL_WEIGHT] = {"weight_kg", {"#meta+weight_kg"}, 0},
+    [COL_CONSIGNEE] = {"consignee", {"#org+consignee", "#org+impl"}, 0},
+    [COL_DONOR] = {"donor", {"#org+funder"}, 0},
+    [COL_REFERENCE] = {"reference", {"#meta+reference", "#meta+code"}, 0},
+    [COL_DATE] = {"date", {"#date"}, 0},
 };
 
 /* ---- reading the CSV with libcsv ---------------------------------------- */
@@ -170,14 +174,15 @@ static int map_columns(const table *t, int hxl, int col[N_COLS], cm_error *err)
             for (size_t i = 0; i < tags->n && col[c] < 0; i++) {
                 int taken = 0;
                 for (int k = 0; k < N_COLS; k++) taken |= col[k] == (int)i;
-                if (!taken && tag_matches(tags->f[i], columns[c].tag)) col[c] = (int)i;
+                for (size_t k = 0; !taken && col[c] < 0 && columns[c].tags[k]; k++)
+                    if (tag_matches(tags->f[i], columns[c].tags[k])) col[c] = (int)i;
             }
     }
     for (int c = 0; c < N_COLS; c++)
         if (columns[c].required && col[c] < 0)
             return cm_fail(err, CM_BAD_REQUEST, "",
                            "row 1: the manifest has no \"%s\" column (nor an HXL %s column)",
-                           columns[c].name, columns[c].tag);
+                           columns[c].name, columns[c].tags[0]);
     return 0;
 }
 

@@ -12,8 +12,9 @@
  *
  * The figures come from a server (GET /v1/requirements, /v1/weapons,
  * /v1/benchmarks) or from a log directory through the same views
- * (src/views/), so both give the same answer. CSV has a header row,
- * then an HXL hashtag row (docs/protocol.md, "CSV exports").
+ * (src/views/), so both give the same answer. CSV is HXL's long form
+ * (report_csv.c): a row per figure, under the requirement's, category's
+ * or benchmark's key columns (docs/protocol.md, "CSV exports").
  */
 #include "cli/cli.h"
 
@@ -68,6 +69,39 @@ static void dump(json_t *doc)
     free(s);
 }
 
+/* The CSV form (report_csv.c): per requirement, a row per figure, the
+ * codes in this order. */
+static void force_csv(const json_t *reqs)
+{
+    static const char *const head[] = {"requirement", "capability", "sector",
+                                       "needed_by",   "figure",     "value"};
+    static const char *const hxl[] = {"#meta+id", "#capacity+type",  "#loc+name",
+                                      "#date",    "#indicator+code", "#indicator+num"};
+    report_csv_row(head, 6);
+    report_csv_row(hxl, 6);
+    for (size_t i = 0; i < json_array_size(reqs); i++) {
+        const json_t *r = json_array_get(reqs, i), *e = json_object_get(r, "eligible");
+        const char *keys[] = {str(r, "requirement"), str(r, "capability"), str(r, "sector"),
+                              str(r, "needed_by")};
+        const struct {
+            const char *code;
+            long long v;
+        } figures[] = {{"required", num(r, "quantity")},
+                       {"pledged", num(r, "pledged")},
+                       {"level1", num(e, "level1")},
+                       {"level2", num(e, "level2")},
+                       {"level3", num(e, "level3")},
+                       {"rapid", num(e, "rapid")},
+                       {"eligible", num(r, "eligible_level2_or_above")},
+                       {"deployed", num(r, "deployed")},
+                       {"gap", num(r, "gap")}};
+        for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++) {
+            char n[REPORT_CSV_NUM];
+            report_csv_figure(keys, 4, figures[k].code, report_csv_int(figures[k].v, n));
+        }
+    }
+}
+
 int report_force(const report_source *src, const char *format, int color)
 {
     json_t *reqs = fetch_list(src, "/v1/requirements", "requirements");
@@ -79,20 +113,7 @@ int report_force(const report_source *src, const char *format, int color)
         return 0;
     }
     if (strcmp(format, "csv") == 0) {
-        printf("requirement,capability,sector,needed_by,required,pledged,level1,level2,level3,"
-               "rapid,eligible_level2_or_above,deployed,gap\r\n"
-               "#meta+id,#capacity+type,#loc+name+sector,#date+needed,#capacity+num+required,"
-               "#capacity+num+pledged,#capacity+num+level1,#capacity+num+level2,"
-               "#capacity+num+level3,#capacity+num+rapid,#capacity+num+eligible,"
-               "#capacity+num+deployed,#capacity+num+gap\r\n");
-        for (size_t i = 0; i < json_array_size(reqs); i++) {
-            const json_t *r = json_array_get(reqs, i), *e = json_object_get(r, "eligible");
-            printf("%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\r\n",
-                   str(r, "requirement"), str(r, "capability"), str(r, "sector"),
-                   str(r, "needed_by"), num(r, "quantity"), num(r, "pledged"), num(e, "level1"),
-                   num(e, "level2"), num(e, "level3"), num(e, "rapid"),
-                   num(r, "eligible_level2_or_above"), num(r, "deployed"), num(r, "gap"));
-        }
+        force_csv(reqs);
         json_decref(reqs);
         return 0;
     }
@@ -126,6 +147,71 @@ int report_force(const report_source *src, const char *format, int color)
 
 static const char *const statuses[] = {"registered", "verified", "destroyed", "decommissioned"};
 
+/* A benchmark's state, a word: met (its target reached), overdue (as the
+ * JSON's overdue says: due and not met), else open. */
+static const char *benchmark_state(const json_t *b)
+{
+    if (num(b, "decommissioned") >= num(b, "target")) return "met";
+    return json_is_true(json_object_get(b, "overdue")) ? "overdue" : "open";
+}
+
+/* The CSV form (report_csv.c): a row per figure of each category (by, in
+ * the order of first appearance), then of each benchmark. */
+static void disarmament_csv(json_t *by, const json_t *bs)
+{
+    static const char *const head[] = {"table", "name", "due", "state", "figure", "value"};
+    static const char *const hxl[] = {"#meta+type", "#meta+name",      "#date",
+                                      "#status",    "#indicator+code", "#indicator+num"};
+    static const char *const cat_codes[] = {"registered", "verified", "destroyed", "decommissioned",
+                                            "discrepancies"};
+    report_csv_row(head, 6);
+    report_csv_row(hxl, 6);
+    char n[REPORT_CSV_NUM];
+    const char *cat;
+    json_t *row;
+    json_object_foreach(by, cat, row)
+    {
+        const char *keys[] = {"category", cat, NULL, NULL};
+        for (size_t k = 0; k < sizeof cat_codes / sizeof cat_codes[0]; k++)
+            report_csv_figure(keys, 4, cat_codes[k], report_csv_int(num(row, cat_codes[k]), n));
+    }
+    for (size_t i = 0; i < json_array_size(bs); i++) {
+        const json_t *b = json_array_get(bs, i);
+        const char *keys[] = {"benchmark", str(b, "benchmark"), str(b, "due"), benchmark_state(b)};
+        report_csv_figure(keys, 4, "decommissioned", report_csv_int(num(b, "decommissioned"), n));
+        report_csv_figure(keys, 4, "target", report_csv_int(num(b, "target"), n));
+        report_csv_figure(keys, 4, "progress",
+                          report_csv_real(json_number_value(json_object_get(b, "progress")), n));
+    }
+}
+
+static void disarmament_text(json_t *by, const json_t *bs, int color)
+{
+    printf("%sWeapon records%s (quantities by status)\n  %-14s %10s %10s %10s %14s %13s\n",
+           color ? "\033[1m" : "", color ? "\033[0m" : "", "category", statuses[0], statuses[1],
+           statuses[2], statuses[3], "discrepancies");
+    const char *cat;
+    json_t *row;
+    json_object_foreach(by, cat, row)
+    {
+        printf("  %-14s %10lld %10lld %10lld %14lld %s%13lld%s\n", cat, num(row, statuses[0]),
+               num(row, statuses[1]), num(row, statuses[2]), num(row, statuses[3]),
+               color && num(row, "discrepancies") ? "\033[1;33m" : "", num(row, "discrepancies"),
+               color && num(row, "discrepancies") ? "\033[0m" : "");
+    }
+    printf("\n%sBenchmarks%s\n  %-24s %8s %14s %9s  %-10s\n", color ? "\033[1m" : "",
+           color ? "\033[0m" : "", "benchmark", "target", "decommissioned", "progress", "due");
+    for (size_t i = 0; i < json_array_size(bs); i++) {
+        const json_t *b = json_array_get(bs, i);
+        int overdue = json_is_true(json_object_get(b, "overdue"));
+        double p = json_number_value(json_object_get(b, "progress")) * 100;
+        printf("  %-24s %8lld %14lld %8.1f%%  %-10.10s%s%s%s\n", str(b, "benchmark"),
+               num(b, "target"), num(b, "decommissioned"), p, str(b, "due"),
+               overdue && color ? " \033[1;31m" : (overdue ? " " : ""), overdue ? "OVERDUE" : "",
+               overdue && color ? "\033[0m" : "");
+    }
+}
+
 int report_disarmament(const report_source *src, const char *format, int color)
 {
     json_t *ws = fetch_list(src, "/v1/weapons", "weapons");
@@ -155,48 +241,10 @@ int report_disarmament(const report_source *src, const char *format, int color)
         if (json_is_true(json_object_get(w, "discrepancy")))
             json_object_set_new(row, "discrepancies", json_integer(num(row, "discrepancies") + 1));
     }
-    int csv = strcmp(format, "csv") == 0;
-    if (csv)
-        printf("section,name,registered,verified,destroyed,decommissioned,discrepancies,target,"
-               "progress,due,overdue\r\n"
-               "#meta+section,#meta+name,#output+num+registered,#output+num+verified,"
-               "#output+num+destroyed,#output+num+decommissioned,#output+num+discrepancies,"
-               "#output+num+target,#output+num+progress_pct,#date+due,#status+overdue\r\n");
+    if (strcmp(format, "csv") == 0)
+        disarmament_csv(by, bs);
     else
-        printf("%sWeapon records%s (quantities by status)\n  %-14s %10s %10s %10s %14s %13s\n",
-               color ? "\033[1m" : "", color ? "\033[0m" : "", "category", statuses[0], statuses[1],
-               statuses[2], statuses[3], "discrepancies");
-    const char *cat;
-    json_t *row;
-    json_object_foreach(by, cat, row)
-    {
-        if (csv)
-            printf("category,%s,%lld,%lld,%lld,%lld,%lld,,,,\r\n", cat, num(row, statuses[0]),
-                   num(row, statuses[1]), num(row, statuses[2]), num(row, statuses[3]),
-                   num(row, "discrepancies"));
-        else
-            printf("  %-14s %10lld %10lld %10lld %14lld %s%13lld%s\n", cat, num(row, statuses[0]),
-                   num(row, statuses[1]), num(row, statuses[2]), num(row, statuses[3]),
-                   color && num(row, "discrepancies") ? "\033[1;33m" : "",
-                   num(row, "discrepancies"), color && num(row, "discrepancies") ? "\033[0m" : "");
-    }
-    if (!csv)
-        printf("\n%sBenchmarks%s\n  %-24s %8s %14s %9s  %-10s\n", color ? "\033[1m" : "",
-               color ? "\033[0m" : "", "benchmark", "target", "decommissioned", "progress", "due");
-    for (size_t i = 0; i < json_array_size(bs); i++) {
-        const json_t *b = json_array_get(bs, i);
-        int overdue = json_is_true(json_object_get(b, "overdue"));
-        double p = json_number_value(json_object_get(b, "progress")) * 100;
-        if (csv)
-            printf("benchmark,%s,,,,%lld,,%lld,%.1f,%s,%s\r\n", str(b, "benchmark"),
-                   num(b, "decommissioned"), num(b, "target"), p, str(b, "due"),
-                   overdue ? "true" : "false");
-        else
-            printf("  %-24s %8lld %14lld %8.1f%%  %-10.10s%s%s%s\n", str(b, "benchmark"),
-                   num(b, "target"), num(b, "decommissioned"), p, str(b, "due"),
-                   overdue && color ? " \033[1;31m" : (overdue ? " " : ""),
-                   overdue ? "OVERDUE" : "", overdue && color ? "\033[0m" : "");
-    }
+        disarmament_text(by, bs, color);
     json_decref(by);
     json_decref(ws);
     json_decref(bs);

@@ -29,7 +29,7 @@
  * are streamed (a log of a million places compares in the memory of one); the documents of the
  * things, the alerts, the stats, the reconciliation and the CSV exports are held whole on both
  * sides, as the server itself makes them (they are small in practice: thousands of things, not
- * millions, and the CSV one row per consignment line).
+ * millions, and the CSV a few rows, one per figure, per consignment line).
  *
  * Each difference is one line of f->report, "ENDPOINT: FIELD: the replay
  * gives A; the server says B" (json_diff.c), at most DIFF_MAX an endpoint.

@@ -1,18 +1,22 @@
 /*
  * csv.c: CSV exports for spreadsheets and HXL tools (GET
- * /v1/consignments.csv and /v1/reconciliation.csv), one row per line of
- * every consignment, oldest consignment first, from the book (book.c).
+ * /v1/consignments.csv and /v1/reconciliation.csv), from the book
+ * (book.c), in HXL's long ("indicator") form.
  *
  * Each export is a header row and, under it, an HXL hashtag row (the
- * Humanitarian Exchange Language), so that HXL tools read the columns by
- * meaning: #meta+id for identifiers, #org, #loc+name, #date, #item+name,
- * #item+code (the line number), #sector (the category), and quantities as
- * #output+num with an attribute saying which (HXL keeps #value for money).
- * The rows are the lines of the consignments GET /v1/consignments lists
- * under the same filter (views_consignments_pick, consignments.c), oldest
- * first, lines in order. A value never given is an empty field. Fields are
- * quoted (by libcsv) only when they need it; lines end in CRLF as RFC 4180
- * asks.
+ * Humanitarian Exchange Language) made only of Released hashtags and
+ * attributes of the HXL core schema, so that HXL tools read the columns by
+ * meaning. The first columns are a consignment line's keys (#meta+id for
+ * the consignment, #org, #loc+name, #date, #item+code for the line number,
+ * #item+name, #sector for the category, ...); then each figure of the line
+ * is a row of its own: #indicator+code names it (the codes of each export
+ * are the tables below), #indicator+type holds its unit (the line's, or kg
+ * for the weight), #indicator+num its value, an empty field when never
+ * given. The rows are the lines of the consignments GET /v1/consignments
+ * lists under the same filter (views_consignments_pick, consignments.c),
+ * oldest first, lines in order, and a line's figures in the table's order.
+ * Fields are quoted (by libcsv) only when they need it; lines end in CRLF
+ * as RFC 4180 asks. docs/protocol.md, "CSV exports", is the contract.
  */
 #include "views/book.h"
 
@@ -20,23 +24,52 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The figures of a line, by code. */
+typedef enum {
+    FIG_DECLARED,
+    FIG_APPROVED,
+    FIG_ENTERED,
+    FIG_WEIGHT,
+    FIG_HELD,
+    FIG_PENDING,
+    FIG_DISTRIBUTED,
+    FIG_LOST,
+    FIG_UNACCOUNTED,
+    FIG_END
+} figure;
+
+static const char *const codes[] = {
+    [FIG_DECLARED] = "declared",
+    [FIG_APPROVED] = "approved",
+    [FIG_ENTERED] = "entered",
+    [FIG_WEIGHT] = "weight",
+    [FIG_HELD] = "held",
+    [FIG_PENDING] = "pending",
+    [FIG_DISTRIBUTED] = "distributed",
+    [FIG_LOST] = "lost",
+    [FIG_UNACCOUNTED] = "unaccounted",
+};
+
 typedef struct {
-    const char *header, *hxl;
+    const char *header, *hxl;    /* the key columns, then the figure's three */
+    figure figures[FIG_END + 1]; /* in order, up to FIG_END */
 } export;
+
+#define FIGURE_HEADER ",figure,unit,value"
+#define FIGURE_HXL    ",#indicator+code,#indicator+type,#indicator+num"
 
 static const export exports[] = {
     [VIEWS_CSV_CONSIGNMENTS] =
-        {"consignment,declared_by,consignee,crossing,donor,reference,date,status,line,item,"
-         "category,unit,weight_kg,declared,approved,entered",
-         "#meta+id,#org+declared,#org+consignee,#loc+name+crossing,#org+funder,#meta+reference,"
-         "#date,#status,#item+code,#item+name,#sector,#meta+unit,#meta+weight_kg,"
-         "#output+num+declared,#output+num+approved,#output+num+entered"},
+        {"consignment,declared_by,consignee,donor,reference,crossing,date,status,line,item,"
+         "category" FIGURE_HEADER,
+         "#meta+id,#org,#org+impl,#org+funder,#meta+code,#loc+name,#date,#status,#item+code,"
+         "#item+name,#sector" FIGURE_HXL,
+         {FIG_DECLARED, FIG_APPROVED, FIG_ENTERED, FIG_WEIGHT, FIG_END}},
     [VIEWS_CSV_RECONCILIATION] =
-        {"consignment,org,crossing,date,line,item,category,unit,approved,entered,held,pending,"
-         "distributed,lost,unaccounted",
-         "#meta+id,#org,#loc+name+crossing,#date,#item+code,#item+name,#sector,#meta+unit,"
-         "#output+num+approved,#output+num+entered,#output+num+held,#output+num+pending,"
-         "#output+num+distributed,#output+num+lost,#output+num+unaccounted"},
+        {"consignment,org,crossing,date,line,item,category" FIGURE_HEADER,
+         "#meta+id,#org,#loc+name,#date,#item+code,#item+name,#sector" FIGURE_HXL,
+         {FIG_APPROVED, FIG_ENTERED, FIG_HELD, FIG_PENDING, FIG_DISTRIBUTED, FIG_LOST,
+          FIG_UNACCOUNTED, FIG_END}},
 };
 
 /* A field, after a comma unless first; nothing for NULL. */
@@ -56,57 +89,94 @@ static void field(cm_buf *out, const char *v, int first)
     out->data[out->len] = '\0';
 }
 
-static void num(cm_buf *out, long long v)
+/* ",UNIT,VALUE" of a figure of line l in export x (VALUE empty when never
+ * given). The consignments export has the line's own figures, the
+ * reconciliation its accounts (approved 0 when never given). */
+static void value(cm_buf *out, views_csv x, figure f, const views_line *l)
 {
-    buf_printf(out, ",%lld", v);
+    const views_totals *t = &l->t;
+    long long v;
+    field(out, f == FIG_WEIGHT ? "kg" : l->unit, 0);
+    buf_putc(out, ',');
+    switch (f) {
+    case FIG_DECLARED:
+        v = l->declared;
+        break;
+    case FIG_APPROVED:
+        v = x == VIEWS_CSV_CONSIGNMENTS ? l->approved : t->approved;
+        if (v < 0) return;
+        break;
+    case FIG_ENTERED:
+        v = x == VIEWS_CSV_CONSIGNMENTS ? l->entered : t->entered;
+        break;
+    case FIG_WEIGHT:
+        if (l->weight_kg >= 0) views_real(out, l->weight_kg);
+        return;
+    case FIG_HELD:
+        v = t->held;
+        break;
+    case FIG_PENDING:
+        v = t->pending;
+        break;
+    case FIG_DISTRIBUTED:
+        v = t->distributed;
+        break;
+    case FIG_LOST:
+        v = t->lost;
+        break;
+    case FIG_UNACCOUNTED:
+        v = t->unaccounted;
+        break;
+    default:
+        return;
+    }
+    buf_printf(out, "%lld", v);
 }
 
 typedef struct {
     views_csv which;
     cm_buf *out;
+    cm_buf keys; /* the key columns of the line being written */
 } writing;
 
-/* The rows of one consignment, a row per line. */
-static int rows(void *ctx, const views_book *b, const views_consignment *c)
+/* The key columns of line l of consignment c. */
+static void line_keys(const writing *w, cm_buf *k, const views_consignment *c, const views_line *l)
 {
-    const writing *w = ctx;
-    cm_buf *out = w->out;
     char day[11];
     views_day(c->time_ms, day);
-    for (size_t k = 0; k < c->nlines; k++) {
-        const views_line *l = &b->lines[c->first_line + k];
-        field(out, c->consignment, 1);
-        field(out, c->declared_by, 0);
-        if (w->which == VIEWS_CSV_CONSIGNMENTS) {
-            field(out, c->consignee, 0);
-            field(out, c->crossing, 0);
-            field(out, c->donor, 0);
-            field(out, c->reference, 0);
-            field(out, day, 0);
-            field(out, c->status, 0);
-        } else {
-            field(out, c->crossing, 0);
-            field(out, day, 0);
+    buf_reset(k);
+    field(k, c->consignment, 1);
+    field(k, c->declared_by, 0);
+    if (w->which == VIEWS_CSV_CONSIGNMENTS) {
+        field(k, c->consignee, 0);
+        field(k, c->donor, 0);
+        field(k, c->reference, 0);
+        field(k, c->crossing, 0);
+        field(k, day, 0);
+        field(k, c->status, 0);
+    } else {
+        field(k, c->crossing, 0);
+        field(k, day, 0);
+    }
+    buf_printf(k, ",%lld", l->line);
+    field(k, l->item, 0);
+    field(k, l->category, 0);
+}
+
+/* The rows of one consignment: per line, a row per figure. */
+static int rows(void *ctx, const views_book *b, const views_consignment *c)
+{
+    writing *w = ctx;
+    const export *x = &exports[w->which];
+    for (size_t n = 0; n < c->nlines; n++) {
+        const views_line *l = &b->lines[c->first_line + n];
+        line_keys(w, &w->keys, c, l);
+        for (const figure *f = x->figures; *f != FIG_END; f++) {
+            buf_append(w->out, w->keys.data, w->keys.len);
+            field(w->out, codes[*f], 0);
+            value(w->out, w->which, *f, l);
+            buf_puts(w->out, "\r\n");
         }
-        num(out, l->line);
-        field(out, l->item, 0);
-        field(out, l->category, 0);
-        field(out, l->unit, 0);
-        if (w->which == VIEWS_CSV_CONSIGNMENTS) {
-            buf_putc(out, ',');
-            if (l->weight_kg >= 0) views_real(out, l->weight_kg);
-            num(out, l->declared);
-            if (l->approved >= 0)
-                num(out, l->approved);
-            else
-                buf_putc(out, ',');
-            num(out, l->entered);
-        } else {
-            const views_totals *t = &l->t;
-            buf_printf(out, ",%lld,%lld,%lld,%lld,%lld,%lld,%lld", t->approved, t->entered, t->held,
-                       t->pending, t->distributed, t->lost, t->unaccounted);
-        }
-        buf_puts(out, "\r\n");
     }
     return 0;
 }
@@ -116,6 +186,8 @@ int views_csv_export(store *s, views_csv which, const views_consignment_filter *
 {
     const export *x = &exports[which];
     buf_printf(out, "%s\r\n%s\r\n", x->header, x->hxl);
-    writing w = {which, out};
-    return views_consignments_pick(s, f, rows, &w, err);
+    writing w = {which, out, CM_BUF_INIT};
+    int rc = views_consignments_pick(s, f, rows, &w, err);
+    buf_free(&w.keys);
+    return rc;
 }

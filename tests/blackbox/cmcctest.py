@@ -1236,3 +1236,31 @@ def add_case_tests(cls, cases, prefix):
             self.run_case(case)
         t.__doc__ = "%s: %s" % (prefix, case["name"])
         setattr(cls, "test_%s_%03d_%s" % (prefix, i, slug(case["name"])), t)
+
+
+def csv_long(text):
+    """A CSV export in HXL's long form (docs/protocol.md, "CSV exports"):
+    (header, hxl row, records), a record per key in the order its rows
+    come, each (keys, figures, units): keys {heading: cell} of the columns
+    other than figure, unit and value; figures {figure: value} (text, ''
+    when never given); units {figure: unit} ({} when the export has no
+    unit column). A record's rows must be together."""
+    import csv
+    import io
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header, hxl = rows[0], rows[1]
+    records, seen = [], set()
+    for r in rows[2:]:
+        assert len(r) == len(header), r
+        d = dict(zip(header, r))
+        keys = {h: v for h, v in d.items() if h not in ("figure", "unit", "value")}
+        k = tuple(sorted(keys.items()))
+        if not records or records[-1][0] != keys:
+            assert k not in seen, ("a record's rows apart", keys)
+            seen.add(k)
+            records.append((keys, {}, {}))
+        assert d["figure"] not in records[-1][1], ("a figure twice", r)
+        records[-1][1][d["figure"]] = d["value"]
+        if "unit" in d:
+            records[-1][2][d["figure"]] = d["unit"]
+    return header, hxl, records

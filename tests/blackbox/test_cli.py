@@ -3,8 +3,6 @@
 keys (cmcc keygen and openssl's), init, tokens, and the offline path
 `cmcc sign` then `cmcc submit` against a running server.
 """
-import csv
-import io
 import json
 import os
 import re
@@ -321,26 +319,22 @@ class Serve(TempDir):
 
     def test_report_csv_has_the_hxl_row(self):
         """`cmcc report DIR --format csv`: a header row, the HXL hashtag row,
-        then one row per crossing, org and category with the figures of
-        --format json."""
+        then, per crossing, org and category, a row per figure (HXL's long
+        form), the figures of --format json."""
         d = self.path("demo")
         self.assertEqual(ct.run("demo", d, "--build-only", timeout=120).returncode, 0)
         r = ct.run("report", d, "--format", "csv")
         self.assertEqual(r.returncode, 0, r.stderr)
-        rows = list(csv.reader(io.StringIO(r.stdout, newline="")))
-        header, hxl = rows[0], rows[1]
-        self.assertEqual(header[:3], ["group", "name", "consignments"])
-        self.assertEqual(hxl[:3], ["#meta+group", "#meta+name", "#output+num+consignments"])
-        self.assertEqual(hxl[2:], ["#output+num+" + h for h in header[2:]])
+        header, hxl, records = ct.csv_long(r.stdout)
+        self.assertEqual(header, ["table", "name", "figure", "value"])
+        self.assertEqual(hxl, ["#meta+type", "#meta+name", "#indicator+code", "#indicator+num"])
         rec = json.loads(ct.run("report", d, "--format", "json").stdout)
         want = {}
         for section, key in (("by_crossing", "crossing"), ("by_org", "org"),
                              ("by_category", "category")):
             for x in rec[section]:
                 want[(key, x[key])] = {k: str(v) for k, v in x.items() if k != key}
-        got = {}
-        for row in rows[2:]:
-            got[(row[0], row[1])] = {h: v for h, v in zip(header[2:], row[2:]) if v != ""}
+        got = {(k["table"], k["name"]): f for k, f, _ in records}
         self.assertEqual(got, want)
         self.assertGreater(len(got), 5)
 

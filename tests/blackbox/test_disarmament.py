@@ -29,8 +29,6 @@ HTTP.
                     their quantity); overdue while due is past and the target
                     not reached; assessments listed.
 """
-import csv
-import io
 import json
 import os
 import sys
@@ -552,24 +550,27 @@ class Register(ft.FlowMixin, ct.LogTestCase):
         bs = self.bench()
         for source in ("dir", "server"):
             out = ft.report(L, "disarmament", "csv", source)
-            rows = list(csv.DictReader(io.StringIO(out, newline="")))
-            hxl = rows.pop(0)  # the HXL hashtag row, after the header
-            self.assertEqual((hxl["section"], hxl["target"]), ("#meta+section", "#output+num+target"))
-            self.assertTrue(all(v.startswith("#") for v in hxl.values()), hxl)
-            cats = {r["name"]: r for r in rows if r["section"] == "category"}
+            header, hxl, records = ct.csv_long(out)
+            self.assertEqual(dict(zip(header, hxl)), {
+                "table": "#meta+type", "name": "#meta+name", "due": "#date",
+                "state": "#status", "figure": "#indicator+code", "value": "#indicator+num"})
+            cats = {k["name"]: f for k, f, _ in records if k["table"] == "category"}
             self.assertEqual(sorted(cats), sorted(want))
             for c, row in want.items():
-                self.assertEqual({k: cats[c][k] for k in row},
-                                 {k: str(v) for k, v in row.items()}, c)
-            bms = {r["name"]: r for r in rows if r["section"] == "benchmark"}
+                self.assertEqual(cats[c], {k: str(v) for k, v in row.items()}, c)
+            bms = {k["name"]: (k, f) for k, f, _ in records if k["table"] == "benchmark"}
             self.assertEqual(sorted(bms), sorted(bs))
+            self.assertEqual(len(bms) + len(cats), len(records))
             for b, x in bs.items():
-                r = bms[b]
-                self.assertEqual((int(r["decommissioned"]), int(r["target"]),
-                                  float(r["progress"]), r["due"], r["overdue"]),
-                                 (x["decommissioned"], x["target"],
-                                  round(x["progress"] * 100, 1), x["due"],
-                                  "true" if x["overdue"] else "false"), b)
+                k, f = bms[b]
+                state = ("met" if x["decommissioned"] >= x["target"] else
+                         "overdue" if x["overdue"] else "open")
+                self.assertEqual((int(f["decommissioned"]), int(f["target"]),
+                                  float(f["progress"]), k["due"], k["state"]),
+                                 (x["decommissioned"], x["target"], x["progress"], x["due"],
+                                  state), b)
+            self.assertEqual({b: bms[b][0]["state"] for b in bms},
+                             {"bm-late": "overdue", "bm-done": "met", "bm-future": "open"})
 
     def test_z_state_rebuilt_from_the_log(self):
         """Last: the same register, benchmarks and stats after `cmcc

@@ -22,8 +22,6 @@
                an over-covered requirement (gap never below 0), what a
                withdrawal closes, a coordinator that is also a contributor.
 """
-import csv
-import io
 import json
 import os
 import sys
@@ -398,21 +396,25 @@ class GapTable(ft.FlowMixin, ct.LogTestCase):
         L = self.log
         for source in ("dir", "server"):
             out = ft.report(L, "force", "csv", source)
-            rows = list(csv.DictReader(io.StringIO(out, newline="")))
-            hxl = rows.pop(0)  # the HXL hashtag row, after the header
-            self.assertEqual((hxl["requirement"], hxl["gap"]), ("#meta+id", "#capacity+num+gap"))
-            self.assertTrue(all(v.startswith("#") for v in hxl.values()), hxl)
-            self.assertEqual([r["requirement"] for r in rows], list(self.after))
-            for row in rows:
-                r = self.after[row["requirement"]]
-                want = {"capability": r["capability"], "sector": r["sector"],
-                        "needed_by": r["needed_by"], "required": str(r["quantity"]),
-                        "pledged": str(r["pledged"]),
-                        "eligible_level2_or_above": str(r["eligible_level2_or_above"]),
-                        "deployed": str(r["deployed"]), "gap": str(r["gap"])}
+            header, hxl, records = ct.csv_long(out)
+            self.assertEqual(dict(zip(header, hxl)), {
+                "requirement": "#meta+id", "capability": "#capacity+type",
+                "sector": "#loc+name", "needed_by": "#date", "figure": "#indicator+code",
+                "value": "#indicator+num"})
+            self.assertEqual([k["requirement"] for k, _, _ in records], list(self.after))
+            for k, figures, _ in records:
+                r = self.after[k["requirement"]]
+                self.assertEqual((k["capability"], k["sector"], k["needed_by"]),
+                                 (r["capability"], r["sector"], r["needed_by"]))
+                want = {"required": str(r["quantity"]), "pledged": str(r["pledged"])}
                 for lvl, n in r["eligible"].items():
                     want[lvl] = str(n)
-                self.assertEqual({k: row[k] for k in want}, want)
+                want.update({"eligible": str(r["eligible_level2_or_above"]),
+                             "deployed": str(r["deployed"]), "gap": str(r["gap"])})
+                self.assertEqual(figures, want)
+                self.assertEqual(list(figures), ["required", "pledged", "level1", "level2",
+                                                 "level3", "rapid", "eligible", "deployed",
+                                                 "gap"])
 
     def test_z_state_rebuilt_from_the_log(self):
         """Last: the same figures after `cmcc rebuild` (latest deployments,

@@ -36,6 +36,8 @@ has the accounts the README describes (400 bags entered, 4 unaccounted for
 by the crossing, 250 distributed; 100 kits approved of 120), the manifest's
 consignments and the movement exist, and the crossing's token is revoked.
 """
+import base64
+import csv
 import json
 import os
 import re
@@ -164,8 +166,9 @@ class Readme(unittest.TestCase):
         self.assertRegex(out, r"cmcc rebuild: the state was recomputed from \d+ entries")
         with open(os.path.join(self.work, "reconciliation.csv"), newline="") as f:
             rows = f.read().split("\r\n")
-        self.assertTrue(rows[0].startswith("group,name,"), rows[:2])
-        self.assertTrue(rows[1].startswith("#meta+group,#meta+name,"), rows[:2])
+        self.assertEqual(rows[0], "table,name,figure,value", rows[:2])
+        self.assertEqual(rows[1], "#meta+type,#meta+name,#indicator+code,#indicator+num",
+                         rows[:2])
         with open(os.path.join(self.work, "c-0001.svg")) as f:
             self.assertIn("<svg", f.read())
         backups = os.listdir(os.path.join(self.tmp, "backups"))
@@ -203,6 +206,89 @@ class Readme(unittest.TestCase):
         finally:
             status, out = s.stop()
             self.assertEqual(status, 0, out)
+
+
+class ManifestTags(unittest.TestCase):
+    """The README's manifest import (docs/examples/manifest.csv) reads a
+    column by its HXL tag when its heading is no column name, and takes for
+    the consignee, the reference and the crossing the core tags the CSV
+    exports use (#org+impl, #meta+code, #loc+name) as well as its own
+    (#org+consignee, #meta+reference): the same consignments, signed into
+    the same bytes, whichever a partner's file carries; a tag without the
+    attribute (#org alone) names no consignee."""
+
+    ROWS = [("c-10", "kerem-shalom", "1", "rice", "food", "800", "bag", "relief-b", "WFP",
+             "RA-1", "2025-11-21T07:30:00Z"),
+            ("c-10", "kerem-shalom", "2", "oil, cooking", "food", "300", "litre", "relief-b",
+             "WFP", "RA-1", "2025-11-21T07:30:00Z"),
+            ("c-11", "kissufim", "1", "tarpaulin", "shelter", "250", "unit", "relief-c",
+             "UNHCR", "RA-2", "2025-11-21")]
+    NAMES = ("consignment", "crossing", "line", "item", "category", "quantity", "unit",
+             "consignee", "donor", "reference", "date")
+    # headings a partner's file might have: none is a column name
+    HEADINGS = ("Consignment no", "Border point", "Line no", "Goods", "Cluster", "Qty",
+                "Pack", "Receiving partner", "Funded by", "Our ref", "Day")
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmcc-bb-manifest-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.key = os.path.join(self.tmp, "k.pem")
+        self.assertEqual(ct.run("keygen", self.key).returncode, 0)
+
+    def signed(self, name, header, tags=None, order=None):
+        """The envelopes `cmcc import` writes for ROWS under these
+        headings (and tag row), the columns in order."""
+        order = order or range(len(header))
+        lines = [[header[i] for i in order]] + ([[tags[i] for i in order]] if tags else [])
+        lines += [[row[i] for i in order] for row in self.ROWS]
+        path = os.path.join(self.tmp, name + ".csv")
+        with open(path, "w", newline="") as f:
+            csv.writer(f, lineterminator="\r\n").writerows(lines)
+        out = os.path.join(self.tmp, name + ".ndjson")
+        r = ct.run("import", path, "--key", self.key, "--org", "relief-a", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def bodies(self, signed):
+        return [json.loads(base64.b64decode(json.loads(l)["payload"]))["body"]
+                for l in signed.splitlines()]
+
+    def test_core_tags(self):
+        plain = self.signed("plain", self.NAMES)
+        bodies = self.bodies(plain)
+        self.assertEqual([(b["consignment"], b["crossing"], b["consignee"], b["reference"])
+                          for b in bodies],
+                         [("c-10", "kerem-shalom", "relief-b", "RA-1"),
+                          ("c-11", "kissufim", "relief-c", "RA-2")])
+        self.assertEqual(bodies[0]["lines"][1]["item"], "oil, cooking")
+        ours = ("#meta+id", "#loc+name+crossing", "#item+code", "#item+name", "#sector",
+                "#output+num", "#meta+unit", "#org+consignee", "#org+funder",
+                "#meta+reference", "#date")
+        core = ("#meta+id", "#loc+name", "#item+code", "#item+name", "#sector", "#output+num",
+                "#meta+unit", "#org+impl", "#org+funder", "#meta+code", "#date")
+        shuffled = (9, 7, 0, 10, 1, 6, 2, 5, 8, 3, 4)
+        self.assertEqual(self.signed("ours", self.HEADINGS, ours), plain)
+        self.assertEqual(self.signed("core", self.HEADINGS, core), plain)
+        self.assertEqual(self.signed("core-shuffled", self.HEADINGS, core, shuffled), plain)
+        # spaces and case in a tag, as HXL allows
+        spaced = tuple(t.replace("+", " +").upper() for t in core)
+        self.assertEqual(self.signed("spaced", self.HEADINGS, spaced), plain)
+        # #org alone is no consignee (nor the donor: #org+funder is)
+        bare = tuple("#org" if t == "#org+impl" else t for t in core)
+        for b in self.bodies(self.signed("bare", self.HEADINGS, bare)):
+            self.assertNotIn("consignee", b)
+            self.assertIn(b["reference"], ("RA-1", "RA-2"))
+        # without the tag row, the headings name no column: refused, saying which
+        path = os.path.join(self.tmp, "untagged.csv")
+        with open(path, "w") as f:
+            f.write(",".join(self.HEADINGS) + "\n" + ",".join(self.ROWS[0]).replace(
+                "oil, cooking", "oil") + "\n")
+        r = ct.run("import", path, "--key", self.key, "--org", "relief-a", "--out",
+                   os.path.join(self.tmp, "untagged.ndjson"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('the manifest has no "consignment" column (nor an HXL #meta+id column)',
+                      r.stderr)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,6 @@ defaults, with ?at= moving the clock, /v1/stats without a token,
 /v1/reconciliation, and the two CSV exports (parsed with Python's csv
 module, HXL row, figures as in the JSON).
 """
-import csv
-import io
 import os
 import sys
 import time
@@ -440,71 +438,69 @@ class Life(unittest.TestCase):
         self.assertEqual(j["totals"], L.get("/v1/stats", token=None).json["supply"]["totals"])
 
     def read_csv(self, path, filename):
+        """The export's header, HXL row and records (cmcctest.csv_long)."""
         r = self.log.get(path)
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.headers["content-type"].startswith("text/csv"), r.headers)
         self.assertIn(filename, r.headers.get("content-disposition", ""))
         text = r.body.decode("utf-8")
         self.assertTrue(text.endswith("\r\n"))
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-        header, hxl = rows[0], rows[1]
+        header, hxl, records = ct.csv_long(text)
         self.assertEqual(len(hxl), len(header))
         self.assertTrue(all(t.startswith("#") for t in hxl), hxl)
-        self.assertFalse([t for t in hxl if t.startswith("#value")], hxl)
-        for row in rows[2:]:
-            self.assertEqual(len(row), len(header), row)
-        return header, hxl, [dict(zip(header, row)) for row in rows[2:]]
+        tags = dict(zip(header, hxl))
+        self.assertEqual((tags["consignment"], tags["figure"], tags["unit"], tags["value"]),
+                         ("#meta+id", "#indicator+code", "#indicator+type", "#indicator+num"))
+        return header, hxl, records
 
     def test_6_consignments_csv(self):
         L = self.log
-        header, hxl, rows = self.read_csv("/v1/consignments.csv", "consignments.csv")
-        tags = dict(zip(header, hxl))
-        for col in ("declared", "approved", "entered"):
-            self.assertTrue(tags[col].startswith("#output+num"), tags[col])
-        self.assertTrue(tags["consignment"].startswith("#meta+id"))
-        self.assertEqual([(r["consignment"], r["line"]) for r in rows],
+        _, _, records = self.read_csv("/v1/consignments.csv", "consignments.csv")
+        self.assertEqual([(k["consignment"], k["line"]) for k, _, _ in records],
                          [(C, "1"), (C, "2"), (C, "3"), ("c-east", "1"), ("c-late", "1"),
                           ("c-late", "2")])
-        for r in rows:
-            c = L.consignment(r["consignment"])
-            l = [x for x in c["lines"] if x["line"] == int(r["line"])][0]
-            self.assertEqual((r["declared_by"], r["consignee"], r["crossing"], r["status"]),
+        for k, f, units in records:
+            c = L.consignment(k["consignment"])
+            l = [x for x in c["lines"] if x["line"] == int(k["line"])][0]
+            self.assertEqual((k["declared_by"], k["consignee"], k["crossing"], k["status"]),
                              (c["declared_by"], c["consignee"], c["crossing"], c["status"]))
-            self.assertEqual(r["date"], c["time"][:10])
-            self.assertEqual((r["item"], r["category"], r["unit"]),
-                             (l["item"], l["category"], l["unit"]))
-            self.assertEqual(int(r["declared"]), l["declared"])
-            self.assertEqual(r["approved"], "" if l["approved"] is None else str(l["approved"]))
-            self.assertEqual(int(r["entered"]), l["entered"])
+            self.assertEqual(k["date"], c["time"][:10])
+            self.assertEqual((k["item"], k["category"]), (l["item"], l["category"]))
+            self.assertEqual(list(f), ["declared", "approved", "entered", "weight"])
+            self.assertEqual(units, {"declared": l["unit"], "approved": l["unit"],
+                                     "entered": l["unit"], "weight": "kg"})
+            self.assertEqual(int(f["declared"]), l["declared"])
+            self.assertEqual(f["approved"], "" if l["approved"] is None else str(l["approved"]))
+            self.assertEqual(int(f["entered"]), l["entered"])
+            self.assertEqual(f["weight"] and float(f["weight"]), l.get("weight_kg") or "")
         # the item names with a comma and with quotes came through csv quoting intact
-        self.assertEqual(rows[0]["item"], "wheat flour, 50 kg")
-        self.assertEqual(rows[1]["item"], 'hygiene kit "family"')
-        self.assertEqual(rows[0]["donor"], "ECHO")
-        self.assertEqual(float(rows[0]["weight_kg"]), 50000)
+        self.assertEqual(records[0][0]["item"], "wheat flour, 50 kg")
+        self.assertEqual(records[1][0]["item"], 'hygiene kit "family"')
+        self.assertEqual(records[0][0]["donor"], "ECHO")
+        self.assertEqual(float(records[0][1]["weight"]), 50000)
 
     def test_7_reconciliation_csv(self):
         L = self.log
-        header, hxl, rows = self.read_csv("/v1/reconciliation.csv", "reconciliation.csv")
-        tags = dict(zip(header, hxl))
+        _, _, records = self.read_csv("/v1/reconciliation.csv", "reconciliation.csv")
         q = ("approved", "entered", "held", "pending", "distributed", "lost", "unaccounted")
-        for col in q:
-            self.assertTrue(tags[col].startswith("#output+num"), (col, tags[col]))
-        self.assertEqual(len(rows), 6)
-        for r in rows:
-            c = L.consignment(r["consignment"])
-            self.assertEqual((r["org"], r["crossing"], r["date"]),
+        self.assertEqual(len(records), 6)
+        for k, f, units in records:
+            c = L.consignment(k["consignment"])
+            self.assertEqual((k["org"], k["crossing"], k["date"]),
                              (c["declared_by"], c["crossing"], c["time"][:10]))
-            l = [x for x in c["lines"] if x["line"] == int(r["line"])][0]
+            l = [x for x in c["lines"] if x["line"] == int(k["line"])][0]
+            self.assertEqual(units, dict.fromkeys(q, l["unit"]))
             sums = dict.fromkeys(q[2:], 0)
             for a, n in l["accounts"].items():
                 sums[a.split(":")[0]] += n
-            got = {k: int(r[k]) for k in q}
+            got = {a: int(f[a]) for a in q}
+            self.assertEqual(list(f), list(q))
             self.assertEqual(got, dict(approved=l["approved"] or 0, entered=l["entered"],
-                                       **sums), r)
-        # and the columns add up to the JSON reconciliation's totals
+                                       **sums), k)
+        # and the figures add up to the JSON reconciliation's totals
         tot = L.get("/v1/reconciliation").json["totals"]
-        for col in q:
-            self.assertEqual(sum(int(r[col]) for r in rows), tot[col], col)
+        for a in q:
+            self.assertEqual(sum(int(f[a]) for _, f, _ in records), tot[a], a)
 
     def test_8_thresholds_are_configuration(self):
         """Restarted with CONF_B, then with no cmcc.conf: the same log, other

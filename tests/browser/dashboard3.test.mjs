@@ -240,7 +240,8 @@ test('downloads: each CSV equals the API\'s, has its HXL row and the JSON\'s fig
   const page = await open('/consignments');
   const list = (await api('/v1/consignments')).consignments;
   const rec = await api('/v1/reconciliation');
-  // consignments.csv: one row per line; its entered adds up to each consignment's
+  // consignments.csv: a row per figure of each line (HXL's long form); its
+  // entered figures add up to each consignment's
   const c = await downloaded(page, '[data-export="consignments.csv"]');
   assert.equal(c.name, 'cmcc-consignments.csv');
   assert.equal(c.text, await api('/v1/consignments.csv', { as: 'text' }));
@@ -249,15 +250,19 @@ test('downloads: each CSV equals the API\'s, has its HXL row and the JSON\'s fig
   assert.equal(head[0], 'consignment');
   assert.ok(hxl.every((x) => x.startsWith('#')), `the second row is HXL: ${hxl}`);
   assert.equal(hxl.length, head.length);
-  const col = (name) => head.indexOf(name);
+  const col = (name) => head.indexOf(name); // of the CSV read last
+  // a row's value when it is the named figure, else 0
+  const figure = (r, name) => (r[col('figure')] === name ? Number(r[col('value')] || 0) : 0);
+  assert.deepEqual([col('figure'), col('value')].map((i) => hxl[i]), ['#indicator+code', '#indicator+num']);
   assert.ok(data.every((r) => r.length === head.length), 'every row has every column');
   assert.deepEqual([...new Set(data.map((r) => r[col('consignment')]))].sort(), list.map((x) => x.consignment).sort());
   for (const x of list) {
     const mine = data.filter((r) => r[col('consignment')] === x.consignment);
-    assert.equal(mine.reduce((a, r) => a + Number(r[col('entered')] || 0), 0), x.entered, `${x.consignment} entered`);
+    assert.equal(mine.reduce((a, r) => a + figure(r, 'entered'), 0), x.entered, `${x.consignment} entered`);
     assert.ok(mine.every((r) => r[col('status')] === x.status && r[col('crossing')] === x.crossing), `${x.consignment} status, crossing`);
   }
-  // reconciliation.csv: per line; its sums per crossing are /v1/reconciliation's
+  // reconciliation.csv: a row per figure of each line; its sums per crossing are
+  // /v1/reconciliation's
   const r = await downloaded(page, '[data-export="reconciliation.csv"]');
   assert.equal(r.name, 'cmcc-reconciliation.csv');
   assert.equal(r.text, await api('/v1/reconciliation.csv', { as: 'text' }));
@@ -265,9 +270,9 @@ test('downloads: each CSV equals the API\'s, has its HXL row and the JSON\'s fig
   [head, hxl, ...data] = rows;
   assert.ok(hxl.every((x) => x.startsWith('#')) && hxl.length === head.length, 'the second row is HXL');
   for (const b of rec.by_crossing) {
-    const mine = data.filter((x) => x[head.indexOf('crossing')] === b.crossing);
+    const mine = data.filter((x) => x[col('crossing')] === b.crossing);
     for (const m of ['approved', 'entered', 'held', 'pending', 'distributed', 'lost', 'unaccounted']) {
-      assert.equal(mine.reduce((a, x) => a + Number(x[head.indexOf(m)] || 0), 0), b[m], `${b.crossing} ${m}`);
+      assert.equal(mine.reduce((a, x) => a + figure(x, m), 0), b[m], `${b.crossing} ${m}`);
     }
   }
   assert.match(await page.$eval('.exports [role="status"]', (s) => s.textContent), /cmcc-reconciliation\.csv/);

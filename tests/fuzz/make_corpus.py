@@ -131,13 +131,12 @@ MANIFESTS = {
         "c-200,x1,1,\"flour, wheat\",food,10,bag,250,ECHO,2025-05-21T06:30:00Z\r\n"
         "c-200,x1,2,\"oral rehydration \"\"ORS\"\"\",health,5,box,,ECHO,"
         "2025-05-21T06:30:00Z\r\n",
-    "hxl_export.csv":
-        "consignment,declared_by,consignee,crossing,donor,reference,date,status,line,item,"
-        "category,unit,weight_kg,declared,approved,entered\r\n"
-        "#meta+id,#org+declared,#org+consignee,#loc+name+crossing,#org+funder,"
-        "#meta+reference,#date,#status,#item+code,#item+name,#sector,#meta+unit,"
-        "#meta+weight_kg,#output+num+declared,#output+num+approved,#output+num+entered\r\n"
-        "c-300,relief,relief,x1,WFP,PO-1,2025-05-20,entered,1,flour,food,bag,,40,40,40\r\n",
+    "hxl_export.csv":  # the key columns of consignments.csv, and a quantity
+        "consignment,declared_by,consignee,donor,reference,crossing,date,status,line,item,"
+        "category,quantity,unit\r\n"
+        "#meta+id,#org,#org+impl,#org+funder,#meta+code,#loc+name,#date,#status,#item+code,"
+        "#item+name,#sector,#output+num,#meta+unit\r\n"
+        "c-300,relief,relief,WFP,PO-1,x1,2025-05-20,entered,1,flour,food,40,bag\r\n",
     "quoted_newline.csv":
         "consignment,crossing,line,item,category,quantity,unit\n"
         "c-400,x1,1,\"blanket\nwool\",shelter,30,unit\n"

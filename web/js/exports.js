@@ -7,7 +7,8 @@
  *   exportsCard(['consignments.csv', 'reconciliation.csv'])
  *
  * The exports (docs/protocol.md): consignments.csv and reconciliation.csv
- * (a header row, then the HXL hashtag row, then the data), sites.geojson,
+ * (a header row, then the HXL hashtag row, then a row per figure of each
+ * consignment line), sites.geojson,
  * zones.geojson, movements.geojson (RFC 7946 FeatureCollections). */
 
 import { h, replace } from './dom.js';
