@@ -197,6 +197,7 @@ static int open_scratch(verifier *v, int mirror)
         return -1;
     }
     srv_replay_init(&v->r, v->scratch, mirror);
+    v->r.id_filter = 1; /* the scratch state starts empty */
     srv_replay_stream(&v->r, v->pool, check_known, v);
     return 0;
 }
