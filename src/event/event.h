@@ -49,6 +49,10 @@
  * invalid UTF-8 and nesting deeper than EV_MAX_DEPTH are refused
  * (bad_request on `field`). Returns a new reference, or NULL. */
 json_t *ev_json_parse(const char *data, size_t len, const char *field, cm_error *err);
+/* json_fast.c: the tree json_loadb (with JSON_REJECT_DUPLICATES) makes of
+ * a plain JSON object (ASCII strings without escapes), made quicker; NULL
+ * for anything else, which json_loadb must then judge. */
+json_t *ev_json_parse_plain(const char *data, size_t len);
 
 /* An arena for the jansson values of one parse (json_arena.c): while a
  * thread has one in use, the trees it builds live in it and are dropped

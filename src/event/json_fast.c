@@ -1,0 +1,225 @@
+/*
+ * json_fast.c: a quicker parse of the plain JSON most payloads are, with
+ * jansson as the judge of everything else.
+ *
+ * jansson reads its input a character at a time through a callback, saves
+ * each one into a buffer and copies each string out again: about 3 µs for
+ * a 200-byte payload, which is a tenth of a replay's work once the
+ * signatures are checked in parallel. Most payloads are plain: ASCII
+ * strings without escapes, numbers, true, false, null, objects and arrays,
+ * with or without spaces. This parser builds the same jansson tree for
+ * those (the same values, keys in the same order) and gives up on
+ * anything else, leaving it to json_loadb, whose answer (the tree or the
+ * error) is then the only one given. So it accepts nothing jansson refuses
+ * and names no error of its own:
+ *
+ *   - a string with a byte under 0x20 or over 0x7e, or a backslash: given
+ *     up (escapes, control characters, UTF-8 are jansson's to judge);
+ *   - a number: the JSON grammar checked here, then an integer (no '.',
+ *     'e' or 'E') read by strtoll and a real by strtod, as jansson does;
+ *     an integer out of range, a real that overflows, one of more than 63
+ *     characters, or one strtod does not read whole (another locale's
+ *     decimal point): given up;
+ *   - a repeated key in an object: given up (jansson refuses it with
+ *     JSON_REJECT_DUPLICATES);
+ *   - nesting deeper than FAST_DEPTH, anything after the top-level value
+ *     but white space, a top level that is not an object: given up.
+ *
+ * The values come from jansson's constructors, so from the arena when one
+ * is in use (json_arena.c) like the ones json_loadb makes.
+ */
+#include "event/event.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAST_DEPTH 32
+
+typedef struct {
+    const char *s, *end;
+} cursor;
+
+static void skip_ws(cursor *c)
+{
+    while (c->s < c->end && (*c->s == ' ' || *c->s == '\n' || *c->s == '\r' || *c->s == '\t'))
+        c->s++;
+}
+
+/* A string's characters after its opening quote, up to the closing one
+ * (which is passed); NULL to give up. */
+static const char *plain_string(cursor *c, size_t *len)
+{
+    const char *start = c->s;
+    while (c->s < c->end) {
+        unsigned char ch = (unsigned char)*c->s;
+        if (ch == '"') {
+            *len = (size_t)(c->s - start);
+            c->s++;
+            return start;
+        }
+        if (ch < 0x20 || ch > 0x7e || ch == '\\') return NULL;
+        c->s++;
+    }
+    return NULL;
+}
+
+static int is_digit(const char *p, const char *end)
+{
+    return p < end && *p >= '0' && *p <= '9';
+}
+
+static json_t *number(cursor *c)
+{
+    const char *p = c->s, *end = c->end;
+    int real = 0;
+    if (p < end && *p == '-') p++;
+    if (!is_digit(p, end)) return NULL;
+    if (*p == '0') {
+        p++;
+        if (is_digit(p, end)) return NULL; /* a leading zero */
+    } else
+        while (is_digit(p, end)) p++;
+    if (p < end && *p == '.') {
+        real = 1;
+        p++;
+        if (!is_digit(p, end)) return NULL;
+        while (is_digit(p, end)) p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        real = 1;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (!is_digit(p, end)) return NULL;
+        while (is_digit(p, end)) p++;
+    }
+    char text[64];
+    size_t n = (size_t)(p - c->s);
+    if (n >= sizeof text) return NULL;
+    memcpy(text, c->s, n);
+    text[n] = '\0';
+    char *stop = NULL;
+    errno = 0;
+    json_t *v = NULL;
+    if (!real) {
+        long long i = strtoll(text, &stop, 10);
+        if (errno != ERANGE && stop == text + n) v = json_integer(i);
+    } else {
+        double d = strtod(text, &stop);
+        if (!(errno == ERANGE && (d > 1.0 || d < -1.0)) && stop == text + n) v = json_real(d);
+    }
+    if (v) c->s = p;
+    return v;
+}
+
+static int literal(cursor *c, const char *word, size_t n)
+{
+    if ((size_t)(c->end - c->s) < n || memcmp(c->s, word, n) != 0) return 0;
+    c->s += n;
+    return 1;
+}
+
+static json_t *value(cursor *c, int depth);
+
+static json_t *object(cursor *c, int depth)
+{
+    json_t *o = json_object();
+    if (!o) return NULL;
+    skip_ws(c);
+    if (c->s < c->end && *c->s == '}') {
+        c->s++;
+        return o;
+    }
+    for (;;) {
+        size_t klen;
+        const char *key;
+        if (c->s >= c->end || *c->s != '"') break;
+        c->s++;
+        if (!(key = plain_string(c, &klen)) || json_object_getn(o, key, klen)) break;
+        skip_ws(c);
+        if (c->s >= c->end || *c->s != ':') break;
+        c->s++;
+        json_t *v = value(c, depth);
+        if (!v || json_object_setn_new_nocheck(o, key, klen, v)) break;
+        skip_ws(c);
+        if (c->s < c->end && *c->s == '}') {
+            c->s++;
+            return o;
+        }
+        if (c->s >= c->end || *c->s != ',') break;
+        c->s++;
+        skip_ws(c);
+    }
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *array(cursor *c, int depth)
+{
+    json_t *a = json_array();
+    if (!a) return NULL;
+    skip_ws(c);
+    if (c->s < c->end && *c->s == ']') {
+        c->s++;
+        return a;
+    }
+    for (;;) {
+        json_t *v = value(c, depth);
+        if (!v || json_array_append_new(a, v)) break;
+        skip_ws(c);
+        if (c->s < c->end && *c->s == ']') {
+            c->s++;
+            return a;
+        }
+        if (c->s >= c->end || *c->s != ',') break;
+        c->s++;
+    }
+    json_decref(a);
+    return NULL;
+}
+
+/* A value after optional white space; NULL to give up. */
+static json_t *value(cursor *c, int depth)
+{
+    skip_ws(c);
+    if (c->s >= c->end) return NULL;
+    switch (*c->s) {
+    case '{':
+        if (depth >= FAST_DEPTH) return NULL;
+        c->s++;
+        return object(c, depth + 1);
+    case '[':
+        if (depth >= FAST_DEPTH) return NULL;
+        c->s++;
+        return array(c, depth + 1);
+    case '"': {
+        size_t len;
+        c->s++;
+        const char *s = plain_string(c, &len);
+        return s ? json_stringn_nocheck(s, len) : NULL;
+    }
+    case 't':
+        return literal(c, "true", 4) ? json_true() : NULL;
+    case 'f':
+        return literal(c, "false", 5) ? json_false() : NULL;
+    case 'n':
+        return literal(c, "null", 4) ? json_null() : NULL;
+    default:
+        return number(c);
+    }
+}
+
+json_t *ev_json_parse_plain(const char *data, size_t len)
+{
+    cursor c = {data, data + len};
+    skip_ws(&c);
+    if (c.s >= c.end || *c.s != '{') return NULL;
+    json_t *j = value(&c, 0);
+    if (!j) return NULL;
+    skip_ws(&c);
+    if (c.s != c.end) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
