@@ -138,19 +138,27 @@ static int parse_compact(const char *json, size_t len, ev_envelope *out)
     if (len - off < siglen) return -1;
     off += siglen;
     if (!TAKE("\"}]}") || off != len) return -1;
-    cm_error ignored;
     uint8_t sb[B64_LEN(LOG_SIG_SIZE)]; /* more than its decoding can take */
     if (b64_decode(sig, siglen, sb, sizeof sb) != LOG_SIG_SIZE) return -1;
+    /* the payload, then its base64, in one block */
     memset(out, 0, sizeof *out);
-    out->payload = decode_b64(p, plen, EV_PAYLOAD_MAX, &out->payload_len, "", &ignored);
-    if (!out->payload || out->payload_len == 0) {
-        ev_envelope_free(out);
+    if (plen > B64_LEN(EV_PAYLOAD_MAX)) return -1;
+    size_t cap = b64_decoded_max(plen) + 1;
+    uint8_t *block = xmalloc(cap + plen + 1);
+    long n = b64_decode(p, plen, block, cap);
+    if (n <= 0 || (size_t)n > EV_PAYLOAD_MAX) {
+        free(block);
         return -1;
     }
+    block[n] = '\0';
+    out->payload = block;
+    out->payload_len = (size_t)n;
+    out->payload_b64 = (char *)block + n + 1;
+    memcpy(out->payload_b64, p, plen);
+    out->payload_b64[plen] = '\0';
+    out->payload_b64_len = plen;
     memcpy(out->sig, sb, LOG_SIG_SIZE);
     memcpy(out->keyid, keyid, LOG_KEYID_LEN + 1);
-    out->payload_b64 = xstrndup(p, plen);
-    out->payload_b64_len = plen;
     return 0;
 }
 #undef TAKE
@@ -263,8 +271,10 @@ void ev_envelope_sign(const log_key *k, const void *payload, size_t len, ev_enve
 
 void ev_envelope_free(ev_envelope *e)
 {
+    if (e->payload_b64 &&
+        (!e->payload || e->payload_b64 != (char *)e->payload + e->payload_len + 1))
+        free(e->payload_b64);
     free(e->payload);
-    free(e->payload_b64);
     e->payload = NULL;
     e->payload_b64 = NULL;
     e->payload_len = e->payload_b64_len = 0;

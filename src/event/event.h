@@ -82,7 +82,8 @@ int ev_is_id(const char *s);
 typedef struct {
     char keyid[LOG_KEYID_LEN + 1];
     uint8_t sig[LOG_SIG_SIZE];
-    char *payload_b64; /* owned, NUL-terminated, canonical base64 */
+    char *payload_b64; /* owned (or in payload's block, after its NUL),
+                          NUL-terminated, canonical base64 */
     size_t payload_b64_len;
     uint8_t *payload; /* owned, the event bytes (NUL-terminated, not counted) */
     size_t payload_len;
