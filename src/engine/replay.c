@@ -123,11 +123,13 @@ static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t l
     memset(p, 0, offsetof(prepared, arena));
     ev_arena_init(&p->arena);
     log_leaf_hash(entry, len, &p->leaf);
-    if (ev_entry_parse(entry, len, &p->e.env, &p->received, &p->form_err)) return;
-    p->form_ok = 1;
-    ev_arena_use(&p->arena);
-    p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
+    ev_arena_use(&p->arena); /* the payload's bytes and tree */
+    if (ev_entry_parse(entry, len, &p->e.env, &p->received, &p->form_err) == 0) {
+        p->form_ok = 1;
+        p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
+    }
     ev_arena_use(NULL);
+    if (!p->form_ok) return;
     if (keys && srv_keycache_get(keys, NULL, p->e.env.keyid, p->pub) == 1 &&
         dsse_verify(p->pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len,
                     p->e.env.sig) == 0)

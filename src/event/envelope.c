@@ -140,16 +140,20 @@ static int parse_compact(const char *json, size_t len, ev_envelope *out)
     if (!TAKE("\"}]}") || off != len) return -1;
     uint8_t sb[B64_LEN(LOG_SIG_SIZE)]; /* more than its decoding can take */
     if (b64_decode(sig, siglen, sb, sizeof sb) != LOG_SIG_SIZE) return -1;
-    /* the payload, then its base64, in one block */
+    /* the payload, then its base64, in one block: from the arena in use
+     * (the replay's, for the entry), else from malloc */
     memset(out, 0, sizeof *out);
     if (plen > B64_LEN(EV_PAYLOAD_MAX)) return -1;
     size_t cap = b64_decoded_max(plen) + 1;
-    uint8_t *block = xmalloc(cap + plen + 1);
+    uint8_t *block = ev_arena_take(cap + plen + 1);
+    int in_arena = block != NULL;
+    if (!block) block = xmalloc(cap + plen + 1);
     long n = b64_decode(p, plen, block, cap);
     if (n <= 0 || (size_t)n > EV_PAYLOAD_MAX) {
-        free(block);
+        if (!in_arena) free(block);
         return -1;
     }
+    out->in_arena = in_arena;
     block[n] = '\0';
     out->payload = block;
     out->payload_len = (size_t)n;
@@ -271,10 +275,13 @@ void ev_envelope_sign(const log_key *k, const void *payload, size_t len, ev_enve
 
 void ev_envelope_free(ev_envelope *e)
 {
-    if (e->payload_b64 &&
-        (!e->payload || e->payload_b64 != (char *)e->payload + e->payload_len + 1))
-        free(e->payload_b64);
-    free(e->payload);
+    if (!e->in_arena) {
+        if (e->payload_b64 &&
+            (!e->payload || e->payload_b64 != (char *)e->payload + e->payload_len + 1))
+            free(e->payload_b64);
+        free(e->payload);
+    }
+    e->in_arena = 0;
     e->payload = NULL;
     e->payload_b64 = NULL;
     e->payload_len = e->payload_b64_len = 0;

@@ -73,6 +73,9 @@ void ev_arena_init(ev_arena *a);
 void ev_arena_use(ev_arena *a);
 /* Forgets every value a holds: no tree built in it may be used after. */
 void ev_arena_reset(ev_arena *a);
+/* n bytes from the calling thread's arena in use, or NULL when it has none
+ * (or no memory is left). */
+void *ev_arena_take(size_t n);
 
 /* Whether s is an identifier: [A-Za-z0-9][A-Za-z0-9._:-]{0,63}. */
 int ev_is_id(const char *s);
@@ -87,6 +90,10 @@ typedef struct {
     size_t payload_b64_len;
     uint8_t *payload; /* owned, the event bytes (NUL-terminated, not counted) */
     size_t payload_len;
+    /* payload and payload_b64 were taken from the arena in use when the
+     * entry was parsed (ev_entry_parse): the arena drops them, not
+     * ev_envelope_free */
+    int in_arena;
 } ev_envelope;
 
 /* Parses an envelope: exactly payloadType (ours), payload (canonical base64
