@@ -229,6 +229,7 @@ int ev_schema_check(const json_t *obj, const ev_field *fields, const char *path,
     char sub[CM_FIELD_MAX];
     const char *k;
     const json_t *v;
+    size_t required = 0; /* the required fields present (keys are unique) */
     json_object_foreach((json_t *)obj, k, v)
     {
         const ev_field *f = fields;
@@ -239,7 +240,11 @@ int ev_schema_check(const json_t *obj, const ev_field *fields, const char *path,
             return cm_fail(err, CM_BAD_REQUEST, sub,
                            "%s is null: leave an optional field out instead", sub);
         if (check_value(v, f, sub, err)) return -1;
+        required += (f->flags & FF_REQUIRED) != 0;
     }
+    size_t all = 0;
+    for (const ev_field *f = fields; f->name; f++) all += (f->flags & FF_REQUIRED) != 0;
+    if (required == all) return 0;
     for (const ev_field *f = fields; f->name; f++) {
         if ((f->flags & FF_REQUIRED) && !json_object_get(obj, f->name)) {
             snprintf(sub, sizeof sub, "%s.%s", path, f->name);
