@@ -121,6 +121,22 @@ static int literal(cursor *c, const char *word, size_t n)
 
 static json_t *value(cursor *c, int depth);
 
+/* Whether key (len bytes) is one of the n first keys kept in seen; past
+ * SEEN_MAX keys, the object is asked. */
+#define SEEN_MAX 16
+typedef struct {
+    const char *key;
+    size_t len;
+} seen_key;
+
+static int repeated(const json_t *o, seen_key *seen, size_t n, const char *key, size_t len)
+{
+    if (n > SEEN_MAX) return json_object_getn(o, key, len) != NULL;
+    for (size_t i = 0; i < n; i++)
+        if (seen[i].len == len && memcmp(seen[i].key, key, len) == 0) return 1;
+    return 0;
+}
+
 static json_t *object(cursor *c, int depth)
 {
     json_t *o = json_object();
@@ -130,12 +146,14 @@ static json_t *object(cursor *c, int depth)
         c->s++;
         return o;
     }
-    for (;;) {
+    seen_key seen[SEEN_MAX];
+    for (size_t n = 0;; n++) {
         size_t klen;
         const char *key;
         if (c->s >= c->end || *c->s != '"') break;
         c->s++;
-        if (!(key = plain_string(c, &klen)) || json_object_getn(o, key, klen)) break;
+        if (!(key = plain_string(c, &klen)) || repeated(o, seen, n, key, klen)) break;
+        if (n < SEEN_MAX) seen[n] = (seen_key){key, klen};
         skip_ws(c);
         if (c->s >= c->end || *c->s != ':') break;
         c->s++;

@@ -107,6 +107,28 @@ static void others_given_up(void **state)
         if (same_as_jansson(no[i], strlen(no[i]))) fail_msg("taken quickly: %s", no[i]);
 }
 
+/* Past 16 keys an object's repeats are found another way: both ways hold. */
+static void many_keys(void **state)
+{
+    (void)state;
+    char s[512];
+    size_t n = 0;
+    s[n++] = '{';
+    for (int i = 0; i < 24; i++)
+        n += (size_t)snprintf(s + n, sizeof s - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    s[n++] = '}';
+    assert_true(same_as_jansson(s, n));
+    for (int dup = 1; dup < 24; dup++) { /* key k0 again as the dup-th key */
+        size_t m = 0;
+        s[m++] = '{';
+        for (int i = 0; i < 24; i++)
+            m += (size_t)snprintf(s + m, sizeof s - m, "%s\"k%d\":%d", i ? "," : "",
+                                  i == dup ? 0 : i, i);
+        s[m++] = '}';
+        assert_false(same_as_jansson(s, m));
+    }
+}
+
 static void deep_nesting_given_up(void **state)
 {
     (void)state;
@@ -171,9 +193,9 @@ static void random_strings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(plain_inputs_taken),    cmocka_unit_test(others_given_up),
-        cmocka_unit_test(deep_nesting_given_up), cmocka_unit_test(changes_and_cuts),
-        cmocka_unit_test(random_strings),
+        cmocka_unit_test(plain_inputs_taken), cmocka_unit_test(others_given_up),
+        cmocka_unit_test(many_keys),          cmocka_unit_test(deep_nesting_given_up),
+        cmocka_unit_test(changes_and_cuts),   cmocka_unit_test(random_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
