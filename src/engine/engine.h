@@ -114,11 +114,12 @@ struct srv_replay {
     srv_view_cache cache;
     uint64_t next;      /* the index of the next entry to judge */
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
-    /* set before the first entry when the target's state is empty: the
-     * (org, id) of each event applied are kept in a Bloom filter, which
-     * answers most idempotency lookups without the store (replay.c) */
-    int id_filter;
-    uint64_t *ids;
+    /* set before the first entry when the target's state is empty, to
+     * about the number of entries to replay: the (org, id) of each event
+     * applied are kept in a Bloom filter, which answers most idempotency
+     * lookups without the store (replay.c) */
+    uint64_t id_filter;
+    uint64_t *ids, id_bits;
     /* when set, every tree node the entries make is compared with the one
      * this store holds: a leaf that differs fails the replay at its entry,
      * the first other node that differs is recorded */
