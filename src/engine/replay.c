@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,28 @@ typedef struct {
     ev_arena arena; /* e's payload tree, dropped whole once judged */
 } prepared;
 
+/* The key the cache knows for keyid, through the last one this thread
+ * found: consecutive entries are mostly signed by one key, and the cache's
+ * lock, taken by both threads for every entry, costs more than the lookup.
+ * A guess only (the in-order pass checks it), so it may be stale. */
+static int guess_key(srv_keycache *keys, const char *keyid, uint8_t pub[LOG_PUBKEY_SIZE])
+{
+    static _Thread_local struct {
+        srv_keycache *keys;
+        char keyid[LOG_KEYID_LEN + 1];
+        uint8_t pub[LOG_PUBKEY_SIZE];
+    } last;
+    if (last.keys != keys || strcmp(last.keyid, keyid) != 0) {
+        uint8_t found[LOG_PUBKEY_SIZE];
+        if (srv_keycache_get(keys, NULL, keyid, found) != 1) return 0;
+        last.keys = keys;
+        snprintf(last.keyid, sizeof last.keyid, "%s", keyid);
+        memcpy(last.pub, found, LOG_PUBKEY_SIZE);
+    }
+    memcpy(pub, last.pub, LOG_PUBKEY_SIZE);
+    return 1;
+}
+
 static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t len)
 {
     memset(p, 0, offsetof(prepared, arena));
@@ -143,7 +166,7 @@ static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t l
     }
     ev_arena_use(NULL);
     if (!p->form_ok) return;
-    if (keys && srv_keycache_get(keys, NULL, p->e.env.keyid, p->pub) == 1 &&
+    if (keys && guess_key(keys, p->e.env.keyid, p->pub) &&
         dsse_verify(p->pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len,
                     p->e.env.sig) == 0)
         p->checked_sig = 1;
