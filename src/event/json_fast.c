@@ -16,7 +16,9 @@
  *   - a string with a byte under 0x20 or over 0x7e, or a backslash: given
  *     up (escapes, control characters, UTF-8 are jansson's to judge);
  *   - a number: the JSON grammar checked here, then an integer (no '.',
- *     'e' or 'E') read by strtoll and a real by strtod, as jansson does;
+ *     'e' or 'E') read by strtoll and a real by strtod, as jansson does
+ *     (one of at most 15 digits and no exponent computed to the same
+ *     double instead: plain_decimal);
  *     an integer out of range, a real that overflows, one of more than 63
  *     characters, or one strtod does not read whole (another locale's
  *     decimal point): given up;
@@ -31,6 +33,7 @@
 #include "event/event.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +72,33 @@ static int is_digit(const char *p, const char *end)
     return p < end && *p >= '0' && *p <= '9';
 }
 
+/* A real of the form -?DIGITS.DIGITS with at most 15 digits in all, as
+ * strtod reads it: the digits as an integer below 2^53 and ten to the
+ * number of decimals (at most 15) are both exact doubles, so their
+ * quotient, rounded once by the division, is the correctly rounded value
+ * strtod gives (Clinger's fast path). 0 for any other text. */
+static int plain_decimal(const char *t, size_t n, double *out)
+{
+    static const double tens[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    size_t i = t[0] == '-', digits = 0, decimals = 0;
+    int point = 0;
+    uint64_t m = 0;
+    for (; i < n; i++) {
+        if (t[i] == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (t[i] < '0' || t[i] > '9' || ++digits > 15) return 0;
+        m = m * 10 + (uint64_t)(t[i] - '0');
+        decimals += (size_t)point;
+    }
+    if (!point) return 0;
+    double d = (double)m / tens[decimals];
+    *out = t[0] == '-' ? -d : d;
+    return 1;
+}
+
 static json_t *number(cursor *c)
 {
     const char *p = c->s, *end = c->end;
@@ -105,8 +135,13 @@ static json_t *number(cursor *c)
         long long i = strtoll(text, &stop, 10);
         if (errno != ERANGE && stop == text + n) v = json_integer(i);
     } else {
-        double d = strtod(text, &stop);
-        if (!(errno == ERANGE && (d > 1.0 || d < -1.0)) && stop == text + n) v = json_real(d);
+        double d;
+        if (plain_decimal(text, n, &d)) {
+            v = json_real(d);
+        } else {
+            d = strtod(text, &stop);
+            if (!(errno == ERANGE && (d > 1.0 || d < -1.0)) && stop == text + n) v = json_real(d);
+        }
     }
     if (v) c->s = p;
     return v;

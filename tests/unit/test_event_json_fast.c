@@ -58,6 +58,9 @@ static void plain_inputs_taken(void **state)
         "{\r\n\t\"z\" : \"last\" , \"a\" : \"first\"\n}\n",
         "{\"big\":9223372036854775807,\"small\":-9223372036854775808}",
         "{\"tiny\":1e-400}",
+        "{\"r\":[0.1,0.2,0.3,-0.0,31.2099,34.2099,-90.0,179.999999,0.000000000001,"
+        "1.7976931348623,123456789012345.6,12345678901234.5,9007199254740993.0,"
+        "0.30000000000000004,2.2250738585072014e-308,1e22,1e23]}",
         "{\"\":0,\"k\":{\"\":[[[]]]}}",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
@@ -163,6 +166,29 @@ static void changes_and_cuts(void **state)
     assert_true(taken > 0);
 }
 
+/* Random decimals of 1 to 17 digits: each the same double both ways. */
+static void random_decimals(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    for (int round = 0; round < 200000; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int digits = 1 + (int)(x % 17), point = (int)((x >> 8) % (uint64_t)digits);
+        char s[64] = "{\"d\":";
+        size_t n = strlen(s);
+        if (x >> 63) s[n++] = '-';
+        uint64_t y = x;
+        for (int i = 0; i < digits; i++) {
+            if (i == point && i) s[n++] = '.';
+            y = y * 6364136223846793005ULL + 1442695040888963407ULL;
+            s[n++] = (char)('0' + (i == 0 ? 1 + (y >> 60) % 9 : (y >> 60) % 10));
+        }
+        if (point == 0) memcpy(s + n, ".5", 2), n += 2;
+        s[n++] = '}';
+        assert_true(same_as_jansson(s, n));
+    }
+}
+
 /* Random strings of JSON's characters, mostly refused, some not. */
 static void random_strings(void **state)
 {
@@ -195,7 +221,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plain_inputs_taken), cmocka_unit_test(others_given_up),
         cmocka_unit_test(many_keys),          cmocka_unit_test(deep_nesting_given_up),
-        cmocka_unit_test(changes_and_cuts),   cmocka_unit_test(random_strings),
+        cmocka_unit_test(changes_and_cuts),   cmocka_unit_test(random_decimals),
+        cmocka_unit_test(random_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
