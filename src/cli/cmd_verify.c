@@ -179,7 +179,8 @@ static void check_ledger(verifier *v, store *s)
     buf_free(&report);
 }
 
-static int open_scratch(verifier *v, int mirror)
+/* The scratch store, and the replay into it of about `entries`. */
+static int open_scratch(verifier *v, int mirror, uint64_t entries)
 {
     v->pool = srv_pool_new_helped();
     const char *tmp = getenv("TMPDIR");
@@ -197,6 +198,7 @@ static int open_scratch(verifier *v, int mirror)
         return -1;
     }
     srv_replay_init(&v->r, v->scratch, mirror);
+    v->r.id_filter = entries; /* the scratch state starts empty */
     srv_replay_stream(&v->r, v->pool, check_known, v);
     return 0;
 }
@@ -247,7 +249,7 @@ static int verify_dir(verifier *v, const char *dir)
     if (v->nck && v->ck[v->nck - 1].size > size)
         problem(v, "the newest checkpoint claims %llu entries; the store has %llu",
                 (unsigned long long)v->ck[v->nck - 1].size, (unsigned long long)size);
-    if (open_scratch(v, 0)) goto done;
+    if (open_scratch(v, 0, size)) goto done;
     v->r.check = v->live; /* the stored tree, node by node, instead of a copy */
     if (store_entries(v->live, 0, size, dir_entry, v, &err) < 0) {
         cli_error("verify", &err);
@@ -429,7 +431,7 @@ static int verify_url(verifier *v, const char *url, const char *token, const cha
         goto done;
     }
     add_known(v, &c);
-    if (open_scratch(v, 1) || url_sync(v, h, c.size)) goto done;
+    if (open_scratch(v, 1, c.size) || url_sync(v, h, c.size)) goto done;
     /* the state is compared at a size the server holds still for */
     for (int tries = 0; tries < 10 && !v->stopped; tries++) {
         uint64_t s1 = 0, s2 = 0;

@@ -114,6 +114,12 @@ struct srv_replay {
     srv_view_cache cache;
     uint64_t next;      /* the index of the next entry to judge */
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
+    /* set before the first entry when the target's state is empty, to
+     * about the number of entries to replay: the (org, id) of each event
+     * applied are kept in a Bloom filter, which answers most idempotency
+     * lookups without the store (replay.c) */
+    uint64_t id_filter;
+    uint64_t *ids, id_bits;
     /* when set, every tree node the entries make is compared with the one
      * this store holds: a leaf that differs fails the replay at its entry,
      * the first other node that differs is recorded */
@@ -127,6 +133,7 @@ struct srv_replay {
     srv_replay_after_fn after;
     void *after_ctx;
     srv_replay_batch *filling, *flight;
+    size_t batch; /* the entries of the batch being filled */
     int failed;
     cm_error error;
 };

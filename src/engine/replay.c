@@ -22,6 +22,8 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void srv_replay_init(srv_replay *r, store *target, int mirror)
@@ -50,6 +52,71 @@ static int id_only(void *ctx, const char *org, const char *id, uint64_t *index, 
     return store_event_index(ctx, org, id, index);
 }
 
+/* ---- the ids seen (with srv_replay.id_filter) -----------------------------
+ *
+ * Nearly every lookup of an event's (org, id) finds nothing, and asking the
+ * state store costs a B-tree search each time. A Bloom filter holds every
+ * (org, id) applied since entry 0: each sets ID_FILTER_K bits of one 64-byte
+ * block (one cache line read an event), found from one 64-bit FNV-1a hash
+ * of org, a byte 0xff and id. An (org, id) with any of its bits clear was
+ * never applied, and is answered "not there" at once; one with all set (a
+ * repeat, or a false positive) is asked of the store as before. The filter
+ * has about 8 bits for each entry the replay expects (id_filter), a power
+ * of two from 128 KiB to 8 MiB: about one lookup in thirty is a false
+ * positive up to 8 million entries, more past that. Smaller is quicker:
+ * one of 4 MiB, past the core's 2 MiB cache, cost more than the lookups it
+ * saved on 250,000 entries. It is used only by a replay that judges entry 0
+ * into an empty state (`cmcc verify`'s scratch store), so it misses
+ * nothing. */
+
+#define ID_FILTER_MIN ((uint64_t)1 << 20) /* bits */
+#define ID_FILTER_MAX ((uint64_t)1 << 26)
+#define ID_FILTER_K   3
+
+static uint64_t id_hash(const char *org, const char *id)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *s = org; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    h = (h ^ 0xffu) * 1099511628211ULL; /* between the two: a byte neither holds */
+    for (const char *s = id; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    /* every bit of it on every other (FNV's low bits see little of the
+     * high ones): MurmurHash3's finalizer */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* Sets (add) or tests the bits of (org, id); 1 when all were set. Its
+ * ID_FILTER_K bits are in one block of 512 (a cache line), chosen by the
+ * hash's low bits; each bit by 9 more of them. */
+static int id_bits(const srv_replay *r, const char *org, const char *id, int add)
+{
+    uint64_t h = id_hash(org, id);
+    uint64_t *block = r->ids + (h & (r->id_bits / 512 - 1)) * 8;
+    h >>= 20;
+    int all = 1;
+    for (int i = 0; i < ID_FILTER_K; i++, h >>= 9) {
+        uint64_t m = (uint64_t)1 << (h & 63);
+        all &= (block[(h >> 6) & 7] & m) != 0;
+        if (add) block[(h >> 6) & 7] |= m;
+    }
+    return all;
+}
+
+/* The lookup through the filter; ctx is the replay's view cache. */
+static int id_filtered(void *ctx, const char *org, const char *id, uint64_t *index,
+                       ev_envelope *env)
+{
+    srv_replay *r = (srv_replay *)((char *)ctx - offsetof(srv_replay, cache));
+    if (!id_bits(r, org, id, 0)) {
+        memset(env, 0, sizeof *env);
+        return 0;
+    }
+    return r->cache.under.event_id(r->cache.under.ctx, org, id, index, env);
+}
+
 /* What can be checked of an entry on its own, in any order and in
  * parallel: its form, its payload, its leaf hash, and its signature with
  * the key the cache knows for its keyid (a guess the in-order pass
@@ -65,17 +132,41 @@ typedef struct {
     ev_arena arena; /* e's payload tree, dropped whole once judged */
 } prepared;
 
+/* The key the cache knows for keyid, through the last one this thread
+ * found: consecutive entries are mostly signed by one key, and the cache's
+ * lock, taken by both threads for every entry, costs more than the lookup.
+ * A guess only (the in-order pass checks it), so it may be stale. */
+static int guess_key(srv_keycache *keys, const char *keyid, uint8_t pub[LOG_PUBKEY_SIZE])
+{
+    static _Thread_local struct {
+        srv_keycache *keys;
+        char keyid[LOG_KEYID_LEN + 1];
+        uint8_t pub[LOG_PUBKEY_SIZE];
+    } last;
+    if (last.keys != keys || strcmp(last.keyid, keyid) != 0) {
+        uint8_t found[LOG_PUBKEY_SIZE];
+        if (srv_keycache_get(keys, NULL, keyid, found) != 1) return 0;
+        last.keys = keys;
+        snprintf(last.keyid, sizeof last.keyid, "%s", keyid);
+        memcpy(last.pub, found, LOG_PUBKEY_SIZE);
+    }
+    memcpy(pub, last.pub, LOG_PUBKEY_SIZE);
+    return 1;
+}
+
 static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t len)
 {
     memset(p, 0, offsetof(prepared, arena));
     ev_arena_init(&p->arena);
     log_leaf_hash(entry, len, &p->leaf);
-    if (ev_entry_parse(entry, len, &p->e.env, &p->received, &p->form_err)) return;
-    p->form_ok = 1;
-    ev_arena_use(&p->arena);
-    p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
+    ev_arena_use(&p->arena); /* the payload's bytes and tree */
+    if (ev_entry_parse(entry, len, &p->e.env, &p->received, &p->form_err) == 0) {
+        p->form_ok = 1;
+        p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
+    }
     ev_arena_use(NULL);
-    if (keys && srv_keycache_get(keys, NULL, p->e.env.keyid, p->pub) == 1 &&
+    if (!p->form_ok) return;
+    if (keys && guess_key(keys, p->e.env.keyid, p->pub) &&
         dsse_verify(p->pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len,
                     p->e.env.sig) == 0)
         p->checked_sig = 1;
@@ -107,6 +198,13 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     under.size = idx;
     under.event_id = id_only;
     srv_view_cache_wrap(&r->cache, &under, &v);
+    if (idx == 0 && r->id_filter && !r->ids) {
+        for (r->id_bits = ID_FILTER_MIN;
+             r->id_bits < ID_FILTER_MAX && r->id_bits < r->id_filter * 8;)
+            r->id_bits *= 2;
+        r->ids = xcalloc(r->id_bits / 64, sizeof *r->ids);
+    }
+    if (r->ids) v.event_id = id_filtered;
     uint8_t pub[LOG_PUBKEY_SIZE];
     if (idx == 0 && !p->payload_ok) return fail_at(err, idx, &p->payload_err);
     if (ev_signer_key(&v, &p->e, pub, &why)) return fail_at(err, idx, &why);
@@ -136,6 +234,7 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
         store_apply(r->target, e, &r->fx, idx, &why))
         return fail_at(err, idx, &why);
     srv_view_cache_applied(&r->cache, &r->fx);
+    if (r->ids) id_bits(r, e->org, e->id, 1);
     srv_node_sink c = {r->target, 0};
     if (r->mirror)
         log_frontier_append(&r->f, &p->leaf, srv_keep_node, &c);
@@ -152,14 +251,18 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
 /* ---- the pipeline ---------------------------------------------------------
  *
  * Entries are gathered into batches of BATCH (their bytes copied into one
- * buffer). A full batch is handed to the pool to prepare; then the batch
- * before it, prepared meanwhile, is finished: its preparation completed
- * (the caller helps), and each entry judged in order. So while this thread
- * judges batch k, the pool's threads already prepare batch k+1. When the
- * tree is checked, a batch's stored leaves are read in one query.
+ * buffer); the first batches are smaller (FIRST_BATCH, then four times as
+ * many each time up to BATCH), since the first two are prepared before any
+ * key is known and so have their signatures checked again in order. A full
+ * batch is handed to the pool to prepare; then the batch before it,
+ * prepared meanwhile, is finished: its preparation completed (the caller
+ * helps), and each entry judged in order. So while this thread judges
+ * batch k, the pool's threads already prepare batch k+1. When the tree is
+ * checked, a batch's stored leaves are read in one query.
  */
 
-#define BATCH 2048
+#define BATCH       2048
+#define FIRST_BATCH 16
 
 struct srv_replay_batch {
     cm_buf bytes;
@@ -265,7 +368,9 @@ int srv_replay_add(srv_replay *r, uint64_t idx, const char *entry, size_t len, c
     b->off[b->n] = b->bytes.len;
     b->len[b->n++] = len;
     buf_append(&b->bytes, entry, len);
-    if (b->n < BATCH) return 0;
+    if (r->batch < FIRST_BATCH) r->batch = FIRST_BATCH;
+    if (b->n < r->batch) return 0;
+    if (r->batch < BATCH) r->batch = r->batch * 4 < BATCH ? r->batch * 4 : BATCH;
     if (rotate(r, &r->error)) {
         r->failed = 1;
         *err = r->error;
@@ -309,4 +414,6 @@ void srv_replay_free(srv_replay *r)
     r->nodes = NULL;
     srv_keycache_free(r->keys);
     r->keys = NULL;
+    free(r->ids);
+    r->ids = NULL;
 }

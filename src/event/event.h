@@ -49,6 +49,10 @@
  * invalid UTF-8 and nesting deeper than EV_MAX_DEPTH are refused
  * (bad_request on `field`). Returns a new reference, or NULL. */
 json_t *ev_json_parse(const char *data, size_t len, const char *field, cm_error *err);
+/* json_fast.c: the tree json_loadb (with JSON_REJECT_DUPLICATES) makes of
+ * a plain JSON object (ASCII strings without escapes), made quicker; NULL
+ * for anything else, which json_loadb must then judge. */
+json_t *ev_json_parse_plain(const char *data, size_t len);
 
 /* An arena for the jansson values of one parse (json_arena.c): while a
  * thread has one in use, the trees it builds live in it and are dropped
@@ -69,6 +73,9 @@ void ev_arena_init(ev_arena *a);
 void ev_arena_use(ev_arena *a);
 /* Forgets every value a holds: no tree built in it may be used after. */
 void ev_arena_reset(ev_arena *a);
+/* n bytes from the calling thread's arena in use, or NULL when it has none
+ * (or no memory is left). */
+void *ev_arena_take(size_t n);
 
 /* Whether s is an identifier: [A-Za-z0-9][A-Za-z0-9._:-]{0,63}. */
 int ev_is_id(const char *s);
@@ -78,10 +85,15 @@ int ev_is_id(const char *s);
 typedef struct {
     char keyid[LOG_KEYID_LEN + 1];
     uint8_t sig[LOG_SIG_SIZE];
-    char *payload_b64; /* owned, NUL-terminated, canonical base64 */
+    char *payload_b64; /* owned (or in payload's block, after its NUL),
+                          NUL-terminated, canonical base64 */
     size_t payload_b64_len;
     uint8_t *payload; /* owned, the event bytes (NUL-terminated, not counted) */
     size_t payload_len;
+    /* payload and payload_b64 were taken from the arena in use when the
+     * entry was parsed (ev_entry_parse): the arena drops them, not
+     * ev_envelope_free */
+    int in_arena;
 } ev_envelope;
 
 /* Parses an envelope: exactly payloadType (ours), payload (canonical base64

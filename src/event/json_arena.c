@@ -18,6 +18,9 @@
  * second must not happen to an arena's tree, whose owner drops the tree by
  * resetting the arena instead (ev_arena_reset). Anything else is malloc's.
  *
+ * Other bytes with the same life may be taken from the arena in use too
+ * (ev_arena_take): an entry's decoded payload, for one.
+ *
  * The format of an arena: a first chunk held inline, then chunks from
  * malloc of at least EV_ARENA_CHUNK bytes, each block aligned to 16.
  */
@@ -100,6 +103,11 @@ void ev_arena_init(ev_arena *a)
 void ev_arena_use(ev_arena *a)
 {
     in_use = a;
+}
+
+void *ev_arena_take(size_t n)
+{
+    return in_use ? take(in_use, n) : NULL;
 }
 
 void ev_arena_reset(ev_arena *a)

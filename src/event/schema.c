@@ -20,6 +20,19 @@
 #define TEXT_MAX_DEFAULT  1000
 #define ARRAY_MAX_DEFAULT 1000
 
+/* path "." key into sub (CM_FIELD_MAX bytes), cut short as snprintf would
+ * cut it: the same text, without a format to read for every field. */
+static void join_path(char *sub, const char *path, const char *key)
+{
+    size_t cap = CM_FIELD_MAX - 1, a = strlen(path), b = strlen(key);
+    if (a > cap) a = cap;
+    memcpy(sub, path, a);
+    if (a < cap) sub[a++] = '.';
+    if (b > cap - a) b = cap - a;
+    memcpy(sub + a, key, b);
+    sub[a + b] = '\0';
+}
+
 static int check_value(const json_t *v, const ev_field *f, const char *path, cm_error *err);
 
 static void enum_list(const char *const *values, char *out, size_t cap)
@@ -216,17 +229,22 @@ int ev_schema_check(const json_t *obj, const ev_field *fields, const char *path,
     char sub[CM_FIELD_MAX];
     const char *k;
     const json_t *v;
+    size_t required = 0; /* the required fields present (keys are unique) */
     json_object_foreach((json_t *)obj, k, v)
     {
         const ev_field *f = fields;
         while (f->name && strcmp(f->name, k) != 0) f++;
-        snprintf(sub, sizeof sub, "%s.%s", path, k);
+        join_path(sub, path, k);
         if (!f->name) return cm_fail(err, CM_BAD_REQUEST, sub, "unknown field %s: remove it", sub);
         if (json_is_null(v))
             return cm_fail(err, CM_BAD_REQUEST, sub,
                            "%s is null: leave an optional field out instead", sub);
         if (check_value(v, f, sub, err)) return -1;
+        required += (f->flags & FF_REQUIRED) != 0;
     }
+    size_t all = 0;
+    for (const ev_field *f = fields; f->name; f++) all += (f->flags & FF_REQUIRED) != 0;
+    if (required == all) return 0;
     for (const ev_field *f = fields; f->name; f++) {
         if ((f->flags & FF_REQUIRED) && !json_object_get(obj, f->name)) {
             snprintf(sub, sizeof sub, "%s.%s", path, f->name);

@@ -158,6 +158,7 @@ static long table(store *s, const char *t, cm_buf *report, cm_error *err)
 {
     cm_buf cols = CM_BUF_INIT, mine = CM_BUF_INIT, theirs = CM_BUF_INIT;
     side a = {0}, b = {0};
+    uint8_t *is_key = NULL; /* by column: part of the primary key */
     long count = -1;
     int cid[KEY_MAX];
     int nkey = key_columns(s, t, &cols, cid, err);
@@ -167,12 +168,16 @@ static long table(store *s, const char *t, cm_buf *report, cm_error *err)
         side_step(s, &b, err))
         goto done;
     int ncol = sqlite3_column_count(a.st);
+    is_key = xcalloc((size_t)ncol + 1, 1);
+    for (int i = 0; i < nkey; i++)
+        if (cid[i] < ncol) is_key[cid[i]] = 1;
     count = 0;
     while (a.row || b.row) {
         int c = !a.row ? 1 : !b.row ? -1 : 0;
         for (int i = 0; i < nkey && c == 0; i++) c = value_cmp(a.st, b.st, cid[i]);
-        if (c == 0)
-            for (int i = 0; i < ncol && c == 0; i++) c = value_cmp(a.st, b.st, i) != 0;
+        /* the same key: the other columns */
+        for (int i = 0; i < ncol && c == 0; i++)
+            if (!is_key[i]) c = value_cmp(a.st, b.st, i) != 0;
         if (c == 0) {
             if (side_step(s, &a, err) || side_step(s, &b, err)) goto fail;
             continue;
@@ -197,6 +202,7 @@ static long table(store *s, const char *t, cm_buf *report, cm_error *err)
 fail:
     count = -1;
 done:
+    free(is_key);
     sqlite3_finalize(a.st);
     sqlite3_finalize(b.st);
     buf_free(&cols);

@@ -18,6 +18,9 @@
  *                         (about 256 MiB)
  * A scratch store (a replay's throw-away copy) keeps its journal in memory
  * and never syncs.
+ * Process-wide, before the first connection: SQLite keeps no count of the
+ * memory it holds (SQLITE_CONFIG_MEMSTATUS off), which nothing here reads
+ * and which takes a global mutex on every allocation of every connection.
  * Readers and admin connections also skip the checkpoint SQLite would run
  * when the last connection closes: only the writer checkpoints the WAL.
  *
@@ -35,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,8 +115,15 @@ static int pragmas(store *s, cm_error *err)
     return store_exec(s, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-8192;", err);
 }
 
+static void configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* before SQLite initializes */
+}
+
 static store *open_db(const char *path, store_mode mode, int flags, cm_error *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure);
     store *s = xcalloc(1, sizeof *s);
     s->mode = mode;
     s->wal_fd = -1;
