@@ -2,15 +2,11 @@
  * feed_client.c: GET /v1/feed followed on a libcurl multi handle (see
  * feed_client.h).
  *
- * The stream's bytes go to a write callback that keeps a partial line and
- * reads each whole one as text/event-stream has it: a line ends with LF
- * (a CR before it is dropped); "data: V" adds V and a newline to the
- * event's data, "id: V" sets the last event id, a line starting with ':'
- * is a comment (the server's heartbeat), other fields ("retry", "event")
- * are read and left; an empty line ends the event, which is given to the
- * caller when it has data. One space after a field's colon is not part of
- * its value. A line longer than FEED_LINE_MAX ends the stream: that is no
- * feed of a cmcc server.
+ * The stream's bytes go to a write callback that reads them as
+ * text/event-stream (sse.c): each event with data is given to the caller,
+ * a comment is the server's heartbeat, and the last event id is kept. A
+ * line longer than SSE_LINE_MAX ends the stream: that is no feed of a
+ * cmcc server.
  *
  * The first bytes tell what answered: 200 with Content-Type
  * text/event-stream is the stream (it is then open); anything else is a
@@ -18,6 +14,7 @@
  * sentence and field.
  */
 #include "cli/feed_client.h"
+#include "cli/sse.h"
 
 #include "common/buf.h"
 #include "common/mem.h"
@@ -30,10 +27,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define FEED_LINE_MAX  (1 << 20) /* bytes of one line */
-#define FEED_OTHER_MAX 65536     /* bytes of a refusal's body kept */
-#define FEED_SILENT_MS 45000     /* three heartbeats missed: the stream is dead */
-#define FEED_ID_MAX    64
+#define FEED_OTHER_MAX 65536 /* bytes of a refusal's body kept */
+#define FEED_SILENT_MS 45000 /* three heartbeats missed: the stream is dead */
 
 struct cli_feed {
     CURLM *multi;
@@ -46,16 +41,14 @@ struct cli_feed {
     int running; /* the easy handle is in the multi handle */
     int done;    /* ... and its transfer ended with rc, not yet told */
     CURLcode rc;
-    int checked;              /* the answer's status and type were looked at */
-    int stream;               /* ... and it is the event stream */
-    int opened;               /* it became open since cli_feed_opened last asked */
-    int too_long;             /* a line was longer than FEED_LINE_MAX */
-    long refused;             /* the status of the last answer that was no stream */
-    int64_t heard_ms;         /* when the last byte came (monotonic) */
-    cm_buf line;              /* the bytes of a line not yet ended */
-    cm_buf data;              /* the data lines of the event being read */
-    cm_buf other;             /* a refusal's body */
-    char id[FEED_ID_MAX + 1]; /* the last event id received */
+    int checked;      /* the answer's status and type were looked at */
+    int stream;       /* ... and it is the event stream */
+    int opened;       /* it became open since cli_feed_opened last asked */
+    int too_long;     /* a line was longer than SSE_LINE_MAX */
+    long refused;     /* the status of the last answer that was no stream */
+    int64_t heard_ms; /* when the last byte came (monotonic) */
+    sse_reader sse;   /* the stream read so far, and the last event id */
+    cm_buf other;     /* a refusal's body */
     cli_feed_fn fn;
     void *ctx;
     int given; /* events given to fn in this pump */
@@ -96,8 +89,7 @@ void cli_feed_free(cli_feed *f)
     if (!f) return;
     stop(f);
     curl_multi_cleanup(f->multi);
-    buf_free(&f->line);
-    buf_free(&f->data);
+    sse_free(&f->sse);
     buf_free(&f->other);
     free(f->url);
     free(f->auth);
@@ -105,32 +97,12 @@ void cli_feed_free(cli_feed *f)
     free(f);
 }
 
-/* One whole line of the stream (without its end). */
-static void line(cli_feed *f, const char *s, size_t len)
+/* An event of the stream, to the caller. */
+static void event(void *ctx, const char *id, const char *data, size_t len)
 {
-    if (len == 0) { /* the event ends */
-        if (f->data.len) {
-            f->data.data[--f->data.len] = '\0'; /* the last data line's newline */
-            if (f->fn) f->fn(f->ctx, f->id, f->data.data, f->data.len);
-            f->given++;
-        }
-        buf_reset(&f->data);
-        return;
-    }
-    if (s[0] == ':') return; /* a comment: the heartbeat */
-    const char *colon = memchr(s, ':', len);
-    size_t name = colon ? (size_t)(colon - s) : len;
-    const char *v = colon ? colon + 1 : s + len;
-    size_t vlen = (size_t)(s + len - v);
-    if (vlen && *v == ' ') v++, vlen--;
-    if (name == 4 && memcmp(s, "data", 4) == 0) {
-        buf_append(&f->data, v, vlen);
-        buf_putc(&f->data, '\n');
-    } else if (name == 2 && memcmp(s, "id", 2) == 0 && vlen <= FEED_ID_MAX &&
-               !memchr(v, '\0', vlen)) {
-        memcpy(f->id, v, vlen);
-        f->id[vlen] = '\0';
-    }
+    cli_feed *f = ctx;
+    if (f->fn) f->fn(f->ctx, id, data, len);
+    f->given++;
 }
 
 /* The stream's bytes, as they come. */
@@ -155,22 +127,7 @@ static size_t on_bytes(char *data, size_t size, size_t n, void *ctx)
         if (f->other.len < FEED_OTHER_MAX) buf_append(&f->other, data, len);
         return len;
     }
-    buf_append(&f->line, data, len);
-    size_t start = 0;
-    for (;;) {
-        const char *nl = memchr(f->line.data + start, '\n', f->line.len - start);
-        if (!nl) break;
-        size_t end = (size_t)(nl - f->line.data), l = end - start;
-        if (l && f->line.data[end - 1] == '\r') l--;
-        line(f, f->line.data + start, l);
-        start = end + 1;
-    }
-    if (start) {
-        memmove(f->line.data, f->line.data + start, f->line.len - start);
-        f->line.len -= start;
-        f->line.data[f->line.len] = '\0';
-    }
-    if (f->line.len > FEED_LINE_MAX) {
+    if (sse_read(&f->sse, data, len, event, f)) {
         f->too_long = 1;
         return 0; /* ends the transfer */
     }
@@ -187,14 +144,13 @@ void cli_feed_start(cli_feed *f)
     }
     f->checked = f->stream = f->too_long = 0;
     f->refused = 0;
-    buf_reset(&f->line);
-    buf_reset(&f->data);
+    sse_restart(&f->sse);
     buf_reset(&f->other);
     f->headers = curl_slist_append(NULL, "Accept: text/event-stream");
     if (f->auth) f->headers = curl_slist_append(f->headers, f->auth);
-    if (f->id[0]) {
-        char h[32 + FEED_ID_MAX];
-        snprintf(h, sizeof h, "Last-Event-ID: %s", f->id);
+    if (f->sse.id[0]) {
+        char h[32 + SSE_ID_MAX];
+        snprintf(h, sizeof h, "Last-Event-ID: %s", f->sse.id);
         f->headers = curl_slist_append(f->headers, h);
     }
     CURL *c = f->easy;
@@ -238,7 +194,7 @@ static int ended(cli_feed *f, CURLcode rc, cm_error *err)
         json_decref(doc);
     } else if (f->too_long)
         cm_fail(err, CM_UNAVAILABLE, "", "%s sent a line of more than %d bytes: not a cmcc feed",
-                f->url, FEED_LINE_MAX);
+                f->url, SSE_LINE_MAX);
     else if (rc == CURLE_OK)
         cm_fail(err, CM_UNAVAILABLE, "", "%s ended the stream", f->url);
     else
@@ -296,10 +252,10 @@ long cli_feed_refused(const cli_feed *f)
 
 const char *cli_feed_last_id(const cli_feed *f)
 {
-    return f->id;
+    return f->sse.id;
 }
 
 void cli_feed_forget(cli_feed *f)
 {
-    f->id[0] = '\0';
+    f->sse.id[0] = '\0';
 }
