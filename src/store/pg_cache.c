@@ -85,3 +85,10 @@ void pg_cache_clear(pg_store *p)
     if (!p->cache || !p->cache->used) return;
     memset(p->cache, 0, sizeof *p->cache);
 }
+
+void pg_caches_clear(pg_store *p)
+{
+    pg_cache_clear(p);
+    pg_ids_clear(p);
+    pg_sc_clear(p);
+}

@@ -216,9 +216,7 @@ static int pipe_end(pg_store *p)
     }
     PQexitPipelineMode(p->conn);
     p->pipeline = 0;
-    pg_cache_clear(p);
-    pg_ids_clear(p);
-    pg_sc_clear(p);
+    pg_caches_clear(p);
     int failed = p->failed;
     if (failed) {
         if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
@@ -564,9 +562,7 @@ int pg_begin(pg_store *p, cm_error *err)
     p->pipeline = 1;
     p->pending = 0;
     p->failed = 0;
-    pg_cache_clear(p);
-    pg_ids_clear(p);
-    pg_sc_clear(p);
+    pg_caches_clear(p);
     int rc = pg_exec(p, "BEGIN", err);
     /* the writer's term first: a lost lease fails the whole batch */
     if (!rc && p->mode == STORE_WRITER) rc = pg_fence(p, err);

@@ -138,6 +138,11 @@ void pg_sc_effect(pg_store *p, const ev_fx *f, const ev_event *ev);
 void pg_sc_clear(pg_store *p);
 void pg_sc_free(pg_store *p);
 
+/* Empties every cache of the writer's transaction (registry rows, event
+ * ids, supply rows): when it begins and ends, when the connection is made
+ * again, and when the state is emptied (pg_cache.c). */
+void pg_caches_clear(pg_store *p);
+
 /* The writer's lease and replication (pg_lease.c): what store.h says of
  * store_lease_take, store_lease_held and store_replication_get. pg_fence sends,
  * in the writer's pipelined transaction, the check that its term is the

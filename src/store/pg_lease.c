@@ -175,9 +175,7 @@ int pg_reconnect(pg_store *p, cm_error *err)
     p->pipeline = p->pending = p->failed = 0;
     p->term = 0; /* the lease went with the old session */
     p->deposed = 0;
-    pg_cache_clear(p);
-    pg_ids_clear(p);
-    pg_sc_clear(p);
+    pg_caches_clear(p);
     /* (PQreset keeps the connection's notice processor) */
     return PQstatus(p->conn) == CONNECTION_OK ? 0 : pg_fail(p, err, "reconnect");
 }

@@ -279,8 +279,7 @@ int pg_apply(pg_store *p, const ev_event *e, const ev_effects *fx, uint64_t idx,
 
 int pg_clear_state(pg_store *p, cm_error *err)
 {
-    pg_cache_clear(p);
-    pg_sc_clear(p);
+    pg_caches_clear(p); /* event_ids is emptied too */
     cm_buf sql = CM_BUF_INIT;
     buf_puts(&sql, "TRUNCATE ");
     for (size_t i = 0; store_state_tables[i]; i++)

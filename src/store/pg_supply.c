@@ -66,12 +66,13 @@ static int v_line(void *ctx, const char *consignment, long long line, ev_line_st
  * its holder ("" when it has none). */
 static void bind_account(pg_params *a, const char *name)
 {
-    const char *colon = strchr(name, ':');
-    if (colon)
-        pg_textn(a, name, (size_t)(colon - name));
+    const char *holder;
+    size_t kind = store_account_split(name, &holder);
+    if (name[kind])
+        pg_textn(a, name, kind);
     else
-        pg_text(a, name);
-    pg_text(a, colon ? colon + 1 : "");
+        pg_text(a, name); /* the whole name, however long */
+    pg_text(a, holder);
 }
 
 static int v_balance(void *ctx, const char *consignment, long long line, const char *account,

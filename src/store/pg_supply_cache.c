@@ -166,9 +166,10 @@ static sc_line *line_add(sc_entry *e, long long line)
  * keeps it: its kind and its holder ("" when it has none). */
 static void split_account(const char *name, char kind[EV_ACCOUNT_MAX], char holder[EV_ACCOUNT_MAX])
 {
-    const char *colon = strchr(name, ':');
-    snprintf(kind, EV_ACCOUNT_MAX, "%.*s", colon ? (int)(colon - name) : (int)strlen(name), name);
-    snprintf(holder, EV_ACCOUNT_MAX, "%s", colon ? colon + 1 : "");
+    const char *h;
+    size_t k = store_account_split(name, &h);
+    snprintf(kind, EV_ACCOUNT_MAX, "%.*s", (int)k, name);
+    snprintf(holder, EV_ACCOUNT_MAX, "%s", h);
 }
 
 static sc_account *account_of(sc_entry *e, long long line, const char *kind, const char *holder,

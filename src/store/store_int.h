@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <sqlite3.h>
+#include <string.h>
 
 /* One slot per prepared statement, so each is prepared once per connection. */
 enum {
@@ -103,6 +104,16 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Steps a cached statement of a lookup: 1 with a row to read (the caller
  * resets st after reading it), 0 for no row, -1 on an error (st reset).
  * Inline: the sequencer runs these for every event. */
+/* An account's name ("kind:holder", "kind" or "") as the store keeps it,
+ * in two columns: the length of its kind, and *holder ("" when it has
+ * none), both pointing into name. */
+static inline size_t store_account_split(const char *name, const char **holder)
+{
+    const char *colon = strchr(name, ':');
+    *holder = colon ? colon + 1 : "";
+    return colon ? (size_t)(colon - name) : strlen(name);
+}
+
 static inline int store_step_row(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);

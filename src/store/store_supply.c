@@ -68,9 +68,10 @@ static int v_line(void *ctx, const char *consignment, long long line, ev_line_st
  * column col and its holder at col + 1 ("" when it has none). */
 static void bind_account(sqlite3_stmt *st, int col, const char *a)
 {
-    const char *colon = strchr(a, ':');
-    sqlite3_bind_text(st, col, a, colon ? (int)(colon - a) : -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, col + 1, colon ? colon + 1 : "", -1, SQLITE_STATIC);
+    const char *holder;
+    size_t kind = store_account_split(a, &holder);
+    sqlite3_bind_text(st, col, a, (int)kind, SQLITE_STATIC);
+    sqlite3_bind_text(st, col + 1, holder, -1, SQLITE_STATIC);
 }
 
 static int v_balance(void *ctx, const char *consignment, long long line, const char *account,
