@@ -404,6 +404,12 @@ long store_things_each(store *s, ev_thing_kind kind, const char *id, store_thing
  * line per difference to report, naming the entry that last wrote the row
  * (or the tree node), and returns how many there were, or -1. */
 long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err);
+/* The tables are compared on as many threads as there are cores online (at
+ * most 8), a table of more than 65536 rows cut into as many ranges of its
+ * key; the report is the same, byte for byte, as one thread's. For tests:
+ * sets the number of threads and the rows past which a table is cut (0:
+ * these defaults). Not thread-safe: call before any store_diff. */
+void store_diff_tune(int threads, long split_rows);
 
 /* ---- store_witness.c: a witness's own state ----------------------------- */
 

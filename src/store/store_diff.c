@@ -7,7 +7,8 @@
  * ids and entries), so that a difference names an entry; a tree node is
  * named by its level and index. A row whose key both sides hold but whose
  * other columns differ is written twice, as the replay gives it and as the
- * store has it.
+ * store has it. Within a table, every line of the replay comes first, then
+ * every line of the store, each in key order.
  *
  * Both sides are read in the order of the table's primary key, which is the
  * order they are stored in, and merged like two sorted lists: one pass over
@@ -15,18 +16,28 @@
  * (SQL EXCEPT, used before, kept a whole table in a temporary B-tree). Keys
  * are ordered as SQLite orders them with the BINARY collation (NULL, then
  * numbers, then text, then blobs), which every key column of the schema
- * uses.
+ * uses. The merge may be limited to a range of the key, [lo, hi), read on
+ * both sides through the primary key with a row-value condition: the
+ * parallel comparison cuts a large table into such ranges.
+ *
+ * The tables are compared on several threads at once (store_diff_par.c),
+ * each with its own read-only connections, when s's file is committed (no
+ * open transaction) and more than one core is online; else one after the
+ * other on s's own connection, as here. Both give the same report, byte
+ * for byte.
  *
  * When the other store is a PostgreSQL database, the tables compared are
  * first copied, as of one snapshot, into a temporary SQLite file beside s
  * (pg_copy.c), which is then compared as above and removed.
  */
 #include "store/pg_int.h"
+#include "store/store_diff_int.h"
 
 #include "common/mem.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void row_text(sqlite3_stmt *st, cm_buf *out, long long *entry)
 {
@@ -90,54 +101,83 @@ static int value_cmp(sqlite3_stmt *a, sqlite3_stmt *b, int col)
     return c ? c : (la < lb ? -1 : la > lb);
 }
 
-/* One table's rows ordered by its primary key, from schema db. */
+int diff_fail(sqlite3 *db, cm_error *err, const char *what)
+{
+    return cm_fail(err, CM_INTERNAL, "", "store: %s: %s", what,
+                   db ? sqlite3_errmsg(db) : "not open");
+}
+
+int diff_key_of(sqlite3 *db, const char *t, diff_key *k, cm_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT name, cid, \"notnull\", type FROM pragma_table_info(?, 'main') WHERE pk > 0 "
+        "ORDER BY pk",
+        "SELECT name, cid, 0, '' FROM pragma_table_info(?, 'main') ORDER BY cid"};
+    *k = (diff_key){.table = t, .cols = CM_BUF_INIT};
+    for (int q = 0; q < 2 && k->n == 0; q++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql[q], -1, &st, NULL) != SQLITE_OK)
+            return diff_fail(db, err, "diff");
+        sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+        int rc, notnull = 0, integer = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && k->n < DIFF_KEY_MAX) {
+            buf_printf(&k->cols, "%s\"%s\"", k->n ? ", " : "",
+                       (const char *)sqlite3_column_text(st, 0));
+            k->cid[k->n++] = sqlite3_column_int(st, 1);
+            notnull += sqlite3_column_int(st, 2) != 0;
+            integer = strcasecmp((const char *)sqlite3_column_text(st, 3), "INTEGER") == 0;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return diff_fail(db, err, "diff");
+        /* NOT NULL (as every key of a WITHOUT ROWID table), or the rowid */
+        k->cuttable = q == 0 && rc == SQLITE_DONE && (notnull == k->n || (k->n == 1 && integer));
+    }
+    return k->n ? 0 : cm_fail(err, CM_INTERNAL, "", "store: diff: no table %s", t);
+}
+
+void diff_key_free(diff_key *k)
+{
+    buf_free(&k->cols);
+}
+
+/* One side's rows of a table (or of a range of its key), in key order. */
 typedef struct {
     sqlite3_stmt *st;
     int row; /* st is on a row */
 } side;
 
-#define KEY_MAX 16
-
-/* The primary key's columns of table t, in key order: their names as
- * "a", "b" in cols, their positions in cid; every column when it has none.
- * The number of columns, or -1. */
-static int key_columns(store *s, const char *t, cm_buf *cols, int *cid, cm_error *err)
+char *diff_range_sql(const char *schema, const diff_key *k, int lo, int hi)
 {
-    static const char *const sql[] = {
-        "SELECT name, cid FROM pragma_table_info(?, 'main') WHERE pk > 0 ORDER BY pk",
-        "SELECT name, cid FROM pragma_table_info(?, 'main') ORDER BY cid"};
-    int n = 0;
-    for (int k = 0; k < 2 && n == 0; k++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
-            return store_fail(s, err, "diff");
-        sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < KEY_MAX) {
-            buf_printf(cols, "%s\"%s\"", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
-            cid[n++] = sqlite3_column_int(st, 1);
-        }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return store_fail(s, err, "diff");
+    cm_buf sql = CM_BUF_INIT;
+    buf_printf(&sql, "SELECT * FROM %s.\"%s\"", schema, k->table);
+    for (int b = 0; b < 2; b++) {
+        if (!(b ? hi : lo)) continue;
+        buf_printf(&sql, " %s (%s) %s (", b && lo ? "AND" : "WHERE", k->cols.data, b ? "<" : ">=");
+        for (int i = 0; i < k->n; i++) buf_puts(&sql, i ? ", ?" : "?");
+        buf_putc(&sql, ')');
     }
-    return n ? n : cm_fail(err, CM_INTERNAL, "", "store: diff: no table %s", t);
+    buf_printf(&sql, " ORDER BY %s", k->cols.data);
+    return buf_take(&sql);
 }
 
-static int side_open(store *s, side *d, const char *db, const char *t, const char *order,
-                     cm_error *err)
+static int side_open(sqlite3 *db, side *d, const char *schema, const diff_key *k,
+                     sqlite3_value *const *lo, sqlite3_value *const *hi, cm_error *err)
 {
-    char *sql = xasprintf("SELECT * FROM %s.\"%s\" ORDER BY %s", db, t, order);
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &d->st, NULL);
+    char *sql = diff_range_sql(schema, k, lo != NULL, hi != NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &d->st, NULL);
     free(sql);
-    if (rc != SQLITE_OK) return store_fail(s, err, "diff");
+    if (rc != SQLITE_OK) return diff_fail(db, err, "diff");
+    int p = 1;
+    for (int i = 0; lo && i < k->n; i++) sqlite3_bind_value(d->st, p++, lo[i]);
+    for (int i = 0; hi && i < k->n; i++) sqlite3_bind_value(d->st, p++, hi[i]);
     return 0;
 }
 
-static int side_step(store *s, side *d, cm_error *err)
+static int side_step(sqlite3 *db, side *d, cm_error *err)
 {
     int rc = sqlite3_step(d->st);
     d->row = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_fail(s, err, "diff");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return diff_fail(db, err, "diff");
     return 0;
 }
 
@@ -152,20 +192,16 @@ static void put_row(cm_buf *out, const char *t, const char *what, sqlite3_stmt *
     buf_free(&row);
 }
 
-/* Rows of one table on one side only, or different on the two: the
- * replay's lines first, then the store's. */
-static long table(store *s, const char *t, cm_buf *report, cm_error *err)
+long diff_rows(sqlite3 *db, const diff_key *k, sqlite3_value *const *lo, sqlite3_value *const *hi,
+               cm_buf *mine, cm_buf *theirs, cm_error *err)
 {
-    cm_buf cols = CM_BUF_INIT, mine = CM_BUF_INIT, theirs = CM_BUF_INIT;
+    const char *t = k->table;
+    const int nkey = k->n, *cid = k->cid;
     side a = {0}, b = {0};
     uint8_t *is_key = NULL; /* by column: part of the primary key */
     long count = -1;
-    int cid[KEY_MAX];
-    int nkey = key_columns(s, t, &cols, cid, err);
-    if (nkey < 0) goto done;
-    if (side_open(s, &a, "main", t, cols.data, err) ||
-        side_open(s, &b, "other", t, cols.data, err) || side_step(s, &a, err) ||
-        side_step(s, &b, err))
+    if (side_open(db, &a, "main", k, lo, hi, err) || side_open(db, &b, "other", k, lo, hi, err) ||
+        side_step(db, &a, err) || side_step(db, &b, err))
         goto done;
     int ncol = sqlite3_column_count(a.st);
     is_key = xcalloc((size_t)ncol + 1, 1);
@@ -179,25 +215,23 @@ static long table(store *s, const char *t, cm_buf *report, cm_error *err)
         for (int i = 0; i < ncol && c == 0; i++)
             if (!is_key[i]) c = value_cmp(a.st, b.st, i) != 0;
         if (c == 0) {
-            if (side_step(s, &a, err) || side_step(s, &b, err)) goto fail;
+            if (side_step(db, &a, err) || side_step(db, &b, err)) goto fail;
             continue;
         }
         /* a row of the same key, differing elsewhere, is on both sides */
         int same_key = a.row && b.row;
         for (int i = 0; same_key && i < nkey; i++) same_key = value_cmp(a.st, b.st, cid[i]) == 0;
         if (c < 0 || same_key) {
-            put_row(&mine, t, "the replay gives", a.st);
+            put_row(mine, t, "the replay gives", a.st);
             count++;
-            if (side_step(s, &a, err)) goto fail;
+            if (side_step(db, &a, err)) goto fail;
         }
         if (c > 0 || same_key) {
-            put_row(&theirs, t, "the store has", b.st);
+            put_row(theirs, t, "the store has", b.st);
             count++;
-            if (side_step(s, &b, err)) goto fail;
+            if (side_step(db, &b, err)) goto fail;
         }
     }
-    if (mine.len) buf_append(report, mine.data, mine.len);
-    if (theirs.len) buf_append(report, theirs.data, theirs.len);
     goto done;
 fail:
     count = -1;
@@ -205,10 +239,46 @@ done:
     free(is_key);
     sqlite3_finalize(a.st);
     sqlite3_finalize(b.st);
-    buf_free(&cols);
-    buf_free(&mine);
-    buf_free(&theirs);
     return count;
+}
+
+int diff_attach(sqlite3 *db, const char *path, cm_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "ATTACH ? AS other", -1, &st, NULL) != SQLITE_OK)
+        return diff_fail(db, err, "attach");
+    /* immutable for a read-only copy of a cleanly stopped log (store_open) */
+    char *uri = store_read_uri(path, store_immutable(path));
+    sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    free(uri);
+    return rc == SQLITE_DONE ? 0 : diff_fail(db, err, "attach");
+}
+
+/* Compares the tables one after the other on s's own connection. */
+static long diff_serial(store *s, const char *other_path, const char *const *tables, size_t n,
+                        cm_buf *report, cm_error *err)
+{
+    if (diff_attach(s->db, other_path, err)) return -1;
+    long total = 0;
+    for (size_t i = 0; i < n && total >= 0; i++) {
+        diff_key k;
+        cm_buf mine = CM_BUF_INIT, theirs = CM_BUF_INIT;
+        long c = diff_key_of(s->db, tables[i], &k, err)
+                     ? -1
+                     : diff_rows(s->db, &k, NULL, NULL, &mine, &theirs, err);
+        if (c > 0) {
+            buf_append(report, mine.data, mine.len);
+            buf_append(report, theirs.data, theirs.len);
+        }
+        total = c < 0 ? -1 : total + c;
+        diff_key_free(&k);
+        buf_free(&mine);
+        buf_free(&theirs);
+    }
+    sqlite3_exec(s->db, "DETACH other", NULL, NULL, NULL);
+    return total;
 }
 
 /* store_diff against a PostgreSQL store: through a SQLite copy of it. */
@@ -244,26 +314,17 @@ long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_er
     if (s->pg)
         return cm_fail(err, CM_INTERNAL, "", "store: diff: the replay's store must be SQLite");
     if (pg_is_url(other_path)) return diff_pg(s, other_path, log, report, err);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "ATTACH ? AS other", -1, &st, NULL) != SQLITE_OK)
-        return store_fail(s, err, "attach");
-    /* immutable for a read-only copy of a cleanly stopped log (store_open) */
-    char *uri = store_read_uri(other_path, store_immutable(other_path));
-    sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    free(uri);
-    if (rc != SQLITE_DONE) return store_fail(s, err, "attach");
-    long total = 0;
-    static const char *const log_tables[] = {"hashes", NULL};
-    for (size_t i = 0; log && log_tables[i] && total >= 0; i++) {
-        long n = table(s, log_tables[i], report, err);
-        total = n < 0 ? -1 : total + n;
-    }
-    for (size_t i = 0; store_state_tables[i] && total >= 0; i++) {
-        long n = table(s, store_state_tables[i], report, err);
-        total = n < 0 ? -1 : total + n;
-    }
-    sqlite3_exec(s->db, "DETACH other", NULL, NULL, NULL);
+    /* the log's tables, then the projections */
+    size_t n = 0, m = 0;
+    while (store_state_tables[m]) m++;
+    const char **tables = xcalloc(m + 1, sizeof *tables);
+    if (log) tables[n++] = "hashes";
+    for (size_t i = 0; i < m; i++) tables[n++] = store_state_tables[i];
+    /* other connections see only what s has committed */
+    const char *file = sqlite3_db_filename(s->db, "main");
+    long total = diff_threads() > 1 && file && *file && sqlite3_get_autocommit(s->db)
+                     ? diff_parallel(s, other_path, tables, n, report, err)
+                     : diff_serial(s, other_path, tables, n, report, err);
+    free(tables);
     return total;
 }
