@@ -1,26 +1,29 @@
 /*
  * store_diff_par.c: store_diff on several threads.
  *
- * The work is a list of tasks: each table compared is one, except a large
- * one (more than SPLIT_ROWS rows in the replay's store), which is cut into
- * T ranges of its primary key (T the number of threads) of about as many
- * rows each: the keys of the rows at offsets n/T, 2n/T, ... in key order
- * bound them. A key is cut only when no row can hold NULL in it, so that
- * the ranges hold every row of either side.
+ * T threads (T the number of online cores, at most 8; the calling thread
+ * is one) each open their own connection: the replay's store file
+ * read-only (so only what s has committed is seen), the other store
+ * attached as the serial comparison attaches it. They work in two rounds,
+ * each taking jobs from a counter under a mutex:
  *
- * T threads, the calling one among them, take the tasks from a counter
- * under a mutex, the largest first, each with its own connection: the
- * replay's store file opened read-only (only what s has committed is seen),
- * the other store attached as the serial comparison attaches it. A task
- * merges its table or range (diff_rows) into two buffers of its own, the
- * replay's lines and the store's.
+ * 1. Each table is counted in the replay's store; one of more than
+ *    SPLIT_ROWS rows is cut into T ranges of its primary key, of about as
+ *    many rows each: the keys of the rows at offsets n/T, 2n/T, ... in key
+ *    order, each sought from the one before (LIMIT 1 OFFSET the rows
+ *    between), which reads about n keys through the primary key. A key is
+ *    cut only when no row can hold NULL in it, so that the ranges hold
+ *    every row of either side.
+ * 2. Each table not cut, and each range of one that is, is a task: the
+ *    merge of its rows (diff_rows) into two buffers of its own, the
+ *    replay's lines and the store's. The largest tasks are taken first.
  *
  * When every thread is joined, the report is put together as one thread
  * writes it: table after table, and within a table the replay's lines of
  * each range in key order, then the store's of each range. The report and
- * the count are thus the serial ones, byte for byte. A failed task stops
- * the handing out; the result is then -1 with the error of the first
- * failed task in that order.
+ * the count are thus the serial ones, byte for byte. A failed job stops the
+ * handing out; the result is then -1 with the error of the first failed
+ * job, by table and range.
  */
 #include "store/store_diff_int.h"
 
@@ -48,26 +51,47 @@ int diff_threads(void)
     return n < 1 ? 1 : n > THREADS_MAX ? THREADS_MAX : (int)n;
 }
 
-/* A table, or a range of a large table's key. */
+/* A table compared, and how it is cut. */
 typedef struct {
-    const diff_key *key;
-    long rows;                /* about how many rows of main it reads */
-    sqlite3_value **lo, **hi; /* key->n values each, or NULL: no bound */
-    cm_buf mine, theirs;      /* the replay's lines, the store's */
-    long count;               /* how many lines, or -1 with err */
+    diff_key key;
+    long rows;                        /* in the replay's store */
+    int parts;                        /* its ranges, 1 when not cut */
+    sqlite3_value **cut[THREADS_MAX]; /* the first key of ranges 1 .. parts - 1 */
+    int failed;                       /* counting or cutting it failed: err */
+    cm_error err;
+} table;
+
+/* A table not cut, or one range of one. */
+typedef struct {
+    const table *tb;
+    int part;
+    cm_buf mine, theirs; /* the replay's lines, the store's */
+    long count;          /* how many lines, or -1 with err */
     cm_error err;
 } task;
 
 typedef struct {
     char *mine_uri; /* the replay's file, read-only */
     const char *other_path;
+    int nthreads;
+    long split;
+    table *tables;
+    size_t ntables;
     task *tasks; /* table after table, a table's ranges in key order */
-    size_t ntasks, cap;
+    size_t ntasks;
     size_t *order; /* the tasks by rows, the largest first */
-    size_t next;   /* the next of order to hand out */
-    int failed;    /* a task failed: hand out no more */
+    size_t next;   /* the next job of the round to hand out */
+    int failed;    /* a job failed: hand out no more */
     pthread_mutex_t lock;
 } plan;
+
+typedef struct {
+    plan *p;
+    sqlite3 *db; /* its connection, opened on its first job */
+    int tried;
+    cm_error err; /* why db could not be opened */
+    pthread_t id;
+} worker;
 
 /* A thread's connection: the replay's file with the other store attached. */
 static sqlite3 *conn_open(const plan *p, cm_error *err)
@@ -87,17 +111,24 @@ static sqlite3 *conn_open(const plan *p, cm_error *err)
     return db;
 }
 
-/* Copies of n values, or NULL (out of memory). */
-static sqlite3_value **values_dup(sqlite3_value *const *v, int n)
+/* The worker's connection, or NULL with its error in err. */
+static sqlite3 *conn(worker *w, cm_error *err)
 {
-    sqlite3_value **c = xcalloc((size_t)n, sizeof *c);
-    for (int i = 0; i < n; i++)
-        if (!(c[i] = sqlite3_value_dup(v[i]))) {
-            while (i--) sqlite3_value_free(c[i]);
-            free(c);
-            return NULL;
-        }
-    return c;
+    if (!w->tried) w->db = conn_open(w->p, &w->err);
+    w->tried = 1;
+    if (!w->db) *err = w->err;
+    return w->db;
+}
+
+/* The index of the next job of a round of n, or -1: none left, or a job
+ * failed (failed set: this one). */
+static long take(plan *p, size_t n, int failed)
+{
+    pthread_mutex_lock(&p->lock);
+    p->failed |= failed;
+    long i = !p->failed && p->next < n ? (long)p->next++ : -1;
+    pthread_mutex_unlock(&p->lock);
+    return i;
 }
 
 static void values_free(sqlite3_value **v, int n)
@@ -106,20 +137,9 @@ static void values_free(sqlite3_value **v, int n)
     free(v);
 }
 
-static task *task_add(plan *p, const diff_key *k, long rows)
-{
-    if (p->ntasks == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 32;
-        p->tasks = xrealloc(p->tasks, p->cap * sizeof *p->tasks);
-    }
-    task *t = &p->tasks[p->ntasks++];
-    *t = (task){.key = k, .rows = rows, .mine = CM_BUF_INIT, .theirs = CM_BUF_INIT};
-    return t;
-}
-
 /* The key of the row skip rows past the key from (from NULL: the first
- * row) in main's key order, as copies into *cut; *cut NULL when there is
- * no such row. st is the query for from (see plan_table). 0 or -1. */
+ * row) in the replay's key order, as copies into *cut; *cut NULL when
+ * there is no such row. st is the query for from (see cut_table). 0/-1. */
 static int cut_seek(sqlite3 *db, sqlite3_stmt *st, const diff_key *k, sqlite3_value *const *from,
                     long skip, sqlite3_value ***cut, cm_error *err)
 {
@@ -131,19 +151,22 @@ static int cut_seek(sqlite3 *db, sqlite3_stmt *st, const diff_key *k, sqlite3_va
     *cut = NULL;
     if (rc == SQLITE_DONE) return 0;
     if (rc != SQLITE_ROW) return diff_fail(db, err, "diff");
-    sqlite3_value *row[DIFF_KEY_MAX];
-    for (int i = 0; i < k->n; i++) row[i] = sqlite3_column_value(st, i);
-    *cut = values_dup(row, k->n);
+    *cut = xcalloc((size_t)k->n, sizeof **cut);
+    for (int i = 0; i < k->n; i++)
+        if (!((*cut)[i] = sqlite3_value_dup(sqlite3_column_value(st, i)))) {
+            values_free(*cut, i);
+            *cut = NULL;
+            return cm_fail(err, CM_INTERNAL, "", "store: diff: out of memory");
+        }
     sqlite3_reset(st);
-    return *cut ? 0 : cm_fail(err, CM_INTERNAL, "", "store: diff: out of memory");
+    return 0;
 }
 
-/* Adds the tasks of table k: one, or when main holds more than split rows
- * of it and its key can be cut, parts ranges. Each cut is sought from the
- * one before (LIMIT 1 OFFSET the rows between), so that finding them all
- * reads about n keys, through the primary key. 0 or -1. */
-static int plan_table(plan *p, sqlite3 *db, const diff_key *k, int parts, long split, cm_error *err)
+/* Counts tb in the replay's store and, when it has more than split rows
+ * and a key that can be cut, cuts it into parts ranges. 0 or -1. */
+static int cut_table(sqlite3 *db, table *tb, int parts, long split, cm_error *err)
 {
+    const diff_key *k = &tb->key;
     const char *t = k->table, *cols = k->cols.data;
     char *sql = xasprintf("SELECT count(*) FROM main.\"%s\"", t);
     sqlite3_stmt *st[2] = {NULL, NULL};
@@ -151,14 +174,12 @@ static int plan_table(plan *p, sqlite3 *db, const diff_key *k, int parts, long s
                      sqlite3_step(st[0]) != SQLITE_ROW
                  ? diff_fail(db, err, "diff")
                  : 0;
-    long n = rc ? 0 : (long)sqlite3_column_int64(st[0], 0);
+    tb->rows = rc ? 0 : (long)sqlite3_column_int64(st[0], 0);
     sqlite3_finalize(st[0]);
     st[0] = NULL;
     free(sql);
-    if (rc || !k->cuttable || n <= split || parts < 2) {
-        if (!rc) task_add(p, k, n);
-        return rc;
-    }
+    tb->parts = 1;
+    if (rc || !k->cuttable || tb->rows <= split) return rc;
     cm_buf marks = CM_BUF_INIT;
     for (int i = 0; i < k->n; i++) buf_puts(&marks, i ? ", ?" : "?");
     char *first =
@@ -169,23 +190,14 @@ static int plan_table(plan *p, sqlite3 *db, const diff_key *k, int parts, long s
     if (sqlite3_prepare_v2(db, first, -1, &st[0], NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, next, -1, &st[1], NULL) != SQLITE_OK)
         rc = diff_fail(db, err, "diff");
-    sqlite3_value **lo = NULL; /* the range's first key, the last cut */
-    long at = 0;               /* the offset of lo */
-    for (int r = 1; !rc; r++) {
-        sqlite3_value **hi = NULL;
-        long want = (long)((long long)n * r / parts);
-        if (r < parts && cut_seek(db, st[lo != NULL], k, lo, want - at, &hi, err)) {
-            values_free(lo, k->n);
-            rc = -1;
-            break;
-        }
-        task *tk = task_add(p, k, n / parts);
-        tk->lo = lo;
-        tk->hi = hi;
-        if (!hi) break; /* the last range, to the end of the table */
+    long at = 0; /* the offset of the last cut */
+    for (int r = 1; r < parts && !rc; r++) {
+        long want = (long)((long long)tb->rows * r / parts);
+        sqlite3_value **from = r > 1 ? tb->cut[r - 2] : NULL;
+        rc = cut_seek(db, st[from != NULL], k, from, want - at, &tb->cut[r - 1], err);
+        if (rc || !tb->cut[r - 1]) break; /* no such row: fewer ranges */
+        tb->parts = r + 1;
         at = want;
-        if (!(lo = values_dup(hi, k->n)))
-            rc = cm_fail(err, CM_INTERNAL, "", "store: diff: out of memory");
     }
     sqlite3_finalize(st[0]);
     sqlite3_finalize(st[1]);
@@ -195,42 +207,70 @@ static int plan_table(plan *p, sqlite3 *db, const diff_key *k, int parts, long s
     return rc;
 }
 
-/* The next task to run, or NULL. */
-static task *take(plan *p)
-{
-    pthread_mutex_lock(&p->lock);
-    task *t = !p->failed && p->next < p->ntasks ? &p->tasks[p->order[p->next++]] : NULL;
-    pthread_mutex_unlock(&p->lock);
-    return t;
-}
-
-typedef struct {
-    plan *p;
-    sqlite3 *db; /* the caller's connection, or NULL: the thread opens one */
-    pthread_t id;
-} worker;
-
-static void *work(void *arg)
+/* Round 1: counting and cutting the tables. */
+static void *cut_round(void *arg)
 {
     worker *w = arg;
     plan *p = w->p;
-    cm_error err = {0};
-    sqlite3 *db = w->db ? w->db : conn_open(p, &err);
-    for (task *t; (t = take(p));) {
-        if (db)
-            t->count = diff_rows(db, t->key, t->lo, t->hi, &t->mine, &t->theirs, &t->err);
-        else { /* the connection's error is the task's */
-            t->count = -1;
-            t->err = err;
-        }
-        if (t->count < 0) {
-            pthread_mutex_lock(&p->lock);
-            p->failed = 1;
-            pthread_mutex_unlock(&p->lock);
-        }
+    for (long i, failed = 0; (i = take(p, p->ntables, (int)failed)) >= 0;) {
+        table *tb = &p->tables[i];
+        sqlite3 *db = conn(w, &tb->err);
+        tb->failed = !db || cut_table(db, tb, p->nthreads, p->split, &tb->err);
+        failed = tb->failed;
     }
-    if (!w->db) sqlite3_close(db);
     return NULL;
+}
+
+/* Round 2: comparing the tables and ranges. */
+static void *diff_round(void *arg)
+{
+    worker *w = arg;
+    plan *p = w->p;
+    for (long i, failed = 0; (i = take(p, p->ntasks, (int)failed)) >= 0;) {
+        task *t = &p->tasks[p->order[i]];
+        const table *tb = t->tb;
+        sqlite3 *db = conn(w, &t->err);
+        sqlite3_value *const *lo = t->part ? tb->cut[t->part - 1] : NULL;
+        sqlite3_value *const *hi = t->part < tb->parts - 1 ? tb->cut[t->part] : NULL;
+        t->count = db ? diff_rows(db, &tb->key, lo, hi, &t->mine, &t->theirs, &t->err) : -1;
+        failed = t->count < 0;
+    }
+    return NULL;
+}
+
+/* Runs a round on the workers: w[0] is the calling thread. */
+static void run_round(plan *p, worker *w, void *(*round)(void *))
+{
+    int started = 1;
+    p->next = 0;
+    for (; started < p->nthreads; started++)
+        if (pthread_create(&w[started].id, NULL, round, &w[started])) break;
+    round(&w[0]);
+    for (int i = 1; i < started; i++) pthread_join(w[i].id, NULL);
+}
+
+/* The tasks, table after table, and their order, the largest first. */
+static void make_tasks(plan *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->ntables; i++) n += (size_t)p->tables[i].parts;
+    p->tasks = xcalloc(n, sizeof *p->tasks);
+    p->order = xcalloc(n, sizeof *p->order);
+    for (size_t i = 0; i < p->ntables; i++)
+        for (int r = 0; r < p->tables[i].parts; r++) {
+            task *t = &p->tasks[p->ntasks];
+            t->tb = &p->tables[i];
+            t->part = r;
+            /* insertion by rows (a few dozen tasks), ties in task order */
+            long rows = t->tb->rows / t->tb->parts;
+            size_t j = p->ntasks++;
+            for (; j > 0; j--) {
+                const task *o = &p->tasks[p->order[j - 1]];
+                if (o->tb->rows / o->tb->parts >= rows) break;
+                p->order[j] = p->order[j - 1];
+            }
+            p->order[j] = p->ntasks - 1;
+        }
 }
 
 /* The report as one thread writes it, and the count; or the first error. */
@@ -243,7 +283,7 @@ static long gather(const plan *p, cm_buf *report, cm_error *err)
         }
     long total = 0;
     for (size_t i = 0, j; i < p->ntasks; i = j) {
-        for (j = i; j < p->ntasks && p->tasks[j].key == p->tasks[i].key; j++) {
+        for (j = i; j < p->ntasks && p->tasks[j].tb == p->tasks[i].tb; j++) {
             const cm_buf *b = &p->tasks[j].mine;
             if (b->len) buf_append(report, b->data, b->len);
             total += p->tasks[j].count;
@@ -259,51 +299,39 @@ static long gather(const plan *p, cm_buf *report, cm_error *err)
 long diff_parallel(store *s, const char *other_path, const char *const *tables, size_t n,
                    cm_buf *report, cm_error *err)
 {
-    int nthreads = diff_threads();
-    long split = tuned_split ? tuned_split : SPLIT_ROWS;
-    plan p = {.other_path = other_path};
-    pthread_mutex_init(&p.lock, NULL);
+    plan p = {.other_path = other_path, .nthreads = diff_threads(), .ntables = n};
+    p.split = tuned_split ? tuned_split : SPLIT_ROWS;
     p.mine_uri = store_read_uri(sqlite3_db_filename(s->db, "main"), 0);
-    diff_key *keys = xcalloc(n, sizeof *keys);
-    worker *w = xcalloc((size_t)nthreads, sizeof *w);
+    p.tables = xcalloc(n, sizeof *p.tables);
+    pthread_mutex_init(&p.lock, NULL);
+    worker *w = xcalloc((size_t)p.nthreads, sizeof *w);
+    for (int i = 0; i < p.nthreads; i++) w[i].p = &p;
     long total = -1;
-    /* the calling thread's connection plans the tasks, then runs some */
-    w[0].p = &p;
-    w[0].db = conn_open(&p, err);
-    int rc = w[0].db ? 0 : -1;
+    /* the keys, on the calling thread's connection, in the serial order */
+    sqlite3 *db = conn(&w[0], err);
+    int rc = db ? 0 : -1;
+    for (size_t i = 0; i < n && !rc; i++) rc = diff_key_of(db, tables[i], &p.tables[i].key, err);
+    if (!rc) run_round(&p, w, cut_round);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = diff_key_of(w[0].db, tables[i], &keys[i], err) ||
-                     plan_table(&p, w[0].db, &keys[i], nthreads, split, err)
-                 ? -1
-                 : 0;
+        if (p.tables[i].failed) {
+            if (err) *err = p.tables[i].err;
+            rc = -1;
+        }
     if (!rc) {
-        /* the largest first (insertion: a few dozen tasks), ties in order */
-        p.order = xcalloc(p.ntasks + 1, sizeof *p.order);
-        for (size_t i = 0; i < p.ntasks; i++) {
-            size_t j = i;
-            for (; j > 0 && p.tasks[p.order[j - 1]].rows < p.tasks[i].rows; j--)
-                p.order[j] = p.order[j - 1];
-            p.order[j] = i;
-        }
-        int started = 1;
-        for (; started < nthreads; started++) {
-            w[started].p = &p;
-            if (pthread_create(&w[started].id, NULL, work, &w[started])) break;
-        }
-        work(&w[0]);
-        for (int i = 1; i < started; i++) pthread_join(w[i].id, NULL);
+        make_tasks(&p);
+        run_round(&p, w, diff_round);
         total = gather(&p, report, err);
     }
-    sqlite3_close(w[0].db);
+    for (int i = 0; i < p.nthreads; i++) sqlite3_close(w[i].db);
     for (size_t i = 0; i < p.ntasks; i++) {
-        task *t = &p.tasks[i];
-        values_free(t->lo, t->key->n);
-        values_free(t->hi, t->key->n);
-        buf_free(&t->mine);
-        buf_free(&t->theirs);
+        buf_free(&p.tasks[i].mine);
+        buf_free(&p.tasks[i].theirs);
     }
-    for (size_t i = 0; i < n; i++) diff_key_free(&keys[i]);
-    free(keys);
+    for (size_t i = 0; i < n; i++) {
+        for (int r = 0; r < THREADS_MAX; r++) values_free(p.tables[i].cut[r], p.tables[i].key.n);
+        diff_key_free(&p.tables[i].key);
+    }
+    free(p.tables);
     free(p.tasks);
     free(p.order);
     free(p.mine_uri);
