@@ -108,6 +108,8 @@ static sqlite3 *conn_open(const plan *p, cm_error *err)
         sqlite3_close(db);
         return NULL;
     }
+    /* each page is read once, in key order: a small cache does */
+    sqlite3_exec(db, "PRAGMA main.cache_size=-512; PRAGMA other.cache_size=-512", NULL, NULL, NULL);
     return db;
 }
 
