@@ -243,6 +243,19 @@ int store_prefetch_supply(store *s, size_t n, const ev_event *const *evs, cm_err
  * idempotency and writes its effects; then checks the ledger's invariant
  * on every line the event moved (CM_INTERNAL if it does not hold). */
 int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx, cm_error *err);
+/* store_apply without the idempotency record: the effects and the ledger's
+ * check only. For a SQLite replay whose ids are checked another way
+ * (`cmcc verify`, id_digest.c); CM_INTERNAL on PostgreSQL. */
+int store_apply_state(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
+                      cm_error *err);
+/* Calls fn for every row of the idempotency records, in the order of
+ * (org, id) as SQLite's BINARY collation sorts them (bytes), with the
+ * lengths of org and id; stops when fn returns nonzero (and returns that
+ * value). A row whose idx is not an integer is given as UINT64_MAX. SQLite
+ * only (CM_INTERNAL on PostgreSQL). */
+typedef int (*store_event_id_fn)(void *ctx, const char *org, size_t org_len, const char *id,
+                                 size_t id_len, uint64_t idx);
+int store_each_event_id(store *s, store_event_id_fn fn, void *ctx, cm_error *err);
 /* Empties every projection (for a rebuild). */
 int store_clear_state(store *s, cm_error *err);
 
@@ -399,11 +412,13 @@ long store_things_each(store *s, ev_thing_kind kind, const char *id, store_thing
 
 /* ---- store_diff.c: comparing the state of two stores -------------------- */
 
-/* Compares every projection of s (and with log set, the tree's nodes too)
- * with the store file at other_path, row by row. Appends one
- * line per difference to report, naming the entry that last wrote the row
- * (or the tree node), and returns how many there were, or -1. */
-long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err);
+/* Compares every projection of s (and with STORE_DIFF_LOG, the tree's
+ * nodes too; with STORE_DIFF_NO_IDS, not the idempotency records) with the
+ * store file at other_path, row by row. Appends one line per difference to
+ * report, naming the entry that last wrote the row (or the tree node), and
+ * returns how many there were, or -1. */
+enum { STORE_DIFF_LOG = 1, STORE_DIFF_NO_IDS = 2 };
+long store_diff(store *s, const char *other_path, int flags, cm_buf *report, cm_error *err);
 
 /* ---- store_witness.c: a witness's own state ----------------------------- */
 

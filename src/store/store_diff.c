@@ -212,7 +212,7 @@ done:
 }
 
 /* store_diff against a PostgreSQL store: through a SQLite copy of it. */
-static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error *err)
+static long diff_pg(store *s, const char *url, int flags, cm_buf *report, cm_error *err)
 {
     const char *mine = s->db ? sqlite3_db_filename(s->db, "main") : NULL;
     if (!mine || !*mine)
@@ -225,11 +225,11 @@ static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error
     if (live && !store_create_mode(copy, STORE_SCRATCH, err) &&
         (c = store_open(copy, STORE_SCRATCH, err)) && !store_begin(c, err) &&
         !pg_read_begin(live->pg, err) &&
-        !(log && pg_copy_to_sqlite(live->pg, c->db, with_log, err)) &&
+        !((flags & STORE_DIFF_LOG) && pg_copy_to_sqlite(live->pg, c->db, with_log, err)) &&
         !pg_copy_to_sqlite(live->pg, c->db, store_state_tables, err) && !store_commit(c, err)) {
         store_close(c);
         c = NULL;
-        total = store_diff(s, copy, log, report, err);
+        total = store_diff(s, copy, flags, report, err);
     }
     if (c) store_rollback(c);
     store_close(c);
@@ -239,11 +239,11 @@ static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error
     return total;
 }
 
-long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err)
+long store_diff(store *s, const char *other_path, int flags, cm_buf *report, cm_error *err)
 {
     if (s->pg)
         return cm_fail(err, CM_INTERNAL, "", "store: diff: the replay's store must be SQLite");
-    if (pg_is_url(other_path)) return diff_pg(s, other_path, log, report, err);
+    if (pg_is_url(other_path)) return diff_pg(s, other_path, flags, report, err);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "ATTACH ? AS other", -1, &st, NULL) != SQLITE_OK)
         return store_fail(s, err, "attach");
@@ -256,11 +256,13 @@ long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_er
     if (rc != SQLITE_DONE) return store_fail(s, err, "attach");
     long total = 0;
     static const char *const log_tables[] = {"hashes", NULL};
-    for (size_t i = 0; log && log_tables[i] && total >= 0; i++) {
+    for (size_t i = 0; (flags & STORE_DIFF_LOG) && log_tables[i] && total >= 0; i++) {
         long n = table(s, log_tables[i], report, err);
         total = n < 0 ? -1 : total + n;
     }
     for (size_t i = 0; store_state_tables[i] && total >= 0; i++) {
+        if ((flags & STORE_DIFF_NO_IDS) && strcmp(store_state_tables[i], "event_ids") == 0)
+            continue;
         long n = table(s, store_state_tables[i], report, err);
         total = n < 0 ? -1 : total + n;
     }
