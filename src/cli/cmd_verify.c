@@ -6,7 +6,10 @@
  *   2. read every entry in order; for a directory, each entry must hash to
  *      the leaf the stored tree holds for it;
  *   3. replay every entry into a scratch copy (replay.c): exact form,
- *      signature by a key registered at that point, the rules accepting it;
+ *      signature by a key registered at that point, the rules accepting it
+ *      (for a directory's SQLite store, its event ids are checked by a
+ *      digest, and the replay runs again keeping them if that fails:
+ *      dir_replay);
  *   4. rebuild the tree from the entries: its root must be each checkpoint's
  *      root, and every stored node (directory) or every served hash tile
  *      (URL) must equal the rebuilt one;

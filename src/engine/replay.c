@@ -15,6 +15,11 @@
  * of the work, so run in parallel while the outcome stays that of the
  * one-by-one replay; and the first pass of one batch overlaps the second
  * pass of the batch before it.
+ *
+ * With ids_later (`cmcc verify DIR`), no idempotency record is kept or
+ * asked for: each event's (org, id, index) is added to a digest instead,
+ * which the caller compares with the one of the log's own records
+ * (id_digest.c).
  */
 #include "engine/engine.h"
 
