@@ -173,6 +173,10 @@ int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err
 typedef int (*store_entry_fn)(void *ctx, uint64_t idx, const char *entry, size_t len);
 int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
                   cm_error *err);
+/* store_entries, for the entries of [from, from + count) whose type is
+ * one of types (a NULL-terminated list) alone. */
+int store_entries_typed(store *s, uint64_t from, uint64_t count, const char *const *types,
+                        store_entry_fn fn, void *ctx, cm_error *err);
 /* Stores a complete node of the tree. */
 int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_error *err);
 /* A log_read_fn over this store (ctx is the store). */
