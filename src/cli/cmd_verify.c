@@ -6,7 +6,10 @@
  *   2. read every entry in order; for a directory, each entry must hash to
  *      the leaf the stored tree holds for it;
  *   3. replay every entry into a scratch copy (replay.c): exact form,
- *      signature by a key registered at that point, the rules accepting it;
+ *      signature by a key registered at that point, the rules accepting it
+ *      (for a directory's SQLite store, its event ids are checked by a
+ *      digest, and the replay runs again keeping them if that fails:
+ *      dir_replay);
  *   4. rebuild the tree from the entries: its root must be each checkpoint's
  *      root, and every stored node (directory) or every served hash tile
  *      (URL) must equal the rebuilt one;
@@ -34,6 +37,7 @@
 #include "log/policy.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,6 +96,10 @@ typedef struct {
     const char *proofs; /* --proofs DIR */
     verify_state state;
     cm_buf note, known;
+    /* while set, problems are written to held, not printed: a replay
+     * whose outcome may yet be thrown away (dir_replay) */
+    int holding;
+    cm_buf held;
 } verifier;
 
 static void problem(verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,9 +107,15 @@ static void problem(verifier *v, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("cmcc verify: FAIL: ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
+    if (v->holding) {
+        buf_puts(&v->held, "cmcc verify: FAIL: ");
+        buf_vprintf(&v->held, fmt, ap);
+        buf_putc(&v->held, '\n');
+    } else {
+        fputs("cmcc verify: FAIL: ", stdout);
+        vprintf(fmt, ap);
+        fputc('\n', stdout);
+    }
     va_end(ap);
     v->problems++;
 }
@@ -203,13 +217,22 @@ static int open_scratch(verifier *v, int mirror, uint64_t entries)
     return 0;
 }
 
-static void close_scratch(verifier *v)
+static void drop_scratch(verifier *v)
 {
     srv_replay_free(&v->r);
     srv_pool_free(v->pool);
+    v->pool = NULL;
     store_close(v->scratch);
+    v->scratch = NULL;
     if (v->scratch_path[0]) unlink(v->scratch_path);
+    v->scratch_path[0] = 0;
+}
+
+static void close_scratch(verifier *v)
+{
+    drop_scratch(v);
     free(v->ck);
+    buf_free(&v->held);
 }
 
 /* ---- a log directory ---------------------------------------------------- */
@@ -233,6 +256,72 @@ static int dir_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
     return replay_one(ctx, idx, entry, len);
 }
 
+/* The digest of the live store's event ids, read on a thread of its own
+ * (with its own connection) while the replay runs. */
+typedef struct {
+    const char *db;
+    srv_id_digest d;
+    int rc; /* srv_id_digest_store's */
+    pthread_t thread;
+} ids_reader;
+
+static void *read_ids(void *arg)
+{
+    ids_reader *j = arg;
+    cm_error err;
+    store *s = store_open(j->db, STORE_READER, &err);
+    j->rc = s ? srv_id_digest_store(s, &j->d, &err) : -1;
+    store_close(s);
+    return NULL;
+}
+
+/* Replays the directory's entries into a new scratch store, comparing
+ * each leaf and node with the stored tree. With later (a SQLite store),
+ * the replay keeps no idempotency record: it adds each event's (org, id,
+ * index) to a digest, which must equal the digest of the store's own
+ * event_ids, read meanwhile (id_digest.c); the store's ids are then those
+ * of the entries, distinct, and no lookup the rules made could have found
+ * one. Until that holds its problems are held back: 0 when the replay's
+ * outcome stands, 1 when it does not (a failure, or other ids) and the
+ * replay must be run again keeping every id, which then says exactly what
+ * is wrong; 2 when it could not run. */
+static int dir_replay(verifier *v, const char *db, uint64_t size, int later)
+{
+    cm_error err;
+    ids_reader ids = {db, {{0}, 0, 0, 0}, -1, 0};
+    unsigned before = v->problems;
+    if (open_scratch(v, 0, size)) return 2;
+    v->r.check = v->live; /* the stored tree, node by node, instead of a copy */
+    if (later) {
+        v->r.ids_later = 1;
+        srv_id_digest_init(&v->r.ids_seen, NULL);
+        srv_id_digest_init(&ids.d, &v->r.ids_seen);
+        if (pthread_create(&ids.thread, NULL, read_ids, &ids) != 0) later = 0;
+        v->r.ids_later = later;
+        v->holding = later;
+    }
+    int rc = store_entries(v->live, 0, size, dir_entry, v, &err) < 0 ? 2 : 0;
+    if (rc)
+        cli_error("verify", &err);
+    else
+        replay_end(v);
+    if (later) pthread_join(ids.thread, NULL);
+    v->holding = 0;
+    if (rc || !later) return rc;
+    if (v->stopped || ids.rc != 0 || !srv_id_digest_equal(&v->r.ids_seen, &ids.d)) {
+        buf_reset(&v->held);
+        v->problems = before;
+        v->stopped = 0;
+        v->ick = 0;
+        v->added = 0;
+        drop_scratch(v);
+        return 1;
+    }
+    fwrite(v->held.data, 1, v->held.len, stdout);
+    buf_reset(&v->held);
+    return 0;
+}
+
 static int verify_dir(verifier *v, const char *dir)
 {
     char *db = srv_store_location(dir);
@@ -249,13 +338,9 @@ static int verify_dir(verifier *v, const char *dir)
     if (v->nck && v->ck[v->nck - 1].size > size)
         problem(v, "the newest checkpoint claims %llu entries; the store has %llu",
                 (unsigned long long)v->ck[v->nck - 1].size, (unsigned long long)size);
-    if (open_scratch(v, 0, size)) goto done;
-    v->r.check = v->live; /* the stored tree, node by node, instead of a copy */
-    if (store_entries(v->live, 0, size, dir_entry, v, &err) < 0) {
-        cli_error("verify", &err);
-        goto done;
-    }
-    replay_end(v);
+    int later = !store_is_url(db), r;
+    while ((r = dir_replay(v, db, size, later)) == 1) later = 0;
+    if (r) goto done;
     if (store_commit(v->scratch, &err)) {
         cli_error("verify", &err);
         goto done;
@@ -266,7 +351,8 @@ static int verify_dir(verifier *v, const char *dir)
     if (!v->stopped) {
         check_ledger(v, v->scratch);
         cm_buf report = CM_BUF_INIT;
-        long diffs = store_diff(v->scratch, db, 0, &report, &err);
+        long diffs =
+            store_diff(v->scratch, db, v->r.ids_later ? STORE_DIFF_NO_IDS : 0, &report, &err);
         if (diffs < 0) {
             cli_error("verify", &err);
             buf_free(&report);

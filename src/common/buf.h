@@ -8,6 +8,7 @@
 #ifndef CM_BUF_H
 #define CM_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ size_t buf_sink(char *p, size_t size, size_t n, void *ctx);
 void buf_puts(cm_buf *b, const char *s);
 void buf_putc(cm_buf *b, char c);
 void buf_printf(cm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(cm_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, quotes included, escaping as needed. */
 void buf_json_str(cm_buf *b, const char *s);
 void buf_json_strn(cm_buf *b, const char *s, size_t n);

@@ -100,6 +100,24 @@ typedef struct {
 void srv_view_cache_wrap(srv_view_cache *c, const ev_view *under, ev_view *out);
 void srv_view_cache_applied(srv_view_cache *c, const ev_effects *fx);
 
+/* ---- id_digest.c: a log's idempotency records as one order-free digest -- */
+
+typedef struct {
+    uint8_t key[16]; /* drawn at random by srv_id_digest_init */
+    uint64_t n;      /* the records added */
+    uint64_t lo, hi; /* the sum of their keyed terms, modulo 2^128 */
+} srv_id_digest;
+/* An empty digest, keyed as key_of, or (NULL) with a new random key. */
+void srv_id_digest_init(srv_id_digest *d, const srv_id_digest *key_of);
+void srv_id_digest_add(srv_id_digest *d, const char *org, size_t org_len, const char *id,
+                       size_t id_len, uint64_t idx);
+/* The same records (two digests of one key). */
+int srv_id_digest_equal(const srv_id_digest *a, const srv_id_digest *b);
+/* Adds every record of s's event_ids (SQLite), which must come in strictly
+ * increasing (org, id): 0; 1 when one does not (they repeat, or are out of
+ * order), d then incomplete; -1 with err. */
+int srv_id_digest_store(struct store *s, srv_id_digest *d, cm_error *err);
+
 typedef struct srv_replay_batch srv_replay_batch; /* replay.c */
 typedef struct srv_node_check srv_node_check;
 typedef struct srv_replay srv_replay;
@@ -120,6 +138,15 @@ struct srv_replay {
      * lookups without the store (replay.c) */
     uint64_t id_filter;
     uint64_t *ids, id_bits;
+    /* set before the first entry, for a SQLite target whose state is
+     * empty: no idempotency record is kept or asked for; each event's
+     * (org, id, index) is added to ids_seen instead, and the caller must
+     * then find the same digest in the log's own event_ids, whose distinct
+     * ids mean no lookup would have found anything (id_digest.c). Unless
+     * it does, the outcome means nothing, and the replay must be run
+     * again without it */
+    int ids_later;
+    srv_id_digest ids_seen;
     /* when set, every tree node the entries make is compared with the one
      * this store holds: a leaf that differs fails the replay at its entry,
      * the first other node that differs is recorded */

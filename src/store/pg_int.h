@@ -188,6 +188,8 @@ int pg_append(pg_store *p, uint64_t idx, const char *entry, size_t len, const ch
 int pg_entry(pg_store *p, uint64_t idx, char **entry, size_t *len, cm_error *err);
 int pg_entries(pg_store *p, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
                cm_error *err);
+int pg_entries_typed(pg_store *p, uint64_t from, uint64_t count, const char *const *types,
+                     store_entry_fn fn, void *ctx, cm_error *err);
 int pg_put_hash(pg_store *p, int level, uint64_t index, const log_hash *h, cm_error *err);
 int pg_read_hash(pg_store *p, int level, uint64_t index, log_hash *out);
 int pg_read_hashes(pg_store *p, int level, uint64_t first, unsigned n, uint8_t *out);

@@ -61,8 +61,10 @@ int pg_entry(pg_store *p, uint64_t idx, char **entry, size_t *len, cm_error *err
  * a whole log is never held in memory at once. */
 #define ENTRY_PAGE 2048
 
-int pg_entries(pg_store *p, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
-               cm_error *err)
+/* The entries of [from, from + count), or with types (a text[] literal)
+ * only those of these types, page by page. */
+static int entries(pg_store *p, uint64_t from, uint64_t count, const char *types, store_entry_fn fn,
+                   void *ctx, cm_error *err)
 {
     uint64_t end = from + count;
     for (uint64_t at = from; at < end;) {
@@ -70,9 +72,12 @@ int pg_entries(pg_store *p, uint64_t from, uint64_t count, store_entry_fn fn, vo
         pg_params a = {0};
         pg_int(&a, (int64_t)at);
         pg_int(&a, (int64_t)to);
+        if (types) pg_text(&a, types);
         PGresult *r = pg_run(p,
-                             "SELECT idx, entry FROM entries WHERE idx >= $1 AND idx < $2 "
-                             "ORDER BY idx",
+                             types ? "SELECT idx, entry FROM entries WHERE idx >= $1 AND idx < $2 "
+                                     "AND type = ANY($3::text[]) ORDER BY idx"
+                                   : "SELECT idx, entry FROM entries WHERE idx >= $1 AND idx < $2 "
+                                     "ORDER BY idx",
                              &a, 1, "entries", err);
         if (!r) return -1;
         int n = PQntuples(r), ret = 0;
@@ -81,10 +86,36 @@ int pg_entries(pg_store *p, uint64_t from, uint64_t count, store_entry_fn fn, vo
                      (size_t)PQgetlength(r, i, 1));
         PQclear(r);
         if (ret) return ret;
-        if (n == 0) break; /* the log ends here */
+        if (n == 0 && !types) break; /* the log ends here */
         at = to;
     }
     return 0;
+}
+
+int pg_entries(pg_store *p, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
+               cm_error *err)
+{
+    return entries(p, from, count, NULL, fn, ctx, err);
+}
+
+int pg_entries_typed(pg_store *p, uint64_t from, uint64_t count, const char *const *types,
+                     store_entry_fn fn, void *ctx, cm_error *err)
+{
+    cm_buf list = CM_BUF_INIT;
+    buf_putc(&list, '{');
+    for (size_t i = 0; types[i]; i++) {
+        if (i) buf_putc(&list, ',');
+        buf_putc(&list, '"');
+        for (const char *c = types[i]; *c; c++) {
+            if (*c == '"' || *c == '\\') buf_putc(&list, '\\');
+            buf_putc(&list, *c);
+        }
+        buf_putc(&list, '"');
+    }
+    buf_putc(&list, '}');
+    int rc = entries(p, from, count, list.data, fn, ctx, err);
+    buf_free(&list);
+    return rc;
 }
 
 int pg_put_hash(pg_store *p, int level, uint64_t index, const log_hash *h, cm_error *err)

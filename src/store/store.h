@@ -173,6 +173,10 @@ int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err
 typedef int (*store_entry_fn)(void *ctx, uint64_t idx, const char *entry, size_t len);
 int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
                   cm_error *err);
+/* store_entries, for the entries of [from, from + count) whose type is
+ * one of types (a NULL-terminated list) alone. */
+int store_entries_typed(store *s, uint64_t from, uint64_t count, const char *const *types,
+                        store_entry_fn fn, void *ctx, cm_error *err);
 /* Stores a complete node of the tree. */
 int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_error *err);
 /* A log_read_fn over this store (ctx is the store). */
@@ -243,6 +247,19 @@ int store_prefetch_supply(store *s, size_t n, const ev_event *const *evs, cm_err
  * idempotency and writes its effects; then checks the ledger's invariant
  * on every line the event moved (CM_INTERNAL if it does not hold). */
 int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx, cm_error *err);
+/* store_apply without the idempotency record: the effects and the ledger's
+ * check only. For a SQLite replay whose ids are checked another way
+ * (`cmcc verify`, id_digest.c); CM_INTERNAL on PostgreSQL. */
+int store_apply_state(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
+                      cm_error *err);
+/* Calls fn for every row of the idempotency records, in the order of
+ * (org, id) as SQLite's BINARY collation sorts them (bytes), with the
+ * lengths of org and id; stops when fn returns nonzero (and returns that
+ * value). A row whose idx is not an integer is given as UINT64_MAX. SQLite
+ * only (CM_INTERNAL on PostgreSQL). */
+typedef int (*store_event_id_fn)(void *ctx, const char *org, size_t org_len, const char *id,
+                                 size_t id_len, uint64_t idx);
+int store_each_event_id(store *s, store_event_id_fn fn, void *ctx, cm_error *err);
 /* Empties every projection (for a rebuild). */
 int store_clear_state(store *s, cm_error *err);
 
@@ -399,11 +416,13 @@ long store_things_each(store *s, ev_thing_kind kind, const char *id, store_thing
 
 /* ---- store_diff.c: comparing the state of two stores -------------------- */
 
-/* Compares every projection of s (and with log set, the tree's nodes too)
- * with the store file at other_path, row by row. Appends one
- * line per difference to report, naming the entry that last wrote the row
- * (or the tree node), and returns how many there were, or -1. */
-long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err);
+/* Compares every projection of s (and with STORE_DIFF_LOG, the tree's
+ * nodes too; with STORE_DIFF_NO_IDS, not the idempotency records) with the
+ * store file at other_path, row by row. Appends one line per difference to
+ * report, naming the entry that last wrote the row (or the tree node), and
+ * returns how many there were, or -1. */
+enum { STORE_DIFF_LOG = 1, STORE_DIFF_NO_IDS = 2 };
+long store_diff(store *s, const char *other_path, int flags, cm_buf *report, cm_error *err);
 /* The tables are compared on as many threads as there are cores online (at
  * most 8), a table of more than 65536 rows cut into as many ranges of its
  * key; the report is the same, byte for byte, as one thread's. For tests:

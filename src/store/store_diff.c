@@ -282,7 +282,7 @@ static long diff_serial(store *s, const char *other_path, const char *const *tab
 }
 
 /* store_diff against a PostgreSQL store: through a SQLite copy of it. */
-static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error *err)
+static long diff_pg(store *s, const char *url, int flags, cm_buf *report, cm_error *err)
 {
     const char *mine = s->db ? sqlite3_db_filename(s->db, "main") : NULL;
     if (!mine || !*mine)
@@ -295,11 +295,11 @@ static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error
     if (live && !store_create_mode(copy, STORE_SCRATCH, err) &&
         (c = store_open(copy, STORE_SCRATCH, err)) && !store_begin(c, err) &&
         !pg_read_begin(live->pg, err) &&
-        !(log && pg_copy_to_sqlite(live->pg, c->db, with_log, err)) &&
+        !((flags & STORE_DIFF_LOG) && pg_copy_to_sqlite(live->pg, c->db, with_log, err)) &&
         !pg_copy_to_sqlite(live->pg, c->db, store_state_tables, err) && !store_commit(c, err)) {
         store_close(c);
         c = NULL;
-        total = store_diff(s, copy, log, report, err);
+        total = store_diff(s, copy, flags, report, err);
     }
     if (c) store_rollback(c);
     store_close(c);
@@ -309,17 +309,19 @@ static long diff_pg(store *s, const char *url, int log, cm_buf *report, cm_error
     return total;
 }
 
-long store_diff(store *s, const char *other_path, int log, cm_buf *report, cm_error *err)
+long store_diff(store *s, const char *other_path, int flags, cm_buf *report, cm_error *err)
 {
     if (s->pg)
         return cm_fail(err, CM_INTERNAL, "", "store: diff: the replay's store must be SQLite");
-    if (pg_is_url(other_path)) return diff_pg(s, other_path, log, report, err);
+    if (pg_is_url(other_path)) return diff_pg(s, other_path, flags, report, err);
     /* the log's tables, then the projections */
     size_t n = 0, m = 0;
     while (store_state_tables[m]) m++;
-    const char **tables = xcalloc(m + 1, sizeof *tables);
-    if (log) tables[n++] = "hashes";
-    for (size_t i = 0; i < m; i++) tables[n++] = store_state_tables[i];
+    const char **tables = xcalloc(m + 2, sizeof *tables);
+    if (flags & STORE_DIFF_LOG) tables[n++] = "hashes";
+    for (size_t i = 0; i < m; i++)
+        if (!(flags & STORE_DIFF_NO_IDS) || strcmp(store_state_tables[i], "event_ids") != 0)
+            tables[n++] = store_state_tables[i];
     /* other connections see only what s has committed */
     const char *file = sqlite3_db_filename(s->db, "main");
     long total = diff_threads() > 1 && file && *file && sqlite3_get_autocommit(s->db)

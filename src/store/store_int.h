@@ -24,6 +24,7 @@ enum {
     SQ_EVID_PUT,
     SQ_ENTRY_GET,
     SQ_ENTRIES,
+    SQ_ENTRIES_TYPED,
     SQ_HASH_PUT,
     SQ_HASH_GET,
     SQ_HASH_RUN,

@@ -76,6 +76,40 @@ int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, vo
     return ret;
 }
 
+int store_entries_typed(store *s, uint64_t from, uint64_t count, const char *const *types,
+                        store_entry_fn fn, void *ctx, cm_error *err)
+{
+    if (s->pg) return pg_entries_typed(s->pg, from, count, types, fn, ctx, err);
+    cm_buf list = CM_BUF_INIT; /* the types as a JSON array, for json_each */
+    buf_putc(&list, '[');
+    for (size_t i = 0; types[i]; i++) {
+        if (i) buf_putc(&list, ',');
+        buf_json_str(&list, types[i]);
+    }
+    buf_putc(&list, ']');
+    sqlite3_stmt *st = store_stmt(s, SQ_ENTRIES_TYPED,
+                                  "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? AND "
+                                  "type IN (SELECT value FROM json_each(?)) ORDER BY idx",
+                                  err);
+    int rc, ret = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(from + count));
+        sqlite3_bind_text(st, 3, list.data, (int)list.len, SQLITE_STATIC);
+        ret = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            ret = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+                     (size_t)sqlite3_column_bytes(st, 1));
+            if (ret) break;
+        }
+        if (!ret && rc != SQLITE_DONE) ret = store_fail(s, err, "entries");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    buf_free(&list);
+    return ret;
+}
+
 int store_put_hash(store *s, int level, uint64_t index, const log_hash *h, cm_error *err)
 {
     if (s->pg) return pg_put_hash(s->pg, level, index, h, err);

@@ -286,6 +286,13 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)idx);
     if (store_step_done(s, st, err)) return -1;
+    return store_apply_state(s, e, fx, idx, err);
+}
+
+int store_apply_state(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
+                      cm_error *err)
+{
+    if (s->pg) return cm_fail(err, CM_INTERNAL, "", "store: a state without ids is SQLite's only");
     int seq = 0;
     for (size_t i = 0; i < fx->n; i++) {
         const ev_fx *f = &fx->v[i];
@@ -302,6 +309,29 @@ int store_apply(store *s, const ev_event *e, const ev_effects *fx, uint64_t idx,
             return -1;
     }
     return 0;
+}
+
+int store_each_event_id(store *s, store_event_id_fn fn, void *ctx, cm_error *err)
+{
+    if (s->pg) return cm_fail(err, CM_INTERNAL, "", "store: the ids in order are SQLite's only");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT org, id, idx FROM event_ids ORDER BY org, id", -1, &st,
+                           NULL) != SQLITE_OK)
+        return store_fail(s, err, "event ids");
+    int rc, r = 0;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *org = (const char *)sqlite3_column_text(st, 0);
+        size_t ol = (size_t)sqlite3_column_bytes(st, 0);
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        size_t il = (size_t)sqlite3_column_bytes(st, 1);
+        uint64_t idx = sqlite3_column_type(st, 2) == SQLITE_INTEGER
+                           ? (uint64_t)sqlite3_column_int64(st, 2)
+                           : UINT64_MAX;
+        r = fn(ctx, org ? org : "", org ? ol : 0, id ? id : "", id ? il : 0, idx);
+    }
+    if (r == 0 && rc != SQLITE_DONE) r = store_fail(s, err, "event ids");
+    sqlite3_finalize(st);
+    return r;
 }
 
 int store_clear_state(store *s, cm_error *err)

@@ -42,6 +42,8 @@ typedef struct {
 
 /* The row of a cmcc type, or NULL when the type is not mapped. */
 const epcis_step *epcis_step_of_type(const char *type);
+/* Every step, the last followed by one whose type is NULL. */
+const epcis_step *epcis_steps(void);
 /* The row of a CBV business step (bare, as "shipping"), or NULL. */
 const epcis_step *epcis_step_of_biz_step(const char *biz_step);
 /* The bare CBV word of a business step or disposition given bare, as a

@@ -7,9 +7,10 @@
  *    "epcisBody":{"eventList":[<ObjectEvent>, ...]},
  *    "cmcc:next":<the entry to read from next>,"cmcc:complete":<bool>}
  *
- * The entries since..size are read in log order, each payload parsed and
- * its supply events mapped (epcis_event.c); others are passed over. The
- * page ends at limit events, at EPCIS_SCAN_MAX entries read, or at size;
+ * The entries since..size of the types that are steps are read in log
+ * order (the store passes the others over by their type column), each
+ * payload parsed and its supply events mapped (epcis_event.c). The page
+ * ends at limit events, at EPCIS_SCAN_MAX entries read, or at size;
  * cmcc:next is then the first entry not read, and cmcc:complete says
  * whether that is size (nothing more for now: ask again with since=next).
  */
@@ -61,7 +62,14 @@ int epcis_document(store *s, const epcis_page *pg, cm_buf *out, cm_error *err)
     store_view(s, &p.c.view);
     uint64_t count = pg->since < pg->size ? pg->size - pg->since : 0;
     if (count > EPCIS_SCAN_MAX) count = EPCIS_SCAN_MAX;
-    int rc = count ? store_entries(s, pg->since, count, entry, &p, err) : 0;
+    const char *types[16];
+    size_t nt = 0;
+    for (const epcis_step *st = epcis_steps(); st->type && nt + 1 < 16; st++)
+        types[nt++] = st->type;
+    types[nt] = NULL;
+    int rc = count ? store_entries_typed(s, pg->since, count, types, entry, &p, err) : 0;
+    /* read to the end of the range without reaching the limit */
+    if (rc == 0 && p.events < p.limit) p.next = pg->since + count;
     json_decref(p.c.consignments);
     if (rc < 0 || p.failed) {
         json_decref(p.list);

@@ -34,6 +34,11 @@ static const epcis_step steps[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+const epcis_step *epcis_steps(void)
+{
+    return steps;
+}
+
 const epcis_step *epcis_step_of_type(const char *type)
 {
     for (const epcis_step *s = steps; s->type; s++)

@@ -323,6 +323,10 @@ class Epcis(unittest.TestCase):
             got += doc["epcisBody"]["eventList"]
             pages += 1
             self.assertGreater(doc["cmcc:next"], since)
+            # a full page goes on after its last event; another ends the log
+            events = doc["epcisBody"]["eventList"]
+            self.assertEqual(doc["cmcc:next"], events[-1]["cmcc:index"] + 1
+                             if len(events) == 4 else self.a.size())
             since = doc["cmcc:next"]
             if doc["cmcc:complete"]:
                 break

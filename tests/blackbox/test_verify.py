@@ -334,6 +334,57 @@ class Tamper(unittest.TestCase):
         self.assertRegex(r.stdout, r"\bentry %d\b" % n)
         self.assertIn("repeat those of entry 2", r.stdout)
 
+    def test_changed_event_ids_are_named(self):
+        # the replay checks the stored idempotency records against its own
+        # by a digest; when they differ it replays again keeping each one,
+        # and names the rows as for any other table
+        c = self.db()
+        rows = c.execute("SELECT org, id, idx FROM event_ids ORDER BY idx").fetchall()
+        org, id_, idx = rows[3]
+        cases = [
+            ("UPDATE event_ids SET idx=idx+1 WHERE org=? AND id=?", (org, id_),
+             ['event_ids: the replay gives (org="%s", id="%s", idx=%d) (entry %d)'
+              % (org, id_, idx, idx),
+              'event_ids: the store has (org="%s", id="%s", idx=%d) (entry %d)'
+              % (org, id_, idx + 1, idx + 1)],
+             "UPDATE event_ids SET idx=idx-1 WHERE org=? AND id=?"),
+            ("DELETE FROM event_ids WHERE org=? AND id=?", (org, id_),
+             ['event_ids: the replay gives (org="%s", id="%s", idx=%d) (entry %d)'
+              % (org, id_, idx, idx)],
+             "INSERT INTO event_ids(org, id, idx) VALUES(?, ?, %d)" % idx),
+            ("INSERT INTO event_ids(org, id, idx) VALUES(?, ?||'-extra', 999)", (org, id_),
+             ['event_ids: the store has (org="%s", id="%s-extra", idx=999) (entry 999)'
+              % (org, id_)],
+             "DELETE FROM event_ids WHERE org=? AND id=?||'-extra'"),
+        ]
+        for change, args, lines, undo in cases:
+            with self.subTest(change=change):
+                c.execute(change, args)
+                c.commit()
+                r = cmcc_verify_dir(self.log)
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertIn("the stored state differs from the replay in %d row(s)"
+                              % len(lines), r.stdout)
+                for line in lines:
+                    self.assertIn(line, r.stdout)
+                self.assertNotIn("OK", r.stdout)
+                c.execute(undo, args)
+                c.commit()
+                r = cmcc_verify_dir(self.log)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # a table rewritten without its key, holding one record twice
+        c.executescript(
+            "ALTER TABLE event_ids RENAME TO kept; CREATE TABLE event_ids(org, id, idx);"
+            "INSERT INTO event_ids SELECT * FROM kept;"
+            "INSERT INTO event_ids SELECT * FROM kept WHERE idx=%d;" % idx)
+        r = cmcc_verify_dir(self.log)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn('event_ids: the store has (org="%s", id="%s", idx=%d) (entry %d)'
+                      % (org, id_, idx, idx), r.stdout)
+        self.assertEqual(r.stdout.count("cmcc verify: FAIL:"), 1, r.stdout)
+        c.executescript("DROP TABLE event_ids; ALTER TABLE kept RENAME TO event_ids;")
+        self.assertEqual(cmcc_verify_dir(self.log).returncode, 0)
+
     def test_changed_tree_node_is_named(self):
         # a stored node that the entries do not make: a level-1 node is
         # named by its place, a leaf by its entry
