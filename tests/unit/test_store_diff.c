@@ -12,7 +12,8 @@
  * exactly at each cut key, rows missing on the other side just before and
  * just after it and rows only there just before and after it; rows on one
  * side only at the very start and end; differences in several tables; a
- * table empty on one side; a whole large table missing on one side.
+ * table empty on one side; a whole large table missing on one side; the
+ * idempotency records left out (STORE_DIFF_NO_IDS).
  *
  * The reads of a range go through the primary key (EXPLAIN QUERY PLAN: a
  * SEARCH, no temporary B-tree for the order). A replay with a transaction
@@ -108,14 +109,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* store_diff of mine against theirs (the tree's nodes too) on threads. */
-static long diff_on(int threads, cm_buf *report, cm_error *err)
+/* store_diff of mine against theirs on threads, with flags (STORE_DIFF_*). */
+static long diff_on(int threads, int flags, cm_buf *report, cm_error *err)
 {
     cm_error e;
     store *s = store_open(mine, STORE_SCRATCH, &e);
     assert_non_null(s);
     store_diff_tune(threads, CUT);
-    long n = store_diff(s, theirs, 1, report, err);
+    long n = store_diff(s, theirs, flags, report, err);
     store_diff_tune(0, 0);
     store_close(s);
     return n;
@@ -123,14 +124,14 @@ static long diff_on(int threads, cm_buf *report, cm_error *err)
 
 /* The count, after checking that 2, 3 and 4 threads give one thread's
  * report and count; the report in *report. */
-static long same_on_all(cm_buf *report)
+static long same_on_all(int flags, cm_buf *report)
 {
     cm_error err;
-    long n = diff_on(1, report, &err);
+    long n = diff_on(1, flags, report, &err);
     if (n < 0) fail_msg("%s", err.message);
     for (int t = 2; t <= 4; t++) {
         cm_buf b = CM_BUF_INIT;
-        assert_int_equal(diff_on(t, &b, &err), n);
+        assert_int_equal(diff_on(t, flags, &b, &err), n);
         assert_int_equal(b.len, report->len);
         if (b.len) assert_memory_equal(b.data, report->data, b.len);
         buf_free(&b);
@@ -142,7 +143,7 @@ static void test_no_difference(void **state)
 {
     (void)state;
     cm_buf report = CM_BUF_INIT;
-    assert_int_equal(same_on_all(&report), 0);
+    assert_int_equal(same_on_all(STORE_DIFF_LOG, &report), 0);
     assert_int_equal(report.len, 0);
     buf_free(&report);
 }
@@ -201,7 +202,7 @@ static void test_around_the_cuts(void **state)
                     "key = 1999");
     want += 3;
     cm_buf report = CM_BUF_INIT;
-    assert_int_equal(same_on_all(&report), want);
+    assert_int_equal(same_on_all(STORE_DIFF_LOG, &report), want);
     /* the tree first; within a table the replay's lines, then the store's */
     const char *tree = "hashes: the replay gives (key=level 0 index 1000, hash=";
     assert_true(strncmp(report.data, tree, strlen(tree)) == 0);
@@ -230,18 +231,22 @@ static void test_several_tables_and_empty_sides(void **state)
                     "('zone', 'z1', 'coord', 'open', '{}', 0, 0, 7);"
                     "UPDATE orgs SET name = 'Relief Org' WHERE org = 'relief'");
     cm_buf report = CM_BUF_INIT;
-    assert_int_equal(same_on_all(&report), 2 + 3 + 2);
+    assert_int_equal(same_on_all(STORE_DIFF_LOG, &report), 2 + 3 + 2);
     assert_non_null(strstr(report.data, "things: the store has (kind=\"zone\", id=\"z1\""));
     assert_non_null(strstr(report.data, "(entry 7)"));
     buf_reset(&report);
     /* a large table empty in theirs, then in mine */
     run_sql(theirs, "DELETE FROM places");
-    assert_int_equal(same_on_all(&report), 7 + 3000);
+    assert_int_equal(same_on_all(STORE_DIFF_LOG, &report), 7 + 3000);
     buf_reset(&report);
     run_sql(theirs, "INSERT INTO places SELECT * FROM a.places");
     run_sql(mine, "DELETE FROM event_ids");
-    assert_int_equal(same_on_all(&report), 7 + 3000);
+    assert_int_equal(same_on_all(STORE_DIFF_LOG, &report), 7 + 3000);
     assert_null(strstr(report.data, "event_ids: the replay gives"));
+    /* the idempotency records left out, and the tree's nodes */
+    buf_reset(&report);
+    assert_int_equal(same_on_all(STORE_DIFF_NO_IDS, &report), 7);
+    assert_null(strstr(report.data, "event_ids:"));
     buf_free(&report);
 }
 
@@ -323,10 +328,10 @@ static void assert_fails(const char *want)
 {
     cm_error one, err;
     cm_buf report = CM_BUF_INIT;
-    assert_int_equal(diff_on(1, &report, &one), -1);
+    assert_int_equal(diff_on(1, STORE_DIFF_LOG, &report, &one), -1);
     if (!strstr(one.message, want)) fail_msg("%s", one.message);
     for (int t = 2; t <= 4; t++) {
-        assert_int_equal(diff_on(t, &report, &err), -1);
+        assert_int_equal(diff_on(t, STORE_DIFF_LOG, &report, &err), -1);
         assert_string_equal(err.message, one.message);
     }
     buf_free(&report);
