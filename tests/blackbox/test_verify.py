@@ -372,17 +372,23 @@ class Tamper(unittest.TestCase):
                 c.commit()
                 r = cmcc_verify_dir(self.log)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        if ct.PG_STORE:
+            return  # PostgreSQL's tables reach the comparison through a keyed copy
         # a table rewritten without its key, holding one record twice
-        c.executescript(
-            "ALTER TABLE event_ids RENAME TO kept; CREATE TABLE event_ids(org, id, idx);"
-            "INSERT INTO event_ids SELECT * FROM kept;"
-            "INSERT INTO event_ids SELECT * FROM kept WHERE idx=%d;" % idx)
+        for sql in ("ALTER TABLE event_ids RENAME TO kept",
+                    "CREATE TABLE event_ids(org TEXT, id TEXT, idx BIGINT)",
+                    "INSERT INTO event_ids SELECT * FROM kept",
+                    "INSERT INTO event_ids SELECT * FROM kept WHERE idx=%d" % idx):
+            c.execute(sql)
+        c.commit()
         r = cmcc_verify_dir(self.log)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn('event_ids: the store has (org="%s", id="%s", idx=%d) (entry %d)'
                       % (org, id_, idx, idx), r.stdout)
         self.assertEqual(r.stdout.count("cmcc verify: FAIL:"), 1, r.stdout)
-        c.executescript("DROP TABLE event_ids; ALTER TABLE kept RENAME TO event_ids;")
+        for sql in ("DROP TABLE event_ids", "ALTER TABLE kept RENAME TO event_ids"):
+            c.execute(sql)
+        c.commit()
         self.assertEqual(cmcc_verify_dir(self.log).returncode, 0)
 
     def test_changed_tree_node_is_named(self):
