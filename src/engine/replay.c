@@ -141,9 +141,11 @@ typedef struct {
     int64_t received;
     log_hash leaf;
     int form_ok, payload_ok;
-    cm_error form_err, payload_err;
     int checked_sig; /* verified with `pub` */
     uint8_t pub[LOG_PUBKEY_SIZE];
+    /* set when form_ok or payload_ok is not (only cleared before: an
+     * entry's worth of zeros is most of the struct) */
+    cm_error form_err, payload_err;
     ev_arena arena; /* e's payload tree, dropped whole once judged */
 } prepared;
 
@@ -171,7 +173,9 @@ static int guess_key(srv_keycache *keys, const char *keyid, uint8_t pub[LOG_PUBK
 
 static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t len)
 {
-    memset(p, 0, offsetof(prepared, arena));
+    memset(p, 0, offsetof(prepared, form_err));
+    cm_error_clear(&p->form_err);
+    cm_error_clear(&p->payload_err);
     ev_arena_init(&p->arena);
     log_leaf_hash(entry, len, &p->leaf);
     ev_arena_use(&p->arena); /* the payload's bytes and tree */
