@@ -55,16 +55,16 @@ int store_entry(store *s, uint64_t idx, char **entry, size_t *len, cm_error *err
     return 1;
 }
 
-int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
-                  cm_error *err)
+/* Runs st, whose rows are (idx, entry) with the range [from, from +
+ * count) bound first and, when types is set, the types as a JSON array
+ * third; fn for each row, as store_entries. */
+static int each_entry(store *s, sqlite3_stmt *st, uint64_t from, uint64_t count,
+                      const cm_buf *types, store_entry_fn fn, void *ctx, cm_error *err)
 {
-    if (s->pg) return pg_entries(s->pg, from, count, fn, ctx, err);
-    sqlite3_stmt *st =
-        store_stmt(s, SQ_ENTRIES,
-                   "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)(from + count));
+    if (types) sqlite3_bind_text(st, 3, types->data, (int)types->len, SQLITE_STATIC);
     int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         ret = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
@@ -73,7 +73,18 @@ int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, vo
     }
     if (!ret && rc != SQLITE_DONE) ret = store_fail(s, err, "entries");
     sqlite3_reset(st);
+    if (types) sqlite3_clear_bindings(st);
     return ret;
+}
+
+int store_entries(store *s, uint64_t from, uint64_t count, store_entry_fn fn, void *ctx,
+                  cm_error *err)
+{
+    if (s->pg) return pg_entries(s->pg, from, count, fn, ctx, err);
+    sqlite3_stmt *st =
+        store_stmt(s, SQ_ENTRIES,
+                   "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", err);
+    return each_entry(s, st, from, count, NULL, fn, ctx, err);
 }
 
 int store_entries_typed(store *s, uint64_t from, uint64_t count, const char *const *types,
@@ -91,21 +102,7 @@ int store_entries_typed(store *s, uint64_t from, uint64_t count, const char *con
                                   "SELECT idx, entry FROM entries WHERE idx >= ? AND idx < ? AND "
                                   "type IN (SELECT value FROM json_each(?)) ORDER BY idx",
                                   err);
-    int rc, ret = -1;
-    if (st) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)(from + count));
-        sqlite3_bind_text(st, 3, list.data, (int)list.len, SQLITE_STATIC);
-        ret = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            ret = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-                     (size_t)sqlite3_column_bytes(st, 1));
-            if (ret) break;
-        }
-        if (!ret && rc != SQLITE_DONE) ret = store_fail(s, err, "entries");
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-    }
+    int ret = each_entry(s, st, from, count, &list, fn, ctx, err);
     buf_free(&list);
     return ret;
 }
