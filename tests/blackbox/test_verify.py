@@ -5,6 +5,7 @@ tlog-verify accept a served log; a changed byte in a stored entry is found
 and named; `cmcc rebuild` recomputes the state from the entries.
 """
 import base64
+import hashlib
 import json
 import os
 import re
@@ -388,6 +389,33 @@ class Tamper(unittest.TestCase):
         self.assertEqual(r.stdout.count("cmcc verify: FAIL:"), 1, r.stdout)
         for sql in ("DROP TABLE event_ids", "ALTER TABLE kept RENAME TO event_ids"):
             c.execute(sql)
+        c.commit()
+        self.assertEqual(cmcc_verify_dir(self.log).returncode, 0)
+
+    def test_checkpoint_of_another_root_is_named(self):
+        # a kept checkpoint signed by the log's key for a root the entries
+        # do not make: said once, with the replay's other findings
+        c = self.db()
+        size, note = c.execute("SELECT size, note FROM checkpoints ORDER BY size "
+                               "LIMIT 1").fetchone()
+        note = note.encode() if isinstance(note, str) else bytes(note)
+        text = note[:note.index(b"\n\n") + 1]
+        origin, nsize, root = text.split(b"\n")[:3]
+        self.assertEqual(int(nsize), size)
+        key = ct.Key.from_pem(os.path.join(self.log.dir, "log.pem"))
+        forged = origin + b"\n" + nsize + b"\n" + base64.b64encode(bytes(32)) + b"\n"
+        h = hashlib.sha256(origin + b"\n\x01" + key.pub).digest()[:4]
+        sig = key.sk.sign(forged).signature
+        forged += (b"\n" + "\u2014 ".encode() + origin + b" " + base64.b64encode(h + sig)
+                   + b"\n")
+        c.execute("UPDATE checkpoints SET note=? WHERE size=?", (forged.decode(), size))
+        c.commit()
+        r = cmcc_verify_dir(self.log)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("the checkpoint of %d entries signs a root the entries do not make"
+                      % size, r.stdout)
+        self.assertEqual(r.stdout.count("cmcc verify: FAIL:"), 1, r.stdout)
+        c.execute("UPDATE checkpoints SET note=? WHERE size=?", (note.decode(), size))
         c.commit()
         self.assertEqual(cmcc_verify_dir(self.log).returncode, 0)
 
