@@ -4,9 +4,12 @@
  * memory that does not grow with the list (`cmcc verify URL`).
  *
  * The answer, {"KEY":[ELEMENT, ...]}, is written as it arrives to a
- * temporary file; then the read model (src/views/) gives the replay's
- * elements one at a time from the scratch store, and for each the next of
- * the server's is cut out of the file by a small scanner that follows the
+ * temporary file, on a thread of its own, while the read model
+ * (src/views/) writes the replay's elements from the scratch store to
+ * another (each after its length): the server makes its answer as the
+ * replay makes its own. Then the replay's elements are read back one at a
+ * time, and for each the next of the server's is cut out of its file by a
+ * small scanner that follows the
  * nesting of brackets and strings and finds the array under KEY at the top
  * level. A pair of the same bytes is the same; any other pair is parsed
  * and compared as JSON (the server may space or order it otherwise); the first pair that
@@ -20,6 +23,8 @@
 
 #include "common/mem.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,9 +147,37 @@ static int compare(lister *l, const char *mine, size_t mlen)
     return l->differs;
 }
 
-static int on_mine(void *ctx, const char *json, size_t len)
+/* The replay's element into its file: its length, then its bytes. */
+static int spool_mine(void *ctx, const char *json, size_t len)
 {
-    return compare(ctx, json, len);
+    uint64_t n = len;
+    return fwrite(&n, sizeof n, 1, ctx) == 1 && fwrite(json, 1, len, ctx) == len ? 0 : -1;
+}
+
+/* The replay's next element from its file into b: 1, 0 at its end, -1. */
+static int next_mine(FILE *f, cm_buf *b)
+{
+    uint64_t n;
+    if (fread(&n, sizeof n, 1, f) != 1) return feof(f) ? 0 : -1;
+    buf_reset(b);
+    buf_reserve(b, (size_t)n);
+    if (fread(b->data, 1, (size_t)n, f) != n) return -1;
+    b->len = (size_t)n;
+    return 1;
+}
+
+typedef struct {
+    cli_http *h;
+    const char *path;
+    FILE *f;
+    int rc;
+} download;
+
+static void *fetch(void *arg)
+{
+    download *d = arg;
+    d->rc = cli_http_get_each(d->h, "verify", d->path, spool, d->f);
+    return NULL;
 }
 
 int cli_compare_list(cli_http *h, const char *path, const char *key, store *s, views_each_fn each,
@@ -152,13 +185,28 @@ int cli_compare_list(cli_http *h, const char *path, const char *key, store *s, v
 {
     cm_error err;
     lister l = {.key = key, .id_field = id_field, .path = path, .max = max, .report = report};
-    if (!(l.f = tmpfile())) return -1;
-    int rc = cli_http_get_each(h, "verify", path, spool, l.f);
-    if (!rc && (fflush(l.f) || fseek(l.f, 0, SEEK_SET))) rc = -1;
-    if (!rc && each(s, on_mine, &l, &err)) rc = -1;
+    download d = {h, path, tmpfile(), -1};
+    FILE *mine = tmpfile();
+    cm_buf m = CM_BUF_INIT;
+    int rc = -1, r = 0;
+    if (!d.f || !mine) goto done;
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, fetch, &d) == 0;
+    if (!threaded) fetch(&d);
+    rc = each(s, spool_mine, mine, &err) ? -1 : 0;
+    if (threaded) pthread_join(t, NULL);
+    l.f = d.f;
+    if (d.rc || fflush(d.f) || fseek(d.f, 0, SEEK_SET) || fflush(mine) || fseek(mine, 0, SEEK_SET))
+        rc = -1;
+    while (!rc && (r = next_mine(mine, &m)) == 1)
+        if (compare(&l, m.data, m.len)) break;
+    if (!rc && r < 0) rc = -1;
     if (!rc && !l.differs) compare(&l, NULL, 0); /* the server's rest */
     if (!rc && !l.differs && (!l.list_seen || l.in_list)) rc = -1;
-    fclose(l.f);
+done:
+    if (d.f) fclose(d.f);
+    if (mine) fclose(mine);
     buf_free(&l.elem);
+    buf_free(&m);
     return rc ? -1 : l.differs;
 }
