@@ -134,8 +134,9 @@ struct srv_replay {
     srv_keycache *keys; /* keys seen so far, for the parallel pass */
     /* set before the first entry when the target's state is empty, to
      * about the number of entries to replay: the (org, id) of each event
-     * applied are kept in a Bloom filter, which answers most idempotency
-     * lookups without the store (replay.c) */
+     * applied, and the name of each place, consignment, transfer,
+     * distribution, loss and thing made, are kept in a Bloom filter, which
+     * answers most lookups of them without the store (replay_filter.c) */
     uint64_t id_filter;
     uint64_t *ids, id_bits;
     /* set before the first entry, for a SQLite target whose state is
@@ -173,6 +174,11 @@ srv_node_check *srv_node_check_new(void);
 void srv_node_check_free(srv_node_check *c);
 void srv_node_check_add(void *ctx, int level, uint64_t index, const log_hash *h);
 void srv_node_check_flush(srv_replay *r);
+/* replay_filter.c: with r->id_filter, the lookups of v (judging entry
+ * idx) of what may not exist yet go through the filter (made at entry 0);
+ * each applied event and its effects are added to it. */
+void srv_replay_filter_view(srv_replay *r, uint64_t idx, ev_view *v);
+void srv_replay_filter_add(srv_replay *r, const ev_event *e, const ev_effects *fx);
 void srv_replay_free(srv_replay *r);
 /* Entries are given in log order with srv_replay_add, and srv_replay_end
  * after the last. Each is checked and applied as the sequencer did: its

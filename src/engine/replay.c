@@ -57,71 +57,6 @@ static int id_only(void *ctx, const char *org, const char *id, uint64_t *index, 
     return store_event_index(ctx, org, id, index);
 }
 
-/* ---- the ids seen (with srv_replay.id_filter) -----------------------------
- *
- * Nearly every lookup of an event's (org, id) finds nothing, and asking the
- * state store costs a B-tree search each time. A Bloom filter holds every
- * (org, id) applied since entry 0: each sets ID_FILTER_K bits of one 64-byte
- * block (one cache line read an event), found from one 64-bit FNV-1a hash
- * of org, a byte 0xff and id. An (org, id) with any of its bits clear was
- * never applied, and is answered "not there" at once; one with all set (a
- * repeat, or a false positive) is asked of the store as before. The filter
- * has about 8 bits for each entry the replay expects (id_filter), a power
- * of two from 128 KiB to 8 MiB: about one lookup in thirty is a false
- * positive up to 8 million entries, more past that. Smaller is quicker:
- * one of 4 MiB, past the core's 2 MiB cache, cost more than the lookups it
- * saved on 250,000 entries. It is used only by a replay that judges entry 0
- * into an empty state (`cmcc verify`'s scratch store), so it misses
- * nothing. */
-
-#define ID_FILTER_MIN ((uint64_t)1 << 20) /* bits */
-#define ID_FILTER_MAX ((uint64_t)1 << 26)
-#define ID_FILTER_K   3
-
-static uint64_t id_hash(const char *org, const char *id)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (const char *s = org; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    h = (h ^ 0xffu) * 1099511628211ULL; /* between the two: a byte neither holds */
-    for (const char *s = id; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    /* every bit of it on every other (FNV's low bits see little of the
-     * high ones): MurmurHash3's finalizer */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
-
-/* Sets (add) or tests the bits of (org, id); 1 when all were set. Its
- * ID_FILTER_K bits are in one block of 512 (a cache line), chosen by the
- * hash's low bits; each bit by 9 more of them. */
-static int id_bits(const srv_replay *r, const char *org, const char *id, int add)
-{
-    uint64_t h = id_hash(org, id);
-    uint64_t *block = r->ids + (h & (r->id_bits / 512 - 1)) * 8;
-    h >>= 20;
-    int all = 1;
-    for (int i = 0; i < ID_FILTER_K; i++, h >>= 9) {
-        uint64_t m = (uint64_t)1 << (h & 63);
-        all &= (block[(h >> 6) & 7] & m) != 0;
-        if (add) block[(h >> 6) & 7] |= m;
-    }
-    return all;
-}
-
-/* The lookup through the filter; ctx is the replay's view cache. */
-static int id_filtered(void *ctx, const char *org, const char *id, uint64_t *index,
-                       ev_envelope *env)
-{
-    srv_replay *r = (srv_replay *)((char *)ctx - offsetof(srv_replay, cache));
-    if (!id_bits(r, org, id, 0)) {
-        memset(env, 0, sizeof *env);
-        return 0;
-    }
-    return r->cache.under.event_id(r->cache.under.ctx, org, id, index, env);
-}
-
 /* The lookup of a replay with ids_later: nothing is there (an event found
  * would fail the replay, and the digest compared afterwards shows none
  * could have been). */
@@ -171,7 +106,8 @@ static int guess_key(srv_keycache *keys, const char *keyid, uint8_t pub[LOG_PUBK
     return 1;
 }
 
-static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t len)
+/* The form, payload and leaf hash of an entry. */
+static void prepare_form(prepared *p, const char *entry, size_t len)
 {
     memset(p, 0, offsetof(prepared, form_err));
     cm_error_clear(&p->form_err);
@@ -184,8 +120,12 @@ static void prepare(prepared *p, srv_keycache *keys, const char *entry, size_t l
         p->payload_ok = ev_event_parse(&p->e, p->received, &p->payload_err) == 0;
     }
     ev_arena_use(NULL);
-    if (!p->form_ok) return;
-    if (keys && guess_key(keys, p->e.env.keyid, p->pub) &&
+}
+
+/* Its signature, with the key the cache knows for its keyid. */
+static void prepare_sig(prepared *p, srv_keycache *keys)
+{
+    if (p->form_ok && keys && guess_key(keys, p->e.env.keyid, p->pub) &&
         dsse_verify(p->pub, DSSE_PAYLOAD_TYPE, p->e.env.payload, p->e.env.payload_len,
                     p->e.env.sig) == 0)
         p->checked_sig = 1;
@@ -217,13 +157,7 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     under.size = idx;
     under.event_id = r->ids_later ? id_none : id_only;
     srv_view_cache_wrap(&r->cache, &under, &v);
-    if (idx == 0 && !r->ids_later && r->id_filter && !r->ids) {
-        for (r->id_bits = ID_FILTER_MIN;
-             r->id_bits < ID_FILTER_MAX && r->id_bits < r->id_filter * 8;)
-            r->id_bits *= 2;
-        r->ids = xcalloc(r->id_bits / 64, sizeof *r->ids);
-    }
-    if (r->ids) v.event_id = id_filtered;
+    srv_replay_filter_view(r, idx, &v);
     uint8_t pub[LOG_PUBKEY_SIZE];
     if (idx == 0 && !p->payload_ok) return fail_at(err, idx, &p->payload_err);
     if (ev_signer_key(&v, &p->e, pub, &why)) return fail_at(err, idx, &why);
@@ -256,7 +190,7 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
     if (r->ids_later)
         srv_id_digest_add(&r->ids_seen, e->org, strlen(e->org), e->id, strlen(e->id), idx);
     srv_view_cache_applied(&r->cache, &r->fx);
-    if (r->ids) id_bits(r, e->org, e->id, 1);
+    srv_replay_filter_add(r, e, &r->fx);
     srv_node_sink c = {r->target, 0};
     if (r->mirror)
         log_frontier_append(&r->f, &p->leaf, srv_keep_node, &c);
@@ -285,6 +219,7 @@ static int finish(srv_replay *r, uint64_t idx, prepared *p, const char *entry, s
 
 #define BATCH       2048
 #define FIRST_BATCH 16
+#define GROUP       16 /* the entries a pool thread prepares at a time */
 
 struct srv_replay_batch {
     cm_buf bytes;
@@ -297,10 +232,17 @@ struct srv_replay_batch {
     srv_pool_job *job;
 };
 
-static void prepare_one(void *ctx, size_t i)
+/* Prepares group g of the batch: the forms of its entries, then their
+ * signatures. Each step of all of them in turn keeps its code and tables
+ * in the core's first-level caches, which one step of each entry after the
+ * other does not: the signature check alone fills them. */
+static void prepare_group(void *ctx, size_t g)
 {
     srv_replay_batch *b = ctx;
-    prepare(&b->p[i], b->keys, b->bytes.data + b->off[i], b->len[i]);
+    size_t end = (g + 1) * GROUP < b->n ? (g + 1) * GROUP : b->n;
+    for (size_t i = g * GROUP; i < end; i++)
+        prepare_form(&b->p[i], b->bytes.data + b->off[i], b->len[i]);
+    for (size_t i = g * GROUP; i < end; i++) prepare_sig(&b->p[i], b->keys);
 }
 
 void srv_replay_stream(srv_replay *r, srv_pool *pool, srv_replay_after_fn after, void *ctx)
@@ -362,7 +304,7 @@ static int settle(srv_replay *r, srv_replay_batch *b, cm_error *err)
 static int rotate(srv_replay *r, cm_error *err)
 {
     srv_replay_batch *b = r->filling;
-    b->job = srv_pool_start(r->pool, b->n, prepare_one, b);
+    b->job = srv_pool_start(r->pool, (b->n + GROUP - 1) / GROUP, prepare_group, b);
     r->filling = r->flight;
     r->flight = b;
     if (r->filling && r->filling->job) return settle(r, r->filling, err);

@@ -318,8 +318,17 @@ class Tamper(unittest.TestCase):
         c = self.db()
         n = self.size
         row = c.execute("SELECT entry, org, id, type FROM entries WHERE idx=2").fetchone()
+        self.append_entry(c, row)
+        r = cmcc_verify_dir(self.log)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"\bentry %d\b" % n)
+        self.assertIn("repeat those of entry 2", r.stdout)
+
+    def append_entry(self, c, row):
+        """Appends (entry, org, id, type) at the end of the log, with a tree
+        made to match, and commits."""
         c.execute("INSERT INTO entries(idx, entry, org, id, type) VALUES(?,?,?,?,?)",
-                  (n,) + tuple(row))
+                  (self.size,) + tuple(row))
         level = [ct.leaf_hash(bytes(e)) for (e,) in
                  c.execute("SELECT entry FROM entries ORDER BY idx")]
         c.execute("DELETE FROM hashes")
@@ -330,10 +339,23 @@ class Tamper(unittest.TestCase):
             level = [ct.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             height += 1
         c.commit()
+
+    def test_place_defined_twice_is_named(self):
+        # a new event (its own id, signed by the coordinator) that defines a
+        # place the log defined before: the server refuses it, so a log
+        # holding it was made by hand, and the replay, which asks whether
+        # the place exists through what it has made so far, refuses it too
+        c = self.db()
+        ev = ct.event("place.define", {"place": "wh-1", "kind": "warehouse", "name": "Again",
+                                       "lat": 31.3, "lon": 34.4}, self.log.org)
+        received = ct.rfc3339()[:-1] + ".000Z"  # an entry's time is in milliseconds
+        entry = ct.entry_bytes(received, ct.envelope(ct.compact(ev), self.log.coord))
+        self.append_entry(c, (entry, ev["org"], ev["id"], ev["type"]))
         r = cmcc_verify_dir(self.log)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertRegex(r.stdout, r"\bentry %d\b" % n)
-        self.assertIn("repeat those of entry 2", r.stdout)
+        self.assertRegex(r.stdout, r"\bentry %d\b" % self.size)
+        self.assertIn("the rules refuse it", r.stdout)
+        self.assertIn("wh-1", r.stdout)
 
     def test_changed_event_ids_are_named(self):
         # the replay checks the stored idempotency records against its own

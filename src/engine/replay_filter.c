@@ -1,0 +1,199 @@
+/*
+ * replay_filter.c: what a replay into an empty state has made, kept in a
+ * Bloom filter, so that most lookups of something new skip the store.
+ *
+ * Nearly every lookup of an event's (org, id), and every lookup a rule
+ * makes before it creates something (the place a place.define names, the
+ * consignment of a declaration, a transfer, a distribution, a loss, a
+ * thing), finds nothing, and asking the state store costs a B-tree search
+ * each time. The filter holds a key for each of these applied since entry
+ * 0:
+ *
+ *   (org, id)            of every event (not with ids_later, whose
+ *                        lookups of ids find nothing anyway)
+ *   (tag, name)          of every row an effect creates: FX_PLACE_DEFINE
+ *                        (tag "\1p"), FX_CONSIGNMENT_DECLARE ("\1c"),
+ *                        FX_TRANSFER_OPEN ("\1t"), FX_DISTRIBUTION ("\1d"),
+ *                        FX_LOSS ("\1l"), FX_THING_PUT ("\2" and the kind)
+ *
+ * These effects are the only writers of the rows the lookups read
+ * (places, consignments, transfers, distributions, losses, things), and a
+ * tag cannot be an org (which starts with a letter or digit), so a key with
+ * any of its bits clear was never made, and is answered "not there" at
+ * once; one with all set (there, or a false positive) is asked of the store
+ * as before.
+ *
+ * Each key sets FILTER_K bits of one 64-byte block (one cache line read a
+ * lookup), found from one 64-bit FNV-1a hash of its two parts with a byte
+ * 0xff between them. The filter has about 8 bits for each entry the replay
+ * expects (id_filter), a power of two from 128 KiB to 8 MiB: about one
+ * lookup in thirty is a false positive up to 8 million entries, more past
+ * that. Smaller is quicker: one of 4 MiB, past the core's 2 MiB cache, cost
+ * more than the lookups it saved on 250,000 entries. It is used only by a
+ * replay that judges entry 0 into an empty state (`cmcc verify`'s scratch
+ * store), so it misses nothing.
+ */
+#include "engine/engine.h"
+
+#include "common/mem.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define FILTER_MIN ((uint64_t)1 << 20) /* bits */
+#define FILTER_MAX ((uint64_t)1 << 26)
+#define FILTER_K   3
+
+static uint64_t key_hash(const char *a, const char *b)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *s = a; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    h = (h ^ 0xffu) * 1099511628211ULL; /* between the two: a byte neither holds */
+    for (const char *s = b; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    /* every bit of it on every other (FNV's low bits see little of the
+     * high ones): MurmurHash3's finalizer */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* Sets (add) or tests the bits of (a, b); 1 when all were set. Its
+ * FILTER_K bits are in one block of 512 (a cache line), chosen by the
+ * hash's low bits; each bit by 9 more of them. */
+static int key_bits(const srv_replay *r, const char *a, const char *b, int add)
+{
+    uint64_t h = key_hash(a, b);
+    uint64_t *block = r->ids + (h & (r->id_bits / 512 - 1)) * 8;
+    h >>= 20;
+    int all = 1;
+    for (int i = 0; i < FILTER_K; i++, h >>= 9) {
+        uint64_t m = (uint64_t)1 << (h & 63);
+        all &= (block[(h >> 6) & 7] & m) != 0;
+        if (add) block[(h >> 6) & 7] |= m;
+    }
+    return all;
+}
+
+/* The tag of a thing kind's keys: "\2" and a letter. */
+static void thing_tag(ev_thing_kind kind, char tag[3])
+{
+    tag[0] = '\2';
+    tag[1] = (char)('a' + (int)kind);
+    tag[2] = 0;
+}
+
+/* The replay of a wrapped view's context (its view cache). */
+static srv_replay *replay_of(void *ctx)
+{
+    return (srv_replay *)((char *)ctx - offsetof(srv_replay, cache));
+}
+
+/* ---- the lookups through the filter ------------------------------------- */
+
+static int f_event_id(void *ctx, const char *org, const char *id, uint64_t *index, ev_envelope *env)
+{
+    srv_replay *r = replay_of(ctx);
+    if (!key_bits(r, org, id, 0)) {
+        memset(env, 0, sizeof *env);
+        return 0;
+    }
+    return r->cache.under.event_id(r->cache.under.ctx, org, id, index, env);
+}
+
+static int f_place(void *ctx, const char *place, ev_place_state *out)
+{
+    srv_replay *r = replay_of(ctx);
+    if (!key_bits(r, "\1p", place, 0)) return 0;
+    return r->cache.under.place(r->cache.under.ctx, place, out);
+}
+
+static int f_consignment(void *ctx, const char *id, ev_consignment_state *out)
+{
+    srv_replay *r = replay_of(ctx);
+    if (!key_bits(r, "\1c", id, 0)) return 0;
+    return r->cache.under.consignment(r->cache.under.ctx, id, out);
+}
+
+static int f_transfer(void *ctx, const char *id, ev_transfer_state *out)
+{
+    srv_replay *r = replay_of(ctx);
+    if (!key_bits(r, "\1t", id, 0)) return 0;
+    return r->cache.under.transfer(r->cache.under.ctx, id, out);
+}
+
+static int f_distribution(void *ctx, const char *id)
+{
+    srv_replay *r = replay_of(ctx);
+    if (!key_bits(r, "\1d", id, 0)) return 0;
+    return r->cache.under.distribution(r->cache.under.ctx, id);
+}
+
+static int f_loss(void *ctx, const char *id)
+{
+    srv_replay *r = replay_of(ctx);
+    if (!key_bits(r, "\1l", id, 0)) return 0;
+    return r->cache.under.loss(r->cache.under.ctx, id);
+}
+
+static int f_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out)
+{
+    srv_replay *r = replay_of(ctx);
+    char tag[3];
+    thing_tag(kind, tag);
+    if (!key_bits(r, tag, id, 0)) return 0;
+    return r->cache.under.thing(r->cache.under.ctx, kind, id, out);
+}
+
+/* ---- the interface -------------------------------------------------------- */
+
+void srv_replay_filter_view(srv_replay *r, uint64_t idx, ev_view *v)
+{
+    if (idx == 0 && r->id_filter && !r->ids) {
+        for (r->id_bits = FILTER_MIN; r->id_bits < FILTER_MAX && r->id_bits < r->id_filter * 8;)
+            r->id_bits *= 2;
+        r->ids = xcalloc(r->id_bits / 64, sizeof *r->ids);
+    }
+    if (!r->ids) return;
+    if (!r->ids_later) v->event_id = f_event_id;
+    v->place = f_place;
+    v->consignment = f_consignment;
+    v->transfer = f_transfer;
+    v->distribution = f_distribution;
+    v->loss = f_loss;
+    v->thing = f_thing;
+}
+
+void srv_replay_filter_add(srv_replay *r, const ev_event *e, const ev_effects *fx)
+{
+    if (!r->ids) return;
+    if (!r->ids_later) key_bits(r, e->org, e->id, 1);
+    for (size_t i = 0; i < fx->n; i++) {
+        const ev_fx *f = &fx->v[i];
+        char tag[3];
+        switch (f->kind) {
+        case FX_PLACE_DEFINE:
+            key_bits(r, "\1p", f->u.place_define.place, 1);
+            break;
+        case FX_CONSIGNMENT_DECLARE:
+            key_bits(r, "\1c", f->u.consignment_declare.consignment, 1);
+            break;
+        case FX_TRANSFER_OPEN:
+            key_bits(r, "\1t", f->u.transfer_open.transfer, 1);
+            break;
+        case FX_DISTRIBUTION:
+            key_bits(r, "\1d", f->u.distribution.distribution, 1);
+            break;
+        case FX_LOSS:
+            key_bits(r, "\1l", f->u.loss.loss, 1);
+            break;
+        case FX_THING_PUT:
+            thing_tag(f->u.thing.kind, tag);
+            key_bits(r, tag, f->u.thing.id, 1);
+            break;
+        default:
+            break;
+        }
+    }
+}
