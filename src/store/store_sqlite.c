@@ -16,8 +16,13 @@
  *                         when it is idle, so no commit waits for one, and
  *                         regardless once the WAL passes 64,000 frames
  *                         (about 256 MiB)
- * A scratch store (a replay's throw-away copy) keeps its journal in memory
- * and never syncs.
+ * A scratch store (a replay's throw-away copy) keeps its journal in memory,
+ * never syncs, and has pages of 64 KiB (the default is 4 KiB): a replay
+ * writes its tables and the comparison reads them whole, and with larger
+ * pages the kernel is asked for a sixteenth of the reads and writes. On a
+ * million place definitions, the work of `cmcc verify` beside its
+ * signature checks went from 8.5 s to 7.9 s of CPU (the mean of four
+ * alternating runs each), most of it the system's.
  * Process-wide, before the first connection: SQLite keeps no count of the
  * memory it holds (SQLITE_CONFIG_MEMSTATUS off), which nothing here reads
  * and which takes a global mutex on every allocation of every connection.
@@ -101,8 +106,8 @@ static int pragmas(store *s, cm_error *err)
     sqlite3_busy_timeout(s->db, 5000);
     if (s->mode == STORE_SCRATCH)
         return store_exec(s,
-                          "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;"
-                          "PRAGMA cache_size=-32768;",
+                          "PRAGMA page_size=65536; PRAGMA journal_mode=MEMORY;"
+                          "PRAGMA synchronous=OFF; PRAGMA cache_size=-32768;",
                           err);
     if (s->mode == STORE_WRITER) {
         /* the hook replaces automatic checkpoints: the writer tends the WAL */
