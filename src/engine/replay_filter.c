@@ -31,7 +31,9 @@
  * that. Smaller is quicker: one of 4 MiB, past the core's 2 MiB cache, cost
  * more than the lookups it saved on 250,000 entries. It is used only by a
  * replay that judges entry 0 into an empty state (`cmcc verify`'s scratch
- * store), so it misses nothing.
+ * store, a mirror's first run), so it misses nothing: its keys are only
+ * ever added, and a key added for nothing (an entry a failed run did not
+ * keep) can only send a lookup to the store.
  */
 #include "engine/engine.h"
 
