@@ -33,12 +33,23 @@ const open = (route, { before: prepare, ...opts } = {}) =>
   openView(context, BASE, route, { token: TOKEN, prepare, ...opts, problems });
 
 let shots = 0;
-/** What zbarimg reads in a screenshot of the element. */
+/** What zbarimg reads in a screenshot of the element, once the page's fonts
+ * are in. A screenshot can still catch the code while the layout moves (a
+ * slow machine): when zbarimg finds no code at all (exit status 4), up to
+ * two more screenshots are read; what is read is returned unchanged. */
 async function decode(locator) {
-  const png = join(work, `qr-${++shots}.png`);
-  writeFileSync(png, await locator.screenshot());
-  return execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png],
-    { stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8').replace(/\n$/, '');
+  await locator.page().evaluate(() => document.fonts.ready.then(() => true));
+  for (let tries = 1; ; tries++) {
+    const png = join(work, `qr-${++shots}.png`);
+    writeFileSync(png, await locator.screenshot());
+    try {
+      return execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png],
+        { stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8').replace(/\n$/, '');
+    } catch (e) {
+      if (e.status !== 4 || tries === 3) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
 }
 
 /** A consignment of the demo with more than one line, if there is one. */
