@@ -362,21 +362,36 @@ class BadInput(Base):
         r = self.sync()
         self.assertIn("holds %d entries" % L.size(), r.stdout)
 
+    def test_a_kept_bundle_cut_short_is_fetched_again(self):
+        # the bundles kept in DIR/fetched are a cache written without fsync:
+        # one a crash of the machine cut short is fetched, not refused
+        L = self.log
+        self.sync()
+        load(L, 300, 0)
+        L.wait_checkpoint(L.size())
+        with open(os.path.join(self.m, "fetched", "0.256"), "wb") as f:
+            f.write(b"\x01\x00" + b"{" * 40)  # an entry of 256 bytes, cut short
+        r = self.sync()
+        self.assertIn("holds %d entries" % L.size(), r.stdout)
+        self.assertIn("(2 entry bundles fetched, 0 kept from an interrupted run", r.stdout)
+        self.assertEqual(held(self.m)[1], L.size())
+        self.assertEqual(os.listdir(os.path.join(self.m, "fetched")), [])
+
     def test_state_is_not_served_between_steps(self):
-        """A catch-up is stored in steps of 16 bundles; between two steps the
+        """A catch-up is stored in steps of 64 bundles; between two steps the
         mirror's state is ahead of its checkpoint, and is not served."""
         L = self.log
         self.sync()
-        load(L, 5000, 0)
+        load(L, 64 * 256 + 600, 0)
         size = L.size()
         L.wait_checkpoint(size)
-        self.proxy.mode, self.proxy.from_bundle = "truncate", 16
+        self.proxy.mode, self.proxy.from_bundle = "truncate", 64
         r = self.run_mirror()
         self.proxy.mode = None
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("tile/entries/016", r.stderr)
+        self.assertIn("tile/entries/064", r.stderr)
         (hsize, _), entries = held(self.m)
-        self.assertEqual((hsize, entries), (1, 16 * 256))
+        self.assertEqual((hsize, entries), (1, 64 * 256))
         tok = ct.run("token", "create", self.m, "--org", "cell").stdout.strip()
         srv = ct.Server(self.m, ["--mirror"])
         try:
