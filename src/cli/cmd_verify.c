@@ -212,7 +212,7 @@ static int open_scratch(verifier *v, int mirror, uint64_t entries)
         return -1;
     }
     srv_replay_init(&v->r, v->scratch, mirror);
-    v->r.id_filter = entries; /* the scratch state starts empty */
+    v->r.filter_size = entries; /* the scratch state starts empty */
     srv_replay_stream(&v->r, v->pool, check_known, v);
     return 0;
 }

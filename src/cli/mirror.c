@@ -565,7 +565,7 @@ int mirror_run(mirror *m)
     s.r.next = have;
     /* a first run replays into an empty store: the filter of what it has
      * made answers most lookups (replay_filter.c) */
-    if (have == 0) s.r.id_filter = c.size;
+    if (have == 0) s.r.filter_size = c.size;
     srv_replay_stream(&s.r, m->pool, NULL, NULL);
     while (have < c.size || (have == c.size && !complete)) {
         uint64_t first = have / TILE_WIDTH, last = first + STEP_BUNDLES - 1;

@@ -137,8 +137,8 @@ struct srv_replay {
      * applied, and the name of each place, consignment, transfer,
      * distribution, loss and thing made, are kept in a Bloom filter, which
      * answers most lookups of them without the store (replay_filter.c) */
-    uint64_t id_filter;
-    uint64_t *ids, id_bits;
+    uint64_t filter_size;
+    uint64_t *filter, filter_bits;
     /* set before the first entry, for a SQLite target whose state is
      * empty: no idempotency record is kept or asked for; each event's
      * (org, id, index) is added to ids_seen instead, and the caller must
@@ -174,7 +174,7 @@ srv_node_check *srv_node_check_new(void);
 void srv_node_check_free(srv_node_check *c);
 void srv_node_check_add(void *ctx, int level, uint64_t index, const log_hash *h);
 void srv_node_check_flush(srv_replay *r);
-/* replay_filter.c: with r->id_filter, the lookups of v (judging entry
+/* replay_filter.c: with r->filter_size, the lookups of v (judging entry
  * idx) of what may not exist yet go through the filter (made at entry 0);
  * each applied event and its effects are added to it. */
 void srv_replay_filter_view(srv_replay *r, uint64_t idx, ev_view *v);

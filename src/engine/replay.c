@@ -378,6 +378,6 @@ void srv_replay_free(srv_replay *r)
     r->nodes = NULL;
     srv_keycache_free(r->keys);
     r->keys = NULL;
-    free(r->ids);
-    r->ids = NULL;
+    free(r->filter);
+    r->filter = NULL;
 }

@@ -11,13 +11,13 @@
  *
  *   (org, id)            of every event (not with ids_later, whose
  *                        lookups of ids find nothing anyway)
- *   (tag, name)          of every row an effect creates: FX_PLACE_DEFINE
- *                        (tag "\1p"), FX_CONSIGNMENT_DECLARE ("\1c"),
- *                        FX_TRANSFER_OPEN ("\1t"), FX_DISTRIBUTION ("\1d"),
- *                        FX_LOSS ("\1l"), FX_THING_PUT ("\2" and the kind)
+ *   (tag, name)          of every row an effect makes (ev_fx_made,
+ *                        effects.h): a place, a consignment, a transfer,
+ *                        a distribution, a loss, a thing; the tag is
+ *                        "\1" and a letter for the kind of row (and one
+ *                        for the kind of thing)
  *
- * These effects are the only writers of the rows the lookups read
- * (places, consignments, transfers, distributions, losses, things), and a
+ * These effects are the only makers of the rows the lookups read, and a
  * tag cannot be an org (which starts with a letter or digit), so a key with
  * any of its bits clear was never made, and is answered "not there" at
  * once; one with all set (there, or a false positive) is asked of the store
@@ -26,7 +26,7 @@
  * Each key sets FILTER_K bits of one 64-byte block (one cache line read a
  * lookup), found from one 64-bit FNV-1a hash of its two parts with a byte
  * 0xff between them. The filter has about 8 bits for each entry the replay
- * expects (id_filter), a power of two from 128 KiB to 8 MiB: about one
+ * expects (filter_size), a power of two from 128 KiB to 8 MiB: about one
  * lookup in thirty is a false positive up to 8 million entries, more past
  * that. Smaller is quicker: one of 4 MiB, past the core's 2 MiB cache, cost
  * more than the lookups it saved on 250,000 entries. It is used only by a
@@ -67,7 +67,7 @@ static uint64_t key_hash(const char *a, const char *b)
 static int key_bits(const srv_replay *r, const char *a, const char *b, int add)
 {
     uint64_t h = key_hash(a, b);
-    uint64_t *block = r->ids + (h & (r->id_bits / 512 - 1)) * 8;
+    uint64_t *block = r->filter + (h & (r->filter_bits / 512 - 1)) * 8;
     h >>= 20;
     int all = 1;
     for (int i = 0; i < FILTER_K; i++, h >>= 9) {
@@ -78,18 +78,28 @@ static int key_bits(const srv_replay *r, const char *a, const char *b, int add)
     return all;
 }
 
-/* The tag of a thing kind's keys: "\2" and a letter. */
-static void thing_tag(ev_thing_kind kind, char tag[3])
+/* The key of a row made (ev_fx_made): the tag "\1" and a letter for the
+ * kind of row (and one for a thing's kind), then its name. */
+static int made_bits(const srv_replay *r, ev_made made, ev_thing_kind kind, const char *name,
+                     int add)
 {
-    tag[0] = '\2';
-    tag[1] = (char)('a' + (int)kind);
-    tag[2] = 0;
+    char tag[4] = {'\1', (char)('a' + (int)made), 0, 0};
+    if (made == EV_MADE_THING) tag[2] = (char)('a' + (int)kind);
+    return key_bits(r, tag, name, add);
 }
 
 /* The replay of a wrapped view's context (its view cache). */
 static srv_replay *replay_of(void *ctx)
 {
     return (srv_replay *)((char *)ctx - offsetof(srv_replay, cache));
+}
+
+/* The replay of ctx to ask; NULL when the filter shows that the row (made,
+ * kind, name) was never made, and the lookup answers "not there" at once. */
+static srv_replay *ask(void *ctx, ev_made made, ev_thing_kind kind, const char *name)
+{
+    srv_replay *r = replay_of(ctx);
+    return made_bits(r, made, kind, name, 0) ? r : NULL;
 }
 
 /* ---- the lookups through the filter ------------------------------------- */
@@ -106,58 +116,51 @@ static int f_event_id(void *ctx, const char *org, const char *id, uint64_t *inde
 
 static int f_place(void *ctx, const char *place, ev_place_state *out)
 {
-    srv_replay *r = replay_of(ctx);
-    if (!key_bits(r, "\1p", place, 0)) return 0;
-    return r->cache.under.place(r->cache.under.ctx, place, out);
+    srv_replay *r = ask(ctx, EV_MADE_PLACE, 0, place);
+    return r ? r->cache.under.place(r->cache.under.ctx, place, out) : 0;
 }
 
 static int f_consignment(void *ctx, const char *id, ev_consignment_state *out)
 {
-    srv_replay *r = replay_of(ctx);
-    if (!key_bits(r, "\1c", id, 0)) return 0;
-    return r->cache.under.consignment(r->cache.under.ctx, id, out);
+    srv_replay *r = ask(ctx, EV_MADE_CONSIGNMENT, 0, id);
+    return r ? r->cache.under.consignment(r->cache.under.ctx, id, out) : 0;
 }
 
 static int f_transfer(void *ctx, const char *id, ev_transfer_state *out)
 {
-    srv_replay *r = replay_of(ctx);
-    if (!key_bits(r, "\1t", id, 0)) return 0;
-    return r->cache.under.transfer(r->cache.under.ctx, id, out);
+    srv_replay *r = ask(ctx, EV_MADE_TRANSFER, 0, id);
+    return r ? r->cache.under.transfer(r->cache.under.ctx, id, out) : 0;
 }
 
 static int f_distribution(void *ctx, const char *id)
 {
-    srv_replay *r = replay_of(ctx);
-    if (!key_bits(r, "\1d", id, 0)) return 0;
-    return r->cache.under.distribution(r->cache.under.ctx, id);
+    srv_replay *r = ask(ctx, EV_MADE_DISTRIBUTION, 0, id);
+    return r ? r->cache.under.distribution(r->cache.under.ctx, id) : 0;
 }
 
 static int f_loss(void *ctx, const char *id)
 {
-    srv_replay *r = replay_of(ctx);
-    if (!key_bits(r, "\1l", id, 0)) return 0;
-    return r->cache.under.loss(r->cache.under.ctx, id);
+    srv_replay *r = ask(ctx, EV_MADE_LOSS, 0, id);
+    return r ? r->cache.under.loss(r->cache.under.ctx, id) : 0;
 }
 
 static int f_thing(void *ctx, ev_thing_kind kind, const char *id, ev_thing_state *out)
 {
-    srv_replay *r = replay_of(ctx);
-    char tag[3];
-    thing_tag(kind, tag);
-    if (!key_bits(r, tag, id, 0)) return 0;
-    return r->cache.under.thing(r->cache.under.ctx, kind, id, out);
+    srv_replay *r = ask(ctx, EV_MADE_THING, kind, id);
+    return r ? r->cache.under.thing(r->cache.under.ctx, kind, id, out) : 0;
 }
 
 /* ---- the interface -------------------------------------------------------- */
 
 void srv_replay_filter_view(srv_replay *r, uint64_t idx, ev_view *v)
 {
-    if (idx == 0 && r->id_filter && !r->ids) {
-        for (r->id_bits = FILTER_MIN; r->id_bits < FILTER_MAX && r->id_bits < r->id_filter * 8;)
-            r->id_bits *= 2;
-        r->ids = xcalloc(r->id_bits / 64, sizeof *r->ids);
+    if (idx == 0 && r->filter_size && !r->filter) {
+        for (r->filter_bits = FILTER_MIN;
+             r->filter_bits < FILTER_MAX && r->filter_bits < r->filter_size * 8;)
+            r->filter_bits *= 2;
+        r->filter = xcalloc(r->filter_bits / 64, sizeof *r->filter);
     }
-    if (!r->ids) return;
+    if (!r->filter) return;
     if (!r->ids_later) v->event_id = f_event_id;
     v->place = f_place;
     v->consignment = f_consignment;
@@ -169,33 +172,12 @@ void srv_replay_filter_view(srv_replay *r, uint64_t idx, ev_view *v)
 
 void srv_replay_filter_add(srv_replay *r, const ev_event *e, const ev_effects *fx)
 {
-    if (!r->ids) return;
+    if (!r->filter) return;
     if (!r->ids_later) key_bits(r, e->org, e->id, 1);
     for (size_t i = 0; i < fx->n; i++) {
-        const ev_fx *f = &fx->v[i];
-        char tag[3];
-        switch (f->kind) {
-        case FX_PLACE_DEFINE:
-            key_bits(r, "\1p", f->u.place_define.place, 1);
-            break;
-        case FX_CONSIGNMENT_DECLARE:
-            key_bits(r, "\1c", f->u.consignment_declare.consignment, 1);
-            break;
-        case FX_TRANSFER_OPEN:
-            key_bits(r, "\1t", f->u.transfer_open.transfer, 1);
-            break;
-        case FX_DISTRIBUTION:
-            key_bits(r, "\1d", f->u.distribution.distribution, 1);
-            break;
-        case FX_LOSS:
-            key_bits(r, "\1l", f->u.loss.loss, 1);
-            break;
-        case FX_THING_PUT:
-            thing_tag(f->u.thing.kind, tag);
-            key_bits(r, tag, f->u.thing.id, 1);
-            break;
-        default:
-            break;
-        }
+        const char *name = NULL;
+        ev_thing_kind kind = 0;
+        ev_made made = ev_fx_made(&fx->v[i], &name, &kind);
+        if (made != EV_MADE_NONE) made_bits(r, made, kind, name, 1);
     }
 }

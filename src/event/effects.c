@@ -23,6 +23,33 @@ ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind)
     return f;
 }
 
+ev_made ev_fx_made(const ev_fx *f, const char **name, ev_thing_kind *kind)
+{
+    switch (f->kind) {
+    case FX_PLACE_DEFINE:
+        *name = f->u.place_define.place;
+        return EV_MADE_PLACE;
+    case FX_CONSIGNMENT_DECLARE:
+        *name = f->u.consignment_declare.consignment;
+        return EV_MADE_CONSIGNMENT;
+    case FX_TRANSFER_OPEN:
+        *name = f->u.transfer_open.transfer;
+        return EV_MADE_TRANSFER;
+    case FX_DISTRIBUTION:
+        *name = f->u.distribution.distribution;
+        return EV_MADE_DISTRIBUTION;
+    case FX_LOSS:
+        *name = f->u.loss.loss;
+        return EV_MADE_LOSS;
+    case FX_THING_PUT:
+        *name = f->u.thing.id;
+        *kind = f->u.thing.kind;
+        return EV_MADE_THING;
+    default:
+        return EV_MADE_NONE;
+    }
+}
+
 int ev_fx_first_move(const ev_effects *fx, size_t i)
 {
     const ev_fx *f = &fx->v[i];

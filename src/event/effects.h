@@ -125,6 +125,23 @@ typedef struct {
     size_t n, cap;
 } ev_effects;
 
+/* The rows a rule looks up by name before it makes them: ev_view's place,
+ * consignment, transfer, distribution, loss and thing lookups (event.h)
+ * find only what these effects made; others change such rows, none makes
+ * one. */
+typedef enum {
+    EV_MADE_NONE,
+    EV_MADE_PLACE,        /* FX_PLACE_DEFINE */
+    EV_MADE_CONSIGNMENT,  /* FX_CONSIGNMENT_DECLARE */
+    EV_MADE_TRANSFER,     /* FX_TRANSFER_OPEN */
+    EV_MADE_DISTRIBUTION, /* FX_DISTRIBUTION */
+    EV_MADE_LOSS,         /* FX_LOSS */
+    EV_MADE_THING,        /* FX_THING_PUT */
+} ev_made;
+/* The row of those that f makes, its name in *name and, for a thing, its
+ * kind in *kind; EV_MADE_NONE when f makes none. */
+ev_made ev_fx_made(const ev_fx *f, const char **name, ev_thing_kind *kind);
+
 /* Appends a zeroed effect of kind and returns it. */
 ev_fx *ev_fx_add(ev_effects *fx, ev_fx_kind kind);
 void ev_effects_reset(ev_effects *fx);
