@@ -26,6 +26,7 @@ skips (scripts/install-deps.sh installs nodejs and npm), as test_geojson.py.
 import gzip
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -298,7 +299,7 @@ class CotCommand(ct.LogTestCase):
         env = dict(os.environ)
         env.pop("CMCC_TOKEN", None)
         if token:
-            env["CMCC_TOKEN"] = self.log.token
+            env["CMCC_TOKEN"] = self.log.token if token is True else token
         p = subprocess.Popen([ct.CMCC_BIN, "cot", url or self.log.url, "--to", to, "--every", every]
                              + list(extra), stdout=subprocess.DEVNULL, stderr=errlog, env=env)
         self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
@@ -574,6 +575,45 @@ class CotFeed(CotCommand):
         err = self.stderr_of(errfile)
         self.assertEqual(err.count(said), 1, err)
         self.assertIn("/v1/feed answered 404: no such path", err)
+        self.assertNotIn("following the live feed", err)
+        self.assertIsNone(p.poll())
+
+    def test_a_mirror_has_no_feed_and_is_polled(self):
+        # `cmcc serve --mirror` answers GET /v1/feed 503 (the feed is the
+        # log's own server's): cot polls the mirror, and what the mirror
+        # copies afterwards arrives
+        L = self.log
+        hum = L.admit("hum-mirror", ["humanitarian"])[0]
+        L.ok(hum, "site.notify", ct.site_body("s-m0", 31.4, 34.4))
+        m = tempfile.mkdtemp(prefix="cmcc-cot-mirror-")
+        self.addCleanup(shutil.rmtree, m, True)
+
+        def copy():
+            L.wait_checkpoint(L.size())
+            r = ct.run("mirror", L.url, os.path.join(m, "m"), "--vkey", L.vkey_text,
+                       env={"CMCC_TOKEN": L.token})
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+        copy()
+        tok = ct.run("token", "create", os.path.join(m, "m"), "--org", L.org).stdout.strip()
+        srv = ct.Server(os.path.join(m, "m"), ["--mirror"])
+        self.addCleanup(srv.stop)
+        lis = Listener()
+        self.addCleanup(lis.close)
+        p, errfile = self.start_cot("tcp://127.0.0.1:%d" % lis.port, every="200ms",
+                                    url="http://127.0.0.1:%d" % srv.port, token=tok)
+        o = L.origin
+        self.wait_for("the picture", lambda: "%s/site/s-m0" % o in self.uids(lis))
+        said = "looking for new entries every 200ms instead (GET /v1/log)"
+        self.wait_for("the fallback said", lambda: said in self.stderr_of(errfile), timeout=10)
+        L.ok(hum, "site.notify", ct.site_body("s-m1", 31.5, 34.4))
+        copy()
+        self.wait_for("a site the mirror copied",
+                      lambda: "%s/site/s-m1" % o in self.uids(lis), timeout=10)
+        err = self.stderr_of(errfile)
+        self.assertEqual(err.count(said), 1, err)
+        self.assertIn("/v1/feed answered 503", err)
+        self.assertIn("no live feed (a mirror)", err)
         self.assertNotIn("following the live feed", err)
         self.assertIsNone(p.poll())
 
