@@ -27,7 +27,9 @@
  *      pending one is fetched up to (or, its entries held already, checked
  *      against the tree held at its size) and stored; the pending one stays.
  *
- * Anything refused leaves the store as the last verified step left it.
+ * Anything refused leaves the store as the last verified step left it. The
+ * mirror is its store's writer, and tends its WAL as the server does
+ * (store_tend): after each step, and at the end of each run.
  */
 #include "cli/mirror.h"
 
@@ -642,6 +644,7 @@ int mirror_run(mirror *m)
             goto done;
         }
         spool_drop(m, first, last, c.size);
+        store_tend(m->w, 0); /* the WAL checkpointed past ~256 MiB */
         have = m->size = now;
         if (m->deadline && have < c.size && time_mono_ms() >= m->deadline) {
             rc = 4; /* what is stored is verified: the next run goes on */
@@ -657,6 +660,10 @@ done:
         if (rc) s.r.failed = 1;
         srv_replay_free(&s.r);
     }
+    /* a run's end is the writer's idle time: the WAL is checkpointed, or
+     * with `cmcc serve --mirror` reading (closing is then no checkpoint)
+     * it would grow without end */
+    if (m->w && !store_in_transaction(m->w)) store_tend(m->w, 1);
     buf_free(&seen);
     buf_free(&b);
     free(held);

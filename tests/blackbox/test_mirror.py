@@ -284,6 +284,29 @@ class Follow(Base):
         v = ct.run("verify", self.m, timeout=120)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
+    def test_a_served_mirror_keeps_its_wal_bounded(self):
+        # with `cmcc serve --mirror` reading, closing the store is no
+        # checkpoint: the mirror checkpoints its WAL itself at each run's end
+        L = self.log
+        load(L, 2000, 0)
+        L.wait_checkpoint(L.size())
+        self.sync()
+        srv = ct.Server(self.m, ["--mirror"])
+        self.addCleanup(srv.stop)
+        wal, db = [], []
+        for k in range(3):
+            load(L, 6000, 2000 + 6000 * k)
+            L.wait_checkpoint(L.size())
+            r = self.sync()
+            self.assertIn("holds %d entries" % L.size(), r.stdout)
+            wal.append(os.path.getsize(os.path.join(self.m, "cmcc.db-wal")))
+            db.append(os.path.getsize(os.path.join(self.m, "cmcc.db")))
+        # each run writes about as much to the WAL as the one before; the
+        # file is reused, not grown, and the entries reach the database
+        self.assertLess(wal[2], wal[0] * 1.5, (wal, db))
+        self.assertGreater(db[2], db[0] + 3 * 1024 * 1024, (wal, db))
+        self.assertEqual(held(self.m)[1], L.size())
+
     def test_sigkill_anywhere_resumes(self):
         L = self.log
         rng = random.Random(22)
