@@ -16,10 +16,11 @@
  *      goes to DIR/fork-evidence.json and the mirror stops;
  *   3. the new entries come in steps of up to STEP_BUNDLES entry bundles;
  *      each bundle is kept in DIR/fetched/ once fetched (a cache, not
- *      synced), so an interrupted run fetches none again; the step's entries are replayed through
- * the server's rules (engine replay.c, appending entries and tree nodes), and the tree they make
- * must be the checkpoint's (at its size) or a prefix of it (the log's consistency proof from the
- * step's size);
+ *      synced), so an interrupted run fetches none again; the step's
+ *      entries are replayed through the server's rules (engine replay.c,
+ *      appending entries and tree nodes), and the tree they make must be
+ *      the checkpoint's (at its size) or a prefix of it (the log's
+ *      consistency proof from the step's size);
  *   4. one transaction a step stores entries, nodes and projections; the
  *      last also stores the checkpoint, cosigned with the mirror's key
  *      (C2SP tlog-cosignature): a checkpoint is cosigned only once held.
@@ -309,7 +310,8 @@ static char *spool_path(const mirror *m, uint64_t index, unsigned width)
     return xasprintf("%s/%s/%llu.%u", m->dir, MIRROR_SPOOL_DIR, (unsigned long long)index, width);
 }
 
-static int count_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
+/* A bundle's entries read for their framing alone. */
+static int any_entry(void *ctx, uint64_t idx, const char *entry, size_t len)
 {
     (void)ctx, (void)idx, (void)entry, (void)len;
     return 0;
@@ -338,7 +340,7 @@ static int bundle(mirror *m, uint64_t index, uint64_t size, cm_buf *out,
         buf_append(out, data, len);
         free(data);
     }
-    if (kept && lf_bundle_each(out, index * TILE_WIDTH, width, count_entry, NULL, &bad) == 0) {
+    if (kept && lf_bundle_each(out, index * TILE_WIDTH, width, any_entry, NULL, &bad) == 0) {
         m->from_spool++;
     } else if ((rc = lf_bundle(&m->log, index, size, out, path)) == 0) {
         m->fetched++;
