@@ -26,6 +26,8 @@
 # libpq-dev is the client library of the PostgreSQL store backend; postgresql
 # gives initdb and pg_ctl, with which the tests start a throwaway cluster
 # (tests/pg/with-cluster.sh; the Debian package's own cluster is not used).
+# faketime sets the clock of `cmcc demo` in tests/blackbox/test_demo.py, to
+# build the demo at the hours when its story's last events are nearest.
 #
 #   scripts/install-deps.sh          build and test dependencies
 set -eu
@@ -39,7 +41,7 @@ golang-go golang-golang-x-mod-dev
 chromium fonts-dejavu-core
 node-qrcode-generator libjs-leaflet libjs-leaflet.markercluster
 libqrencode-dev librsvg2-bin zbar-tools
-libzip-dev"
+libzip-dev faketime"
 
 missing=""
 for p in $pkgs; do

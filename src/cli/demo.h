@@ -17,8 +17,11 @@ typedef struct demo demo;
 
 /* Adds an event of org at time t; body is stolen. */
 void demo_emit(demo *d, const char *org, const char *type, int64_t t, json_t *body);
-/* The scenario's first day, 06:00 UTC, fourteen days ago. */
+/* The scenario's first day, 06:00 UTC, about fourteen days ago. */
 int64_t demo_start(const demo *d);
+/* The story's "now", 04:00 UTC of its fifteenth day, which has passed when
+ * the demo is built: no event is later. */
+int64_t demo_now(const demo *d);
 /* A deterministic pseudo-random number in [0, n). */
 unsigned demo_rand(demo *d, unsigned n);
 

@@ -165,7 +165,7 @@ void demo_deconfliction(demo *d)
             else
                 respond(d, "party-liaison", id, t + (int64_t)(1 + demo_rand(d, 10)) * DEMO_HOUR_MS,
                         "acknowledged", NULL, NULL);
-            if (w0 + 10 * DEMO_HOUR_MS > start + 14 * DEMO_DAY_MS - 2 * DEMO_HOUR_MS) continue;
+            if (w0 + 10 * DEMO_HOUR_MS > demo_now(d)) continue;
             if (day == 8 && k == 0) { /* held at a checkpoint for six hours, then turned back */
                 char inc[64], occurred[32];
                 snprintf(inc, sizeof inc, "inc-%s-checkpoint", id);

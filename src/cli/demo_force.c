@@ -236,7 +236,7 @@ static void disarmament(demo *d, int64_t start)
                                 "serial number ground off; the make cannot be confirmed"));
             continue;
         }
-        int64_t limit = start + 14 * DEMO_DAY_MS - 2 * DEMO_HOUR_MS; /* "now" in the story */
+        int64_t limit = demo_now(d);
         if (stage < 30) continue;
         demo_emit(
             d, other, "weapon.attest", t + 6 * DEMO_HOUR_MS,

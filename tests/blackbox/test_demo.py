@@ -7,10 +7,14 @@ own token (DIR/mirror-token.txt) and refuses writes, `cmcc verify` against
 the mirror passes with the figures the primary gives, and one SIGINT stops
 all three processes cleanly."""
 
+import base64
+import calendar
+import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -43,6 +47,20 @@ def three_free_ports():
         if ok:
             return p
     raise RuntimeError("no three free ports in a row")
+
+
+def event_times(db):
+    """The time of every event of the log in db, as epoch seconds."""
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        rows = c.execute("SELECT entry FROM entries").fetchall()
+    finally:
+        c.close()
+    out = []
+    for (entry,) in rows:
+        payload = json.loads(base64.b64decode(json.loads(entry)["envelope"]["payload"]))
+        out.append(calendar.timegm(time.strptime(payload["time"][:19], "%Y-%m-%dT%H:%M:%S")))
+    return out
 
 
 def read(path):
@@ -117,6 +135,34 @@ class Demo(unittest.TestCase):
                 self.assertNotEqual(s.connect_ex(("127.0.0.1", q)), 0, "port %d still open" % q)
             finally:
                 s.close()
+
+
+class StoryClock(unittest.TestCase):
+    """The story's last events are at 04:00 UTC of its fifteenth day, the
+    latest such hour that has passed: the demo builds at any hour, those
+    just before 04:00 UTC included (faketime sets the clock of the process,
+    which judges each event's time against it)."""
+
+    # libfaketime's preloaded clock hangs the start of an ASan build; the
+    # plain stage runs this (the demo's clock, no memory at stake)
+    @unittest.skipIf("ASAN_OPTIONS" in os.environ, "libfaketime does not run under ASan")
+    def test_builds_at_any_hour(self):
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        env = dict(os.environ, TZ="UTC")  # the time below is UTC
+        for hour in ("00:20:00", "03:58:00", "04:12:00", "23:50:00"):
+            with self.subTest(hour=hour):
+                tmp = tempfile.mkdtemp(prefix="cmcc-bb-demo-clock-")
+                self.addCleanup(shutil.rmtree, tmp, True)
+                d = os.path.join(tmp, "demo")
+                now = calendar.timegm(time.strptime(day + " " + hour, "%Y-%m-%d %H:%M:%S"))
+                r = subprocess.run(["faketime", "-f", "@%s %s" % (day, hour), ct.CMCC_BIN, "demo", d,
+                                    "--build-only"], capture_output=True, text=True,
+                                   timeout=300, env=env)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                last = max(event_times(os.path.join(d, "cmcc.db")))
+                # no event after the clock, and the story's end within a day of it
+                self.assertLessEqual(last, now)
+                self.assertGreater(last, now - 26 * 3600)
 
 
 if __name__ == "__main__":
