@@ -51,6 +51,9 @@ class Proxy:
                 pass
 
             def do_GET(self):
+                # counted to the run that asked: a run killed while this
+                # was read from upstream is not the next one
+                run = proxy.run
                 c = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=60)
                 hdrs = {}
                 if self.headers.get("Authorization"):
@@ -64,7 +67,7 @@ class Proxy:
                 if path.startswith("/tile/entries/"):
                     with proxy.lock:
                         proxy.counts[path] = proxy.counts.get(path, 0) + 1
-                        proxy.runs.setdefault(path, []).append(proxy.run)
+                        proxy.runs.setdefault(path, []).append(run)
                     n = int(path[len("/tile/entries/"):].split(".p/")[0].replace("x", "")
                             .replace("/", ""))
                     if n < proxy.from_bundle:
