@@ -26,8 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORY_NOW_HOUR 4                  /* UTC, of the story's fifteenth day */
-#define SKEW_MARGIN_MS (10 * 60 * 1000LL) /* past the server's allowed 300 s */
+/* from the story's start (06:00 UTC) to its "now" (04:00 UTC, 14 days on) */
+#define STORY_START_MS  (6 * DEMO_HOUR_MS)
+#define STORY_LENGTH_MS (14 * DEMO_DAY_MS - 2 * DEMO_HOUR_MS)
+#define SKEW_MARGIN_MS  (10 * 60 * 1000LL) /* past the server's allowed 300 s */
 
 typedef struct {
     const char *org, *name, *roles, *country;
@@ -103,7 +105,7 @@ struct demo {
 
 int64_t demo_now(const demo *d)
 {
-    return d->start + 14 * DEMO_DAY_MS - 2 * DEMO_HOUR_MS;
+    return d->start + STORY_LENGTH_MS;
 }
 
 int64_t demo_start(const demo *d)
@@ -295,12 +297,11 @@ int demo_build(const char *dir, cm_error *err)
     demo d;
     memset(&d, 0, sizeof d);
     d.dir = dir;
-    /* the story runs from 06:00 UTC of its first day, and its "now" (its
-     * last events) is 04:00 UTC of its fifteenth: the latest 04:00 UTC
-     * that has passed by more than the server's allowed clock skew, so
-     * that no event is in the future whatever the hour of the build */
-    int64_t ago = time_now_ms() - STORY_NOW_HOUR * DEMO_HOUR_MS - SKEW_MARGIN_MS;
-    d.start = ago / DEMO_DAY_MS * DEMO_DAY_MS - 14 * DEMO_DAY_MS + 6 * DEMO_HOUR_MS;
+    /* the latest start whose "now" has passed by more than the server's
+     * allowed clock skew, so that no event is in the future whatever the
+     * hour of the build */
+    int64_t latest = time_now_ms() - SKEW_MARGIN_MS - STORY_LENGTH_MS - STORY_START_MS;
+    d.start = latest / DEMO_DAY_MS * DEMO_DAY_MS + STORY_START_MS;
     d.rng = 0x9e3779b97f4a7c15ULL;
     char *keys = xasprintf("%s/keys", dir);
     int rc = -1;

@@ -38,6 +38,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cmcctest as ct  # noqa: E402
+from test_mirror import mirror  # noqa: E402
 
 def ensure_parser():
     """node and the CoT parser, installed from the lockfile if missing."""
@@ -590,8 +591,7 @@ class CotFeed(CotCommand):
 
         def copy():
             L.wait_checkpoint(L.size())
-            r = ct.run("mirror", L.url, os.path.join(m, "m"), "--vkey", L.vkey_text,
-                       env={"CMCC_TOKEN": L.token})
+            r = mirror(L.url, os.path.join(m, "m"), vkey=L.vkey_text, token=L.token)
             self.assertEqual(r.returncode, 0, r.stderr)
 
         copy()

@@ -7,7 +7,6 @@ own token (DIR/mirror-token.txt) and refuses writes, `cmcc verify` against
 the mirror passes with the figures the primary gives, and one SIGINT stops
 all three processes cleanly."""
 
-import base64
 import calendar
 import json
 import os
@@ -58,7 +57,7 @@ def event_times(db):
         c.close()
     out = []
     for (entry,) in rows:
-        payload = json.loads(base64.b64decode(json.loads(entry)["envelope"]["payload"]))
+        payload = json.loads(ct.unb64(json.loads(entry)["envelope"]["payload"]))
         out.append(calendar.timegm(time.strptime(payload["time"][:19], "%Y-%m-%dT%H:%M:%S")))
     return out
 
